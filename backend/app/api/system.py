@@ -1,0 +1,71 @@
+"""Health, readiness and public client configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app import __version__
+from app.admin.runtime import registration_open
+from app.api.deps import ContainerDep, SessionDep
+
+router = APIRouter(tags=["system"])
+
+
+class PublicConfig(BaseModel):
+    registration_open: bool
+    llm_configured: bool
+    mode: str
+    max_upload_mb: int
+    version: str
+
+
+@router.get("/health", operation_id="health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", operation_id="ready")
+async def ready(container: ContainerDep) -> JSONResponse:
+    checks: dict[str, Any] = {}
+    try:
+        async with container.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    if container.redis is not None:
+        try:
+            await container.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    services = container.services
+    if services is not None:
+        try:
+            await services.vectors.ping()
+            checks["chroma"] = "ok"
+        except Exception as exc:
+            checks["chroma"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                        status_code=200 if ok else 503)
+
+
+@router.get("/config", response_model=PublicConfig, operation_id="publicConfig")
+async def public_config(container: ContainerDep, session: SessionDep) -> PublicConfig:
+    settings = container.settings
+    services = container.services
+    llm_configured = (
+        await services.runtime.llm_configured(session) if services is not None
+        else settings.llm_configured
+    )
+    return PublicConfig(
+        registration_open=await registration_open(session, settings),
+        llm_configured=llm_configured, mode=settings.mode,
+        max_upload_mb=settings.max_upload_mb, version=__version__,
+    )

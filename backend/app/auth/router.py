@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.admin.runtime import registration_open
+from app.api.deps import ClientDep, CurrentUser, PrincipalDep, SessionDep, SettingsDep, check_csrf
+from app.auth import repository as repo
+from app.auth import service
+from app.auth.cookies import clear_session_cookies, set_session_cookies
+from app.auth.schemas import (
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyList,
+    ApiKeyOut,
+    LoginIn,
+    PasswordChangeIn,
+    RegisterIn,
+    UserOut,
+)
+from app.core import security
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
+             operation_id="register")
+async def register(body: RegisterIn, response: Response, session: SessionDep,
+                   settings: SettingsDep, client: ClientDep) -> UserOut:
+    user, tokens = await service.register(
+        session, settings, email=body.email, password=body.password,
+        display_name=body.display_name,
+        registration_open=await registration_open(session, settings), client=client,
+    )
+    set_session_cookies(response, settings, tokens)
+    return UserOut.model_validate(user)
+
+
+@router.post("/login", response_model=UserOut, operation_id="login")
+async def login(body: LoginIn, response: Response, request: Request, session: SessionDep,
+                settings: SettingsDep, client: ClientDep) -> UserOut:
+    container = request.app.state.container
+    user, tokens = await service.login(session, settings, container.throttle, email=body.email,
+                                       password=body.password, client=client)
+    set_session_cookies(response, settings, tokens)
+    return UserOut.model_validate(user)
+
+
+@router.post("/refresh", response_model=UserOut, operation_id="refresh")
+async def refresh(request: Request, response: Response, session: SessionDep,
+                  settings: SettingsDep, client: ClientDep) -> UserOut:
+    check_csrf(request)
+    user, tokens = await service.refresh(
+        session, settings, request.cookies.get(security.REFRESH_COOKIE), client
+    )
+    set_session_cookies(response, settings, tokens)
+    return UserOut.model_validate(user)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, operation_id="logout")
+async def logout(principal: PrincipalDep, session: SessionDep, settings: SettingsDep) -> Response:
+    await service.logout(session, principal)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookies(response, settings)
+    return response
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, operation_id="logoutAll")
+async def logout_all(user: CurrentUser, session: SessionDep, settings: SettingsDep,
+                     client: ClientDep) -> Response:
+    await service.logout_all(session, user, client)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookies(response, settings)
+    return response
+
+
+@router.get("/me", response_model=UserOut, operation_id="me")
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, operation_id="changePassword")
+async def change_password(body: PasswordChangeIn, principal: PrincipalDep, session: SessionDep,
+                          settings: SettingsDep, client: ClientDep) -> None:
+    await service.change_password(session, settings, principal, current=body.current_password,
+                                  new=body.new_password, client=client)
+
+
+@router.get("/api-keys", response_model=ApiKeyList, operation_id="listApiKeys")
+async def list_api_keys(user: CurrentUser, session: SessionDep) -> ApiKeyList:
+    keys = await repo.list_api_keys(session, user.id)
+    return ApiKeyList(items=[ApiKeyOut.model_validate(k) for k in keys])
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated,
+             operation_id="createApiKey")
+async def create_api_key(body: ApiKeyIn, user: CurrentUser, session: SessionDep,
+                         client: ClientDep) -> ApiKeyCreated:
+    key, raw = await service.create_api_key(session, user, body.name, client)
+    return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), key=raw)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
+               operation_id="revokeApiKey")
+async def revoke_api_key(key_id: str, user: CurrentUser, session: SessionDep,
+                         client: ClientDep) -> None:
+    await service.revoke_api_key(session, user, key_id, client)

@@ -1,0 +1,254 @@
+"""Authentication use cases: registration, login, refresh rotation, sessions, API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.admin import audit
+from app.auth import repository as repo
+from app.auth.models import ApiKey, AuthSession, RefreshToken, User
+from app.auth.throttle import Throttle
+from app.core import security
+from app.core.config import Settings
+from app.core.context import ClientInfo
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthorized
+
+INVALID_CREDENTIALS = "Incorrect email or password."
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access: str
+    refresh: str
+    csrf: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user: User
+    session_id: str | None  # None for API-key requests
+    via: str  # "cookie" | "bearer" | "api_key"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_policy(settings: Settings, password: str, email: str = "") -> None:
+    if len(password) < settings.min_password_length:
+        raise Invalid(f"Password must be at least {settings.min_password_length} characters long.",
+                      code="weak_password")
+    if email and password.lower() == email.lower():
+        raise Invalid("Password must not be the same as the email address.", code="weak_password")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def create_user(
+    session: AsyncSession, settings: Settings, *, email: str, password: str,
+    display_name: str = "", role: str | None = None, must_change_password: bool = False,
+) -> User:
+    email = normalize_email(email)
+    check_password_policy(settings, password, email)
+    if await repo.get_user_by_email(session, email):
+        raise Conflict("An account with this email already exists.", code="email_taken")
+    if role is None:  # the first account of a new installation administers it
+        role = "admin" if await repo.count_users(session) == 0 else "user"
+    user = User(
+        email=email, display_name=display_name.strip() or email.split("@")[0],
+        password_hash=security.hash_password(password), role=role,
+        must_change_password=must_change_password, password_changed_at=_now(),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def register(
+    session: AsyncSession, settings: Settings, *, email: str, password: str, display_name: str,
+    registration_open: bool, client: ClientInfo,
+) -> tuple[User, IssuedTokens]:
+    if not registration_open and await repo.count_users(session) > 0:
+        raise Forbidden("Registration is closed. Ask an administrator for an account.",
+                        code="registration_closed")
+    user = await create_user(session, settings, email=email, password=password,
+                             display_name=display_name)
+    audit.record(session, "user.registered", actor_id=user.id, actor_email=user.email,
+                 target=user.email, client=client, details={"role": user.role})
+    return user, await start_session(session, settings, user, client)
+
+
+async def login(
+    session: AsyncSession, settings: Settings, throttle: Throttle, *, email: str, password: str,
+    client: ClientInfo,
+) -> tuple[User, IssuedTokens]:
+    email = normalize_email(email)
+    keys = [(f"login:acct:{email}", settings.login_max_failures_per_account)]
+    if client.ip:
+        keys.append((f"login:ip:{client.ip}", settings.login_max_failures_per_ip))
+    for key, limit in keys:
+        wait = await throttle.retry_after(key, limit)
+        if wait is not None:
+            audit.record(session, "auth.login_throttled", actor_email=email, target=email,
+                         client=client, details={"key": key.split(":")[1]})
+            await session.commit()  # the request fails, the audit entry must still persist
+            raise Throttled(
+                f"Too many failed sign-in attempts. Try again in {wait} seconds.",
+                retry_after=wait, code="too_many_attempts",
+            )
+    user = await repo.get_user_by_email(session, email)
+    # Always run the hash check, also for unknown users, so timing does not reveal accounts.
+    ok = security.verify_password(password, user.password_hash if user else None)
+    if not ok or user is None:
+        for key, _ in keys:
+            await throttle.fail(key, settings.login_window_seconds)
+        audit.record(session, "auth.login_failed", actor_email=email, target=email, client=client)
+        await session.commit()
+        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    if not user.is_active:
+        raise Forbidden("This account has been deactivated.", code="account_disabled")
+    await throttle.reset(keys[0][0])
+    user.last_login_at = _now()
+    return user, await start_session(session, settings, user, client)
+
+
+async def start_session(
+    session: AsyncSession, settings: Settings, user: User, client: ClientInfo
+) -> IssuedTokens:
+    now = _now()
+    auth_session = AuthSession(
+        user_id=user.id, expires_at=now + timedelta(days=settings.session_absolute_days),
+        user_agent=client.user_agent[:300], ip=client.ip[:64],
+    )
+    session.add(auth_session)
+    await session.flush()
+    return await _issue(session, settings, user, auth_session, now)
+
+
+async def _issue(
+    session: AsyncSession, settings: Settings, user: User, auth_session: AuthSession,
+    now: datetime,
+) -> IssuedTokens:
+    raw_refresh = security.new_opaque_token()
+    expires = min(now + timedelta(days=settings.refresh_token_days), auth_session.expires_at)
+    session.add(RefreshToken(session_id=auth_session.id,
+                             token_hash=security.token_digest(raw_refresh), expires_at=expires))
+    auth_session.last_used_at = now
+    await session.flush()
+    return IssuedTokens(
+        access=security.create_access_token(settings, user_id=user.id, session_id=auth_session.id),
+        refresh=raw_refresh, csrf=security.new_csrf_token(), session_id=auth_session.id,
+    )
+
+
+async def refresh(
+    session: AsyncSession, settings: Settings, raw_refresh: str | None, client: ClientInfo
+) -> tuple[User, IssuedTokens]:
+    if not raw_refresh:
+        raise Unauthorized("Your session has expired. Please sign in again.", code="session_expired")
+    now = _now()
+    token = await repo.get_refresh_token(session, security.token_digest(raw_refresh))
+    if token is None:
+        raise Unauthorized("Your session has expired. Please sign in again.", code="session_expired")
+    auth_session = await repo.get_session(session, token.session_id)
+    if auth_session is None or auth_session.revoked_at is not None:
+        raise Unauthorized("Your session has ended. Please sign in again.", code="session_expired")
+    if token.used_at is not None or not await repo.mark_refresh_used(session, token.id, now):
+        # A rotated token came back: it was copied. End the whole family, the thief's copy included.
+        await repo.revoke_session(session, auth_session.id, "refresh_token_reuse", now)
+        audit.record(session, "auth.refresh_reuse", actor_id=auth_session.user_id,
+                     target=auth_session.id, client=client)
+        await session.commit()
+        raise Unauthorized("Your session has ended. Please sign in again.", code="session_revoked")
+    if token.expires_at <= now or auth_session.expires_at <= now:
+        raise Unauthorized("Your session has expired. Please sign in again.", code="session_expired")
+    user = await repo.get_user(session, auth_session.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("Your session has ended. Please sign in again.", code="session_expired")
+    return user, await _issue(session, settings, user, auth_session, now)
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    if principal.session_id:
+        await repo.revoke_session(session, principal.session_id, "logout", _now())
+
+
+async def logout_all(session: AsyncSession, user: User, client: ClientInfo) -> None:
+    await repo.revoke_sessions(session, user_id=user.id, reason="logout_all", now=_now())
+    audit.record(session, "auth.logout_all", actor_id=user.id, actor_email=user.email,
+                 target=user.email, client=client)
+
+
+async def change_password(
+    session: AsyncSession, settings: Settings, principal: Principal, *, current: str, new: str,
+    client: ClientInfo,
+) -> None:
+    user = principal.user
+    if not security.verify_password(current, user.password_hash):
+        raise Invalid("The current password is incorrect.", code="wrong_password")
+    check_password_policy(settings, new, user.email)
+    user.password_hash = security.hash_password(new)
+    user.must_change_password = False
+    user.password_changed_at = _now()
+    await repo.revoke_sessions(session, user_id=user.id, reason="password_changed", now=_now(),
+                               except_session_id=principal.session_id)
+    audit.record(session, "auth.password_changed", actor_id=user.id, actor_email=user.email,
+                 target=user.email, client=client)
+
+
+async def authenticate_access(session: AsyncSession, settings: Settings, token: str) -> Principal:
+    try:
+        claims = security.decode_access_token(settings, token)
+    except security.TokenError as exc:
+        raise Unauthorized("Not signed in or the session expired.", code="invalid_token") from exc
+    auth_session = await repo.get_session(session, claims.session_id)
+    if auth_session is None or auth_session.revoked_at is not None \
+            or auth_session.user_id != claims.user_id:
+        raise Unauthorized("Your session has ended. Please sign in again.", code="session_revoked")
+    user = await _active_user(session, claims.user_id)
+    return Principal(user=user, session_id=auth_session.id, via="cookie")
+
+
+async def authenticate_api_key(session: AsyncSession, raw_key: str) -> Principal:
+    key = await repo.get_api_key_by_hash(session, security.token_digest(raw_key))
+    if key is None:
+        raise Unauthorized("Invalid API key.", code="invalid_api_key")
+    user = await _active_user(session, key.user_id)
+    key.last_used_at = _now()
+    key.use_count += 1
+    return Principal(user=user, session_id=None, via="api_key")
+
+
+async def _active_user(session: AsyncSession, user_id: str) -> User:
+    user = await repo.get_user(session, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("This account is not active.", code="account_disabled")
+    return user
+
+
+async def create_api_key(
+    session: AsyncSession, user: User, name: str, client: ClientInfo
+) -> tuple[ApiKey, str]:
+    raw = security.new_api_key()
+    key = ApiKey(user_id=user.id, name=name.strip(), prefix=raw[:10],
+                 key_hash=security.token_digest(raw))
+    session.add(key)
+    await session.flush()
+    audit.record(session, "api_key.created", actor_id=user.id, actor_email=user.email,
+                 target=key.prefix, client=client, details={"name": key.name})
+    return key, raw
+
+
+async def revoke_api_key(session: AsyncSession, user: User, key_id: str, client: ClientInfo) -> None:
+    key = await session.get(ApiKey, key_id)
+    if key is None or key.user_id != user.id or key.revoked_at is not None:
+        raise NotFound("API key not found.")
+    key.revoked_at = _now()
+    audit.record(session, "api_key.revoked", actor_id=user.id, actor_email=user.email,
+                 target=key.prefix, client=client, details={"name": key.name})

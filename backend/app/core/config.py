@@ -1,0 +1,192 @@
+"""Settings: one class, two profiles.
+
+`embedded` (default) runs everything in one process on SQLite + embedded Chroma + an in-process job
+runner. `production` expects PostgreSQL, a Chroma server and Redis/ARQ workers. Only the providers picked
+from these settings differ; business code is the same.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets people copy from tutorials; refusing them in production is cheap insurance.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"changeme", "change-me", "secret", "secret-key", "your-secret-key", "supersecret",
+     "please-change-me", "development", "citewise", "insecure"}
+)
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or inconsistent."""
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CITEWISE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    mode: Literal["embedded", "production"] = "embedded"
+    data_dir: Path = Path("./data")
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("CITEWISE_SECRET_KEY", "SECRET_KEY")
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=_env("CITEWISE_DATABASE_URL", "DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=_env("CITEWISE_REDIS_URL", "REDIS_URL")
+    )
+    chroma_url: str | None = Field(
+        default=None, validation_alias=_env("CITEWISE_CHROMA_URL", "CHROMA_URL")
+    )
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: list[str] = Field(default_factory=list)
+    cookie_secure: bool | None = None  # None: Secure in production, not on plain-http embedded
+    serve_frontend: bool = True
+    frontend_dist: Path | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Auth
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    session_absolute_days: int = 30
+    jwt_issuer: str = "citewise"
+    jwt_audience: str = "citewise-api"
+    registration_open: bool = True
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 20
+    login_window_seconds: int = 900
+    min_password_length: int = 8
+
+    # Uploads and extraction
+    max_upload_mb: int = 100
+    max_files_per_upload: int = 50
+    user_quota_mb: int = 5120
+    max_pages: int = 2000
+    extraction_timeout_seconds: float = 300.0
+    extraction_memory_mb: int = 2048
+    ocr_enabled: bool = True
+
+    # Chunking and embeddings
+    chunk_tokens: int = 256
+    chunk_overlap_tokens: int = 40
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str = "minilm-l6-v2-int8"
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+    embedding_dimension: int | None = None
+    embedding_batch_size: int = 16
+    embedding_threads: int | None = None
+
+    # Answer generation (OpenAI-compatible); extractive answers when llm_base_url is unset
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 700
+    llm_context_tokens: int = 4096
+    llm_timeout_seconds: float = 120.0
+
+    # Retrieval
+    retrieval_top_k: int = 6
+    retrieval_candidates: int = 50
+    hybrid_weight: float = 0.5
+    relevance_floor: float = 0.25
+
+    # Jobs
+    job_concurrency: int = 2
+    job_max_attempts: int = 3
+    job_lease_seconds: int = 900
+    reconcile_interval_seconds: int = 60
+    api_rate_limit_per_minute: int = 600
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.mode != "production":
+            return self
+        problems: list[str] = []
+        if not self.database_url or not self.database_url.startswith("postgresql"):
+            problems.append("DATABASE_URL must point at PostgreSQL (postgresql+asyncpg://...)")
+        if not self.redis_url:
+            problems.append("REDIS_URL is required (jobs run on ARQ workers)")
+        if not self.chroma_url:
+            problems.append("CHROMA_URL is required (several processes share one Chroma server)")
+        if problems:
+            raise ConfigError("Production settings are incomplete: " + "; ".join(problems))
+        return self
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'citewise.db').resolve()}"
+
+    @property
+    def effective_cookie_secure(self) -> bool:
+        return self.is_production if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url)
+
+    @cached_property
+    def secret(self) -> str:
+        """The signing secret. Production must provide a strong one; embedded keeps a random one."""
+        value = self.secret_key.get_secret_value() if self.secret_key else None
+        if value is not None:
+            if len(value.encode()) < MIN_SECRET_BYTES or value.lower() in KNOWN_DEFAULT_SECRETS:
+                raise ConfigError(
+                    "CITEWISE_SECRET_KEY is too weak: use at least 32 random bytes, e.g. "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                )
+            return value
+        if self.is_production:
+            raise ConfigError(
+                "CITEWISE_SECRET_KEY is not set. Production refuses to start without a secret of "
+                "at least 32 random bytes."
+            )
+        return _embedded_secret(self.data_dir)
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """Generate once, keep in the data dir with owner-only permissions."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,28 @@
+"""Run Alembic migrations programmatically (embedded start-up, `citewise migrate`, tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic.config import Config
+
+from alembic import command
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(BACKEND_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(BACKEND_DIR / "alembic"))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+async def upgrade_async(url: str) -> None:
+    # Alembic's env.py runs its own event loop, so keep it off ours.
+    await asyncio.to_thread(upgrade, url)

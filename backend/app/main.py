@@ -1,0 +1,87 @@
+"""Application factory: `create_app(settings)` builds the container in the lifespan and mounts routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.staticfiles import StaticFiles
+
+from app import __version__
+from app.api.middleware import RequestContextMiddleware
+from app.api.router import api_router
+from app.core.config import Settings, get_settings
+from app.core.container import build_core
+from app.core.errors import error_body, install_error_handlers
+from app.core.logging import configure_logging
+from app.core.migrations import upgrade_async
+
+log = logging.getLogger("citewise")
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    _ = settings.secret  # fail fast on a missing/weak production secret
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not settings.is_production:
+            # One process, one SQLite file: keep the schema current without a separate step.
+            await upgrade_async(settings.effective_database_url)
+        container = build_core(settings)
+        from app.providers.factory import build_services, start_background, stop_background
+
+        await build_services(container)
+        app.state.container = container
+        await start_background(container)
+        log.info("citewise started", extra={"mode": settings.mode, "version": __version__})
+        try:
+            yield
+        finally:
+            await stop_background(container)
+            await container.aclose()
+
+    app = FastAPI(
+        title="Citewise", version=__version__, lifespan=lifespan,
+        docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
+    )
+    app.add_middleware(RequestContextMiddleware, allowed_origins=settings.allowed_origins)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    if settings.serve_frontend:
+        _mount_spa(app, settings.frontend_dist or REPO_DIR / "frontend" / "dist")
+    return app
+
+
+def _mount_spa(app: FastAPI, dist: Path) -> None:
+    """Serve the built SPA; unknown non-API paths fall back to index.html for client routing."""
+    dist = dist.resolve()
+    index = dist / "index.html"
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False, response_model=None)
+    async def spa(path: str) -> FileResponse | JSONResponse:
+        if path.startswith("api/"):
+            return JSONResponse(error_body("not_found", "No such API route."), 404)
+        candidate = (dist / path).resolve()
+        if path and candidate.is_relative_to(dist) and candidate.is_file():
+            return FileResponse(candidate)
+        if index.is_file():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return JSONResponse(
+            {"service": "citewise", "docs": "/api/docs",
+             "detail": "The web app is not built; run `make run` or `npm run build` in frontend/."}
+        )
+
+
+def app_factory() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
