@@ -18,6 +18,7 @@ from app.core.config import Settings, get_settings
 from app.core.container import build_core
 from app.core.errors import error_body, install_error_handlers
 from app.core.logging import configure_logging
+from app.core.metrics import PrometheusMiddleware
 from app.core.migrations import upgrade_async
 
 log = logging.getLogger("citewise")
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
     )
     app.add_middleware(RequestContextMiddleware, allowed_origins=settings.allowed_origins)
+    app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)
     app.include_router(api_router)
     if settings.serve_frontend:

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     job_concurrency: int = 2
     job_max_attempts: int = 3
     job_lease_seconds: int = 900
+    job_timeout_seconds: int = 3600
+    job_backend: Literal["auto", "inprocess", "arq"] = "auto"
     reconcile_interval_seconds: int = 60
     api_rate_limit_per_minute: int = 600
 
@@ -144,6 +146,12 @@ class Settings(BaseSettings):
     @property
     def effective_cookie_secure(self) -> bool:
         return self.is_production if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def effective_job_backend(self) -> str:
+        if self.job_backend != "auto":
+            return self.job_backend
+        return "arq" if self.is_production else "inprocess"
 
     @property
     def files_dir(self) -> Path:

@@ -1,0 +1,154 @@
+"""Admin HTTP API. Every route requires an administrator (`AdminUser`: 401 anonymous, 403 user)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from app.admin import audit, service
+from app.admin import repository as repo
+from app.admin.reindex import IndexManager
+from app.admin.runtime import RuntimePatch, RuntimeSettingsService
+from app.admin.schemas import (
+    AdminUserCreate,
+    AdminUserList,
+    AdminUserOut,
+    AdminUserPatch,
+    AuditEntryOut,
+    AuditList,
+    JobList,
+    ReindexOut,
+    ResetPasswordIn,
+    RetryIn,
+    RetryOut,
+    RuntimeSettingsOut,
+    SettingsTestIn,
+    SettingsTestOut,
+    StatsOut,
+)
+from app.api.deps import AdminUser, ClientDep, ContainerDep, SessionDep, SettingsDep
+from app.core.errors import Unavailable
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+Page = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1, le=200)]
+
+
+def get_runtime(request: Request, container: ContainerDep) -> RuntimeSettingsService:
+    runtime = getattr(container.services, "runtime", None)
+    if runtime is not None:
+        return runtime
+    # Before the provider services exist (or in tools without them): one cached instance per app.
+    cached: RuntimeSettingsService | None = getattr(request.app.state, "admin_runtime", None)
+    if cached is None:
+        cached = RuntimeSettingsService(container.settings, container.sessions)
+        request.app.state.admin_runtime = cached
+    return cached
+
+
+def get_index(container: ContainerDep) -> IndexManager | None:
+    return getattr(container.services, "index", None)
+
+
+RuntimeDep = Annotated[RuntimeSettingsService, Depends(get_runtime)]
+IndexDep = Annotated[IndexManager | None, Depends(get_index)]
+
+
+# ---- users --------------------------------------------------------------------------------------
+
+@router.get("/users", response_model=AdminUserList, operation_id="adminListUsers")
+async def list_users(_: AdminUser, session: SessionDep,
+                     q: Annotated[str | None, Query(max_length=320)] = None,
+                     page: Page = 1, page_size: PageSize = 50) -> AdminUserList:
+    rows, total = await repo.list_users(session, q=q, offset=(page - 1) * page_size, limit=page_size)
+    return AdminUserList(items=[service.admin_user_out(u, n) for u, n in rows], total=total)
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=AdminUserOut,
+             operation_id="adminCreateUser")
+async def create_user(body: AdminUserCreate, admin: AdminUser, session: SessionDep,
+                      settings: SettingsDep, client: ClientDep) -> AdminUserOut:
+    return await service.create_user(session, settings, admin, body, client)
+
+
+@router.patch("/users/{user_id}", response_model=AdminUserOut, operation_id="adminUpdateUser")
+async def update_user(user_id: str, body: AdminUserPatch, admin: AdminUser, session: SessionDep,
+                      client: ClientDep) -> AdminUserOut:
+    return await service.update_user(session, admin, user_id, body, client)
+
+
+@router.post("/users/{user_id}/reset-password", status_code=status.HTTP_204_NO_CONTENT,
+             operation_id="adminResetPassword")
+async def reset_password(user_id: str, body: ResetPasswordIn, admin: AdminUser, session: SessionDep,
+                         settings: SettingsDep, client: ClientDep) -> None:
+    await service.reset_password(session, settings, admin, user_id, body.new_password, client)
+
+
+# ---- stats, jobs, re-index --------------------------------------------------------------------------
+
+@router.get("/stats", response_model=StatsOut, operation_id="adminStats")
+async def stats(_: AdminUser, session: SessionDep, container: ContainerDep) -> StatsOut:
+    return StatsOut.model_validate(await service.stats(session, container))
+
+
+@router.get("/jobs", response_model=JobList, operation_id="adminListJobs")
+async def list_jobs(_: AdminUser, session: SessionDep,
+                    status_: Annotated[str | None, Query(alias="status", max_length=16)] = None,
+                    page: Page = 1, page_size: PageSize = 50) -> JobList:
+    items, total = await service.list_jobs(session, status_, page, page_size)
+    return JobList(items=items, total=total)
+
+
+@router.post("/jobs/retry", response_model=RetryOut, operation_id="adminRetryJobs")
+async def retry_jobs(body: RetryIn, admin: AdminUser, session: SessionDep, container: ContainerDep,
+                     client: ClientDep) -> RetryOut:
+    retried = await service.retry_failed(session, container, admin, body.document_ids,
+                                         body.all_failed, client)
+    return RetryOut(retried=retried)
+
+
+@router.post("/reindex", status_code=status.HTTP_202_ACCEPTED, response_model=ReindexOut,
+             operation_id="adminReindex")
+async def reindex(admin: AdminUser, session: SessionDep, index: IndexDep,
+                  client: ClientDep) -> ReindexOut:
+    if index is None:
+        raise Unavailable("The vector index is not available in this process.")
+    result = await index.start(force=True)
+    audit.record(session, "index.reindex_started", actor_id=admin.id,
+                         actor_email=admin.email, target=result.collection, client=client,
+                         details={"status": result.status})
+    return ReindexOut(status=result.status, collection=result.collection)
+
+
+# ---- runtime settings -----------------------------------------------------------------------------
+
+@router.get("/settings", response_model=RuntimeSettingsOut, operation_id="adminGetSettings")
+async def get_settings(_: AdminUser, session: SessionDep, runtime: RuntimeDep,
+                       index: IndexDep) -> RuntimeSettingsOut:
+    values = await runtime.read(session)
+    return service.settings_out(values, await index.status() if index is not None else None)
+
+
+@router.put("/settings", response_model=RuntimeSettingsOut, operation_id="adminUpdateSettings")
+async def put_settings(body: RuntimePatch, admin: AdminUser, session: SessionDep, runtime: RuntimeDep,
+                       index: IndexDep, client: ClientDep) -> RuntimeSettingsOut:
+    return await service.update_settings(session, runtime, index, admin, body, client)
+
+
+@router.post("/settings/test", response_model=SettingsTestOut, operation_id="adminTestSettings")
+async def test_settings(body: SettingsTestIn, _: AdminUser, session: SessionDep,
+                        runtime: RuntimeDep) -> SettingsTestOut:
+    return await service.test_settings(await runtime.read(session), body.target)
+
+
+# ---- audit ------------------------------------------------------------------------------------------
+
+@router.get("/audit", response_model=AuditList, operation_id="adminAudit")
+async def audit_log(_: AdminUser, session: SessionDep,
+                    event: Annotated[str | None, Query(max_length=64)] = None,
+                    page: Page = 1, page_size: PageSize = 50) -> AuditList:
+    rows, total = await repo.list_audit(session, event=event, offset=(page - 1) * page_size,
+                                        limit=page_size)
+    return AuditList(items=[AuditEntryOut.model_validate(r) for r in rows], total=total)

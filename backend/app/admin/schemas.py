@@ -1,0 +1,166 @@
+"""Admin API shapes (see docs/api.md, section Admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from app.auth.schemas import UserOut
+
+Role = Literal["user", "admin"]
+
+
+class AdminUserOut(UserOut):
+    last_login_at: datetime | None
+    document_count: int
+
+
+class AdminUserList(BaseModel):
+    items: list[AdminUserOut]
+    total: int
+
+
+class AdminUserCreate(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=1024)
+    role: Role = "user"
+    display_name: str = Field(default="", max_length=200)
+    must_change_password: bool = False
+
+
+class AdminUserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class ResetPasswordIn(BaseModel):
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class DocumentsByStatus(BaseModel):
+    queued: int = 0
+    processing: int = 0
+    ready: int = 0
+    failed: int = 0
+
+
+class StatsOut(BaseModel):
+    users: int
+    documents_by_status: DocumentsByStatus
+    documents: int
+    chunks: int
+    storage_bytes: int
+    queue_depth: int
+    workers: int
+    failures_24h: int
+
+
+class JobOut(BaseModel):
+    id: str
+    document_id: str | None
+    filename: str | None
+    owner_email: str | None
+    status: str
+    stage: str | None
+    attempts: int
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+
+
+class JobList(BaseModel):
+    items: list[JobOut]
+    total: int
+
+
+class RetryIn(BaseModel):
+    document_ids: list[str] | None = Field(default=None, max_length=10_000)
+    all_failed: bool = False
+
+
+class RetryOut(BaseModel):
+    retried: int
+
+
+class ReindexOut(BaseModel):
+    status: str
+    collection: str | None
+
+
+class LLMSettingsOut(BaseModel):
+    base_url: str | None
+    model: str
+    api_key_set: bool
+    temperature: float
+    max_tokens: int
+    context_size: int
+
+
+class EmbeddingSettingsOut(BaseModel):
+    provider: Literal["local", "openai"]
+    model: str
+    base_url: str | None
+    api_key_set: bool
+    dimension: int | None
+
+
+class RetrievalSettingsOut(BaseModel):
+    top_k: int
+    hybrid_weight: float
+    relevance_floor: float
+
+
+class UploadSettingsOut(BaseModel):
+    max_upload_mb: int
+    max_pages: int
+    quota_mb: int
+
+
+class ReindexStatusOut(BaseModel):
+    status: str
+    progress: int
+    collection: str | None
+    error: str | None = None
+
+
+class RuntimeSettingsOut(BaseModel):
+    llm: LLMSettingsOut
+    embedding: EmbeddingSettingsOut
+    retrieval: RetrievalSettingsOut
+    uploads: UploadSettingsOut
+    registration_open: bool
+    reindex: ReindexStatusOut
+
+
+class SettingsTestIn(BaseModel):
+    target: Literal["llm", "embedding"]
+
+
+class SettingsTestOut(BaseModel):
+    ok: bool
+    detail: str
+    latency_ms: int
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    created_at: datetime
+    actor_email: str | None
+    event: str
+    target: str | None
+    ip: str | None
+    request_id: str | None
+    details: dict[str, Any]
+
+
+class AuditList(BaseModel):
+    items: list[AuditEntryOut]
+    total: int

@@ -1,0 +1,231 @@
+"""Admin use cases: users, statistics, jobs, runtime settings. Every change is audited."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.admin import audit
+from app.admin import repository as repo
+from app.admin.reindex import IndexManager, ReindexStatus, build_embedder
+from app.admin.runtime import RuntimePatch, RuntimeSettingsService, RuntimeValues
+from app.admin.schemas import (
+    AdminUserCreate,
+    AdminUserOut,
+    AdminUserPatch,
+    JobOut,
+    RuntimeSettingsOut,
+    SettingsTestOut,
+)
+from app.auth import repository as auth_repo
+from app.auth import service as auth_service
+from app.auth.models import User
+from app.auth.schemas import UserOut
+from app.core import security
+from app.core.config import Settings
+from app.core.container import Container, after_commit
+from app.core.context import ClientInfo
+from app.core.errors import Conflict, NotFound
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _actor(actor: User) -> dict[str, Any]:
+    return {"actor_id": actor.id, "actor_email": actor.email}
+
+
+def admin_user_out(user: User, document_count: int) -> AdminUserOut:
+    return AdminUserOut(**UserOut.model_validate(user).model_dump(),
+                        last_login_at=user.last_login_at, document_count=document_count)
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+async def create_user(session: AsyncSession, settings: Settings, actor: User, body: AdminUserCreate,
+                      client: ClientInfo) -> AdminUserOut:
+    # Admins may create accounts even while public registration is closed.
+    user = await auth_service.create_user(
+        session, settings, email=body.email, password=body.password,
+        display_name=body.display_name, role=body.role,
+        must_change_password=body.must_change_password,
+    )
+    audit.record(session, "user.created", **_actor(actor), target=user.email, client=client,
+                 details={"role": user.role, "must_change_password": user.must_change_password})
+    return admin_user_out(user, 0)
+
+
+async def _get_user(session: AsyncSession, user_id: str) -> User:
+    user = await auth_repo.get_user(session, user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+async def update_user(session: AsyncSession, actor: User, user_id: str, patch: AdminUserPatch,
+                      client: ClientInfo) -> AdminUserOut:
+    user = await _get_user(session, user_id)
+    new_role = patch.role if patch.role is not None else user.role
+    new_active = patch.is_active if patch.is_active is not None else user.is_active
+    losing_admin = user.role == "admin" and user.is_active and (new_role != "admin" or not new_active)
+    if losing_admin:
+        admins = await repo.lock_active_admins(session)
+        if [a for a in admins if a != user.id] == []:
+            raise Conflict("This is the last active administrator; promote someone else first.",
+                           code="last_admin")
+    now = _now()
+    if new_role != user.role:
+        audit.record(session, "user.role_changed", **_actor(actor), target=user.email,
+                     client=client, details={"from": user.role, "to": new_role})
+        user.role = new_role
+    if new_active != user.is_active:
+        audit.record(session, "user.deactivated" if not new_active else "user.activated",
+                     **_actor(actor), target=user.email, client=client)
+        user.is_active = new_active
+    if losing_admin or not new_active:
+        # Access checks read the user row on every request, but ending sessions and keys makes the
+        # change stick even if the account is later re-activated or re-promoted.
+        await auth_repo.revoke_sessions(session, user_id=user.id, now=now,
+                                        reason="deactivated" if not new_active else "demoted")
+        await auth_repo.revoke_api_keys(session, user.id, now)
+    await session.flush()
+    return admin_user_out(user, await repo.document_count(session, user.id))
+
+
+async def reset_password(session: AsyncSession, settings: Settings, actor: User, user_id: str,
+                         new_password: str, client: ClientInfo) -> None:
+    user = await _get_user(session, user_id)
+    auth_service.check_password_policy(settings, new_password, user.email)
+    user.password_hash = security.hash_password(new_password)
+    user.must_change_password = True
+    user.password_changed_at = _now()
+    await auth_repo.revoke_sessions(session, user_id=user.id, reason="password_reset", now=_now())
+    audit.record(session, "user.password_reset", **_actor(actor), target=user.email, client=client)
+
+
+# ---- stats and jobs -----------------------------------------------------------------------------
+
+async def stats(session: AsyncSession, container: Container) -> dict[str, Any]:
+    out = await repo.stats(session, _now() - timedelta(hours=24))
+    jobs = getattr(container.services, "jobs", None)
+    out["queue_depth"] = await jobs.queue_depth() if jobs is not None else 0
+    out["workers"] = await jobs.active_workers() if jobs is not None else 0
+    return out
+
+
+async def list_jobs(session: AsyncSession, status: str | None, page: int,
+                    page_size: int) -> tuple[list[JobOut], int]:
+    rows, total = await repo.list_jobs(session, status=status, offset=(page - 1) * page_size,
+                                       limit=page_size)
+    items = [
+        JobOut(id=job.id, document_id=job.document_id, filename=doc.filename if doc else None,
+               owner_email=email, status=job.status,
+               stage=doc.stage if doc is not None and job.status == "running" else None,
+               attempts=job.attempt, error=job.error, created_at=job.created_at,
+               started_at=job.created_at, finished_at=job.finished_at, duration_ms=job.duration_ms)
+        for job, doc, email in rows
+    ]
+    return items, total
+
+
+async def retry_failed(session: AsyncSession, container: Container, actor: User,
+                       document_ids: list[str] | None, all_failed: bool, client: ClientInfo) -> int:
+    if not all_failed and not document_ids:
+        return 0
+    docs = await repo.failed_documents(session, None if all_failed else document_ids)
+    now = _now()
+    for doc in docs:
+        doc.status, doc.stage, doc.progress, doc.error, doc.attempts = "queued", None, 0, None, 0
+        doc.lease_expires_at, doc.finished_at, doc.updated_at = None, None, now
+    jobs = getattr(container.services, "jobs", None)
+    if jobs is not None:
+        for doc in docs:
+            async def enqueue(doc_id: str = doc.id) -> None:
+                await jobs.enqueue_ingest(doc_id, request_id=client.request_id)
+
+            after_commit(session, enqueue)
+    # Without a job queue in this process the reconciler picks up `queued` documents.
+    if docs:
+        audit.record(session, "jobs.retried", **_actor(actor), target=f"{len(docs)} documents",
+                     client=client, details={"document_ids": [d.id for d in docs][:100]})
+    await session.flush()
+    return len(docs)
+
+
+# ---- runtime settings ---------------------------------------------------------------------------
+
+def settings_out(values: RuntimeValues, reindex: ReindexStatus | None) -> RuntimeSettingsOut:
+    llm, emb = values.llm, values.embedding
+    return RuntimeSettingsOut.model_validate({
+        "llm": {"base_url": llm.base_url, "model": llm.model, "api_key_set": bool(llm.api_key),
+                "temperature": llm.temperature, "max_tokens": llm.max_tokens,
+                "context_size": llm.context_size},
+        "embedding": {"provider": emb.provider, "model": emb.model, "base_url": emb.base_url,
+                      "api_key_set": bool(emb.api_key), "dimension": emb.dimension},
+        "retrieval": {"top_k": values.retrieval.top_k,
+                      "hybrid_weight": values.retrieval.hybrid_weight,
+                      "relevance_floor": values.retrieval.relevance_floor},
+        "uploads": {"max_upload_mb": values.uploads.max_upload_mb,
+                    "max_pages": values.uploads.max_pages, "quota_mb": values.uploads.quota_mb},
+        "registration_open": values.registration_open,
+        "reindex": (reindex.as_dict() if reindex is not None
+                    else {"status": "unavailable", "progress": 0, "collection": None}),
+    })
+
+
+async def update_settings(session: AsyncSession, runtime: RuntimeSettingsService,
+                          index: IndexManager | None, actor: User, patch: RuntimePatch,
+                          client: ClientInfo) -> RuntimeSettingsOut:
+    if index is not None:
+        await index.ensure_state()  # pin the index the current settings describe, before they change
+    values = await runtime.update(session, patch, actor, client)
+    # Commit now: the re-index (if the embedding model changed) reads the settings in other sessions.
+    await session.commit()
+    runtime.invalidate()
+    status = None
+    if index is not None:
+        await index.reconcile()
+        status = await index.status()
+    return settings_out(values, status)
+
+
+async def test_settings(values: RuntimeValues, target: str) -> SettingsTestOut:
+    """One real request to the configured provider; the error message says what went wrong."""
+    started = time.monotonic()
+    try:
+        detail = await (_test_llm(values) if target == "llm" else _test_embedding(values))
+        ok = True
+    except Exception as exc:  # any provider failure is a test result, not a server error
+        ok, detail = False, str(exc) or type(exc).__name__
+    return SettingsTestOut(ok=ok, detail=detail[:500],
+                           latency_ms=int((time.monotonic() - started) * 1000))
+
+
+async def _test_llm(values: RuntimeValues) -> str:
+    llm = values.llm
+    if not llm.base_url:
+        raise ValueError("No language model is configured (answers are extractive).")
+    from app.providers.llm.openai_compat import OpenAICompatChatModel
+
+    model = OpenAICompatChatModel(base_url=llm.base_url, model=llm.model, api_key=llm.api_key,
+                                  timeout=min(llm.timeout_seconds, 30.0), max_retries=0)
+    try:
+        await model.ping()
+    finally:
+        await model.aclose()
+    return f"{llm.base_url} answered; model {llm.model}"
+
+
+async def _test_embedding(values: RuntimeValues) -> str:
+    embedder = build_embedder(values.embedding)
+    try:
+        vector = await embedder.embed_query("test")
+    finally:
+        close = getattr(embedder, "aclose", None)
+        if close is not None:
+            await close()
+    return f"{embedder.model_id} returned a {len(vector)}-dimensional vector"

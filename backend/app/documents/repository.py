@@ -1,0 +1,95 @@
+"""SQL for documents and chunks. Every read is scoped by owner: another user's row is 'not found'."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.documents.models import Chunk, Document
+
+SORTABLE = {"created_at": Document.created_at, "filename": Document.filename,
+            "size_bytes": Document.size_bytes, "status": Document.status}
+
+
+async def get_owned(session: AsyncSession, owner_id: str, document_id: str) -> Document | None:
+    stmt = select(Document).where(Document.id == document_id, Document.owner_id == owner_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_by_hash(session: AsyncSession, owner_id: str, content_hash: str) -> Document | None:
+    stmt = select(Document).where(Document.owner_id == owner_id, Document.content_hash == content_hash)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def storage_used(session: AsyncSession, owner_id: str) -> int:
+    stmt = select(func.coalesce(func.sum(Document.size_bytes), 0)).where(Document.owner_id == owner_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def list_owned(
+    session: AsyncSession, owner_id: str, *, q: str | None, status: str | None,
+    mime_type: str | None, sort: str, order: str, page: int, page_size: int,
+) -> tuple[list[Document], int]:
+    conds: list[Any] = [Document.owner_id == owner_id]
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conds.append(Document.filename.ilike(f"%{escaped}%", escape="\\"))
+    if status:
+        conds.append(Document.status == status)
+    if mime_type:
+        conds.append(Document.mime_type == mime_type)
+    where = and_(*conds)
+    total = int((await session.execute(select(func.count(Document.id)).where(where))).scalar_one())
+    column = SORTABLE.get(sort, Document.created_at)
+    ordering = column.asc() if order == "asc" else column.desc()
+    stmt = (select(Document).where(where).order_by(ordering, Document.id)
+            .offset((page - 1) * page_size).limit(page_size))
+    return list((await session.execute(stmt)).scalars()), total
+
+
+async def list_chunks(
+    session: AsyncSession, document: Document, *, page: int | None, limit: int, offset: int
+) -> tuple[list[Chunk], int]:
+    conds: list[Any] = [Chunk.document_id == document.id, Chunk.version == document.version]
+    if page is not None:
+        conds.append(and_(Chunk.page_start <= page, Chunk.page_end >= page))
+    where = and_(*conds)
+    total = int((await session.execute(select(func.count(Chunk.id)).where(where))).scalar_one())
+    stmt = select(Chunk).where(where).order_by(Chunk.n).offset(offset).limit(limit)
+    return list((await session.execute(stmt)).scalars()), total
+
+
+async def claim(session: AsyncSession, document_id: str, *, now: datetime, lease_until: datetime,
+                max_attempts: int) -> bool:
+    """Compare-and-set queued (or processing with an expired lease) → processing."""
+    stmt = (
+        update(Document)
+        .where(
+            Document.id == document_id,
+            Document.attempts < max_attempts,
+            or_(Document.status == "queued",
+                and_(Document.status == "processing", Document.lease_expires_at < now)),
+        )
+        .values(status="processing", stage="extracting", progress=0, error=None,
+                attempts=Document.attempts + 1, lease_expires_at=lease_until,
+                started_at=now, finished_at=None, updated_at=now)
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence[dict[str, Any]]) -> None:
+    await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+    if rows:
+        await session.execute(insert(Chunk), list(rows))
+
+
+async def stale_documents(session: AsyncSession, *, now: datetime, queued_before: datetime) -> list[Document]:
+    stmt = select(Document).where(or_(
+        and_(Document.status == "queued", Document.updated_at < queued_before),
+        and_(Document.status == "processing", Document.lease_expires_at < now),
+    )).limit(500)
+    return list((await session.execute(stmt)).scalars())

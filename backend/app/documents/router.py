@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse
+
+from app.api.deps import ClientDep, ContainerDep, CurrentUser, SessionDep
+from app.core.errors import Invalid, NotFound, TooLarge
+from app.documents import repository as repo
+from app.documents import service
+from app.documents.schemas import (
+    BatchDeleteIn,
+    BatchDeleteOut,
+    ChunkOut,
+    ChunkPage,
+    DocumentOut,
+    DocumentPage,
+    UploadResult,
+)
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=UploadResult,
+             operation_id="uploadDocuments")
+async def upload_documents(
+    request: Request, files: Annotated[list[UploadFile], File(description="one or many files")],
+    user: CurrentUser, session: SessionDep, container: ContainerDep, client: ClientDep,
+) -> UploadResult:
+    settings = container.settings
+    if len(files) > settings.max_files_per_upload:
+        raise Invalid(f"Upload at most {settings.max_files_per_upload} files at once.",
+                      code="too_many_files")
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.max_upload_mb * 1024 * 1024 * settings.max_files_per_upload:
+        raise TooLarge("The upload is too large.", code="request_too_large")
+    return await service.upload(session, container, user, files, client)
+
+
+@router.get("", response_model=DocumentPage, operation_id="listDocuments")
+async def list_documents(
+    user: CurrentUser, session: SessionDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    status_: Annotated[Literal["queued", "processing", "ready", "failed"] | None,
+                       Query(alias="status")] = None,
+    mime_type: Annotated[str | None, Query(max_length=127)] = None,
+    sort: Literal["created_at", "filename", "size_bytes", "status"] = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> DocumentPage:
+    items, total = await repo.list_owned(session, user.id, q=q, status=status_, mime_type=mime_type,
+                                         sort=sort, order=order, page=page, page_size=page_size)
+    return DocumentPage(items=[DocumentOut.model_validate(d) for d in items], total=total,
+                        page=page, page_size=page_size)
+
+
+@router.get("/{document_id}", response_model=DocumentOut, operation_id="getDocument")
+async def get_document(document_id: str, user: CurrentUser, session: SessionDep) -> DocumentOut:
+    return DocumentOut.model_validate(await service.get(session, user, document_id))
+
+
+@router.get("/{document_id}/file", operation_id="getDocumentFile", response_class=FileResponse)
+async def get_document_file(document_id: str, user: CurrentUser, session: SessionDep,
+                            container: ContainerDep, inline: bool = False) -> FileResponse:
+    doc = await service.get(session, user, document_id)
+    path = container.services.files.path(doc.storage_key)
+    if not path.is_file():
+        raise NotFound("The stored file is missing.")
+    opts = service.file_headers(doc, inline)
+    return FileResponse(path, media_type=doc.mime_type, filename=doc.filename, **opts)
+
+
+@router.get("/{document_id}/chunks", response_model=ChunkPage, operation_id="listDocumentChunks")
+async def list_chunks(
+    document_id: str, user: CurrentUser, session: SessionDep,
+    page: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ChunkPage:
+    doc = await service.get(session, user, document_id)
+    items, total = await repo.list_chunks(session, doc, page=page, limit=limit, offset=offset)
+    return ChunkPage(items=[ChunkOut.model_validate(c) for c in items], total=total)
+
+
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteDocument")
+async def delete_document(document_id: str, user: CurrentUser, session: SessionDep,
+                          container: ContainerDep, client: ClientDep) -> None:
+    if not await service.delete_documents(session, container, user, [document_id], client):
+        raise NotFound("Document not found.")
+
+
+@router.post("/batch-delete", response_model=BatchDeleteOut, operation_id="batchDeleteDocuments")
+async def batch_delete(body: BatchDeleteIn, user: CurrentUser, session: SessionDep,
+                       container: ContainerDep, client: ClientDep) -> BatchDeleteOut:
+    return BatchDeleteOut(deleted=await service.delete_documents(session, container, user, body.ids, client))
+
+
+@router.post("/{document_id}/reprocess", status_code=status.HTTP_202_ACCEPTED,
+             response_model=DocumentOut, operation_id="reprocessDocument")
+async def reprocess(document_id: str, user: CurrentUser, session: SessionDep,
+                    container: ContainerDep, client: ClientDep) -> DocumentOut:
+    return DocumentOut.model_validate(await service.reprocess(session, container, user, document_id, client))

@@ -1,0 +1,199 @@
+"""Document use cases: upload (stage, sniff, dedupe, commit, then enqueue), list, delete, reprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import UploadFile
+from sqlalchemy import delete as sql_delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.admin import audit
+from app.auth.models import User
+from app.core.container import Container, after_commit
+from app.core.context import ClientInfo
+from app.core.db import new_id
+from app.core.errors import NotFound, TooLarge
+from app.documents import repository as repo
+from app.documents.models import Document
+from app.documents.schemas import UploadedDocument, UploadError, UploadResult
+from app.ingestion.sniff import sniff_file
+from app.ingestion.types import ExtractionError
+
+log = logging.getLogger("citewise.documents")
+MB = 1024 * 1024
+COPY_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    path: Path
+    size: int
+    sha256: str
+
+
+def clean_filename(name: str | None) -> str:
+    """A display name only (files are stored under generated ids): no paths, no control chars."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().strip(".") or "document"
+    return name[:255]
+
+
+async def _stage(upload: UploadFile, staging: Path, max_bytes: int) -> Staged:
+    """Copy the upload to the store's staging area, hashing as we go; stop at the size limit."""
+    fd, raw_path = tempfile.mkstemp(dir=staging, prefix="up-")
+    path = Path(raw_path)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while block := await upload.read(COPY_CHUNK):
+                size += len(block)
+                if size > max_bytes:
+                    raise TooLarge(f"The file is larger than the {max_bytes // MB} MB limit.",
+                                   code="file_too_large")
+                digest.update(block)
+                await asyncio.to_thread(out.write, block)
+    except BaseException:
+        await asyncio.to_thread(path.unlink, True)
+        raise
+    return Staged(path=path, size=size, sha256=digest.hexdigest())
+
+
+async def upload(session: AsyncSession, container: Container, user: User,
+                 files: Sequence[UploadFile], client: ClientInfo) -> UploadResult:
+    services = container.services
+    runtime = await services.runtime.current()
+    max_bytes = runtime.uploads.max_upload_mb * MB
+    quota = runtime.uploads.quota_mb * MB
+    used = await repo.storage_used(session, user.id)
+    result = UploadResult(documents=[], errors=[])
+    for item in files:
+        filename = clean_filename(item.filename)
+        try:
+            staged = await _stage(item, services.files.staging_dir(), max_bytes)
+        except TooLarge as exc:
+            result.errors.append(UploadError(filename=filename, error=exc.code, detail=exc.detail))
+            continue
+        try:
+            doc, duplicate = await _admit(session, container, user, filename, staged, used, quota, client)
+        except _Refused as exc:
+            result.errors.append(UploadError(filename=filename, error=exc.code, detail=exc.detail))
+            continue
+        finally:
+            staged.path.unlink(missing_ok=True)
+        if not duplicate:
+            used += doc.size_bytes
+        result.documents.append(
+            UploadedDocument.model_validate(doc).model_copy(update={"duplicate": duplicate}))
+    return result
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+async def _admit(session: AsyncSession, container: Container, user: User, filename: str,
+                 staged: Staged, used: int, quota: int, client: ClientInfo) -> tuple[Document, bool]:
+    if staged.size == 0:
+        raise _Refused("empty_file", "The file is empty.")
+    existing = await repo.get_by_hash(session, user.id, staged.sha256)
+    if existing is not None:
+        return existing, True
+    if used + staged.size > quota:
+        raise _Refused("quota_exceeded",
+                       f"Uploading this file would exceed your storage quota of {quota // MB} MB.")
+    try:
+        detected = await asyncio.to_thread(sniff_file, staged.path, filename)
+    except ExtractionError as exc:
+        raise _Refused("unsupported_type", exc.message) from exc
+    doc_id = new_id()
+    doc = Document(id=doc_id, owner_id=user.id, filename=filename, mime_type=detected.mime,
+                   kind=detected.kind, size_bytes=staged.size, content_hash=staged.sha256,
+                   storage_key=doc_id, status="queued")
+    try:
+        async with session.begin_nested():
+            session.add(doc)
+    except IntegrityError:  # the same bytes uploaded concurrently: the other request won
+        existing = await repo.get_by_hash(session, user.id, staged.sha256)
+        if existing is None:
+            raise
+        return existing, True
+    await container.services.files.put(doc.storage_key, staged.path)
+    jobs = container.services.jobs
+    after_commit(session, lambda: jobs.enqueue_ingest(doc_id, request_id=client.request_id))
+    return doc, False
+
+
+async def get(session: AsyncSession, user: User, document_id: str) -> Document:
+    doc = await repo.get_owned(session, user.id, document_id)
+    if doc is None:
+        raise NotFound("Document not found.")
+    return doc
+
+
+async def delete_documents(session: AsyncSession, container: Container, user: User,
+                           document_ids: Sequence[str], client: ClientInfo) -> int:
+    docs: list[Document] = []
+    for doc_id in dict.fromkeys(document_ids):
+        doc = await repo.get_owned(session, user.id, doc_id)
+        if doc is not None:
+            docs.append(doc)
+    if not docs:
+        return 0
+    ids = [d.id for d in docs]
+    keys = [d.storage_key for d in docs]
+    await session.execute(sql_delete(Document).where(Document.id.in_(ids)))
+    for doc in docs:
+        audit.record(session, "document.deleted", actor_id=user.id, actor_email=user.email,
+                     target=doc.id, client=client, details={"filename": doc.filename})
+    services = container.services
+
+    async def purge() -> None:
+        # After the commit: the rows are gone, so a job still running will stop and clean up too.
+        for target in await services.index.targets():
+            for doc_id in ids:
+                await services.vectors.delete(target.collection, where={"document_id": doc_id})
+        for key in keys:
+            await services.files.delete(key)
+
+    after_commit(session, purge)
+    return len(docs)
+
+
+async def reprocess(session: AsyncSession, container: Container, user: User, document_id: str,
+                    client: ClientInfo) -> Document:
+    doc = await get(session, user, document_id)
+    doc.version += 1  # new chunk ids; the old version's vectors are removed when this one is indexed
+    doc.status, doc.stage, doc.progress, doc.error, doc.attempts = "queued", None, 0, None, 0
+    doc.lease_expires_at = None
+    await session.flush()
+    jobs = container.services.jobs
+    after_commit(session, lambda: jobs.enqueue_ingest(document_id, request_id=client.request_id))
+    return doc
+
+
+def file_headers(doc: Document, inline: bool) -> dict[str, Any]:
+    # Only PDFs are ever shown inline; anything else (HTML above all) downloads, so a document
+    # can't run script on our origin.
+    disposition = "inline" if inline and doc.mime_type == "application/pdf" else "attachment"
+    return {
+        "content_disposition_type": disposition,
+        "headers": {"X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": "default-src 'none'; sandbox",
+                    "Cache-Control": "private, max-age=0"},
+    }

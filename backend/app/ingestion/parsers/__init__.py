@@ -1,0 +1,105 @@
+"""Parser registry: ``extract(path, kind, limits)`` dispatches on the sniffed kind.
+
+Every parser is synchronous and pure (reads the file, returns blocks). Run it through
+``app.ingestion.sandbox.extract_isolated`` for untrusted files: parsers bound sizes, but only a
+separate process can bound time and memory.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from app.ingestion.parsers import (
+    delimited,
+    doc,
+    docx,
+    epub,
+    html,
+    image,
+    mail,
+    markdown,
+    ods,
+    odt,
+    pdf,
+    ppt,
+    pptx,
+    rst,
+    rtf,
+    text,
+    xls,
+    xlsx,
+)
+from app.ingestion.types import (
+    DAMAGED,
+    EMPTY,
+    NO_TEXT,
+    ExtractedDocument,
+    ExtractionError,
+    ExtractionLimits,
+)
+
+Progress = Callable[[int, int], None]
+Parser = Callable[[Path, ExtractionLimits], ExtractedDocument]
+
+PARSERS: dict[str, Parser] = {
+    "docx": docx.parse,
+    "pptx": pptx.parse,
+    "xlsx": xlsx.parse,
+    "xls": xls.parse,
+    "csv": delimited.parse,
+    "html": html.parse,
+    "markdown": markdown.parse,
+    "rst": rst.parse,
+    "text": text.parse,
+    "epub": epub.parse,
+    "odt": odt.parse,
+    "ods": ods.parse,
+    "rtf": rtf.parse,
+    "email": mail.parse,
+    "doc": doc.parse,
+    "ppt": ppt.parse,
+    "image": image.parse,
+}
+KINDS = frozenset({*PARSERS, "pdf"})
+
+
+def extract(
+    path: Path, kind: str, limits: ExtractionLimits, progress: Progress | None = None
+) -> ExtractedDocument:
+    """Extract blocks from ``path``; raises ExtractionError with a user-readable message.
+
+    ``progress(done_pages, total_pages)`` is called by formats that have pages to count (PDF).
+    Never returns a document without text.
+    """
+    if path.stat().st_size == 0:
+        raise ExtractionError(EMPTY)
+    try:
+        if kind == "pdf":
+            result = pdf.parse(path, limits, progress)
+        elif kind in PARSERS:
+            result = PARSERS[kind](path, limits)
+        else:
+            raise ExtractionError(f"Unsupported file type: {kind}.")
+    except (ExtractionError, MemoryError, RecursionError):
+        raise
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        UnicodeError,
+        OSError,
+        EOFError,
+        AssertionError,
+    ) as exc:
+        # Library-specific failures on broken input all mean the same thing to a user.
+        raise ExtractionError(DAMAGED) from exc
+    if not any(block.text.strip() for block in result.blocks):
+        raise ExtractionError(NO_TEXT)
+    if progress is not None and kind != "pdf":
+        progress(result.page_count, result.page_count)
+    return result

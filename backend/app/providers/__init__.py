@@ -1,0 +1,1 @@
+"""Providers: small protocols with swappable implementations; ``factory`` picks concrete ones."""

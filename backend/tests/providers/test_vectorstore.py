@@ -1,0 +1,272 @@
+"""One contract suite for every VectorStore: embedded Chroma and a real Chroma server process."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.providers.vectorstore import (
+    VectorRecord,
+    VectorStore,
+    VectorStoreError,
+    collection_name,
+)
+from app.providers.vectorstore.chroma_store import ChromaVectorStore
+from tests.providers.conftest import chroma_server, free_port
+
+DIM = 16
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> VectorStore:
+    if request.param == "embedded":
+        return ChromaVectorStore.embedded(tmp_path / "chroma")
+    return ChromaVectorStore.http(request.getfixturevalue("chroma_server_url"))
+
+
+@pytest.fixture
+def coll() -> str:
+    # Unique per test: the server is shared by the whole session.
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
+    v = rng.normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def records(
+    vectors: np.ndarray, owner: str, doc: str, prefix: str | None = None
+) -> list[VectorRecord]:
+    prefix = prefix or f"{doc}:1"
+    return [
+        VectorRecord(
+            id=f"{prefix}:{n}", embedding=v.tolist(),
+            metadata={"owner_id": owner, "document_id": doc, "page": n, "ok": True, "w": 0.5},
+        )
+        for n, v in enumerate(vectors)
+    ]
+
+
+async def test_upsert_is_idempotent(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(1)
+    recs = records(unit(rng, 10), "u1", "d1")
+    await store.upsert(coll, recs)
+    await store.upsert(coll, recs)
+    assert await store.count(coll) == 10
+    got = await store.ids(coll, where={"owner_id": "u1"})
+    assert sorted(got) == sorted(r.id for r in recs)
+    # Upserting the same id again replaces its metadata rather than adding a row.
+    changed = VectorRecord(id=recs[0].id, embedding=recs[0].embedding,
+                           metadata={"owner_id": "u1", "document_id": "d9"})
+    await store.upsert(coll, [changed])
+    assert await store.count(coll) == 10
+    assert await store.ids(coll, where={"document_id": "d9"}) == [recs[0].id]
+
+
+async def test_metadata_round_trips_with_types(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(2)
+    vecs = unit(rng, 3)
+    await store.upsert(coll, records(vecs, "u1", "d1"))
+    hits = await store.query(coll, vecs[1].tolist(), k=1, where={"owner_id": "u1"})
+    assert hits[0].id == "d1:1:1"
+    assert dict(hits[0].metadata) == {
+        "owner_id": "u1", "document_id": "d1", "page": 1, "ok": True, "w": 0.5
+    }
+
+
+async def test_owner_filter_never_leaks(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(3)
+    a, b = unit(rng, 60), unit(rng, 60)
+    await store.upsert(coll, records(a, "alice", "da") + records(b, "bob", "db"))
+    a_ids = {f"da:1:{n}" for n in range(60)}
+    b_ids = {f"db:1:{n}" for n in range(60)}
+    # Queries aimed straight at bob's vectors, with alice's filter, must still only see alice's.
+    for n in range(40):
+        hits = await store.query(coll, b[n].tolist(), k=15, where={"owner_id": "alice"})
+        assert len(hits) == 15
+        assert {h.id for h in hits} <= a_ids
+        assert all(h.metadata["owner_id"] == "alice" for h in hits)
+        hits = await store.query(coll, a[n].tolist(), k=15, where={"owner_id": "bob"})
+        assert {h.id for h in hits} <= b_ids
+    assert await store.query(coll, a[0].tolist(), k=5, where={"owner_id": "mallory"}) == []
+
+
+async def test_document_in_filter(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(4)
+    recs = []
+    for doc in ("d1", "d2", "d3"):
+        recs += records(unit(rng, 5), "u1", doc)
+    recs += records(unit(rng, 5), "u2", "d2", prefix="other")  # same document id, other owner
+    await store.upsert(coll, recs)
+    where = {"$and": [{"owner_id": "u1"}, {"document_id": {"$in": ["d1", "d3"]}}]}
+    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=100, where=where)
+    assert len(hits) == 10
+    assert {h.metadata["document_id"] for h in hits} == {"d1", "d3"}
+    where = {"$and": [{"owner_id": "u1"}, {"document_id": {"$in": ["d2"]}}]}
+    assert sorted(await store.ids(coll, where=where)) == [f"d2:1:{n}" for n in range(5)]
+    assert await store.count(coll, where=where) == 5
+
+
+async def test_delete_by_where_and_by_ids(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(5)
+    await store.upsert(coll, records(unit(rng, 6), "u1", "d1") + records(unit(rng, 4), "u1", "d2"))
+    await store.delete(coll, where={"document_id": "d1"})
+    assert await store.count(coll) == 4
+    assert await store.count(coll, where={"document_id": "d1"}) == 0
+    await store.delete(coll, ids=["d2:1:0", "d2:1:1", "not-there"])
+    assert sorted(await store.ids(coll, where={"owner_id": "u1"})) == ["d2:1:2", "d2:1:3"]
+    await store.delete(coll, ids=[])  # nothing to do
+    assert await store.count(coll) == 2
+    with pytest.raises(ValueError):
+        await store.delete(coll)
+    await store.delete(f"missing-{coll}", where={"document_id": "d1"})  # no collection: no-op
+
+
+async def test_delete_ids_scoped_by_where(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(6)
+    await store.upsert(coll, records(unit(rng, 3), "u1", "d1"))
+    # An id that belongs to another owner is not deleted when the owner filter is given.
+    await store.delete(coll, ids=["d1:1:0"], where={"owner_id": "u2"})
+    assert await store.count(coll) == 3
+
+
+async def test_count_and_missing_collection(store: VectorStore, coll: str) -> None:
+    assert await store.count(coll) == 0
+    assert await store.ids(coll, where={"owner_id": "u1"}) == []
+    assert await store.query(coll, [1.0] * DIM, k=3, where={"owner_id": "u1"}) == []
+    rng = np.random.default_rng(7)
+    await store.upsert(coll, records(unit(rng, 7), "u1", "d1") + records(unit(rng, 2), "u2", "d2"))
+    assert await store.count(coll) == 9
+    assert await store.count(coll, where={"owner_id": "u2"}) == 2
+
+
+async def test_k_larger_than_collection(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(8)
+    await store.upsert(coll, records(unit(rng, 3), "u1", "d1"))
+    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=1000, where={"owner_id": "u1"})
+    assert len(hits) == 3
+    assert await store.query(coll, [1.0] * DIM, k=0, where={"owner_id": "u1"}) == []
+
+
+async def test_scores_are_cosine_similarity_best_first(store: VectorStore, coll: str) -> None:
+    rng = np.random.default_rng(9)
+    vecs = unit(rng, 30) * rng.uniform(0.5, 3.0, size=(30, 1))  # unnormalised: cosine ignores length
+    await store.upsert(coll, records(vecs.astype(np.float32), "u1", "d1"))
+    q = rng.normal(size=DIM)
+    hits = await store.query(coll, q.tolist(), k=30, where={"owner_id": "u1"})
+    expected = (vecs @ q) / (np.linalg.norm(vecs, axis=1) * np.linalg.norm(q))
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert [h.id for h in hits][:5] == [f"d1:1:{n}" for n in np.argsort(-expected)[:5]]
+    for h in hits:
+        assert h.score == pytest.approx(expected[int(h.id.rsplit(":", 1)[1])], abs=1e-4)
+
+
+async def test_query_requires_filter(store: VectorStore, coll: str) -> None:
+    with pytest.raises(ValueError):
+        await store.query(coll, [1.0] * DIM, k=3, where={})
+
+
+async def test_upsert_beyond_client_batch_limit(store: VectorStore, coll: str) -> None:
+    assert isinstance(store, ChromaVectorStore)
+    await store.ping()
+    n = store.max_batch_size + 17
+    rng = np.random.default_rng(10)
+    await store.upsert(coll, records(unit(rng, n, dim=4), "u1", "d1"))
+    assert await store.count(coll) == n
+    assert len(await store.ids(coll, where={"owner_id": "u1"})) == n
+
+
+async def test_drop_and_list_collections(store: VectorStore, coll: str) -> None:
+    other = f"{coll}-b"
+    rng = np.random.default_rng(11)
+    await store.upsert(coll, records(unit(rng, 2), "u1", "d1"))
+    await store.upsert(other, records(unit(rng, 2), "u1", "d1"))
+    names = await store.list_collections()
+    assert {coll, other} <= set(names)
+    await store.drop_collection(coll)
+    names = await store.list_collections()
+    assert coll not in names and other in names
+    assert await store.count(coll) == 0
+    await store.drop_collection(coll)  # dropping twice is fine
+    await store.upsert(coll, records(unit(rng, 1), "u1", "d1"))  # re-created on demand
+    assert await store.count(coll) == 1
+
+
+async def test_collection_dropped_by_another_client(
+    store: VectorStore, coll: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # A second process (here: a second client) drops and re-creates the collection; this store's
+    # cached handle is stale and must be refreshed instead of failing.
+    if request.node.callspec.params["store"] == "embedded":
+        other = ChromaVectorStore.embedded(tmp_path / "chroma")
+    else:
+        other = ChromaVectorStore.http(request.getfixturevalue("chroma_server_url"))
+    rng = np.random.default_rng(12)
+    await store.upsert(coll, records(unit(rng, 3), "u1", "d1"))
+    assert await store.count(coll) == 3
+    await other.drop_collection(coll)
+    assert await store.query(coll, [1.0] * DIM, k=3, where={"owner_id": "u1"}) == []
+    await other.upsert(coll, records(unit(rng, 2), "u1", "d2"))
+    assert await store.count(coll) == 2
+    await store.upsert(coll, records(unit(rng, 1), "u1", "d3"))
+    assert await other.count(coll) == 3
+
+
+async def test_ping(store: VectorStore) -> None:
+    await store.ping()
+    assert await store.list_collections() is not None
+
+
+async def test_unreachable_server_is_transient() -> None:
+    dead = ChromaVectorStore.http(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(VectorStoreError) as info:
+        await dead.ping()
+    assert info.value.transient
+    with pytest.raises(VectorStoreError) as info:
+        await dead.query("whatever", [1.0] * DIM, k=1, where={"owner_id": "u1"})
+    assert info.value.transient
+
+
+async def test_server_going_away_is_transient(tmp_path: Path) -> None:
+    with chroma_server(tmp_path) as url:
+        store = ChromaVectorStore.http(url)
+        await store.upsert("gone-soon", records(unit(np.random.default_rng(0), 2), "u", "d"))
+        assert await store.count("gone-soon") == 2
+    with pytest.raises(VectorStoreError) as info:
+        await store.count("gone-soon")
+    assert info.value.transient
+
+
+def test_http_url_parsing() -> None:
+    with pytest.raises(ValueError):
+        ChromaVectorStore.http("localhost:8000")
+
+
+@pytest.mark.parametrize(
+    ("model_id", "dim", "expected"),
+    [
+        ("minilm-l6-v2-int8", 384, "chunks__minilm-l6-v2-int8__384"),
+        ("nomic-embed-text:latest", 768, "chunks__nomic-embed-text-latest__768"),
+        ("org/Model.v1.5", 1024, "chunks__org-Model-v1-5__1024"),
+    ],
+)
+def test_collection_name(model_id: str, dim: int, expected: str) -> None:
+    assert collection_name(model_id, dim) == expected
+
+
+def test_collection_name_long_ids_stay_valid_and_distinct() -> None:
+    a = collection_name("x" * 100 + "a", 384)
+    b = collection_name("x" * 100 + "b", 384)
+    assert a != b
+    for name in (a, b):
+        assert 3 <= len(name) <= 63
+        assert name[0].isalnum() and name[-1].isalnum()
+    with pytest.raises(ValueError):
+        collection_name("::", 384)
+    with pytest.raises(ValueError):
+        collection_name("m", 0)
