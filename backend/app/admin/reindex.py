@@ -308,6 +308,12 @@ class IndexManager:
             await self._write_state(new_state)
             log.info("re-index started", extra={"collection": target.collection, "chunks": total})
             return token
+        except Exception as exc:  # e.g. the new embedding server is unreachable: say so in status
+            log.warning("re-index could not start: %s", exc)
+            await self._write_state({**(await self._read_state()),
+                                     "last_error": f"{type(exc).__name__}: {exc}"[:500]})
+            await self._release(token)
+            return None
         except BaseException:
             await self._release(token)
             raise

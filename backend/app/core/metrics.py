@@ -67,11 +67,25 @@ class PrometheusMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")  # set by the router on the shared scope when a route matched
-            template = getattr(route, "path_format", None) or getattr(route, "path", None) or UNMATCHED
+            template = route_template(scope)
             method = scope["method"]
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
             HTTP_DURATION.labels(method, template).observe(time.perf_counter() - started)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full template (`/api/v1/documents/{document_id}`), else "unmatched".
+
+    The router records the match on the shared scope. Recent FastAPI versions keep included routers
+    nested, so the route object only knows its own suffix; the full template is on the effective
+    route context it stores beside it.
+    """
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path_format", None)
+    if template:
+        return str(template)
+    route = scope.get("route")
+    return str(getattr(route, "path_format", None) or getattr(route, "path", None) or UNMATCHED)
 
 
 class _ScrapeGauges(Collector):

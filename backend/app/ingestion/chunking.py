@@ -7,7 +7,7 @@ added to chunk text; ``heading_path`` is metadata (the pipeline may prepend it f
 
 Rules, in priority order:
 1. A chunk never exceeds ``max_tokens`` (as measured by ``count_tokens`` on its parts).
-2. A change of top-level section (``heading_path[0]``) always starts a new chunk.
+2. A change of top-level section (``heading_path[0]``) or of page always starts a new chunk.
 3. Blocks are packed whole; a heading at the end of a chunk moves to the next one; a heading
    also starts a new chunk once the current one is a third full.
 4. Oversized blocks are split at sentence ends, else at whitespace, else anywhere.
@@ -171,7 +171,8 @@ class _Packer:
     def add(self, unit: _Unit) -> None:
         while self.units:
             last = self.units[-1]
-            section_change = unit.path[:1] != last.path[:1]
+            # A chunk never spans pages: a citation must name the one page its text is on.
+            section_change = unit.path[:1] != last.path[:1] or unit.page != last.page
             full = self.tokens + unit.tokens > self.budget
             heading_break = unit.kind == "heading" and self.tokens * 3 >= self.budget
             if not (section_change or full or heading_break):

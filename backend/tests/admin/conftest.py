@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +66,7 @@ async def add_document(
     """Insert a document (and optionally chunks and a job row) directly, as ingestion would."""
     async with container(api_app).sessions() as session:
         doc = Document(owner_id=owner_id, filename=filename, mime_type="application/pdf", kind="pdf",
-                       size_bytes=size_bytes, content_hash=f"{filename}-{owner_id}-{datetime.now(UTC)}",
+                       size_bytes=size_bytes, content_hash=uuid.uuid4().hex,
                        storage_key="k", status=status, error=error, attempts=3 if error else 0)
         session.add(doc)
         await session.flush()

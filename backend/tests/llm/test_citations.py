@@ -113,3 +113,23 @@ def test_filter_matches_batch_repair_for_any_split(text: str) -> None:
             parts.append(text[i : i + n])
             i += n
         assert run_filter(parts, VALID) == expected, parts
+
+
+PIECES = ["word", "Word", " ", "  ", "\n", "\n\n", ".", ",", "[1]", "[2]", "[9]", "[1, 2]",
+          "[Source 3]", "[source 9]", "【2】", "【7】", "[", "]", "`", "```", "~~~", "[^1]", "[1-3]",
+          "(", "[0]", "x[1]", "[2020]", "[note", "\t", "a", "1", "[1](u)"]
+
+
+def test_filter_matches_batch_repair_on_generated_text() -> None:
+    for seed in range(600):
+        rng = random.Random(seed)
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40)))
+        stream, out, i = StreamingCitationFilter(VALID), [], 0
+        while i < len(text):
+            n = rng.randint(1, 6)
+            out.append(stream.feed(text[i : i + n]))
+            i += n
+        out.append(stream.flush())
+        expected = repair_citations(text, VALID)
+        assert "".join(out) == expected.text, (seed, text)
+        assert stream.cited == expected.cited, (seed, text)

@@ -55,8 +55,13 @@ def _load_session(model: Path, threads: int) -> tuple[Any, threading.Lock]:
         key = (model, threads)
         if key not in _sessions:
             opts = ort.SessionOptions()
-            # The arena keeps the largest batch's buffers forever (1.6 GB peak seen at batch 32).
+            # The arena keeps the largest batch's buffers forever (1.6 GB peak seen at batch 32), and
+            # memory patterns are planned per input shape, which varies with every padded batch:
+            # without them peak RSS halves (1.1 GB -> 0.53 GB at batch 16) at no measurable cost.
             opts.enable_cpu_mem_arena = False
+            opts.enable_mem_pattern = False
+            # Idle worker threads spinning for work burn CPU that the API and other workers need.
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from httpx import AsyncClient
+
+from tests.conftest import EVAL_DIR
+
+DOCS = EVAL_DIR / "docs"
+
+
+async def upload(client: AsyncClient, *paths: Path, names: list[str] | None = None) -> dict[str, Any]:
+    files = [("files", ((names[i] if names else p.name), p.read_bytes(), "application/octet-stream"))
+             for i, p in enumerate(paths)]
+    r = await client.post("/api/v1/documents", files=files)
+    assert r.status_code == 202, r.text
+    return dict(r.json())
+
+
+async def upload_bytes(client: AsyncClient, name: str, data: bytes) -> dict[str, Any]:
+    r = await client.post("/api/v1/documents", files=[("files", (name, data, "application/octet-stream"))])
+    assert r.status_code == 202, r.text
+    return dict(r.json())
+
+
+async def wait_done(client: AsyncClient, doc_id: str, timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    seen_progress: list[int] = []
+    while time.monotonic() < deadline:
+        r = await client.get(f"/api/v1/documents/{doc_id}")
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        seen_progress.append(doc["progress"])
+        if doc["status"] in ("ready", "failed"):
+            doc["_progress_seen"] = seen_progress
+            return dict(doc)
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"document {doc_id} did not finish: {doc}")
+
+
+def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for frame in body.strip().split("\n\n"):
+        name, data = "", ""
+        for line in frame.splitlines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data += line[6:]
+        if name:
+            events.append((name, json.loads(data)))
+    return events

@@ -1,0 +1,168 @@
+"""Chat and search through the real RAG pipeline: real database, Chroma, embedding model."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pypdfium2
+from httpx import AsyncClient
+
+from tests.api.helpers import DOCS, parse_sse, upload, upload_bytes, wait_done
+from tests.conftest import register
+
+PDF = DOCS / "pdf" / "layout-parser-paper-fast.pdf"
+CANARY = "ZEBRAQUILL-7731"
+
+
+def pages_containing(path: Any, phrase: str) -> set[int]:
+    """Oracle computed straight from the PDF, independently of our pipeline."""
+    pdf = pypdfium2.PdfDocument(str(path))
+    found = set()
+    for i in range(len(pdf)):
+        text = " ".join(pdf[i].get_textpage().get_text_range().split())
+        if phrase.lower() in text.lower():
+            found.add(i + 1)
+    return found
+
+
+async def ask(client: AsyncClient, conv_id: str, content: str, **extra: Any) -> list[tuple[str, dict[str, Any]]]:
+    r = await client.post(f"/api/v1/conversations/{conv_id}/messages", json={"content": content, **extra},
+                          headers={"Accept": "text/event-stream"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/event-stream")
+    return parse_sse(r.text)
+
+
+async def new_conversation(client: AsyncClient) -> str:
+    r = await client.post("/api/v1/conversations", json={})
+    assert r.status_code == 201
+    return str(r.json()["id"])
+
+
+async def test_answer_cites_right_document_and_page(client: AsyncClient) -> None:
+    await register(client)
+    body = await upload(client, PDF, DOCS / "docx" / "tables-with-incomplete-rows.docx")
+    pdf_id = body["documents"][0]["id"]
+    for d in body["documents"]:
+        assert (await wait_done(client, d["id"]))["status"] == "ready"
+    expected_pages = pages_containing(PDF, "scene text detection")
+    assert expected_pages
+
+    conv = await new_conversation(client)
+    events = await ask(client, conv, "Which work is cited for scene text detection?")
+    names = [e for e, _ in events]
+    assert names[0] == "sources" and names[-2:] == ["citations", "done"]
+    assert "token" in names and set(names[1:-2]) == {"token"}
+    final = events[-2][1]
+    streamed = "".join(p["text"] for e, p in events if e == "token")
+    assert streamed.strip() == final["content"]
+    cites = final["citations"]
+    assert cites, final
+    assert cites[0]["document_id"] == pdf_id and cites[0]["page"] in expected_pages
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", final["content"])}
+    assert markers and markers == {c["index"] for c in cites}
+    source_idx = {s["index"] for s in events[0][1]["sources"]}
+    assert markers <= source_idx
+    for c in cites:
+        assert set(c) == {"index", "document_id", "filename", "page", "chunk_id", "snippet", "score"}
+
+    # History is persisted with the citations, and the title comes from the first question.
+    detail = (await client.get(f"/api/v1/conversations/{conv}")).json()
+    assert detail["title"].startswith("Which work is cited")
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
+    assert detail["messages"][1]["citations"] == cites
+    assert detail["messages"][1]["id"] == events[-1][1]["message_id"]
+
+    # The same request as JSON returns the finished message.
+    r = await client.post(f"/api/v1/conversations/{conv}/messages",
+                          json={"content": "Which work is cited for scene text detection?"},
+                          headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["role"] == "assistant" and r.json()["citations"]
+
+
+async def test_relevance_floor_says_not_found(client: AsyncClient) -> None:
+    await register(client)
+    doc = (await upload(client, PDF))["documents"][0]
+    await wait_done(client, doc["id"])
+    conv = await new_conversation(client)
+    events = await ask(client, conv, "What is the recommended dosage of ibuprofen for toddlers?")
+    final = dict(events)["citations"]
+    assert final["citations"] == []
+    assert "couldn't find" in final["content"]
+
+
+async def test_canary_never_crosses_users(client: AsyncClient, anon_client_factory) -> None:  # type: ignore[no-untyped-def]
+    await register(client, "alice@example.com")
+    a_doc = (await upload_bytes(client, "alice.md",
+                                b"# Garden plan\n\nAlice grows tomatoes, basil and zebra-striped squash.\n"))
+    await wait_done(client, a_doc["documents"][0]["id"])
+    async with anon_client_factory() as bob:
+        await register(bob, "bob@example.com")
+        b_doc = await upload_bytes(bob, "bob-secret.md", (
+            f"# Launch codes\n\nThe secret launch code is {CANARY}. Zebra quill squash tomatoes "
+            "garden basil plan secret code.\n").encode())
+        await wait_done(bob, b_doc["documents"][0]["id"])
+        hits = (await bob.post("/api/v1/search", json={"query": "secret launch code"})).json()
+        assert any(CANARY in h["text"] for h in hits["results"])  # the canary is really indexed
+
+        queries = ["secret launch code", CANARY, "zebra quill", "garden plan tomatoes basil",
+                   "What is the launch code?", "squash", "Bob", "code", "plan", "zebra-striped squash"]
+        conv = await new_conversation(client)
+        for q in queries:
+            res = (await client.post("/api/v1/search", json={"query": q, "k": 50})).json()["results"]
+            assert all(CANARY not in h["text"] and h["document_id"] != b_doc["documents"][0]["id"]
+                       for h in res), q
+            events = await ask(client, conv, q)
+            blob = str(events)
+            assert CANARY not in blob and b_doc["documents"][0]["id"] not in blob, q
+
+        # Naming another user's document as scope is a 404, for search and chat alike.
+        foreign = [b_doc["documents"][0]["id"]]
+        r = await client.post("/api/v1/search", json={"query": "code", "document_ids": foreign})
+        assert r.status_code == 404
+        r = await client.post(f"/api/v1/conversations/{conv}/messages",
+                              json={"content": "code", "document_ids": foreign})
+        assert r.status_code == 404
+        # ...and Bob cannot read Alice's conversation.
+        assert (await bob.get(f"/api/v1/conversations/{conv}")).status_code == 404
+        assert (await bob.get("/api/v1/conversations")).json()["items"] == []
+
+
+async def test_scope_limits_sources(client: AsyncClient) -> None:
+    await register(client)
+    a = (await upload_bytes(client, "ferns.md", b"# Ferns\n\nFerns reproduce using spores, not seeds.\n"))
+    b = (await upload_bytes(client, "mosses.md", b"# Mosses\n\nMosses also reproduce using spores.\n"))
+    a_id, b_id = a["documents"][0]["id"], b["documents"][0]["id"]
+    await wait_done(client, a_id)
+    await wait_done(client, b_id)
+    conv = await new_conversation(client)
+    events = await ask(client, conv, "How do they reproduce using spores?", document_ids=[b_id])
+    sources = dict(events)["sources"]["sources"]
+    assert sources and {s["document_id"] for s in sources} == {b_id}
+
+
+async def test_conversation_crud(client: AsyncClient) -> None:
+    await register(client)
+    first = await new_conversation(client)
+    second = await new_conversation(client)
+    listed = (await client.get("/api/v1/conversations")).json()["items"]
+    assert [c["id"] for c in listed] == [second, first]  # newest first
+    r = await client.patch(f"/api/v1/conversations/{first}", json={"title": "Renamed"})
+    assert r.json()["title"] == "Renamed"
+    assert (await client.delete(f"/api/v1/conversations/{first}")).status_code == 204
+    assert (await client.get(f"/api/v1/conversations/{first}")).status_code == 404
+    assert [c["id"] for c in (await client.get("/api/v1/conversations")).json()["items"]] == [second]
+
+
+async def test_follow_up_without_llm_borrows_previous_question(client: AsyncClient) -> None:
+    await register(client)
+    doc = await upload_bytes(client, "widget.md", (
+        b"# Frobnicator\n\nThe frobnicator connects to the hub over TLS.\n\n"
+        b"## Timeouts\n\nThe frobnicator gives up after a timeout of 42 seconds.\n\n"
+        b"# Unrelated\n\nThe cafeteria serves soup on Tuesdays.\n"))
+    await wait_done(client, doc["documents"][0]["id"])
+    conv = await new_conversation(client)
+    await ask(client, conv, "How does the frobnicator connect to the hub?")
+    events = await ask(client, conv, "what about its timeout?")
+    assert "42 seconds" in dict(events)["citations"]["content"]

@@ -1,0 +1,134 @@
+"""Chat with an OpenAI-compatible model configured (a wire-protocol double on loopback), served by a
+real uvicorn server so client disconnects are real TCP disconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.core.migrations import upgrade_async
+from tests.api.helpers import parse_sse, upload_bytes, wait_done
+from tests.api.llm_double import DoubleServer
+from tests.conftest import make_settings, register
+
+MANUAL = (b"# Frobnicator\n\nThe frobnicator connects to the hub over TLS on port 8443.\n\n"
+          b"## Timeouts\n\nThe frobnicator gives up after a timeout of 42 seconds.\n\n"
+          b"# Cafeteria\n\nThe cafeteria serves soup on Tuesdays.\n")
+
+
+@pytest.fixture(scope="module")
+def double() -> Any:
+    with DoubleServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def llm_base(double: DoubleServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    from app.main import create_app
+
+    tmp: Path = tmp_path_factory.mktemp("llm-app")
+    url = f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}"
+    await upgrade_async(url)
+    app = create_app(make_settings(tmp, database_url=url, llm_base_url=double.base_url,
+                                   llm_model="double", cookie_secure=False))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def user(llm_base: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=llm_base, timeout=120) as c:
+        import uuid
+
+        await register(c, f"u{uuid.uuid4().hex[:8]}@example.com")
+        yield c
+
+
+async def _conversation_with_doc(c: httpx.AsyncClient) -> str:
+    doc = await upload_bytes(c, "frobnicator.md", MANUAL)
+    if doc["documents"][0]["status"] != "ready":
+        await wait_done(c, doc["documents"][0]["id"])
+    r = await c.post("/api/v1/conversations", json={})
+    return str(r.json()["id"])
+
+
+async def test_follow_up_is_rewritten_before_retrieval(user: httpx.AsyncClient, double: DoubleServer) -> None:
+    conv = await _conversation_with_doc(user)
+    double.state.answer_deltas = ["It uses ", "TLS on port 8443 ", "[1]", " and [7]", "."]
+    r = await user.post(f"/api/v1/conversations/{conv}/messages",
+                        json={"content": "How does the frobnicator connect to the hub?"})
+    first = parse_sse(r.text)
+    final = dict(first)["citations"]
+    assert "[7]" not in final["content"] and "[1]" in final["content"]  # invalid marker removed
+    assert [c["index"] for c in final["citations"]] == [1]
+    assert (await user.get("/api/v1/config")).json()["llm_configured"] is True
+
+    double.state.condensed = "What is the timeout of the frobnicator?"
+    double.state.answer_deltas = ["After 42 seconds [1]."]
+    r = await user.post(f"/api/v1/conversations/{conv}/messages", json={"content": "what about its timeout?"})
+    events = dict(parse_sse(r.text))
+    condense = [q for q in double.state.requests if "standalone" in q["messages"][0]["content"].lower()]
+    assert condense and "what about its timeout?" in condense[-1]["messages"][-1]["content"]
+    assert "frobnicator" in condense[-1]["messages"][-1]["content"].lower()  # history was given
+    top = events["sources"]["sources"][0]
+    assert "42 seconds" in (await user.get(f"/api/v1/documents/{top['document_id']}/chunks")).text
+    answer_prompt = double.state.requests[-1]["messages"]
+    assert any("42 seconds" in m["content"] for m in answer_prompt)
+    assert answer_prompt[0]["role"] == "system"
+
+
+async def test_client_disconnect_stops_generation(user: httpx.AsyncClient, double: DoubleServer,
+                                                  llm_base: str) -> None:
+    conv = await _conversation_with_doc(user)
+    double.state.answer_deltas = [f"word{i} " for i in range(400)]
+    double.state.delay = 0.05
+    double.state.stream_closed_early = False
+    double.state.deltas_sent = 0
+    got = 0
+    async with user.stream("POST", f"/api/v1/conversations/{conv}/messages",
+                           json={"content": "Tell me everything about the frobnicator"}) as r:
+        async for line in r.aiter_lines():
+            if line.startswith("event: token"):
+                got += 1
+                if got >= 3:
+                    break
+    await asyncio.sleep(1.5)
+    sent = double.state.deltas_sent
+    await asyncio.sleep(1.0)
+    assert double.state.stream_closed_early
+    assert double.state.deltas_sent == sent < 400  # nothing more is generated
+    double.state.delay = 0.0
+    detail = (await user.get(f"/api/v1/conversations/{conv}")).json()
+    last = detail["messages"][-1]
+    assert last["role"] == "assistant" and last["status"] == "stopped" and last["content"].startswith("word0")
+
+
+async def test_llm_error_keeps_question_and_reports(user: httpx.AsyncClient, double: DoubleServer) -> None:
+    conv = await _conversation_with_doc(user)
+    double.state.fail_status = 400
+    try:
+        r = await user.post(f"/api/v1/conversations/{conv}/messages", json={"content": "When is soup served?"})
+    finally:
+        double.state.fail_status = None
+    events = parse_sse(r.text)
+    assert [e for e, _ in events] == ["sources", "error"]
+    assert "overloaded" in events[1][1]["detail"]
+    detail = (await user.get(f"/api/v1/conversations/{conv}")).json()
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
+    assert detail["messages"][0]["content"] == "When is soup served?"
+    assert detail["messages"][1]["status"] == "error"

@@ -1,0 +1,281 @@
+"""Helpers shared by the benchmarks: paths, an app in a temp data dir, timing summaries, tables.
+
+Every benchmark runs with the backend virtualenv from `backend/` (see bench/README.md) and never
+downloads anything: documents come from `shared/eval`, models from installed packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND = ROOT / "backend"
+EVAL = ROOT.parent / "shared" / "eval"
+SCIFACT = EVAL / "scifact"
+PDF_DIR = EVAL / "docs" / "pdf"
+sys.path.insert(0, str(BACKEND))
+
+BENCH_SECRET = "bench-secret-" + "b" * 40
+PASSWORD = "correct horse battery staple"
+
+
+# ---- app in a temporary data dir ------------------------------------------------------------------
+
+def bench_settings(data_dir: Path, **overrides: Any) -> Any:
+    """Embedded-profile settings in ``data_dir``; quiet logs, no SPA, plain-http cookies."""
+    from app.core.config import Settings
+
+    values: dict[str, Any] = {
+        "data_dir": data_dir, "secret_key": BENCH_SECRET, "serve_frontend": False,
+        "cookie_secure": False, "log_json": False, "log_level": "WARNING",
+        # The load test registers/logs in many users from one address; lift the throttles.
+        "api_rate_limit_per_minute": 1_000_000, "login_max_failures_per_ip": 1_000_000,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def app_client(settings: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """The real app (create_app + lifespan) and an httpx client talking to it in-process."""
+    from asgi_lifespan import LifespanManager
+    from httpx import ASGITransport, AsyncClient
+
+    from app.main import create_app
+
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60):
+        transport = ASGITransport(app=app, client=("127.0.0.1", 4321))
+        async with AsyncClient(transport=transport, base_url="http://bench", timeout=600) as client:
+            yield app, client
+
+
+async def register(client: Any, email: str) -> dict[str, Any]:
+    """Register (the cookie session stays on ``client``) and set the CSRF header."""
+    r = await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+    if r.status_code != 201:
+        raise SystemExit(f"register failed: {r.status_code} {r.text}")
+    client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
+    return dict(r.json())
+
+
+async def upload_and_wait(client: Any, paths: Sequence[Path], *, timeout: float = 1800.0,
+                          poll: float = 0.5) -> list[dict[str, Any]]:
+    """Upload files through the API and poll until every document is ready or failed."""
+    files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in paths]
+    r = await client.post("/api/v1/documents", files=files)
+    if r.status_code != 202:
+        raise SystemExit(f"upload failed: {r.status_code} {r.text}")
+    body = r.json()
+    docs = body if isinstance(body, list) else body.get("items") or body.get("documents") or []
+    ids = [d["id"] for d in docs]
+    deadline = time.monotonic() + timeout
+    final: dict[str, dict[str, Any]] = {}
+    while len(final) < len(ids):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"documents not processed within {timeout:.0f} s")
+        for doc_id in ids:
+            if doc_id in final:
+                continue
+            d = (await client.get(f"/api/v1/documents/{doc_id}")).json()
+            if d["status"] in ("ready", "failed"):
+                final[doc_id] = d
+        await _sleep(poll)
+    return [final[i] for i in ids]
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+def pdf_pages(name: str) -> int | None:
+    """Page count of an eval PDF from MANIFEST.tsv."""
+    manifest = EVAL / "docs" / "MANIFEST.tsv"
+    for line in manifest.read_text().splitlines()[1:]:
+        cols = line.split("\t")
+        if cols[0] == f"pdf/{name}" and cols[4]:
+            return int(cols[4])
+    return None
+
+
+# ---- SciFact --------------------------------------------------------------------------------------
+
+def scifact_corpus() -> list[dict[str, str]]:
+    with (SCIFACT / "corpus.jsonl").open() as fh:
+        return [json.loads(line) for line in fh]
+
+
+def scifact_queries() -> dict[str, str]:
+    with (SCIFACT / "queries.jsonl").open() as fh:
+        return {q["_id"]: q["text"] for q in map(json.loads, fh)}
+
+
+def scifact_qrels(split: str) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    for line in (SCIFACT / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]:
+        qid, did, score = line.split("\t")
+        qrels.setdefault(qid, {})[did] = int(score)
+    return qrels
+
+
+def embed_cached(texts: Sequence[str], *, batch_size: int = 16, cache_dir: Path = Path("/tmp"),
+                 label: str = "texts") -> Any:
+    """Embed ``texts`` with the real LocalOnnxEmbedder, cached in /tmp by model id and content.
+
+    Returns a float32 array (len(texts), dim). The cache key covers the model id, max length and
+    a hash of the texts, so a changed embedding text can never reuse stale vectors.
+    """
+    import asyncio
+
+    import numpy as np
+
+    from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
+
+    embedder = LocalOnnxEmbedder(batch_size=batch_size)
+    digest = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
+    path = cache_dir / f"citewise-bench-{label}-{embedder.model_id}-{embedder.max_length}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    t = time.perf_counter()
+    vectors = np.asarray(asyncio.run(embedder.embed_documents(list(texts))), dtype=np.float32)
+    print(f"embedded {len(texts)} {label} in {time.perf_counter() - t:.1f} s -> {path}", file=sys.stderr)
+    tmp = path.with_suffix(".partial.npy")
+    np.save(tmp, vectors)
+    tmp.rename(path)
+    return vectors
+
+
+# ---- measuring and reporting ----------------------------------------------------------------------
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def summary_ms(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/mean/max of values already in milliseconds."""
+    return {
+        "n": len(values),
+        "p50": round(percentile(values, 50), 2),
+        "p95": round(percentile(values, 95), 2),
+        "p99": round(percentile(values, 99), 2),
+        "mean": round(sum(values) / len(values), 2) if values else math.nan,
+        "max": round(max(values), 2) if values else math.nan,
+    }
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
+              for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def machine() -> dict[str, Any]:
+    """What the figures depend on: date, cores, load average (the machine is shared)."""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+    }
+
+
+def emit_json(bench: str, payload: dict[str, Any]) -> None:
+    """The machine-readable result: one JSON line, last line of output."""
+    print(json.dumps({"bench": bench, **payload, "machine": machine()}, default=str))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mb() -> dict[str, float]:
+    """Peak RSS of this process and of its largest waited-for child (ru_maxrss is KiB on Linux)."""
+    import resource
+
+    return {
+        "self_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+    }
+
+
+class DescendantPeak:
+    """Samples /proc for this process's descendants (extraction children fork from a forkserver, so
+    RUSAGE_CHILDREN only sees them once the forkserver itself is reaped) and keeps the largest
+    VmHWM (peak RSS) seen. A child that lives less than one interval can be missed."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self.seen: set[int] = set()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> DescendantPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(self._interval):
+            parents: dict[int, int] = {}
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        stat = Path(f"/proc/{entry}/stat").read_text()
+                        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+                    except (OSError, ValueError, IndexError):
+                        continue
+            for pid in parents:
+                p, hops = parents.get(pid), 0
+                while p and p != me and hops < 8:
+                    p, hops = parents.get(p), hops + 1
+                if p == me:
+                    self.seen.add(pid)
+                    self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+
+
+def _hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
