@@ -279,3 +279,32 @@ def _hwm_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+@asynccontextmanager
+async def served_app(settings: Any, port: int | None = None) -> AsyncIterator[tuple[Any, str]]:
+    """The real app behind a real uvicorn server on a loopback port, in this event loop.
+
+    Streaming needs a real server: httpx's ASGITransport buffers the whole response body.
+    """
+    import asyncio
+
+    import uvicorn
+
+    from app.main import create_app
+
+    app = create_app(settings)
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on", access_log=False))
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if task.done() or time.monotonic() > deadline:
+            raise SystemExit("uvicorn did not start")
+        await asyncio.sleep(0.05)
+    try:
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -170,6 +170,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     vectors = await asyncio.to_thread(c.embed_cached, texts, label="scifact")  # runs its own loop
     queries = c.scifact_queries()
     test = c.scifact_qrels("test")
+    if args.limit_docs:  # smoke test: keep the queries whose relevant abstracts are loaded
+        present = {d["_id"] for d in corpus}
+        test = {q: rel for q, rel in test.items() if present & set(rel)}
     if args.queries:
         test = dict(list(test.items())[: args.queries])
     with tempfile.TemporaryDirectory(prefix="citewise-bench-scifact-") as tmp:

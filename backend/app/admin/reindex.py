@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import secrets
@@ -509,10 +510,11 @@ class IndexManager:
                        api_key=current.api_key if current.provider == config.provider else None)
 
     async def _index(self, config: IndexConfig) -> ActiveIndex:
-        key = json.dumps(config.identity(), sort_keys=True)
+        values = await self._values_for(config)
+        key = _embedder_key(config, values.api_key)  # a new API key gets a new client
         embedder = self._embedders.get(key)
         if embedder is None:
-            embedder = self._factory(await self._values_for(config))
+            embedder = self._factory(values)
             self._embedders[key] = embedder
         return ActiveIndex(embedder=embedder, collection=config.collection)
 
@@ -526,7 +528,8 @@ class IndexManager:
             name = name[: 63 - len(suffix)] + suffix
         config = IndexConfig(provider=values.provider, model=values.model,
                              base_url=values.base_url, dimension=dimension, collection=name)
-        self._embedders.setdefault(json.dumps(config.identity(), sort_keys=True), embedder)
+        key = _embedder_key(config, values.api_key)
+        self._embedders.setdefault(key, embedder)
         return config
 
     async def _count_ready_chunks(self) -> int:
@@ -541,3 +544,8 @@ def _identity_of(values: EmbeddingValues, pinned_dimension: int | None) -> dict[
     if identity["dimension"] is None:  # "whatever the model gives": compare on the pinned one
         identity["dimension"] = pinned_dimension
     return identity
+
+
+def _embedder_key(config: IndexConfig, api_key: str | None) -> str:
+    digest = hashlib.sha256((api_key or "").encode()).hexdigest()[:12]
+    return json.dumps(config.identity(), sort_keys=True) + digest

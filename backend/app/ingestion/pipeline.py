@@ -8,6 +8,7 @@ upserted, and whatever an older version left behind is deleted at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import update
 
 from app.core.container import Container
+from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
 from app.documents import repository as repo
 from app.documents.models import Document
 from app.ingestion.chunking import ChunkDraft, chunk_blocks
@@ -86,6 +88,24 @@ class ProgressReporter:
         if not result.rowcount:  # type: ignore[attr-defined]
             raise DocumentGone(self._doc)
 
+    async def keep_lease(self) -> None:
+        """Renew the lease while the attempt runs. Progress alone is not enough: one embedding
+        batch or a long extraction can outlast the lease, and the reconciler would then hand a
+        live attempt to a second worker."""
+        interval = max(1.0, self._lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self._c.sessions() as session:
+                    await session.execute(
+                        update(Document)
+                        .where(Document.id == self._doc, Document.status == "processing")
+                        .values(lease_expires_at=_now() + self._lease)
+                    )
+                    await session.commit()
+            except Exception:  # a database hiccup; the next round (or a progress report) renews
+                log.warning("lease renewal failed", extra={"document_id": self._doc}, exc_info=True)
+
 
 async def process_document(
     container: Container, document_id: str, *, worker: str = "", request_id: str | None = None
@@ -114,6 +134,7 @@ async def process_document(
     started = time.monotonic()
     timings: dict[str, float] = {}
     progress = ProgressReporter(container, document_id)
+    keeper = asyncio.create_task(progress.keep_lease(), name=f"lease-{document_id}")
     try:
         outcome = await _run(container, doc, progress, timings)
     except DocumentGone:
@@ -128,7 +149,15 @@ async def process_document(
         outcome = await _fail_or_retry(
             container, doc, f"Processing failed unexpectedly ({type(exc).__name__}).", transient=True
         )
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
     outcome.timings = {**timings, "total": round(time.monotonic() - started, 3)}
+    JOBS_TOTAL.labels(outcome=outcome.status).inc()
+    for stage in ("extract", "chunk", "embed", "index"):
+        if stage in timings:
+            JOB_STAGE_SECONDS.labels(stage=stage).observe(timings[stage])
     await _record_job(container, job.id, outcome)
     log.info(
         "ingestion finished",
@@ -198,6 +227,8 @@ async def _run(
     timings["chunk"] = round(time.monotonic() - t, 3)
 
     # 3. Embed and upsert in batches, into every target index (two during a re-index).
+    # Report the stage before the first batch: on small documents that batch is all the work.
+    await progress.report("embedding", EMBED_BAND[0], force=True)
     t = time.monotonic()
     embed_seconds = 0.0
     for start in range(0, len(rows), EMBED_BATCH):

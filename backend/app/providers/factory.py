@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from app.core.container import Container
 from app.core.services import Services
@@ -72,8 +74,11 @@ async def start_background(container: Container) -> None:
     services = container.services
     await services.jobs.start()
     container.closers.append(services.jobs.stop)
+    container.closers.append(services.index.aclose)
+    # Re-index builds (embedding model changed, `citewise reindex`, an interrupted build) run here.
+    _background(container, services.index.watch(), "citewise-reindex-watch")
     if container.settings.effective_job_backend != "inprocess":
-        return  # ARQ workers own reconciliation in production
+        return  # ARQ workers own document reconciliation in production
 
     async def reconcile_forever() -> None:
         await registry.reconcile(container, startup=True)
@@ -84,7 +89,11 @@ async def start_background(container: Container) -> None:
             except Exception:
                 log.exception("reconcile failed")
 
-    task = asyncio.create_task(reconcile_forever(), name="citewise-reconciler")
+    _background(container, reconcile_forever(), "citewise-reconciler")
+
+
+def _background(container: Container, coro: Coroutine[Any, Any, None], name: str) -> None:
+    task = asyncio.create_task(coro, name=name)
 
     async def stop() -> None:
         task.cancel()

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.chats.models import Citation, Conversation, Message
 from app.core.container import Container
 from app.core.db import utcnow
+from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
 from app.rag.citations import StreamingCitationFilter, repair_citations
 from app.rag.extractive import ExtractiveChatModel
@@ -165,8 +166,14 @@ async def _generate(llm: Any, container: Container, runtime: Any, question: str,
     messages = build_answer_messages(question, sources, history, context_tokens=budget,
                                      count_tokens=embedder.count_tokens)
     params = GenerationParams(max_tokens=runtime.llm.max_tokens, temperature=runtime.llm.temperature)
-    async for delta in llm.stream(messages, params):
-        yield delta
+    LLM_TOKENS_TOTAL.labels(kind="prompt").inc(sum(embedder.count_tokens(m.content) for m in messages))
+    started = time.perf_counter()
+    try:
+        async for delta in llm.stream(messages, params):
+            LLM_TOKENS_TOTAL.labels(kind="completion").inc()  # servers stream about one token per delta
+            yield delta
+    finally:
+        LLM_REQUEST_SECONDS.labels(model=llm.model_id).observe(time.perf_counter() - started)
 
 
 async def _condense(llm: Any, question: str, history: list[ChatMessage]) -> str:

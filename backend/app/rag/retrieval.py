@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.container import Container
 from app.core.errors import NotFound
+from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
 
 Fusion = Literal["score", "rrf"]
@@ -75,6 +76,7 @@ async def retrieve(
     floor = runtime.retrieval.relevance_floor if floor is None else floor
     scope = await owned_document_ids(session, owner_id, document_ids) if document_ids else None
     timings: dict[str, float] = {}
+    started = time.perf_counter()
 
     t = time.perf_counter()
     active = await services.index.active()
@@ -113,6 +115,7 @@ async def retrieve(
         if len(chunks) >= k:
             break
     best = max((c.dense_score for c in chunks if c.dense_score is not None), default=0.0)
+    RETRIEVAL_SECONDS.observe(time.perf_counter() - started)
     return RetrievalResult(chunks=chunks, best_dense=best, not_found=not chunks or best < floor,
                            timings=timings)
 

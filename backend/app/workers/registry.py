@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from app.core.container import Container
 from app.documents import repository as repo
-from app.documents.models import Document
+from app.documents.models import Document, Job
 from app.ingestion.pipeline import Outcome, process_document
 
 log = logging.getLogger("citewise.jobs")
@@ -32,8 +32,15 @@ async def reconcile(container: Container, *, startup: bool = False) -> int:
     queued_before = now if startup else now - QUEUED_GRACE
     async with container.sessions() as session:
         stale = await repo.stale_documents(session, now=now, queued_before=queued_before)
-        to_enqueue: list[str] = []
+        to_enqueue: list[tuple[str, int | None]] = []  # (document id, attempt whose worker died)
         for doc in stale:
+            if doc.status == "processing":  # lease expired: its worker died mid-attempt
+                # Its Job row would otherwise say "running" forever in the admin's job list.
+                await session.execute(
+                    update(Job).where(Job.document_id == doc.id, Job.status == "running",
+                                      Job.attempt <= doc.attempts)
+                    .values(status="interrupted", finished_at=now,
+                            error="The worker stopped during this attempt."))
             if doc.attempts >= settings.job_max_attempts:
                 await session.execute(
                     update(Document).where(Document.id == doc.id, Document.status == doc.status)
@@ -41,17 +48,20 @@ async def reconcile(container: Container, *, startup: bool = False) -> int:
                             error="Processing was interrupted repeatedly and has been stopped. "
                                   "Use Retry to try again.", updated_at=now))
                 continue
+            lost: int | None = None
             if doc.status == "processing":  # lease expired: its worker died
+                lost = doc.attempts
                 await session.execute(
-                    update(Document).where(Document.id == doc.id, Document.status == "processing")
+                    update(Document).where(Document.id == doc.id, Document.status == "processing",
+                                           Document.lease_expires_at < now)  # not re-claimed since
                     .values(status="queued", stage=None, lease_expires_at=None, updated_at=now))
             else:
                 await session.execute(update(Document).where(Document.id == doc.id)
                                       .values(updated_at=now))
-            to_enqueue.append(doc.id)
+            to_enqueue.append((doc.id, lost))
         await session.commit()
-    for doc_id in to_enqueue:
-        await container.services.jobs.enqueue_ingest(doc_id)
+    for doc_id, lost in to_enqueue:
+        await container.services.jobs.enqueue_ingest(doc_id, lost_attempt=lost)
     if stale:
         log.info("reconciled", extra={"requeued": len(to_enqueue), "examined": len(stale)})
     return len(to_enqueue)

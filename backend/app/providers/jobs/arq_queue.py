@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
 
 QUEUE_NAME = "citewise:queue"
 WORKER_KEY_PREFIX = "citewise:worker:"
 
 
-def ingest_job_id(document_id: str) -> str:
-    # Deterministic: a second enqueue while the job waits or runs is a no-op in ARQ.
-    return f"ingest:{document_id}"
+def ingest_job_id(document_id: str, lost_attempt: int | None = None) -> str:
+    # Deterministic: a second enqueue while the job waits or runs is a no-op in ARQ. When a worker
+    # dies mid-job, ARQ keeps that id "in progress" for job_timeout + 10 s (an hour by default), so
+    # a requeue after the lost attempt's lease expired needs an id of its own.
+    if lost_attempt is None:
+        return f"ingest:{document_id}"
+    return f"ingest:{document_id}:after-{lost_attempt}"
 
 
 class ArqJobQueue:
@@ -33,12 +38,19 @@ class ArqJobQueue:
             raise RuntimeError("ArqJobQueue.start() was not awaited")
         return self._pool
 
-    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None) -> None:
+    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None,
+                             lost_attempt: int | None = None) -> None:
         await self.pool.enqueue_job("ingest_document", document_id, request_id,
-                                    _job_id=ingest_job_id(document_id), _queue_name=QUEUE_NAME)
+                                    _job_id=ingest_job_id(document_id, lost_attempt),
+                                    _queue_name=QUEUE_NAME)
 
     async def queue_depth(self) -> int:
-        return int(await self.pool.zcard(QUEUE_NAME))
+        """Jobs waiting (deferred retries included); ARQ keeps running jobs in the queue too."""
+        job_ids = await self.pool.zrange(QUEUE_NAME, 0, -1)
+        if not job_ids:
+            return 0
+        running = await self.pool.exists(*(in_progress_key_prefix + j.decode() for j in job_ids))
+        return len(job_ids) - int(running)
 
     async def active_workers(self) -> int:
         count = 0

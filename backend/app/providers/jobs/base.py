@@ -6,11 +6,18 @@ from typing import Protocol
 
 
 class JobQueue(Protocol):
-    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None) -> None:
-        """Idempotent: enqueuing a document already queued does not run it twice at once."""
+    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None,
+                             lost_attempt: int | None = None) -> None:
+        """Idempotent: enqueuing a document already queued does not run it twice at once.
+
+        ``lost_attempt``: the reconciler re-enqueues a document whose attempt of that number lost
+        its lease (its worker died); the queue must not wait for that dead job to clear.
+        """
         ...
 
-    async def queue_depth(self) -> int: ...
+    async def queue_depth(self) -> int:
+        """Jobs waiting to run (not those running)."""
+        ...
 
     async def active_workers(self) -> int: ...
 

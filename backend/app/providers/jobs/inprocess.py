@@ -21,7 +21,9 @@ class InProcessJobQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.Task[None]] = set()
 
-    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None) -> None:
+    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None,
+                             lost_attempt: int | None = None) -> None:
+        # lost_attempt needs no special case: a lost job here died with this process, queue and all.
         if document_id in self._pending:
             return
         self._pending.add(document_id)

@@ -1,0 +1,127 @@
+"""A worker SIGKILLed mid-embedding loses nothing: a new worker finishes every document, and the
+database and the vector index agree exactly with what a clean run produces."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+
+from app.core.container import Container
+from app.main import create_app
+from tests.conftest import register
+from tests.workers.conftest import (
+    Stack,
+    chunk_count,
+    chunk_ids,
+    clean_chunk_count,
+    documents,
+    jobs_of,
+    wait_for,
+)
+
+# Real documents of several formats, sized for a loaded 2-core machine (embedding runs at about
+# 2 ms per token there): multi-page PDFs, DOCX, HTML, and a plain-text file made below.
+DOCS = ["pdf/live-manual.portrait.en.a4.pdf", "pdf/layout-parser-paper-fast.pdf",
+        "pdf/list-item-example.pdf", "docx/example-list-items-multiple.docx",
+        "html/python_library_functools.html"]
+TXT_SOURCE = "txt/live-manual.en.txt"
+PROCESS_TIMEOUT = 240
+
+
+def _txt_excerpt(eval_docs: Path, tmp: Path) -> Path:
+    """A plain-text document: the opening of the Debian Live manual, cut at a line end."""
+    text = (eval_docs / TXT_SOURCE).read_text(encoding="utf-8")
+    cut = text.rfind("\n", 0, 6000)
+    path = tmp / "live-manual-opening.txt"
+    path.write_text(text[:cut + 1], encoding="utf-8")
+    return path
+
+
+async def _upload(client: AsyncClient, paths: list[Path]) -> list[str]:
+    files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in paths]
+    r = await client.post("/api/v1/documents", files=files)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["errors"] == [], body["errors"]
+    return [d["id"] for d in body["documents"]]
+
+
+async def _all_settled(container: Container) -> bool:
+    docs = await documents(container)
+    return all(d.status in ("ready", "failed") for d in docs)
+
+
+async def _vector_ids(container: Container, collection: str, document_id: str) -> list[str]:
+    return await container.services.vectors.ids(collection, where={"document_id": document_id})
+
+
+async def test_sigkill_mid_embedding_then_new_worker_finishes_everything(
+        stack: Stack, eval_docs: Path) -> None:
+    paths = [eval_docs / rel for rel in DOCS] + [_txt_excerpt(eval_docs, stack.tmp)]
+    app = create_app(stack.settings)
+    async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60):
+        container: Container = app.state.container
+        transport = ASGITransport(app=app, client=("10.1.2.3", 1234))
+        async with AsyncClient(transport=transport, base_url="https://testserver") as client:
+            await register(client, "crash@example.com")
+            first = stack.start_worker()
+            ids = await _upload(client, paths)
+        assert len(ids) == len(paths)
+
+        async def embedding_now() -> list[Any]:
+            assert first.alive(), first.log_tail()
+            return [d for d in await documents(container)
+                    if d.status == "processing" and d.stage == "embedding"]
+
+        t0 = time.monotonic()
+        await wait_for(embedding_now, timeout=180, interval=0.1, what="a document in stage embedding",
+                       on_timeout=stack.worker_logs)
+        first.kill()
+        killed_at = time.monotonic() - t0
+        interrupted = [d for d in await documents(container) if d.status == "processing"]
+        assert interrupted, "the kill should have interrupted at least one document"
+        partial = {d.filename: d.progress for d in interrupted}
+
+        # A supervisor restarts the worker; by then the dead attempt's lease has run out.
+        async def leases_expired() -> bool:
+            now = datetime.now(UTC)
+            return all(d.lease_expires_at is None or d.lease_expires_at < now
+                       for d in await documents(container) if d.status == "processing")
+
+        await wait_for(leases_expired, timeout=stack.settings.job_lease_seconds + 15,
+                       what="the killed attempts' leases to expire")
+        second = stack.start_worker()
+        await wait_for(lambda: _all_settled(container), timeout=PROCESS_TIMEOUT, interval=1,
+                       what="every document to finish", on_timeout=stack.worker_logs)
+        total = time.monotonic() - t0
+        assert second.alive()
+
+        docs = await documents(container)
+        failed = {d.filename: d.error for d in docs if d.status != "ready"}
+        assert not failed, f"{failed}\n{stack.worker_logs()}"
+        by_name = {p.name: p for p in paths}
+        for doc in docs:
+            expected = await asyncio.to_thread(clean_chunk_count, by_name[doc.filename],
+                                               stack.settings)
+            rows = await chunk_ids(container, doc)
+            assert doc.embedding_collection
+            vectors = await _vector_ids(container, doc.embedding_collection, doc.id)
+            assert doc.chunk_count == expected, doc.filename
+            assert await chunk_count(container, doc) == expected, doc.filename
+            assert len(rows) == expected, f"{doc.filename}: rows of an older version were left"
+            assert len(vectors) == len(set(vectors)) == expected, doc.filename
+            assert set(vectors) == set(rows), doc.filename
+            assert doc.stage is None and doc.progress == 100 and doc.lease_expires_at is None
+
+        for doc in (d for d in docs if d.id in {i.id for i in interrupted}):
+            jobs = await jobs_of(container, doc.id)
+            assert doc.attempts == 2, doc.filename
+            assert [j.status for j in jobs] == ["interrupted", "succeeded"], doc.filename
+            assert jobs[0].error == "The worker stopped during this attempt."
+        print(f"\nkilled after {killed_at:.1f} s at {partial}; all ready {total:.1f} s after start")

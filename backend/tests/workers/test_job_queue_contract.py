@@ -1,0 +1,173 @@
+"""The JobQueue contract, held by both implementations: the in-process runner (embedded profile)
+and ARQ with a real worker process (production). Same database, Chroma server and documents."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.container import Container
+from app.providers.jobs.arq_queue import ArqJobQueue
+from app.providers.jobs.inprocess import InProcessJobQueue
+from app.providers.vectorstore.base import VectorRecord, VectorStoreError
+from tests.workers.conftest import (
+    Stack,
+    WorkerProcess,
+    add_document,
+    add_user,
+    dead_url,
+    documents,
+    jobs_of,
+    start_container,
+    wait_for,
+)
+
+DAMAGED = "The file appears to be damaged or truncated and could not be read."
+
+
+class Harness:
+    """Enqueue from an in-test container; consume in-process or with `arq` worker processes."""
+
+    def __init__(self, kind: str, stack: Stack, container: Container) -> None:
+        self.kind = kind
+        self.stack = stack
+        self.container = container
+        self.worker: WorkerProcess | None = None
+
+    @property
+    def jobs(self) -> Any:
+        return self.container.services.jobs
+
+    async def consume(self, **worker_env: str) -> None:
+        if self.kind == "inprocess":
+            await self.jobs.start()
+        else:
+            self.worker = self.stack.start_worker(**worker_env)
+
+    async def stop_consuming(self) -> None:
+        if self.kind == "inprocess":
+            await self.jobs.stop()
+        elif self.worker is not None:
+            assert self.worker.stop() == 0, self.worker.log_tail()
+            self.worker = None
+
+    async def settle(self, doc_ids: Sequence[str], timeout: float = 120) -> dict[str, Any]:
+        async def done() -> dict[str, Any] | None:
+            if self.worker is not None:
+                assert self.worker.alive(), self.worker.log_tail()
+            docs = {d.id: d for d in await documents(self.container) if d.id in doc_ids}
+            return docs if all(d.status in ("ready", "failed") for d in docs.values()) else None
+
+        result: dict[str, Any] = await wait_for(done, timeout=timeout, interval=0.25,
+                                                what="documents to finish",
+                                                on_timeout=self.stack.worker_logs)
+        return result
+
+
+@pytest.fixture(params=["inprocess", "arq"])
+async def harness(request: pytest.FixtureRequest, stack: Stack) -> AsyncIterator[Harness]:
+    # One job at a time, so "the next document" really runs after the previous one.
+    settings = stack.settings.model_copy(update={"job_backend": request.param, "job_concurrency": 1})
+    stack.env["CITEWISE_JOB_CONCURRENCY"] = "1"
+    container = await start_container(settings)
+    kind = request.param
+    expected = InProcessJobQueue if kind == "inprocess" else ArqJobQueue
+    assert isinstance(container.services.jobs, expected)
+    if kind == "arq":
+        await container.services.jobs.start()  # the API side: a Redis pool, no consumer
+    h = Harness(kind, stack, container)
+    try:
+        yield h
+    finally:
+        await h.stop_consuming()
+        if kind == "arq":
+            await container.services.jobs.stop()
+        await container.aclose()
+
+
+async def test_enqueue_is_idempotent_and_depth_counts_waiting_jobs(
+        harness: Harness, eval_docs: Path) -> None:
+    owner = await add_user(harness.container)
+    first = await add_document(harness.container, owner, eval_docs / "docx/fake.docx")
+    second = await add_document(harness.container, owner, eval_docs / "markdown/simple-table.md")
+    assert await harness.jobs.queue_depth() == 0
+    for _ in range(3):
+        await harness.jobs.enqueue_ingest(first)
+    assert await harness.jobs.queue_depth() == 1
+    await harness.jobs.enqueue_ingest(second)
+    await harness.jobs.enqueue_ingest(first)
+    assert await harness.jobs.queue_depth() == 2
+
+    await harness.consume()
+    docs = await harness.settle([first, second])
+    assert {d.status for d in docs.values()} == {"ready"}, [d.error for d in docs.values()]
+    for doc_id in (first, second):
+        jobs = await jobs_of(harness.container, doc_id)
+        assert [(j.attempt, j.status) for j in jobs] == [(1, "succeeded")]
+        assert docs[doc_id].attempts == 1
+    assert await harness.jobs.queue_depth() == 0
+
+
+async def test_transient_failure_is_retried_then_succeeds(
+        harness: Harness, eval_docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = await add_user(harness.container)
+    doc_id = await add_document(harness.container, owner, eval_docs / "rtf/fake-doc.rtf")
+    if harness.kind == "inprocess":
+        vectors = harness.container.services.vectors
+        real_upsert = vectors.upsert
+        calls = 0
+
+        async def flaky_upsert(collection: str, records: Sequence[VectorRecord]) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise VectorStoreError("Chroma unreachable: connection refused", transient=True)
+            await real_upsert(collection, records)
+
+        monkeypatch.setattr(vectors, "upsert", flaky_upsert)
+        await harness.jobs.enqueue_ingest(doc_id)
+        await harness.consume()
+    else:
+        # The first worker sees a Chroma server that is down; a later one has the real one.
+        await harness.jobs.enqueue_ingest(doc_id)
+        await harness.consume(CITEWISE_CHROMA_URL=dead_url())
+
+    async def retrying() -> bool:
+        return [j.status for j in await jobs_of(harness.container, doc_id)] == ["retrying"]
+
+    await wait_for(retrying, timeout=90, what="the first attempt to be marked for retry",
+                   on_timeout=harness.stack.worker_logs)
+    if harness.kind == "arq":
+        await harness.stop_consuming()
+        await harness.consume()
+    docs = await harness.settle([doc_id])
+    doc = docs[doc_id]
+    assert doc.status == "ready", doc.error
+    assert doc.attempts == 2 and doc.error is None and doc.chunk_count > 0
+    jobs = await jobs_of(harness.container, doc_id)
+    assert [(j.attempt, j.status) for j in jobs] == [(1, "retrying"), (2, "succeeded")]
+    assert jobs[0].error and "Chroma" in jobs[0].error
+
+
+async def test_permanent_failure_fails_at_once_and_the_next_document_runs(
+        harness: Harness, eval_docs: Path) -> None:
+    owner = await add_user(harness.container)
+    broken = await add_document(harness.container, owner, eval_docs / "tricky/unreadablemetadata.pdf")
+    fine = await add_document(harness.container, owner, eval_docs / "email/fake-email.msg")
+    await harness.jobs.enqueue_ingest(broken)
+    await harness.jobs.enqueue_ingest(fine)
+    await harness.consume()
+    docs = await harness.settle([broken, fine])
+    assert docs[broken].status == "failed"
+    assert docs[broken].error == DAMAGED
+    assert docs[broken].attempts == 1  # permanent: no retry
+    assert [(j.status, j.error) for j in await jobs_of(harness.container, broken)] == [
+        ("failed", DAMAGED)]
+    assert docs[fine].status == "ready", docs[fine].error
+    assert docs[fine].finished_at >= docs[broken].finished_at
+    if harness.worker is not None:
+        assert harness.worker.alive()
+
