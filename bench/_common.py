@@ -28,7 +28,7 @@ PDF_DIR = EVAL / "docs" / "pdf"
 sys.path.insert(0, str(BACKEND))
 
 BENCH_SECRET = "bench-secret-" + "b" * 40
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway bench accounts
 
 
 # ---- app in a temporary data dir ------------------------------------------------------------------
@@ -71,7 +71,7 @@ async def register(client: Any, email: str) -> dict[str, Any]:
     return dict(r.json())
 
 
-async def upload_and_wait(client: Any, paths: Sequence[Path], *, timeout: float = 1800.0,
+async def upload_and_wait(client: Any, paths: Sequence[Path], *, limit_s: float = 1800.0,
                           poll: float = 0.5) -> list[dict[str, Any]]:
     """Upload files through the API and poll until every document is ready or failed."""
     files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in paths]
@@ -81,11 +81,11 @@ async def upload_and_wait(client: Any, paths: Sequence[Path], *, timeout: float 
     body = r.json()
     docs = body if isinstance(body, list) else body.get("items") or body.get("documents") or []
     ids = [d["id"] for d in docs]
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit_s
     final: dict[str, dict[str, Any]] = {}
     while len(final) < len(ids):
         if time.monotonic() > deadline:
-            raise SystemExit(f"documents not processed within {timeout:.0f} s")
+            raise SystemExit(f"documents not processed within {limit_s:.0f} s")
         for doc_id in ids:
             if doc_id in final:
                 continue
@@ -132,7 +132,7 @@ def scifact_qrels(split: str) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def embed_cached(texts: Sequence[str], *, batch_size: int = 16, cache_dir: Path = Path("/tmp"),
+def embed_cached(texts: Sequence[str], *, batch_size: int = 16, cache_dir: Path | None = None,
                  label: str = "texts") -> Any:
     """Embed ``texts`` with the real LocalOnnxEmbedder, cached in /tmp by model id and content.
 
@@ -140,11 +140,13 @@ def embed_cached(texts: Sequence[str], *, batch_size: int = 16, cache_dir: Path 
     a hash of the texts, so a changed embedding text can never reuse stale vectors.
     """
     import asyncio
+    import tempfile
 
     import numpy as np
 
     from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
 
+    cache_dir = cache_dir or Path(tempfile.gettempdir())
     embedder = LocalOnnxEmbedder(batch_size=batch_size)
     digest = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
     path = cache_dir / f"citewise-bench-{label}-{embedder.model_id}-{embedder.max_length}-{digest}.npy"

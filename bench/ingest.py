@@ -71,7 +71,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await active.embedder.embed_documents(["warm up"])
             with c.DescendantPeak() as children:
                 t = time.perf_counter()
-                docs = await c.upload_and_wait(client, paths, timeout=args.timeout)
+                docs = await c.upload_and_wait(client, paths, limit_s=args.timeout)
                 wall = time.perf_counter() - t
             rss_pipeline = c.peak_rss_mb()
             failed = [d for d in docs if d["status"] != "ready"]

@@ -97,7 +97,9 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
 
     container = app.state.container
     active = await container.services.index.active()
-    docs, chunks, to_corpus = [], [], {}
+    docs: list[dict[str, Any]] = []
+    chunks: list[dict[str, Any]] = []
+    to_corpus: dict[str, str] = {}
     for d in corpus:
         doc_id = str(uuid.uuid4())
         text = f"{d['title']}\n{d['text']}" if title_in_text else d["text"]

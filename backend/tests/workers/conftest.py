@@ -8,6 +8,7 @@ and data dir (the files dir is shared between API and workers, as in a real depl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select, text
@@ -36,11 +38,12 @@ from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionLimits
 from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
 from tests.conftest import PG_ADMIN_URL, TABLES, TEST_SECRET
-from tests.providers.conftest import chroma_server, free_port
+from tests.providers.conftest import chroma_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 EVAL_DOCS = BACKEND_DIR / ".." / ".." / "shared" / "eval" / "docs"
 ARQ = BACKEND_DIR / ".venv" / "bin" / "arq"
+CHROMA = BACKEND_DIR / ".venv" / "bin" / "chroma"
 # A Redis DB of our own: the API tests use 15, and every test here starts with FLUSHDB.
 WORKER_REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/14")
 LEASE_SECONDS = 10
@@ -78,6 +81,38 @@ def worker_database() -> Iterator[str]:
     upgrade(url)
     yield url
     asyncio.run(_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def chroma_on_port(data: Path, port: int) -> Iterator[str]:
+    """`chroma run` on a given port (one a worker already points at); stopped on exit."""
+    data.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{port}"
+    with (data / "server.log").open("wb") as log:
+        proc = subprocess.Popen([str(CHROMA), "run", "--path", str(data / "db"), "--host",
+                                 "127.0.0.1", "--port", str(port)], stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while not _heartbeat_ok(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"chroma server did not start: {(data / 'server.log').read_text()}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _heartbeat_ok(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.fixture(scope="session")
@@ -194,9 +229,6 @@ async def stack(worker_database: str, worker_chroma: str, tmp_path: Path) -> Asy
             worker.stop()
 
 
-def dead_url() -> str:
-    """An http URL on a loopback port nothing listens on."""
-    return f"http://127.0.0.1:{free_port()}"
 
 
 # ---- waiting and inspecting -------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Lost jobs come back: a flushed Redis, a worker that died holding a lease, and a document that
-has used up its attempts (which fails with a readable message instead of looping)."""
+has used up its attempts (which fails with a readable message instead of looping). The same
+worker shows the health signals operators use: `arq --check` and heartbeat keys."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,9 +13,11 @@ from sqlalchemy import update
 
 from app.core.container import Container
 from app.documents.models import Document, Job
-from app.providers.jobs.arq_queue import ArqJobQueue
+from app.providers.jobs.arq_queue import QUEUE_NAME, ArqJobQueue
 from app.workers import registry
 from tests.workers.conftest import (
+    ARQ,
+    BACKEND_DIR,
     Stack,
     add_document,
     add_user,
@@ -22,6 +27,7 @@ from tests.workers.conftest import (
     wait_for,
 )
 
+HEALTH_KEY = QUEUE_NAME + ":health-check"  # what `arq --check` reads
 GAVE_UP = "Processing was interrupted repeatedly and has been stopped. Use Retry to try again."
 
 
@@ -64,6 +70,10 @@ async def test_flushed_redis_and_dead_leases_are_reconciled(stack: Stack, eval_d
         assert [by_id[i].status for i in flushed] == ["queued", "queued"]
         assert [j.status for j in await jobs_of(container, spent)] == ["interrupted"]
 
+        # No worker has run against this (flushed) Redis DB: no health record, no heartbeat.
+        assert not await jobs.pool.exists(HEALTH_KEY)
+        assert await jobs.active_workers() == 0
+
         # A worker's start-up pass re-enqueues the flushed ones without waiting for the grace.
         worker = stack.start_worker()
 
@@ -81,5 +91,14 @@ async def test_flushed_redis_and_dead_leases_are_reconciled(stack: Stack, eval_d
         assert [j.status for j in await jobs_of(container, lost)] == ["interrupted", "succeeded"]
         assert [by_id[i].attempts for i in flushed] == [1, 1]
         assert by_id[spent].status == "failed" and by_id[spent].error == GAVE_UP
+
+        assert await jobs.active_workers() == 1
+        check = await asyncio.to_thread(
+            subprocess.run, [str(ARQ), "--check", "app.workers.tasks.WorkerSettings"],
+            cwd=BACKEND_DIR, env=stack.env, capture_output=True, text=True, timeout=120)
+        assert check.returncode == 0, check.stdout + check.stderr
+        # A graceful stop removes the heartbeat at once (a killed worker's expires within 30 s).
+        assert worker.stop() == 0, worker.log_tail()
+        assert await jobs.active_workers() == 0
     finally:
         await container.aclose()

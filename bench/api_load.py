@@ -1,0 +1,196 @@
+"""API under concurrent users: list documents, search, extractive chat against a real uvicorn server.
+
+    cd backend && .venv/bin/python ../bench/api_load.py                     # 50 users x 20 requests
+    cd backend && .venv/bin/python ../bench/api_load.py --users 10 --requests 10
+
+Starts `uvicorn app.main:app_factory --factory` (embedded profile, one process, temp data dir) on a
+free loopback port. Every simulated user registers, uploads one small real PDF (so every query is
+owner-filtered over a collection holding everyone's chunks) and opens a conversation; once every
+document is ready, all users fire their requests at once, each waiting for its previous answer
+(closed loop, no think time). Reports errors and p50/p95/p99 per endpoint (DESIGN §7: 0 errors,
+p99 < 250 ms). The run is bounded by --requests per user and --deadline seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import _common as c
+
+DEFAULT_PDF = "layout-parser-paper-fast.pdf"
+QUERIES = ["layout detection models", "document image analysis toolkit", "optical character recognition",
+           "deep learning for documents", "how are layouts represented", "open source library",
+           "dataset for training", "evaluation of the models", "community platform for sharing models",
+           "what does the paper propose"]
+ENDPOINTS = ("list", "search", "chat")
+
+
+def start_server(tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CITEWISE_DATA_DIR": str(tmp / "data"), "CITEWISE_SECRET_KEY": c.BENCH_SECRET,
+           "CITEWISE_SERVE_FRONTEND": "false", "CITEWISE_COOKIE_SECURE": "false",
+           "CITEWISE_LOG_LEVEL": "WARNING", "CITEWISE_API_RATE_LIMIT_PER_MINUTE": "1000000",
+           "CITEWISE_LOGIN_MAX_FAILURES_PER_IP": "1000000"}
+    log = (tmp / "server.log").open("wb")
+    # cwd = tmp so no developer's .env is picked up.
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "uvicorn", "app.main:app_factory", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def wait_healthy(url: str, proc: subprocess.Popen[bytes], tmp: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 180
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited; see {tmp / 'server.log'}")
+            try:
+                if (await client.get(f"{url}/api/v1/health")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.5)
+    raise SystemExit("server did not become healthy within 180 s")
+
+
+class User:
+    def __init__(self, url: str, n: int) -> None:
+        import httpx
+
+        self.n = n
+        self.client = httpx.AsyncClient(base_url=url, timeout=60)
+        self.conversation = ""
+
+    async def setup(self, pdf: Path) -> None:
+        await c.register(self.client, f"load{self.n}@example.com")
+        files = [("files", (pdf.name, pdf.read_bytes(), "application/pdf"))]  # noqa: ASYNC240 - setup
+        r = await self.client.post("/api/v1/documents", files=files)
+        if r.status_code != 202:
+            raise SystemExit(f"upload failed: {r.status_code} {r.text}")
+        self.conversation = (await self.client.post("/api/v1/conversations", json={})).json()["id"]
+
+    async def ready(self) -> bool:
+        items = (await self.client.get("/api/v1/documents")).json()["items"]
+        if any(d["status"] == "failed" for d in items):
+            raise SystemExit(f"ingestion failed: {items}")
+        return bool(items) and all(d["status"] == "ready" for d in items)
+
+    async def request(self, endpoint: str, rng: random.Random) -> int:
+        if endpoint == "list":
+            r = await self.client.get("/api/v1/documents")
+        elif endpoint == "search":
+            r = await self.client.post("/api/v1/search", json={"query": rng.choice(QUERIES), "k": 5})
+        else:
+            r = await self.client.post(f"/api/v1/conversations/{self.conversation}/messages",
+                                       json={"content": rng.choice(QUERIES)},
+                                       headers={"Accept": "application/json"})
+        return r.status_code
+
+
+async def user_loop(user: User, n_requests: int, deadline: float, seed: int,
+                    lat: dict[str, list[float]], errors: dict[str, list[str]]) -> None:
+    rng = random.Random(seed)  # noqa: S311 - a reproducible workload mix, not security
+    for _ in range(n_requests):
+        if time.monotonic() > deadline:
+            return
+        endpoint = rng.choice(ENDPOINTS)
+        t = time.perf_counter()
+        try:
+            status = await user.request(endpoint, rng)
+            if status >= 400:
+                errors[endpoint].append(str(status))
+        except Exception as exc:  # a timeout or reset is an error of the run, not a crash
+            errors[endpoint].append(type(exc).__name__)
+        lat[endpoint].append((time.perf_counter() - t) * 1000)
+
+
+def server_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    pdf = Path(args.pdf) if args.pdf else c.PDF_DIR / DEFAULT_PDF
+    with tempfile.TemporaryDirectory(prefix="citewise-bench-load-") as tmp_name:
+        tmp = Path(tmp_name)
+        port = c.free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = start_server(tmp, port)
+        users: list[User] = []
+        try:
+            await wait_healthy(url, proc, tmp)
+            users = [User(url, i) for i in range(args.users)]
+            t = time.perf_counter()
+            for u in users:  # sequential: registration hashes a password, uploads queue jobs
+                await u.setup(pdf)
+            setup_deadline = time.monotonic() + args.setup_timeout
+            while not all(await asyncio.gather(*(u.ready() for u in users))):
+                if time.monotonic() > setup_deadline:
+                    raise SystemExit("documents not ready in time")
+                await asyncio.sleep(1)
+            setup_s = time.perf_counter() - t
+
+            lat: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+            errors: dict[str, list[str]] = {e: [] for e in ENDPOINTS}
+            load_before = os.getloadavg()
+            t = time.perf_counter()
+            deadline = time.monotonic() + args.deadline
+            await asyncio.gather(*(user_loop(u, args.requests, deadline, i, lat, errors)
+                                   for i, u in enumerate(users)))
+            elapsed = time.perf_counter() - t
+            hwm = server_hwm_mb(proc.pid)
+        finally:
+            await asyncio.gather(*(u.client.aclose() for u in users))
+            proc.terminate()
+            proc.wait(timeout=60)
+    done = sum(len(v) for v in lat.values())
+    return {
+        "users": args.users, "requests_per_user": args.requests, "completed": done,
+        "seconds": round(elapsed, 1), "throughput_rps": round(done / elapsed, 1),
+        "setup_s": round(setup_s, 1), "errors": {e: len(v) for e, v in errors.items()},
+        "error_kinds": {e: sorted(set(v)) for e, v in errors.items() if v},
+        "latency_ms": {e: c.summary_ms(v) for e, v in lat.items()},
+        "all_ms": c.summary_ms([x for v in lat.values() for x in v]),
+        "server_peak_rss_mb": round(hwm, 1), "loadavg_before": [round(x, 2) for x in load_before],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=20, help="requests per user")
+    parser.add_argument("--deadline", type=float, default=300, help="stop issuing after this many s")
+    parser.add_argument("--setup-timeout", type=float, default=900)
+    parser.add_argument("--pdf", help="the document every user uploads")
+    args = parser.parse_args()
+    r = asyncio.run(run(args))
+
+    print(f"\n{r['users']} users, {r['completed']} requests in {r['seconds']} s "
+          f"({r['throughput_rps']} req/s); setup {r['setup_s']} s; "
+          f"load average before {r['loadavg_before']}\n")
+    rows = [[e, s["n"], r["errors"][e], s["p50"], s["p95"], s["p99"], s["max"]]
+            for e, s in r["latency_ms"].items()]
+    a = r["all_ms"]
+    rows.append(["all", a["n"], sum(r["errors"].values()), a["p50"], a["p95"], a["p99"], a["max"]])
+    c.print_table(["endpoint", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)
+    if r["error_kinds"]:
+        print(f"\nerrors: {r['error_kinds']}")
+    print(f"server peak RSS {r['server_peak_rss_mb']} MB")
+    c.emit_json("api_load", r)
+
+
+if __name__ == "__main__":
+    main()

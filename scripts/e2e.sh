@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# End-to-end tests: a real backend (embedded profile, fresh data dir) serving the built SPA,
+# driven by Playwright in Debian's Chromium (never a downloaded browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "e2e: installing Debian's chromium"
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+PORT="${E2E_PORT:-8765}"
+DATA="$(mktemp -d)"
+LOG="$DATA/server.log"
+cleanup() {
+  [[ -n "${SERVER_PID:-}" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+# Plain http on loopback: Secure cookies would not be sent back by the browser.
+CITEWISE_DATA_DIR="$DATA" CITEWISE_COOKIE_SECURE=false CITEWISE_LOG_JSON=false \
+  backend/.venv/bin/citewise serve --host 127.0.0.1 --port "$PORT" >"$LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG"; exit 1; }
+  sleep 1
+done
+curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null || { echo "e2e: backend did not start"; cat "$LOG"; exit 1; }
+
+cd frontend
+if E2E_BASE_URL="http://127.0.0.1:$PORT" npx playwright test; then
+  exit 0
+fi
+echo "e2e: failed; server log follows"; tail -n 200 "$LOG"
+exit 1
