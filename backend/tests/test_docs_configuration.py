@@ -155,3 +155,31 @@ def test_example_env_mentions_the_essentials(variable: str) -> None:
     assert re.search(rf"^{variable}=", example, re.M)
     doc = DOC.read_text(encoding="utf-8")
     assert re.search(rf"^{variable}=", doc, re.M)
+
+
+# ---- deploy/nginx/citewise.conf must follow the app it fronts -------------------------------------
+
+NGINX = REPO / "deploy" / "nginx" / "citewise.conf"
+
+
+def test_nginx_csp_allows_exactly_the_inline_scripts_of_the_spa() -> None:
+    """The CSP names inline scripts by hash: a changed theme script would otherwise be blocked."""
+    import base64
+    import hashlib
+
+    index = (REPO / "frontend" / "index.html").read_text(encoding="utf-8")
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", index, re.S)
+    wanted = {"sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in inline}
+    csp = re.search(r'add_header Content-Security-Policy "([^"]+)"', NGINX.read_text(encoding="utf-8"))
+    assert csp, "no CSP in the nginx config"
+    script_src = next(d for d in csp.group(1).split(";") if d.strip().startswith("script-src"))
+    assert set(re.findall(r"'(sha256-[^']+)'", script_src)) == wanted
+    assert "'unsafe-inline'" not in script_src and "frame-ancestors 'none'" in csp.group(1)
+
+
+def test_nginx_upload_limit_covers_the_default_upload_size() -> None:
+    conf = NGINX.read_text(encoding="utf-8")
+    block = re.search(r"location = /api/v1/documents \{(.*?)\}", conf, re.S)
+    assert block, "no upload location in the nginx config"
+    limit = re.search(r"client_max_body_size (\d+)m;", block.group(1))
+    assert limit and int(limit.group(1)) > _default("max_upload_mb")

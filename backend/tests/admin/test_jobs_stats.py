@@ -16,7 +16,8 @@ class RecordingQueue:
     def __init__(self) -> None:
         self.enqueued: list[str] = []
 
-    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None) -> None:
+    async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None,
+                             lost_attempt: int | None = None) -> None:
         self.enqueued.append(document_id)
 
     async def queue_depth(self) -> int:
