@@ -22,6 +22,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# An administrator for the admin specs (the first *registered* account would otherwise be admin).
+export E2E_ADMIN_EMAIL="admin-e2e@example.com"
+export E2E_ADMIN_PASSWORD="$(head -c 18 /dev/urandom | base64)"
+CITEWISE_DATA_DIR="$DATA" CITEWISE_LOG_JSON=false backend/.venv/bin/citewise create-admin \
+  --email "$E2E_ADMIN_EMAIL" --password "$E2E_ADMIN_PASSWORD" >/dev/null
+
 # Plain http on loopback: Secure cookies would not be sent back by the browser.
 CITEWISE_DATA_DIR="$DATA" CITEWISE_COOKIE_SECURE=false CITEWISE_LOG_JSON=false \
   backend/.venv/bin/citewise serve --host 127.0.0.1 --port "$PORT" >"$LOG" 2>&1 &

@@ -254,6 +254,9 @@ NGINX
   say "SSE through nginx, events: $EVENTS"
   [[ "$EVENTS" == "sources token citations done " ]] || die "unexpected SSE events: $SSE"
   grep -q '6 bar' <<<"$SSE" || die "the streamed answer does not state 6 bar"
+  [[ "$(curl -ksS -o /dev/null -w '%{http_code}' -b "$JAR" -c "$JAR" -H "X-CSRF-Token: $(csrf)" \
+    -H "Origin: $FRONT" -H 'Content-Type: application/json' -d '{"title":"via nginx"}' \
+    "$FRONT/api/v1/conversations")" == 201 ]] || die "creating a conversation through nginx failed"
   CROSS=$(curl -ksS -o /dev/null -w '%{http_code}' -b "$JAR" -H "X-CSRF-Token: $(csrf)" \
     -H 'Origin: https://evil.example' -H 'Content-Type: application/json' -d '{"title":"x"}' \
     "$FRONT/api/v1/conversations")

@@ -10,8 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import __version__
-from app.admin.runtime import registration_open
-from app.api.deps import ContainerDep, SessionDep
+from app.api.deps import ContainerDep
 
 router = APIRouter(tags=["system"])
 
@@ -57,15 +56,11 @@ async def ready(container: ContainerDep) -> JSONResponse:
 
 
 @router.get("/config", response_model=PublicConfig, operation_id="publicConfig")
-async def public_config(container: ContainerDep, session: SessionDep) -> PublicConfig:
+async def public_config(container: ContainerDep) -> PublicConfig:
     settings = container.settings
     services = container.services
-    llm_configured = (
-        await services.runtime.llm_configured(session) if services is not None
-        else settings.llm_configured
-    )
+    runtime = await services.runtime.current()
     return PublicConfig(
-        registration_open=await registration_open(session, settings),
-        llm_configured=llm_configured, mode=settings.mode,
-        max_upload_mb=settings.max_upload_mb, version=__version__,
+        registration_open=runtime.registration_open, llm_configured=runtime.llm_configured,
+        mode=settings.mode, max_upload_mb=runtime.uploads.max_upload_mb, version=__version__,
     )

@@ -78,13 +78,21 @@ async def reconcile_documents(ctx: dict[str, Any]) -> int:
     return await registry.reconcile(ctx["container"])
 
 
+def _reconcile_schedule() -> dict[str, set[int]]:
+    """ARQ cron fields for `reconcile_interval_seconds` (rounded to what cron can express)."""
+    interval = max(1, _settings.reconcile_interval_seconds)
+    if interval < 60:
+        return {"second": set(range(0, 60, interval))}
+    return {"second": {0}, "minute": set(range(0, 60, max(1, interval // 60)))}
+
+
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         func(ingest_document, name="ingest_document", max_tries=_settings.job_max_attempts + 2,
              timeout=_settings.job_timeout_seconds),
     ]
-    cron_jobs: ClassVar[list[Any]] = [cron(reconcile_documents, second={0}, run_at_startup=False,
-                                           unique=True, timeout=120)]
+    cron_jobs: ClassVar[list[Any]] = [cron(reconcile_documents, **_reconcile_schedule(),  # type: ignore[arg-type]
+                                           run_at_startup=False, unique=True, timeout=120)]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME

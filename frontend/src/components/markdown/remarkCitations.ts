@@ -1,0 +1,53 @@
+/**
+ * remark plugin: turns `[n]` / `[n, m]` markers in text into `cite` elements
+ * carrying the source index, so the renderer can make them buttons. Code spans,
+ * code blocks and link text are left alone.
+ */
+import type { Root, RootContent, Text, PhrasingContent } from 'mdast'
+
+const MARKER = /\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]/g
+const SKIP = new Set(['code', 'inlineCode', 'link', 'linkReference', 'definition', 'html'])
+
+interface CiteNode {
+  type: 'citeMarker'
+  data: { hName: 'cite'; hProperties: { dataCite: string }; hChildren: { type: 'text'; value: string }[] }
+}
+
+export function splitCitations(value: string): (Text | CiteNode)[] {
+  const out: (Text | CiteNode)[] = []
+  let last = 0
+  for (const m of value.matchAll(MARKER)) {
+    const start = m.index ?? 0
+    if (start > last) out.push({ type: 'text', value: value.slice(last, start) })
+    for (const n of (m[1] ?? '').split(',').map((s) => s.trim())) {
+      out.push({
+        type: 'citeMarker',
+        data: { hName: 'cite', hProperties: { dataCite: n }, hChildren: [{ type: 'text', value: n }] },
+      })
+    }
+    last = start + m[0].length
+  }
+  if (last < value.length) out.push({ type: 'text', value: value.slice(last) })
+  return out
+}
+
+type Parent = { children: RootContent[] }
+
+function walk(node: Parent): void {
+  const next: RootContent[] = []
+  for (const child of node.children) {
+    if (child.type === 'text' && MARKER.test(child.value)) {
+      MARKER.lastIndex = 0
+      next.push(...(splitCitations(child.value) as unknown as PhrasingContent[]))
+      continue
+    }
+    MARKER.lastIndex = 0
+    if (!SKIP.has(child.type) && 'children' in child) walk(child as Parent)
+    next.push(child)
+  }
+  node.children = next
+}
+
+export function remarkCitations() {
+  return (tree: Root) => walk(tree)
+}

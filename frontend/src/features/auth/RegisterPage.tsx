@@ -1,0 +1,97 @@
+import { useState, type FormEvent } from 'react'
+import { Link, useNavigate } from 'react-router'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { register } from '../../client/api'
+import { ApiError, errorMessage } from '../../client/http'
+import { Button } from '../../components/ui/button'
+import { Field, Input } from '../../components/ui/form'
+import { Alert, Spinner } from '../../components/ui/feedback'
+import { forgetPreviousUser, qk } from '../../lib/queryClient'
+import { AuthLayout } from './AuthLayout'
+import { useConfig } from './session'
+
+export const MIN_PASSWORD = 8
+
+export function RegisterPage() {
+  const [email, setEmail] = useState('')
+  const [name, setName] = useState('')
+  const [password, setPassword] = useState('')
+  const navigate = useNavigate()
+  const qc = useQueryClient()
+  const config = useConfig()
+  const mutation = useMutation({
+    mutationFn: register,
+    onSuccess: (user) => {
+      forgetPreviousUser(qc)
+      qc.setQueryData(qk.me, user)
+      navigate('/documents', { replace: true })
+    },
+  })
+  const tooShort = password.length > 0 && password.length < MIN_PASSWORD
+  const closed =
+    config.data?.registration_open === false ||
+    (mutation.error instanceof ApiError && mutation.error.code === 'registration_closed')
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault()
+    if (password.length < MIN_PASSWORD) return
+    mutation.mutate({ email: email.trim(), password, display_name: name.trim() || undefined })
+  }
+
+  const footer = (
+    <>
+      Already have an account?{' '}
+      <Link to="/login" className="font-medium text-accent-600 hover:underline dark:text-accent-300">
+        Sign in
+      </Link>
+    </>
+  )
+
+  if (config.isPending) {
+    return (
+      <AuthLayout title="Create your account" footer={footer}>
+        <div className="flex justify-center py-6 text-zinc-400" role="status" aria-label="Loading">
+          <Spinner />
+        </div>
+      </AuthLayout>
+    )
+  }
+
+  if (closed) {
+    return (
+      <AuthLayout title="Registration is closed" footer={footer}>
+        <p className="text-sm text-zinc-600 dark:text-zinc-300">
+          This Citewise server is not accepting new accounts. Ask an administrator to create one for you.
+        </p>
+      </AuthLayout>
+    )
+  }
+
+  return (
+    <AuthLayout title="Create your account" subtitle="Upload documents and ask them questions." footer={footer}>
+      <form onSubmit={onSubmit} className="space-y-4" noValidate>
+        {mutation.isError && <Alert tone="error">{errorMessage(mutation.error)}</Alert>}
+        <Field label="Name" hint="Optional — shown in the app.">
+          {(p) => <Input {...p} autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Email">
+          {(p) => (
+            <Input {...p} type="email" autoComplete="email" required autoFocus value={email}
+              onChange={(e) => setEmail(e.target.value)} />
+          )}
+        </Field>
+        <Field label="Password" hint={`At least ${MIN_PASSWORD} characters.`}
+          error={tooShort ? `Use at least ${MIN_PASSWORD} characters.` : null}>
+          {(p) => (
+            <Input {...p} type="password" autoComplete="new-password" required value={password}
+              onChange={(e) => setPassword(e.target.value)} />
+          )}
+        </Field>
+        <Button type="submit" variant="primary" className="w-full justify-center" loading={mutation.isPending}
+          disabled={!email || password.length < MIN_PASSWORD}>
+          Create account
+        </Button>
+      </form>
+    </AuthLayout>
+  )
+}

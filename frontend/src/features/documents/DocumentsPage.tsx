@@ -1,0 +1,285 @@
+import { useMemo, useState } from 'react'
+import { Link, useNavigate } from 'react-router'
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { ArrowDown, ArrowUp, FileText, MessageSquarePlus, RotateCw, Search, Trash2 } from 'lucide-react'
+import { toast } from 'sonner'
+import { batchDeleteDocuments, listDocuments, reprocessDocument } from '../../client/api'
+import { errorMessage } from '../../client/http'
+import type { Document, DocumentQuery, DocumentSort, DocumentStatus as Status } from '../../client/types'
+import { Button } from '../../components/ui/button'
+import { ConfirmDialog } from '../../components/ui/dialog'
+import { EmptyState, ErrorState, SkeletonRows } from '../../components/ui/feedback'
+import { Input, Select } from '../../components/ui/form'
+import { cn } from '../../lib/cn'
+import { formatBytes, formatRelative, pluralize, TYPE_FILTERS, typeLabel } from '../../lib/format'
+import { qk } from '../../lib/queryClient'
+import { useDebounced } from '../../lib/useDebounced'
+import { useConfig } from '../auth/session'
+import { DocumentStatus } from './StatusBadge'
+import { UploadList, UploadZone } from './UploadZone'
+import { activeUploads } from './uploadState'
+import { useUploads } from './useUploads'
+
+const PAGE_SIZE = 20
+
+export function isBusy(doc: Pick<Document, 'status'>): boolean {
+  return doc.status === 'queued' || doc.status === 'processing'
+}
+
+export function DocumentsPage() {
+  const [q, setQ] = useState('')
+  const [status, setStatus] = useState<Status | ''>('')
+  const [mime, setMime] = useState('')
+  const [sort, setSort] = useState<DocumentSort>('created_at')
+  const [order, setOrder] = useState<'asc' | 'desc'>('desc')
+  const [page, setPage] = useState(1)
+  const [selected, setSelected] = useState<Set<string>>(new Set())
+  const [confirm, setConfirm] = useState(false)
+  const debouncedQ = useDebounced(q)
+  const uploads = useUploads()
+  const config = useConfig()
+  const qc = useQueryClient()
+  const navigate = useNavigate()
+
+  const params: DocumentQuery = { q: debouncedQ, status, mime_type: mime, sort, order, page, page_size: PAGE_SIZE }
+  const docs = useQuery({
+    queryKey: qk.documents(params),
+    queryFn: () => listDocuments(params),
+    placeholderData: keepPreviousData,
+    // Poll while anything is still being processed (or just uploaded), then stop.
+    refetchInterval: (query) =>
+      query.state.data?.items.some(isBusy) || activeUploads(uploads.items) > 0 ? 1500 : false,
+  })
+
+  const retry = useMutation({
+    mutationFn: reprocessDocument,
+    onSuccess: (d) => {
+      toast.success(`Processing ${d.filename} again`)
+      void qc.invalidateQueries({ queryKey: ['documents'] })
+    },
+    onError: (err) => toast.error(errorMessage(err)),
+  })
+  const remove = useMutation({
+    mutationFn: batchDeleteDocuments,
+    onSuccess: (r) => {
+      toast.success(`Deleted ${pluralize(r.deleted, 'document')}`)
+      setSelected(new Set())
+      setConfirm(false)
+      void qc.invalidateQueries({ queryKey: ['documents'] })
+    },
+    onError: (err) => toast.error(errorMessage(err)),
+  })
+
+  const items = useMemo(() => docs.data?.items ?? [], [docs.data])
+  const total = docs.data?.total ?? 0
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
+  const filtered = Boolean(debouncedQ || status || mime)
+  const allOnPage = items.length > 0 && items.every((d) => selected.has(d.id))
+
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s)
+      if (n.has(id)) n.delete(id)
+      else n.add(id)
+      return n
+    })
+  const toggleAll = () =>
+    setSelected((s) => {
+      const n = new Set(s)
+      items.forEach((d) => (allOnPage ? n.delete(d.id) : n.add(d.id)))
+      return n
+    })
+  const sortBy = (col: DocumentSort) => {
+    if (sort === col) setOrder(order === 'asc' ? 'desc' : 'asc')
+    else {
+      setSort(col)
+      setOrder(col === 'filename' ? 'asc' : 'desc')
+    }
+    setPage(1)
+  }
+
+  const showEmpty = !docs.isPending && !docs.isError && total === 0 && !filtered
+  return (
+    <div className="mx-auto max-w-6xl space-y-5 px-3 py-6 sm:px-6">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          <h1 className="text-xl font-semibold tracking-tight">Documents</h1>
+          <p className="text-sm text-zinc-500 dark:text-zinc-400">
+            {total > 0 ? `${pluralize(total, 'document')} in your library` : 'Your private library'}
+          </p>
+        </div>
+        <Button variant="primary" onClick={() => navigate('/chat')} disabled={total === 0}>
+          <MessageSquarePlus className="h-4 w-4" aria-hidden="true" /> Ask your documents
+        </Button>
+      </div>
+
+      {/* One UploadZone instance whatever the state, so a file picked while the list loads is not lost. */}
+      <div className={showEmpty ? 'rounded-2xl border border-zinc-200 p-2 dark:border-zinc-800' : undefined}>
+        {showEmpty && (
+          <EmptyState icon={<FileText className="h-6 w-6" />} title="Upload your first document">
+            Citewise reads PDFs, Word files, slides, spreadsheets, web pages and more, then answers your
+            questions with the exact pages it used.
+          </EmptyState>
+        )}
+        <UploadZone onFiles={uploads.add} compact={!showEmpty} maxUploadMb={config.data?.max_upload_mb} />
+      </div>
+      <UploadList items={uploads.items} onDismiss={uploads.dismiss} onClear={uploads.clearFinished} />
+
+      {!showEmpty && (
+        <section aria-label="Document library" className="rounded-xl border border-zinc-200 dark:border-zinc-800">
+          <div className="flex flex-wrap items-center gap-2 border-b border-zinc-200 p-3 dark:border-zinc-800">
+            <div className="relative min-w-48 flex-1">
+              <Search className="pointer-events-none absolute top-1/2 left-2.5 h-4 w-4 -translate-y-1/2 text-zinc-400" aria-hidden="true" />
+              <Input
+                type="search"
+                placeholder="Search by name…"
+                aria-label="Search documents"
+                className="pl-8"
+                value={q}
+                onChange={(e) => {
+                  setQ(e.target.value)
+                  setPage(1)
+                }}
+              />
+            </div>
+            <Select aria-label="Filter by status" className="w-auto" value={status}
+              onChange={(e) => { setStatus(e.target.value as Status | ''); setPage(1) }}>
+              <option value="">All statuses</option>
+              <option value="ready">Ready</option>
+              <option value="processing">Processing</option>
+              <option value="queued">Queued</option>
+              <option value="failed">Failed</option>
+            </Select>
+            <Select aria-label="Filter by type" className="w-auto" value={mime}
+              onChange={(e) => { setMime(e.target.value); setPage(1) }}>
+              <option value="">All types</option>
+              {TYPE_FILTERS.map(([m, label]) => <option key={m} value={m}>{label}</option>)}
+            </Select>
+            <Select aria-label="Sort by" className="w-auto sm:hidden" value={`${sort}:${order}`}
+              onChange={(e) => {
+                const [s, o] = e.target.value.split(':') as [DocumentSort, 'asc' | 'desc']
+                setSort(s); setOrder(o); setPage(1)
+              }}>
+              <option value="created_at:desc">Newest first</option>
+              <option value="created_at:asc">Oldest first</option>
+              <option value="filename:asc">Name A–Z</option>
+              <option value="size_bytes:desc">Largest first</option>
+              <option value="status:asc">Status</option>
+            </Select>
+            {selected.size > 0 && (
+              <Button variant="danger" size="md" onClick={() => setConfirm(true)}>
+                <Trash2 className="h-4 w-4" aria-hidden="true" /> Delete {selected.size}
+              </Button>
+            )}
+          </div>
+
+          {docs.isPending ? (
+            <SkeletonRows label="Loading documents" />
+          ) : docs.isError ? (
+            <ErrorState message={errorMessage(docs.error)} onRetry={() => void docs.refetch()} />
+          ) : items.length === 0 ? (
+            <EmptyState icon={<Search className="h-5 w-5" />} title="No matching documents">
+              Try another search or clear the filters.
+            </EmptyState>
+          ) : (
+            <div className="overflow-x-auto">
+              <table className="w-full text-sm">
+                <caption className="sr-only">Your documents</caption>
+                <thead className="text-left text-xs text-zinc-500 uppercase dark:text-zinc-400">
+                  <tr className="border-b border-zinc-200 dark:border-zinc-800">
+                    <th scope="col" className="w-10 px-3 py-2">
+                      <input type="checkbox" aria-label="Select all on this page" checked={allOnPage}
+                        onChange={toggleAll} className="h-4 w-4 rounded accent-accent-600" />
+                    </th>
+                    <SortHeader label="Name" col="filename" sort={sort} order={order} onSort={sortBy} />
+                    <SortHeader label="Status" col="status" sort={sort} order={order} onSort={sortBy} />
+                    <SortHeader label="Size" col="size_bytes" sort={sort} order={order} onSort={sortBy} className="hidden md:table-cell" />
+                    <th scope="col" className="hidden px-3 py-2 font-medium lg:table-cell">Pages</th>
+                    <SortHeader label="Added" col="created_at" sort={sort} order={order} onSort={sortBy} className="hidden sm:table-cell" />
+                    <th scope="col" className="px-3 py-2"><span className="sr-only">Actions</span></th>
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800/70">
+                  {items.map((d) => (
+                    <tr key={d.id} data-testid="document-row" data-status={d.status}
+                      className={cn('align-top hover:bg-zinc-50 dark:hover:bg-zinc-900/60', selected.has(d.id) && 'bg-accent-50/60 dark:bg-accent-700/10')}>
+                      <td className="px-3 py-3">
+                        <input type="checkbox" aria-label={`Select ${d.filename}`} checked={selected.has(d.id)}
+                          onChange={() => toggle(d.id)} className="h-4 w-4 rounded accent-accent-600" />
+                      </td>
+                      <td className="max-w-0 min-w-40 px-3 py-3 sm:w-2/5">
+                        <Link to={`/documents/${d.id}`} className="group flex items-center gap-2.5">
+                          <span className="flex h-8 w-8 shrink-0 items-center justify-center rounded-md bg-zinc-100 text-[0.6rem] font-semibold text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300">
+                            {typeLabel(d.mime_type).slice(0, 4)}
+                          </span>
+                          <span className="truncate font-medium group-hover:underline">{d.filename}</span>
+                        </Link>
+                      </td>
+                      <td className="px-3 py-3"><DocumentStatus doc={d} /></td>
+                      <td className="hidden px-3 py-3 text-zinc-600 tabular-nums md:table-cell dark:text-zinc-400">{formatBytes(d.size_bytes)}</td>
+                      <td className="hidden px-3 py-3 text-zinc-600 tabular-nums lg:table-cell dark:text-zinc-400">{d.page_count ?? '—'}</td>
+                      <td className="hidden px-3 py-3 whitespace-nowrap text-zinc-600 sm:table-cell dark:text-zinc-400">{formatRelative(d.created_at)}</td>
+                      <td className="px-3 py-2.5 text-right">
+                        {d.status === 'failed' && (
+                          <Button size="sm" variant="outline" loading={retry.isPending && retry.variables === d.id}
+                            onClick={() => retry.mutate(d.id)} aria-label={`Retry ${d.filename}`}>
+                            <RotateCw className="h-3.5 w-3.5" aria-hidden="true" /> Retry
+                          </Button>
+                        )}
+                        {d.status === 'ready' && (
+                          <Button size="sm" variant="ghost" onClick={() => navigate(`/chat?doc=${d.id}`)}
+                            aria-label={`Ask about ${d.filename}`}>
+                            <MessageSquarePlus className="h-3.5 w-3.5" aria-hidden="true" />
+                            <span className="hidden md:inline">Ask</span>
+                          </Button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {total > PAGE_SIZE && (
+            <nav aria-label="Pagination" className="flex items-center justify-between border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
+              <span className="text-zinc-500">Page {page} of {pages}</span>
+              <div className="flex gap-2">
+                <Button size="sm" variant="outline" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
+                <Button size="sm" variant="outline" disabled={page >= pages} onClick={() => setPage(page + 1)}>Next</Button>
+              </div>
+            </nav>
+          )}
+        </section>
+      )}
+
+      <ConfirmDialog
+        open={confirm}
+        onOpenChange={setConfirm}
+        title={`Delete ${pluralize(selected.size, 'document')}?`}
+        description="The files, their passages and their citations in past answers will be removed. This cannot be undone."
+        busy={remove.isPending}
+        onConfirm={() => remove.mutate([...selected])}
+      />
+    </div>
+  )
+}
+
+function SortHeader({ label, col, sort, order, onSort, className }: {
+  label: string
+  col: DocumentSort
+  sort: DocumentSort
+  order: 'asc' | 'desc'
+  onSort: (c: DocumentSort) => void
+  className?: string
+}) {
+  const active = sort === col
+  return (
+    <th scope="col" className={cn('px-3 py-2 font-medium', className)}
+      aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" onClick={() => onSort(col)} className="inline-flex items-center gap-1 rounded uppercase hover:text-zinc-900 dark:hover:text-zinc-100">
+        {label}
+        {active && (order === 'asc' ? <ArrowUp className="h-3 w-3" aria-hidden="true" /> : <ArrowDown className="h-3 w-3" aria-hidden="true" />)}
+      </button>
+    </th>
+  )
+}
