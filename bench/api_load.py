@@ -152,6 +152,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                    for i, u in enumerate(users)))
             elapsed = time.perf_counter() - t
             hwm = server_hwm_mb(proc.pid)
+            # The data dir is deleted on exit: keep the server's distinct error lines as evidence.
+            log_lines = (tmp / "server.log").read_text(errors="replace").splitlines()
+            server_errors = list(dict.fromkeys(
+                ln.strip()[:200] for ln in log_lines if "Error" in ln or "error" in ln))[:10]
         finally:
             await asyncio.gather(*(u.client.aclose() for u in users))
             proc.terminate()
@@ -164,7 +168,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "error_kinds": {e: sorted(set(v)) for e, v in errors.items() if v},
         "latency_ms": {e: c.summary_ms(v) for e, v in lat.items()},
         "all_ms": c.summary_ms([x for v in lat.values() for x in v]),
-        "server_peak_rss_mb": round(hwm, 1), "loadavg_before": [round(x, 2) for x in load_before],
+        "server_peak_rss_mb": round(hwm, 1), "server_error_lines": server_errors,
+        "loadavg_before": [round(x, 2) for x in load_before],
     }
 
 
@@ -188,6 +193,7 @@ def main() -> None:
     c.print_table(["endpoint", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)
     if r["error_kinds"]:
         print(f"\nerrors: {r['error_kinds']}")
+        print("server log:\n  " + "\n  ".join(r["server_error_lines"]))
     print(f"server peak RSS {r['server_peak_rss_mb']} MB")
     c.emit_json("api_load", r)
 

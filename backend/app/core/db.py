@@ -71,7 +71,10 @@ class TimestampMixin:
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Writers serialise on SQLite's lock anyway; a roomy pool keeps concurrent readers from
+        # queueing on connections instead.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=20, max_overflow=40,
+                                     pool_timeout=60)
         _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -23,8 +23,7 @@ from app.core.db import utcnow
 from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
 from app.rag.citations import StreamingCitationFilter, repair_citations
-from app.rag.extractive import MAX_SOURCES as EXTRACTIVE_SOURCES
-from app.rag.extractive import ExtractiveChatModel, split_sentences
+from app.rag.extractive import ExtractiveChatModel
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
 from app.rag.retrieval import RetrievedChunk, owned_document_ids, retrieve
 
@@ -33,7 +32,6 @@ log = logging.getLogger("citewise.rag")
 NOT_FOUND = ("I couldn't find anything about this in your documents. Try rephrasing the question, "
              "or check that the relevant documents are uploaded and ready.")
 HISTORY_TURNS = 8
-MAX_SCORED_SENTENCES = 96  # bounds the extra embedding work of an extractive answer
 SNIPPET_CHARS = 320
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her)\b", re.I)
 
@@ -159,12 +157,12 @@ async def _generate(llm: Any, container: Container, runtime: Any, question: str,
     if not sources:
         yield NOT_FOUND
         return
-    embedder = (await container.services.index.active()).embedder
     if llm is None:
-        scores = await _sentence_scores(embedder, question, sources)
-        async for delta in ExtractiveChatModel().answer_stream(question, sources, embed_scores=scores):
+        # Lexical sentence scoring only: embedding every candidate sentence cost seconds per answer.
+        async for delta in ExtractiveChatModel().answer_stream(question, sources):
             yield delta
         return
+    embedder = (await container.services.index.active()).embedder
     budget = max(512, runtime.llm.context_size - runtime.llm.max_tokens)
     messages = build_answer_messages(question, sources, history, context_tokens=budget,
                                      count_tokens=embedder.count_tokens)
@@ -177,26 +175,6 @@ async def _generate(llm: Any, container: Container, runtime: Any, question: str,
             yield delta
     finally:
         LLM_REQUEST_SECONDS.labels(model=llm.model_id).observe(time.perf_counter() - started)
-
-
-async def _sentence_scores(embedder: Any, question: str, sources: Sequence[Source]
-                           ) -> dict[tuple[int, int], float]:
-    """Cosine similarity of each candidate sentence to the question, so the extractive answer
-    prefers sentences that mean the same thing, not just share words."""
-    keys: list[tuple[int, int]] = []
-    texts: list[str] = []
-    for source in sorted(sources, key=lambda s: s.index)[:EXTRACTIVE_SOURCES]:
-        for n, sentence in enumerate(split_sentences(source.text)):
-            if len(texts) >= MAX_SCORED_SENTENCES:
-                break
-            keys.append((source.index, n))
-            texts.append(sentence)
-    if not texts:
-        return {}
-    vectors = await embedder.embed_documents(texts)
-    query = await embedder.embed_query(question)
-    return {key: float(sum(a * b for a, b in zip(vec, query, strict=True)))
-            for key, vec in zip(keys, vectors, strict=True)}
 
 
 async def _condense(llm: Any, question: str, history: list[ChatMessage]) -> str:

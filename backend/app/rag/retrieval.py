@@ -100,7 +100,7 @@ async def retrieve(
     rows = await _load_readable(session, owner_id, [cid for cid, _ in fused[: max(k * 3, 20)]])
     timings["recheck_ms"] = _ms(t)
 
-    keyword_rank = {cid: i for i, cid in enumerate(keyword)}
+    keyword_rank = {cid: i for i, (cid, _) in enumerate(keyword)}
     chunks: list[RetrievedChunk] = []
     for cid, score in fused:
         row = rows.get(cid)
@@ -120,27 +120,26 @@ async def retrieve(
                            timings=timings)
 
 
-def fuse(dense: dict[str, float], keyword: list[str], *, fusion: Fusion, weight: float
-         ) -> list[tuple[str, float]]:
-    """Combine dense scores and keyword ranks. `score`: per-query min-max normalised scores,
-    weighted (missing side counts 0); `rrf`: reciprocal rank fusion."""
+def fuse(dense: dict[str, float], keyword: Sequence[tuple[str, float]], *, fusion: Fusion,
+         weight: float) -> list[tuple[str, float]]:
+    """Combine dense and keyword results. `score`: each side's scores min-max normalised per query,
+    then `weight * dense + (1 - weight) * keyword` (a side that missed a chunk adds 0);
+    `rrf`: reciprocal rank fusion."""
     scores: dict[str, float] = {}
     if fusion == "rrf":
         for rank, cid in enumerate(sorted(dense, key=dense.__getitem__, reverse=True)):
             scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        for rank, cid in enumerate(keyword):
+        for rank, (cid, _) in enumerate(keyword):
             scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     else:
-        if dense:
-            lo, hi = min(dense.values()), max(dense.values())
-            span = (hi - lo) or 1.0
-            for cid, s in dense.items():
-                scores[cid] = weight * (s - lo) / span
-        n = len(keyword)
-        for rank, cid in enumerate(keyword):
-            # keyword search returns ranks; map them linearly onto [0, 1]
-            norm = 1.0 - rank / max(n - 1, 1) if n > 1 else 1.0
-            scores[cid] = scores.get(cid, 0.0) + (1 - weight) * norm
+        for side, w in ((dense, weight), (dict(keyword), 1.0 - weight)):
+            if not side or w <= 0:
+                continue
+            lo, hi = min(side.values()), max(side.values())
+            span = hi - lo
+            for cid, s in side.items():
+                norm = (s - lo) / span if span > 0 else 1.0
+                scores[cid] = scores.get(cid, 0.0) + w * norm
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -150,10 +149,11 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms))[:32]
 
 
-_PG_KEYWORD = ("SELECT id FROM chunks, to_tsquery('english', :q) AS q WHERE owner_id = :owner "
-               "AND tsv @@ q {scope} ORDER BY ts_rank_cd(tsv, q, 1) DESC, id LIMIT :limit")
-_FTS_KEYWORD = ("SELECT chunk_id FROM chunks_fts WHERE chunks_fts MATCH :q AND owner_id = :owner "
-                "{scope} ORDER BY bm25(chunks_fts), chunk_id LIMIT :limit")
+_PG_KEYWORD = ("SELECT id, ts_rank_cd(tsv, q, 1) AS score FROM chunks, to_tsquery('english', :q) AS q "
+               "WHERE owner_id = :owner AND tsv @@ q {scope} ORDER BY score DESC, id LIMIT :limit")
+# bm25() is lower-is-better; negate it so both backends return higher-is-better scores.
+_FTS_KEYWORD = ("SELECT chunk_id, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH :q "
+                "AND owner_id = :owner {scope} ORDER BY score DESC, chunk_id LIMIT :limit")
 _SCOPE = "AND document_id IN :scope"
 _KEYWORD_SQL = {
     (True, False): text(_PG_KEYWORD.format(scope="")),
@@ -164,8 +164,9 @@ _KEYWORD_SQL = {
 
 
 async def keyword_search(session: AsyncSession, owner_id: str, query: str,
-                         scope: Sequence[str] | None, *, limit: int) -> list[str]:
-    """Chunk ids ranked by full-text relevance (FTS5 bm25 on SQLite, ts_rank on PostgreSQL)."""
+                         scope: Sequence[str] | None, *, limit: int) -> list[tuple[str, float]]:
+    """(chunk id, score) best first, by full-text relevance (FTS5 bm25 on SQLite, ts_rank_cd on
+    PostgreSQL)."""
     terms = query_terms(query)
     if not terms:
         return []
@@ -182,7 +183,7 @@ async def keyword_search(session: AsyncSession, owner_id: str, query: str,
     if scope:
         params["scope"] = list(scope)
         stmt = stmt.bindparams(bindparam("scope", expanding=True))
-    return [r[0] for r in (await session.execute(stmt, params)).all()]
+    return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
 
 
 async def _load_readable(session: AsyncSession, owner_id: str, chunk_ids: Sequence[str]
