@@ -13,9 +13,13 @@ from app.ingestion.types import DAMAGED, ExtractedDocument, ExtractionError, Ext
 
 def parse(path: Path, limits: ExtractionLimits) -> ExtractedDocument:
     check_zip(path, limits)
+    # A file object, not a path: openpyxl refuses paths without an .xlsx suffix, and stored
+    # uploads are named by id.
+    handle = path.open("rb")
     try:
-        book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken packages
+        handle.close()
         raise ExtractionError(DAMAGED) from exc
     try:
         writer = RowWriter()
@@ -28,3 +32,4 @@ def parse(path: Path, limits: ExtractionLimits) -> ExtractedDocument:
         return ExtractedDocument(writer.out.blocks, max(1, len(sheets)), title or None)
     finally:
         book.close()
+        handle.close()
