@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import __version__
-from app.api.deps import ContainerDep
+from app.api.deps import ContainerDep, SessionDep
 
 router = APIRouter(tags=["system"])
 
@@ -56,10 +56,10 @@ async def ready(container: ContainerDep) -> JSONResponse:
 
 
 @router.get("/config", response_model=PublicConfig, operation_id="publicConfig")
-async def public_config(container: ContainerDep) -> PublicConfig:
+async def public_config(container: ContainerDep, session: SessionDep) -> PublicConfig:
     settings = container.settings
-    services = container.services
-    runtime = await services.runtime.current()
+    # A fresh read, not the TTL cache: the SPA reloads this right after an admin saves settings.
+    runtime = await container.services.runtime.read(session)
     return PublicConfig(
         registration_open=runtime.registration_open, llm_configured=runtime.llm_configured,
         mode=settings.mode, max_upload_mb=runtime.uploads.max_upload_mb, version=__version__,
