@@ -30,8 +30,10 @@ $(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-frontend/node_modules/.installed: frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund
+# `npm install` (which honours package-lock.json) rather than `npm ci`: npm 11 here writes lock files
+# without other platforms' optional packages and then refuses them in `npm ci`.
+frontend/node_modules/.installed: frontend/package-lock.json frontend/package.json
+	cd frontend && npm install --no-audit --no-fund
 	touch $@
 
 frontend: frontend/node_modules/.installed
