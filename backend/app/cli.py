@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _create_admin(email: str, password: str) -> int:
+    from app.admin import audit
     from app.auth.service import create_user
     from app.core.container import build_core
     from app.core.errors import AppError
@@ -82,6 +83,8 @@ async def _create_admin(email: str, password: str) -> int:
         async with container.sessions() as session:
             user = await create_user(session, settings, email=email, password=password,
                                      role="admin")
+            audit.record(session, "user.created", actor_email="citewise create-admin",
+                         target=user.email, details={"role": "admin", "via": "cli"})
             await session.commit()
         print(f"citewise: created administrator {user.email}")
         return 0

@@ -115,6 +115,8 @@ async def login(
         raise Forbidden("This account has been deactivated.", code="account_disabled")
     await throttle.reset(keys[0][0])
     user.last_login_at = _now()
+    audit.record(session, "auth.login", actor_id=user.id, actor_email=user.email, target=user.email,
+                 client=client)
     return user, await start_session(session, settings, user, client)
 
 

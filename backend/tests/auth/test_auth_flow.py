@@ -32,6 +32,8 @@ async def test_register_login_me(client: AsyncClient) -> None:
     r = await login(client, "Alice@Example.com", "correct horse battery")
     assert r.status_code == 200
     assert (await client.get(ME)).json()["email"] == "alice@example.com"
+    audit = (await client.get("/api/v1/admin/audit", params={"event": "auth.login"})).json()["items"]
+    assert [e["event"] for e in audit] == ["auth.login"] and audit[0]["actor_email"] == "alice@example.com"
 
     second = await client.post("/api/v1/auth/register",
                                json={"email": "bob@example.com", "password": "another secret"})
