@@ -4,6 +4,7 @@ real Redis. Set TEST_DATABASE_URL / TEST_REDIS_URL to point elsewhere."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -35,10 +36,10 @@ def _sqlalchemy_pg(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A throwaway PostgreSQL database for this test session, migrated with Alembic."""
-    name = f"citewise_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def migrated_pg_database(prefix: str) -> Iterator[str]:
+    """A throwaway PostgreSQL database built by the real migrations; dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = _asyncpg_dsn(PG_ADMIN_URL)
 
     async def _exec(sql: str) -> None:
@@ -48,12 +49,23 @@ def pg_database() -> Iterator[str]:
         finally:
             await conn.close()
 
-    asyncio.run(_exec(f'CREATE DATABASE "{name}"'))
-    base = _sqlalchemy_pg(admin).rsplit("/", 1)[0]
-    url = f"{base}/{name}"
+    try:
+        asyncio.run(_exec(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:
+        pytest.skip(f"PostgreSQL is unreachable: {exc}")
+    url = f"{_sqlalchemy_pg(admin).rsplit('/', 1)[0]}/{name}"
     upgrade(url)
-    yield url
-    asyncio.run(_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield url
+    finally:
+        asyncio.run(_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """The test session's PostgreSQL database."""
+    with migrated_pg_database("citewise_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

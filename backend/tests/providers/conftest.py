@@ -32,10 +32,11 @@ def _chroma_binary() -> str:
 
 
 @contextlib.contextmanager
-def chroma_server(data: Path) -> Iterator[str]:
-    """`chroma run` as a subprocess on a free loopback port; yields its URL, stops it on exit."""
+def chroma_server(data: Path, port: int | None = None) -> Iterator[str]:
+    """`chroma run` as a subprocess on `port` (default: a free loopback port); yields its URL,
+    stops it on exit."""
     data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     log_path = data / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

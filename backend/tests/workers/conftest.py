@@ -8,21 +8,17 @@ and data dir (the files dir is shared between API and workers, as in a real depl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import os
 import shutil
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select, text
@@ -30,20 +26,18 @@ from sqlalchemy import func, select, text
 from app.core.config import Settings
 from app.core.container import Container, build_core
 from app.core.db import new_id
-from app.core.migrations import upgrade
 from app.documents.models import Chunk, Document, Job
 from app.ingestion.chunking import chunk_blocks
 from app.ingestion.parsers import extract
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionLimits
 from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
-from tests.conftest import PG_ADMIN_URL, TABLES, TEST_SECRET
+from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database
 from tests.providers.conftest import chroma_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 EVAL_DOCS = BACKEND_DIR / ".." / ".." / "shared" / "eval" / "docs"
 ARQ = BACKEND_DIR / ".venv" / "bin" / "arq"
-CHROMA = BACKEND_DIR / ".venv" / "bin" / "chroma"
 # A Redis DB of our own: the API tests use 15, and every test here starts with FLUSHDB.
 WORKER_REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/14")
 LEASE_SECONDS = 10
@@ -63,56 +57,8 @@ def eval_docs() -> Path:
 @pytest.fixture(scope="session")
 def worker_database() -> Iterator[str]:
     """A fresh PostgreSQL database for these tests, built by the real migrations."""
-    name = f"citewise_workers_{uuid.uuid4().hex[:10]}"
-    admin = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def _exec(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(_exec(f'CREATE DATABASE "{name}"'))
-    except OSError as exc:
-        pytest.skip(f"PostgreSQL is unreachable: {exc}")
-    url = admin.replace("postgresql://", "postgresql+asyncpg://", 1).rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    asyncio.run(_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@contextlib.contextmanager
-def chroma_on_port(data: Path, port: int) -> Iterator[str]:
-    """`chroma run` on a given port (one a worker already points at); stopped on exit."""
-    data.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{port}"
-    with (data / "server.log").open("wb") as log:
-        proc = subprocess.Popen([str(CHROMA), "run", "--path", str(data / "db"), "--host",
-                                 "127.0.0.1", "--port", str(port)], stdout=log,
-                                stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while not _heartbeat_ok(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma server did not start: {(data / 'server.log').read_text()}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _heartbeat_ok(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+    with migrated_pg_database("citewise_workers") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,12 @@ from app.core.container import Container
 from app.providers.jobs.arq_queue import ArqJobQueue
 from app.providers.jobs.inprocess import InProcessJobQueue
 from app.providers.vectorstore.base import VectorRecord, VectorStoreError
-from tests.providers.conftest import free_port
+from tests.providers.conftest import chroma_server, free_port
 from tests.workers.conftest import (
     Stack,
     WorkerProcess,
     add_document,
     add_user,
-    chroma_on_port,
     documents,
     jobs_of,
     start_container,
@@ -168,7 +167,7 @@ async def test_transient_failure_is_retried_then_succeeds(
         await wait_for(lambda: _retrying(harness, doc_id), timeout=120,
                        what="the first attempt to be marked for retry",
                        on_timeout=harness.stack.worker_logs)
-        with chroma_on_port(harness.stack.tmp / "late-chroma", port):
+        with chroma_server(harness.stack.tmp / "late-chroma", port):
             docs = await harness.settle([doc_id])
     doc = docs[doc_id]
     assert doc.status == "ready", doc.error
