@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # One process, one SQLite file: keep the schema current without a separate step.
             await upgrade_async(settings.effective_database_url)
         container = build_core(settings)
-        from app.providers.factory import build_services, start_background, stop_background
+        from app.providers.factory import build_services, start_background
 
         await build_services(container)
         app.state.container = container
@@ -46,8 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await stop_background(container)
-            await container.aclose()
+            await container.aclose()  # stops background tasks and providers (container.closers)
 
     app = FastAPI(
         title="Citewise", version=__version__, lifespan=lifespan,

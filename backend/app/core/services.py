@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from app.admin.reindex import IndexManager
+    from app.admin.runtime import RuntimeSettingsService
     from app.providers.embeddings.base import Embedder
     from app.providers.files.base import FileStore
     from app.providers.jobs.base import JobQueue
     from app.providers.vectorstore.base import VectorStore
+    from app.rag.generation import ChatModelCache
 
 
 @dataclass
@@ -25,6 +28,6 @@ class Services:
     files: FileStore
     vectors: VectorStore
     jobs: JobQueue
-    runtime: Any  # app.admin.runtime.RuntimeSettingsService
-    index: Any  # app.admin.reindex.IndexManager: active() -> ActiveIndex, targets() -> list[ActiveIndex]
-    chat_models: Any  # app.rag.generation.ChatModelCache: get(runtime_values) -> ChatModel | None
+    runtime: RuntimeSettingsService
+    index: IndexManager  # active() -> ActiveIndex, targets() -> list[ActiveIndex]
+    chat_models: ChatModelCache  # get(llm values) -> ChatModel | None (None: extractive answers)

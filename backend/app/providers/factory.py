@@ -101,7 +101,3 @@ def _background(container: Container, coro: Coroutine[Any, Any, None], name: str
             await task
 
     container.closers.append(stop)
-
-
-async def stop_background(container: Container) -> None:
-    """Closers registered above run in Container.aclose()."""
