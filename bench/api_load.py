@@ -6,9 +6,11 @@
 Starts `uvicorn app.main:app_factory --factory` (embedded profile, one process, temp data dir) on a
 free loopback port. Every simulated user registers, uploads one small real PDF (so every query is
 owner-filtered over a collection holding everyone's chunks) and opens a conversation; once every
-document is ready, all users fire their requests at once, each waiting for its previous answer
-(closed loop, no think time). Reports errors and p50/p95/p99 per endpoint (DESIGN §7: 0 errors,
-p99 < 250 ms). The run is bounded by --requests per user and --deadline seconds.
+document is ready, all users start at once; each waits for its previous answer, then "reads" for a
+random think time (uniform 0.5–1.5 x --think seconds, default 2 s, as people do between clicks)
+before the next request. `--think 0` removes the pause: 50 requests always in flight, a saturation
+test of the server rather than 50 people. Reports errors and p50/p95/p99 per endpoint (DESIGN §7:
+0 errors, p99 < 250 ms). The run is bounded by --requests per user and --deadline seconds.
 """
 
 from __future__ import annotations
@@ -98,12 +100,16 @@ class User:
         return r.status_code
 
 
-async def user_loop(user: User, n_requests: int, deadline: float, seed: int,
+async def user_loop(user: User, n_requests: int, deadline: float, seed: int, think: float,
                     lat: dict[str, list[float]], errors: dict[str, list[str]]) -> None:
     rng = random.Random(seed)  # noqa: S311 - a reproducible workload mix, not security
-    for _ in range(n_requests):
+    if think:  # users arrive spread over one think time, not in one burst
+        await asyncio.sleep(rng.uniform(0, think))
+    for n in range(n_requests):
         if time.monotonic() > deadline:
             return
+        if think and n:
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
         endpoint = rng.choice(ENDPOINTS)
         t = time.perf_counter()
         try:
@@ -148,7 +154,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             load_before = os.getloadavg()
             t = time.perf_counter()
             deadline = time.monotonic() + args.deadline
-            await asyncio.gather(*(user_loop(u, args.requests, deadline, i, lat, errors)
+            await asyncio.gather(*(user_loop(u, args.requests, deadline, i, args.think, lat, errors)
                                    for i, u in enumerate(users)))
             elapsed = time.perf_counter() - t
             hwm = server_hwm_mb(proc.pid)
@@ -162,7 +168,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             proc.wait(timeout=60)
     done = sum(len(v) for v in lat.values())
     return {
-        "users": args.users, "requests_per_user": args.requests, "completed": done,
+        "users": args.users, "requests_per_user": args.requests, "think_s": args.think,
+        "completed": done,
         "seconds": round(elapsed, 1), "throughput_rps": round(done / elapsed, 1),
         "setup_s": round(setup_s, 1), "errors": {e: len(v) for e, v in errors.items()},
         "error_kinds": {e: sorted(set(v)) for e, v in errors.items() if v},
@@ -179,11 +186,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="requests per user")
     parser.add_argument("--deadline", type=float, default=300, help="stop issuing after this many s")
     parser.add_argument("--setup-timeout", type=float, default=900)
+    parser.add_argument("--think", type=float, default=2.0,
+                        help="mean pause between a user's requests, s (0: closed loop, saturation)")
     parser.add_argument("--pdf", help="the document every user uploads")
     args = parser.parse_args()
     r = asyncio.run(run(args))
 
-    print(f"\n{r['users']} users, {r['completed']} requests in {r['seconds']} s "
+    print(f"\n{r['users']} users (think {r['think_s']} s), {r['completed']} requests in {r['seconds']} s "
           f"({r['throughput_rps']} req/s); setup {r['setup_s']} s; "
           f"load average before {r['loadavg_before']}\n")
     rows = [[e, s["n"], r["errors"][e], s["p50"], s["p95"], s["p99"], s["max"]]

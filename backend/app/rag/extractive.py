@@ -4,12 +4,14 @@ each cited. Deterministic, no model call, nothing written that the documents do 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import snowballstemmer
 
@@ -52,7 +54,20 @@ _PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]
 
 
 class _Stemmer(Protocol):
-    def stemWords(self, words: list[str]) -> list[str]: ...  # snowballstemmer's API name
+    def stemWord(self, word: str) -> str: ...  # snowballstemmer's API name
+
+
+_local = threading.local()  # snowballstemmer objects are not thread-safe: one per thread
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    # The pure-Python stemmer cost ~80 ms per answer (every word of six sources); documents and
+    # questions reuse a small vocabulary, so a process-wide cache makes that a few ms.
+    stemmer = cast("_Stemmer | None", getattr(_local, "stemmer", None))
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +134,10 @@ def extractive_answer(
 ) -> str:
     """Compose an answer from the sentences of `sources` that best match `question`, each ending
     with its `[n]` marker; "" when no sentence matches."""
-    stemmer: _Stemmer = snowballstemmer.stemmer("english")  # per call: stemmer objects are not thread-safe
-    query = set(_terms(question, stemmer))
+    query = set(_terms(question))
     ranked = sorted(sources, key=lambda s: s.index)[:MAX_SOURCES]
     units = [
-        (rank, source, n, sentence, _terms(sentence, stemmer))
+        (rank, source, n, sentence, _terms(sentence))
         for rank, source in enumerate(ranked)
         for n, sentence in enumerate(split_sentences(source.text))
     ]
@@ -159,10 +173,9 @@ def extractive_answer(
     return _compose(picked) if picked else ""
 
 
-def _terms(text: str, stemmer: _Stemmer) -> list[str]:
+def _terms(text: str) -> list[str]:
     words = [w.lower().replace("'", "") for w in _WORD.findall(text)]
-    kept = [w for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return list(stemmer.stemWords(kept))
+    return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 def _eligible(sentence: str, terms: list[str]) -> bool:
@@ -241,8 +254,10 @@ class ExtractiveChatModel:
         *,
         embed_scores: Mapping[tuple[int, int], float] | None = None,
     ) -> AsyncIterator[str]:
-        answer = extractive_answer(
-            question, sources, max_sentences=self._max_sentences, embed_scores=embed_scores
+        # Sentence splitting and scoring are CPU work: off the event loop, like every parser.
+        answer = await asyncio.to_thread(
+            extractive_answer, question, sources, max_sentences=self._max_sentences,
+            embed_scores=embed_scores,
         )
         words = re.findall(r"\S+\s*", answer or NO_ANSWER)
         for i in range(0, len(words), self._words_per_delta):

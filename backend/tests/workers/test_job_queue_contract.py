@@ -3,6 +3,7 @@ and ARQ with a real worker process (production). Same database, Chroma server an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,9 @@ async def test_enqueue_is_idempotent_and_a_broken_file_fails_alone(
     second = await add_document(harness.container, owner, eval_docs / "markdown/simple-table.md")
     assert await harness.jobs.queue_depth() == 0
     await harness.jobs.enqueue_ingest(broken)
+    # ARQ orders its queue by enqueue time in milliseconds and breaks ties by job id: without a
+    # tick between them, a job enqueued in the same millisecond may run before the broken one.
+    await asyncio.sleep(0.01)
     for _ in range(3):
         await harness.jobs.enqueue_ingest(first)
     assert await harness.jobs.queue_depth() == 2

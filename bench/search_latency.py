@@ -1,0 +1,150 @@
+"""`POST /api/v1/search` latency at 100k chunks, owner-filtered (DESIGN §7: p50 < 30 ms, p95 < 60 ms).
+
+    cd backend && .venv/bin/python ../bench/search_latency.py                    # 20 owners x 5,183
+    cd backend && .venv/bin/python ../bench/search_latency.py --owners 2 --queries 50   # quick look
+
+The corpus is SciFact's 5,183 abstracts, written the way the pipeline leaves them (real migrations,
+ready Document + Chunk rows, FTS index, vectors from the real MiniLM embedder with the pipeline's
+metadata: see retrieval_quality.load_corpus) once per owner: with 20 owners the collection holds
+103,660 chunks and every query is filtered down to one owner's 5,183. Each owner's copy of the vectors
+gets a little Gaussian noise (sigma 0.01, re-normalised) so the HNSW graph is not full of exact
+duplicates. Queries are SciFact's own claims (all distinct, so nothing is answered from a cache),
+sent one at a time over real HTTP to a real uvicorn server, rotating through the owners.
+
+References measured in the same run, on the same collection and query vectors: a raw Chroma query
+(n_results = the app's candidate depth) without a filter and with the owner filter, and the stage
+timings reported by `retrieve()` itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import _common as c
+from retrieval_quality import load_corpus
+
+
+def noisy_copy(vectors: Any, seed: int, sigma: float = 0.01) -> Any:
+    import numpy as np
+
+    if seed == 0:
+        return vectors
+    rng = np.random.default_rng(seed)
+    out = vectors + rng.normal(0.0, sigma, vectors.shape).astype(np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+async def raw_chroma_ms(app: Any, qvecs: list[list[float]], owner: str, n: int) -> dict[str, Any]:
+    """The floor under any filtered search: Chroma alone, same collection, same query vectors."""
+    container = app.state.container
+    active = await container.services.index.active()
+    store = container.services.vectors
+    col = store._collection(active.collection, create=False)
+    out: dict[str, Any] = {}
+    for label, where in (("unfiltered", None), ("owner filter", {"owner_id": owner})):
+        lat: list[float] = []
+        for v in qvecs:
+            t = time.perf_counter()
+            await asyncio.to_thread(col.query, query_embeddings=[v], n_results=n, where=where)
+            lat.append((time.perf_counter() - t) * 1000)
+        out[label] = c.summary_ms(lat)
+    return out
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    import httpx
+
+    from app.ingestion.embedding_text import embedding_text
+
+    corpus = c.scifact_corpus()
+    texts = [embedding_text([d["title"]], d["text"]) for d in corpus]
+    vectors = await asyncio.to_thread(c.embed_cached, texts, label="scifact")
+    queries = list(dict.fromkeys(c.scifact_queries().values()))
+    warmup, measured = queries[: args.warmup], queries[args.warmup : args.warmup + args.queries]
+
+    with tempfile.TemporaryDirectory(prefix="citewise-bench-search-") as tmp:
+        settings = c.bench_settings(Path(tmp))
+        async with c.served_app(settings) as (app, url):
+            clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(args.owners)]
+            try:
+                owners: list[str] = []
+                t = time.perf_counter()
+                for i, client in enumerate(clients):
+                    user = await c.register(client, f"search{i}@example.com")
+                    owners.append(user.get("id") or (await client.get("/api/v1/auth/me")).json()["id"])
+                    await load_corpus(app, owners[-1], corpus, noisy_copy(vectors, i), False)
+                load_s = time.perf_counter() - t
+                container = app.state.container
+                active = await container.services.index.active()
+                total = await container.services.vectors.count(active.collection)
+
+                async def ask(i: int, q: str) -> tuple[float, int]:
+                    t = time.perf_counter()
+                    r = await clients[i % len(clients)].post("/api/v1/search",
+                                                             json={"query": q, "k": args.k})
+                    ms = (time.perf_counter() - t) * 1000
+                    if r.status_code != 200 or not r.json()["results"]:
+                        raise SystemExit(f"search failed: {r.status_code} {r.text[:300]}")
+                    return ms, len(r.json()["results"])
+
+                for i, q in enumerate(warmup):
+                    await ask(i, q)
+                load_before = os.getloadavg()
+                http_ms = [(await ask(i, q))[0] for i, q in enumerate(measured)]
+
+                # Stage timings from retrieve() itself, same queries and owners.
+                from app.rag.retrieval import retrieve
+
+                stages: dict[str, list[float]] = {}
+                qvecs: list[list[float]] = []
+                for i, q in enumerate(measured):
+                    async with container.sessions() as session:
+                        res = await retrieve(session, container, owner_id=owners[i % len(owners)],
+                                             query=q, k=args.k, floor=0.0)
+                    for key, ms in res.timings.items():
+                        stages.setdefault(key, []).append(ms)
+                    qvecs.append(await active.embedder.embed_query(q))
+                raw = await raw_chroma_ms(app, qvecs, owners[0], settings.retrieval_candidates)
+            finally:
+                await asyncio.gather(*(cl.aclose() for cl in clients))
+    return {
+        "owners": args.owners, "chunks_total": total, "chunks_per_owner": len(corpus),
+        "queries": len(measured), "k": args.k, "candidates": settings.retrieval_candidates,
+        "load_s": round(load_s, 1), "loadavg_before": [round(x, 2) for x in load_before],
+        "http_search_ms": c.summary_ms(http_ms),
+        "retrieve_stages_ms": {k: c.summary_ms(v) for k, v in stages.items()},
+        "raw_chroma_ms": raw,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--owners", type=int, default=20, help="copies of SciFact, one per user")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("-k", type=int, default=10)
+    args = parser.parse_args()
+    r = asyncio.run(run(args))
+
+    print(f"\n{r['chunks_total']} chunks ({r['owners']} owners x {r['chunks_per_owner']}), "
+          f"{r['queries']} queries, k={r['k']}, candidates={r['candidates']}; loaded in {r['load_s']} s; "
+          f"load average before {r['loadavg_before']}\n")
+    rows = [["POST /api/v1/search (HTTP, client-side)", *_cols(r["http_search_ms"])]]
+    rows += [[f"retrieve(): {k}", *_cols(v)] for k, v in r["retrieve_stages_ms"].items()]
+    rows += [[f"raw Chroma query, {k}", *_cols(v)] for k, v in r["raw_chroma_ms"].items()]
+    c.print_table(["measure", "n", "p50 ms", "p95 ms", "p99 ms"], rows)
+    c.emit_json("search_latency", r)
+
+
+def _cols(s: dict[str, float]) -> list[Any]:
+    return [s["n"], s["p50"], s["p95"], s["p99"]]
+
+
+if __name__ == "__main__":
+    main()
