@@ -2,6 +2,7 @@
 
     cd backend && .venv/bin/python ../bench/chat_latency.py                    # extractive + local LLM
     cd backend && .venv/bin/python ../bench/chat_latency.py --no-llm           # extractive only
+    cd backend && .venv/bin/python ../bench/chat_latency.py --llm-server instant   # pipeline overhead
 
 Ingests a few real PDFs into the embedded-profile app served by uvicorn on a loopback port, then
 asks N questions (one new conversation each, so no condense step), over SSE:
@@ -11,6 +12,9 @@ asks N questions (one new conversation each, so no condense step), over SSE:
       pipeline sent is captured and replayed straight to the model server; pipeline TTFT minus the
       model's own TTFT is what the pipeline adds (DESIGN §7: p50 < 50 ms). Before each measured call
       a tiny unrelated request resets llama.cpp's prompt cache, so both calls start equally cold.
+  (c) the same with `bench/instant_llm.py`, an OpenAI-compatible server that streams at once: its
+      own TTFT is ~1 ms, so the pipeline's TTFT is almost all pipeline, free of the noise of a
+      real model evaluating a prompt on a busy CPU (which swamps a 50 ms difference in (b)).
 Answers are capped at --max-tokens (TTFT does not depend on it) and the prompt at --llm-context
 tokens (a 135M model on a shared 2-core machine evaluates prompts slowly). Retrieval latency comes from
 calling `retrieve()` directly with the chat's own parameters.
@@ -44,21 +48,24 @@ def smollm_gguf() -> Path:
     return found[0]
 
 
-async def start_llama(tmp: Path, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+async def start_model_server(tmp: Path, kind: str, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`llama`: llama_cpp.server with SmolLM2; `instant`: bench/instant_llm.py (zero model time)."""
     import httpx
 
     port = c.free_port()
-    log = (tmp / "llama.log").open("wb")
+    log = (tmp / f"{kind}.log").open("wb")
+    cmd = ([sys.executable, str(Path(__file__).with_name("instant_llm.py")), "--port", str(port)]
+           if kind == "instant" else
+           [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf()), "--host",
+            "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", str(threads)])
     proc = subprocess.Popen(  # noqa: S603, ASYNC220 - fixed arguments; started before timing
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf()), "--host",
-         "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", str(threads)],
-        stdout=log, stderr=subprocess.STDOUT)
+        cmd, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 180
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise SystemExit(f"llama_cpp.server exited; see {tmp / 'llama.log'}")
+                raise SystemExit(f"{kind} model server exited; see {tmp / f'{kind}.log'}")
             try:
                 if (await client.get(f"{base}/models")).status_code == 200:
                     return proc, base
@@ -66,7 +73,7 @@ async def start_llama(tmp: Path, threads: int) -> tuple[subprocess.Popen[bytes],
                 pass
             await asyncio.sleep(0.5)
     proc.terminate()
-    raise SystemExit("llama_cpp.server did not start within 180 s")
+    raise SystemExit(f"{kind} model server did not start within 180 s")
 
 
 async def questions(app: Any, n: int) -> list[str]:
@@ -154,8 +161,6 @@ async def measure_retrieval(app: Any, owner_id: str, qs: list[str]) -> dict[str,
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     import httpx
 
-    from app.providers.llm.openai_compat import OpenAICompatChatModel
-
     paths = [Path(p) for p in args.pdf] if args.pdf else [c.PDF_DIR / n for n in DEFAULT_PDFS]
     out: dict[str, Any] = {"files": [p.name for p in paths]}
     with tempfile.TemporaryDirectory(prefix="citewise-bench-chat-") as tmp_name:
@@ -177,55 +182,63 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "server_first_token": c.summary_ms([r["server"]["first_token_ms"] for r in runs]),
                 "total": c.summary_ms([r["total_ms"] for r in runs])}
         print(json.dumps({"partial": "extractive", **out}), file=sys.stderr)  # survives a kill
-        if args.no_llm:
-            return out
 
         # (b) The same data dir served again, now with an OpenAI-compatible model server.
-        proc, base = await start_llama(tmp, args.llm_threads)
-        captured: list[dict[str, Any]] = []
-        original = OpenAICompatChatModel._body
+        for kind in args.llm_server:
+            out[f"llm_{kind}"] = await measure_llm(tmp, kind, qs, args)
+    return out
 
-        def recording_body(self: Any, messages: Any, params: Any, *, stream: bool) -> dict[str, Any]:
-            body = original(self, messages, params, stream=stream)
-            captured.append(body)
-            return body
 
-        OpenAICompatChatModel._body = recording_body  # type: ignore[method-assign]
-        try:
-            llm_settings = c.bench_settings(tmp, llm_base_url=base, llm_model="smollm2",
-                                            llm_max_tokens=args.max_tokens,
-                                            llm_context_tokens=args.llm_context)
-            async with c.served_app(llm_settings) as (app, url), httpx.AsyncClient(
-                    base_url=url, timeout=600) as client, httpx.AsyncClient(timeout=600) as raw:
-                r = await client.post("/api/v1/auth/login",
-                                      json={"email": "chat@example.com", "password": c.PASSWORD})
-                client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
-                if r.status_code != 200:
-                    raise SystemExit(f"login failed: {r.status_code} {r.text}")
-                await ask_sse(client, qs[0])  # warm-up: model load, first prompt
-                rows = []
-                for i, q in enumerate(qs[: args.llm_questions]):
-                    await reset_prompt_cache(raw, base, 2 * i)
-                    captured.clear()
-                    pipe = await ask_sse(client, q)
-                    body = next(b for b in captured if b.get("stream"))
-                    await reset_prompt_cache(raw, base, 2 * i + 1)
-                    alone = await model_ttft(raw, base, body)
-                    rows.append({"pipeline_client": pipe["client_ttft_ms"],
-                                 "pipeline_server": pipe["server"]["first_token_ms"],
-                                 "model": alone})
-        finally:
-            OpenAICompatChatModel._body = original  # type: ignore[method-assign]
-            proc.terminate()
-            proc.wait(timeout=30)
-    out["llm"] = {
+async def measure_llm(tmp: Path, kind: str, qs: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    import httpx
+
+    from app.providers.llm.openai_compat import OpenAICompatChatModel
+
+    n_questions = args.llm_questions if kind == "llama" else len(qs)
+    proc, base = await start_model_server(tmp, kind, args.llm_threads)
+    captured: list[dict[str, Any]] = []
+    original = OpenAICompatChatModel._body
+
+    def recording_body(self: Any, messages: Any, params: Any, *, stream: bool) -> dict[str, Any]:
+        body = original(self, messages, params, stream=stream)
+        captured.append(body)
+        return body
+
+    OpenAICompatChatModel._body = recording_body  # type: ignore[method-assign]
+    try:
+        llm_settings = c.bench_settings(tmp, llm_base_url=base, llm_model="smollm2",
+                                        llm_max_tokens=args.max_tokens,
+                                        llm_context_tokens=args.llm_context)
+        async with c.served_app(llm_settings) as (_app, url), httpx.AsyncClient(
+                base_url=url, timeout=600) as client, httpx.AsyncClient(timeout=600) as raw:
+            r = await client.post("/api/v1/auth/login",
+                                  json={"email": "chat@example.com", "password": c.PASSWORD})
+            client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
+            if r.status_code != 200:
+                raise SystemExit(f"login failed: {r.status_code} {r.text}")
+            await ask_sse(client, qs[0])  # warm-up: model load, first prompt
+            rows = []
+            for i, q in enumerate(qs[:n_questions]):
+                await reset_prompt_cache(raw, base, 2 * i)
+                captured.clear()
+                pipe = await ask_sse(client, q)
+                body = next(b for b in captured if b.get("stream"))
+                await reset_prompt_cache(raw, base, 2 * i + 1)
+                alone = await model_ttft(raw, base, body)
+                rows.append({"pipeline_client": pipe["client_ttft_ms"],
+                             "pipeline_server": pipe["server"]["first_token_ms"],
+                             "model": alone})
+    finally:
+        OpenAICompatChatModel._body = original  # type: ignore[method-assign]
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {
         "questions": len(rows),
         "model_ttft": c.summary_ms([r["model"] for r in rows]),
         "pipeline_client_ttft": c.summary_ms([r["pipeline_client"] for r in rows]),
         "added_client": c.summary_ms([r["pipeline_client"] - r["model"] for r in rows]),
         "added_server": c.summary_ms([r["pipeline_server"] - r["model"] for r in rows]),
     }
-    return out
 
 
 def main() -> None:
@@ -238,8 +251,12 @@ def main() -> None:
                         help="llama.cpp threads (2 spin badly on a busy 2-core machine)")
     parser.add_argument("--llm-context", type=int, default=1024,
                         help="llm_context_tokens: bounds the prompt (and so the model's TTFT)")
+    parser.add_argument("--llm-server", action="append", choices=["instant", "llama"],
+                        help="model server(s) for the LLM run (repeatable; default both): `instant` "
+                             "streams at once, so its pipeline TTFT is all pipeline; `llama` is SmolLM2")
     parser.add_argument("--no-llm", action="store_true", help="extractive mode only")
     args = parser.parse_args()
+    args.llm_server = [] if args.no_llm else (args.llm_server or ["instant", "llama"])
     r = asyncio.run(run(args))
 
     print(f"\n{r['questions']} questions over {r['files']} ({r['pages']} pages, {r['chunks']} chunks)\n")
@@ -251,13 +268,13 @@ def main() -> None:
               ex["client_ttft"]["p95"], ex["client_ttft"]["p99"]],
              ["extractive: whole answer (client)", ex["total"]["p50"], ex["total"]["p95"],
               ex["total"]["p99"]]]
-    if "llm" in r:
-        for key, label in [("model_ttft", "LLM: model alone TTFT"),
-                           ("pipeline_client_ttft", "LLM: pipeline TTFT (client, SSE)"),
-                           ("added_client", "LLM: added by pipeline (client)"),
-                           ("added_server", "LLM: added by pipeline (server timer)")]:
-            s = r["llm"][key]
-            rows.append([label, s["p50"], s["p95"], s["p99"]])
+    for kind in args.llm_server:
+        for key, label in [("model_ttft", "model alone TTFT"),
+                           ("pipeline_client_ttft", "pipeline TTFT (client, SSE)"),
+                           ("added_client", "added by pipeline (client)"),
+                           ("added_server", "added by pipeline (server timer)")]:
+            s = r[f"llm_{kind}"][key]
+            rows.append([f"LLM {kind}: {label}", s["p50"], s["p95"], s["p99"]])
     c.print_table(["ms", "p50", "p95", "p99"], rows)
     c.emit_json("chat_latency", r)
 
