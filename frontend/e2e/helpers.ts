@@ -1,4 +1,5 @@
 import { expect, type Browser, type Page } from '@playwright/test'
+import AxeBuilder from '@axe-core/playwright'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,4 +61,58 @@ export async function ask(page: Page, question: string) {
   const answer = page.getByTestId('assistant-message').last()
   await expect(answer).toHaveAttribute('data-status', 'complete', { timeout: 120_000 })
   return answer
+}
+
+/** WCAG 2.0/2.1 level A and AA rules: what "axe finds no serious issues" is measured against. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
+
+/** Follows the system colour scheme (the app's default "System" theme) and waits for it to apply. */
+export async function setTheme(page: Page, scheme: 'light' | 'dark'): Promise<void> {
+  await page.emulateMedia({ colorScheme: scheme })
+  if (scheme === 'dark') await expect(page.locator('html')).toHaveClass(/\bdark\b/)
+  else await expect(page.locator('html')).not.toHaveClass(/\bdark\b/)
+}
+
+/**
+ * Runs axe on the page as it is in the light and the dark theme and fails on any serious or
+ * critical WCAG A/AA violation, listing each rule with the elements it flagged.
+ */
+export async function expectAccessible(page: Page, screen: string, schemes: ('light' | 'dark')[] = ['light', 'dark']) {
+  // Colours are measured at rest: no half-finished hover/theme transitions or shimmering skeletons.
+  await page.addStyleTag({ content: '*, *::before, *::after { transition: none !important; animation: none !important; }' })
+  const found: string[] = []
+  for (const scheme of schemes) {
+    await setTheme(page, scheme)
+    const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze()
+    for (const v of violations) {
+      if (v.impact !== 'serious' && v.impact !== 'critical') continue
+      const targets = v.nodes.map((n) => `${n.target.join(' ')}${n.failureSummary ? ` (${n.failureSummary.split('\n').slice(1).join(' ').trim()})` : ''}`)
+      found.push(`[${scheme}] ${v.id} (${v.impact}): ${v.help}\n    ${targets.join('\n    ')}`)
+    }
+  }
+  expect.soft(found, `axe: serious/critical violations on ${screen}:\n${found.join('\n')}`).toEqual([])
+}
+
+/** The page does not scroll sideways (nothing sticks out past a phone's width). */
+export async function expectNoHorizontalOverflow(page: Page, screen: string): Promise<void> {
+  const m = await page.evaluate(() => ({
+    scroll: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    inner: window.innerWidth,
+    wide: Array.from(document.querySelectorAll('body *'))
+      .filter((el) => {
+        const r = el.getBoundingClientRect()
+        return r.width > 0 && r.right > window.innerWidth + 1 && getComputedStyle(el).position !== 'fixed'
+      })
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${String(el.className).split(' ').slice(0, 3).join('.')}`),
+  }))
+  expect(m.scroll, `${screen}: scrollWidth ${m.scroll} > innerWidth ${m.inner}; wide: ${m.wide.join(', ')}`).toBeLessThanOrEqual(m.inner)
+}
+
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/login')
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page).toHaveURL(/\/(documents|account)/)
 }

@@ -22,8 +22,8 @@ function NotFound() {
   return (
     <div className="mx-auto max-w-md px-6 py-24 text-center">
       <h1 className="text-lg font-semibold">Page not found</h1>
-      <p className="mt-2 text-sm text-zinc-500">
-        <a className="text-accent-600 hover:underline" href="/documents">Go to your documents</a>
+      <p className="mt-2 text-sm text-zinc-500 dark:text-zinc-400">
+        <a className="text-accent-600 hover:underline dark:text-accent-300" href="/documents">Go to your documents</a>
       </p>
     </div>
   )

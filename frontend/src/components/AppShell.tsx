@@ -31,7 +31,7 @@ function ThemeMenu() {
   ]
   const Current = pref === 'light' ? Sun : pref === 'dark' ? Moon : Monitor
   return (
-    <DropdownMenu.Root>
+    <DropdownMenu.Root modal={false}>
       <DropdownMenu.Trigger
         className="inline-flex h-8 w-8 items-center justify-center rounded-md text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
         aria-label={`Theme: ${pref}`}
@@ -46,7 +46,7 @@ function ThemeMenu() {
               <DropdownMenu.RadioItem key={value} value={value} className={menuItem}>
                 <Icon className="h-4 w-4" aria-hidden="true" />
                 {label}
-                <DropdownMenu.ItemIndicator className="ml-auto text-accent-600">•</DropdownMenu.ItemIndicator>
+                <DropdownMenu.ItemIndicator className="ml-auto text-accent-600 dark:text-accent-300">•</DropdownMenu.ItemIndicator>
               </DropdownMenu.RadioItem>
             ))}
           </DropdownMenu.RadioGroup>
@@ -73,10 +73,10 @@ function UserMenu() {
     navigate('/login', { replace: true })
   }
   return (
-    <DropdownMenu.Root>
+    <DropdownMenu.Root modal={false}>
       <DropdownMenu.Trigger
         className="inline-flex h-8 w-8 items-center justify-center rounded-full bg-accent-100 text-xs font-semibold text-accent-700 hover:ring-2 hover:ring-accent-200 dark:bg-accent-700/30 dark:text-accent-200 dark:hover:ring-accent-700"
-        aria-label="Account menu"
+        aria-label={`Account menu ${initials}`}
       >
         {initials}
       </DropdownMenu.Trigger>
@@ -85,7 +85,7 @@ function UserMenu() {
           className="z-50 min-w-56 rounded-lg border border-zinc-200 bg-white p-1 shadow-lg dark:border-zinc-800 dark:bg-zinc-900">
           <div className="px-2 py-1.5">
             <div className="truncate text-sm font-medium">{user.display_name || user.email}</div>
-            <div className="truncate text-xs text-zinc-500">{user.email}</div>
+            <div className="truncate text-xs text-zinc-500 dark:text-zinc-400">{user.email}</div>
           </div>
           <DropdownMenu.Separator className="my-1 h-px bg-zinc-200 dark:bg-zinc-800" />
           <DropdownMenu.Item className={menuItem} onSelect={() => navigate('/account')}>

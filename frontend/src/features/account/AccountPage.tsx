@@ -42,7 +42,7 @@ export function AccountPage() {
     <div className="mx-auto max-w-3xl space-y-6 px-3 py-6 sm:px-6">
       <div>
         <h1 className="text-xl font-semibold tracking-tight">Account</h1>
-        <p className="text-sm text-zinc-500">{user?.email}{user?.role === 'admin' ? ' · administrator' : ''}</p>
+        <p className="text-sm text-zinc-500 dark:text-zinc-400">{user?.email}{user?.role === 'admin' ? ' · administrator' : ''}</p>
       </div>
       <PasswordCard highlight={params.get('change') === '1' || Boolean(user?.must_change_password)} />
       <ApiKeysCard />
@@ -152,12 +152,12 @@ function ApiKeysCard() {
             <li key={k.id} className="flex items-center justify-between gap-3 py-2.5">
               <div className="min-w-0">
                 <div className="truncate text-sm font-medium">{k.name}</div>
-                <div className="text-xs text-zinc-500">
+                <div className="text-xs text-zinc-500 dark:text-zinc-400">
                   <code className="font-mono">{k.prefix}…</code> · created {formatDateTime(k.created_at)} ·{' '}
                   {k.last_used_at ? `used ${formatRelative(k.last_used_at)}` : 'never used'}
                 </div>
               </div>
-              <Button size="sm" variant="ghost" className="text-red-600" onClick={() => setRevoke(k)}>Revoke</Button>
+              <Button size="sm" variant="ghost" className="text-red-600 dark:text-red-400" onClick={() => setRevoke(k)}>Revoke</Button>
             </li>
           ))}
         </ul>

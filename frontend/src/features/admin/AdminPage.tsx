@@ -24,7 +24,7 @@ export default function AdminPage() {
         <Tabs.List aria-label="Admin sections" className="flex gap-1 overflow-x-auto border-b border-zinc-200 dark:border-zinc-800">
           {TABS.map((t) => (
             <Tabs.Trigger key={t.value} value={t.value}
-              className="-mb-px border-b-2 border-transparent px-3 py-2 text-sm font-medium whitespace-nowrap text-zinc-500 hover:text-zinc-900 data-[state=active]:border-accent-600 data-[state=active]:text-zinc-900 dark:hover:text-zinc-100 dark:data-[state=active]:border-accent-400 dark:data-[state=active]:text-white">
+              className="-mb-px border-b-2 border-transparent px-3 py-2 text-sm font-medium whitespace-nowrap text-zinc-500 dark:text-zinc-400 hover:text-zinc-900 data-[state=active]:border-accent-600 data-[state=active]:text-zinc-900 dark:hover:text-zinc-100 dark:data-[state=active]:border-accent-400 dark:data-[state=active]:text-white">
               {t.label}
             </Tabs.Trigger>
           ))}

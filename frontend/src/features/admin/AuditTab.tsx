@@ -41,12 +41,12 @@ export function AuditTab() {
           </>}>
             {audit.data.items.map((a) => (
               <tr key={a.id} className="align-top">
-                <td className={`${td} whitespace-nowrap text-zinc-500`}>{formatDateTime(a.created_at)}</td>
+                <td className={`${td} whitespace-nowrap text-zinc-500 dark:text-zinc-400`}>{formatDateTime(a.created_at)}</td>
                 <td className={td}><code className="font-mono text-xs">{a.event}</code></td>
                 <td className={td}>{a.actor_email ?? '—'}</td>
                 <td className={`${td} hidden max-w-48 truncate md:table-cell`}>{a.target ?? '—'}</td>
                 <td className={`${td} hidden font-mono text-xs lg:table-cell`}>{a.ip ?? '—'}</td>
-                <td className={`${td} hidden max-w-64 truncate font-mono text-xs text-zinc-500 lg:table-cell`} title={a.details ? JSON.stringify(a.details) : undefined}>
+                <td className={`${td} hidden max-w-64 truncate font-mono text-xs text-zinc-500 dark:text-zinc-400 lg:table-cell`} title={a.details ? JSON.stringify(a.details) : undefined}>
                   {a.details ? JSON.stringify(a.details) : ''}
                 </td>
               </tr>

@@ -64,13 +64,13 @@ export function JobsTab() {
               <tr key={j.id} className="align-top">
                 <td className={`${td} max-w-md`}>
                   <div className="truncate font-medium">{j.filename ?? 'Deleted document'}</div>
-                  <div className="text-xs text-zinc-500">{j.owner_email}</div>
+                  <div className="text-xs text-zinc-500 dark:text-zinc-400">{j.owner_email}</div>
                   {j.error && <p className="mt-1 text-xs break-words text-red-600 dark:text-red-400">{j.error}</p>}
                 </td>
                 <td className={td}><StatusBadge status={j.status} /></td>
                 <td className={`${td} hidden tabular-nums md:table-cell`}>{j.attempts}</td>
                 <td className={`${td} hidden tabular-nums md:table-cell`}>{j.duration_ms !== null ? `${(j.duration_ms / 1000).toFixed(1)} s` : '—'}</td>
-                <td className={`${td} hidden text-zinc-500 sm:table-cell`}>{formatRelative(j.created_at)}</td>
+                <td className={`${td} hidden text-zinc-500 dark:text-zinc-400 sm:table-cell`}>{formatRelative(j.created_at)}</td>
                 <td className={`${td} text-right`}>
                   {j.status === 'failed' && j.document_id && (
                     <Button size="sm" variant="outline" onClick={() => retry.mutate({ document_ids: [j.document_id!], all_failed: false })}>Retry</Button>

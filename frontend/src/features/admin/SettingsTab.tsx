@@ -144,7 +144,7 @@ function Section({ title, description, test, children }: { title: string; descri
       <div className="flex flex-wrap items-start justify-between gap-3 border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
         <div>
           <legend className="text-sm font-semibold">{title}</legend>
-          {description && <p className="text-sm text-zinc-500">{description}</p>}
+          {description && <p className="text-sm text-zinc-500 dark:text-zinc-400">{description}</p>}
         </div>
         {test && <TestButton target={test} />}
       </div>
@@ -163,7 +163,7 @@ function TestButton({ target }: { target: 'llm' | 'embedding' }) {
   return (
     <div className="flex items-center gap-2">
       {result && (
-        <span role="status" className={`flex max-w-64 items-center gap-1 text-xs ${result.ok ? 'text-emerald-600' : 'text-red-600'}`}>
+        <span role="status" className={`flex max-w-64 items-center gap-1 text-xs ${result.ok ? 'text-emerald-600 dark:text-emerald-400' : 'text-red-600 dark:text-red-400'}`}>
           {result.ok ? <CheckCircle2 className="h-3.5 w-3.5 shrink-0" aria-hidden="true" /> : <XCircle className="h-3.5 w-3.5 shrink-0" aria-hidden="true" />}
           <span className="truncate" title={result.detail}>{result.detail}{result.latency_ms !== null ? ` (${Math.round(result.latency_ms)} ms)` : ''}</span>
         </span>
@@ -193,7 +193,7 @@ function ReindexPanel({ reindex }: { reindex: RuntimeSettings['reindex'] }) {
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
           <h2 className="text-sm font-semibold">Search index</h2>
-          <p className="text-sm text-zinc-500">
+          <p className="text-sm text-zinc-500 dark:text-zinc-400">
             Collection <code className="font-mono text-xs">{reindex.collection ?? '—'}</code> · status {reindex.status}
           </p>
         </div>

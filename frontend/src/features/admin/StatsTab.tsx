@@ -23,8 +23,8 @@ export function StatsTab() {
     ['Storage', formatBytes(s.storage_bytes)],
     ['Ready', s.documents_by_status.ready ?? 0],
     ['In progress', (s.documents_by_status.processing ?? 0) + (s.documents_by_status.queued ?? 0)],
-    ['Failed', s.documents_by_status.failed ?? 0, (s.documents_by_status.failed ?? 0) > 0 ? 'text-red-600' : undefined],
-    ['Failures (24 h)', s.failures_24h, s.failures_24h > 0 ? 'text-red-600' : undefined],
+    ['Failed', s.documents_by_status.failed ?? 0, (s.documents_by_status.failed ?? 0) > 0 ? 'text-red-600 dark:text-red-400' : undefined],
+    ['Failures (24 h)', s.failures_24h, s.failures_24h > 0 ? 'text-red-600 dark:text-red-400' : undefined],
     ['Queue depth', s.queue_depth ?? '—'],
     ['Workers', s.workers ?? '—'],
   ]
@@ -32,7 +32,7 @@ export function StatsTab() {
     <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">
       {cards.map(([label, value, tone]) => (
         <div key={label} className="rounded-xl border border-zinc-200 p-4 dark:border-zinc-800">
-          <dt className="text-xs font-medium text-zinc-500 uppercase">{label}</dt>
+          <dt className="text-xs font-medium text-zinc-500 dark:text-zinc-400 uppercase">{label}</dt>
           <dd className={`mt-1 text-2xl font-semibold tabular-nums ${tone ?? ''}`}>{value}</dd>
         </div>
       ))}

@@ -65,7 +65,7 @@ export function UsersTab() {
               <tr key={u.id}>
                 <td className={td}>
                   <div className="font-medium">{u.display_name || u.email}</div>
-                  {u.display_name && <div className="text-xs text-zinc-500">{u.email}</div>}
+                  {u.display_name && <div className="text-xs text-zinc-500 dark:text-zinc-400">{u.email}</div>}
                 </td>
                 <td className={td}>
                   <Select aria-label={`Role of ${u.email}`} className="h-8 w-28" value={u.role} disabled={u.id === me?.id}
@@ -76,7 +76,7 @@ export function UsersTab() {
                 </td>
                 <td className={td}>{u.is_active ? <Badge tone="green">Active</Badge> : <Badge tone="red">Deactivated</Badge>}</td>
                 <td className={`${td} hidden tabular-nums md:table-cell`}>{u.document_count}</td>
-                <td className={`${td} hidden text-zinc-500 md:table-cell`}>{formatRelative(u.last_login_at)}</td>
+                <td className={`${td} hidden text-zinc-500 dark:text-zinc-400 md:table-cell`}>{formatRelative(u.last_login_at)}</td>
                 <td className={`${td} text-right whitespace-nowrap`}>
                   <Button size="sm" variant="ghost" onClick={() => setResetFor(u)}>Reset password</Button>
                   <Button size="sm" variant="ghost" disabled={u.id === me?.id}

@@ -6,7 +6,7 @@ export function Pager({ page, pageSize, total, onPage }: { page: number; pageSiz
   if (total <= pageSize) return null
   return (
     <nav aria-label="Pagination" className="flex items-center justify-between border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
-      <span className="text-zinc-500">Page {page} of {pages}</span>
+      <span className="text-zinc-500 dark:text-zinc-400">Page {page} of {pages}</span>
       <div className="flex gap-2">
         <Button size="sm" variant="outline" disabled={page <= 1} onClick={() => onPage(page - 1)}>Previous</Button>
         <Button size="sm" variant="outline" disabled={page >= pages} onClick={() => onPage(page + 1)}>Next</Button>
@@ -20,7 +20,7 @@ export function Table({ caption, head, children }: { caption: string; head: Reac
     <div className="overflow-x-auto">
       <table className="w-full text-sm">
         <caption className="sr-only">{caption}</caption>
-        <thead className="text-left text-xs text-zinc-500 uppercase">
+        <thead className="text-left text-xs text-zinc-500 dark:text-zinc-400 uppercase">
           <tr className="border-b border-zinc-200 dark:border-zinc-800">{head}</tr>
         </thead>
         <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800/70">{children}</tbody>

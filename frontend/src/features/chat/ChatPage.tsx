@@ -8,8 +8,10 @@ import { createConversation, getConversation, listDocuments, streamMessage } fro
 import { ApiError, errorMessage } from '../../client/http'
 import type { Citation } from '../../client/types'
 import { Button } from '../../components/ui/button'
+import { useReturnFocus } from '../../components/ui/dialog'
 import { Alert, EmptyState, ErrorState, Skeleton } from '../../components/ui/feedback'
 import { qk } from '../../lib/queryClient'
+import { useMediaQuery } from '../../lib/useMediaQuery'
 import { useConfig } from '../auth/session'
 import { SourceViewer } from '../viewer/SourceViewer'
 import { Composer } from './Composer'
@@ -39,7 +41,20 @@ export function ChatPage() {
   const [opened, setOpened] = useState<{ conv: string | undefined; citation: Citation } | null>(null)
   const source = opened && opened.conv === conversationId ? opened.citation : null
   const setSource = (citation: Citation | null) => setOpened(citation ? { conv: conversationId, citation } : null)
+  // Below lg the viewer covers the chat: it is a modal dialog there (focus trapped, Escape closes).
+  const narrow = useMediaQuery('(max-width: 1023.98px)')
+  const opener = useRef<HTMLElement | null>(null)
+  const openSource = (citation: Citation) => {
+    if (document.activeElement instanceof HTMLElement) opener.current = document.activeElement
+    setSource(citation)
+  }
+  const closeSource = () => {
+    setSource(null)
+    // Back to the citation that opened it, for keyboard users.
+    requestAnimationFrame(() => opener.current?.isConnected && opener.current.focus())
+  }
   const [drawer, setDrawer] = useState(false)
+  const drawerFocus = useReturnFocus()
   const abortRef = useRef<AbortController | null>(null)
   const endRef = useRef<HTMLDivElement>(null)
 
@@ -135,7 +150,7 @@ export function ChatPage() {
       <RDialog.Root open={drawer} onOpenChange={setDrawer}>
         <RDialog.Portal>
           <RDialog.Overlay className="fixed inset-0 z-40 bg-zinc-950/40 md:hidden" />
-          <RDialog.Content className="fixed inset-y-0 left-0 z-50 w-72 bg-white shadow-xl md:hidden dark:bg-zinc-950">
+          <RDialog.Content className="fixed inset-y-0 left-0 z-50 w-72 bg-white shadow-xl md:hidden dark:bg-zinc-950" {...drawerFocus}>
             <RDialog.Title className="sr-only">Conversations</RDialog.Title>
             <RDialog.Description className="sr-only">Your past conversations</RDialog.Description>
             <ConversationSidebar activeId={conversationId} onNavigate={() => setDrawer(false)} />
@@ -170,7 +185,7 @@ export function ChatPage() {
                 <div className="pt-10 text-center sm:pt-16">
                   <Sparkles className="mx-auto h-8 w-8 text-accent-500" aria-hidden="true" />
                   <h1 className="mt-3 text-xl font-semibold tracking-tight">What would you like to know?</h1>
-                  <p className="mt-1 text-sm text-zinc-500">Answers cite the exact passages they come from.</p>
+                  <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">Answers cite the exact passages they come from.</p>
                   <div className="mt-6 flex flex-wrap justify-center gap-2">
                     {SUGGESTIONS.map((s) => (
                       <button key={s} type="button" onClick={() => void send(s)}
@@ -195,7 +210,7 @@ export function ChatPage() {
                     <UserMessage key={m.id} content={m.content} />
                   ) : (
                     <AssistantMessage key={m.id} content={m.content} citations={m.citations} status={m.status}
-                      error={m.error} onCite={setSource} />
+                      error={m.error} onCite={openSource} />
                   ),
                 )}
                 {live && (
@@ -207,7 +222,7 @@ export function ChatPage() {
                       status={live.phase === 'done' ? 'complete' : live.phase}
                       error={live.error}
                       streaming={live.phase === 'retrieving' || live.phase === 'streaming'}
-                      onCite={setSource}
+                      onCite={openSource}
                     />
                   </>
                 )}
@@ -222,11 +237,21 @@ export function ChatPage() {
         </div>
       </section>
 
-      {source && (
-        <div className="fixed inset-0 z-40 flex flex-col border-l border-zinc-200 lg:static lg:z-auto lg:w-[46%] lg:max-w-3xl lg:shrink-0 dark:border-zinc-800">
-          <SourceViewer key={`${source.document_id}:${source.chunk_id}:${source.index}`} citation={source} onClose={() => setSource(null)} />
+      {source && (narrow ? (
+        <RDialog.Root open onOpenChange={(o) => !o && closeSource()}>
+          <RDialog.Portal>
+            <RDialog.Content className="fixed inset-0 z-50 flex flex-col" aria-describedby={undefined}
+              onOpenAutoFocus={(e) => e.preventDefault()} onCloseAutoFocus={(e) => e.preventDefault()}>
+              <RDialog.Title className="sr-only">Source {source.index}: {source.filename}</RDialog.Title>
+              <SourceViewer key={`${source.document_id}:${source.chunk_id}:${source.index}`} citation={source} onClose={closeSource} />
+            </RDialog.Content>
+          </RDialog.Portal>
+        </RDialog.Root>
+      ) : (
+        <div className="flex w-[46%] max-w-3xl shrink-0 flex-col border-l border-zinc-200 dark:border-zinc-800">
+          <SourceViewer key={`${source.document_id}:${source.chunk_id}:${source.index}`} citation={source} onClose={closeSource} />
         </div>
-      )}
+      ))}
     </div>
   )
 }

@@ -53,12 +53,12 @@ export function Composer({ onSend, onStop, busy, scope, onScope, autoFocus }: {
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKeyDown}
         placeholder="Ask a question about your documents…"
-        className="block max-h-[200px] w-full resize-none bg-transparent px-4 pt-3 pb-1 text-[0.9375rem] leading-6 placeholder:text-zinc-400 focus:outline-none"
+        className="block max-h-[200px] w-full resize-none bg-transparent px-4 pt-3 pb-1 text-[0.9375rem] leading-6 placeholder:text-zinc-500 focus:outline-none dark:placeholder:text-zinc-400"
       />
       <div className="flex items-center justify-between gap-2 px-2.5 pb-2.5">
         <ScopeSelector value={scope} onChange={onScope} />
         <div className="flex items-center gap-2">
-          <span className="hidden text-xs text-zinc-400 sm:inline">Enter to send · Shift+Enter for a new line</span>
+          <span className="hidden text-xs text-zinc-500 sm:inline dark:text-zinc-400">Enter to send · Shift+Enter for a new line</span>
           {busy ? (
             <Button variant="outline" size="sm" onClick={onStop} aria-label="Stop generating">
               <Square className="h-3.5 w-3.5 fill-current" aria-hidden="true" /> Stop

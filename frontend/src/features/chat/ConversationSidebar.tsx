@@ -55,7 +55,7 @@ export function ConversationSidebar({ activeId, onNavigate }: { activeId?: strin
         ) : convs.isError ? (
           <ErrorState message={errorMessage(convs.error)} onRetry={() => void convs.refetch()} />
         ) : convs.data.items.length === 0 ? (
-          <p className="px-2 py-6 text-center text-sm text-zinc-500">No conversations yet.</p>
+          <p className="px-2 py-6 text-center text-sm text-zinc-500 dark:text-zinc-400">No conversations yet.</p>
         ) : (
           <ul className="space-y-0.5">
             {convs.data.items.map((c) => (
@@ -87,11 +87,11 @@ export function ConversationSidebar({ activeId, onNavigate }: { activeId?: strin
                     </NavLink>
                     <div className="absolute top-1/2 right-1 flex -translate-y-1/2 opacity-0 group-focus-within:opacity-100 group-hover:opacity-100">
                       <button type="button" aria-label={`Rename ${c.title}`} onClick={() => setEditing(c.id)}
-                        className="rounded p-1 text-zinc-500 hover:bg-zinc-200 hover:text-zinc-900 dark:hover:bg-zinc-700 dark:hover:text-white">
+                        className="rounded p-1 text-zinc-500 dark:text-zinc-400 hover:bg-zinc-200 hover:text-zinc-900 dark:hover:bg-zinc-700 dark:hover:text-white">
                         <Pencil className="h-3.5 w-3.5" aria-hidden="true" />
                       </button>
                       <button type="button" aria-label={`Delete ${c.title}`} onClick={() => setToDelete(c)}
-                        className="rounded p-1 text-zinc-500 hover:bg-zinc-200 hover:text-red-600 dark:hover:bg-zinc-700">
+                        className="rounded p-1 text-zinc-500 dark:text-zinc-400 hover:bg-zinc-200 hover:text-red-600 dark:hover:bg-zinc-700">
                         <Trash2 className="h-3.5 w-3.5" aria-hidden="true" />
                       </button>
                     </div>
@@ -141,7 +141,7 @@ function RenameForm({ initial, busy, onSave, onCancel }: {
       <button type="submit" disabled={busy} aria-label="Save title" className="rounded p-1 text-emerald-600 hover:bg-zinc-100 dark:hover:bg-zinc-800">
         <Check className="h-4 w-4" aria-hidden="true" />
       </button>
-      <button type="button" onClick={onCancel} aria-label="Cancel rename" className="rounded p-1 text-zinc-500 hover:bg-zinc-100 dark:hover:bg-zinc-800">
+      <button type="button" onClick={onCancel} aria-label="Cancel rename" className="rounded p-1 text-zinc-500 dark:text-zinc-400 hover:bg-zinc-100 dark:hover:bg-zinc-800">
         <X className="h-4 w-4" aria-hidden="true" />
       </button>
     </form>

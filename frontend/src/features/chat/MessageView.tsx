@@ -44,7 +44,7 @@ export const AssistantMessage = memo(function AssistantMessage({
       </div>
       <div className="min-w-0 flex-1">
         {status === 'retrieving' && !content ? (
-          <p className="flex items-center gap-2 py-1 text-sm text-zinc-500" role="status">
+          <p className="flex items-center gap-2 py-1 text-sm text-zinc-500 dark:text-zinc-400" role="status">
             <span className="inline-flex gap-1" aria-hidden="true">
               <span className="h-1.5 w-1.5 animate-bounce rounded-full bg-zinc-400 [animation-delay:-0.2s]" />
               <span className="h-1.5 w-1.5 animate-bounce rounded-full bg-zinc-400 [animation-delay:-0.1s]" />
@@ -66,7 +66,7 @@ export const AssistantMessage = memo(function AssistantMessage({
           </p>
         )}
         {status === 'stopped' && (
-          <p className="mt-2 flex items-center gap-1.5 text-xs text-zinc-500">
+          <p className="mt-2 flex items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">
             <Square className="h-3 w-3" aria-hidden="true" /> Stopped
           </p>
         )}
@@ -85,7 +85,7 @@ export const AssistantMessage = memo(function AssistantMessage({
                     <span className="font-semibold text-accent-700 dark:text-accent-300">{c.index}</span>
                     <FileText className="h-3 w-3 shrink-0 text-zinc-400" aria-hidden="true" />
                     <span className="truncate">{c.filename}</span>
-                    {c.page !== null && <span className="shrink-0 text-zinc-500">p. {c.page}</span>}
+                    {c.page !== null && <span className="shrink-0 text-zinc-500 dark:text-zinc-400">p. {c.page}</span>}
                   </button>
                 </li>
               ))}

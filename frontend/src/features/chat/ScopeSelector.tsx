@@ -42,7 +42,7 @@ export function ScopeSelector({ value, onChange }: { value: string[]; onChange: 
           className="z-50 w-80 rounded-lg border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-800 dark:bg-zinc-900"
         >
           <div className="mb-2 flex items-center justify-between px-1">
-            <span className="text-xs font-medium text-zinc-500 uppercase">Search in</span>
+            <span className="text-xs font-medium text-zinc-500 dark:text-zinc-400 uppercase">Search in</span>
             {value.length > 0 && (
               <button type="button" className="text-xs font-medium text-accent-600 hover:underline dark:text-accent-300" onClick={() => onChange([])}>
                 Use all documents
@@ -54,7 +54,7 @@ export function ScopeSelector({ value, onChange }: { value: string[]; onChange: 
             {docs.isPending ? (
               <div className="flex justify-center p-4 text-zinc-400"><Spinner /></div>
             ) : items.length === 0 ? (
-              <p className="p-3 text-center text-sm text-zinc-500">No ready documents.</p>
+              <p className="p-3 text-center text-sm text-zinc-500 dark:text-zinc-400">No ready documents.</p>
             ) : (
               <fieldset>
                 <legend className="sr-only">Documents to search</legend>

@@ -66,13 +66,13 @@ export function DocumentDetailPage() {
 
   return (
     <div className="mx-auto max-w-4xl space-y-6 px-3 py-6 sm:px-6">
-      <Link to="/documents" className="inline-flex items-center gap-1 text-sm text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100">
+      <Link to="/documents" className="inline-flex items-center gap-1 text-sm text-zinc-500 dark:text-zinc-400 hover:text-zinc-900 dark:hover:text-zinc-100">
         <ArrowLeft className="h-4 w-4" aria-hidden="true" /> Documents
       </Link>
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0">
           <h1 className="text-xl font-semibold tracking-tight break-words">{d.filename}</h1>
-          <p className="mt-1 text-sm text-zinc-500">{typeLabel(d.mime_type)} · {formatBytes(d.size_bytes)}</p>
+          <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">{typeLabel(d.mime_type)} · {formatBytes(d.size_bytes)}</p>
         </div>
         <div className="flex flex-wrap gap-2">
           <Button variant="primary" disabled={!ready} onClick={() => navigate(`/chat?doc=${d.id}`)}>
@@ -107,7 +107,7 @@ export function DocumentDetailPage() {
       <section aria-labelledby="chunks-h">
         <h2 id="chunks-h" className="mb-3 text-base font-semibold">Passages</h2>
         {!ready ? (
-          <p className="text-sm text-zinc-500">Passages appear once processing has finished.</p>
+          <p className="text-sm text-zinc-500 dark:text-zinc-400">Passages appear once processing has finished.</p>
         ) : chunks.isPending ? (
           <SkeletonRows rows={3} label="Loading passages" />
         ) : chunks.isError ? (
@@ -119,7 +119,7 @@ export function DocumentDetailPage() {
             <ol className="space-y-3">
               {chunks.data.items.map((c) => (
                 <li key={c.id} className="rounded-lg border border-zinc-200 p-3 dark:border-zinc-800">
-                  <div className="mb-1.5 flex flex-wrap gap-x-3 text-xs text-zinc-500">
+                  <div className="mb-1.5 flex flex-wrap gap-x-3 text-xs text-zinc-500 dark:text-zinc-400">
                     <span>#{c.n + 1}</span>
                     {c.page_start !== null && (
                       <span>p. {c.page_start}{c.page_end && c.page_end !== c.page_start ? `–${c.page_end}` : ''}</span>
@@ -131,7 +131,7 @@ export function DocumentDetailPage() {
               ))}
             </ol>
             <nav aria-label="Passage pages" className="mt-3 flex items-center justify-between text-sm">
-              <span className="text-zinc-500">
+              <span className="text-zinc-500 dark:text-zinc-400">
                 {offset + 1}–{Math.min(offset + CHUNKS_PER_PAGE, total)} of {total}
               </span>
               <div className="flex gap-2">
@@ -155,7 +155,7 @@ export function DocumentDetailPage() {
 function Meta({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div className="bg-white p-3 dark:bg-zinc-950">
-      <dt className="text-xs text-zinc-500">{label}</dt>
+      <dt className="text-xs text-zinc-500 dark:text-zinc-400">{label}</dt>
       <dd className="mt-1 font-medium">{children}</dd>
     </div>
   )

@@ -242,7 +242,7 @@ export function DocumentsPage() {
           )}
           {total > PAGE_SIZE && (
             <nav aria-label="Pagination" className="flex items-center justify-between border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
-              <span className="text-zinc-500">Page {page} of {pages}</span>
+              <span className="text-zinc-500 dark:text-zinc-400">Page {page} of {pages}</span>
               <div className="flex gap-2">
                 <Button size="sm" variant="outline" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
                 <Button size="sm" variant="outline" disabled={page >= pages} onClick={() => setPage(page + 1)}>Next</Button>

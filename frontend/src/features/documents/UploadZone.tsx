@@ -70,6 +70,8 @@ export function UploadZone({ onFiles, compact = false, maxUploadMb }: {
         multiple
         accept={ACCEPT}
         className="sr-only"
+        // The "browse" button is the keyboard's way in: no second, invisible tab stop.
+        tabIndex={-1}
         aria-label="Choose files to upload"
         data-testid="file-input"
         onChange={(e) => {
@@ -106,13 +108,13 @@ export function UploadList({ items, onDismiss, onClear }: {
             <div className="min-w-0 flex-1">
               <div className="flex items-baseline justify-between gap-3">
                 <span className="truncate text-sm font-medium">{it.name}</span>
-                <span className="shrink-0 text-xs text-zinc-500">{formatBytes(it.size)}</span>
+                <span className="shrink-0 text-xs text-zinc-500 dark:text-zinc-400">{formatBytes(it.size)}</span>
               </div>
               {it.phase === 'uploading' && (
                 <Progress value={it.progress * 100} label={`Uploading ${it.name}`} className="mt-1.5" />
               )}
               {it.phase === 'done' && (
-                <p className="text-xs text-zinc-500">Uploaded — processing starts shortly</p>
+                <p className="text-xs text-zinc-500 dark:text-zinc-400">Uploaded — processing starts shortly</p>
               )}
               {it.phase === 'duplicate' && (
                 <p className="text-xs text-amber-700 dark:text-amber-400">

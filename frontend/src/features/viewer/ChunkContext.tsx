@@ -55,7 +55,7 @@ export function ChunkContext({ documentId, citation }: { documentId: string; cit
         return (
           <li key={chunk.id} data-cited={cited || undefined} ref={cited ? (el) => el?.scrollIntoView({ block: 'center' }) : undefined}>
             {chunk.heading_path.length > 0 && (
-              <div className="mb-1 truncate text-xs text-zinc-500">{chunk.heading_path.join(' › ')}</div>
+              <div className="mb-1 truncate text-xs text-zinc-500 dark:text-zinc-400">{chunk.heading_path.join(' › ')}</div>
             )}
             {cited ? (
               <CitedPassage text={chunk.text} snippet={citation.snippet} />

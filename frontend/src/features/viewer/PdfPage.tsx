@@ -120,7 +120,7 @@ export function PdfPage({ doc, initialPage, snippet }: { doc: PDFDocumentProxy; 
         </div>
         <div className="flex items-center gap-1">
           {found === false && pageNo === initialPage && (
-            <span className="hidden text-xs text-zinc-500 sm:inline">Passage not located on the page image</span>
+            <span className="hidden text-xs text-zinc-500 dark:text-zinc-400 sm:inline">Passage not located on the page image</span>
           )}
           <Button size="icon" variant="ghost" aria-label="Zoom out" disabled={zoom <= 0.5} onClick={() => setZoom(zoom - 0.25)}>
             <ZoomOut className="h-4 w-4" aria-hidden="true" />

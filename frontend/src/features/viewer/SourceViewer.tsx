@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react'
+import { lazy, Suspense, useEffect, useRef } from 'react'
 import { useQuery } from '@tanstack/react-query'
 import { Download, FileText, X } from 'lucide-react'
 import { documentFileUrl, fetchDocumentFile, getDocument } from '../../client/api'
@@ -12,15 +12,30 @@ import { ChunkContext, CitedPassage } from './ChunkContext'
 const PdfView = lazy(() => import('./PdfView'))
 
 export function SourceViewer({ citation, onClose }: { citation: Citation; onClose: () => void }) {
+  const ref = useRef<HTMLElement>(null)
+  const close = useRef(onClose)
+  useEffect(() => {
+    close.current = onClose
+  })
+  // Opening a source moves the keyboard there; Escape inside it closes it.
+  useEffect(() => {
+    const el = ref.current
+    if (!el) return
+    el.focus({ preventScroll: true })
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close.current()
+    el.addEventListener('keydown', onKey)
+    return () => el.removeEventListener('keydown', onKey)
+  }, [])
   return (
-    <aside aria-label="Source viewer" data-testid="source-viewer" className="flex h-full min-h-0 flex-col bg-white dark:bg-zinc-950">
+    <aside ref={ref} tabIndex={-1} aria-label="Source viewer" data-testid="source-viewer"
+      className="flex h-full min-h-0 flex-col bg-white focus:outline-none dark:bg-zinc-950">
       <ViewerHeader citation={citation} onClose={onClose} />
       <div className="min-h-0 flex-1 overflow-y-auto">
         {citation.document_id ? (
           <SourceBody documentId={citation.document_id} citation={citation} />
         ) : (
           <div className="space-y-3 p-4">
-            <p className="text-sm text-zinc-500">This document has been deleted; the cited passage was:</p>
+            <p className="text-sm text-zinc-500 dark:text-zinc-400">This document has been deleted; the cited passage was:</p>
             <CitedPassage text={citation.snippet} snippet={citation.snippet} />
           </div>
         )}
@@ -40,7 +55,7 @@ function ViewerHeader({ citation, onClose }: { citation: Citation; onClose: () =
           </span>
           {citation.filename}
         </h2>
-        {citation.page !== null && <p className="text-xs text-zinc-500">Page {citation.page}</p>}
+        {citation.page !== null && <p className="text-xs text-zinc-500 dark:text-zinc-400">Page {citation.page}</p>}
       </div>
       {citation.document_id && (
         <a
@@ -82,7 +97,7 @@ function SourceBody({ documentId, citation }: { documentId: string; citation: Ci
         ) : isPdf ? (
           <div className="flex h-full min-h-0 flex-col">
             <div className="border-b border-zinc-200 p-3 dark:border-zinc-800">
-              <h3 className="mb-1.5 text-xs font-medium text-zinc-500 uppercase">Cited passage</h3>
+              <h3 className="mb-1.5 text-xs font-medium text-zinc-500 dark:text-zinc-400 uppercase">Cited passage</h3>
               <CitedPassage text={citation.snippet} snippet={citation.snippet} className="max-h-32 overflow-y-auto" />
             </div>
             {file.isPending ? (
