@@ -1,6 +1,7 @@
-"""SciFact (BEIR, test split) retrieval quality of the REAL `retrieve()`: nDCG@10 and recall@100.
+"""SciFact (BEIR) retrieval quality of the REAL `retrieve()`: nDCG@10 and recall@100.
 
     cd backend && .venv/bin/python ../bench/retrieval_quality.py             # SQLite (FTS5) + Chroma
+    cd backend && .venv/bin/python ../bench/retrieval_quality.py --split train  # tune here, not on test
     cd backend && .venv/bin/python ../bench/retrieval_quality.py --pg        # PostgreSQL full-text
     cd backend && .venv/bin/python ../bench/retrieval_quality.py --tune      # pick the weight on train
 
@@ -171,7 +172,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     texts = [embedding_text([d["title"]], d["text"]) for d in corpus]
     vectors = await asyncio.to_thread(c.embed_cached, texts, label="scifact")  # runs its own loop
     queries = c.scifact_queries()
-    test = c.scifact_qrels("test")
+    test = c.scifact_qrels(args.split)  # the evaluated split (named `test` below for history)
     if args.limit_docs:  # smoke test: keep the queries whose relevant abstracts are loaded
         present = {d["_id"] for d in corpus}
         test = {q: rel for q, rel in test.items() if present & set(rel)}
@@ -205,7 +206,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for label, fusion, weight in configs(tuned):
                     results[label] = await evaluate(app, owner, to_corpus, queries, test, fusion,
                                                     weight, args.k, args.candidates)
-    return {"backend": "postgresql" if args.pg else "sqlite", "docs": len(corpus),
+    return {"backend": "postgresql" if args.pg else "sqlite", "split": args.split, "docs": len(corpus),
             "title_in_text": args.title_in_text, "k": args.k, "candidates": args.candidates,
             "load_s": round(load_s, 1), "results": results, "train_ndcg_by_weight": tuning,
             "tuned_weight": tuned}
@@ -218,7 +219,9 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=100, help="dense and keyword candidates")
     parser.add_argument("--tune", action="store_true", help="choose the fusion weight on train")
     parser.add_argument("--train-queries", type=int, default=400, help="train queries for --tune")
-    parser.add_argument("--queries", type=int, default=0, help="only the first N test queries")
+    parser.add_argument("--split", choices=("test", "train"), default="test",
+                        help="qrels to evaluate on (choose settings on train; report test once)")
+    parser.add_argument("--queries", type=int, default=0, help="only the first N queries")
     parser.add_argument("--limit-docs", type=int, default=0, help="smoke test on a corpus prefix")
     parser.add_argument("--title-in-text", action="store_true",
                         help="put the title in the chunk text (keyword-indexed) instead of heading_path")
@@ -226,8 +229,9 @@ def main() -> None:
     r = asyncio.run(run(args))
 
     metric_r = f"recall@{r['k']}"
-    print(f"\nSciFact test, {r['docs']} abstracts, backend {r['backend']}, k={r['k']}, "
-          f"candidates={r['candidates']}, title in chunk text: {r['title_in_text']}\n")
+    n_queries = next(iter(r["results"].values()))["queries"]
+    print(f"\nSciFact {r['split']} ({n_queries} queries), {r['docs']} abstracts, backend {r['backend']}, "
+          f"k={r['k']}, candidates={r['candidates']}, title in chunk text: {r['title_in_text']}\n")
     rows: list[list[Any]] = [[label, m["ndcg@10"], m[metric_r], m["p50_ms"]]
                              for label, m in r["results"].items()]
     rows += [[f"ref: {label}", nd, "" if rc is None else rc, ""] for label, nd, rc in BASELINES]
