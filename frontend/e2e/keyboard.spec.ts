@@ -88,7 +88,7 @@ test('sign in, ask and open a source with the keyboard alone; dialogs trap focus
   await expect(viewer).toBeFocused()
   await page.keyboard.press('Escape')
   await expect(viewer).toHaveCount(0)
-  expect((await focused(page)).testid).toBe('citation-chip')
+  await expect.poll(async () => (await focused(page)).testid).toBe('citation-chip')
 
   // The delete confirmation: focus starts inside, Tab and Shift+Tab stay inside, Escape closes it.
   await page.goto('/documents')
