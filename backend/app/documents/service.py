@@ -167,7 +167,8 @@ async def delete_documents(session: AsyncSession, container: Container, user: Us
         # After the commit: the rows are gone, so a job still running will stop and clean up too.
         for target in await services.index.targets():
             for doc_id in ids:
-                await services.vectors.delete(target.collection, where={"document_id": doc_id})
+                await services.vectors.delete(target.collection, where={
+                    "$and": [{"owner_id": user.id}, {"document_id": doc_id}]})
         for key in keys:
             await services.files.delete(key)
 

@@ -160,7 +160,8 @@ _PG_KEYWORD = ("SELECT id, ts_rank_cd('{{0.1, 0.1, 0.1, 0.3}}', tsv, q, 1) AS sc
                "WHERE owner_id = :owner AND tsv @@ q {scope} ORDER BY score DESC, id LIMIT :limit")
 # bm25() is lower-is-better; negate it so both backends return higher-is-better scores. Its weights
 # follow the FTS5 columns: heading, text.
-_FTS_KEYWORD = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0) AS score FROM chunks_fts "
+# The owner_key column (migration 0004) only narrows the MATCH to the caller's rows: weight 0.
+_FTS_KEYWORD = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_fts "
                 "WHERE chunks_fts MATCH :q "
                 "AND owner_id = :owner {scope} ORDER BY score DESC, chunk_id LIMIT :limit")
 _SCOPE = "AND document_id IN :scope"
@@ -170,6 +171,11 @@ _KEYWORD_SQL = {
     (False, False): text(_FTS_KEYWORD.format(scope="")),
     (False, True): text(_FTS_KEYWORD.format(scope=_SCOPE)),
 }
+
+
+def owner_key(owner_id: str) -> str:
+    """The FTS5 token of an owner: must match `_OWNER_KEY` in migration 0004."""
+    return "u" + owner_id.lower().replace("-", "").replace('"', "") + "0"
 
 
 async def keyword_search(session: AsyncSession, owner_id: str, query: str,
@@ -185,7 +191,9 @@ async def keyword_search(session: AsyncSession, owner_id: str, query: str,
         cleaned = [re.sub(r"\W", "", t) for t in terms]
         params["q"] = " | ".join(t for t in cleaned if t)
     else:
-        params["q"] = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        either = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        # Requiring the owner's token lets FTS5 rank only the caller's rows (see migration 0004).
+        params["q"] = f'owner_key : "{owner_key(owner_id)}" AND ({either})' if either else ""
     if not params["q"]:
         return []
     stmt = _KEYWORD_SQL[(postgres, bool(scope))]

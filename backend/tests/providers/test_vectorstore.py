@@ -14,7 +14,7 @@ from app.providers.vectorstore import (
     VectorStoreError,
     collection_name,
 )
-from app.providers.vectorstore.chroma_store import ChromaVectorStore
+from app.providers.vectorstore.chroma_store import ChromaVectorStore, shard_name, split_owner
 from tests.providers.conftest import chroma_server, free_port
 
 DIM = 16
@@ -270,3 +270,60 @@ def test_collection_name_long_ids_stay_valid_and_distinct() -> None:
         collection_name("::", 384)
     with pytest.raises(ValueError):
         collection_name("m", 0)
+
+
+async def test_each_owner_has_its_own_chroma_collection(store: ChromaVectorStore, coll: str) -> None:
+    # Isolation by construction: a query searches only the index of the owner it names.
+    rng = np.random.default_rng(21)
+    await store.upsert(coll, records(unit(rng, 3), "alice", "d1") + records(unit(rng, 2), "bob", "d2"))
+    client = store._get_client()
+    physical = {c.name: dict(c.metadata or {}) for c in client.list_collections()
+                if (c.metadata or {}).get("citewise_collection") == coll}
+    assert physical == {
+        shard_name(coll, "alice"): {"citewise_collection": coll, "citewise_owner": "alice"},
+        shard_name(coll, "bob"): {"citewise_collection": coll, "citewise_owner": "bob"},
+    }
+    alice = client.get_collection(shard_name(coll, "alice"), embedding_function=None)
+    assert sorted(alice.get(include=[])["ids"]) == [f"d1:1:{n}" for n in range(3)]
+    assert await store.list_collections() == sorted(set(await store.list_collections()))
+    assert coll in await store.list_collections()
+    assert shard_name(coll, "alice") not in await store.list_collections()
+    # Calls that name no owner see every owner's collection.
+    assert await store.count(coll) == 5
+    assert await store.count(coll, where={"document_id": "d2"}) == 2
+    await store.delete(coll, where={"owner_id": "bob"})
+    assert await store.count(coll) == 3
+    assert await store.query(coll, unit(rng, 1)[0].tolist(), k=5, where={"owner_id": "bob"}) == []
+
+
+async def test_records_without_an_owner_are_refused(store: VectorStore, coll: str) -> None:
+    rec = VectorRecord(id="x", embedding=[1.0] * DIM, metadata={"document_id": "d1"})
+    with pytest.raises(ValueError, match="owner_id"):
+        await store.upsert(coll, [rec])
+    with pytest.raises(ValueError, match="owner"):
+        await store.query(coll, [1.0] * DIM, k=3, where={"document_id": "d1"})
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ({"owner_id": "u1"}, ("u1", None)),
+    ({"owner_id": {"$eq": "u1"}}, ("u1", None)),
+    ({"$and": [{"owner_id": "u1"}, {"document_id": {"$in": ["d1"]}}]},
+     ("u1", {"document_id": {"$in": ["d1"]}})),
+    ({"$and": [{"document_id": "d1"}, {"owner_id": "u1"}, {"version": {"$ne": 2}}]},
+     ("u1", {"$and": [{"document_id": "d1"}, {"version": {"$ne": 2}}]})),
+    ({"document_id": "d1"}, (None, {"document_id": "d1"})),
+    ({"owner_id": {"$in": ["u1", "u2"]}}, (None, {"owner_id": {"$in": ["u1", "u2"]}})),
+    ({"$and": [{"owner_id": "u1"}, {"owner_id": "u2"}]},
+     (None, {"$and": [{"owner_id": "u1"}, {"owner_id": "u2"}]})),
+    ({"$or": [{"owner_id": "u1"}, {"document_id": "d1"}]},
+     (None, {"$or": [{"owner_id": "u1"}, {"document_id": "d1"}]})),
+    (None, (None, None)),
+])
+def test_split_owner(where: dict | None, expected: tuple) -> None:
+    assert split_owner(where) == expected
+
+
+def test_shard_names_are_valid_and_distinct() -> None:
+    names = {shard_name(c, o) for c in ("chunks__a__384", "chunks__b__384") for o in ("u1", "u2")}
+    assert len(names) == 4
+    assert all(3 <= len(n) <= 63 and n.replace("-", "").isalnum() for n in names)
