@@ -141,7 +141,7 @@ async def process_document(
     try:
         outcome = await _run(container, doc, progress, timings)
     except DocumentGone:
-        await _cleanup_vectors(container, doc.id, keep_version=None)
+        await _cleanup_vectors(container, doc, keep_version=None)
         outcome = Outcome("skipped", "document deleted during processing")
     except ExtractionError as exc:
         outcome = await _fail_or_retry(container, doc, exc.message, transient=not exc.permanent)
@@ -263,9 +263,11 @@ async def _run(
     # 4. Index: drop what older versions left, verify, then flip to ready.
     await progress.report("indexing", EMBED_BAND[1], force=True)
     t = time.monotonic()
-    await _cleanup_vectors(container, doc.id, keep_version=doc.version)
+    await _cleanup_vectors(container, doc, keep_version=doc.version)
     for target in targets:
-        stored = await services.vectors.count(target.collection, where={"document_id": doc.id})
+        # Naming the owner keeps the call on that owner's Chroma collection.
+        stored = await services.vectors.count(target.collection, where={
+            "$and": [{"owner_id": doc.owner_id}, {"document_id": doc.id}]})
         if stored != len(rows):
             raise VectorStoreError(
                 f"The vector index holds {stored} of {len(rows)} passages; retrying.", transient=True
@@ -342,11 +344,12 @@ def _vector_metadata(row: dict[str, Any]) -> dict[str, str | int]:
     }
 
 
-async def _cleanup_vectors(container: Container, document_id: str, *, keep_version: int | None) -> None:
+async def _cleanup_vectors(container: Container, doc: Document, *, keep_version: int | None) -> None:
     services = container.services
-    where: dict[str, Any] = {"document_id": document_id}
+    clauses: list[dict[str, Any]] = [{"owner_id": doc.owner_id}, {"document_id": doc.id}]
     if keep_version is not None:
-        where = {"$and": [{"document_id": document_id}, {"version": {"$ne": keep_version}}]}
+        clauses.append({"version": {"$ne": keep_version}})
+    where = {"$and": clauses}
     for target in await services.index.targets():
         await services.vectors.delete(target.collection, where=where)
 
