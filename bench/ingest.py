@@ -170,7 +170,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pdf", action="append", help="PDF to ingest (repeatable); default: a set")
-    parser.add_argument("--max-pages", type=int, default=2000, help="runtime max_pages setting")
+    parser.add_argument("--max-pages", type=int, default=5000, help="runtime max_pages setting")
     parser.add_argument("--concurrency", type=int, default=2, help="in-process job concurrency")
     parser.add_argument("--extraction-timeout", type=float, default=300.0)
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up after this many s")

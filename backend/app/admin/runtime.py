@@ -145,7 +145,7 @@ class RetrievalPatch(_Strict):
 
 class UploadsPatch(_Strict):
     max_upload_mb: int = Field(default=100, ge=1, le=10_240)
-    max_pages: int = Field(default=2000, ge=1, le=100_000)
+    max_pages: int = Field(default=5000, ge=1, le=100_000)
     quota_mb: int = Field(default=5120, ge=0, le=10_485_760)
 
 

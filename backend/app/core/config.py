@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 100
     max_files_per_upload: int = 50
     user_quota_mb: int = 5120
-    max_pages: int = 2000
+    max_pages: int = 5000  # fullrefman.pdf, a real 2,415-page manual, must fit
     extraction_timeout_seconds: float = 300.0
     extraction_memory_mb: int = 2048
     ocr_enabled: bool = True
