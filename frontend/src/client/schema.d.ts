@@ -1329,7 +1329,7 @@ export interface components {
         UploadsPatch: {
             /**
              * Max Pages
-             * @default 2000
+             * @default 5000
              */
             max_pages: number;
             /**
