@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { shot } from './helpers'
+import { shot, signIn } from './helpers'
 
 // Needs an administrator account; scripts/e2e.sh can create one (citewise create-admin)
 // and pass it as E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD.
@@ -8,11 +8,7 @@ const password = process.env.E2E_ADMIN_PASSWORD
 
 test('an admin sees users, stats, jobs, settings and the audit log', async ({ page }) => {
   test.skip(!email || !password, 'E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD not set')
-  await page.goto('/login')
-  await page.getByLabel('Email').fill(email!)
-  await page.getByLabel('Password').fill(password!)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page).toHaveURL(/\/(documents|account)/)
+  await signIn(page, email!, password!)
   await page.getByRole('link', { name: 'Admin' }).click()
   await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible()
   await expect(page.getByRole('table', { name: 'Users' }).getByText(email!)).toBeVisible()
