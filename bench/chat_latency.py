@@ -144,7 +144,7 @@ async def measure_retrieval(app: Any, owner_id: str, qs: list[str]) -> dict[str,
     from app.rag.retrieval import retrieve
 
     container = app.state.container
-    runtime = await container.services.runtime.current()
+    runtime = await container.runtime.current()
     totals: list[float] = []
     parts: dict[str, list[float]] = {}
     for q in qs:

@@ -113,7 +113,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with c.app_client(settings) as (app, client):
             await c.register(client, "bench@example.com")
             # Load the model before the clock starts, as a long-running server would have.
-            active = await app.state.container.services.index.active()
+            active = await app.state.container.index.active()
             await active.embedder.embed_documents(["warm up"])
             with c.DescendantPeak() as children:
                 t, cpu0 = time.perf_counter(), cpu_s()

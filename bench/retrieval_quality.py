@@ -97,7 +97,7 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
     from app.providers.vectorstore.base import VectorRecord
 
     container = app.state.container
-    active = await container.services.index.active()
+    active = await container.index.active()
     docs: list[dict[str, Any]] = []
     chunks: list[dict[str, Any]] = []
     to_corpus: dict[str, str] = {}
@@ -123,7 +123,7 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
     records = [VectorRecord(id=ch["id"], embedding=vectors[i].tolist(), metadata=_vector_metadata(ch))
                for i, ch in enumerate(chunks)]
     for start in range(0, len(records), 1000):
-        await container.services.vectors.upsert(active.collection, records[start:start + 1000])
+        await container.vectors.upsert(active.collection, records[start:start + 1000])
     return to_corpus
 
 
@@ -188,7 +188,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 t = time.perf_counter()
                 to_corpus = await load_corpus(app, owner, corpus, vectors, args.title_in_text)
                 load_s = time.perf_counter() - t
-                active = await app.state.container.services.index.active()
+                active = await app.state.container.index.active()
                 cache_query_vectors(active.embedder)
 
                 tuned: float | None = None

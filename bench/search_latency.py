@@ -44,8 +44,8 @@ async def raw_chroma_ms(app: Any, qvecs: list[list[float]], owner: str, n: int) 
     """The floor under any search: Chroma alone on the owner's collection (which is what the owner
     filter selects), same query vectors; and the same with a metadata filter added."""
     container = app.state.container
-    active = await container.services.index.active()
-    store = container.services.vectors
+    active = await container.index.active()
+    store = container.vectors
     col = store._shard(active.collection, owner, create=False)
     out: dict[str, Any] = {}
     for label, where in (("owner's collection", None),
@@ -83,8 +83,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     await load_corpus(app, owners[-1], corpus, noisy_copy(vectors, i), False)
                 load_s = time.perf_counter() - t
                 container = app.state.container
-                active = await container.services.index.active()
-                total = await container.services.vectors.count(active.collection)
+                active = await container.index.active()
+                total = await container.vectors.count(active.collection)
 
                 async def ask(i: int, q: str) -> tuple[float, int]:
                     t = time.perf_counter()

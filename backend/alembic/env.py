@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from app.core.config import get_settings
 from app.core.db import create_engine
-from app.core.models import Base
+from app.models import Base
 
 target_metadata = Base.metadata
 

@@ -1,4 +1,10 @@
-"""`citewise` command: serve, worker, migrate, create-admin, reindex."""
+"""`citewise` command: serve, worker, migrate, create-admin, reindex.
+
+`citewise reindex [--wait]` rebuilds the vector index from the database alone: PostgreSQL/SQLite
+hold every chunk's text, so a lost or corrupted Chroma is rebuilt by embedding them again. With
+`--wait` the build runs in this process with progress on stdout; without it the request is recorded
+and a running server (its `Reindexer.watch` loop) picks it up.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ import getpass
 import os
 import sys
 
-from app.core.config import ConfigError, get_settings
+from app.core.config import ConfigError, Settings, get_settings
+from app.core.migrations import upgrade_async
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,26 +68,24 @@ def main(argv: list[str] | None = None) -> int:
             or getpass.getpass("Password: ")
         return asyncio.run(_create_admin(args.email, password))
     if args.command == "reindex":
-        from app.admin.reindex_cli import run_reindex
-
         return asyncio.run(run_reindex(settings, wait=args.wait))
     return 1
 
 
 async def _create_admin(email: str, password: str) -> int:
-    from app.admin import audit
     from app.auth.service import create_user
-    from app.core.container import build_core
+    from app.core.db import create_engine, create_sessionmaker
     from app.core.errors import AppError
-    from app.core.migrations import upgrade_async
+    from app.platform import audit
 
     settings = get_settings()
     if not settings.is_production:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         await upgrade_async(settings.effective_database_url)
-    container = build_core(settings)
+    # Only the database is needed here: no vector store, job queue or models.
+    engine = create_engine(settings.effective_database_url)
     try:
-        async with container.sessions() as session:
+        async with create_sessionmaker(engine)() as session:
             user = await create_user(session, settings, email=email, password=password,
                                      role="admin")
             audit.record(session, "user.created", actor_email="citewise create-admin",
@@ -90,6 +95,40 @@ async def _create_admin(email: str, password: str) -> int:
         return 0
     except AppError as exc:
         print(f"citewise: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+
+
+async def run_reindex(settings: Settings, wait: bool) -> int:
+    from app.bootstrap import build_container  # loads every provider: only for this command
+
+    if not settings.is_production:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await upgrade_async(settings.effective_database_url)
+    container = build_container(settings)
+    index = container.reindex
+    try:
+        if not wait:
+            await index.request()
+            print("citewise: re-index requested; a running server starts it within seconds "
+                  "(progress in Admin → Settings). Use --wait to run it here.")
+            return 0
+        build = asyncio.create_task(index.run(force=True))
+        while not build.done():
+            await asyncio.wait({build}, timeout=5)
+            if not build.done():
+                st = await index.status()
+                print(f"citewise: re-index {st.status} {st.done}/{st.total} chunks "
+                      f"({st.progress}%) into {st.collection}", flush=True)
+        result = build.result()
+        if result.status == "idle":
+            print(f"citewise: re-index complete; serving from {result.collection}")
+            return 0
+        if result.status == "running":
+            print("citewise: another process is re-indexing already", file=sys.stderr)
+            return 1
+        print(f"citewise: re-index {result.status}: {result.error or ''}", file=sys.stderr)
         return 1
     finally:
         await container.aclose()

@@ -15,8 +15,8 @@ from app import __version__
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimitMiddleware
 from app.api.router import api_router
+from app.bootstrap import build_container, start_background
 from app.core.config import Settings, get_settings
-from app.core.container import build_core
 from app.core.errors import error_body, install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import PrometheusMiddleware
@@ -36,10 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not settings.is_production:
             # One process, one SQLite file: keep the schema current without a separate step.
             await upgrade_async(settings.effective_database_url)
-        container = build_core(settings)
-        from app.providers.factory import build_services, start_background
-
-        await build_services(container)
+        container = build_container(settings)
         app.state.container = container
         await start_background(container)
         log.info("citewise started", extra={"mode": settings.mode, "version": __version__})

@@ -102,9 +102,8 @@ async def truncate_all(app: Any) -> None:
         else:
             for table in TABLES:
                 await conn.execute(text(f"DELETE FROM {table}"))
-    services = container.services
-    services.runtime.invalidate()  # cached runtime values / index state belong to the old rows
-    services.index.invalidate()
+    container.runtime.invalidate()  # cached runtime values / index state belong to the old rows
+    container.index.invalidate()
     if container.redis is not None:
         await container.redis.flushdb()
     throttle = container.throttle

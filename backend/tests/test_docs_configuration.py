@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from pydantic import AliasChoices, BaseModel, SecretStr
 
-from app.admin.runtime import RuntimePatch, RuntimeSettingsService
 from app.core.config import Settings
+from app.platform.runtime import RuntimePatch, RuntimeSettingsService
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "configuration.md"

@@ -1,156 +1,64 @@
-"""Which embedder + collection serve queries, and re-indexing into a new one without downtime.
+"""Re-indexing into a new collection without downtime (the admin's re-index *build* workflow).
 
-State lives in the `app_settings` row `vector_index` (so every API and worker process agrees):
-`active` = the embedding config and collection that answer queries; `building` = the one being
-filled during a re-index. New chunks are written to both (`targets()`), queries keep using
-`active` until the build is complete and caught up, then one UPDATE switches them over and the old
-collection is dropped. Only one build runs at a time across processes: a lease in the
-`vector_index_lock` row (compare-and-set on `updated_by`/`updated_at`, renewed every batch).
+`app.platform.index.IndexState` says which collection serves queries; this module fills the one
+being built (`building` in that state), catches it up with chunks added or removed meanwhile,
+then switches every process over with one UPDATE and drops the old collection. Only one build runs
+at a time across processes: a lease in the `vector_index_lock` row (compare-and-set on
+`updated_by`/`updated_at`, renewed every batch).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
-import secrets
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.admin.models import AppSetting
-from app.admin.runtime import EmbeddingValues, RuntimeSettingsService
-from app.core.config import Settings
-from app.core.services import ActiveIndex
 from app.documents.models import Chunk, Document
+from app.documents.vectors import vector_record
 from app.ingestion.embedding_text import embedding_text
-from app.providers.embeddings.base import Embedder
-from app.providers.vectorstore.base import VectorRecord, VectorStore, collection_name
+from app.platform.index import (
+    LOCK_KEY,
+    STATE_KEY,
+    ActiveIndex,
+    IndexConfig,
+    IndexState,
+    ReindexStatus,
+    now,
+)
+from app.platform.models import AppSetting
+from app.providers.vectorstore.base import VectorStore
 
 log = logging.getLogger("citewise.reindex")
 
-STATE_KEY = "vector_index"
-LOCK_KEY = "vector_index_lock"
 BATCH = 64
 LEASE_SECONDS = 300
 # A filter every chunk vector matches: `ids()` insists on one.
 ALL_CHUNKS: dict[str, Any] = {"n": {"$gte": 0}}
-
-EmbedderFactory = Callable[[EmbeddingValues], Embedder]
-
-
-def build_embedder(values: EmbeddingValues) -> Embedder:
-    """The embedder for an embedding config (the one place naming the concrete classes here)."""
-    if values.provider == "openai":
-        from app.providers.embeddings.openai_compat import OpenAICompatEmbedder
-
-        if not values.base_url:
-            raise ValueError("an OpenAI-compatible embedder needs a base URL")
-        return OpenAICompatEmbedder(base_url=values.base_url, model=values.model,
-                                    api_key=values.api_key, dimension=values.dimension)
-    from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
-
-    return LocalOnnxEmbedder(batch_size=values.batch_size, threads=values.threads)
-
-
-async def embedder_dimension(embedder: Embedder) -> int:
-    ensure = getattr(embedder, "ensure_dimension", None)  # remote models learn it from one call
-    if ensure is not None:
-        return int(await ensure())
-    return embedder.dimension
-
-
-@dataclass(frozen=True, slots=True)
-class IndexConfig:
-    provider: str
-    model: str
-    base_url: str | None
-    dimension: int
-    collection: str
-
-    def identity(self) -> dict[str, Any]:
-        return {"provider": self.provider, "model": self.model,
-                "base_url": self.base_url if self.provider == "openai" else None,
-                "dimension": self.dimension}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"provider": self.provider, "model": self.model, "base_url": self.base_url,
-                "dimension": self.dimension, "collection": self.collection}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> IndexConfig:
-        return cls(provider=d["provider"], model=d["model"], base_url=d.get("base_url"),
-                   dimension=int(d["dimension"]), collection=d["collection"])
-
-
-@dataclass(frozen=True, slots=True)
-class ReindexStatus:
-    status: str  # idle | requested | running | interrupted | failed (the last build; old index kept)
-    progress: int  # 0-100
-    collection: str | None  # the collection being built, else the active one
-    active_collection: str | None = None
-    error: str | None = None
-    done: int = 0
-    total: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "progress": self.progress, "collection": self.collection,
-                "active_collection": self.active_collection, "error": self.error,
-                "done": self.done, "total": self.total}
 
 
 class ReindexAborted(Exception):
     """The lease was lost (another process took over) or the build was cancelled."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class IndexManager:
+class Reindexer:
     def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession],
-        runtime: RuntimeSettingsService, vectors: VectorStore, *,
-        embedder_factory: EmbedderFactory = build_embedder, ttl: float = 2.0, batch_size: int = BATCH,
-        lease_seconds: int = LEASE_SECONDS,
+        self, state: IndexState, sessions: async_sessionmaker[AsyncSession], vectors: VectorStore, *,
+        batch_size: int = BATCH, lease_seconds: int = LEASE_SECONDS,
     ) -> None:
-        self._settings = settings
+        self.state = state
         self._sessions = sessions
-        self._runtime = runtime
         self._vectors = vectors
-        self._factory = embedder_factory
-        self._ttl = ttl
         self._batch = batch_size
         self._lease_seconds = lease_seconds
-        self._state: dict[str, Any] | None = None
-        self._loaded_at = 0.0
-        self._embedders: dict[str, Embedder] = {}
         self._task: asyncio.Task[ReindexStatus] | None = None
-        self._ensure_lock = asyncio.Lock()
-
-    # ---- queries ---------------------------------------------------------------------------------
-
-    async def active(self) -> ActiveIndex:
-        state = await self._current_state()
-        return await self._index(IndexConfig.from_dict(state["active"]))
-
-    async def targets(self) -> list[ActiveIndex]:
-        """Where new chunks go: the active index, plus the one being built during a re-index."""
-        state = await self._current_state()
-        out = [await self._index(IndexConfig.from_dict(state["active"]))]
-        building = state.get("building")
-        if building and building.get("status") == "running":
-            out.append(await self._index(IndexConfig.from_dict(building)))
-        return out
 
     async def status(self) -> ReindexStatus:
         async with self._sessions() as session:
@@ -172,42 +80,6 @@ class IndexManager:
         status = "requested" if state.get("requested") else "failed" if error else "idle"
         return ReindexStatus(status=status, progress=0 if status == "requested" else 100,
                              collection=active, active_collection=active, error=error)
-
-    # ---- control ---------------------------------------------------------------------------------
-
-    async def ensure_state(self) -> dict[str, Any]:
-        """Pin the active index to the current embedding settings the first time it is needed."""
-        async with self._sessions() as session:
-            row = await session.get(AppSetting, STATE_KEY)
-            if row is not None and row.value.get("active"):
-                return dict(row.value)
-        async with self._ensure_lock:
-            values = await self._runtime.current()
-            config = await self._config_for(values.embedding, rebuild_of=None)
-            async with self._sessions() as session:
-                row = await session.get(AppSetting, STATE_KEY)
-                if row is not None and row.value.get("active"):
-                    return dict(row.value)
-                if row is None:
-                    session.add(AppSetting(key=STATE_KEY, value={"active": config.to_dict()}))
-                else:
-                    row.value = {**row.value, "active": config.to_dict()}
-                try:
-                    await session.commit()
-                except IntegrityError:  # another process pinned it first: use theirs
-                    await session.rollback()
-            async with self._sessions() as session:
-                row = await session.get(AppSetting, STATE_KEY)
-                assert row is not None
-                return dict(row.value)
-
-    async def needs_reindex(self) -> bool:
-        state = await self.ensure_state()
-        values = await self._runtime.current()
-        return bool(state.get("requested")) or (
-            IndexConfig.from_dict(state["active"]).identity()
-            != _identity_of(values.embedding, state["active"].get("dimension"))
-        )
 
     async def start(self, *, force: bool = False) -> ReindexStatus:
         """Start a build in this process (background task) unless one runs somewhere already."""
@@ -233,12 +105,8 @@ class IndexManager:
 
     async def request(self) -> None:
         """Ask whichever process runs `watch()` to rebuild (used by `citewise reindex` without --wait)."""
-        await self.ensure_state()
-        async with self._sessions() as session:
-            row = await session.get(AppSetting, STATE_KEY)
-            assert row is not None
-            row.value = {**row.value, "requested": True}
-            await session.commit()
+        state = await self.state.ensure_state()
+        await self.state.write_state({**state, "requested": True})
 
     async def reconcile(self) -> ReindexStatus | None:
         """Start a build when settings changed, one was requested, or a build's process died."""
@@ -250,7 +118,7 @@ class IndexManager:
         building = (row.value.get("building") if row else None) or {}
         if building.get("status") == "running":
             return await self.start() if not self._lock_live(lock) else None
-        if await self.needs_reindex():
+        if await self.state.needs_reindex():
             return await self.start()
         return None
 
@@ -270,49 +138,39 @@ class IndexManager:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        for embedder in self._embedders.values():
-            close = getattr(embedder, "aclose", None)
-            if close is not None:
-                await close()
-        self._embedders.clear()
-
-    def invalidate(self) -> None:
-        self._state = None
 
     # ---- the build -------------------------------------------------------------------------------
 
     async def _prepare(self, *, force: bool) -> str | None:
-        state = await self.ensure_state()
+        await self.state.ensure_state()
         token = str(uuid.uuid4())
         if not await self._acquire(token):
             return None
         try:
-            async with self._sessions() as session:
-                row = await session.get(AppSetting, STATE_KEY)
-                assert row is not None
-                state = dict(row.value)
+            state = await self.state.read_state()
             building = state.get("building") or {}
-            values = (await self._runtime_fresh()).embedding
+            self.state.runtime.invalidate()
+            values = (await self.state.runtime.current()).embedding
             active = IndexConfig.from_dict(state["active"])
             if building.get("status") == "running":  # resume an interrupted build where it was
                 target = IndexConfig.from_dict(building)
             else:
-                target = await self._config_for(values, rebuild_of=active)
+                target = await self.state.config_for(values, rebuild_of=active)
                 if target.identity() == active.identity() and not (force or state.get("requested")):
                     await self._release(token)
                     return None
             total = await self._count_ready_chunks()
             new_state = {**state, "requested": False, "last_error": None,
                          "building": {**target.to_dict(), "status": "running", "done": 0,
-                                      "total": total, "started_at": _now().isoformat(),
+                                      "total": total, "started_at": now().isoformat(),
                                       "error": None}}
-            await self._write_state(new_state)
+            await self.state.write_state(new_state)
             log.info("re-index started", extra={"collection": target.collection, "chunks": total})
             return token
         except Exception as exc:  # e.g. the new embedding server is unreachable: say so in status
             log.warning("re-index could not start: %s", exc)
-            await self._write_state({**(await self._read_state()),
-                                     "last_error": f"{type(exc).__name__}: {exc}"[:500]})
+            await self.state.write_state({**(await self.state.read_state()),
+                                          "last_error": f"{type(exc).__name__}: {exc}"[:500]})
             await self._release(token)
             return None
         except BaseException:
@@ -321,15 +179,15 @@ class IndexManager:
 
     async def _build(self, token: str) -> ReindexStatus:
         try:
-            state = await self._read_state()
+            state = await self.state.read_state()
             target = IndexConfig.from_dict(state["building"])
-            index = await self._index(target)
+            index = await self.state.index_for(target)
             await self._fill(index, token)
             await self._sync(index, token)  # catch up with chunks added or removed meanwhile
             old = await self._switch(token)
             # Other processes cache the state for `ttl` seconds: let them move off the old
             # collection before it disappears.
-            await asyncio.sleep(self._ttl + 0.5)
+            await asyncio.sleep(self.state.ttl + 0.5)
             if old is not None and old.collection != target.collection:
                 await self._vectors.drop_collection(old.collection)
             await self._sync(index, token)  # documents that finished during the switch
@@ -344,7 +202,7 @@ class IndexManager:
             log.exception("re-index failed")
             await self._fail(token, f"{type(exc).__name__}: {exc}")
         await self._release(token)
-        self.invalidate()
+        self.state.invalidate()
         return await self.status()
 
     async def _fill(self, index: ActiveIndex, token: str) -> None:
@@ -394,12 +252,10 @@ class IndexManager:
         texts = [embedding_text(c.heading_path or [], c.text) for c in chunks]
         vectors = await index.embedder.embed_documents(texts)
         await self._vectors.upsert(index.collection, [
-            VectorRecord(id=c.id, embedding=v, metadata={
-                "owner_id": c.owner_id, "document_id": c.document_id, "chunk_id": c.id,
-                "version": c.version, "n": c.n, "page_start": c.page_start, "page_end": c.page_end,
-            })
-            for c, v in zip(chunks, vectors, strict=True)
-        ])
+            vector_record(chunk_id=c.id, owner_id=c.owner_id, document_id=c.document_id,
+                          version=c.version, n=c.n, page_start=c.page_start, page_end=c.page_end,
+                          embedding=v)
+            for c, v in zip(chunks, vectors, strict=True)])
 
     async def _switch(self, token: str) -> IndexConfig | None:
         """One UPDATE moves every process over: `building` becomes `active`."""
@@ -412,47 +268,25 @@ class IndexManager:
             old = IndexConfig.from_dict(state["active"]) if state.get("active") else None
             new = IndexConfig.from_dict(state["building"])
             row.value = {**state, "active": new.to_dict(), "building": None,
-                         "switched_at": _now().isoformat()}
+                         "switched_at": now().isoformat()}
             await session.commit()
-        self.invalidate()
+        self.state.invalidate()
         return old
 
     async def _fail(self, token: str, error: str) -> None:
-        state = await self._read_state()
+        state = await self.state.read_state()
         building = state.get("building") or {}
         collection = building.get("collection")
         active = (state.get("active") or {}).get("collection")
-        await self._write_state({**state, "building": None, "last_error": error[:500]})
+        await self.state.write_state({**state, "building": None, "last_error": error[:500]})
         if collection and collection != active:
             with contextlib.suppress(Exception):
                 await self._vectors.drop_collection(collection)
 
-    # ---- state and lease -------------------------------------------------------------------------
-
-    async def _current_state(self) -> dict[str, Any]:
-        if self._state is not None and time.monotonic() - self._loaded_at < self._ttl:
-            return self._state
-        state = await self.ensure_state()
-        self._state, self._loaded_at = state, time.monotonic()
-        return state
-
-    async def _read_state(self) -> dict[str, Any]:
-        async with self._sessions() as session:
-            row = await session.get(AppSetting, STATE_KEY)
-            return dict(row.value) if row else {}
-
-    async def _write_state(self, state: dict[str, Any]) -> None:
-        async with self._sessions() as session:
-            row = await session.get(AppSetting, STATE_KEY)
-            if row is None:
-                session.add(AppSetting(key=STATE_KEY, value=state))
-            else:
-                row.value = state
-            await session.commit()
-        self.invalidate()
+    # ---- lease ------------------------------------------------------------------------------------
 
     async def _acquire(self, token: str) -> bool:
-        now = _now()
+        moment = now()
         async with self._sessions() as session:
             if await session.get(AppSetting, LOCK_KEY) is None:
                 session.add(AppSetting(key=LOCK_KEY, value={}, updated_by=None))
@@ -464,15 +298,15 @@ class IndexManager:
                 update(AppSetting)
                 .where(AppSetting.key == LOCK_KEY,
                        or_(AppSetting.updated_by.is_(None),
-                           AppSetting.updated_at < now - timedelta(seconds=self._lease_seconds)))
-                .values(updated_by=token, updated_at=now))
+                           AppSetting.updated_at < moment - timedelta(seconds=self._lease_seconds)))
+                .values(updated_by=token, updated_at=moment))
             await session.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def _holds(self, session: AsyncSession, token: str) -> bool:
         result = await session.execute(
             update(AppSetting).where(AppSetting.key == LOCK_KEY, AppSetting.updated_by == token)
-            .values(updated_at=_now()))
+            .values(updated_at=now()))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def _heartbeat(self, token: str, done: int | None) -> None:
@@ -494,58 +328,10 @@ class IndexManager:
 
     def _lock_live(self, lock: AppSetting | None) -> bool:
         return bool(lock is not None and lock.updated_by and
-                    lock.updated_at >= _now() - timedelta(seconds=self._lease_seconds))
-
-    # ---- embedders ---------------------------------------------------------------------------------
-
-    async def _runtime_fresh(self) -> Any:
-        self._runtime.invalidate()
-        return await self._runtime.current()
-
-    async def _values_for(self, config: IndexConfig) -> EmbeddingValues:
-        current = (await self._runtime.current()).embedding
-        # The API key is not part of the index identity: use the configured one for this provider.
-        return replace(current, provider=config.provider,  # type: ignore[arg-type]
-                       model=config.model, base_url=config.base_url, dimension=config.dimension,
-                       api_key=current.api_key if current.provider == config.provider else None)
-
-    async def _index(self, config: IndexConfig) -> ActiveIndex:
-        values = await self._values_for(config)
-        key = _embedder_key(config, values.api_key)  # a new API key gets a new client
-        embedder = self._embedders.get(key)
-        if embedder is None:
-            embedder = self._factory(values)
-            self._embedders[key] = embedder
-        return ActiveIndex(embedder=embedder, collection=config.collection)
-
-    async def _config_for(self, values: EmbeddingValues, *, rebuild_of: IndexConfig | None) -> IndexConfig:
-        embedder = self._factory(values)
-        dimension = await embedder_dimension(embedder)
-        name = collection_name(embedder.model_id, dimension)
-        if rebuild_of is not None and name == rebuild_of.collection:
-            # Same model: build beside the live collection, never into it.
-            suffix = f"__r{secrets.token_hex(2)}"
-            name = name[: 63 - len(suffix)] + suffix
-        config = IndexConfig(provider=values.provider, model=values.model,
-                             base_url=values.base_url, dimension=dimension, collection=name)
-        key = _embedder_key(config, values.api_key)
-        self._embedders.setdefault(key, embedder)
-        return config
+                    lock.updated_at >= now() - timedelta(seconds=self._lease_seconds))
 
     async def _count_ready_chunks(self) -> int:
         async with self._sessions() as session:
             return int((await session.execute(
                 select(func.count(Chunk.id)).join(Document, Document.id == Chunk.document_id)
                 .where(Document.status == "ready"))).scalar_one())
-
-
-def _identity_of(values: EmbeddingValues, pinned_dimension: int | None) -> dict[str, Any]:
-    identity = values.identity()
-    if identity["dimension"] is None:  # "whatever the model gives": compare on the pinned one
-        identity["dimension"] = pinned_dimension
-    return identity
-
-
-def _embedder_key(config: IndexConfig, api_key: str | None) -> str:
-    digest = hashlib.sha256((api_key or "").encode()).hexdigest()[:12]
-    return json.dumps(config.identity(), sort_keys=True) + digest

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin.models import AuditEntry
 from app.auth.models import User
 from app.documents.models import STATUSES, Chunk, Document, Job
+from app.platform.models import AuditEntry
 
 
 def _like(q: str) -> str:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 
-from app.admin import audit, service
 from app.admin import repository as repo
-from app.admin.reindex import IndexManager
-from app.admin.runtime import RuntimePatch, RuntimeSettingsService
+from app.admin import service
 from app.admin.schemas import (
     AdminUserCreate,
     AdminUserList,
@@ -28,7 +26,9 @@ from app.admin.schemas import (
     StatsOut,
 )
 from app.api.deps import AdminUser, ClientDep, ContainerDep, SessionDep, SettingsDep
-from app.core.errors import Unavailable
+from app.platform import audit
+from app.platform.container import ReindexControl
+from app.platform.runtime import RuntimePatch, RuntimeSettingsService
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -36,24 +36,16 @@ Page = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 
 
-def get_runtime(request: Request, container: ContainerDep) -> RuntimeSettingsService:
-    runtime = getattr(container.services, "runtime", None)
-    if runtime is not None:
-        return runtime
-    # Before the provider services exist (or in tools without them): one cached instance per app.
-    cached: RuntimeSettingsService | None = getattr(request.app.state, "admin_runtime", None)
-    if cached is None:
-        cached = RuntimeSettingsService(container.settings, container.sessions)
-        request.app.state.admin_runtime = cached
-    return cached
+def get_runtime(container: ContainerDep) -> RuntimeSettingsService:
+    return container.runtime
 
 
-def get_index(container: ContainerDep) -> IndexManager | None:
-    return getattr(container.services, "index", None)
+def get_reindex(container: ContainerDep) -> ReindexControl:
+    return container.reindex
 
 
 RuntimeDep = Annotated[RuntimeSettingsService, Depends(get_runtime)]
-IndexDep = Annotated[IndexManager | None, Depends(get_index)]
+ReindexDep = Annotated[ReindexControl, Depends(get_reindex)]
 
 
 # ---- users --------------------------------------------------------------------------------------
@@ -111,11 +103,9 @@ async def retry_jobs(body: RetryIn, admin: AdminUser, session: SessionDep, conta
 
 @router.post("/reindex", status_code=status.HTTP_202_ACCEPTED, response_model=ReindexOut,
              operation_id="adminReindex")
-async def reindex(admin: AdminUser, session: SessionDep, index: IndexDep,
+async def reindex(admin: AdminUser, session: SessionDep, reindexer: ReindexDep,
                   client: ClientDep) -> ReindexOut:
-    if index is None:
-        raise Unavailable("The vector index is not available in this process.")
-    result = await index.start(force=True)
+    result = await reindexer.start(force=True)
     audit.record(session, "index.reindex_started", actor_id=admin.id,
                          actor_email=admin.email, target=result.collection, client=client,
                          details={"status": result.status})
@@ -126,21 +116,21 @@ async def reindex(admin: AdminUser, session: SessionDep, index: IndexDep,
 
 @router.get("/settings", response_model=RuntimeSettingsOut, operation_id="adminGetSettings")
 async def get_settings(_: AdminUser, session: SessionDep, runtime: RuntimeDep,
-                       index: IndexDep) -> RuntimeSettingsOut:
+                       reindexer: ReindexDep) -> RuntimeSettingsOut:
     values = await runtime.read(session)
-    return service.settings_out(values, await index.status() if index is not None else None)
+    return service.settings_out(values, await reindexer.status())
 
 
 @router.put("/settings", response_model=RuntimeSettingsOut, operation_id="adminUpdateSettings")
 async def put_settings(body: RuntimePatch, admin: AdminUser, session: SessionDep, runtime: RuntimeDep,
-                       index: IndexDep, client: ClientDep) -> RuntimeSettingsOut:
-    return await service.update_settings(session, runtime, index, admin, body, client)
+                       container: ContainerDep, client: ClientDep) -> RuntimeSettingsOut:
+    return await service.update_settings(session, container, admin, body, client)
 
 
 @router.post("/settings/test", response_model=SettingsTestOut, operation_id="adminTestSettings")
 async def test_settings(body: SettingsTestIn, _: AdminUser, session: SessionDep,
-                        runtime: RuntimeDep) -> SettingsTestOut:
-    return await service.test_settings(await runtime.read(session), body.target)
+                        container: ContainerDep) -> SettingsTestOut:
+    return await service.test_settings(container, await container.runtime.read(session), body.target)
 
 
 # ---- audit ------------------------------------------------------------------------------------------

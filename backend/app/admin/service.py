@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin import audit
 from app.admin import repository as repo
-from app.admin.reindex import IndexManager, ReindexStatus, build_embedder
-from app.admin.runtime import RuntimePatch, RuntimeSettingsService, RuntimeValues
 from app.admin.schemas import (
     AdminUserCreate,
     AdminUserOut,
@@ -26,9 +24,12 @@ from app.auth.models import User
 from app.auth.schemas import UserOut
 from app.core import security
 from app.core.config import Settings
-from app.core.container import Container, after_commit
 from app.core.context import ClientInfo
 from app.core.errors import Conflict, NotFound
+from app.platform import audit
+from app.platform.container import Container, after_commit
+from app.platform.index import AsyncClosable, ReindexStatus
+from app.platform.runtime import RuntimePatch, RuntimeValues
 
 
 def _now() -> datetime:
@@ -111,9 +112,8 @@ async def reset_password(session: AsyncSession, settings: Settings, actor: User,
 
 async def stats(session: AsyncSession, container: Container) -> dict[str, Any]:
     out = await repo.stats(session, _now() - timedelta(hours=24))
-    jobs = getattr(container.services, "jobs", None)
-    out["queue_depth"] = await jobs.queue_depth() if jobs is not None else 0
-    out["workers"] = await jobs.active_workers() if jobs is not None else 0
+    out["queue_depth"] = await container.jobs.queue_depth()
+    out["workers"] = await container.jobs.active_workers()
     return out
 
 
@@ -141,14 +141,11 @@ async def retry_failed(session: AsyncSession, container: Container, actor: User,
     for doc in docs:
         doc.status, doc.stage, doc.progress, doc.error, doc.attempts = "queued", None, 0, None, 0
         doc.lease_expires_at, doc.finished_at, doc.updated_at = None, None, now
-    jobs = getattr(container.services, "jobs", None)
-    if jobs is not None:
-        for doc in docs:
-            async def enqueue(doc_id: str = doc.id) -> None:
-                await jobs.enqueue_ingest(doc_id, request_id=client.request_id)
+    for doc in docs:
+        async def enqueue(doc_id: str = doc.id) -> None:
+            await container.jobs.enqueue_ingest(doc_id, request_id=client.request_id)
 
-            after_commit(session, enqueue)
-    # Without a job queue in this process the reconciler picks up `queued` documents.
+        after_commit(session, enqueue)
     if docs:
         audit.record(session, "jobs.retried", **_actor(actor), target=f"{len(docs)} documents",
                      client=client, details={"document_ids": [d.id for d in docs][:100]})
@@ -158,7 +155,7 @@ async def retry_failed(session: AsyncSession, container: Container, actor: User,
 
 # ---- runtime settings ---------------------------------------------------------------------------
 
-def settings_out(values: RuntimeValues, reindex: ReindexStatus | None) -> RuntimeSettingsOut:
+def settings_out(values: RuntimeValues, reindex: ReindexStatus) -> RuntimeSettingsOut:
     llm, emb = values.llm, values.embedding
     return RuntimeSettingsOut.model_validate({
         "llm": {"base_url": llm.base_url, "model": llm.model, "api_key_set": bool(llm.api_key),
@@ -172,32 +169,27 @@ def settings_out(values: RuntimeValues, reindex: ReindexStatus | None) -> Runtim
         "uploads": {"max_upload_mb": values.uploads.max_upload_mb,
                     "max_pages": values.uploads.max_pages, "quota_mb": values.uploads.quota_mb},
         "registration_open": values.registration_open,
-        "reindex": (reindex.as_dict() if reindex is not None
-                    else {"status": "unavailable", "progress": 0, "collection": None}),
+        "reindex": reindex.as_dict(),
     })
 
 
-async def update_settings(session: AsyncSession, runtime: RuntimeSettingsService,
-                          index: IndexManager | None, actor: User, patch: RuntimePatch,
-                          client: ClientInfo) -> RuntimeSettingsOut:
-    if index is not None:
-        await index.ensure_state()  # pin the index the current settings describe, before they change
-    values = await runtime.update(session, patch, actor, client)
+async def update_settings(session: AsyncSession, container: Container, actor: User,
+                          patch: RuntimePatch, client: ClientInfo) -> RuntimeSettingsOut:
+    await container.index.ensure_state()  # pin the index the current settings describe first
+    values = await container.runtime.update(session, patch, actor, client)
     # Commit now: the re-index (if the embedding model changed) reads the settings in other sessions.
     await session.commit()
-    runtime.invalidate()
-    status = None
-    if index is not None:
-        await index.reconcile()
-        status = await index.status()
-    return settings_out(values, status)
+    container.runtime.invalidate()
+    await container.reindex.reconcile()
+    return settings_out(values, await container.reindex.status())
 
 
-async def test_settings(values: RuntimeValues, target: str) -> SettingsTestOut:
+async def test_settings(container: Container, values: RuntimeValues, target: str) -> SettingsTestOut:
     """One real request to the configured provider; the error message says what went wrong."""
     started = time.monotonic()
     try:
-        detail = await (_test_llm(values) if target == "llm" else _test_embedding(values))
+        detail = await (_test_llm(container, values) if target == "llm"
+                        else _test_embedding(container, values))
         ok = True
     except Exception as exc:  # any provider failure is a test result, not a server error
         ok, detail = False, str(exc) or type(exc).__name__
@@ -205,14 +197,13 @@ async def test_settings(values: RuntimeValues, target: str) -> SettingsTestOut:
                            latency_ms=int((time.monotonic() - started) * 1000))
 
 
-async def _test_llm(values: RuntimeValues) -> str:
+async def _test_llm(container: Container, values: RuntimeValues) -> str:
     llm = values.llm
     if not llm.base_url:
         raise ValueError("No language model is configured (answers are extractive).")
-    from app.providers.llm.openai_compat import OpenAICompatChatModel
-
-    model = OpenAICompatChatModel(base_url=llm.base_url, model=llm.model, api_key=llm.api_key,
-                                  timeout=min(llm.timeout_seconds, 30.0), max_retries=0)
+    # A test answers within seconds: a short timeout (retries make no sense on a timed test).
+    model = container.chat_models.build(replace(llm, timeout_seconds=min(llm.timeout_seconds, 30.0),
+                                                max_retries=0))
     try:
         await model.ping()
     finally:
@@ -220,12 +211,11 @@ async def _test_llm(values: RuntimeValues) -> str:
     return f"{llm.base_url} answered; model {llm.model}"
 
 
-async def _test_embedding(values: RuntimeValues) -> str:
-    embedder = build_embedder(values.embedding)
+async def _test_embedding(container: Container, values: RuntimeValues) -> str:
+    embedder = container.embedders(values.embedding)
     try:
         vector = await embedder.embed_query("test")
     finally:
-        close = getattr(embedder, "aclose", None)
-        if close is not None:
-            await close()
+        if isinstance(embedder, AsyncClosable):
+            await embedder.aclose()
     return f"{embedder.model_id} returned a {len(vector)}-dimensional vector"

@@ -14,9 +14,9 @@ from app.auth.models import User
 from app.auth.service import Principal
 from app.core import security
 from app.core.config import Settings
-from app.core.container import Container, run_after_commit
 from app.core.context import ClientInfo, request_id_var
 from app.core.errors import Forbidden, Unauthorized
+from app.platform.container import Container, run_after_commit
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

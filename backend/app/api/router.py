@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.admin.router import router as admin_router
-from app.api import system
+from app.api import metrics, system
 from app.auth.router import router as auth_router
 from app.chats.router import router as chats_router
-from app.core.metrics import router as metrics_router
 from app.documents.router import router as documents_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -17,4 +16,4 @@ api_router.include_router(auth_router)
 api_router.include_router(documents_router)
 api_router.include_router(chats_router)
 api_router.include_router(admin_router)
-api_router.include_router(metrics_router)
+api_router.include_router(metrics.router)

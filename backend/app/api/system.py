@@ -43,13 +43,11 @@ async def ready(container: ContainerDep) -> JSONResponse:
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
-    services = container.services
-    if services is not None:
-        try:
-            await services.vectors.ping()
-            checks["chroma"] = "ok"
-        except Exception as exc:
-            checks["chroma"] = f"error: {type(exc).__name__}"
+    try:
+        await container.vectors.ping()
+        checks["chroma"] = "ok"
+    except Exception as exc:
+        checks["chroma"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
                         status_code=200 if ok else 503)
@@ -59,7 +57,7 @@ async def ready(container: ContainerDep) -> JSONResponse:
 async def public_config(container: ContainerDep, session: SessionDep) -> PublicConfig:
     settings = container.settings
     # A fresh read, not the TTL cache: the SPA reloads this right after an admin saves settings.
-    runtime = await container.services.runtime.read(session)
+    runtime = await container.runtime.read(session)
     return PublicConfig(
         registration_open=runtime.registration_open, llm_configured=runtime.llm_configured,
         mode=settings.mode, max_upload_mb=runtime.uploads.max_upload_mb, version=__version__,

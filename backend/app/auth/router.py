@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.admin.runtime import registration_open
 from app.api.deps import ClientDep, CurrentUser, PrincipalDep, SessionDep, SettingsDep, check_csrf
 from app.auth import repository as repo
 from app.auth import service
@@ -18,6 +17,7 @@ from app.auth.schemas import (
     UserOut,
 )
 from app.core import security
+from app.platform.runtime import registration_open
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

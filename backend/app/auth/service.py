@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin import audit
 from app.auth import repository as repo
 from app.auth.models import ApiKey, AuthSession, RefreshToken, User
-from app.auth.throttle import Throttle
 from app.core import security
 from app.core.config import Settings
 from app.core.context import ClientInfo
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthorized
+from app.platform import audit
+from app.providers.throttle import Throttle
 
 INVALID_CREDENTIALS = "Incorrect email or password."
 

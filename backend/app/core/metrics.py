@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP middleware, metric objects other modules update, and `/metrics`.
+"""Prometheus metrics: HTTP middleware and the metric objects other modules update (`/metrics`
+itself is served by `app.api.metrics`).
 
 With several API processes, set `PROMETHEUS_MULTIPROC_DIR` (an empty directory shared by them) and
 every scrape reports the sum over processes (prometheus_client's multiprocess mode).
@@ -9,24 +10,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from typing import Any
 
-from fastapi import APIRouter, Request, Response
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
-    generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.documents.models import STATUSES, Document
 
 HTTP_REQUESTS = Counter("citewise_http_requests_total", "HTTP requests by route template",
                         ["method", "route", "status"])
@@ -108,7 +102,7 @@ class _ScrapeGauges(Collector):
 SCRAPE_GAUGES = _ScrapeGauges()
 
 
-def _registry() -> CollectorRegistry:
+def scrape_registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
@@ -123,24 +117,3 @@ def _register_default() -> None:
 
 
 _register_default()
-
-router = APIRouter(tags=["system"])
-
-
-async def refresh_scrape_gauges(container: Any) -> None:
-    async with container.sessions() as session:
-        rows = (await session.execute(
-            select(Document.status, func.count(Document.id)).group_by(Document.status))).all()
-        counts = {s: 0 for s in STATUSES}
-        counts.update({status: int(n) for status, n in rows})
-    SCRAPE_GAUGES.documents = counts
-    jobs = getattr(container.services, "jobs", None)
-    SCRAPE_GAUGES.queue_depth = await jobs.queue_depth() if jobs is not None else 0
-
-
-@router.get("/metrics", include_in_schema=False, operation_id="metrics")
-async def metrics(request: Request) -> Response:
-    container = getattr(request.app.state, "container", None)
-    if container is not None:
-        await refresh_scrape_gauges(container)
-    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)

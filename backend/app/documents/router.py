@@ -65,7 +65,7 @@ async def get_document(document_id: str, user: CurrentUser, session: SessionDep)
 async def get_document_file(document_id: str, user: CurrentUser, session: SessionDep,
                             container: ContainerDep, inline: bool = False) -> FileResponse:
     doc = await service.get(session, user, document_id)
-    path = container.services.files.path(doc.storage_key)
+    path = container.files.path(doc.storage_key)
     if not path.is_file():
         raise NotFound("The stored file is missing.")
     opts = service.file_headers(doc, inline)

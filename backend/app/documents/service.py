@@ -19,9 +19,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin import audit
 from app.auth.models import User
-from app.core.container import Container, after_commit
 from app.core.context import ClientInfo
 from app.core.db import new_id
 from app.core.errors import NotFound, TooLarge
@@ -30,6 +28,8 @@ from app.documents.models import Document
 from app.documents.schemas import UploadedDocument, UploadError, UploadResult
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionError
+from app.platform import audit
+from app.platform.container import Container, after_commit
 
 log = logging.getLogger("citewise.documents")
 MB = 1024 * 1024
@@ -73,8 +73,7 @@ async def _stage(upload: UploadFile, staging: Path, max_bytes: int) -> Staged:
 
 async def upload(session: AsyncSession, container: Container, user: User,
                  files: Sequence[UploadFile], client: ClientInfo) -> UploadResult:
-    services = container.services
-    runtime = await services.runtime.current()
+    runtime = await container.runtime.current()
     max_bytes = runtime.uploads.max_upload_mb * MB
     quota = runtime.uploads.quota_mb * MB
     used = await repo.storage_used(session, user.id)
@@ -82,7 +81,7 @@ async def upload(session: AsyncSession, container: Container, user: User,
     for item in files:
         filename = clean_filename(item.filename)
         try:
-            staged = await _stage(item, services.files.staging_dir(), max_bytes)
+            staged = await _stage(item, container.files.staging_dir(), max_bytes)
         except TooLarge as exc:
             result.errors.append(UploadError(filename=filename, error=exc.code, detail=exc.detail))
             continue
@@ -133,8 +132,8 @@ async def _admit(session: AsyncSession, container: Container, user: User, filena
         if existing is None:
             raise
         return existing, True
-    await container.services.files.put(doc.storage_key, staged.path)
-    jobs = container.services.jobs
+    await container.files.put(doc.storage_key, staged.path)
+    jobs = container.jobs
     after_commit(session, lambda: jobs.enqueue_ingest(doc_id, request_id=client.request_id))
     return doc, False
 
@@ -161,16 +160,15 @@ async def delete_documents(session: AsyncSession, container: Container, user: Us
     for doc in docs:
         audit.record(session, "document.deleted", actor_id=user.id, actor_email=user.email,
                      target=doc.id, client=client, details={"filename": doc.filename})
-    services = container.services
 
     async def purge() -> None:
         # After the commit: the rows are gone, so a job still running will stop and clean up too.
-        for target in await services.index.targets():
+        for target in await container.index.targets():
             for doc_id in ids:
-                await services.vectors.delete(target.collection, where={
+                await container.vectors.delete(target.collection, where={
                     "$and": [{"owner_id": user.id}, {"document_id": doc_id}]})
         for key in keys:
-            await services.files.delete(key)
+            await container.files.delete(key)
 
     after_commit(session, purge)
     return len(docs)
@@ -183,7 +181,7 @@ async def reprocess(session: AsyncSession, container: Container, user: User, doc
     doc.status, doc.stage, doc.progress, doc.error, doc.attempts = "queued", None, 0, None, 0
     doc.lease_expires_at = None
     await session.flush()
-    jobs = container.services.jobs
+    jobs = container.jobs
     after_commit(session, lambda: jobs.enqueue_ingest(document_id, request_id=client.request_id))
     return doc
 

@@ -17,16 +17,17 @@ from typing import Any
 
 from sqlalchemy import update
 
-from app.core.container import Container
 from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
 from app.documents import repository as repo
 from app.documents.models import Document
+from app.documents.vectors import vector_record
 from app.ingestion.chunking import ChunkDraft, chunk_blocks
 from app.ingestion.embedding_text import embedding_text
 from app.ingestion.sandbox import extract_isolated
 from app.ingestion.types import ExtractionError, ExtractionLimits
+from app.platform.container import Container
 from app.providers.embeddings.base import EmbeddingError
-from app.providers.vectorstore.base import VectorRecord, VectorStoreError
+from app.providers.vectorstore.base import VectorStoreError
 
 log = logging.getLogger("citewise.ingestion")
 
@@ -180,8 +181,7 @@ async def _run(
     container: Container, doc: Document, progress: ProgressReporter, timings: dict[str, float]
 ) -> Outcome:
     settings = container.settings
-    services = container.services
-    runtime = await services.runtime.current()
+    runtime = await container.runtime.current()
     limits = ExtractionLimits(
         max_pages=runtime.uploads.max_pages,
         timeout_seconds=settings.extraction_timeout_seconds,
@@ -202,14 +202,14 @@ async def _run(
         pending.add(task)
         task.add_done_callback(pending.discard)
 
-    extracted = await extract_isolated(services.files.path(doc.storage_key), doc.kind, limits, on_page)
+    extracted = await extract_isolated(container.files.path(doc.storage_key), doc.kind, limits, on_page)
     await asyncio.gather(*pending, return_exceptions=True)
     timings["extract"] = round(time.monotonic() - t, 3)
 
     # 2. Chunk (CPU work, off the event loop) and store chunk rows for citations and keyword search.
     await progress.report("chunking", EXTRACT_BAND[1], force=True)
     t = time.monotonic()
-    targets = await services.index.targets()
+    targets = await container.index.targets()
     counter = targets[0].embedder.count_tokens
     drafts: list[ChunkDraft] = await asyncio.to_thread(
         chunk_blocks,
@@ -247,10 +247,12 @@ async def _run(
             te = time.monotonic()
             vectors = await target.embedder.embed_documents(texts)
             embed_seconds += time.monotonic() - te
-            await services.vectors.upsert(
+            await container.vectors.upsert(
                 target.collection,
                 [
-                    VectorRecord(id=r["id"], embedding=v, metadata=_vector_metadata(r))
+                    vector_record(chunk_id=r["id"], owner_id=r["owner_id"], document_id=r["document_id"],
+                                  version=r["version"], n=r["n"], page_start=r["page_start"],
+                                  page_end=r["page_end"], embedding=v)
                     for r, v in zip(batch, vectors, strict=True)
                 ],
             )
@@ -266,7 +268,7 @@ async def _run(
     await _cleanup_vectors(container, doc, keep_version=doc.version)
     for target in targets:
         # Naming the owner keeps the call on that owner's Chroma collection.
-        stored = await services.vectors.count(target.collection, where={
+        stored = await container.vectors.count(target.collection, where={
             "$and": [{"owner_id": doc.owner_id}, {"document_id": doc.id}]})
         if stored != len(rows):
             raise VectorStoreError(
@@ -332,26 +334,13 @@ def _chunk_row(doc: Document, d: ChunkDraft, count_tokens: Any) -> dict[str, Any
     }
 
 
-def _vector_metadata(row: dict[str, Any]) -> dict[str, str | int]:
-    return {
-        "owner_id": row["owner_id"],
-        "document_id": row["document_id"],
-        "chunk_id": row["id"],
-        "version": row["version"],
-        "n": row["n"],
-        "page_start": row["page_start"],
-        "page_end": row["page_end"],
-    }
-
-
 async def _cleanup_vectors(container: Container, doc: Document, *, keep_version: int | None) -> None:
-    services = container.services
     clauses: list[dict[str, Any]] = [{"owner_id": doc.owner_id}, {"document_id": doc.id}]
     if keep_version is not None:
         clauses.append({"version": {"$ne": keep_version}})
     where = {"$and": clauses}
-    for target in await services.index.targets():
-        await services.vectors.delete(target.collection, where=where)
+    for target in await container.index.targets():
+        await container.vectors.delete(target.collection, where=where)
 
 
 async def _fail_or_retry(container: Container, doc: Document, message: str, *, transient: bool) -> Outcome:

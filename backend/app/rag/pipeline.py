@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.chats.models import Citation, Conversation, Message
-from app.core.container import Container
 from app.core.db import utcnow
 from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
+from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
 from app.rag.citations import StreamingCitationFilter, repair_citations
 from app.rag.extractive import ExtractiveChatModel
@@ -62,10 +62,9 @@ def citation_payload(s: Source) -> dict[str, Any]:
 
 
 async def answer_events(container: Container, req: AskRequest) -> AsyncIterator[Event]:
-    services = container.services
     t0 = time.perf_counter()
-    runtime = await services.runtime.current()
-    llm = services.chat_models.get(runtime.llm, timeout=container.settings.llm_timeout_seconds)
+    runtime = await container.runtime.current()
+    llm = container.chat_models.get(runtime.llm)
 
     # 1. Store the question first: it survives whatever happens next.
     async with container.sessions() as session:
@@ -162,7 +161,7 @@ async def _generate(llm: Any, container: Container, runtime: Any, question: str,
         async for delta in ExtractiveChatModel().answer_stream(question, sources):
             yield delta
         return
-    embedder = (await container.services.index.active()).embedder
+    embedder = (await container.index.active()).embedder
     budget = max(512, runtime.llm.context_size - runtime.llm.max_tokens)
     messages = build_answer_messages(question, sources, history, context_tokens=budget,
                                      count_tokens=embedder.count_tokens)

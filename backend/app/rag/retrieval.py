@@ -15,10 +15,10 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.container import Container
 from app.core.errors import NotFound
 from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
+from app.platform.container import Container
 
 Fusion = Literal["score", "rrf"]
 RRF_K = 60
@@ -70,8 +70,7 @@ async def retrieve(
     document_ids: Sequence[str] | None = None, candidates: int | None = None,
     fusion: Fusion = "score", weight: float | None = None, floor: float | None = None,
 ) -> RetrievalResult:
-    services = container.services
-    runtime = await services.runtime.current()
+    runtime = await container.runtime.current()
     candidates = candidates or container.settings.retrieval_candidates
     weight = runtime.retrieval.hybrid_weight if weight is None else weight
     floor = runtime.retrieval.relevance_floor if floor is None else floor
@@ -81,14 +80,14 @@ async def retrieve(
 
     async def dense_side() -> dict[str, float]:
         t = time.perf_counter()
-        active = await services.index.active()
+        active = await container.index.active()
         qvec = await active.embedder.embed_query(query)
         timings["embed_ms"] = _ms(t)
         t = time.perf_counter()
         where: dict[str, Any] = {"owner_id": owner_id}
         if scope:
             where = {"$and": [{"owner_id": owner_id}, {"document_id": {"$in": scope}}]}
-        hits = await services.vectors.query(active.collection, qvec, k=candidates, where=where)
+        hits = await container.vectors.query(active.collection, qvec, k=candidates, where=where)
         timings["vector_ms"] = _ms(t)
         return {h.id: h.score for h in hits}
 

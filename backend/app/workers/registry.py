@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from app.core.container import Container
 from app.documents import repository as repo
 from app.documents.models import Document, Job
 from app.ingestion.pipeline import Outcome, process_document
+from app.platform.container import Container
 
 log = logging.getLogger("citewise.jobs")
 
@@ -61,7 +61,7 @@ async def reconcile(container: Container, *, startup: bool = False) -> int:
             to_enqueue.append((doc.id, lost))
         await session.commit()
     for doc_id, lost in to_enqueue:
-        await container.services.jobs.enqueue_ingest(doc_id, lost_attempt=lost)
+        await container.jobs.enqueue_ingest(doc_id, lost_attempt=lost)
     if stale:
         log.info("reconciled", extra={"requeued": len(to_enqueue), "examined": len(stale)})
     return len(to_enqueue)

@@ -18,11 +18,12 @@ from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.worker import func
 
+from app.bootstrap import build_container
 from app.core.config import get_settings
-from app.core.container import build_core
 from app.core.context import request_id_var
 from app.core.logging import configure_logging
 from app.ingestion.pipeline import TransientFailure
+from app.platform.container import Container
 from app.providers.jobs.arq_queue import QUEUE_NAME, WORKER_KEY_PREFIX
 from app.workers import registry
 
@@ -31,12 +32,9 @@ WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    from app.providers.factory import build_services
-
     configure_logging(_settings.log_level, _settings.log_json)
-    container = build_core(_settings)
-    await build_services(container)
-    await container.services.jobs.start()
+    container = build_container(_settings)
+    await container.jobs.start()
     ctx["container"] = container
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx))
     await registry.reconcile(container, startup=True)
@@ -48,10 +46,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    container = ctx.get("container")
+    container: Container | None = ctx.get("container")
     if container is not None:
-        await container.redis.delete(WORKER_KEY_PREFIX + WORKER_NAME)
-        await container.services.jobs.stop()
+        if container.redis is not None:
+            await container.redis.delete(WORKER_KEY_PREFIX + WORKER_NAME)
+        await container.jobs.stop()
         await container.aclose()
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,13 +30,13 @@ class RecordingQueue:
 
 @pytest.fixture
 async def queue(api_app: Any) -> AsyncIterator[RecordingQueue]:
-    services = container(api_app).services
-    assert services is not None
-    original, services.jobs = services.jobs, RecordingQueue()
+    original = container(api_app)
+    recording = RecordingQueue()
+    api_app.state.container = dataclasses.replace(original, jobs=recording)
     try:
-        yield services.jobs
+        yield recording
     finally:
-        services.jobs = original
+        api_app.state.container = original
 
 
 async def test_stats(admin: AsyncClient, signed_in: Any, api_app: Any, queue: RecordingQueue) -> None:

@@ -20,15 +20,17 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.admin.models import AppSetting
-from app.admin.reindex import IndexManager, build_embedder
-from app.admin.reindex_cli import run_reindex
-from app.admin.runtime import EmbeddingValues, RuntimeSettingsService
+from app.admin.reindex import Reindexer
 from app.auth.models import User
+from app.bootstrap import build_embedder
+from app.cli import run_reindex
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import upgrade_async
 from app.documents.models import Chunk, Document
+from app.platform.index import EmbedderFactory, IndexState
+from app.platform.models import AppSetting
+from app.platform.runtime import EmbeddingValues, RuntimeSettingsService
 from app.providers.embeddings.base import Embedder
 from app.providers.vectorstore.chroma_store import ChromaVectorStore
 from tests.conftest import make_settings
@@ -87,6 +89,13 @@ class HashEmbedder:
 
 HASH_SETTINGS = {"embedding": {"provider": "openai", "model": "hash-64",
                                "base_url": "http://127.0.0.1:9/v1", "dimension": 64}}
+
+
+def make_reindexer(sessions: async_sessionmaker[AsyncSession], runtime: RuntimeSettingsService,
+                   vectors: ChromaVectorStore, *, factory: EmbedderFactory = build_embedder,
+                   ttl: float = 2.0, batch_size: int = 64) -> Reindexer:
+    return Reindexer(IndexState(sessions, runtime, factory, ttl=ttl), sessions, vectors,
+                     batch_size=batch_size)
 
 
 def factory_with(hasher: HashEmbedder) -> Callable[[EmbeddingValues], Embedder]:
@@ -148,8 +157,8 @@ async def add_ready_doc(sessions: async_sessionmaker[AsyncSession], owner: str, 
         return chunks
 
 
-async def top_ids(index: IndexManager, vectors: ChromaVectorStore, owner: str) -> list[list[str]]:
-    active = await index.active()
+async def top_ids(index: Reindexer, vectors: ChromaVectorStore, owner: str) -> list[list[str]]:
+    active = await index.state.active()
     out = []
     for q in QUERIES:
         hits = await vectors.query(active.collection, await active.embedder.embed_query(q), k=3,
@@ -167,13 +176,13 @@ async def test_switch_to_another_model_serves_old_index_until_done(
     hasher = HashEmbedder()
     runtime = RuntimeSettingsService(settings, sessions, ttl=0.2)
     vectors = ChromaVectorStore.embedded(tmp_path / "chroma")
-    index = IndexManager(settings, sessions, runtime, vectors, embedder_factory=factory_with(hasher),
+    index = make_reindexer(sessions, runtime, vectors, factory=factory_with(hasher),
                          ttl=0.2, batch_size=4)
 
     # Build the MiniLM index from the database.
     result = await index.run(force=True)
     assert result.status == "idle", result
-    old = await index.active()
+    old = await index.state.active()
     assert old.embedder.model_id == "minilm-l6-v2-int8" and old.embedder.dimension == 384
     assert await vectors.count(old.collection) == 12  # ready documents only
     before = await top_ids(index, vectors, owner_a)
@@ -184,7 +193,7 @@ async def test_switch_to_another_model_serves_old_index_until_done(
     async with sessions() as s:
         await runtime.update(s, HASH_SETTINGS, None, None)
         await s.commit()
-    assert await index.needs_reindex()
+    assert await index.state.needs_reindex()
     hasher.gate.clear()
     started = await index.reconcile()
     assert started is not None and started.status == "running"
@@ -192,8 +201,8 @@ async def test_switch_to_another_model_serves_old_index_until_done(
 
     # Meanwhile queries are answered from the old index, and new chunks go to both.
     await asyncio.sleep(0.3)
-    assert (await index.active()).collection == old.collection
-    assert [t.collection for t in await index.targets()] == [old.collection, "chunks__hash-64__64"]
+    assert (await index.state.active()).collection == old.collection
+    assert [t.collection for t in await index.state.targets()] == [old.collection, "chunks__hash-64__64"]
     assert await top_ids(index, vectors, owner_a) == before
     # A document that finished just before the build started was only written to the old index,
     # and document B is deleted mid-build: the catch-up pass must fix both.
@@ -202,20 +211,20 @@ async def test_switch_to_another_model_serves_old_index_until_done(
     async with sessions() as s:
         await s.execute(delete(Document).where(Document.id == ids["b"]))
         await s.commit()
-    for target in await index.targets():
+    for target in await index.state.targets():
         await vectors.delete(target.collection, where={"document_id": ids["b"]})
     status = await index.status()
     assert status.status == "running" and 0 <= status.progress < 100
 
     # A second manager (another process) cannot start a competing build.
-    other = IndexManager(settings, sessions, runtime, vectors, embedder_factory=factory_with(hasher))
+    other = make_reindexer(sessions, runtime, vectors, factory=factory_with(hasher))
     assert (await other.run(force=True)).status == "running"
     assert await other.reconcile() is None
 
     hasher.gate.set()
     done = await index.wait()
     assert done is not None and done.status == "idle", done
-    new = await index.active()
+    new = await index.state.active()
     assert new.collection == "chunks__hash-64__64" and new.embedder.dimension == 64
     assert old.collection not in await vectors.list_collections()
     stored = set(await vectors.ids(new.collection, where={"n": {"$gte": 0}}))
@@ -226,9 +235,11 @@ async def test_switch_to_another_model_serves_old_index_until_done(
     assert hits[0].id == late[0].id
     assert await vectors.query(new.collection, await hasher.embed_query("violin"), k=3,
                                where={"owner_id": owner_b}) == []
-    assert not await index.needs_reindex()
+    assert not await index.state.needs_reindex()
     await index.aclose()
+    await index.state.aclose()
     await other.aclose()
+    await other.state.aclose()
 
 
 async def test_failed_build_keeps_the_old_index(
@@ -248,17 +259,18 @@ async def test_failed_build_keeps_the_old_index(
     async with sessions() as s:
         await runtime.update(s, HASH_SETTINGS, None, None)
         await s.commit()
-    index = IndexManager(settings, sessions, runtime, vectors, embedder_factory=factory_with(hasher),
+    index = make_reindexer(sessions, runtime, vectors, factory=factory_with(hasher),
                          ttl=0.1)
     assert (await index.run(force=True)).status == "idle"
-    active = (await index.active()).collection
-    failing = IndexManager(settings, sessions, runtime, vectors,
-                           embedder_factory=lambda v: broken, ttl=0.1)
+    active = (await index.state.active()).collection
+    failing = make_reindexer(sessions, runtime, vectors,
+                           factory=lambda v: broken, ttl=0.1)
     result = await failing.run(force=True)
     assert result.status == "failed" and "exploded" in (result.error or "")
-    assert (await failing.active()).collection == active
+    assert (await failing.state.active()).collection == active
     assert await vectors.list_collections() == [active]  # the partial build was dropped
     await index.aclose()
+    await index.state.aclose()
 
 
 async def test_cli_rebuilds_a_lost_vector_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -270,12 +282,13 @@ async def test_cli_rebuilds_a_lost_vector_store(tmp_path: Path, capsys: pytest.C
 
     async def search() -> list[list[str]]:
         vectors = ChromaVectorStore.embedded(settings.chroma_path)
-        index = IndexManager(settings, sessions, RuntimeSettingsService(settings, sessions), vectors)
+        index = make_reindexer(sessions, RuntimeSettingsService(settings, sessions), vectors)
         try:
             return await top_ids(index, vectors, ids["users"][0]) + \
                 await top_ids(index, vectors, ids["users"][1])
         finally:
             await index.aclose()
+            await index.state.aclose()
 
     assert await run_reindex(settings, wait=True) == 0
     assert "re-index complete" in capsys.readouterr().out
@@ -291,11 +304,11 @@ async def test_cli_rebuilds_a_lost_vector_store(tmp_path: Path, capsys: pytest.C
 
     # Without --wait the request is recorded for a running server to pick up.
     assert await run_reindex(settings, wait=False) == 0
-    index = IndexManager(settings, sessions, RuntimeSettingsService(settings, sessions),
-                         ChromaVectorStore.embedded(settings.chroma_path))
+    index = make_reindexer(sessions, RuntimeSettingsService(settings, sessions), ChromaVectorStore.embedded(settings.chroma_path))
     assert (await index.status()).status == "requested"
-    assert await index.needs_reindex()
+    assert await index.state.needs_reindex()
     await index.aclose()
+    await index.state.aclose()
     async with sessions() as s:
         assert await s.get(AppSetting, "vector_index_lock") is not None
     await engine.dispose()

@@ -9,10 +9,10 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from app.admin import service as admin_service
-from app.admin.crypto import SecretBox
-from app.admin.models import AppSetting
-from app.admin.runtime import RuntimeSettingsService
 from app.core.db import create_engine, create_sessionmaker
+from app.platform.crypto import SecretBox
+from app.platform.models import AppSetting
+from app.platform.runtime import RuntimeSettingsService
 from tests.admin.conftest import container, free_port
 
 SETTINGS = "/api/v1/admin/settings"
@@ -161,10 +161,10 @@ async def test_settings_test_remote_embedding(api_app: Any, openai_stub_url: str
     remote = replace(values, embedding=replace(values.embedding, provider="openai", model="stub-3",
                                                base_url=openai_stub_url, api_key="sk-test",
                                                dimension=None))
-    result = await admin_service.test_settings(remote, "embedding")
+    result = await admin_service.test_settings(container(api_app), remote, "embedding")
     assert result.ok is True and "3-dimensional" in result.detail, result
     bad_key = replace(remote, embedding=replace(remote.embedding, api_key="sk-nope"))
-    result = await admin_service.test_settings(bad_key, "embedding")
+    result = await admin_service.test_settings(container(api_app), bad_key, "embedding")
     assert result.ok is False and "401" in result.detail
 
 

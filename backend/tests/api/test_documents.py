@@ -12,10 +12,10 @@ from tests.conftest import register
 
 
 async def _vector_count(api_app: Any, document_id: str) -> int:
-    services = api_app.state.container.services
+    container = api_app.state.container
     total = 0
-    for target in await services.index.targets():
-        total += await services.vectors.count(target.collection, where={"document_id": document_id})
+    for target in await container.index.targets():
+        total += await container.vectors.count(target.collection, where={"document_id": document_id})
     return total
 
 
@@ -108,7 +108,7 @@ async def test_delete_removes_file_rows_and_vectors(client: AsyncClient, api_app
     doc = (await upload_bytes(client, "delete-me.txt", b"Temporary document about tulips.\n" * 20))["documents"][0]
     doc = await wait_done(client, doc["id"])
     assert await _vector_count(api_app, doc["id"]) == doc["chunk_count"] > 0
-    path = api_app.state.container.services.files.path(doc["id"])
+    path = api_app.state.container.files.path(doc["id"])
     assert path.exists()
     assert (await client.delete(f"/api/v1/documents/{doc['id']}")).status_code == 204
     assert (await client.get(f"/api/v1/documents/{doc['id']}")).status_code == 404
@@ -127,7 +127,7 @@ async def test_delete_while_processing(client: AsyncClient, api_app: Any) -> Non
 
         await asyncio.sleep(0.05)
     assert (await client.delete(f"/api/v1/documents/{doc['id']}")).status_code == 204
-    runner = api_app.state.container.services.jobs
+    runner = api_app.state.container.jobs
     await runner.join()
     assert await _vector_count(api_app, doc["id"]) == 0
 

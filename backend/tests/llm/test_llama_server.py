@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.providers.llm import ChatMessage, GenerationParams, LLMError, OpenAICompatChatModel
+from app.providers.llm import ChatMessage, GenerationParams, LLMError
+from app.providers.llm.openai_compat import OpenAICompatChatModel
 
 QUESTION = [
     ChatMessage("system", "You are a helpful assistant."),

@@ -8,12 +8,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from app.providers.llm import (
-    ChatMessage,
-    GenerationParams,
-    LLMError,
-    OpenAICompatChatModel,
-)
+from app.providers.llm import ChatMessage, GenerationParams, LLMError
+from app.providers.llm.openai_compat import OpenAICompatChatModel
 
 MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "Say hello.")]
 PARAMS = GenerationParams(max_tokens=32, temperature=0.0)

@@ -23,14 +23,15 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select, text
 
+from app.bootstrap import build_container
 from app.core.config import Settings
-from app.core.container import Container, build_core
-from app.core.db import new_id
+from app.core.db import create_engine, new_id
 from app.documents.models import Chunk, Document, Job
 from app.ingestion.chunking import chunk_blocks
 from app.ingestion.parsers import extract
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionLimits
+from app.platform.container import Container
 from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
 from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database
 from tests.providers.conftest import chroma_server
@@ -163,10 +164,10 @@ async def stack(worker_database: str, worker_chroma: str, tmp_path: Path) -> Asy
         pytest.skip(f"Redis is unreachable: {exc}")
     finally:
         await redis.aclose()
-    core = build_core(settings)
-    async with core.engine.begin() as conn:
+    engine = create_engine(settings.effective_database_url)
+    async with engine.begin() as conn:
         await conn.execute(text("TRUNCATE " + ", ".join(TABLES) + " CASCADE"))
-    await core.aclose()
+    await engine.dispose()
     result = Stack(settings=settings, env=_settings_env(settings), tmp=tmp_path)
     try:
         yield result
@@ -234,9 +235,9 @@ async def add_document(container: Container, owner_id: str, source: Path,
     filename = filename or source.name
     detected = await asyncio.to_thread(sniff_file, source, filename)
     doc_id = new_id()
-    staged = container.services.files.staging_dir() / f"test-{doc_id}"
+    staged = container.files.staging_dir() / f"test-{doc_id}"
     await asyncio.to_thread(shutil.copyfile, source, staged)
-    await container.services.files.put(doc_id, staged)
+    await container.files.put(doc_id, staged)
     data = source.read_bytes()
     async with container.sessions() as session:
         session.add(Document(id=doc_id, owner_id=owner_id, filename=filename, mime_type=detected.mime,
@@ -265,8 +266,4 @@ def clean_chunk_count(path: Path, settings: Settings) -> int:
 
 
 async def start_container(settings: Settings) -> Container:
-    from app.providers.factory import build_services
-
-    container = build_core(settings)
-    await build_services(container)
-    return container
+    return build_container(settings)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.core.container import Container
+from app.platform.container import Container
 from app.providers.jobs.arq_queue import ArqJobQueue
 from app.providers.jobs.inprocess import InProcessJobQueue
 from app.providers.vectorstore.base import VectorRecord, VectorStoreError
@@ -40,7 +40,7 @@ class Harness:
 
     @property
     def jobs(self) -> Any:
-        return self.container.services.jobs
+        return self.container.jobs
 
     async def consume(self, **worker_env: str) -> None:
         if self.kind == "inprocess":
@@ -76,16 +76,16 @@ async def harness(request: pytest.FixtureRequest, stack: Stack) -> AsyncIterator
     container = await start_container(settings)
     kind = request.param
     expected = InProcessJobQueue if kind == "inprocess" else ArqJobQueue
-    assert isinstance(container.services.jobs, expected)
+    assert isinstance(container.jobs, expected)
     if kind == "arq":
-        await container.services.jobs.start()  # the API side: a Redis pool, no consumer
+        await container.jobs.start()  # the API side: a Redis pool, no consumer
     h = Harness(kind, stack, container)
     try:
         yield h
     finally:
         await h.stop_consuming()
         if kind == "arq":
-            await container.services.jobs.stop()
+            await container.jobs.stop()
         await container.aclose()
 
 
@@ -144,7 +144,7 @@ async def test_transient_failure_is_retried_then_succeeds(
     owner = await add_user(harness.container)
     doc_id = await add_document(harness.container, owner, eval_docs / "rtf/fake-doc.rtf")
     if harness.kind == "inprocess":
-        vectors = harness.container.services.vectors
+        vectors = harness.container.vectors
         real_upsert = vectors.upsert
         calls = 0
 

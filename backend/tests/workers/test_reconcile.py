@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from app.core.container import Container
 from app.documents.models import Document, Job
+from app.platform.container import Container
 from app.providers.jobs.arq_queue import QUEUE_NAME, ArqJobQueue
 from app.workers import registry
 from tests.workers.conftest import (
@@ -45,7 +45,7 @@ async def _orphan(container: Container, doc_id: str, attempts: int) -> None:
 async def test_flushed_redis_and_dead_leases_are_reconciled(stack: Stack, eval_docs: Path) -> None:
     container = await start_container(stack.settings)
     try:
-        jobs = container.services.jobs
+        jobs = container.jobs
         assert isinstance(jobs, ArqJobQueue)
         await jobs.start()
         owner = await add_user(container)

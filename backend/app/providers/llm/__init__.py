@@ -1,6 +1,5 @@
-"""Chat models: the protocol and its OpenAI-compatible implementation."""
+"""Chat models: the protocol (implementations are picked in `app.bootstrap`)."""
 
 from app.providers.llm.base import ChatMessage, ChatModel, GenerationParams, LLMError
-from app.providers.llm.openai_compat import OpenAICompatChatModel
 
-__all__ = ["ChatMessage", "ChatModel", "GenerationParams", "LLMError", "OpenAICompatChatModel"]
+__all__ = ["ChatMessage", "ChatModel", "GenerationParams", "LLMError"]

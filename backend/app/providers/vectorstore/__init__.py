@@ -1,4 +1,4 @@
-"""Vector-store providers: the protocol and implementations (picked in ``providers.factory``)."""
+"""Vector-store providers: the protocol (implementations are picked in `app.bootstrap`)."""
 
 from app.providers.vectorstore.base import (
     VectorHit,

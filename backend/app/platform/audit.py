@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin.models import AuditEntry
 from app.core.context import ClientInfo
+from app.platform.models import AuditEntry
 
 log = logging.getLogger("citewise.audit")
+
+
+class Actor(Protocol):
+    """Who did it: a signed-in user (`app.auth.models.User` satisfies this)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 def record(

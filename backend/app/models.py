@@ -1,10 +1,10 @@
 """Imports every ORM model so metadata is complete (Alembic, create_all in tests)."""
 
-from app.admin.models import AppSetting, AuditEntry
 from app.auth.models import ApiKey, AuthSession, RefreshToken, User
 from app.chats.models import Citation, Conversation, Message
 from app.core.db import Base
 from app.documents.models import Chunk, Document, Job
+from app.platform.models import AppSetting, AuditEntry
 
 __all__ = [
     "ApiKey", "AppSetting", "AuditEntry", "AuthSession", "Base", "Chunk", "Citation",

@@ -19,13 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.admin import audit
-from app.admin.crypto import SecretBox, SecretDecryptError
-from app.admin.models import AppSetting
-from app.auth.models import User
 from app.core.config import Settings
 from app.core.context import ClientInfo
 from app.core.errors import Invalid
+from app.platform import audit
+from app.platform.crypto import SecretBox, SecretDecryptError
+from app.platform.models import AppSetting
 
 log = logging.getLogger("citewise.runtime")
 
@@ -53,6 +52,7 @@ class LLMValues:
     max_tokens: int
     context_size: int
     timeout_seconds: float
+    max_retries: int = 3
 
     @property
     def configured(self) -> bool:
@@ -233,7 +233,7 @@ class RuntimeSettingsService:
         )
 
     async def update(
-        self, session: AsyncSession, patch: RuntimePatch | Mapping[str, Any], actor: User | None,
+        self, session: AsyncSession, patch: RuntimePatch | Mapping[str, Any], actor: audit.Actor | None,
         client: ClientInfo | None,
     ) -> RuntimeValues:
         """Apply a partial update in the caller's transaction and audit it (never the secrets)."""
