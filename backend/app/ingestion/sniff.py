@@ -223,7 +223,8 @@ def _ole_kind_from_head(head: bytes, filename: str) -> str:
             return kind
     try:
         ole = olefile.OleFileIO(head)
-        entries = ["/".join(e) for e in ole.listdir()]
+        # The stubs say bytes; olefile returns str path parts.
+        entries = ["/".join(map(str, e)) for e in ole.listdir()]
         for stream, kind in _OLE_STREAMS:
             if any(e.startswith(stream) for e in entries):
                 return kind
@@ -247,7 +248,7 @@ def _ole_kind_from_head(head: bytes, filename: str) -> str:
 def _ole_kind_from_file(path: Path) -> str | None:
     try:
         with olefile.OleFileIO(str(path)) as ole:
-            entries = ["/".join(e) for e in ole.listdir()]
+            entries = ["/".join(map(str, e)) for e in ole.listdir()]
     except (OSError, ValueError):
         return None
     for stream, kind in _OLE_STREAMS:

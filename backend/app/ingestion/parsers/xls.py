@@ -20,7 +20,7 @@ def _rows(sheet: Any, datemode: int) -> Iterator[list[object]]:
             value: object = cell.value
             if cell.ctype == xlrd.XL_CELL_DATE:
                 try:
-                    value = xlrd.xldate_as_datetime(cell.value, datemode)
+                    value = xlrd.xldate_as_datetime(cell.value, 1 if datemode else 0)
                 except (ValueError, OverflowError, xlrd.xldate.XLDateError):
                     pass
             elif cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):

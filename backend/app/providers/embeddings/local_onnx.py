@@ -162,7 +162,8 @@ class LocalOnnxEmbedder:
         if not texts:
             return []
         vectors = await asyncio.to_thread(self._embed_sync, list(texts))
-        return vectors.tolist()
+        rows: list[list[float]] = vectors.tolist()
+        return rows
 
     async def embed_query(self, text: str) -> list[float]:
         return (await self.embed_documents([text]))[0]

@@ -98,7 +98,8 @@ class OpenAICompatEmbedder:
             raise EmbeddingError(
                 f"{self._model} returned {vectors.shape[1]}-d vectors, configured {self._dimension}"
             )
-        return l2_normalise(vectors).tolist()
+        rows: list[list[float]] = l2_normalise(vectors).tolist()
+        return rows
 
     async def _post(self, body: dict[str, Any]) -> Any:
         for attempt in range(self._max_retries + 1):
@@ -132,4 +133,5 @@ class OpenAICompatEmbedder:
                 return min(max(float(retry_after), 0.0), _MAX_BACKOFF)
             except ValueError:
                 pass
-        return min(self._backoff * 2**attempt, _MAX_BACKOFF) * (0.5 + random.random() / 2)  # noqa: S311
+        ceiling = min(self._backoff * 2.0**attempt, _MAX_BACKOFF)
+        return float(ceiling) * (0.5 + random.random() / 2)  # noqa: S311

@@ -196,7 +196,7 @@ class OpenAICompatChatModel:
             return min(retry_after, _MAX_DELAY_S)
         # Exponential backoff with jitter so that many waiting clients do not retry in lockstep.
         ceiling = min(self._backoff_base * 2**attempt, _MAX_DELAY_S)
-        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+        return float(ceiling) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
     # -- stream parsing -----------------------------------------------------------------------
 
