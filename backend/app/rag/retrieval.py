@@ -1,5 +1,5 @@
 """THE retrieval function. Every path that reads chunks for a user (search, chat) goes through
-`retrieve`: it adds the owner filter from the authenticated user to the vector query, runs keyword
+`retrieve`: it scopes the vector query to the authenticated user (`VectorScope`), runs keyword
 search under the same filter, fuses both, and re-checks every hit against the database (document
 still exists, is ready, belongs to the user, and the chunk is from its current version)."""
 
@@ -19,6 +19,7 @@ from app.core.errors import NotFound
 from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
 from app.platform.container import Container
+from app.providers.vectorstore.base import VectorScope
 
 Fusion = Literal["score", "rrf"]
 RRF_K = 60
@@ -84,10 +85,9 @@ async def retrieve(
         qvec = await active.embedder.embed_query(query)
         timings["embed_ms"] = _ms(t)
         t = time.perf_counter()
-        where: dict[str, Any] = {"owner_id": owner_id}
-        if scope:
-            where = {"$and": [{"owner_id": owner_id}, {"document_id": {"$in": scope}}]}
-        hits = await container.vectors.query(active.collection, qvec, k=candidates, where=where)
+        hits = await container.vectors.query(
+            active.collection, qvec, k=candidates,
+            scope=VectorScope(owner_id=owner_id, document_ids=frozenset(scope) if scope else None))
         timings["vector_ms"] = _ms(t)
         return {h.id: h.score for h in hits}
 
