@@ -37,6 +37,7 @@ from chromadb.base_types import (
     InclusionExclusionOperator,
     LiteralValue,
     LogicalOperator,
+    Metadata,
     Where,
     WhereOperator,
 )
@@ -125,8 +126,10 @@ def _metadata(record: VectorRecord) -> dict[str, MetadataValue]:
             _VERSION: record.version}
 
 
-def _hit(vector_id: str, distance: float, metadata: Mapping[str, Any] | None) -> VectorHit:
-    extra = dict(metadata or {})
+def _hit(vector_id: str, distance: float, metadata: Metadata | None) -> VectorHit:
+    # Only scalars are ever written (VectorRecord.metadata); Chroma's type allows more.
+    extra: dict[str, MetadataValue] = {k: v for k, v in (metadata or {}).items()
+                                       if isinstance(v, str | int | float | bool)}
     owner, document, version = (extra.pop(_OWNER_ID, None), extra.pop(_DOCUMENT_ID, None),
                                 extra.pop(_VERSION, None))
     if not isinstance(owner, str) or not isinstance(document, str) or not isinstance(version, int):
