@@ -63,6 +63,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     import httpx
 
     from app.ingestion.embedding_text import embedding_text
+    from app.providers.vectorstore import ALL_OWNERS
 
     corpus = c.scifact_corpus()
     texts = [embedding_text([d["title"]], d["text"]) for d in corpus]
@@ -84,7 +85,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 load_s = time.perf_counter() - t
                 container = app.state.container
                 active = await container.index.active()
-                total = await container.vectors.count(active.collection)
+                total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
 
                 async def ask(i: int, q: str) -> tuple[float, int]:
                     t = time.perf_counter()

@@ -2,7 +2,8 @@
 
 `build_container(settings)` returns one frozen, fully typed `Container` for the API lifespan, the
 ARQ worker, the CLI and the tests alike; settings alone decide which implementations it holds
-(embedded: SQLite, embedded Chroma, in-process jobs; production: PostgreSQL, Chroma server, ARQ).
+(embedded: SQLite + FTS5, embedded Chroma, in-process jobs; production: PostgreSQL full text,
+Chroma server, ARQ).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from app.providers.embeddings.base import Embedder
 from app.providers.files.local import LocalFileStore
 from app.providers.jobs.base import JobQueue
 from app.providers.jobs.inprocess import Handler, InProcessJobQueue
+from app.providers.keyword.base import KeywordIndex
+from app.providers.keyword.postgres_fts import PostgresKeywordIndex
+from app.providers.keyword.sqlite_fts5 import SqliteFts5KeywordIndex
 from app.providers.llm.base import ChatModel
 from app.providers.llm.openai_compat import OpenAICompatChatModel
 from app.providers.throttle import MemoryThrottle, RedisThrottle, Throttle
@@ -66,6 +70,15 @@ def build_vector_store(settings: Settings) -> VectorStore:
     return ChromaVectorStore.embedded(settings.chroma_path)
 
 
+def build_keyword_index(dialect: str) -> KeywordIndex:
+    """The full-text search for the database: its index is what the migrations built there."""
+    if dialect == "postgresql":
+        return PostgresKeywordIndex()
+    if dialect == "sqlite":
+        return SqliteFts5KeywordIndex()
+    raise ValueError(f"no keyword index for the {dialect!r} database dialect")
+
+
 def build_throttle(redis: Redis | None) -> Throttle:
     return RedisThrottle(redis) if redis is not None else MemoryThrottle()
 
@@ -101,6 +114,7 @@ def build_container(settings: Settings) -> Container:
         throttle=build_throttle(redis),
         files=LocalFileStore(settings.files_dir),
         vectors=vectors,
+        keywords=build_keyword_index(engine.dialect.name),
         jobs=build_job_queue(settings, ingest_in_process),
         runtime=runtime,
         index=index,

@@ -6,7 +6,7 @@ Create Date: 2026-11-24
 
 0002 indexed "heading path + text" as one field. Now the heading path is a separate field so the
 keyword ranking can weight a match in a heading above one in the body (BM25F-style; the weights are
-in the keyword SQL of app/rag/retrieval.py, chosen on SciFact train, see docs/benchmarks.md §2):
+in the keyword SQL of app/providers/keyword/, chosen on SciFact train, see docs/benchmarks.md §2):
 
 * SQLite: `chunks_fts` gets two indexed columns, `heading` (the heading path's strings, decoded
   from JSON so non-ASCII titles tokenize as words, not as `\\u00e9` escapes) and `text`;

@@ -6,7 +6,7 @@ Create Date: 2026-11-24
 
 Keyword search filtered `owner_id` (an UNINDEXED FTS5 column) row by row, after FTS5 had found
 and ranked the matches of *every* owner: at 100k chunks over 20 owners that was ~160 ms a query.
-Now `chunks_fts` also holds one `owner_key` token per row (see `app.rag.retrieval.owner_key`), and
+Now `chunks_fts` also holds one `owner_key` token per row (see `app.providers.keyword.sqlite_fts5.owner_key`), and
 the MATCH expression requires it, so FTS5 intersects posting lists and ranks only the caller's
 rows. The `owner_id = :owner` condition stays in the SQL: the token makes the search fast, the
 column keeps it correct. PostgreSQL is unchanged (its planner combines `owner_id` and `tsv`).
@@ -24,7 +24,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _TRIGGERS = ("chunks_fts_insert", "chunks_fts_delete", "chunks_fts_update")
-# Must match app.rag.retrieval.owner_key: "u" + the id's letters and digits + "0". The trailing
+# Must match app.providers.keyword.sqlite_fts5.owner_key: "u" + the id's letters and digits + "0". The trailing
 # digit keeps the porter stemmer from touching the token (its rules only strip letter suffixes).
 _OWNER_KEY = "'u' || lower(replace({row}owner_id, '-', '')) || '0'"
 

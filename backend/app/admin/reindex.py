@@ -15,7 +15,6 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,14 +33,12 @@ from app.platform.index import (
     now,
 )
 from app.platform.models import AppSetting
-from app.providers.vectorstore.base import VectorStore
+from app.providers.vectorstore.base import ALL_OWNERS, VectorStore
 
 log = logging.getLogger("citewise.reindex")
 
 BATCH = 64
 LEASE_SECONDS = 300
-# A filter every chunk vector matches: `ids()` insists on one.
-ALL_CHUNKS: dict[str, Any] = {"n": {"$gte": 0}}
 
 
 class ReindexAborted(Exception):
@@ -222,7 +219,7 @@ class Reindexer:
 
     async def _sync(self, index: ActiveIndex, token: str) -> None:
         """Make the collection hold exactly the ready documents' chunks (set difference on ids)."""
-        present = set(await self._vectors.ids(index.collection, where=ALL_CHUNKS))
+        present = set(await self._vectors.ids(index.collection, scope=ALL_OWNERS))
         async with self._sessions() as session:
             expected = set((await session.execute(
                 select(Chunk.id).join(Document, Document.id == Chunk.document_id)
@@ -238,7 +235,7 @@ class Reindexer:
                 live = {doc_id: status for doc_id, status in rows.all()}
         stale = [cid for cid in extra if live.get(cid.rsplit(":", 2)[0], "ready") == "ready"]
         if stale:
-            await self._vectors.delete(index.collection, ids=stale)
+            await self._vectors.delete(index.collection, scope=ALL_OWNERS, ids=stale)
         missing = sorted(expected - present)
         for start in range(0, len(missing), self._batch):
             ids = missing[start:start + self._batch]

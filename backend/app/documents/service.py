@@ -30,6 +30,7 @@ from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionError
 from app.platform import audit
 from app.platform.container import Container, after_commit
+from app.providers.vectorstore.base import VectorScope
 
 log = logging.getLogger("citewise.documents")
 MB = 1024 * 1024
@@ -163,10 +164,9 @@ async def delete_documents(session: AsyncSession, container: Container, user: Us
 
     async def purge() -> None:
         # After the commit: the rows are gone, so a job still running will stop and clean up too.
+        scope = VectorScope(owner_id=user.id, document_ids=frozenset(ids))
         for target in await container.index.targets():
-            for doc_id in ids:
-                await container.vectors.delete(target.collection, where={
-                    "$and": [{"owner_id": user.id}, {"document_id": doc_id}]})
+            await container.vectors.delete(target.collection, scope=scope)
         for key in keys:
             await container.files.delete(key)
 

@@ -11,8 +11,9 @@ def vector_record(
     *, chunk_id: str, owner_id: str, document_id: str, version: int, n: int,
     page_start: int, page_end: int, embedding: Sequence[float],
 ) -> VectorRecord:
-    """A chunk's vector; `owner_id` is what per-user isolation filters on in the vector store."""
-    return VectorRecord(id=chunk_id, embedding=embedding, metadata={
-        "owner_id": owner_id, "document_id": document_id, "chunk_id": chunk_id,
-        "version": version, "n": n, "page_start": page_start, "page_end": page_end,
-    })
+    """A chunk's vector; `owner_id` is what per-user isolation (`VectorScope`) selects on."""
+    return VectorRecord(
+        id=chunk_id, embedding=embedding, owner_id=owner_id, document_id=document_id,
+        version=version,
+        metadata={"chunk_id": chunk_id, "n": n, "page_start": page_start, "page_end": page_end},
+    )

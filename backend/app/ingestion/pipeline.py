@@ -27,7 +27,7 @@ from app.ingestion.sandbox import extract_isolated
 from app.ingestion.types import ExtractionError, ExtractionLimits
 from app.platform.container import Container
 from app.providers.embeddings.base import EmbeddingError
-from app.providers.vectorstore.base import VectorStoreError
+from app.providers.vectorstore.base import VectorScope, VectorStoreError
 
 log = logging.getLogger("citewise.ingestion")
 
@@ -267,9 +267,8 @@ async def _run(
     t = time.monotonic()
     await _cleanup_vectors(container, doc, keep_version=doc.version)
     for target in targets:
-        # Naming the owner keeps the call on that owner's Chroma collection.
-        stored = await container.vectors.count(target.collection, where={
-            "$and": [{"owner_id": doc.owner_id}, {"document_id": doc.id}]})
+        stored = await container.vectors.count(
+            target.collection, scope=VectorScope.of_document(doc.owner_id, doc.id))
         if stored != len(rows):
             raise VectorStoreError(
                 f"The vector index holds {stored} of {len(rows)} passages; retrying.", transient=True
@@ -335,12 +334,9 @@ def _chunk_row(doc: Document, d: ChunkDraft, count_tokens: Any) -> dict[str, Any
 
 
 async def _cleanup_vectors(container: Container, doc: Document, *, keep_version: int | None) -> None:
-    clauses: list[dict[str, Any]] = [{"owner_id": doc.owner_id}, {"document_id": doc.id}]
-    if keep_version is not None:
-        clauses.append({"version": {"$ne": keep_version}})
-    where = {"$and": clauses}
+    scope = VectorScope.of_document(doc.owner_id, doc.id, exclude_version=keep_version)
     for target in await container.index.targets():
-        await container.vectors.delete(target.collection, where=where)
+        await container.vectors.delete(target.collection, scope=scope)
 
 
 async def _fail_or_retry(container: Container, doc: Document, message: str, *, transient: bool) -> Outcome:

@@ -18,6 +18,7 @@ from app.platform.index import EmbedderFactory, IndexState, ReindexStatus
 from app.platform.runtime import RuntimeSettingsService
 from app.providers.files.base import FileStore
 from app.providers.jobs.base import JobQueue
+from app.providers.keyword.base import KeywordIndex
 from app.providers.throttle import Throttle
 from app.providers.vectorstore.base import VectorStore
 
@@ -59,6 +60,7 @@ class Container:
     throttle: Throttle
     files: FileStore
     vectors: VectorStore
+    keywords: KeywordIndex  # full-text search for the database's dialect
     jobs: JobQueue
     runtime: RuntimeSettingsService
     index: IndexState

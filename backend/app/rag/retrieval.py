@@ -1,34 +1,29 @@
 """THE retrieval function. Every path that reads chunks for a user (search, chat) goes through
-`retrieve`: it adds the owner filter from the authenticated user to the vector query, runs keyword
-search under the same filter, fuses both, and re-checks every hit against the database (document
-still exists, is ready, belongs to the user, and the chunk is from its current version)."""
+`retrieve`: it scopes the vector query to the authenticated user (`VectorScope`), runs keyword
+search (`container.keywords`) under the same scope, fuses both, and re-checks every hit against the
+database (document still exists, is ready, belongs to the user, and the chunk is from its current
+version)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
 from app.platform.container import Container
+from app.providers.keyword.base import KeywordScope
+from app.providers.vectorstore.base import VectorScope
 
 Fusion = Literal["score", "rrf"]
 RRF_K = 60
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# Words that match nearly every chunk; dropping them keeps OR-queries fast and focused.
-_STOP = frozenset(
-    "a an and are as at be but by can could did do does for from had has have how i if in into is "
-    "it its me my no not of on or our so such than that the their them then there these they this "
-    "those to was we were what when where which who whom why will with would you your about".split()
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +70,7 @@ async def retrieve(
     weight = runtime.retrieval.hybrid_weight if weight is None else weight
     floor = runtime.retrieval.relevance_floor if floor is None else floor
     scope = await owned_document_ids(session, owner_id, document_ids) if document_ids else None
+    selected = frozenset(scope) if scope else None  # None: all of the owner's documents
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -84,10 +80,9 @@ async def retrieve(
         qvec = await active.embedder.embed_query(query)
         timings["embed_ms"] = _ms(t)
         t = time.perf_counter()
-        where: dict[str, Any] = {"owner_id": owner_id}
-        if scope:
-            where = {"$and": [{"owner_id": owner_id}, {"document_id": {"$in": scope}}]}
-        hits = await container.vectors.query(active.collection, qvec, k=candidates, where=where)
+        hits = await container.vectors.query(
+            active.collection, qvec, k=candidates,
+            scope=VectorScope(owner_id=owner_id, document_ids=selected))
         timings["vector_ms"] = _ms(t)
         return {h.id: h.score for h in hits}
 
@@ -95,7 +90,8 @@ async def retrieve(
         # Its own session, so the database query runs while the query is embedded and searched.
         t = time.perf_counter()
         async with container.sessions() as own:
-            found = await keyword_search(own, owner_id, query, scope, limit=candidates)
+            found = await container.keywords.search(
+                own, KeywordScope(owner_id=owner_id, document_ids=selected), query, limit=candidates)
         timings["keyword_ms"] = _ms(t)
         return found
 
@@ -155,66 +151,6 @@ def fuse(dense: dict[str, float], keyword: Sequence[tuple[str, float]], *, fusio
                 norm = (s - lo) / span if span > 0 else 1.0
                 scores[cid] = scores.get(cid, 0.0) + w * norm
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def query_terms(query: str) -> list[str]:
-    words = [w.lower() for w in _WORD.findall(query)]
-    terms = [w for w in words if w not in _STOP and len(w) > 1] or words
-    return list(dict.fromkeys(terms))[:32]
-
-
-# Keyword relevance weights a query word found in a chunk's heading path 3x one found in its text
-# (BM25F-style field weight; migration 0003 indexes the two as separate fields). Chosen on SciFact
-# *train* (titles as headings; 2-4 within 0.005 nDCG@10): keyword-only +0.009 on train, +0.006 on
-# test over one field; the hybrid default is unchanged (docs/benchmarks.md §2). ts_rank_cd's
-# weights are {D, C, B, A} (each at most 1): text is D, the heading path A.
-# Braces are doubled because the statements go through str.format below.
-_PG_KEYWORD = ("SELECT id, ts_rank_cd('{{0.1, 0.1, 0.1, 0.3}}', tsv, q, 1) AS score FROM chunks, "
-               "to_tsquery('english', :q) AS q "
-               "WHERE owner_id = :owner AND tsv @@ q {scope} ORDER BY score DESC, id LIMIT :limit")
-# bm25() is lower-is-better; negate it so both backends return higher-is-better scores. Its weights
-# follow the FTS5 columns: heading, text.
-# The owner_key column (migration 0004) only narrows the MATCH to the caller's rows: weight 0.
-_FTS_KEYWORD = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_fts "
-                "WHERE chunks_fts MATCH :q "
-                "AND owner_id = :owner {scope} ORDER BY score DESC, chunk_id LIMIT :limit")
-_SCOPE = "AND document_id IN :scope"
-_KEYWORD_SQL = {
-    (True, False): text(_PG_KEYWORD.format(scope="")),
-    (True, True): text(_PG_KEYWORD.format(scope=_SCOPE)),
-    (False, False): text(_FTS_KEYWORD.format(scope="")),
-    (False, True): text(_FTS_KEYWORD.format(scope=_SCOPE)),
-}
-
-
-def owner_key(owner_id: str) -> str:
-    """The FTS5 token of an owner: must match `_OWNER_KEY` in migration 0004."""
-    return "u" + owner_id.lower().replace("-", "").replace('"', "") + "0"
-
-
-async def keyword_search(session: AsyncSession, owner_id: str, query: str,
-                         scope: Sequence[str] | None, *, limit: int) -> list[tuple[str, float]]:
-    """(chunk id, score) best first, by full-text relevance (FTS5 bm25 on SQLite, ts_rank_cd on
-    PostgreSQL)."""
-    terms = query_terms(query)
-    if not terms:
-        return []
-    params: dict[str, Any] = {"owner": owner_id, "limit": limit}
-    postgres = session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
-    if postgres:
-        cleaned = [re.sub(r"\W", "", t) for t in terms]
-        params["q"] = " | ".join(t for t in cleaned if t)
-    else:
-        either = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        # Requiring the owner's token lets FTS5 rank only the caller's rows (see migration 0004).
-        params["q"] = f'owner_key : "{owner_key(owner_id)}" AND ({either})' if either else ""
-    if not params["q"]:
-        return []
-    stmt = _KEYWORD_SQL[(postgres, bool(scope))]
-    if scope:
-        params["scope"] = list(scope)
-        stmt = stmt.bindparams(bindparam("scope", expanding=True))
-    return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
 
 
 async def _load_readable(session: AsyncSession, owner_id: str, chunk_ids: Sequence[str]

@@ -32,6 +32,7 @@ from app.platform.index import EmbedderFactory, IndexState
 from app.platform.models import AppSetting
 from app.platform.runtime import EmbeddingValues, RuntimeSettingsService
 from app.providers.embeddings.base import Embedder
+from app.providers.vectorstore import ALL_OWNERS, VectorScope
 from app.providers.vectorstore.chroma_store import ChromaVectorStore
 from tests.conftest import make_settings
 
@@ -162,7 +163,7 @@ async def top_ids(index: Reindexer, vectors: ChromaVectorStore, owner: str) -> l
     out = []
     for q in QUERIES:
         hits = await vectors.query(active.collection, await active.embedder.embed_query(q), k=3,
-                                   where={"owner_id": owner})
+                                   scope=VectorScope(owner_id=owner))
         out.append([h.id for h in hits])
     return out
 
@@ -184,7 +185,7 @@ async def test_switch_to_another_model_serves_old_index_until_done(
     assert result.status == "idle", result
     old = await index.state.active()
     assert old.embedder.model_id == "minilm-l6-v2-int8" and old.embedder.dimension == 384
-    assert await vectors.count(old.collection) == 12  # ready documents only
+    assert await vectors.count(old.collection, scope=ALL_OWNERS) == 12  # ready documents only
     before = await top_ids(index, vectors, owner_a)
     assert before[0][0] == f"{ids['a']}:1:0"  # photosynthesis
     assert all(h.startswith(ids["a"]) for hits in before for h in hits)  # owner filter holds
@@ -212,7 +213,7 @@ async def test_switch_to_another_model_serves_old_index_until_done(
         await s.execute(delete(Document).where(Document.id == ids["b"]))
         await s.commit()
     for target in await index.state.targets():
-        await vectors.delete(target.collection, where={"document_id": ids["b"]})
+        await vectors.delete(target.collection, scope=VectorScope.of_document(owner_b, ids["b"]))
     status = await index.status()
     assert status.status == "running" and 0 <= status.progress < 100
 
@@ -227,14 +228,14 @@ async def test_switch_to_another_model_serves_old_index_until_done(
     new = await index.state.active()
     assert new.collection == "chunks__hash-64__64" and new.embedder.dimension == 64
     assert old.collection not in await vectors.list_collections()
-    stored = set(await vectors.ids(new.collection, where={"n": {"$gte": 0}}))
+    stored = set(await vectors.ids(new.collection, scope=ALL_OWNERS))
     expected = {f"{ids['a']}:1:{n}" for n in range(6)} | {late[0].id}
     assert stored == expected  # no processing doc, no deleted doc, the late doc included
     hits = await vectors.query(new.collection, await hasher.embed_query("honeybees dancing flowers"),
-                               k=1, where={"owner_id": owner_a})
+                               k=1, scope=VectorScope(owner_id=owner_a))
     assert hits[0].id == late[0].id
     assert await vectors.query(new.collection, await hasher.embed_query("violin"), k=3,
-                               where={"owner_id": owner_b}) == []
+                               scope=VectorScope(owner_id=owner_b)) == []
     assert not await index.state.needs_reindex()
     await index.aclose()
     await index.state.aclose()

@@ -7,6 +7,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from app.providers.vectorstore import AllOwners
 from tests.api.helpers import DOCS, upload, upload_bytes, wait_done
 from tests.conftest import register
 
@@ -15,7 +16,9 @@ async def _vector_count(api_app: Any, document_id: str) -> int:
     container = api_app.state.container
     total = 0
     for target in await container.index.targets():
-        total += await container.vectors.count(target.collection, where={"document_id": document_id})
+        # Every owner's collections: a document's vectors must not survive anywhere.
+        total += await container.vectors.count(
+            target.collection, scope=AllOwners(document_ids=frozenset({document_id})))
     return total
 
 

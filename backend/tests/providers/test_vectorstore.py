@@ -1,4 +1,5 @@
-"""One contract suite for every VectorStore: embedded Chroma and a real Chroma server process."""
+"""One contract suite for every VectorStore: embedded Chroma and a real Chroma server process.
+Calls select vectors with typed scopes (`VectorScope`, `AllOwners`), never a backend filter."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import numpy as np
 import pytest
 
 from app.providers.vectorstore import (
+    ALL_OWNERS,
+    AllOwners,
     VectorRecord,
+    VectorScope,
     VectorStore,
     VectorStoreError,
     collection_name,
 )
-from app.providers.vectorstore.chroma_store import ChromaVectorStore, shard_name, split_owner
+from app.providers.vectorstore.chroma_store import ChromaVectorStore, shard_name
 from tests.providers.conftest import chroma_server, free_port
 
 DIM = 16
@@ -39,16 +43,24 @@ def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
 
 
 def records(
-    vectors: np.ndarray, owner: str, doc: str, prefix: str | None = None
+    vectors: np.ndarray, owner: str, doc: str, prefix: str | None = None, version: int = 1
 ) -> list[VectorRecord]:
-    prefix = prefix or f"{doc}:1"
+    prefix = prefix or f"{doc}:{version}"
     return [
         VectorRecord(
-            id=f"{prefix}:{n}", embedding=v.tolist(),
-            metadata={"owner_id": owner, "document_id": doc, "page": n, "ok": True, "w": 0.5},
+            id=f"{prefix}:{n}", embedding=v.tolist(), owner_id=owner, document_id=doc,
+            version=version, metadata={"page": n, "ok": True, "w": 0.5},
         )
         for n, v in enumerate(vectors)
     ]
+
+
+def owner(owner_id: str, *docs: str) -> VectorScope:
+    return VectorScope(owner_id=owner_id, document_ids=frozenset(docs) if docs else None)
+
+
+def every(*docs: str) -> AllOwners:
+    return AllOwners(document_ids=frozenset(docs) if docs else None)
 
 
 async def test_upsert_is_idempotent(store: VectorStore, coll: str) -> None:
@@ -56,26 +68,26 @@ async def test_upsert_is_idempotent(store: VectorStore, coll: str) -> None:
     recs = records(unit(rng, 10), "u1", "d1")
     await store.upsert(coll, recs)
     await store.upsert(coll, recs)
-    assert await store.count(coll) == 10
-    got = await store.ids(coll, where={"owner_id": "u1"})
+    assert await store.count(coll, scope=ALL_OWNERS) == 10
+    got = await store.ids(coll, scope=owner("u1"))
     assert sorted(got) == sorted(r.id for r in recs)
     # Upserting the same id again replaces its metadata rather than adding a row.
-    changed = VectorRecord(id=recs[0].id, embedding=recs[0].embedding,
-                           metadata={"owner_id": "u1", "document_id": "d9"})
+    changed = VectorRecord(id=recs[0].id, embedding=recs[0].embedding, owner_id="u1",
+                           document_id="d9", version=1)
     await store.upsert(coll, [changed])
-    assert await store.count(coll) == 10
-    assert await store.ids(coll, where={"document_id": "d9"}) == [recs[0].id]
+    assert await store.count(coll, scope=ALL_OWNERS) == 10
+    assert await store.ids(coll, scope=every("d9")) == [recs[0].id]
+    assert await store.ids(coll, scope=owner("u1", "d9")) == [recs[0].id]
 
 
 async def test_metadata_round_trips_with_types(store: VectorStore, coll: str) -> None:
     rng = np.random.default_rng(2)
     vecs = unit(rng, 3)
     await store.upsert(coll, records(vecs, "u1", "d1"))
-    hits = await store.query(coll, vecs[1].tolist(), k=1, where={"owner_id": "u1"})
+    hits = await store.query(coll, vecs[1].tolist(), k=1, scope=owner("u1"))
     assert hits[0].id == "d1:1:1"
-    assert dict(hits[0].metadata) == {
-        "owner_id": "u1", "document_id": "d1", "page": 1, "ok": True, "w": 0.5
-    }
+    assert (hits[0].owner_id, hits[0].document_id, hits[0].version) == ("u1", "d1", 1)
+    assert dict(hits[0].metadata) == {"page": 1, "ok": True, "w": 0.5}
 
 
 async def test_owner_filter_never_leaks(store: VectorStore, coll: str) -> None:
@@ -84,15 +96,19 @@ async def test_owner_filter_never_leaks(store: VectorStore, coll: str) -> None:
     await store.upsert(coll, records(a, "alice", "da") + records(b, "bob", "db"))
     a_ids = {f"da:1:{n}" for n in range(60)}
     b_ids = {f"db:1:{n}" for n in range(60)}
-    # Queries aimed straight at bob's vectors, with alice's filter, must still only see alice's.
+    # Queries aimed straight at bob's vectors, in alice's scope, must still only see alice's.
     for n in range(40):
-        hits = await store.query(coll, b[n].tolist(), k=15, where={"owner_id": "alice"})
+        hits = await store.query(coll, b[n].tolist(), k=15, scope=owner("alice"))
         assert len(hits) == 15
         assert {h.id for h in hits} <= a_ids
-        assert all(h.metadata["owner_id"] == "alice" for h in hits)
-        hits = await store.query(coll, a[n].tolist(), k=15, where={"owner_id": "bob"})
+        assert all(h.owner_id == "alice" for h in hits)
+        hits = await store.query(coll, a[n].tolist(), k=15, scope=owner("bob"))
         assert {h.id for h in hits} <= b_ids
-    assert await store.query(coll, a[0].tolist(), k=5, where={"owner_id": "mallory"}) == []
+    assert await store.query(coll, a[0].tolist(), k=5, scope=owner("mallory")) == []
+    # Naming bob's document in alice's scope does not reach bob's vectors either.
+    assert await store.query(coll, b[0].tolist(), k=5, scope=owner("alice", "db")) == []
+    assert await store.ids(coll, scope=owner("alice", "db")) == []
+    assert await store.count(coll, scope=owner("alice", "db")) == 0
 
 
 async def test_document_in_filter(store: VectorStore, coll: str) -> None:
@@ -102,54 +118,84 @@ async def test_document_in_filter(store: VectorStore, coll: str) -> None:
         recs += records(unit(rng, 5), "u1", doc)
     recs += records(unit(rng, 5), "u2", "d2", prefix="other")  # same document id, other owner
     await store.upsert(coll, recs)
-    where = {"$and": [{"owner_id": "u1"}, {"document_id": {"$in": ["d1", "d3"]}}]}
-    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=100, where=where)
+    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=100, scope=owner("u1", "d1", "d3"))
     assert len(hits) == 10
-    assert {h.metadata["document_id"] for h in hits} == {"d1", "d3"}
-    where = {"$and": [{"owner_id": "u1"}, {"document_id": {"$in": ["d2"]}}]}
-    assert sorted(await store.ids(coll, where=where)) == [f"d2:1:{n}" for n in range(5)]
-    assert await store.count(coll, where=where) == 5
+    assert {h.document_id for h in hits} == {"d1", "d3"}
+    assert {h.owner_id for h in hits} == {"u1"}
+    # A one-document scope; the other owner's vectors of the same document id stay out.
+    assert sorted(await store.ids(coll, scope=owner("u1", "d2"))) == [f"d2:1:{n}" for n in range(5)]
+    assert await store.count(coll, scope=owner("u1", "d2")) == 5
+    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=100, scope=owner("u1", "d2"))
+    assert sorted(h.id for h in hits) == [f"d2:1:{n}" for n in range(5)]
+    assert await store.count(coll, scope=every("d2")) == 10
+    assert await store.query(coll, unit(rng, 1)[0].tolist(), k=5, scope=owner("u1", "nope")) == []
 
 
-async def test_delete_by_where_and_by_ids(store: VectorStore, coll: str) -> None:
+async def test_delete_by_scope_and_by_ids(store: VectorStore, coll: str) -> None:
     rng = np.random.default_rng(5)
-    await store.upsert(coll, records(unit(rng, 6), "u1", "d1") + records(unit(rng, 4), "u1", "d2"))
-    await store.delete(coll, where={"document_id": "d1"})
-    assert await store.count(coll) == 4
-    assert await store.count(coll, where={"document_id": "d1"}) == 0
-    await store.delete(coll, ids=["d2:1:0", "d2:1:1", "not-there"])
-    assert sorted(await store.ids(coll, where={"owner_id": "u1"})) == ["d2:1:2", "d2:1:3"]
-    await store.delete(coll, ids=[])  # nothing to do
-    assert await store.count(coll) == 2
-    with pytest.raises(ValueError):
-        await store.delete(coll)
-    await store.delete(f"missing-{coll}", where={"document_id": "d1"})  # no collection: no-op
+    await store.upsert(coll, records(unit(rng, 6), "u1", "d1") + records(unit(rng, 4), "u1", "d2")
+                       + records(unit(rng, 2), "u2", "d3"))
+    await store.delete(coll, scope=owner("u1", "d1"))
+    assert await store.count(coll, scope=ALL_OWNERS) == 6
+    assert await store.count(coll, scope=every("d1")) == 0
+    await store.delete(coll, scope=ALL_OWNERS, ids=["d2:1:0", "d2:1:1", "not-there"])
+    assert sorted(await store.ids(coll, scope=owner("u1"))) == ["d2:1:2", "d2:1:3"]
+    await store.delete(coll, scope=ALL_OWNERS, ids=[])  # nothing to do
+    assert await store.count(coll, scope=ALL_OWNERS) == 4
+    with pytest.raises(ValueError):  # every owner's vectors: that is drop_collection
+        await store.delete(coll, scope=ALL_OWNERS)
+    await store.delete(coll, scope=every("d3"))
+    assert await store.count(coll, scope=owner("u2")) == 0
+    assert await store.count(coll, scope=owner("u1")) == 2
+    await store.delete(f"missing-{coll}", scope=owner("u1", "d1"))  # no collection: no-op
+    await store.delete(f"missing-{coll}", scope=every("d1"))
 
 
-async def test_delete_ids_scoped_by_where(store: VectorStore, coll: str) -> None:
+async def test_delete_ids_within_a_scope(store: VectorStore, coll: str) -> None:
     rng = np.random.default_rng(6)
-    await store.upsert(coll, records(unit(rng, 3), "u1", "d1"))
-    # An id that belongs to another owner is not deleted when the owner filter is given.
-    await store.delete(coll, ids=["d1:1:0"], where={"owner_id": "u2"})
-    assert await store.count(coll) == 3
+    await store.upsert(coll, records(unit(rng, 3), "u1", "d1") + records(unit(rng, 2), "u1", "d2"))
+    # An id that belongs to another owner is not deleted under that owner's scope...
+    await store.delete(coll, scope=owner("u2"), ids=["d1:1:0"])
+    # ...nor an id of another document under a document scope.
+    await store.delete(coll, scope=owner("u1", "d2"), ids=["d1:1:1", "d2:1:0"])
+    assert sorted(await store.ids(coll, scope=owner("u1"))) == ["d1:1:0", "d1:1:1", "d1:1:2", "d2:1:1"]
+
+
+async def test_delete_all_versions_but_one(store: VectorStore, coll: str) -> None:
+    # The clean-up after a document's version 3 is indexed: versions 1 and 2 go, 3 and the
+    # owner's other documents (and other owners) stay.
+    rng = np.random.default_rng(13)
+    await store.upsert(coll, records(unit(rng, 3), "u1", "d1", version=1)
+                       + records(unit(rng, 2), "u1", "d1", version=2)
+                       + records(unit(rng, 4), "u1", "d1", version=3)
+                       + records(unit(rng, 2), "u1", "d2", version=1)
+                       + records(unit(rng, 2), "u2", "d1", version=1))
+    await store.delete(coll, scope=VectorScope.of_document("u1", "d1", exclude_version=3))
+    assert sorted(await store.ids(coll, scope=owner("u1"))) == (
+        [f"d1:3:{n}" for n in range(4)] + ["d2:1:0", "d2:1:1"])
+    assert await store.count(coll, scope=owner("u2")) == 2
+    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=20, scope=owner("u1", "d1"))
+    assert {h.version for h in hits} == {3}
 
 
 async def test_count_and_missing_collection(store: VectorStore, coll: str) -> None:
-    assert await store.count(coll) == 0
-    assert await store.ids(coll, where={"owner_id": "u1"}) == []
-    assert await store.query(coll, [1.0] * DIM, k=3, where={"owner_id": "u1"}) == []
+    assert await store.count(coll, scope=ALL_OWNERS) == 0
+    assert await store.ids(coll, scope=owner("u1")) == []
+    assert await store.ids(coll, scope=ALL_OWNERS) == []
+    assert await store.query(coll, [1.0] * DIM, k=3, scope=owner("u1")) == []
     rng = np.random.default_rng(7)
     await store.upsert(coll, records(unit(rng, 7), "u1", "d1") + records(unit(rng, 2), "u2", "d2"))
-    assert await store.count(coll) == 9
-    assert await store.count(coll, where={"owner_id": "u2"}) == 2
+    assert await store.count(coll, scope=ALL_OWNERS) == 9
+    assert await store.count(coll, scope=owner("u2")) == 2
+    assert len(await store.ids(coll, scope=ALL_OWNERS)) == 9
 
 
 async def test_k_larger_than_collection(store: VectorStore, coll: str) -> None:
     rng = np.random.default_rng(8)
     await store.upsert(coll, records(unit(rng, 3), "u1", "d1"))
-    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=1000, where={"owner_id": "u1"})
+    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=1000, scope=owner("u1"))
     assert len(hits) == 3
-    assert await store.query(coll, [1.0] * DIM, k=0, where={"owner_id": "u1"}) == []
+    assert await store.query(coll, [1.0] * DIM, k=0, scope=owner("u1")) == []
 
 
 async def test_scores_are_cosine_similarity_best_first(store: VectorStore, coll: str) -> None:
@@ -157,7 +203,7 @@ async def test_scores_are_cosine_similarity_best_first(store: VectorStore, coll:
     vecs = unit(rng, 30) * rng.uniform(0.5, 3.0, size=(30, 1))  # unnormalised: cosine ignores length
     await store.upsert(coll, records(vecs.astype(np.float32), "u1", "d1"))
     q = rng.normal(size=DIM)
-    hits = await store.query(coll, q.tolist(), k=30, where={"owner_id": "u1"})
+    hits = await store.query(coll, q.tolist(), k=30, scope=owner("u1"))
     expected = (vecs @ q) / (np.linalg.norm(vecs, axis=1) * np.linalg.norm(q))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
@@ -166,9 +212,42 @@ async def test_scores_are_cosine_similarity_best_first(store: VectorStore, coll:
         assert h.score == pytest.approx(expected[int(h.id.rsplit(":", 1)[1])], abs=1e-4)
 
 
-async def test_query_requires_filter(store: VectorStore, coll: str) -> None:
+async def test_query_refuses_anything_but_an_owner_scope(store: VectorStore, coll: str) -> None:
+    await store.upsert(coll, records(unit(np.random.default_rng(14), 2), "u1", "d1"))
+    for not_a_scope in (ALL_OWNERS, every("d1"), None, {"owner_id": "u1"}):
+        with pytest.raises(TypeError):
+            await store.query(coll, [1.0] * DIM, k=3, scope=not_a_scope)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("build", [
+    lambda: VectorScope(owner_id=""),
+    lambda: VectorScope(owner_id=None),
+    lambda: VectorScope(owner_id="u1", document_ids=frozenset()),  # "no documents" is not "all"
+    lambda: VectorScope(owner_id="u1", document_ids=frozenset({""})),
+    lambda: VectorScope(owner_id="u1", exclude_version=2),  # versions are per document
+    lambda: VectorScope(owner_id="u1", document_ids=frozenset({"d1", "d2"}), exclude_version=2),
+    lambda: AllOwners(document_ids=frozenset()),
+    lambda: VectorRecord(id="x", embedding=[1.0], owner_id="", document_id="d1", version=1),
+    lambda: VectorRecord(id="x", embedding=[1.0], owner_id="u1", document_id="", version=1),
+    lambda: VectorRecord(id="x", embedding=[1.0], owner_id="u1", document_id="d1", version=True),
+    # The typed fields cannot be overridden (or spoofed) through the free-form metadata.
+    lambda: VectorRecord(id="x", embedding=[1.0], owner_id="u1", document_id="d1", version=1,
+                         metadata={"owner_id": "u2"}),
+])
+def test_scopes_and_records_cannot_be_built_empty(build: object) -> None:
     with pytest.raises(ValueError):
-        await store.query(coll, [1.0] * DIM, k=3, where={})
+        build()  # type: ignore[operator]
+
+
+def test_document_ids_must_be_a_frozenset() -> None:
+    # frozenset("doc-1") would be five one-letter ids; a list would make the scope unhashable.
+    for bad in ("doc-1", ["doc-1"], {"doc-1"}):
+        with pytest.raises(TypeError):
+            VectorScope(owner_id="u1", document_ids=bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            AllOwners(document_ids=bad)  # type: ignore[arg-type]
+    assert VectorScope.of_document("u1", "d1", exclude_version=2) == VectorScope(
+        owner_id="u1", document_ids=frozenset({"d1"}), exclude_version=2)
 
 
 async def test_upsert_beyond_client_batch_limit(store: VectorStore, coll: str) -> None:
@@ -177,8 +256,8 @@ async def test_upsert_beyond_client_batch_limit(store: VectorStore, coll: str) -
     n = store.max_batch_size + 17
     rng = np.random.default_rng(10)
     await store.upsert(coll, records(unit(rng, n, dim=4), "u1", "d1"))
-    assert await store.count(coll) == n
-    assert len(await store.ids(coll, where={"owner_id": "u1"})) == n
+    assert await store.count(coll, scope=ALL_OWNERS) == n
+    assert len(await store.ids(coll, scope=owner("u1"))) == n
 
 
 async def test_drop_and_list_collections(store: VectorStore, coll: str) -> None:
@@ -191,10 +270,10 @@ async def test_drop_and_list_collections(store: VectorStore, coll: str) -> None:
     await store.drop_collection(coll)
     names = await store.list_collections()
     assert coll not in names and other in names
-    assert await store.count(coll) == 0
+    assert await store.count(coll, scope=ALL_OWNERS) == 0
     await store.drop_collection(coll)  # dropping twice is fine
     await store.upsert(coll, records(unit(rng, 1), "u1", "d1"))  # re-created on demand
-    assert await store.count(coll) == 1
+    assert await store.count(coll, scope=ALL_OWNERS) == 1
 
 
 async def test_collection_dropped_by_another_client(
@@ -208,13 +287,13 @@ async def test_collection_dropped_by_another_client(
         other = ChromaVectorStore.http(request.getfixturevalue("chroma_server_url"))
     rng = np.random.default_rng(12)
     await store.upsert(coll, records(unit(rng, 3), "u1", "d1"))
-    assert await store.count(coll) == 3
+    assert await store.count(coll, scope=ALL_OWNERS) == 3
     await other.drop_collection(coll)
-    assert await store.query(coll, [1.0] * DIM, k=3, where={"owner_id": "u1"}) == []
+    assert await store.query(coll, [1.0] * DIM, k=3, scope=owner("u1")) == []
     await other.upsert(coll, records(unit(rng, 2), "u1", "d2"))
-    assert await store.count(coll) == 2
+    assert await store.count(coll, scope=ALL_OWNERS) == 2
     await store.upsert(coll, records(unit(rng, 1), "u1", "d3"))
-    assert await other.count(coll) == 3
+    assert await other.count(coll, scope=owner("u1")) == 3
 
 
 async def test_ping(store: VectorStore) -> None:
@@ -228,7 +307,7 @@ async def test_unreachable_server_is_transient() -> None:
         await dead.ping()
     assert info.value.transient
     with pytest.raises(VectorStoreError) as info:
-        await dead.query("whatever", [1.0] * DIM, k=1, where={"owner_id": "u1"})
+        await dead.query("whatever", [1.0] * DIM, k=1, scope=owner("u1"))
     assert info.value.transient
 
 
@@ -236,9 +315,9 @@ async def test_server_going_away_is_transient(tmp_path: Path) -> None:
     with chroma_server(tmp_path) as url:
         store = ChromaVectorStore.http(url)
         await store.upsert("gone-soon", records(unit(np.random.default_rng(0), 2), "u", "d"))
-        assert await store.count("gone-soon") == 2
+        assert await store.count("gone-soon", scope=ALL_OWNERS) == 2
     with pytest.raises(VectorStoreError) as info:
-        await store.count("gone-soon")
+        await store.count("gone-soon", scope=ALL_OWNERS)
     assert info.value.transient
 
 
@@ -285,42 +364,22 @@ async def test_each_owner_has_its_own_chroma_collection(store: ChromaVectorStore
     }
     alice = client.get_collection(shard_name(coll, "alice"), embedding_function=None)
     assert sorted(alice.get(include=[])["ids"]) == [f"d1:1:{n}" for n in range(3)]
+    # The typed fields are stored under the metadata keys vectors have always had, so collections
+    # written before the typed scopes keep working.
+    stored = alice.get(ids=["d1:1:0"], include=["metadatas"])["metadatas"]
+    assert stored is not None and dict(stored[0]) == {
+        "owner_id": "alice", "document_id": "d1", "version": 1, "page": 0, "ok": True, "w": 0.5}
     assert await store.list_collections() == sorted(set(await store.list_collections()))
     assert coll in await store.list_collections()
     assert shard_name(coll, "alice") not in await store.list_collections()
-    # Calls that name no owner see every owner's collection.
-    assert await store.count(coll) == 5
-    assert await store.count(coll, where={"document_id": "d2"}) == 2
-    await store.delete(coll, where={"owner_id": "bob"})
-    assert await store.count(coll) == 3
-    assert await store.query(coll, unit(rng, 1)[0].tolist(), k=5, where={"owner_id": "bob"}) == []
-
-
-async def test_records_without_an_owner_are_refused(store: VectorStore, coll: str) -> None:
-    rec = VectorRecord(id="x", embedding=[1.0] * DIM, metadata={"document_id": "d1"})
-    with pytest.raises(ValueError, match="owner_id"):
-        await store.upsert(coll, [rec])
-    with pytest.raises(ValueError, match="owner"):
-        await store.query(coll, [1.0] * DIM, k=3, where={"document_id": "d1"})
-
-
-@pytest.mark.parametrize(("where", "expected"), [
-    ({"owner_id": "u1"}, ("u1", None)),
-    ({"owner_id": {"$eq": "u1"}}, ("u1", None)),
-    ({"$and": [{"owner_id": "u1"}, {"document_id": {"$in": ["d1"]}}]},
-     ("u1", {"document_id": {"$in": ["d1"]}})),
-    ({"$and": [{"document_id": "d1"}, {"owner_id": "u1"}, {"version": {"$ne": 2}}]},
-     ("u1", {"$and": [{"document_id": "d1"}, {"version": {"$ne": 2}}]})),
-    ({"document_id": "d1"}, (None, {"document_id": "d1"})),
-    ({"owner_id": {"$in": ["u1", "u2"]}}, (None, {"owner_id": {"$in": ["u1", "u2"]}})),
-    ({"$and": [{"owner_id": "u1"}, {"owner_id": "u2"}]},
-     (None, {"$and": [{"owner_id": "u1"}, {"owner_id": "u2"}]})),
-    ({"$or": [{"owner_id": "u1"}, {"document_id": "d1"}]},
-     (None, {"$or": [{"owner_id": "u1"}, {"document_id": "d1"}]})),
-    (None, (None, None)),
-])
-def test_split_owner(where: dict | None, expected: tuple) -> None:
-    assert split_owner(where) == expected
+    # AllOwners calls see every owner's collection.
+    assert await store.count(coll, scope=ALL_OWNERS) == 5
+    assert await store.count(coll, scope=every("d2")) == 2
+    # An owner's whole scope is their collection: deleting it drops that collection.
+    await store.delete(coll, scope=owner("bob"))
+    assert shard_name(coll, "bob") not in {c.name for c in client.list_collections()}
+    assert await store.count(coll, scope=ALL_OWNERS) == 3
+    assert await store.query(coll, unit(rng, 1)[0].tolist(), k=5, scope=owner("bob")) == []
 
 
 def test_shard_names_are_valid_and_distinct() -> None:

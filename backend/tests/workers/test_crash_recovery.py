@@ -13,6 +13,7 @@ from httpx import ASGITransport, AsyncClient
 
 from app.main import create_app
 from app.platform.container import Container
+from app.providers.vectorstore import AllOwners
 from tests.conftest import register
 from tests.workers.conftest import (
     Stack,
@@ -57,7 +58,7 @@ async def _all_settled(container: Container) -> bool:
 
 
 async def _vector_ids(container: Container, collection: str, document_id: str) -> list[str]:
-    return await container.vectors.ids(collection, where={"document_id": document_id})
+    return await container.vectors.ids(collection, scope=AllOwners(document_ids=frozenset({document_id})))
 
 
 async def test_sigkill_mid_embedding_then_new_worker_finishes_everything(

@@ -1,28 +1,125 @@
-"""The vector-store protocol. Every query carries an owner filter: isolation is never optional."""
+"""The vector-store protocol. Every query carries an owner: isolation is never optional.
+
+Callers say *which* vectors a call is about with typed selectors, never in a backend's filter
+syntax (each implementation translates them):
+
+* `VectorScope` — one owner's vectors, optionally narrowed to some documents and, for clean-up,
+  to all versions but one. The only selector `query` accepts, and it cannot be built without an
+  owner, so an unscoped or empty-filter query does not exist.
+* `AllOwners` — every owner's vectors (optionally of some documents): maintenance only (the
+  re-index catch-up, checks that a deleted document left nothing behind).
+
+Growth path: shared collections will make a reader's scope "the owner's documents ∪ the documents
+of collections they can read". That becomes another field of `VectorScope` (a frozenset of
+readable collection ids, unioned with the owner's vectors and intersected with `document_ids`); an
+implementation then searches one more partition per readable collection. Nothing else changes for
+callers, and a scope still always names its owner.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 MetadataValue = str | int | float | bool
 
+# The typed fields of a record; its free-form `metadata` must not reuse these names.
+RESERVED_METADATA = frozenset({"owner_id", "document_id", "version"})
 
-@dataclass(frozen=True, slots=True)
+
+def _check_id(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+
+
+def _check_document_ids(value: frozenset[str] | None) -> None:
+    if value is None:
+        return
+    # A frozenset, not any iterable: frozenset("doc-1") would quietly mean five one-letter ids.
+    if not isinstance(value, frozenset):
+        raise TypeError(f"document_ids must be a frozenset or None, got {type(value).__name__}")
+    if not value:
+        raise ValueError("document_ids is empty: use None for all of the owner's documents")
+    for doc_id in value:
+        _check_id(doc_id, "a document id")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VectorRecord:
+    """One chunk vector. `owner_id`, `document_id` and `version` are what selectors match on;
+    `metadata` carries anything else (see `app.documents.vectors.vector_record`)."""
+
     id: str
     embedding: Sequence[float]
-    metadata: Mapping[str, MetadataValue]
+    owner_id: str
+    document_id: str
+    version: int
+    metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_id(self.id, "a vector id")
+        _check_id(self.owner_id, f"the owner_id of record {self.id!r}")
+        _check_id(self.document_id, f"the document_id of record {self.id!r}")
+        if not isinstance(self.version, int) or isinstance(self.version, bool):
+            raise ValueError(f"record {self.id!r}: version must be an int, got {self.version!r}")
+        clash = RESERVED_METADATA & set(self.metadata)
+        if clash:
+            raise ValueError(f"record {self.id!r}: metadata may not set {sorted(clash)}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VectorHit:
     id: str
     score: float  # cosine similarity, i.e. 1 - cosine distance
-    metadata: Mapping[str, MetadataValue]
+    owner_id: str
+    document_id: str
+    version: int
+    metadata: Mapping[str, MetadataValue]  # the record's free-form metadata
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VectorScope:
+    """One owner's vectors; `document_ids` narrows them to those documents (None: all of them);
+    `exclude_version` (one document only) leaves that version out — the clean-up after a
+    document's new version is indexed."""
+
+    owner_id: str
+    document_ids: frozenset[str] | None = None
+    exclude_version: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.owner_id, "a vector scope's owner_id")
+        _check_document_ids(self.document_ids)
+        if self.exclude_version is not None and (
+            self.document_ids is None or len(self.document_ids) != 1
+        ):
+            raise ValueError("exclude_version needs exactly one document id (versions are per document)")
+
+    @classmethod
+    def of_document(
+        cls, owner_id: str, document_id: str, *, exclude_version: int | None = None
+    ) -> VectorScope:
+        return cls(owner_id=owner_id, document_ids=frozenset({document_id}),
+                   exclude_version=exclude_version)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllOwners:
+    """Every owner's vectors, optionally only of `document_ids`. For maintenance, never for a
+    reader: `VectorStore.query` refuses it."""
+
+    document_ids: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        _check_document_ids(self.document_ids)
+
+
+ALL_OWNERS = AllOwners()
+
+VectorSelection = VectorScope | AllOwners
 
 
 class VectorStoreError(Exception):
@@ -38,22 +135,21 @@ class VectorStore(Protocol):
     async def upsert(self, collection: str, records: Sequence[VectorRecord]) -> None: ...
 
     async def query(
-        self, collection: str, embedding: Sequence[float], *, k: int, where: Mapping[str, Any]
+        self, collection: str, embedding: Sequence[float], *, k: int, scope: VectorScope
     ) -> list[VectorHit]:
-        """Nearest ``k`` records matching ``where`` (required, non-empty), best first."""
+        """The nearest ``k`` vectors within ``scope``, best first (never another owner's)."""
         ...
 
     async def delete(
-        self,
-        collection: str,
-        *,
-        where: Mapping[str, Any] | None = None,
-        ids: Sequence[str] | None = None,
-    ) -> None: ...
+        self, collection: str, *, scope: VectorSelection, ids: Sequence[str] | None = None
+    ) -> None:
+        """Delete what ``scope`` selects, or only those of ``ids`` if given. ``AllOwners()`` with
+        neither documents nor ids would be everything: that is ``drop_collection`` (ValueError)."""
+        ...
 
-    async def count(self, collection: str, *, where: Mapping[str, Any] | None = None) -> int: ...
+    async def count(self, collection: str, *, scope: VectorSelection) -> int: ...
 
-    async def ids(self, collection: str, *, where: Mapping[str, Any]) -> list[str]: ...
+    async def ids(self, collection: str, *, scope: VectorSelection) -> list[str]: ...
 
     async def drop_collection(self, collection: str) -> None: ...
 

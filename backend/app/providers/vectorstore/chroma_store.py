@@ -5,11 +5,16 @@ Collections are created without an embedding function (Chroma's default one down
 in cosine space, so ``score = 1 - distance`` is the cosine similarity.
 
 One logical collection (``chunks__<model>__<dim>``) is stored as one Chroma collection per owner.
-The owner filter every query carries selects that owner's collection: another owner's vectors are
+The owner every `VectorScope` names selects that owner's collection: another owner's vectors are
 not filtered out, they are simply not in the index searched. This is also what keeps search fast
 as users add documents: at 100k chunks over 20 owners a metadata-filtered query took ~57 ms and
 the same query on the owner's own collection ~2 ms (bench/search_latency.py, docs/benchmarks.md).
 Each physical collection records its logical name and owner in its metadata.
+
+This module is the only place that speaks Chroma's filter dialect (``$and``/``$in``/``$ne``): the
+typed selectors of `app.providers.vectorstore.base` are translated by `_plan`. A record's typed
+fields are stored as the metadata keys ``owner_id``, ``document_id`` and ``version`` (the names
+vectors have always carried, so existing collections stay valid).
 """
 
 from __future__ import annotations
@@ -28,10 +33,26 @@ import httpx
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.base_types import (
+    InclusionExclusionOperator,
+    LiteralValue,
+    LogicalOperator,
+    Metadata,
+    Where,
+    WhereOperator,
+)
 from chromadb.config import Settings
 from chromadb.errors import ChromaError, InternalError, NotFoundError, RateLimitError
 
-from app.providers.vectorstore.base import VectorHit, VectorRecord, VectorStoreError
+from app.providers.vectorstore.base import (
+    AllOwners,
+    MetadataValue,
+    VectorHit,
+    VectorRecord,
+    VectorScope,
+    VectorSelection,
+    VectorStoreError,
+)
 
 T = TypeVar("T")
 
@@ -66,10 +87,6 @@ def _map_error(exc: Exception) -> VectorStoreError:
     return VectorStoreError(f"Chroma error: {exc}", transient=True)
 
 
-def _plain(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(metadata) if metadata else {}
-
-
 _LOGICAL = "citewise_collection"
 _OWNER = "citewise_owner"
 
@@ -83,30 +100,42 @@ def shard_name(collection: str, owner_id: str) -> str:
     return f"cw{digest(collection, 10)}-{digest(owner_id, 20)}"
 
 
-def _owner_clause(clause: Mapping[str, Any]) -> str | None:
-    if set(clause) != {"owner_id"}:
+# Metadata keys of a record's typed fields (VectorRecord.owner_id, .document_id, .version).
+_OWNER_ID = "owner_id"
+_DOCUMENT_ID = "document_id"
+_VERSION = "version"
+
+
+def _filter(document_ids: frozenset[str] | None, exclude_version: int | None) -> Where | None:
+    """Chroma's ``where`` for a selector's conditions within one owner's collection."""
+    clauses: list[Where] = []
+    if document_ids is not None:
+        ids: list[LiteralValue] = sorted(document_ids)
+        member: dict[InclusionExclusionOperator, list[LiteralValue]] = {"$in": ids}
+        clauses.append({_DOCUMENT_ID: ids[0]} if len(ids) == 1 else {_DOCUMENT_ID: member})
+    if exclude_version is not None:
+        other: dict[WhereOperator | LogicalOperator, LiteralValue] = {"$ne": exclude_version}
+        clauses.append({_VERSION: other})
+    if not clauses:
         return None
-    value = clause["owner_id"]
-    if isinstance(value, Mapping) and set(value) == {"$eq"}:
-        value = value["$eq"]
-    return value if isinstance(value, str) else None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def split_owner(where: Mapping[str, Any] | None) -> tuple[str | None, dict[str, Any] | None]:
-    """``(owner, rest of the filter)``: the owner equality of ``where`` (top level or one clause
-    of a top-level ``$and``) picks the collection; the rest still filters inside it."""
-    if not where:
-        return None, None
-    owner = _owner_clause(where)
-    if owner is not None:
-        return owner, None
-    clauses = where.get("$and") if set(where) == {"$and"} else None
-    if isinstance(clauses, list):
-        owners = [o for o in map(_owner_clause, clauses) if o is not None]
-        if len(owners) == 1:
-            rest = [c for c in clauses if _owner_clause(c) is None]
-            return owners[0], (rest[0] if len(rest) == 1 else {"$and": rest} if rest else None)
-    return None, dict(where)
+def _metadata(record: VectorRecord) -> dict[str, MetadataValue]:
+    return {**record.metadata, _OWNER_ID: record.owner_id, _DOCUMENT_ID: record.document_id,
+            _VERSION: record.version}
+
+
+def _hit(vector_id: str, distance: float, metadata: Metadata | None) -> VectorHit:
+    # Only scalars are ever written (VectorRecord.metadata); Chroma's type allows more.
+    extra: dict[str, MetadataValue] = {k: v for k, v in (metadata or {}).items()
+                                       if isinstance(v, str | int | float | bool)}
+    owner, document, version = (extra.pop(_OWNER_ID, None), extra.pop(_DOCUMENT_ID, None),
+                                extra.pop(_VERSION, None))
+    if not isinstance(owner, str) or not isinstance(document, str) or not isinstance(version, int):
+        raise VectorStoreError(f"vector {vector_id!r} lacks owner_id/document_id/version metadata")
+    return VectorHit(id=vector_id, score=1.0 - float(distance), owner_id=owner, document_id=document,
+                     version=version, metadata=extra)
 
 
 class ChromaVectorStore:
@@ -187,13 +216,18 @@ class ChromaVectorStore:
             self._collections.setdefault(col.name, col)
         return [self._collections[c.name] for c in found]
 
-    def _targets(self, collection: str, where: Mapping[str, Any] | None
-                 ) -> tuple[list[Collection], dict[str, Any] | None]:
-        owner, rest = split_owner(where)
-        if owner is None:
-            return self._shards(collection), rest
-        col = self._shard(collection, owner, create=False)
-        return ([] if col is None else [col]), rest
+    def _plan(self, collection: str, selection: VectorSelection
+              ) -> list[tuple[Collection, Where | None]]:
+        """The Chroma collections a selector touches, each with the filter to apply inside it
+        (None: all of that collection). A scope never reaches beyond its owner's collection."""
+        if isinstance(selection, VectorScope):
+            col = self._shard(collection, selection.owner_id, create=False)
+            where = _filter(selection.document_ids, selection.exclude_version)
+            return [] if col is None else [(col, where)]
+        if isinstance(selection, AllOwners):
+            where = _filter(selection.document_ids, None)
+            return [(col, where) for col in self._shards(collection)]
+        raise TypeError(f"expected a VectorScope or AllOwners, got {type(selection).__name__}")
 
     async def _run(self, name: str | None, fn: Callable[[], T]) -> T:
         """Run ``fn`` in a thread; if a cached collection was dropped elsewhere, refresh once."""
@@ -218,12 +252,12 @@ class ChromaVectorStore:
         except Exception as exc:
             raise _map_error(exc) from exc
 
-    def _get_ids(self, col: Collection, where: Mapping[str, Any] | None) -> list[str]:
+    def _get_ids(self, col: Collection, where: Where | None) -> list[str]:
         # Page through large result sets rather than asking for everything at once.
         out: list[str] = []
         page = self._max_batch or 5000
         while True:
-            got = col.get(where=cast(Any, where), include=[], limit=page, offset=len(out))
+            got = col.get(where=where, include=[], limit=page, offset=len(out))
             out.extend(got["ids"])
             if len(got["ids"]) < page:
                 return out
@@ -236,10 +270,7 @@ class ChromaVectorStore:
 
         by_owner: dict[str, list[VectorRecord]] = defaultdict(list)
         for r in records:
-            owner = r.metadata.get("owner_id")
-            if not isinstance(owner, str) or not owner:
-                raise ValueError(f"record {r.id!r} has no owner_id in its metadata")
-            by_owner[owner].append(r)
+            by_owner[r.owner_id].append(r)  # VectorRecord refuses an empty owner
 
         def run() -> None:
             for owner, owned in by_owner.items():
@@ -249,83 +280,76 @@ class ChromaVectorStore:
                     col.upsert(
                         ids=[r.id for r in batch],
                         embeddings=np.asarray([r.embedding for r in batch], dtype=np.float32),
-                        metadatas=[dict(r.metadata) for r in batch],
+                        metadatas=[_metadata(r) for r in batch],
                     )
 
         await self._run(collection, run)
 
     async def query(
-        self, collection: str, embedding: Sequence[float], *, k: int, where: Mapping[str, Any]
+        self, collection: str, embedding: Sequence[float], *, k: int, scope: VectorScope
     ) -> list[VectorHit]:
-        owner, rest = split_owner(where)
-        if owner is None:
-            raise ValueError("query needs the owner filter: where={'owner_id': ...}")
+        # The type says so already; this also stops a caller that ignores the types.
+        if not isinstance(scope, VectorScope):
+            raise TypeError(f"query needs a VectorScope (an owner), got {type(scope).__name__}")
         if k <= 0:
             return []
+        owner = scope.owner_id
 
         def run() -> list[VectorHit]:
-            col = self._shard(collection, owner, create=False)
-            if col is None:
+            plan = self._plan(collection, scope)
+            if not plan:
                 return []
+            [(col, where)] = plan
             res = col.query(
                 query_embeddings=np.asarray([embedding], dtype=np.float32),
                 n_results=k,
-                where=cast(Any, rest),
+                where=where,
                 include=cast(Any, ["metadatas", "distances"]),
             )
             ids = res["ids"][0]
             distances = (res["distances"] or [[]])[0]
             metadatas = (res["metadatas"] or [[{}] * len(ids)])[0]
             return [
-                VectorHit(id=i, score=1.0 - float(d), metadata=_plain(m))
+                _hit(i, d, m)
                 for i, d, m in zip(ids, distances, metadatas, strict=True)
-                if (m or {}).get("owner_id") == owner  # the collection is the owner's; check anyway
+                if (m or {}).get(_OWNER_ID) == owner  # the collection is the owner's; check anyway
             ]
 
         return await self._run(collection, run)
 
     async def delete(
-        self,
-        collection: str,
-        *,
-        where: Mapping[str, Any] | None = None,
-        ids: Sequence[str] | None = None,
+        self, collection: str, *, scope: VectorSelection, ids: Sequence[str] | None = None
     ) -> None:
-        if not where and ids is None:
-            raise ValueError("delete needs where or ids (use drop_collection to remove everything)")
+        if isinstance(scope, AllOwners) and scope.document_ids is None and ids is None:
+            raise ValueError("delete of every owner's vectors: use drop_collection")
         if ids is not None and not ids:
             return
 
         def run() -> None:
-            cols, rest = self._targets(collection, where)
-            for col in cols:
+            for col, where in self._plan(collection, scope):
                 if ids is None:
-                    if rest is None:  # everything of that owner: their whole collection
+                    if where is None:  # everything of that owner: their whole collection
                         self._collections.pop(col.name, None)
                         self._get_client().delete_collection(col.name)
                     else:
-                        col.delete(where=cast(Any, rest))
+                        col.delete(where=where)
                     continue
                 for batch in _chunks(list(ids), self._max_batch):
-                    col.delete(ids=list(batch), where=cast(Any, rest))
+                    col.delete(ids=list(batch), where=where)
 
         await self._run(collection, run)
 
-    async def count(self, collection: str, *, where: Mapping[str, Any] | None = None) -> int:
+    async def count(self, collection: str, *, scope: VectorSelection) -> int:
         def run() -> int:
-            cols, rest = self._targets(collection, where)
-            return sum(col.count() if rest is None else len(self._get_ids(col, rest))
-                       for col in cols)
+            return sum(col.count() if where is None else len(self._get_ids(col, where))
+                       for col, where in self._plan(collection, scope))
 
         return await self._run(collection, run)
 
-    async def ids(self, collection: str, *, where: Mapping[str, Any]) -> list[str]:
-        if not where:
-            raise ValueError("ids needs a non-empty where filter")
-
+    async def ids(self, collection: str, *, scope: VectorSelection) -> list[str]:
         def run() -> list[str]:
-            cols, rest = self._targets(collection, where)
-            return [i for col in cols for i in self._get_ids(col, rest)]
+            return [i for col, where in self._plan(collection, scope)
+                    for i in self._get_ids(col, where)]
 
         return await self._run(collection, run)
 

@@ -1,0 +1,75 @@
+"""The keyword-index protocol: full-text search over the `chunks` table, always within one owner.
+
+The index itself lives in the database, beside the ORM tables, and is maintained by the database
+(not by application code): on SQLite the FTS5 table `chunks_fts` is kept in step with `chunks` by
+triggers, on PostgreSQL `chunks.tsv` is a generated column with a GIN index. Both are created by
+the migrations (0001, reshaped by 0002-0004); each implementation's docstring says exactly which
+columns and tokens its SQL relies on. Writing, replacing or deleting chunk rows is all the
+"indexing" there is, so the protocol has only `search`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+KeywordHit = tuple[str, float]  # (chunk id, relevance: higher is better, comparable within a query)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Words that match nearly every chunk; dropping them keeps OR-queries fast and focused.
+_STOP = frozenset(
+    "a an and are as at be but by can could did do does for from had has have how i if in into is "
+    "it its me my no not of on or our so such than that the their them then there these they this "
+    "those to was we were what when where which who whom why will with would you your about".split()
+)
+MAX_TERMS = 32
+
+
+def query_terms(query: str) -> list[str]:
+    """The query's distinct lower-cased words (letters and digits), stop words and one-letter
+    words dropped unless nothing else is left; at most `MAX_TERMS`. Both implementations OR them."""
+    words = [w.lower() for w in _WORD.findall(query)]
+    terms = [w for w in words if w not in _STOP and len(w) > 1] or words
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeywordScope:
+    """The chunks a search may return: always one owner's, optionally only of `document_ids`
+    (None: all of the owner's documents). Like `VectorScope`, it will grow a set of readable
+    collections when documents can be shared; it cannot be built without an owner."""
+
+    owner_id: str
+    document_ids: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.owner_id, str) or not self.owner_id:
+            raise ValueError(f"a keyword scope needs an owner id, got {self.owner_id!r}")
+        if self.document_ids is None:
+            return
+        if not isinstance(self.document_ids, frozenset):
+            raise TypeError(f"document_ids must be a frozenset or None, got "
+                            f"{type(self.document_ids).__name__}")
+        if not self.document_ids or not all(isinstance(d, str) and d for d in self.document_ids):
+            raise ValueError("document_ids must be non-empty ids (None: all of the owner's documents)")
+
+
+@runtime_checkable
+class KeywordIndex(Protocol):
+    async def search(
+        self, session: AsyncSession, scope: KeywordScope, query: str, *, limit: int
+    ) -> list[KeywordHit]:
+        """Up to ``limit`` (chunk id, score) pairs within ``scope``, best first (ties by chunk id).
+        A query without usable words returns ``[]``. The caller re-checks every hit (document
+        still ready, chunk of its current version) in the database."""
+        ...
+
+
+def check_dialect(session: AsyncSession, expected: str) -> None:
+    """An index's SQL only works on its own database: fail clearly if wired to another one."""
+    actual = session.get_bind().dialect.name
+    if actual != expected:
+        raise RuntimeError(f"this keyword index needs {expected}, the session is bound to {actual}")

@@ -1,0 +1,274 @@
+"""One contract suite for every KeywordIndex: SQLite FTS5 and PostgreSQL full text, each on a
+schema built by the real migrations and picked the way `app.bootstrap` picks it (by dialect).
+
+Covers owner isolation, document scopes, the index following chunk writes (a new version replaces
+the old one), ranking (heading field weighted above body text), stop words, and hostile query text.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from app.auth.models import User
+from app.bootstrap import build_keyword_index
+from app.documents.models import Chunk, Document
+from app.documents.repository import replace_chunks
+from app.providers.keyword import KeywordIndex, KeywordScope, query_terms
+from app.providers.keyword.postgres_fts import PostgresKeywordIndex
+from app.providers.keyword.sqlite_fts5 import SqliteFts5KeywordIndex, owner_key
+
+FILLER = "The committee reviewed several unrelated budget items during the meeting."
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "pg_database"))
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    engine = create_async_engine(database_url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+            yield s
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def index(session: AsyncSession) -> KeywordIndex:
+    return build_keyword_index(session.get_bind().dialect.name)
+
+
+@dataclass
+class Doc:
+    owner: str
+    id: str
+    chunks: list[str]
+
+
+async def add_owner(session: AsyncSession, owner_id: str | None = None) -> str:
+    owner = owner_id or str(uuid.uuid4())
+    session.add(User(id=owner, email=f"{uuid.uuid4().hex}@example.com", password_hash="x"))
+    await session.flush()
+    return owner
+
+
+async def add_doc(session: AsyncSession, owner: str, chunks: Sequence[tuple[list[str], str]],
+                  version: int = 1) -> Doc:
+    doc = str(uuid.uuid4())
+    session.add(Document(id=doc, owner_id=owner, filename="f.txt", mime_type="text/plain",
+                         kind="text", size_bytes=1, content_hash=doc, storage_key=doc,
+                         status="ready", version=version))
+    await session.flush()
+    await replace_chunks(session, doc, chunk_rows(doc, owner, chunks, version))
+    await session.commit()
+    return Doc(owner, doc, [f"{doc}:{version}:{n}" for n in range(len(chunks))])
+
+
+def chunk_rows(doc: str, owner: str, chunks: Sequence[tuple[list[str], str]], version: int
+               ) -> list[dict[str, object]]:
+    return [{"id": f"{doc}:{version}:{n}", "document_id": doc, "owner_id": owner, "version": version,
+             "n": n, "text": body, "page_start": 1, "page_end": 1, "char_start": 0,
+             "char_end": len(body), "heading_path": heading, "token_count": 0}
+            for n, (heading, body) in enumerate(chunks)]
+
+
+async def ids(index: KeywordIndex, session: AsyncSession, scope: KeywordScope, query: str,
+              limit: int = 50) -> list[str]:
+    return [cid for cid, _ in await index.search(session, scope, query, limit=limit)]
+
+
+def scope(owner: str, *docs: str) -> KeywordScope:
+    return KeywordScope(owner_id=owner, document_ids=frozenset(docs) if docs else None)
+
+
+def test_bootstrap_picks_the_index_by_dialect() -> None:
+    assert isinstance(build_keyword_index("sqlite"), SqliteFts5KeywordIndex)
+    assert isinstance(build_keyword_index("postgresql"), PostgresKeywordIndex)
+    for impl in (SqliteFts5KeywordIndex(), PostgresKeywordIndex()):
+        assert isinstance(impl, KeywordIndex)
+    with pytest.raises(ValueError):
+        build_keyword_index("mysql")
+
+
+async def test_an_index_refuses_the_other_database(session: AsyncSession) -> None:
+    other = (PostgresKeywordIndex() if session.get_bind().dialect.name == "sqlite"
+             else SqliteFts5KeywordIndex())
+    with pytest.raises(RuntimeError, match="needs"):
+        await other.search(session, scope("someone"), "glaciers", limit=5)
+
+
+async def test_owner_isolation(index: KeywordIndex, session: AsyncSession) -> None:
+    alice, bob = await add_owner(session), await add_owner(session)
+    a = await add_doc(session, alice, [([], "Glaciers retreat quickly."), (["Glaciers"], FILLER)])
+    b = await add_doc(session, bob, [([], "Glaciers and glaciers again."), (["Glaciers"], "Ice.")])
+    assert sorted(await ids(index, session, scope(alice), "glaciers")) == sorted(a.chunks)
+    assert sorted(await ids(index, session, scope(bob), "glaciers")) == sorted(b.chunks)
+    assert await ids(index, session, scope(str(uuid.uuid4())), "glaciers") == []
+    # Naming bob's document in alice's scope finds nothing either.
+    assert await ids(index, session, scope(alice, b.id), "glaciers") == []
+
+
+async def test_owners_whose_fts_tokens_collide_stay_isolated(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    # On SQLite both ids map to the same owner_key token (lower case, hyphens dropped): the token
+    # only narrows the search, the owner_id condition keeps it correct.
+    first = str(uuid.uuid4())
+    second = first.replace("-", "").upper()
+    assert owner_key(first) == owner_key(second)
+    await add_owner(session, first)
+    await add_owner(session, second)
+    one = await add_doc(session, first, [([], "Tectonic plates drift apart.")])
+    two = await add_doc(session, second, [([], "Tectonic plates collide.")])
+    assert await ids(index, session, scope(first), "tectonic plates") == one.chunks
+    assert await ids(index, session, scope(second), "tectonic plates") == two.chunks
+
+
+async def test_document_scope(index: KeywordIndex, session: AsyncSession) -> None:
+    owner = await add_owner(session)
+    docs = [await add_doc(session, owner, [([], f"Volcanic ash report number {n}.")])
+            for n in range(3)]
+    everything = sorted(c for d in docs for c in d.chunks)
+    assert sorted(await ids(index, session, scope(owner), "volcanic ash")) == everything
+    got = await ids(index, session, scope(owner, docs[0].id, docs[2].id), "volcanic ash")
+    assert sorted(got) == sorted(docs[0].chunks + docs[2].chunks)
+    assert await ids(index, session, scope(owner, docs[1].id), "volcanic") == docs[1].chunks
+    assert await ids(index, session, scope(owner, str(uuid.uuid4())), "volcanic") == []
+
+
+async def test_a_new_version_replaces_the_old_one(index: KeywordIndex, session: AsyncSession) -> None:
+    # Chunk ids carry the version; re-processing replaces a document's rows (repository
+    # `replace_chunks`), and the index follows: the old version's words are gone.
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [(["Monsoon"], "Heavy rainfall in summer.")])
+    await session.execute(update(Document).where(Document.id == doc.id).values(version=2))
+    await replace_chunks(session, doc.id, chunk_rows(doc.id, owner, [([], "Drought in winter.")], 2))
+    await session.commit()
+    assert await ids(index, session, scope(owner), "monsoon rainfall summer") == []
+    assert await ids(index, session, scope(owner), "drought") == [f"{doc.id}:2:0"]
+
+
+async def test_index_follows_updates_and_deletes(index: KeywordIndex, session: AsyncSession) -> None:
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [(["Volcanoes"], "Lava flows slowly.")])
+    await session.execute(update(Chunk).where(Chunk.id == doc.chunks[0])
+                          .values(heading_path=["Earthquakes"], text="Faults slip."))
+    await session.commit()
+    assert await ids(index, session, scope(owner), "volcanoes lava") == []
+    assert await ids(index, session, scope(owner), "earthquakes") == doc.chunks
+    assert await ids(index, session, scope(owner), "faults") == doc.chunks
+    await session.execute(delete(Chunk).where(Chunk.id == doc.chunks[0]))
+    await session.commit()
+    assert await ids(index, session, scope(owner), "earthquakes faults") == []
+
+
+async def test_heading_match_outranks_body_match(index: KeywordIndex, session: AsyncSession) -> None:
+    owner = await add_owner(session)
+    # The short body chunk would win if heading and text were one field (0002's index).
+    doc = await add_doc(session, owner, [
+        ([], "Glaciers retreat quickly now."),
+        (["Glaciers"], FILLER),
+        (["Café résumé"], FILLER),
+        *[(["Minutes"], FILLER)] * 5,
+    ])
+    assert await ids(index, session, scope(owner), "glaciers") == [doc.chunks[1], doc.chunks[0]]
+    assert doc.chunks[2] in await ids(index, session, scope(owner), "café")
+    if session.get_bind().dialect.name == "sqlite":  # unicode61 folds diacritics; PostgreSQL keeps them
+        assert doc.chunks[2] in await ids(index, session, scope(owner), "cafe resume")
+
+
+async def test_stemming_and_more_matched_terms_rank_higher(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [
+        ([], "Migrating birds cross the desert."),
+        ([], "The bird rested on the fence before the storm arrived in the valley."),
+        ([], "Nothing relevant here at all, only filler words for the index."),
+    ])
+    # "migration birds" matches "Migrating" and "birds"/"bird" by their stems; the chunk with
+    # both terms ranks first.
+    assert await ids(index, session, scope(owner), "migration birds") == doc.chunks[:2]
+
+
+async def test_rare_terms_weigh_more_on_sqlite(index: KeywordIndex, session: AsyncSession) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("ts_rank_cd (PostgreSQL) has no inverse document frequency")
+    owner = await add_owner(session)
+    # The aardvark chunk is the longest and sorts last by id: only its rarer term can lift it.
+    chunks = [([], f"Common ground number {n}.") for n in range(7)]
+    doc = await add_doc(session, owner, [
+        *chunks, ([], "An aardvark digs burrows in the dry savanna at night, hunting termites.")])
+    assert (await ids(index, session, scope(owner), "common aardvark"))[0] == doc.chunks[7]
+
+
+async def test_scores_best_first_ties_by_id_and_limit(index: KeywordIndex, session: AsyncSession) -> None:
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [([], "Identical tundra sentence.")] * 6)
+    found = await index.search(session, scope(owner), "tundra", limit=4)
+    assert [cid for cid, _ in found] == sorted(doc.chunks)[:4]
+    assert all(isinstance(s, float) and s > 0 for _, s in found)
+    assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+
+
+async def test_queries_without_usable_words(index: KeywordIndex, session: AsyncSession) -> None:
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [([], "To be or not to be, that is the question.")])
+    for query in ("", "   ", "?!", "... --- ...", "_"):
+        assert await index.search(session, scope(owner), query, limit=10) == []
+    # A query of stop words only: query_terms falls back to the words themselves (behaviour kept
+    # from before the provider split). PostgreSQL's 'english' configuration drops them from both
+    # the document and the query, so nothing matches; FTS5 indexes every word, so they match.
+    assert query_terms("to be or not to be") == ["to", "be", "or", "not"]
+    expected = doc.chunks if session.get_bind().dialect.name == "sqlite" else []
+    assert await ids(index, session, scope(owner), "to be or not to be") == expected
+
+
+@pytest.mark.parametrize("query", [
+    'glaciers" OR "minutes',
+    "glaciers' OR 1=1; DROP TABLE chunks; --",
+    "glaciers) OR (owner_key : *",
+    'owner_key : "u0" OR glaciers',
+    "glaciers NEAR(glaciers minutes) AND NOT minutes*",
+    "glaciers & !minutes | (ice:* <-> snow)",
+    "glaciers:A & ice:*B",
+    "\\glaciers\\ % _ ^ {glaciers} [glaciers] $1 @@ @> ::tsquery",
+    "GLACIERS\x00\t\n" + "glaciers " * 200,
+    "glaciers " + " ".join(f"w{n}" for n in range(100)),
+])
+async def test_hostile_query_text(index: KeywordIndex, session: AsyncSession, query: str) -> None:
+    owner, other = await add_owner(session), await add_owner(session)
+    doc = await add_doc(session, owner, [(["Glaciers"], FILLER), ([], "Minutes of the meeting.")])
+    theirs = await add_doc(session, other, [(["Glaciers"], "Minutes and glaciers.")])
+    got = await ids(index, session, scope(owner), query)
+    assert doc.chunks[0] in got  # the query still means "glaciers OR ..." and nothing else
+    assert set(got) <= set(doc.chunks)
+    assert not set(got) & set(theirs.chunks)
+    # The statement ran as a query: the table and the other owner's rows are intact.
+    assert await ids(index, session, scope(other), "glaciers") == theirs.chunks
+
+
+async def test_sqlite_owner_token_matches_migration_0004(session: AsyncSession) -> None:
+    # The tie between `owner_key()` and the triggers' _OWNER_KEY expression in migration 0004.
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the owner token exists on SQLite only")
+    owner = await add_owner(session, str(uuid.uuid4()).upper())
+    doc = await add_doc(session, owner, [([], "Token check.")])
+    stored = (await session.execute(text("SELECT owner_key FROM chunks_fts WHERE chunk_id = :c"),
+                                    {"c": doc.chunks[0]})).scalar_one()
+    assert stored == owner_key(owner)
+
+
+def test_keyword_scope_cannot_be_built_without_an_owner() -> None:
+    with pytest.raises(ValueError):
+        KeywordScope(owner_id="")
+    with pytest.raises(ValueError):
+        KeywordScope(owner_id="u1", document_ids=frozenset())
+    with pytest.raises(TypeError):
+        KeywordScope(owner_id="u1", document_ids="doc-1")  # type: ignore[arg-type]
