@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -30,7 +28,7 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", operation_id="ready")
 async def ready(container: ContainerDep) -> JSONResponse:
-    checks: dict[str, Any] = {}
+    checks: dict[str, str] = {}
     try:
         async with container.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -82,7 +82,7 @@ class Container:
         await self.engine.dispose()
 
 
-AfterCommit = Callable[[], Awaitable[Any]]
+AfterCommit = Callable[[], Awaitable[object]]
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:
