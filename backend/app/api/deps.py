@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.clientip import client_address
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.auth.service import Principal
@@ -51,8 +52,9 @@ async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_client(request: Request) -> ClientInfo:
-    ip = request.client.host if request.client else ""
+def get_client(request: Request, settings: SettingsDep) -> ClientInfo:
+    # The socket peer, or X-Forwarded-For from a configured proxy only (CITEWISE_TRUSTED_PROXIES).
+    ip = client_address(request.scope, settings.trusted_proxy_networks)
     return ClientInfo(
         ip=ip,
         user_agent=request.headers.get("user-agent", ""),

@@ -24,8 +24,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
              operation_id="register")
-async def register(body: RegisterIn, response: Response, session: SessionDep,
+async def register(body: RegisterIn, response: Response, request: Request, session: SessionDep,
                    settings: SettingsDep, client: ClientDep) -> UserOut:
+    await service.check_registration_rate(request.app.state.container.throttle, settings, client)
     user, tokens = await service.register(
         session, settings, email=body.email, password=body.password,
         display_name=body.display_name,

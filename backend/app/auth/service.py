@@ -227,6 +227,27 @@ async def authenticate_api_key(session: AsyncSession, raw_key: str) -> Principal
     return Principal(user=user, session_id=None, via="api_key")
 
 
+async def api_key_owner(session: AsyncSession, raw_key: str) -> str | None:
+    """The owner of a live API key, without recording a use (the rate limiter's identity)."""
+    key = await repo.get_api_key_by_hash(session, security.token_digest(raw_key))
+    return key.user_id if key is not None else None
+
+
+async def check_registration_rate(
+    throttle: Throttle, settings: Settings, client: ClientInfo
+) -> None:
+    """Registrations per client address per hour; every attempt counts, successful or not."""
+    limit = settings.registration_rate_limit_per_hour
+    if limit <= 0:
+        return
+    key = f"register:ip:{client.ip or 'unknown'}"
+    wait = await throttle.retry_after(key, limit)
+    if wait is not None:
+        raise Throttled(f"Too many registrations from this address. Try again in {wait} seconds.",
+                        retry_after=wait, code="too_many_registrations")
+    await throttle.fail(key, 3600)
+
+
 async def _active_user(session: AsyncSession, user_id: str) -> User:
     user = await repo.get_user(session, user_id)
     if user is None or not user.is_active:

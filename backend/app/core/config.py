@@ -7,12 +7,13 @@ from these settings differ; business code is the same.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets people copy from tutorials; refusing them in production is cheap insurance.
@@ -21,6 +22,7 @@ KNOWN_DEFAULT_SECRETS = frozenset(
      "please-change-me", "development", "citewise", "insecure"}
 )
 MIN_SECRET_BYTES = 32
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +57,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     allowed_origins: list[str] = Field(default_factory=list)
+    # Proxies (addresses or CIDRs) whose X-Forwarded-For is believed. Empty: the socket peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
     cookie_secure: bool | None = None  # None: Secure in production, not on plain-http embedded
     serve_frontend: bool = True
     frontend_dist: Path | None = None
@@ -116,6 +120,17 @@ class Settings(BaseSettings):
     job_backend: Literal["auto", "inprocess", "arq"] = "auto"
     reconcile_interval_seconds: int = 60
     api_rate_limit_per_minute: int = 600
+    registration_rate_limit_per_hour: int = 10
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"CITEWISE_TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
+        return [e.strip() for e in value]
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -160,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(e, strict=False) for e in self.trusted_proxies)
 
     @property
     def llm_configured(self) -> bool:
