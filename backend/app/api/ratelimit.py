@@ -53,7 +53,7 @@ class RateLimitMiddleware:
 
 
 def _credential(scope: Scope) -> str:
-    headers = dict(scope.get("headers") or [])
+    headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
     auth = headers.get(b"authorization", b"").decode("latin-1")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
