@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from app import __version__
+from app.api.deps import annotate_scopes
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimitMiddleware
 from app.api.router import api_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)
     app.include_router(api_router)
+    annotate_scopes(app)
     if settings.serve_frontend:
         _mount_spa(app, settings.frontend_dist or REPO_DIR / "frontend" / "dist")
     return app

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as repo
+from app.auth import scopes
 from app.auth.models import ApiKey, AuthSession, RefreshToken, User
 from app.core import security
 from app.core.config import Settings
@@ -32,6 +33,7 @@ class Principal:
     user: User
     session_id: str | None  # None for API-key requests
     via: str  # "cookie" | "bearer" | "api_key"
+    scopes: frozenset[str] = frozenset()  # an API key's effective scopes; unused for sessions
 
 
 def normalize_email(email: str) -> str:
@@ -200,6 +202,7 @@ async def change_password(
     user.password_changed_at = _now()
     await repo.revoke_sessions(session, user_id=user.id, reason="password_changed", now=_now(),
                                except_session_id=principal.session_id)
+    await repo.revoke_api_keys(session, user.id, _now())  # a leaked key dies with the old password
     audit.record(session, "auth.password_changed", actor_id=user.id, actor_email=user.email,
                  target=user.email, client=client)
 
@@ -221,16 +224,21 @@ async def authenticate_api_key(session: AsyncSession, raw_key: str) -> Principal
     key = await repo.get_api_key_by_hash(session, security.token_digest(raw_key))
     if key is None:
         raise Unauthorized("Invalid API key.", code="invalid_api_key")
+    now = _now()
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Unauthorized("This API key has expired.", code="api_key_expired")
     user = await _active_user(session, key.user_id)
-    key.last_used_at = _now()
+    key.last_used_at = now
     key.use_count += 1
-    return Principal(user=user, session_id=None, via="api_key")
+    return Principal(user=user, session_id=None, via="api_key", scopes=scopes.effective(key.scopes))
 
 
 async def api_key_owner(session: AsyncSession, raw_key: str) -> str | None:
     """The owner of a live API key, without recording a use (the rate limiter's identity)."""
     key = await repo.get_api_key_by_hash(session, security.token_digest(raw_key))
-    return key.user_id if key is not None else None
+    if key is None or (key.expires_at is not None and key.expires_at <= _now()):
+        return None
+    return key.user_id
 
 
 async def check_registration_rate(
@@ -256,15 +264,28 @@ async def _active_user(session: AsyncSession, user_id: str) -> User:
 
 
 async def create_api_key(
-    session: AsyncSession, user: User, name: str, client: ClientInfo
+    session: AsyncSession, user: User, name: str, client: ClientInfo, *,
+    key_scopes: list[str], expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
+    wanted = sorted(set(key_scopes), key=scopes.SCOPES.index)
+    if "admin" in wanted and user.role != "admin":
+        raise Forbidden("Only administrators can create keys with the admin scope.",
+                        code="admin_scope_forbidden")
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= _now():
+            raise Invalid("The expiry must be in the future.", code="invalid_expiry")
     raw = security.new_api_key()
     key = ApiKey(user_id=user.id, name=name.strip(), prefix=raw[:10],
-                 key_hash=security.token_digest(raw))
+                 key_hash=security.token_digest(raw), scopes_csv=",".join(wanted),
+                 expires_at=expires_at)
     session.add(key)
     await session.flush()
     audit.record(session, "api_key.created", actor_id=user.id, actor_email=user.email,
-                 target=key.prefix, client=client, details={"name": key.name})
+                 target=key.prefix, client=client,
+                 details={"name": key.name, "scopes": wanted,
+                          "expires_at": expires_at.isoformat() if expires_at else None})
     return key, raw
 
 

@@ -203,9 +203,9 @@ async def test_api_keys(client: AsyncClient, anon_client_factory) -> None:  # ty
     async with anon_client_factory() as program:
         headers = {"Authorization": f"Bearer {created['key']}"}
         assert (await program.get(ME, headers=headers)).status_code == 200
-        # API keys need no CSRF header: they are not ambient credentials.
+        # API keys need no CSRF header: they are not ambient credentials; none may mint keys.
         assert (await program.post("/api/v1/auth/api-keys", json={"name": "x"},
-                                   headers=headers)).status_code == 201
+                                   headers=headers)).status_code == 403
         assert (await client.delete(f"/api/v1/auth/api-keys/{created['id']}")).status_code == 204
         assert (await program.get(ME, headers=headers)).status_code == 401
 

@@ -16,7 +16,7 @@ from tests.conftest import make_settings, truncate_all
 PROXY = "10.0.0.1"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def sec_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
     from app.main import create_app
 
