@@ -89,8 +89,9 @@ async def me(user: IdentityUser) -> UserOut:
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, operation_id="changePassword")
 async def change_password(body: PasswordChangeIn, principal: AccountPrincipal, session: SessionDep,
-                          settings: SettingsDep, client: ClientDep) -> None:
-    await service.change_password(session, settings, principal, current=body.current_password,
+                          settings: SettingsDep, client: ClientDep, request: Request) -> None:
+    await service.change_password(session, settings, request.app.state.container.throttle, principal,
+                                  current=body.current_password,
                                   new=body.new_password, client=client)
 
 

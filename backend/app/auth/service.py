@@ -91,7 +91,10 @@ async def login(
     client: ClientInfo,
 ) -> tuple[User, IssuedTokens]:
     email = normalize_email(email)
-    keys = [(f"login:acct:{email}", settings.login_max_failures_per_account)]
+    # The account lock is per account *and* address: an attacker hammering one account locks only
+    # their own address out of it, never the owner elsewhere. The per-address limit across accounts
+    # stops one source from spraying many accounts. See docs/security.md.
+    keys = [(f"login:acct:{email}:{client.ip or 'unknown'}", settings.login_max_failures_per_account)]
     if client.ip:
         keys.append((f"login:ip:{client.ip}", settings.login_max_failures_per_ip))
     for key, limit in keys:
@@ -190,12 +193,24 @@ async def logout_all(session: AsyncSession, user: User, client: ClientInfo) -> N
 
 
 async def change_password(
-    session: AsyncSession, settings: Settings, principal: Principal, *, current: str, new: str,
-    client: ClientInfo,
+    session: AsyncSession, settings: Settings, throttle: Throttle, principal: Principal, *,
+    current: str, new: str, client: ClientInfo,
 ) -> None:
     user = principal.user
+    # Wrong guesses share the per-account limit of sign-in, per user (a stolen session must not
+    # turn into unlimited password guessing).
+    key = f"password:user:{user.id}"
+    wait = await throttle.retry_after(key, settings.login_max_failures_per_account)
+    if wait is not None:
+        raise Throttled(f"Too many wrong passwords. Try again in {wait} seconds.",
+                        retry_after=wait, code="too_many_attempts")
     if not security.verify_password(current, user.password_hash):
+        await throttle.fail(key, settings.login_window_seconds)
+        audit.record(session, "auth.password_change_failed", actor_id=user.id,
+                     actor_email=user.email, target=user.email, client=client)
+        await session.commit()
         raise Invalid("The current password is incorrect.", code="wrong_password")
+    await throttle.reset(key)
     check_password_policy(settings, new, user.email)
     user.password_hash = security.hash_password(new)
     user.must_change_password = False
