@@ -22,6 +22,8 @@ KNOWN_DEFAULT_SECRETS = frozenset(
      "please-change-me", "development", "citewise", "insecure"}
 )
 MIN_SECRET_BYTES = 32
+# "kkkk…" or "abab…" pass a length check; a random secret of 32+ characters has far more than this.
+MIN_SECRET_DISTINCT_CHARS = 6
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -120,6 +122,8 @@ class Settings(BaseSettings):
     job_backend: Literal["auto", "inprocess", "arq"] = "auto"
     reconcile_interval_seconds: int = 60
     api_rate_limit_per_minute: int = 600
+    # GET /metrics: a loopback client that came through no proxy, or this bearer token.
+    metrics_token: SecretStr | None = None
     registration_rate_limit_per_hour: int = 10
 
     @field_validator("trusted_proxies")
@@ -189,9 +193,11 @@ class Settings(BaseSettings):
         """The signing secret. Production must provide a strong one; embedded keeps a random one."""
         value = self.secret_key.get_secret_value() if self.secret_key else None
         if value is not None:
-            if len(value.encode()) < MIN_SECRET_BYTES or value.lower() in KNOWN_DEFAULT_SECRETS:
+            if len(value.encode()) < MIN_SECRET_BYTES or value.lower() in KNOWN_DEFAULT_SECRETS \
+                    or len(set(value)) < MIN_SECRET_DISTINCT_CHARS:
                 raise ConfigError(
-                    "CITEWISE_SECRET_KEY is too weak: use at least 32 random bytes, e.g. "
+                    "CITEWISE_SECRET_KEY is too weak (too short, a known default, or too few distinct "
+                    "characters): use at least 32 random bytes, e.g. "
                     "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
                 )
             return value

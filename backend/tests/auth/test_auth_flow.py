@@ -223,7 +223,7 @@ def test_production_refuses_default_or_missing_secret(tmp_path) -> None:  # type
     for secret in (None, "changeme", "short-secret"):
         with pytest.raises(ConfigError, match="SECRET_KEY"):
             create_app(Settings(**prod, secret_key=secret))
-    create_app(Settings(**prod, secret_key="k" * 48))
+    create_app(Settings(**prod, secret_key="kP3v-9xQz_Lm2Rt8Wc5Yb1Nd7Hf4Gj6Sa0Ue"))
     with pytest.raises(ConfigError, match="CHROMA_URL"):
         Settings(mode="production", database_url="postgresql+asyncpg://x/y", redis_url="redis://x")
 
