@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         uvicorn.run("app.main:app_factory", factory=True, host=args.host or settings.host,
                     port=args.port or settings.port, workers=args.workers,
-                    proxy_headers=True, log_config=None)
+                    # The client address comes from CITEWISE_TRUSTED_PROXIES (app.api.clientip), not
+                    # from uvicorn: FORWARDED_ALLOW_IPS="*" let any client pick its own address.
+                    proxy_headers=False, log_config=None)
         return 0
     if args.command == "worker":
         from app.workers.tasks import run_worker

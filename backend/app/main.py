@@ -12,6 +12,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from app import __version__
+from app.api.deps import annotate_scopes
+from app.api.headers import SecurityHeadersMiddleware
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimitMiddleware
 from app.api.router import api_router
@@ -50,10 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
     )
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, allowed_origins=settings.allowed_origins)
     app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)
     app.include_router(api_router)
+    annotate_scopes(app)
     if settings.serve_frontend:
         _mount_spa(app, settings.frontend_dist or REPO_DIR / "frontend" / "dist")
     return app

@@ -130,7 +130,7 @@ async def test_admin_column_names_the_runtime_value_that_the_env_var_feeds(tmp_p
     editable = {n[len(PREFIX):].lower(): _CODE.search(r["admin"]).group(1)  # type: ignore[union-attr]
                 for n, r in _rows().items() if r["admin"]}
     values = {name: _distinct(name) for name in editable}
-    settings = Settings(_env_file=None, data_dir=tmp_path, secret_key=SecretStr("s" * 48),
+    settings = Settings(_env_file=None, data_dir=tmp_path, secret_key=SecretStr("docs-test-" + "0123456789abcdef" * 3),
                         **values)  # type: ignore[call-arg]
     service = RuntimeSettingsService(settings, sessions=None)  # type: ignore[arg-type]
 

@@ -105,6 +105,7 @@ async def reset_password(session: AsyncSession, settings: Settings, actor: User,
     user.must_change_password = True
     user.password_changed_at = _now()
     await auth_repo.revoke_sessions(session, user_id=user.id, reason="password_reset", now=_now())
+    await auth_repo.revoke_api_keys(session, user.id, _now())
     audit.record(session, "user.password_reset", **_actor(actor), target=user.email, client=client)
 
 

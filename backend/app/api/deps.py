@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.clientip import client_address
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.auth.service import Principal
@@ -51,8 +53,9 @@ async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_client(request: Request) -> ClientInfo:
-    ip = request.client.host if request.client else ""
+def get_client(request: Request, settings: SettingsDep) -> ClientInfo:
+    # The socket peer, or X-Forwarded-For from a configured proxy only (CITEWISE_TRUSTED_PROXIES).
+    ip = client_address(request.scope, settings.trusted_proxy_networks)
     return ClientInfo(
         ip=ip,
         user_agent=request.headers.get("user-agent", ""),
@@ -90,18 +93,116 @@ def check_csrf(request: Request) -> None:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_current_user(principal: PrincipalDep) -> User:
+# ---- authorization: every authenticated route declares one of these ---------------------------------
+#
+#   IdentityUser  any principal, even one that must change its password (GET /auth/me)
+#   AccountPrincipal  browser sessions only, allowed while a password change is pending
+#                 (POST /auth/password, /auth/logout, /auth/logout-all)
+#   SessionUser   browser sessions only (API-key management)
+#   CurrentUser   the `read` scope (list, search, chat)
+#   WriteUser     the `write` scope (upload, delete, reprocess)
+#   AdminUser     the `admin` scope and the admin role
+#
+# Keys may never manage keys, passwords or sessions; `must_change_password` blocks everything but
+# the identity and account routes. The scope each route needs is published in the OpenAPI schema
+# as `x-required-scope` (see `annotate_scopes`), and tests/security checks every route against it.
+
+
+def _not_pending(principal: Principal) -> None:
+    if principal.user.must_change_password:
+        raise Forbidden("Change your password before continuing.", code="password_change_required")
+
+
+def _has_scope(principal: Principal, scope: str) -> None:
+    if principal.via == "api_key" and scope not in principal.scopes:
+        raise Forbidden(f"This API key lacks the {scope!r} scope.", code="insufficient_scope")
+
+
+def _session_only(principal: Principal) -> None:
+    if principal.via == "api_key":
+        raise Forbidden("API keys cannot manage keys, passwords or sessions.",
+                        code="api_key_not_allowed")
+
+
+async def get_identity_user(principal: PrincipalDep) -> User:
     return principal.user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+async def get_account_principal(principal: PrincipalDep) -> Principal:
+    _session_only(principal)
+    return principal
 
 
-async def get_admin_user(user: CurrentUser) -> User:
+async def get_session_user(principal: PrincipalDep) -> User:
+    _session_only(principal)
+    _not_pending(principal)
+    return principal.user
+
+
+async def get_current_user(principal: PrincipalDep) -> User:
+    _not_pending(principal)
+    _has_scope(principal, "read")
+    return principal.user
+
+
+async def get_write_user(principal: PrincipalDep) -> User:
+    _not_pending(principal)
+    _has_scope(principal, "write")
+    return principal.user
+
+
+async def get_admin_user(principal: PrincipalDep) -> User:
+    _not_pending(principal)
+    user = principal.user
     # `user` was just loaded from the database, so a demotion takes effect on the next request.
     if user.role != "admin":
         raise Forbidden("Administrator access is required.", code="admin_required")
+    _has_scope(principal, "admin")
     return user
 
 
+IdentityUser = Annotated[User, Depends(get_identity_user)]
+AccountPrincipal = Annotated[Principal, Depends(get_account_principal)]
+SessionUser = Annotated[User, Depends(get_session_user)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+WriteUser = Annotated[User, Depends(get_write_user)]
 AdminUser = Annotated[User, Depends(get_admin_user)]
+
+SCOPE_DEPENDENCIES: dict[Callable[..., Any], str] = {
+    get_identity_user: "identity", get_account_principal: "session", get_session_user: "session",
+    get_current_user: "read", get_write_user: "write", get_admin_user: "admin",
+}
+
+
+def required_scope(route: APIRoute) -> str:
+    """The scope a route declares: the strongest authorization dependency in its tree, else public."""
+    order = ["public", "identity", "read", "write", "admin", "session"]
+    found = "public"
+    stack = [route.dependant]
+    while stack:
+        dep = stack.pop()
+        if dep.call in SCOPE_DEPENDENCIES:
+            scope = SCOPE_DEPENDENCIES[dep.call]
+            found = max(found, scope, key=order.index)
+        elif dep.call is get_principal:
+            found = max(found, "identity", key=order.index)
+        stack.extend(dep.dependencies)
+    return found
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside included routers (FastAPI keeps those as nested routers)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from api_routes(list(inner.routes))
+
+
+def annotate_scopes(app: FastAPI) -> None:
+    """Publish each route's scope in the OpenAPI schema (`x-required-scope`)."""
+    for route in api_routes(list(app.routes)):
+        if route.include_in_schema:
+            route.openapi_extra = {**(route.openapi_extra or {}),
+                                   "x-required-scope": required_scope(route)}

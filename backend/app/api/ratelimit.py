@@ -1,19 +1,24 @@
 """Per-client request rate limit (fixed one-minute window) for the API.
 
-Keyed by the credential (session cookie or bearer token) when there is one, else by IP, so many
-users behind one proxy don't share a budget. Counters live in Redis in production (shared by every
-API process) and in memory when embedded. 0 disables the limit."""
+The key is the *authenticated* principal when the request carries a credential that validates (a
+signed, unexpired access token, or a live API key), else the real client address (see
+`app.api.clientip`). An unvalidated credential is never a key: a junk `Authorization` header would
+otherwise buy a fresh budget per request. Users behind one proxy still get one budget each.
+Counters live in Redis in production (shared by every API process) and in memory when embedded.
+0 disables the limit."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from http.cookies import SimpleCookie
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.clientip import client_address
+from app.auth import service as auth_service
 from app.core import security
 from app.core.errors import error_body
+from app.platform.container import Container
 
 WINDOW_SECONDS = 60
 EXEMPT = ("/api/v1/health", "/api/v1/ready", "/api/v1/metrics")
@@ -34,7 +39,7 @@ class RateLimitMiddleware:
         if limit <= 0:
             await self.app(scope, receive, send)
             return
-        key = "rate:" + _client_key(scope)
+        key = "rate:" + await client_key(scope, container)
         wait = await container.throttle.retry_after(key, limit)
         if wait is not None:
             body = json.dumps(error_body(
@@ -47,18 +52,33 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
-def _client_key(scope: Scope) -> str:
-    headers = dict(scope.get("headers") or [])
-    credential = headers.get(b"authorization", b"").decode()
-    if not credential:
-        cookie = SimpleCookie()
+def _credential(scope: Scope) -> str:
+    headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    cookie = SimpleCookie()
+    try:
+        cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
+    except Exception:  # a malformed cookie header: fall back to the address
+        return ""
+    morsel = cookie.get(security.ACCESS_COOKIE)
+    return str(morsel.value) if morsel else ""
+
+
+async def client_key(scope: Scope, container: Container) -> str:
+    """`user:<id>` for a credential that validates, else `ip:<real client address>`."""
+    settings = container.settings
+    credential = _credential(scope)
+    user_id: str | None = None
+    if credential.startswith(security.API_KEY_PREFIX):
+        async with container.sessions() as session:
+            user_id = await auth_service.api_key_owner(session, credential)
+    elif credential:
         try:
-            cookie.load(headers.get(b"cookie", b"").decode())
-        except Exception:  # a malformed cookie header: fall back to the address
-            cookie = SimpleCookie()
-        morsel = cookie.get(security.ACCESS_COOKIE)
-        credential = morsel.value if morsel else ""
-    if credential:
-        return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
-    client = scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
+            user_id = security.decode_access_token(settings, credential).user_id
+        except security.TokenError:
+            user_id = None
+    if user_id:
+        return "user:" + user_id
+    return "ip:" + (client_address(scope, settings.trusted_proxy_networks) or "unknown")

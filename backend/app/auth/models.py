@@ -60,3 +60,12 @@ class ApiKey(IdMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Comma-separated subset of read, write, admin (see app.auth.scopes); migration 0005 gave
+    # keys created before scopes existed "read,write".
+    scopes_csv: Mapped[str] = mapped_column("scopes", String(64), default="read",
+                                            server_default="read,write")
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def scopes(self) -> list[str]:
+        return [s for s in self.scopes_csv.split(",") if s]

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.api.deps import ClientDep, CurrentUser, PrincipalDep, SessionDep, SettingsDep, check_csrf
+from app.api.deps import (
+    AccountPrincipal,
+    ClientDep,
+    IdentityUser,
+    SessionDep,
+    SessionUser,
+    SettingsDep,
+    check_csrf,
+)
 from app.auth import repository as repo
 from app.auth import service
 from app.auth.cookies import clear_session_cookies, set_session_cookies
@@ -24,8 +32,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
              operation_id="register")
-async def register(body: RegisterIn, response: Response, session: SessionDep,
+async def register(body: RegisterIn, response: Response, request: Request, session: SessionDep,
                    settings: SettingsDep, client: ClientDep) -> UserOut:
+    await service.check_registration_rate(request.app.state.container.throttle, settings, client)
     user, tokens = await service.register(
         session, settings, email=body.email, password=body.password,
         display_name=body.display_name,
@@ -57,7 +66,7 @@ async def refresh(request: Request, response: Response, session: SessionDep,
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, operation_id="logout")
-async def logout(principal: PrincipalDep, session: SessionDep, settings: SettingsDep) -> Response:
+async def logout(principal: AccountPrincipal, session: SessionDep, settings: SettingsDep) -> Response:
     await service.logout(session, principal)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookies(response, settings)
@@ -65,42 +74,44 @@ async def logout(principal: PrincipalDep, session: SessionDep, settings: Setting
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, operation_id="logoutAll")
-async def logout_all(user: CurrentUser, session: SessionDep, settings: SettingsDep,
+async def logout_all(principal: AccountPrincipal, session: SessionDep, settings: SettingsDep,
                      client: ClientDep) -> Response:
-    await service.logout_all(session, user, client)
+    await service.logout_all(session, principal.user, client)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookies(response, settings)
     return response
 
 
 @router.get("/me", response_model=UserOut, operation_id="me")
-async def me(user: CurrentUser) -> UserOut:
+async def me(user: IdentityUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, operation_id="changePassword")
-async def change_password(body: PasswordChangeIn, principal: PrincipalDep, session: SessionDep,
-                          settings: SettingsDep, client: ClientDep) -> None:
-    await service.change_password(session, settings, principal, current=body.current_password,
+async def change_password(body: PasswordChangeIn, principal: AccountPrincipal, session: SessionDep,
+                          settings: SettingsDep, client: ClientDep, request: Request) -> None:
+    await service.change_password(session, settings, request.app.state.container.throttle, principal,
+                                  current=body.current_password,
                                   new=body.new_password, client=client)
 
 
 @router.get("/api-keys", response_model=ApiKeyList, operation_id="listApiKeys")
-async def list_api_keys(user: CurrentUser, session: SessionDep) -> ApiKeyList:
+async def list_api_keys(user: SessionUser, session: SessionDep) -> ApiKeyList:
     keys = await repo.list_api_keys(session, user.id)
     return ApiKeyList(items=[ApiKeyOut.model_validate(k) for k in keys])
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated,
              operation_id="createApiKey")
-async def create_api_key(body: ApiKeyIn, user: CurrentUser, session: SessionDep,
+async def create_api_key(body: ApiKeyIn, user: SessionUser, session: SessionDep,
                          client: ClientDep) -> ApiKeyCreated:
-    key, raw = await service.create_api_key(session, user, body.name, client)
+    key, raw = await service.create_api_key(session, user, body.name, client,
+                                            key_scopes=list(body.scopes), expires_at=body.expires_at)
     return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), key=raw)
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
                operation_id="revokeApiKey")
-async def revoke_api_key(key_id: str, user: CurrentUser, session: SessionDep,
+async def revoke_api_key(key_id: str, user: SessionUser, session: SessionDep,
                          client: ClientDep) -> None:
     await service.revoke_api_key(session, user, key_id, client)

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from app.auth.scopes import Scope
+
 
 class RegisterIn(BaseModel):
     email: EmailStr
@@ -34,8 +36,15 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+def _read_only() -> list[Scope]:
+    return ["read"]
+
+
 class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+    # read: list, search, chat · write: + upload, delete, reprocess · admin: + admin routes (admins)
+    scopes: list[Scope] = Field(default_factory=_read_only, min_length=1, max_length=3)
+    expires_at: datetime | None = None
 
 
 class ApiKeyOut(BaseModel):
@@ -44,7 +53,9 @@ class ApiKeyOut(BaseModel):
     id: str
     name: str
     prefix: str
+    scopes: list[Scope]
     created_at: datetime
+    expires_at: datetime | None
     last_used_at: datetime | None
 
 

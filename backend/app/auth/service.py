@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as repo
+from app.auth import scopes
 from app.auth.models import ApiKey, AuthSession, RefreshToken, User
 from app.core import security
 from app.core.config import Settings
@@ -32,6 +33,7 @@ class Principal:
     user: User
     session_id: str | None  # None for API-key requests
     via: str  # "cookie" | "bearer" | "api_key"
+    scopes: frozenset[str] = frozenset()  # an API key's effective scopes; unused for sessions
 
 
 def normalize_email(email: str) -> str:
@@ -89,7 +91,10 @@ async def login(
     client: ClientInfo,
 ) -> tuple[User, IssuedTokens]:
     email = normalize_email(email)
-    keys = [(f"login:acct:{email}", settings.login_max_failures_per_account)]
+    # The account lock is per account *and* address: an attacker hammering one account locks only
+    # their own address out of it, never the owner elsewhere. The per-address limit across accounts
+    # stops one source from spraying many accounts. See docs/security.md.
+    keys = [(f"login:acct:{email}:{client.ip or 'unknown'}", settings.login_max_failures_per_account)]
     if client.ip:
         keys.append((f"login:ip:{client.ip}", settings.login_max_failures_per_ip))
     for key, limit in keys:
@@ -188,18 +193,31 @@ async def logout_all(session: AsyncSession, user: User, client: ClientInfo) -> N
 
 
 async def change_password(
-    session: AsyncSession, settings: Settings, principal: Principal, *, current: str, new: str,
-    client: ClientInfo,
+    session: AsyncSession, settings: Settings, throttle: Throttle, principal: Principal, *,
+    current: str, new: str, client: ClientInfo,
 ) -> None:
     user = principal.user
+    # Wrong guesses share the per-account limit of sign-in, per user (a stolen session must not
+    # turn into unlimited password guessing).
+    key = f"password:user:{user.id}"
+    wait = await throttle.retry_after(key, settings.login_max_failures_per_account)
+    if wait is not None:
+        raise Throttled(f"Too many wrong passwords. Try again in {wait} seconds.",
+                        retry_after=wait, code="too_many_attempts")
     if not security.verify_password(current, user.password_hash):
+        await throttle.fail(key, settings.login_window_seconds)
+        audit.record(session, "auth.password_change_failed", actor_id=user.id,
+                     actor_email=user.email, target=user.email, client=client)
+        await session.commit()
         raise Invalid("The current password is incorrect.", code="wrong_password")
+    await throttle.reset(key)
     check_password_policy(settings, new, user.email)
     user.password_hash = security.hash_password(new)
     user.must_change_password = False
     user.password_changed_at = _now()
     await repo.revoke_sessions(session, user_id=user.id, reason="password_changed", now=_now(),
                                except_session_id=principal.session_id)
+    await repo.revoke_api_keys(session, user.id, _now())  # a leaked key dies with the old password
     audit.record(session, "auth.password_changed", actor_id=user.id, actor_email=user.email,
                  target=user.email, client=client)
 
@@ -221,10 +239,36 @@ async def authenticate_api_key(session: AsyncSession, raw_key: str) -> Principal
     key = await repo.get_api_key_by_hash(session, security.token_digest(raw_key))
     if key is None:
         raise Unauthorized("Invalid API key.", code="invalid_api_key")
+    now = _now()
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Unauthorized("This API key has expired.", code="api_key_expired")
     user = await _active_user(session, key.user_id)
-    key.last_used_at = _now()
+    key.last_used_at = now
     key.use_count += 1
-    return Principal(user=user, session_id=None, via="api_key")
+    return Principal(user=user, session_id=None, via="api_key", scopes=scopes.effective(key.scopes))
+
+
+async def api_key_owner(session: AsyncSession, raw_key: str) -> str | None:
+    """The owner of a live API key, without recording a use (the rate limiter's identity)."""
+    key = await repo.get_api_key_by_hash(session, security.token_digest(raw_key))
+    if key is None or (key.expires_at is not None and key.expires_at <= _now()):
+        return None
+    return key.user_id
+
+
+async def check_registration_rate(
+    throttle: Throttle, settings: Settings, client: ClientInfo
+) -> None:
+    """Registrations per client address per hour; every attempt counts, successful or not."""
+    limit = settings.registration_rate_limit_per_hour
+    if limit <= 0:
+        return
+    key = f"register:ip:{client.ip or 'unknown'}"
+    wait = await throttle.retry_after(key, limit)
+    if wait is not None:
+        raise Throttled(f"Too many registrations from this address. Try again in {wait} seconds.",
+                        retry_after=wait, code="too_many_registrations")
+    await throttle.fail(key, 3600)
 
 
 async def _active_user(session: AsyncSession, user_id: str) -> User:
@@ -235,15 +279,28 @@ async def _active_user(session: AsyncSession, user_id: str) -> User:
 
 
 async def create_api_key(
-    session: AsyncSession, user: User, name: str, client: ClientInfo
+    session: AsyncSession, user: User, name: str, client: ClientInfo, *,
+    key_scopes: list[str], expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
+    wanted = sorted(set(key_scopes), key=scopes.SCOPES.index)
+    if "admin" in wanted and user.role != "admin":
+        raise Forbidden("Only administrators can create keys with the admin scope.",
+                        code="admin_scope_forbidden")
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= _now():
+            raise Invalid("The expiry must be in the future.", code="invalid_expiry")
     raw = security.new_api_key()
     key = ApiKey(user_id=user.id, name=name.strip(), prefix=raw[:10],
-                 key_hash=security.token_digest(raw))
+                 key_hash=security.token_digest(raw), scopes_csv=",".join(wanted),
+                 expires_at=expires_at)
     session.add(key)
     await session.flush()
     audit.record(session, "api_key.created", actor_id=user.id, actor_email=user.email,
-                 target=key.prefix, client=client, details={"name": key.name})
+                 target=key.prefix, client=client,
+                 details={"name": key.name, "scopes": wanted,
+                          "expires_at": expires_at.isoformat() if expires_at else None})
     return key, raw
 
 

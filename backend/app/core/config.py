@@ -7,12 +7,13 @@ from these settings differ; business code is the same.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets people copy from tutorials; refusing them in production is cheap insurance.
@@ -21,6 +22,9 @@ KNOWN_DEFAULT_SECRETS = frozenset(
      "please-change-me", "development", "citewise", "insecure"}
 )
 MIN_SECRET_BYTES = 32
+# "kkkk…" or "abab…" pass a length check; a random secret of 32+ characters has far more than this.
+MIN_SECRET_DISTINCT_CHARS = 6
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +59,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     allowed_origins: list[str] = Field(default_factory=list)
+    # Proxies (addresses or CIDRs) whose X-Forwarded-For is believed. Empty: the socket peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
     cookie_secure: bool | None = None  # None: Secure in production, not on plain-http embedded
     serve_frontend: bool = True
     frontend_dist: Path | None = None
@@ -116,6 +122,19 @@ class Settings(BaseSettings):
     job_backend: Literal["auto", "inprocess", "arq"] = "auto"
     reconcile_interval_seconds: int = 60
     api_rate_limit_per_minute: int = 600
+    # GET /metrics: a loopback client that came through no proxy, or this bearer token.
+    metrics_token: SecretStr | None = None
+    registration_rate_limit_per_hour: int = 10
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"CITEWISE_TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
+        return [e.strip() for e in value]
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -161,6 +180,10 @@ class Settings(BaseSettings):
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(e, strict=False) for e in self.trusted_proxies)
+
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url)
@@ -170,9 +193,11 @@ class Settings(BaseSettings):
         """The signing secret. Production must provide a strong one; embedded keeps a random one."""
         value = self.secret_key.get_secret_value() if self.secret_key else None
         if value is not None:
-            if len(value.encode()) < MIN_SECRET_BYTES or value.lower() in KNOWN_DEFAULT_SECRETS:
+            if len(value.encode()) < MIN_SECRET_BYTES or value.lower() in KNOWN_DEFAULT_SECRETS \
+                    or len(set(value)) < MIN_SECRET_DISTINCT_CHARS:
                 raise ConfigError(
-                    "CITEWISE_SECRET_KEY is too weak: use at least 32 random bytes, e.g. "
+                    "CITEWISE_SECRET_KEY is too weak (too short, a known default, or too few distinct "
+                    "characters): use at least 32 random bytes, e.g. "
                     "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
                 )
             return value

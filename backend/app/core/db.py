@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, String, event
@@ -66,6 +68,19 @@ class IdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def ensure_private_sqlite(url: str) -> None:
+    """Create a SQLite database file owner-only (0600) before SQLite creates it with the umask:
+    it holds every chunk's text. SQLite gives its -wal and -shm files the same mode."""
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix) or ":memory:" in url:
+        return
+    path = Path(url[len(prefix):])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+    os.chmod(path, 0o600)
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic.config import Config
 
 from alembic import command
+from app.core.db import ensure_private_sqlite
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -20,6 +21,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    ensure_private_sqlite(url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
-from app.api.deps import ClientDep, ContainerDep, CurrentUser, SessionDep
+from app.api.deps import ClientDep, ContainerDep, CurrentUser, SessionDep, WriteUser
 from app.core.errors import Invalid, NotFound, TooLarge
 from app.documents import repository as repo
 from app.documents import service
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/documents", tags=["documents"])
              operation_id="uploadDocuments")
 async def upload_documents(
     request: Request, files: Annotated[list[UploadFile], File(description="one or many files")],
-    user: CurrentUser, session: SessionDep, container: ContainerDep, client: ClientDep,
+    user: WriteUser, session: SessionDep, container: ContainerDep, client: ClientDep,
 ) -> UploadResult:
     settings = container.settings
     if len(files) > settings.max_files_per_upload:
@@ -85,20 +85,20 @@ async def list_chunks(
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteDocument")
-async def delete_document(document_id: str, user: CurrentUser, session: SessionDep,
+async def delete_document(document_id: str, user: WriteUser, session: SessionDep,
                           container: ContainerDep, client: ClientDep) -> None:
     if not await service.delete_documents(session, container, user, [document_id], client):
         raise NotFound("Document not found.")
 
 
 @router.post("/batch-delete", response_model=BatchDeleteOut, operation_id="batchDeleteDocuments")
-async def batch_delete(body: BatchDeleteIn, user: CurrentUser, session: SessionDep,
+async def batch_delete(body: BatchDeleteIn, user: WriteUser, session: SessionDep,
                        container: ContainerDep, client: ClientDep) -> BatchDeleteOut:
     return BatchDeleteOut(deleted=await service.delete_documents(session, container, user, body.ids, client))
 
 
 @router.post("/{document_id}/reprocess", status_code=status.HTTP_202_ACCEPTED,
              response_model=DocumentOut, operation_id="reprocessDocument")
-async def reprocess(document_id: str, user: CurrentUser, session: SessionDep,
+async def reprocess(document_id: str, user: WriteUser, session: SessionDep,
                     container: ContainerDep, client: ClientDep) -> DocumentOut:
     return DocumentOut.model_validate(await service.reprocess(session, container, user, document_id, client))

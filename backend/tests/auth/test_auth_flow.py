@@ -203,9 +203,9 @@ async def test_api_keys(client: AsyncClient, anon_client_factory) -> None:  # ty
     async with anon_client_factory() as program:
         headers = {"Authorization": f"Bearer {created['key']}"}
         assert (await program.get(ME, headers=headers)).status_code == 200
-        # API keys need no CSRF header: they are not ambient credentials.
+        # API keys need no CSRF header: they are not ambient credentials; none may mint keys.
         assert (await program.post("/api/v1/auth/api-keys", json={"name": "x"},
-                                   headers=headers)).status_code == 201
+                                   headers=headers)).status_code == 403
         assert (await client.delete(f"/api/v1/auth/api-keys/{created['id']}")).status_code == 204
         assert (await program.get(ME, headers=headers)).status_code == 401
 
@@ -223,7 +223,7 @@ def test_production_refuses_default_or_missing_secret(tmp_path) -> None:  # type
     for secret in (None, "changeme", "short-secret"):
         with pytest.raises(ConfigError, match="SECRET_KEY"):
             create_app(Settings(**prod, secret_key=secret))
-    create_app(Settings(**prod, secret_key="k" * 48))
+    create_app(Settings(**prod, secret_key="kP3v-9xQz_Lm2Rt8Wc5Yb1Nd7Hf4Gj6Sa0Ue"))
     with pytest.raises(ConfigError, match="CHROMA_URL"):
         Settings(mode="production", database_url="postgresql+asyncpg://x/y", redis_url="redis://x")
 

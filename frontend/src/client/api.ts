@@ -39,8 +39,8 @@ export const getMe = () => request<User>('/auth/me')
 export const changePassword = (body: { current_password: string; new_password: string }) =>
   request<void>('/auth/password', { method: 'POST', json: body })
 export const listApiKeys = () => request<{ items: ApiKey[] }>('/auth/api-keys')
-export const createApiKey = (name: string) =>
-  request<NewApiKey>('/auth/api-keys', { method: 'POST', json: { name } })
+export const createApiKey = (body: { name: string; scopes: ApiKey['scopes']; expires_at?: string | null }) =>
+  request<NewApiKey>('/auth/api-keys', { method: 'POST', json: body })
 export const revokeApiKey = (id: string) => request<void>(`/auth/api-keys/${enc(id)}`, { method: 'DELETE' })
 
 // --- documents -------------------------------------------------------------

@@ -634,6 +634,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Expires At */
+            expires_at: string | null;
             /** Id */
             id: string;
             /** Key */
@@ -644,11 +646,17 @@ export interface components {
             name: string;
             /** Prefix */
             prefix: string;
+            /** Scopes */
+            scopes: ("read" | "write" | "admin")[];
         };
         /** ApiKeyIn */
         ApiKeyIn: {
+            /** Expires At */
+            expires_at?: string | null;
             /** Name */
             name: string;
+            /** Scopes */
+            scopes?: ("read" | "write" | "admin")[];
         };
         /** ApiKeyList */
         ApiKeyList: {
@@ -662,6 +670,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Expires At */
+            expires_at: string | null;
             /** Id */
             id: string;
             /** Last Used At */
@@ -670,6 +680,8 @@ export interface components {
             name: string;
             /** Prefix */
             prefix: string;
+            /** Scopes */
+            scopes: ("read" | "write" | "admin")[];
         };
         /** AskIn */
         AskIn: {

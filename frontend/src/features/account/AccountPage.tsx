@@ -97,10 +97,21 @@ function PasswordCard({ highlight }: { highlight: boolean }) {
   )
 }
 
+type KeyScope = ApiKey['scopes'][number]
+const SCOPE_CHOICES: { value: KeyScope; label: string; hint: string }[] = [
+  { value: 'read', label: 'Read', hint: 'List documents, search and chat.' },
+  { value: 'write', label: 'Read and write', hint: 'Also upload, delete and reprocess documents.' },
+  { value: 'admin', label: 'Administration', hint: 'Also the admin routes. Administrators only.' },
+]
+const SCOPE_LABEL: Record<KeyScope, string> = { read: 'read', write: 'read + write', admin: 'admin' }
+
 function ApiKeysCard() {
   const keys = useQuery({ queryKey: qk.apiKeys, queryFn: listApiKeys })
+  const { data: me } = useSession()
   const [creating, setCreating] = useState(false)
   const [name, setName] = useState('')
+  const [scope, setScope] = useState<KeyScope>('read')
+  const [expires, setExpires] = useState('')
   const [created, setCreated] = useState<NewApiKey | null>(null)
   const [revoke, setRevoke] = useState<ApiKey | null>(null)
   const [copied, setCopied] = useState(false)
@@ -110,6 +121,8 @@ function ApiKeysCard() {
     onSuccess: (k) => {
       setCreating(false)
       setName('')
+      setScope('read')
+      setExpires('')
       setCreated(k)
       void qc.invalidateQueries({ queryKey: qk.apiKeys })
     },
@@ -153,8 +166,9 @@ function ApiKeysCard() {
               <div className="min-w-0">
                 <div className="truncate text-sm font-medium">{k.name}</div>
                 <div className="text-xs text-zinc-500 dark:text-zinc-400">
-                  <code className="font-mono">{k.prefix}…</code> · created {formatDateTime(k.created_at)} ·{' '}
-                  {k.last_used_at ? `used ${formatRelative(k.last_used_at)}` : 'never used'}
+                  <code className="font-mono">{k.prefix}…</code> · {SCOPE_LABEL[k.scopes[k.scopes.length - 1] ?? 'read']} · created {formatDateTime(k.created_at)} ·{' '}
+                  {k.last_used_at ? `last used ${formatRelative(k.last_used_at)}` : 'never used'}
+                  {k.expires_at ? ` · expires ${formatDateTime(k.expires_at)}` : ''}
                 </div>
               </div>
               <Button size="sm" variant="ghost" className="text-red-600 dark:text-red-400" onClick={() => setRevoke(k)}>Revoke</Button>
@@ -164,9 +178,29 @@ function ApiKeysCard() {
       )}
 
       <Dialog open={creating} onOpenChange={setCreating} title="New API key" description="Name it after where it will be used.">
-        <form onSubmit={(e) => { e.preventDefault(); if (name.trim()) create.mutate(name.trim()) }} className="space-y-4">
+        <form onSubmit={(e) => {
+          e.preventDefault()
+          if (name.trim()) {
+            create.mutate({ name: name.trim(), scopes: [scope], expires_at: expires ? new Date(`${expires}T23:59:59`).toISOString() : null })
+          }
+        }} className="space-y-4">
           {create.isError && <Alert tone="error">{errorMessage(create.error)}</Alert>}
           <Field label="Name">{(p) => <Input {...p} autoFocus value={name} maxLength={100} onChange={(e) => setName(e.target.value)} placeholder="e.g. laptop script" />}</Field>
+          <fieldset className="space-y-2">
+            <legend className="text-sm font-medium text-zinc-800 dark:text-zinc-200">Access</legend>
+            {SCOPE_CHOICES.filter((c) => c.value !== 'admin' || me?.role === 'admin').map((c) => (
+              <div key={c.value} className="text-sm">
+                <label className="flex items-center gap-2 font-medium">
+                  <input type="radio" name="api-key-scope" value={c.value} checked={scope === c.value}
+                    onChange={() => setScope(c.value)} />
+                  {c.label}
+                </label>
+                <p className="ml-6 text-xs text-zinc-500 dark:text-zinc-400">{c.hint}</p>
+              </div>
+            ))}
+            <p className="text-xs text-zinc-500 dark:text-zinc-400">No key can manage keys, passwords or sessions. Changing your password revokes every key.</p>
+          </fieldset>
+          <Field label="Expires (optional)">{(p) => <Input {...p} type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />}</Field>
           <div className="flex justify-end gap-2">
             <Button variant="outline" onClick={() => setCreating(false)}>Cancel</Button>
             <Button type="submit" variant="primary" loading={create.isPending} disabled={!name.trim()}>Create key</Button>
