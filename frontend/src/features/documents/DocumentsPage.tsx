@@ -146,7 +146,7 @@ export function DocumentsPage() {
         <section aria-label="Document library" className="rounded-xl border border-zinc-200 dark:border-zinc-800">
           <div className="flex flex-wrap items-center gap-2 border-b border-zinc-200 p-3 dark:border-zinc-800">
             <SearchBox value={filters.q} onSearch={(q) => setFilters({ q, page: 1 })} />
-            <Select aria-label="Filter by status" className="w-auto min-w-0 flex-1 sm:flex-none" value={filters.status}
+            <Select aria-label="Filter by status" className="w-auto min-w-36 flex-1 sm:min-w-0 sm:flex-none" value={filters.status}
               onChange={(e) => setFilters({ status: e.target.value as Status | '', page: 1 })}>
               <option value="">All statuses</option>
               <option value="ready">Ready</option>
@@ -154,13 +154,13 @@ export function DocumentsPage() {
               <option value="queued">Queued</option>
               <option value="failed">Failed</option>
             </Select>
-            <Select aria-label="Filter by type" className="w-auto min-w-0 flex-1 sm:flex-none" value={filters.type}
+            <Select aria-label="Filter by type" className="w-auto min-w-36 flex-1 sm:min-w-0 sm:flex-none" value={filters.type}
               onChange={(e) => setFilters({ type: e.target.value, page: 1 })}>
               <option value="">All types</option>
               {TYPE_FILTERS.map(([m, label]) => <option key={m} value={m}>{label}</option>)}
             </Select>
             {!wide && (
-              <Select aria-label="Sort by" className="w-auto min-w-0 flex-1 sm:flex-none" value={`${sort}:${order}`}
+              <Select aria-label="Sort by" className="w-auto min-w-36 flex-1 sm:min-w-0 sm:flex-none" value={`${sort}:${order}`}
                 onChange={(e) => {
                   const [s, o] = e.target.value.split(':') as [DocumentSort, SortOrder]
                   setFilters({ sort: s, order: o, page: 1 })

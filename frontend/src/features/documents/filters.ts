@@ -79,8 +79,12 @@ export function useDocumentFilters(): [DocumentFilters, (patch: Partial<Document
   const [params, setParams] = useSearchParams()
   const filters = useMemo(() => parseFilters(params), [params])
   const update = useCallback(
-    (patch: Partial<DocumentFilters>) =>
-      setParams((current) => filtersToParams({ ...parseFilters(current), ...patch }, current), { replace: true }),
+    (patch: Partial<DocumentFilters>) => {
+      // From the address bar as it is now, not as of the last render: a search typed a moment ago
+      // (applied after a pause) must not undo a filter picked since.
+      const current = new URLSearchParams(window.location.search)
+      setParams(filtersToParams({ ...parseFilters(current), ...patch }, current), { replace: true })
+    },
     [setParams],
   )
   return [filters, update]
