@@ -19,6 +19,30 @@ function text(name: string, body: string): InlineFile {
   return { name, mimeType: 'text/plain', buffer: Buffer.from(body + '\n') }
 }
 
+/** A one-page PDF (US Letter, Helvetica) with the given lines of text, built byte by byte. */
+function pdf(name: string, lines: string[]): InlineFile {
+  const esc = (t: string) => t.replace(/[\\()]/g, (c) => `\\${c}`)
+  const content = `BT /F1 12 Tf 72 720 Td 16 TL ${lines.map((l) => `(${esc(l)}) Tj T*`).join(' ')} ET`
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
+    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
+  ]
+  let out = '%PDF-1.4\n'
+  const offsets: number[] = []
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(out, 'latin1'))
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`
+  })
+  const xref = Buffer.byteLength(out, 'latin1')
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
+  out += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return { name, mimeType: 'application/pdf', buffer: Buffer.from(out, 'latin1') }
+}
+
 const stamp = () => `${Date.now()}-${Math.floor(Math.random() * 1e4)}`
 
 async function uploadInline(page: Page, files: InlineFile[]): Promise<void> {
@@ -40,26 +64,31 @@ test.describe('on a 390×844 phone', () => {
   test('the documents page and the chat never scroll sideways', async ({ page }) => {
     await registerViaUi(page, uniqueEmail('narrow'), 'Browser Tester')
     // The avatar shows the first letters of the first and last names.
-    await expect(page.getByRole('button', { name: /^Account menu/ })).toHaveText('BT')
+    await expect(page.getByRole('button', { name: /account menu/i })).toHaveText('BT')
 
     const id = stamp()
     const long = `quarterly-operations-review-for-the-northern-distribution-centre-${id}.md`
     const short = `dock-${id}.txt`
+    const manual = `cold-chain-manual-${id}.pdf`
     await uploadInline(page, [
       markdown(long, [
         '# Northern distribution centre',
         '',
-        '## Loading docks',
+        '## Staffing',
         '',
-        'The northern distribution centre has fourteen loading docks. Dock seven is reserved for refrigerated',
-        'trailers and is inspected every Tuesday by the cold-chain supervisor.',
+        'The northern distribution centre runs three shifts, each led by a shift manager.',
       ]),
       text(short, 'Forklift batteries are charged overnight in the east bay and swapped at the start of each shift.'),
+      pdf(manual, [
+        'Cold-chain manual',
+        'The northern distribution centre has fourteen loading docks.',
+        'Dock seven is reserved for refrigerated trailers.',
+        'It is inspected every Tuesday by the cold-chain supervisor.',
+      ]),
     ])
     await expect(row(page, long)).toBeVisible()
     await expectNoHorizontalOverflow(page, 'documents (uploading)')
-    await waitReady(page, long)
-    await waitReady(page, short)
+    for (const f of [long, short, manual]) await waitReady(page, f)
     await expectNoHorizontalOverflow(page, 'documents (ready)')
 
     // Every part of a document is on screen: its name (shortened), status, size, pages and actions.
@@ -75,24 +104,47 @@ test.describe('on a 390×844 phone', () => {
 
     // The sort control replaces the table headers on a phone.
     await page.getByLabel('Sort by').selectOption('filename:asc')
-    await expect(page.getByTestId('document-row').first()).toContainText(short)
+    const rows = page.getByTestId('document-row')
+    await expect(rows.nth(0)).toContainText(manual)
+    await expect(rows.nth(1)).toContainText(short)
+    await expect(rows.nth(2)).toContainText(long)
+    await expect(page).toHaveURL(/[?&]sort=filename&order=asc(&|$)/)
     await expectNoHorizontalOverflow(page, 'documents (sorted)')
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).tap()
     await expect(page.getByRole('heading', { name: 'What would you like to know?' })).toBeVisible()
     await expectNoHorizontalOverflow(page, 'chat (welcome)')
-    await page.getByLabel('Ask a question').fill('Which dock is reserved for refrigerated trailers?')
+    await page.getByLabel('Ask a question').fill('Which loading dock is reserved for refrigerated trailers?')
     await page.getByRole('button', { name: 'Send' }).tap()
     const answer = page.getByTestId('assistant-message').last()
     await expect(answer).toHaveAttribute('data-status', 'complete', { timeout: 120_000 })
     await expect(answer.getByTestId('citation-chip').first()).toBeVisible()
     await expectNoHorizontalOverflow(page, 'chat (answer)')
 
-    // The source opens full screen; it fits too.
-    await answer.getByTestId('citation-chip').first().tap()
+    // The PDF source opens full screen, its page as wide as the screen allows.
+    await answer.getByTestId('citation-chip').filter({ hasText: manual }).first().tap()
     const viewer = page.getByRole('dialog').getByTestId('source-viewer')
     await expect(viewer.getByTestId('cited-passage').first()).toBeVisible()
+    const sheet = viewer.getByTestId('pdf-page')
+    await expect(sheet).toBeVisible({ timeout: 30_000 })
+    await expect(viewer.getByTestId('pdf-zoom')).toHaveText('100%')
+    const fit = (await sheet.boundingBox())!
+    expect(fit.x).toBeGreaterThanOrEqual(0)
+    expect(fit.x + fit.width).toBeLessThanOrEqual(390)
+    expect(fit.width, 'the page fills the width of the screen').toBeGreaterThan(390 * 0.9)
     await expectNoHorizontalOverflow(page, 'chat (source)')
+
+    // Zoom buttons, no pinching: the page grows and scrolls inside the viewer, not the whole screen.
+    await viewer.getByRole('button', { name: 'Zoom in' }).tap()
+    await viewer.getByRole('button', { name: 'Zoom in' }).tap()
+    await expect(viewer.getByTestId('pdf-zoom')).toHaveText('150%')
+    await expect.poll(async () => (await sheet.boundingBox())!.width).toBeGreaterThan(fit.width * 1.4)
+    const scroller = viewer.getByTestId('pdf-scroller')
+    expect(await scroller.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true)
+    await expectNoHorizontalOverflow(page, 'chat (source, zoomed)')
+    await viewer.getByRole('button', { name: 'Fit to width' }).tap()
+    await expect(viewer.getByTestId('pdf-zoom')).toHaveText('100%')
+    await expect.poll(async () => Math.round((await sheet.boundingBox())!.width)).toBe(Math.round(fit.width))
   })
 })
 

@@ -77,7 +77,8 @@ function UserMenu() {
     <DropdownMenu.Root modal={false}>
       <DropdownMenu.Trigger
         className="inline-flex h-8 w-8 items-center justify-center rounded-full bg-accent-100 text-xs font-semibold text-accent-700 hover:ring-2 hover:ring-accent-200 dark:bg-accent-700/30 dark:text-accent-200 dark:hover:ring-accent-700"
-        aria-label={`Account menu for ${user.display_name || user.email}`}
+        // Starts with the visible letters, so "click BT" works for voice control (label in name).
+        aria-label={`${initials}: account menu for ${user.display_name || user.email}`}
       >
         {initials}
       </DropdownMenu.Trigger>
