@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from app import __version__
@@ -69,6 +69,15 @@ def _mount_spa(app: FastAPI, dist: Path) -> None:
     index = dist / "index.html"
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    # FastAPI's usual addresses lead to the API docs (create_app serves them under /api/).
+    @app.get("/docs", include_in_schema=False)
+    async def docs_redirect() -> RedirectResponse:
+        return RedirectResponse("/api/docs", status_code=307)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_redirect() -> RedirectResponse:
+        return RedirectResponse("/api/openapi.json", status_code=307)
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
     async def spa(path: str) -> FileResponse | JSONResponse:

@@ -566,7 +566,7 @@ export interface components {
              * Display Name
              * @default
              */
-            display_name: string;
+            display_name?: string;
             /**
              * Email
              * Format: email
@@ -576,7 +576,7 @@ export interface components {
              * Must Change Password
              * @default false
              */
-            must_change_password: boolean;
+            must_change_password?: boolean;
             /** Password */
             password: string;
             /**
@@ -584,7 +584,7 @@ export interface components {
              * @default user
              * @enum {string}
              */
-            role: "user" | "admin";
+            role?: "user" | "admin";
         };
         /** AdminUserList */
         AdminUserList: {
@@ -896,22 +896,22 @@ export interface components {
              * Failed
              * @default 0
              */
-            failed: number;
+            failed?: number;
             /**
              * Processing
              * @default 0
              */
-            processing: number;
+            processing?: number;
             /**
              * Queued
              * @default 0
              */
-            queued: number;
+            queued?: number;
             /**
              * Ready
              * @default 0
              */
-            ready: number;
+            ready?: number;
         };
         /** EmbeddingPatch */
         EmbeddingPatch: {
@@ -925,13 +925,13 @@ export interface components {
              * Model
              * @default
              */
-            model: string;
+            model?: string;
             /**
              * Provider
              * @default local
              * @enum {string}
              */
-            provider: "local" | "openai";
+            provider?: "local" | "openai";
         };
         /** EmbeddingSettingsOut */
         EmbeddingSettingsOut: {
@@ -1001,22 +1001,22 @@ export interface components {
              * Context Size
              * @default 4096
              */
-            context_size: number;
+            context_size?: number;
             /**
              * Max Tokens
              * @default 700
              */
-            max_tokens: number;
+            max_tokens?: number;
             /**
              * Model
              * @default
              */
-            model: string;
+            model?: string;
             /**
              * Temperature
              * @default 0.1
              */
-            temperature: number;
+            temperature?: number;
         };
         /** LLMSettingsOut */
         LLMSettingsOut: {
@@ -1092,7 +1092,7 @@ export interface components {
              * Display Name
              * @default
              */
-            display_name: string;
+            display_name?: string;
             /**
              * Email
              * Format: email
@@ -1130,17 +1130,17 @@ export interface components {
              * Hybrid Weight
              * @default 0.5
              */
-            hybrid_weight: number;
+            hybrid_weight?: number;
             /**
              * Relevance Floor
              * @default 0.25
              */
-            relevance_floor: number;
+            relevance_floor?: number;
             /**
              * Top K
              * @default 6
              */
-            top_k: number;
+            top_k?: number;
         };
         /** RetrievalSettingsOut */
         RetrievalSettingsOut: {
@@ -1157,7 +1157,7 @@ export interface components {
              * All Failed
              * @default false
              */
-            all_failed: boolean;
+            all_failed?: boolean;
             /** Document Ids */
             document_ids?: string[] | null;
         };
@@ -1217,7 +1217,7 @@ export interface components {
              * K
              * @default 10
              */
-            k: number;
+            k?: number;
             /** Query */
             query: string;
         };
@@ -1301,7 +1301,7 @@ export interface components {
              * Duplicate
              * @default false
              */
-            duplicate: boolean;
+            duplicate?: boolean;
             /** Error */
             error: string | null;
             /** Filename */
@@ -1343,17 +1343,17 @@ export interface components {
              * Max Pages
              * @default 5000
              */
-            max_pages: number;
+            max_pages?: number;
             /**
              * Max Upload Mb
              * @default 100
              */
-            max_upload_mb: number;
+            max_upload_mb?: number;
             /**
              * Quota Mb
              * @default 5120
              */
-            quota_mb: number;
+            quota_mb?: number;
         };
         /** UserOut */
         UserOut: {

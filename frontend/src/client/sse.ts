@@ -1,84 +1,17 @@
 /**
- * Incremental parser for `text/event-stream` bodies (the subset the API sends:
- * `event:` and `data:` lines, blank-line terminated frames, `:` comments).
- * Network chunks can split a frame anywhere, including inside a UTF-8 character
- * (handled by the streaming TextDecoder) or between `\r` and `\n`.
+ * Server-sent events of the chat stream: the bytes are parsed by `eventsource-parser` (frames split
+ * anywhere across network chunks, `\r\n` or `\n`, comments, multi-line data), then each event is
+ * checked against the shape the app relies on before it is handed on, typed, as a ChatEvent.
  */
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { ChatEvent } from './types'
 
-export interface SSEFrame {
-  event: string
-  data: string
-  id?: string
-}
-
-export class SSEParser {
-  private buffer = ''
-  private event = ''
-  private data: string[] = []
-  private id: string | undefined
-  private readonly onFrame: (frame: SSEFrame) => void
-
-  constructor(onFrame: (frame: SSEFrame) => void) {
-    this.onFrame = onFrame
-  }
-
-  feed(text: string): void {
-    this.buffer += text
-    let nl: number
-    while ((nl = this.findLineEnd()) >= 0) {
-      const line = this.buffer.slice(0, nl)
-      const skip = this.buffer[nl] === '\r' && this.buffer[nl + 1] === '\n' ? 2 : 1
-      this.buffer = this.buffer.slice(nl + skip)
-      this.line(line)
-    }
-  }
-
-  /** Call at end of stream: dispatches a final frame lacking its blank line. */
-  end(): void {
-    if (this.buffer) {
-      this.line(this.buffer)
-      this.buffer = ''
-    }
-    this.dispatch()
-  }
-
-  private findLineEnd(): number {
-    const n = this.buffer.indexOf('\n')
-    const r = this.buffer.indexOf('\r')
-    if (r >= 0 && (n < 0 || r < n)) {
-      // A lone trailing '\r' may be half of '\r\n': wait for more input.
-      return r === this.buffer.length - 1 ? -1 : r
-    }
-    return n
-  }
-
-  private line(line: string): void {
-    if (line === '') return this.dispatch()
-    if (line.startsWith(':')) return
-    const colon = line.indexOf(':')
-    const field = colon < 0 ? line : line.slice(0, colon)
-    let value = colon < 0 ? '' : line.slice(colon + 1)
-    if (value.startsWith(' ')) value = value.slice(1)
-    if (field === 'event') this.event = value
-    else if (field === 'data') this.data.push(value)
-    else if (field === 'id') this.id = value
-  }
-
-  private dispatch(): void {
-    if (this.data.length > 0 || this.event) {
-      this.onFrame({ event: this.event || 'message', data: this.data.join('\n'), id: this.id })
-    }
-    this.event = ''
-    this.data = []
-  }
-}
-
-/** Reads a byte stream to the end, feeding decoded text to a parser. */
+/** Reads a byte stream to its end, calling `onMessage` for every complete event. */
 export async function readSSE(
   body: ReadableStream<Uint8Array>,
-  onFrame: (frame: SSEFrame) => void,
+  onMessage: (message: EventSourceMessage) => void,
 ): Promise<void> {
-  const parser = new SSEParser(onFrame)
+  const parser = createParser({ onEvent: onMessage })
   const decoder = new TextDecoder()
   const reader = body.getReader()
   try {
@@ -88,8 +21,54 @@ export async function readSSE(
       parser.feed(decoder.decode(value, { stream: true }))
     }
     parser.feed(decoder.decode())
-    parser.end()
   } finally {
     reader.releaseLock()
   }
+}
+
+type EventName = ChatEvent['event']
+type Fields = Record<string, unknown>
+
+const isString = (v: unknown) => typeof v === 'string'
+const isList = (v: unknown) => Array.isArray(v)
+const isCitation = (v: unknown) =>
+  typeof v === 'object' && v !== null && typeof (v as Fields).index === 'number' && isString((v as Fields).chunk_id)
+
+/** What each event must carry for the app to use it. */
+const CHECKS: { [E in EventName]: (d: Fields) => boolean } = {
+  sources: (d) => isList(d.sources) && (d.sources as unknown[]).every(isCitation),
+  token: (d) => isString(d.text),
+  citations: (d) => isString(d.content) && isList(d.citations) && (d.citations as unknown[]).every(isCitation),
+  done: (d) => isString(d.message_id) && isString(d.conversation_id),
+  error: (d) => isString(d.error) && isString(d.detail),
+}
+
+const known = (name: string): name is EventName => Object.hasOwn(CHECKS, name)
+
+/**
+ * The ChatEvent a message stands for; null for events the app does not know (a newer server) and
+ * for keep-alives. A known event with an unexpected payload becomes an `error` event, so a renamed
+ * field shows up as a failed answer rather than as silently missing text.
+ */
+export function toChatEvent(message: EventSourceMessage): ChatEvent | null {
+  const name = message.event ?? 'message'
+  if (!known(name)) return null
+  let data: unknown
+  try {
+    data = JSON.parse(message.data)
+  } catch {
+    data = undefined
+  }
+  if (typeof data !== 'object' || data === null || !CHECKS[name](data as Fields)) {
+    return { event: 'error', data: { error: 'bad_event', detail: `The server sent a malformed “${name}” event.` } }
+  }
+  return { event: name, data } as ChatEvent
+}
+
+/** Reads the chat stream, calling `onEvent` with each checked event. */
+export function readChatEvents(body: ReadableStream<Uint8Array>, onEvent: (ev: ChatEvent) => void): Promise<void> {
+  return readSSE(body, (message) => {
+    const ev = toChatEvent(message)
+    if (ev) onEvent(ev)
+  })
 }

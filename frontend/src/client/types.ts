@@ -1,72 +1,53 @@
 /**
- * API types. The models come from `schema.d.ts`, generated from the backend's
- * OpenAPI schema by `npm run gen:api` (`npm run check:api` fails on drift); the
- * rest of the app imports only the names below. What OpenAPI cannot describe
- * (the SSE events, query objects, partial updates) is written here by hand from docs/api.md.
+ * API types: names for models of `schema.d.ts`, generated from the backend's OpenAPI schema by
+ * `npm run gen:api` (`npm run check:api` fails on drift); the rest of the app imports only the names
+ * below. Only the SSE events are written by hand (OpenAPI does not describe the frames of an event
+ * stream); their payloads reuse the schema's models, and sse.ts checks each one at run time.
  */
+import type { Query } from './http'
 import type { components } from './schema'
 
 type S = components['schemas']
 
-export type Role = 'user' | 'admin'
-
 export type User = S['UserOut']
+export type Role = User['role']
 
 export type AppConfig = S['PublicConfig']
 
 export type ApiKey = S['ApiKeyOut']
 export type NewApiKey = S['ApiKeyCreated']
 
-export type DocumentStatus = S['DocumentOut']['status']
-export type DocumentStage = 'extracting' | 'chunking' | 'embedding' | 'indexing'
-
 export type Document = S['DocumentOut']
+export type DocumentStatus = Document['status']
 
 export type UploadError = S['UploadError']
 export type UploadResponse = S['UploadResult']
 
-export type DocumentSort = 'created_at' | 'filename' | 'size_bytes' | 'status'
-export type SortOrder = 'asc' | 'desc'
-export interface DocumentQuery {
-  q?: string
-  status?: DocumentStatus | ''
-  mime_type?: string
-  sort?: DocumentSort
-  order?: SortOrder
-  page?: number
-  page_size?: number
-}
-
-export interface Page<T> {
-  items: T[]
-  total: number
-  page?: number
-  page_size?: number
-}
+export type DocumentQuery = Query<'listDocuments'>
+export type DocumentSort = NonNullable<DocumentQuery['sort']>
+export type SortOrder = NonNullable<DocumentQuery['order']>
 
 export type Chunk = S['ChunkOut']
 
 export type Citation = S['CitationOut']
 
-export type SearchHit = S['SearchHit']
-
 export type Conversation = S['ConversationOut']
 
-export type Message = S['MessageOut'] & { citations: Citation[] }
+export type Message = S['MessageOut']
 export type MessageStatus = Message['status']
-export type ConversationDetail = Omit<S['ConversationDetail'], 'messages'> & { messages: Message[] }
+export type ConversationDetail = S['ConversationDetail']
 
-/** Server-sent events of POST /conversations/{id}/messages. */
+/** Server-sent events of POST /conversations/{id}/messages (askQuestion). */
 export type ChatEvent =
   | { event: 'sources'; data: { sources: Citation[] } }
   | { event: 'token'; data: { text: string } }
-  | { event: 'citations'; data: { content: string; citations: Citation[] } }
+  | { event: 'citations'; data: { content: Message['content']; citations: Citation[] } }
   | {
       event: 'done'
       data: {
-        message_id: string
-        user_message_id: string
-        conversation_id: string
+        message_id: Message['id']
+        user_message_id: Message['id']
+        conversation_id: Conversation['id']
         timings: { retrieval_ms: number; first_token_ms: number | null; total_ms: number }
       }
     }

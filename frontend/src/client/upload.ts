@@ -2,8 +2,11 @@
  * One XMLHttpRequest per file, because fetch has no upload progress events.
  * Shares the CSRF and refresh-once rules of http.ts.
  */
-import { API_BASE, ApiError, csrfHeaders, refreshSession } from './http'
+import { ApiError, csrfHeaders, refreshSession } from './http'
+import { OPERATIONS } from './operations'
 import type { UploadResponse } from './types'
+
+const [UPLOAD_METHOD, UPLOAD_PATH] = OPERATIONS.uploadDocuments
 
 export interface UploadHandle {
   promise: Promise<UploadResponse>
@@ -27,10 +30,10 @@ function parseError(xhr: XMLHttpRequest): ApiError {
 function send(file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<XMLHttpRequest> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
-    xhr.open('POST', `${API_BASE}/documents`)
+    xhr.open(UPLOAD_METHOD.toUpperCase(), UPLOAD_PATH)
     xhr.withCredentials = true
     xhr.setRequestHeader('Accept', 'application/json')
-    for (const [k, v] of Object.entries(csrfHeaders('POST'))) xhr.setRequestHeader(k, v)
+    for (const [k, v] of Object.entries(csrfHeaders(UPLOAD_METHOD))) xhr.setRequestHeader(k, v)
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total)
     }

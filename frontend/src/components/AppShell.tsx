@@ -8,6 +8,7 @@ import { errorMessage } from '../client/http'
 import { useSession } from '../features/auth/session'
 import { useTheme, type ThemePref } from '../lib/theme'
 import { cn } from '../lib/cn'
+import { initials as initialsOf } from '../lib/initials'
 import { Logo } from './Logo'
 import { Alert } from './ui/feedback'
 
@@ -61,7 +62,7 @@ function UserMenu() {
   const qc = useQueryClient()
   const navigate = useNavigate()
   if (!user) return null
-  const initials = (user.display_name || user.email).slice(0, 2).toUpperCase()
+  const initials = initialsOf(user.display_name, user.email)
   const signOut = async () => {
     try {
       await logout()
@@ -76,7 +77,8 @@ function UserMenu() {
     <DropdownMenu.Root modal={false}>
       <DropdownMenu.Trigger
         className="inline-flex h-8 w-8 items-center justify-center rounded-full bg-accent-100 text-xs font-semibold text-accent-700 hover:ring-2 hover:ring-accent-200 dark:bg-accent-700/30 dark:text-accent-200 dark:hover:ring-accent-700"
-        aria-label={`Account menu ${initials}`}
+        // Starts with the visible letters, so "click BT" works for voice control (label in name).
+        aria-label={`${initials}: account menu for ${user.display_name || user.email}`}
       >
         {initials}
       </DropdownMenu.Trigger>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react'
 import { useNavigate, useSearchParams } from 'react-router'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { Check, Copy, KeyRound, Plus } from 'lucide-react'
+import { BookOpen, Check, Copy, KeyRound, Plus } from 'lucide-react'
 import { toast } from 'sonner'
 import { changePassword, createApiKey, listApiKeys, logoutAll, revokeApiKey } from '../../client/api'
 import { errorMessage } from '../../client/http'
@@ -15,18 +15,21 @@ import { qk } from '../../lib/queryClient'
 import { useSession } from '../auth/session'
 import { MIN_PASSWORD } from '../auth/RegisterPage'
 
+/** The interactive API reference (Swagger UI), served by the backend beside the API. */
+export const API_DOCS_URL = '/api/docs'
+
 export function Card({ title, description, children, action }: {
   title: string
-  description?: string
+  description?: ReactNode
   children: ReactNode
   action?: ReactNode
 }) {
   return (
     <section className="rounded-xl border border-zinc-200 dark:border-zinc-800">
       <div className="flex items-start justify-between gap-4 border-b border-zinc-200 px-5 py-4 dark:border-zinc-800">
-        <div>
+        <div className="min-w-0">
           <h2 className="text-sm font-semibold">{title}</h2>
-          {description && <p className="mt-0.5 text-sm text-zinc-500 dark:text-zinc-400">{description}</p>}
+          {description && <div className="mt-0.5 text-sm text-zinc-500 dark:text-zinc-400">{description}</div>}
         </div>
         {action}
       </div>
@@ -150,7 +153,18 @@ function ApiKeysCard() {
   return (
     <Card
       title="Personal API keys"
-      description="For scripts and integrations: send as Authorization: Bearer <key>."
+      description={
+        <>
+          <p>For scripts and integrations: send as <code className="font-mono text-xs">Authorization: Bearer &lt;key&gt;</code>.</p>
+          <p className="mt-1">
+            <a href={API_DOCS_URL} target="_blank" rel="noopener noreferrer"
+              className="inline-flex items-center gap-1 font-medium text-accent-600 hover:underline dark:text-accent-300">
+              <BookOpen className="h-3.5 w-3.5" aria-hidden="true" /> API documentation
+              <span className="sr-only"> (opens in a new tab)</span>
+            </a>
+          </p>
+        </>
+      }
       action={<Button size="sm" variant="outline" onClick={() => setCreating(true)}><Plus className="h-4 w-4" aria-hidden="true" />New key</Button>}
     >
       {keys.isPending ? (

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { CheckCircle2, PlugZap, RefreshCw, XCircle } from 'lucide-react'
 import { toast } from 'sonner'
 import { adminGetSettings, adminPutSettings, adminReindex, adminTestConnection } from '../../client/api'
-import { errorMessage } from '../../client/http'
+import { errorMessage, type Body } from '../../client/http'
 import type { ConnectionTest, RuntimeSettings, RuntimeSettingsUpdate } from '../../client/types'
 import { Button } from '../../components/ui/button'
 import { ConfirmDialog } from '../../components/ui/dialog'
@@ -138,40 +138,55 @@ function SecretField({ label, isSet, value, onChange }: { label: string; isSet: 
   )
 }
 
-function Section({ title, description, test, children }: { title: string; description?: string; test?: 'llm' | 'embedding'; children: ReactNode }) {
+function Section({ title, description, test, children }: { title: string; description?: string; test?: ConnectionTarget; children: ReactNode }) {
+  const tester = useConnectionTest(test)
   return (
-    <fieldset className="rounded-xl border border-zinc-200 dark:border-zinc-800">
+    <fieldset className="min-w-0 rounded-xl border border-zinc-200 dark:border-zinc-800">
       <div className="flex flex-wrap items-start justify-between gap-3 border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
-        <div>
+        <div className="min-w-0">
           <legend className="text-sm font-semibold">{title}</legend>
           {description && <p className="text-sm text-zinc-500 dark:text-zinc-400">{description}</p>}
         </div>
-        {test && <TestButton target={test} />}
+        {test && (
+          <Button size="sm" variant="outline" loading={tester.isPending} onClick={tester.run} title="Tests the saved settings">
+            <PlugZap className="h-3.5 w-3.5" aria-hidden="true" /> Test connection
+          </Button>
+        )}
+      </div>
+      {/* The whole result, wrapped: a failed test's message is what the administrator needs to read. */}
+      <div role="status" aria-live="polite" className={tester.result ? 'border-b border-zinc-200 px-5 py-3 dark:border-zinc-800' : undefined}>
+        {tester.result && <ConnectionResult result={tester.result} />}
       </div>
       <div className="grid gap-4 p-5 sm:grid-cols-2 lg:grid-cols-3">{children}</div>
     </fieldset>
   )
 }
 
-function TestButton({ target }: { target: 'llm' | 'embedding' }) {
-  const [result, setResult] = useState<(Omit<ConnectionTest, 'latency_ms'> & { latency_ms: number | null }) | null>(null)
+type ConnectionTarget = Body<'adminTestSettings'>['target']
+type TestResult = Omit<ConnectionTest, 'latency_ms'> & { latency_ms: number | null }
+
+function useConnectionTest(target: ConnectionTarget | undefined) {
+  const [result, setResult] = useState<TestResult | null>(null)
   const m = useMutation({
-    mutationFn: () => adminTestConnection(target),
+    mutationFn: () => adminTestConnection(target!),
+    onMutate: () => setResult(null),
     onSuccess: setResult,
     onError: (err) => setResult({ ok: false, detail: errorMessage(err), latency_ms: null }),
   })
+  return { result, isPending: m.isPending, run: () => m.mutate() }
+}
+
+export function ConnectionResult({ result }: { result: TestResult }) {
+  const Icon = result.ok ? CheckCircle2 : XCircle
   return (
-    <div className="flex items-center gap-2">
-      {result && (
-        <span role="status" className={`flex max-w-64 items-center gap-1 text-xs ${result.ok ? 'text-emerald-600 dark:text-emerald-400' : 'text-red-600 dark:text-red-400'}`}>
-          {result.ok ? <CheckCircle2 className="h-3.5 w-3.5 shrink-0" aria-hidden="true" /> : <XCircle className="h-3.5 w-3.5 shrink-0" aria-hidden="true" />}
-          <span className="truncate" title={result.detail}>{result.detail}{result.latency_ms !== null ? ` (${Math.round(result.latency_ms)} ms)` : ''}</span>
-        </span>
-      )}
-      <Button size="sm" variant="outline" loading={m.isPending} onClick={() => m.mutate()} title="Tests the saved settings">
-        <PlugZap className="h-3.5 w-3.5" aria-hidden="true" /> Test connection
-      </Button>
-    </div>
+    <p data-testid="connection-result" data-ok={result.ok}
+      className={`flex items-start gap-1.5 text-sm ${result.ok ? 'text-emerald-700 dark:text-emerald-400' : 'text-red-700 dark:text-red-400'}`}>
+      <Icon className="mt-0.5 h-4 w-4 shrink-0" aria-hidden="true" />
+      <span className="min-w-0 break-words whitespace-pre-wrap">
+        {result.ok ? 'Connected' : 'Connection failed'}
+        {result.latency_ms !== null ? ` (${Math.round(result.latency_ms)} ms)` : ''}: {result.detail}
+      </span>
+    </p>
   )
 }
 

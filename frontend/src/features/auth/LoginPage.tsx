@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import { Link, useNavigate, useSearchParams } from 'react-router'
+import { Link, useSearchParams } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { login } from '../../client/api'
 import { ApiError, errorMessage } from '../../client/http'
@@ -9,11 +9,6 @@ import { Alert } from '../../components/ui/feedback'
 import { forgetPreviousUser, qk } from '../../lib/queryClient'
 import { AuthLayout } from './AuthLayout'
 import { useConfig } from './session'
-
-/** Only same-app paths are followed after sign-in (no open redirect). */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/documents'
-}
 
 function loginError(err: unknown): string {
   if (err instanceof ApiError) {
@@ -29,16 +24,15 @@ function loginError(err: unknown): string {
 export function LoginPage() {
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
-  const navigate = useNavigate()
   const [params] = useSearchParams()
   const qc = useQueryClient()
   const config = useConfig()
   const mutation = useMutation({
     mutationFn: login,
+    // Knowing the user is enough: RedirectIfAuthed then sends them on to `next`.
     onSuccess: (user) => {
       forgetPreviousUser(qc)
       qc.setQueryData(qk.me, user)
-      navigate(user.must_change_password ? '/account?change=1' : safeNext(params.get('next')), { replace: true })
     },
   })
 
@@ -55,7 +49,7 @@ export function LoginPage() {
         config.data?.registration_open ? (
           <>
             New here?{' '}
-            <Link to="/register" className="font-medium text-accent-600 hover:underline dark:text-accent-300">
+            <Link to={params.has('next') ? `/register?${new URLSearchParams({ next: params.get('next')! })}` : '/register'} className="font-medium text-accent-600 hover:underline dark:text-accent-300">
               Create an account
             </Link>
           </>

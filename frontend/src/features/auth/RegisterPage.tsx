@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import { Link, useNavigate } from 'react-router'
+import { Link, useSearchParams } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { register } from '../../client/api'
 import { ApiError, errorMessage } from '../../client/http'
@@ -16,15 +16,15 @@ export function RegisterPage() {
   const [email, setEmail] = useState('')
   const [name, setName] = useState('')
   const [password, setPassword] = useState('')
-  const navigate = useNavigate()
+  const [params] = useSearchParams()
   const qc = useQueryClient()
   const config = useConfig()
   const mutation = useMutation({
     mutationFn: register,
+    // Knowing the user is enough: RedirectIfAuthed then sends them on (to `next`, if any).
     onSuccess: (user) => {
       forgetPreviousUser(qc)
       qc.setQueryData(qk.me, user)
-      navigate('/documents', { replace: true })
     },
   })
   const tooShort = password.length > 0 && password.length < MIN_PASSWORD
@@ -35,13 +35,13 @@ export function RegisterPage() {
   const onSubmit = (e: FormEvent) => {
     e.preventDefault()
     if (password.length < MIN_PASSWORD) return
-    mutation.mutate({ email: email.trim(), password, display_name: name.trim() || undefined })
+    mutation.mutate({ email: email.trim(), password, ...(name.trim() ? { display_name: name.trim() } : {}) })
   }
 
   const footer = (
     <>
       Already have an account?{' '}
-      <Link to="/login" className="font-medium text-accent-600 hover:underline dark:text-accent-300">
+      <Link to={params.has('next') ? `/login?${new URLSearchParams({ next: params.get('next')! })}` : '/login'} className="font-medium text-accent-600 hover:underline dark:text-accent-300">
         Sign in
       </Link>
     </>

@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react'
-import { Navigate, useLocation } from 'react-router'
+import { Navigate, useLocation, useSearchParams } from 'react-router'
 import { useSession } from './session'
 import { ErrorState, Spinner } from '../../components/ui/feedback'
 import { errorMessage } from '../../client/http'
+import { loginPathFor, safeNext } from './next'
 
 function FullPageSpinner() {
   return (
@@ -17,10 +18,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   const location = useLocation()
   if (isPending) return <FullPageSpinner />
   if (error) return <ErrorState message={errorMessage(error)} onRetry={() => void refetch()} />
-  if (!user) {
-    const next = location.pathname + location.search
-    return <Navigate to={`/login${next && next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`} replace />
-  }
+  if (!user) return <Navigate to={loginPathFor(location)} replace />
   return <>{children}</>
 }
 
@@ -39,10 +37,17 @@ export function RequireAdmin({ children }: { children: ReactNode }) {
   return <>{children}</>
 }
 
-/** Keeps signed-in people away from /login and /register. */
+/**
+ * Keeps signed-in people away from /login and /register, and is the one place that sends them on
+ * once a session starts there: to `?next=` when it is a path of this app, else to the documents
+ * (or first to a new password when an administrator reset theirs).
+ */
 export function RedirectIfAuthed({ children }: { children: ReactNode }) {
   const { data: user, isPending } = useSession()
+  const [params] = useSearchParams()
   if (isPending) return <FullPageSpinner />
-  if (user) return <Navigate to="/documents" replace />
+  if (user) {
+    return <Navigate to={user.must_change_password ? '/account?change=1' : safeNext(params.get('next'))} replace />
+  }
   return <>{children}</>
 }

@@ -209,7 +209,7 @@ export function ChatPage() {
                   m.role === 'user' ? (
                     <UserMessage key={m.id} content={m.content} />
                   ) : (
-                    <AssistantMessage key={m.id} content={m.content} citations={m.citations} status={m.status}
+                    <AssistantMessage key={m.id} content={m.content} citations={m.citations ?? []} status={m.status}
                       error={m.error} onCite={openSource} />
                   ),
                 )}

@@ -1,11 +1,13 @@
 import { useRef, useState, type DragEvent } from 'react'
 import { Link } from 'react-router'
-import { CheckCircle2, Copy, UploadCloud, X, XCircle } from 'lucide-react'
+import { CheckCircle2, Copy, Loader2, Trash2, UploadCloud, X, XCircle } from 'lucide-react'
 import { Button } from '../../components/ui/button'
 import { Progress } from '../../components/ui/feedback'
 import { cn } from '../../lib/cn'
 import { formatBytes } from '../../lib/format'
-import type { UploadItem } from './uploadState'
+import type { Document } from '../../client/types'
+import { isSettled, uploadStatus, type UploadItem, type UploadStatus } from './uploadState'
+import type { DocumentsById } from './useUploads'
 
 export const ACCEPT =
   '.pdf,.docx,.doc,.pptx,.ppt,.xlsx,.xls,.csv,.txt,.md,.markdown,.rst,.html,.htm,.epub,.eml,.msg,.rtf,.odt,.ods,.json,.xml'
@@ -84,49 +86,58 @@ export function UploadZone({ onFiles, compact = false, maxUploadMb }: {
   )
 }
 
-export function UploadList({ items, onDismiss, onClear }: {
+const STAGES: Record<string, string> = {
+  extracting: 'extracting text',
+  chunking: 'splitting into passages',
+  embedding: 'embedding',
+  indexing: 'indexing',
+}
+
+/** The uploads of this visit, each followed past the upload to its document's real state. */
+export function UploadList({ items, docs, onDismiss, onClear }: {
   items: UploadItem[]
+  /** The uploaded documents as last fetched (see useUploadedDocuments). */
+  docs: DocumentsById | undefined
   onDismiss: (key: string) => void
-  onClear: () => void
+  onClear: (keys: string[]) => void
 }) {
   if (items.length === 0) return null
-  const finished = items.some((i) => i.phase !== 'uploading')
+  const rows = items.map((it) => {
+    const doc = it.documentId && docs ? docs[it.documentId] : undefined
+    return { it, doc, status: uploadStatus(it, doc) }
+  })
+  const settled = rows.filter((r) => isSettled(r.status)).map((r) => r.it.key)
+  const accepted = rows.filter((r) => r.it.phase === 'done')
+  const ready = accepted.filter((r) => r.status === 'ready').length
   return (
-    <section aria-label="Uploads" className="rounded-xl border border-zinc-200 dark:border-zinc-800">
-      <div className="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
-        <h2 className="text-sm font-medium">Uploads</h2>
-        {finished && (
-          <Button variant="ghost" size="sm" onClick={onClear}>
+    <section aria-labelledby="uploads-h" className="rounded-xl border border-zinc-200 dark:border-zinc-800">
+      <div className="flex items-center justify-between gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+        <h2 id="uploads-h" className="text-sm font-medium">
+          Uploads
+          {accepted.length > 0 && (
+            <span className="ml-2 font-normal text-zinc-500 dark:text-zinc-400" data-testid="uploads-summary">
+              {ready} of {accepted.length} ready
+            </span>
+          )}
+        </h2>
+        {settled.length > 0 && (
+          <Button variant="ghost" size="sm" onClick={() => onClear(settled)}>
             Clear finished
           </Button>
         )}
       </div>
       <ul className="divide-y divide-zinc-100 dark:divide-zinc-800/80">
-        {items.map((it) => (
-          <li key={it.key} className="flex items-center gap-3 px-4 py-2.5" data-testid="upload-item">
-            <UploadIcon phase={it.phase} />
+        {rows.map(({ it, doc, status }) => (
+          <li key={it.key} className="flex items-center gap-3 px-4 py-2.5" data-testid="upload-item" data-status={status}>
+            <UploadIcon status={status} />
             <div className="min-w-0 flex-1">
-              <div className="flex items-baseline justify-between gap-3">
-                <span className="truncate text-sm font-medium">{it.name}</span>
+              <div className="flex min-w-0 items-baseline justify-between gap-3">
+                <span className="min-w-0 truncate text-sm font-medium">{it.name}</span>
                 <span className="shrink-0 text-xs text-zinc-500 dark:text-zinc-400">{formatBytes(it.size)}</span>
               </div>
-              {it.phase === 'uploading' && (
-                <Progress value={it.progress * 100} label={`Uploading ${it.name}`} className="mt-1.5" />
-              )}
-              {it.phase === 'done' && (
-                <p className="text-xs text-zinc-500 dark:text-zinc-400">Uploaded — processing starts shortly</p>
-              )}
-              {it.phase === 'duplicate' && (
-                <p className="text-xs text-amber-700 dark:text-amber-400">
-                  Already uploaded{' '}
-                  {it.documentId && (
-                    <Link to={`/documents/${it.documentId}`} className="underline">view it</Link>
-                  )}
-                </p>
-              )}
-              {it.phase === 'error' && <p className="text-xs text-red-600 dark:text-red-400" role="alert">{it.error}</p>}
+              <UploadDetail item={it} doc={doc} status={status} />
             </div>
-            {it.phase !== 'uploading' && (
+            {isSettled(status) && (
               <Button variant="ghost" size="icon" aria-label={`Dismiss ${it.name}`} onClick={() => onDismiss(it.key)}>
                 <X className="h-4 w-4" aria-hidden="true" />
               </Button>
@@ -138,9 +149,67 @@ export function UploadList({ items, onDismiss, onClear }: {
   )
 }
 
-function UploadIcon({ phase }: { phase: UploadItem['phase'] }) {
-  if (phase === 'done') return <CheckCircle2 className="h-4 w-4 shrink-0 text-emerald-500" aria-label="Uploaded" />
-  if (phase === 'duplicate') return <Copy className="h-4 w-4 shrink-0 text-amber-500" aria-label="Duplicate" />
-  if (phase === 'error') return <XCircle className="h-4 w-4 shrink-0 text-red-500" aria-label="Failed" />
-  return <UploadCloud className="h-4 w-4 shrink-0 animate-pulse text-accent-500" aria-label="Uploading" />
+const muted = 'text-xs text-zinc-500 dark:text-zinc-400'
+
+function UploadDetail({ item, doc, status }: { item: UploadItem; doc: Document | null | undefined; status: UploadStatus }) {
+  switch (status) {
+    case 'uploading':
+      return <Progress value={item.progress * 100} label={`Uploading ${item.name}`} className="mt-1.5" />
+    case 'rejected':
+      return <p className="text-xs break-words text-red-600 dark:text-red-400" role="alert">{item.error}</p>
+    case 'duplicate':
+      return (
+        <p className="text-xs text-amber-700 dark:text-amber-400">
+          Already uploaded{' '}
+          {item.documentId && <Link to={`/documents/${item.documentId}`} className="underline">view it</Link>}
+        </p>
+      )
+    case 'waiting':
+      return <p className={muted}>Uploaded</p>
+    case 'queued':
+      return <p className={muted}>Uploaded · waiting to be processed</p>
+    case 'processing': {
+      const pct = Math.round(doc?.progress ?? 0)
+      const stage = doc?.stage ? STAGES[doc.stage] ?? doc.stage : 'starting'
+      return (
+        <>
+          <p className={muted}>Processing · {stage} · {pct}%</p>
+          <Progress value={pct} label={`Processing ${item.name}`} className="mt-1" />
+        </>
+      )
+    }
+    case 'ready':
+      return (
+        <p className="text-xs text-emerald-700 dark:text-emerald-400">
+          Ready ·{' '}
+          <Link to={`/chat?doc=${item.documentId}`} className="underline">Ask about it</Link>
+        </p>
+      )
+    case 'failed':
+      return (
+        <p className="text-xs break-words text-red-600 dark:text-red-400">
+          Processing failed{doc?.error ? `: ${doc.error}` : ''}
+        </p>
+      )
+    case 'deleted':
+      return <p className={muted}>Deleted</p>
+  }
+}
+
+function UploadIcon({ status }: { status: UploadStatus }) {
+  switch (status) {
+    case 'ready':
+      return <CheckCircle2 className="h-4 w-4 shrink-0 text-emerald-500" aria-label="Ready" />
+    case 'duplicate':
+      return <Copy className="h-4 w-4 shrink-0 text-amber-500" aria-label="Duplicate" />
+    case 'rejected':
+    case 'failed':
+      return <XCircle className="h-4 w-4 shrink-0 text-red-500" aria-label="Failed" />
+    case 'deleted':
+      return <Trash2 className="h-4 w-4 shrink-0 text-zinc-400" aria-label="Deleted" />
+    case 'uploading':
+      return <UploadCloud className="h-4 w-4 shrink-0 animate-pulse text-accent-500" aria-label="Uploading" />
+    default:
+      return <Loader2 className="h-4 w-4 shrink-0 animate-spin text-accent-500" aria-label="Processing" />
+  }
 }

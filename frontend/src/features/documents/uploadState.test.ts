@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Document, UploadResponse } from '../../client/types'
-import { activeUploads, uploadReducer, type UploadItem } from './uploadState'
+import { activeUploads, isSettled, trackedDocumentIds, uploadReducer, uploadStatus, type UploadItem } from './uploadState'
 
 const doc = (over: Partial<Document & { duplicate: boolean }> = {}): Document & { duplicate: boolean } => ({
   id: 'd1', filename: 'a.pdf', mime_type: 'application/pdf', size_bytes: 10, status: 'queued', stage: null,
@@ -44,12 +44,43 @@ describe('uploadReducer', () => {
     expect(s[0]).toMatchObject({ phase: 'error', error: 'File is too large', progress: 0 })
   })
 
-  it('clears finished items but keeps running ones', () => {
+  it('clears the items it is told to, never a running upload', () => {
     let s = start()
     s = uploadReducer(s, { type: 'response', key: 'a', response: { documents: [doc()], errors: [] } })
-    s = uploadReducer(s, { type: 'clearFinished' })
+    s = uploadReducer(s, { type: 'clear', keys: ['a', 'b'] })
     expect(s.map((i) => i.key)).toEqual(['b'])
     s = uploadReducer(s, { type: 'dismiss', key: 'b' })
     expect(s).toEqual([])
+  })
+})
+
+describe('uploadStatus', () => {
+  const accepted = (): UploadItem => uploadReducer(start(), { type: 'response', key: 'a', response: { documents: [doc()], errors: [] } })[0]!
+
+  it('follows an accepted file by its document, not by the upload', () => {
+    const item = accepted()
+    expect(uploadStatus(item, undefined)).toBe('waiting')
+    expect(uploadStatus(item, doc({ status: 'queued' }))).toBe('queued')
+    expect(uploadStatus(item, doc({ status: 'processing', progress: 40, stage: 'embedding' }))).toBe('processing')
+    expect(uploadStatus(item, doc({ status: 'ready' }))).toBe('ready')
+    expect(uploadStatus(item, doc({ status: 'failed', error: 'No text' }))).toBe('failed')
+    expect(uploadStatus(item, null)).toBe('deleted')
+  })
+
+  it('keeps upload-time outcomes whatever the documents say', () => {
+    let s = start()
+    s = uploadReducer(s, { type: 'response', key: 'a', response: { documents: [doc({ duplicate: true })], errors: [] } })
+    s = uploadReducer(s, { type: 'fail', key: 'b', message: 'File is too large' })
+    expect(uploadStatus(s[0]!, doc({ status: 'ready' }))).toBe('duplicate')
+    expect(uploadStatus(s[1]!, undefined)).toBe('rejected')
+    expect(uploadStatus(start()[0]!, undefined)).toBe('uploading')
+  })
+
+  it('knows which items are settled and which documents to follow', () => {
+    expect(['ready', 'failed', 'rejected', 'duplicate', 'deleted'].every((x) => isSettled(x as never))).toBe(true)
+    expect(['uploading', 'waiting', 'queued', 'processing'].some((x) => isSettled(x as never))).toBe(false)
+    let s = start()
+    s = uploadReducer(s, { type: 'response', key: 'a', response: { documents: [doc({ id: 'd7' })], errors: [] } })
+    expect(trackedDocumentIds(s)).toEqual(['d7'])
   })
 })

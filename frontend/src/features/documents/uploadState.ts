@@ -1,5 +1,8 @@
-/** State of the per-file upload list: a pure reducer, so it is easy to test. */
-import type { UploadResponse } from '../../client/types'
+/**
+ * State of the per-file upload list: a pure reducer for the upload itself, and `uploadStatus`, which
+ * follows an accepted file through processing by the document's real state. Pure, so easy to test.
+ */
+import type { Document, UploadResponse } from '../../client/types'
 
 export type UploadPhase = 'uploading' | 'done' | 'duplicate' | 'error'
 
@@ -20,7 +23,7 @@ export type UploadAction =
   | { type: 'response'; key: string; response: UploadResponse }
   | { type: 'fail'; key: string; message: string }
   | { type: 'dismiss'; key: string }
-  | { type: 'clearFinished' }
+  | { type: 'clear'; keys: string[] }
 
 export function uploadReducer(state: UploadItem[], action: UploadAction): UploadItem[] {
   switch (action.type) {
@@ -38,8 +41,8 @@ export function uploadReducer(state: UploadItem[], action: UploadAction): Upload
       return state.map((it) => (it.key === action.key ? { ...it, phase: 'error', error: action.message } : it))
     case 'dismiss':
       return state.filter((it) => it.key !== action.key)
-    case 'clearFinished':
-      return state.filter((it) => it.phase === 'uploading')
+    case 'clear':
+      return state.filter((it) => it.phase === 'uploading' || !action.keys.includes(it.key))
   }
 }
 
@@ -54,4 +57,45 @@ function applyResponse(item: UploadItem, res: UploadResponse): UploadItem {
 
 export function activeUploads(state: UploadItem[]): number {
   return state.filter((i) => i.phase === 'uploading').length
+}
+
+/**
+ * Where a file stands: still uploading, refused, a duplicate, or, once accepted, the state of its
+ * document (`waiting` until that is known, `deleted` once it is gone).
+ */
+export type UploadStatus =
+  | 'uploading'
+  | 'rejected'
+  | 'duplicate'
+  | 'waiting'
+  | 'queued'
+  | 'processing'
+  | 'ready'
+  | 'failed'
+  | 'deleted'
+
+/** `doc`: the document as last fetched; undefined while unknown, null when it no longer exists. */
+export function uploadStatus(item: UploadItem, doc: Document | null | undefined): UploadStatus {
+  switch (item.phase) {
+    case 'uploading':
+      return 'uploading'
+    case 'error':
+      return 'rejected'
+    case 'duplicate':
+      return 'duplicate'
+    case 'done':
+      if (doc === undefined) return 'waiting'
+      if (doc === null) return 'deleted'
+      return doc.status
+  }
+}
+
+/** Nothing more will happen to it: it can be cleared from the list. */
+export function isSettled(status: UploadStatus): boolean {
+  return status !== 'uploading' && status !== 'waiting' && status !== 'queued' && status !== 'processing'
+}
+
+/** Documents whose state the upload list still has to follow. */
+export function trackedDocumentIds(state: UploadItem[]): string[] {
+  return state.flatMap((it) => (it.phase === 'done' && it.documentId ? [it.documentId] : []))
 }

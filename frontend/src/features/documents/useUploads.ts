@@ -1,8 +1,50 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react'
-import { useQueryClient } from '@tanstack/react-query'
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query'
+import { getDocument, listDocuments } from '../../client/api'
 import { uploadFile } from '../../client/upload'
-import { errorMessage } from '../../client/http'
+import { ApiError, errorMessage } from '../../client/http'
+import type { Document } from '../../client/types'
 import { uploadReducer } from './uploadState'
+
+/** By id: the document, or null when it no longer exists. */
+export type DocumentsById = Record<string, Document | null>
+
+/**
+ * The current state of the given documents. Just-uploaded files are the newest documents, so one
+ * list request usually finds them all; any it does not (another tab uploaded more) are fetched one by one.
+ */
+export async function fetchDocumentsById(ids: string[]): Promise<DocumentsById> {
+  const wanted = new Set(ids)
+  const out: DocumentsById = {}
+  const newest = await listDocuments({ sort: 'created_at', order: 'desc', page_size: Math.min(200, Math.max(20, ids.length)) })
+  for (const d of newest.items) if (wanted.has(d.id)) out[d.id] = d
+  await Promise.all(
+    ids
+      .filter((id) => !(id in out))
+      .map(async (id) => {
+        try {
+          out[id] = await getDocument(id)
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) out[id] = null
+          else throw err
+        }
+      }),
+  )
+  return out
+}
+
+const busy = (d: Document | null | undefined) => d?.status === 'queued' || d?.status === 'processing'
+
+/** Follows the uploaded documents through processing: polled while any is queued or processing. */
+export function useUploadedDocuments(ids: string[]) {
+  return useQuery({
+    queryKey: ['documents', 'uploaded', ids],
+    queryFn: () => fetchDocumentsById(ids),
+    enabled: ids.length > 0,
+    placeholderData: keepPreviousData,
+    refetchInterval: (q) => (Object.values(q.state.data ?? {}).some(busy) ? 1500 : false),
+  })
+}
 
 let seq = 0
 
@@ -50,6 +92,6 @@ export function useUploads(concurrency = 3) {
     items,
     add,
     dismiss: (key: string) => dispatch({ type: 'dismiss', key }),
-    clearFinished: () => dispatch({ type: 'clearFinished' }),
+    clear: (keys: string[]) => dispatch({ type: 'clear', keys }),
   }
 }

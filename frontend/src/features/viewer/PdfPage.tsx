@@ -6,10 +6,11 @@ import { useEffect, useRef, useState } from 'react'
 import * as pdfjs from 'pdfjs-dist'
 import type { PDFDocumentProxy } from 'pdfjs-dist'
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url'
-import { ChevronLeft, ChevronRight, ZoomIn, ZoomOut } from 'lucide-react'
+import { ChevronLeft, ChevronRight, MoveHorizontal, ZoomIn, ZoomOut } from 'lucide-react'
 import { Button } from '../../components/ui/button'
 import { ErrorState, Skeleton } from '../../components/ui/feedback'
 import { findPieces } from './highlight'
+import { MAX_ZOOM, MIN_ZOOM, stepZoom } from './zoom'
 
 pdfjs.GlobalWorkerOptions.workerSrc = workerUrl
 
@@ -106,7 +107,7 @@ export function PdfPage({ doc, initialPage, snippet }: { doc: PDFDocumentProxy; 
   const status = result?.key !== `${pageNo}:${width}:${zoom}:${snippet}` ? 'rendering' : result.ok ? 'ok' : 'error'
   return (
     <div className="flex min-h-0 flex-col">
-      <div className="flex items-center justify-between gap-2 border-b border-zinc-200 px-3 py-1.5 text-sm dark:border-zinc-800">
+      <div className="flex items-center justify-between gap-2 border-b border-zinc-200 px-1.5 py-1.5 text-sm sm:px-3 dark:border-zinc-800">
         <div className="flex items-center gap-1">
           <Button size="icon" variant="ghost" aria-label="Previous page" disabled={pageNo <= 1} onClick={() => setPageNo(pageNo - 1)}>
             <ChevronLeft className="h-4 w-4" aria-hidden="true" />
@@ -118,21 +119,29 @@ export function PdfPage({ doc, initialPage, snippet }: { doc: PDFDocumentProxy; 
             <ChevronRight className="h-4 w-4" aria-hidden="true" />
           </Button>
         </div>
-        <div className="flex items-center gap-1">
+        <div className="flex items-center gap-0.5" role="group" aria-label="Zoom">
           {found === false && pageNo === initialPage && (
-            <span className="hidden text-xs text-zinc-500 dark:text-zinc-400 sm:inline">Passage not located on the page image</span>
+            <span className="mr-1 hidden text-xs text-zinc-500 dark:text-zinc-400 md:inline">Passage not located on the page image</span>
           )}
-          <Button size="icon" variant="ghost" aria-label="Zoom out" disabled={zoom <= 0.5} onClick={() => setZoom(zoom - 0.25)}>
+          <Button size="icon" variant="ghost" aria-label="Zoom out" disabled={zoom <= MIN_ZOOM} onClick={() => setZoom(stepZoom(zoom, -1))}>
             <ZoomOut className="h-4 w-4" aria-hidden="true" />
           </Button>
-          <Button size="icon" variant="ghost" aria-label="Zoom in" disabled={zoom >= 3} onClick={() => setZoom(zoom + 0.25)}>
+          <span className="w-11 text-center text-xs tabular-nums" aria-live="polite" data-testid="pdf-zoom">
+            {Math.round(zoom * 100)}%
+          </span>
+          <Button size="icon" variant="ghost" aria-label="Zoom in" disabled={zoom >= MAX_ZOOM} onClick={() => setZoom(stepZoom(zoom, 1))}>
             <ZoomIn className="h-4 w-4" aria-hidden="true" />
+          </Button>
+          <Button size="icon" variant="ghost" aria-label="Fit to width" disabled={zoom === 1} onClick={() => setZoom(1)}>
+            <MoveHorizontal className="h-4 w-4" aria-hidden="true" />
           </Button>
         </div>
       </div>
-      <div ref={wrap} className="relative min-h-0 flex-1 overflow-auto bg-zinc-100 p-3 dark:bg-zinc-900">
+      {/* Fit to width means the page fills the viewer (little margin on a phone); zooming past it scrolls here. */}
+      <div ref={wrap} className="relative min-h-0 flex-1 overflow-auto overscroll-contain bg-zinc-100 [scrollbar-gutter:stable] p-1.5 sm:p-3 dark:bg-zinc-900"
+        data-testid="pdf-scroller">
         {status === 'error' && <ErrorState message="This page could not be rendered." />}
-        {status === 'rendering' && <Skeleton className="absolute inset-3 h-auto" />}
+        {status === 'rendering' && <Skeleton className="absolute inset-1.5 h-auto sm:inset-3" />}
         <div ref={pageRef} className="relative mx-auto w-fit bg-white shadow-md" data-testid="pdf-page" data-page={pageNo}>
           <canvas ref={canvasRef} aria-label={`Page ${pageNo} of the document`} role="img" />
           <div ref={layerRef} className="cw-textlayer" data-testid="pdf-text-layer" />
