@@ -26,6 +26,7 @@ from app.core import security
 from app.core.config import Settings
 from app.core.context import ClientInfo
 from app.core.errors import Conflict, NotFound
+from app.documents import lifecycle
 from app.platform import audit
 from app.platform.container import Container, after_commit
 from app.platform.index import AsyncClosable, ReindexStatus
@@ -137,11 +138,11 @@ async def retry_failed(session: AsyncSession, container: Container, actor: User,
                        document_ids: list[str] | None, all_failed: bool, client: ClientInfo) -> int:
     if not all_failed and not document_ids:
         return 0
-    docs = await repo.failed_documents(session, None if all_failed else document_ids)
+    failed = await repo.failed_documents(session, None if all_failed else document_ids)
     now = _now()
-    for doc in docs:
-        doc.status, doc.stage, doc.progress, doc.error, doc.attempts = "queued", None, 0, None, 0
-        doc.lease_expires_at, doc.finished_at, doc.updated_at = None, None, now
+    docs = [doc for doc in failed  # a second click (or a reprocess) may have reset some already
+            if await lifecycle.reset_for_reprocess(session, doc.id, version=doc.version,
+                                                   from_statuses=("failed",), now=now)]
     for doc in docs:
         async def enqueue(doc_id: str = doc.id) -> None:
             await container.jobs.enqueue_ingest(doc_id, request_id=client.request_id)

@@ -31,3 +31,20 @@ async def messages_with_citations(session: AsyncSession, conversation_id: str
         for c in rows:
             citations[c.message_id].append(c)
     return [(m, citations[m.id]) for m in messages]
+
+
+async def message_with_citations(session: AsyncSession, message_id: str
+                                 ) -> tuple[Message, list[Citation]] | None:
+    message = await session.get(Message, message_id)
+    if message is None:
+        return None
+    citations = (await session.execute(
+        select(Citation).where(Citation.message_id == message_id).order_by(Citation.index))).scalars()
+    return message, list(citations)
+
+
+async def recent_messages(session: AsyncSession, conversation_id: str, limit: int) -> list[Message]:
+    """The conversation's last `limit` messages, oldest first."""
+    stmt = (select(Message).where(Message.conversation_id == conversation_id)
+            .order_by(Message.created_at.desc()).limit(limit))
+    return list(reversed(list((await session.execute(stmt)).scalars())))

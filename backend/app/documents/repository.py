@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.documents.models import Chunk, Document
@@ -63,33 +62,8 @@ async def list_chunks(
     return list((await session.execute(stmt)).scalars()), total
 
 
-async def claim(session: AsyncSession, document_id: str, *, now: datetime, lease_until: datetime,
-                max_attempts: int) -> bool:
-    """Compare-and-set queued (or processing with an expired lease) → processing."""
-    stmt = (
-        update(Document)
-        .where(
-            Document.id == document_id,
-            Document.attempts < max_attempts,
-            or_(Document.status == "queued",
-                and_(Document.status == "processing", Document.lease_expires_at < now)),
-        )
-        .values(status="processing", stage="extracting", progress=0, error=None,
-                attempts=Document.attempts + 1, lease_expires_at=lease_until,
-                started_at=now, finished_at=None, updated_at=now)
-    )
-    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
-
-
 async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence[dict[str, Any]]) -> None:
     await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
     if rows:
         await session.execute(insert(Chunk), list(rows))
 
-
-async def stale_documents(session: AsyncSession, *, now: datetime, queued_before: datetime) -> list[Document]:
-    stmt = select(Document).where(or_(
-        and_(Document.status == "queued", Document.updated_at < queued_before),
-        and_(Document.status == "processing", Document.lease_expires_at < now),
-    )).limit(500)
-    return list((await session.execute(stmt)).scalars())

@@ -23,6 +23,7 @@ from app.auth.models import User
 from app.core.context import ClientInfo
 from app.core.db import new_id
 from app.core.errors import NotFound, TooLarge
+from app.documents import lifecycle
 from app.documents import repository as repo
 from app.documents.models import Document
 from app.documents.schemas import UploadedDocument, UploadError, UploadResult
@@ -177,12 +178,11 @@ async def delete_documents(session: AsyncSession, container: Container, user: Us
 async def reprocess(session: AsyncSession, container: Container, user: User, document_id: str,
                     client: ClientInfo) -> Document:
     doc = await get(session, user, document_id)
-    doc.version += 1  # new chunk ids; the old version's vectors are removed when this one is indexed
-    doc.status, doc.stage, doc.progress, doc.error, doc.attempts = "queued", None, 0, None, 0
-    doc.lease_expires_at = None
-    await session.flush()
-    jobs = container.jobs
-    after_commit(session, lambda: jobs.enqueue_ingest(document_id, request_id=client.request_id))
+    reset = await lifecycle.reset_for_reprocess(session, doc.id, version=doc.version)
+    await session.refresh(doc)
+    if reset:  # otherwise a concurrent reprocess reset it (and enqueued it) first
+        jobs = container.jobs
+        after_commit(session, lambda: jobs.enqueue_ingest(document_id, request_id=client.request_id))
     return doc
 
 

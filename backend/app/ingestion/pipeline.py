@@ -12,12 +12,13 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 from sqlalchemy import update
 
 from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
+from app.documents import lifecycle
 from app.documents import repository as repo
 from app.documents.models import Document
 from app.documents.vectors import vector_record
@@ -52,25 +53,25 @@ class DocumentGone(Exception):
     """The document was deleted or reset while we worked on it; stop quietly."""
 
 
+OutcomeStatus = Literal["ready", "failed", "skipped", "retry"]
+
+
 @dataclass
 class Outcome:
-    status: str  # ready | failed | skipped | retry
+    status: OutcomeStatus
     detail: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class ProgressReporter:
     """Writes stage/progress (and renews the lease) at most every half second."""
 
-    def __init__(self, container: Container, document_id: str) -> None:
+    def __init__(self, container: Container, lease: lifecycle.Lease) -> None:
         self._c = container
-        self._doc = document_id
+        self._lease = lease
+        self._doc = lease.document_id
         self._last = 0.0
-        self._lease = timedelta(seconds=container.settings.job_lease_seconds)
+        self._lease_for = timedelta(seconds=container.settings.job_lease_seconds)
 
     async def report(self, stage: str, progress: int, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -78,34 +79,22 @@ class ProgressReporter:
             return
         self._last = now
         async with self._c.sessions() as session:
-            result = await session.execute(
-                update(Document)
-                .where(Document.id == self._doc, Document.status == "processing")
-                .values(
-                    stage=stage,
-                    progress=max(0, min(progress, 100)),
-                    lease_expires_at=_now() + self._lease,
-                    updated_at=_now(),
-                )
-            )
+            applied = await lifecycle.report_progress(session, self._lease, stage=stage,
+                                                      progress=progress, lease_for=self._lease_for)
             await session.commit()
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not applied:  # deleted, reset, or the lease went to another attempt
             raise DocumentGone(self._doc)
 
     async def keep_lease(self) -> None:
         """Renew the lease while the attempt runs. Progress alone is not enough: one embedding
         batch or a long extraction can outlast the lease, and the reconciler would then hand a
         live attempt to a second worker."""
-        interval = max(1.0, self._lease.total_seconds() / 3)
+        interval = max(1.0, self._lease_for.total_seconds() / 3)
         while True:
             await asyncio.sleep(interval)
             try:
                 async with self._c.sessions() as session:
-                    await session.execute(
-                        update(Document)
-                        .where(Document.id == self._doc, Document.status == "processing")
-                        .values(lease_expires_at=_now() + self._lease)
-                    )
+                    await lifecycle.renew_lease(session, self._lease, lease_for=self._lease_for)
                     await session.commit()
             except Exception:  # a database hiccup; the next round (or a progress report) renews
                 log.warning("lease renewal failed", extra={"document_id": self._doc}, exc_info=True)
@@ -115,43 +104,41 @@ async def process_document(
     container: Container, document_id: str, *, worker: str = "", request_id: str | None = None
 ) -> Outcome:
     settings = container.settings
-    now = _now()
     async with container.sessions() as session:
-        claimed = await repo.claim(
+        claimed = await lifecycle.claim(
             session,
             document_id,
-            now=now,
-            lease_until=now + timedelta(seconds=settings.job_lease_seconds),
             max_attempts=settings.job_max_attempts,
+            lease_for=timedelta(seconds=settings.job_lease_seconds),
+            worker=worker,
+            request_id=request_id,
         )
-        doc = await session.get(Document, document_id) if claimed else None
-        job = None
-        if doc is not None:
-            from app.documents.models import Job
-
-            job = Job(document_id=doc.id, attempt=doc.attempts, worker=worker, request_id=request_id)
-            session.add(job)
         await session.commit()
-    if doc is None or job is None:
+    if claimed is None:
         return Outcome("skipped", "not claimable (already taken, finished, deleted or out of attempts)")
+    doc, lease = claimed.document, claimed.lease
 
     started = time.monotonic()
     timings: dict[str, float] = {}
-    progress = ProgressReporter(container, document_id)
+    progress = ProgressReporter(container, lease)
     keeper = asyncio.create_task(progress.keep_lease(), name=f"lease-{document_id}")
     try:
-        outcome = await _run(container, doc, progress, timings)
+        outcome = await _run(container, doc, lease, progress, timings)
     except DocumentGone:
-        await _cleanup_vectors(container, doc, keep_version=None)
-        outcome = Outcome("skipped", "document deleted during processing")
+        if await _taken_over(container, lease):
+            # Another attempt holds (or finished) this version: its vectors have these same ids.
+            outcome = Outcome("skipped", "another attempt took over this document")
+        else:
+            await _cleanup_vectors(container, doc, keep_version=None)
+            outcome = Outcome("skipped", "document deleted during processing")
     except ExtractionError as exc:
-        outcome = await _fail_or_retry(container, doc, exc.message, transient=not exc.permanent)
+        outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent)
     except (VectorStoreError, EmbeddingError) as exc:
-        outcome = await _fail_or_retry(container, doc, str(exc), transient=getattr(exc, "transient", False))
+        outcome = await _fail_or_retry(container, lease, str(exc), transient=getattr(exc, "transient", False))
     except Exception as exc:  # a bug must fail this document, never the worker
         log.exception("ingestion crashed", extra={"document_id": doc.id})
         outcome = await _fail_or_retry(
-            container, doc, f"Processing failed unexpectedly ({type(exc).__name__}).", transient=True
+            container, lease, f"Processing failed unexpectedly ({type(exc).__name__}).", transient=True
         )
     finally:
         keeper.cancel()
@@ -162,7 +149,7 @@ async def process_document(
     for stage in ("extract", "chunk", "embed", "index"):
         if stage in timings:
             JOB_STAGE_SECONDS.labels(stage=stage).observe(timings[stage])
-    await _record_job(container, job.id, outcome)
+    await _record_job(container, claimed.job_id, outcome)
     log.info(
         "ingestion finished",
         extra={
@@ -173,12 +160,13 @@ async def process_document(
         },
     )
     if outcome.status == "retry":
-        raise TransientFailure(outcome.detail, delay=min(60.0, 5.0 * 2 ** (doc.attempts - 1)))
+        raise TransientFailure(outcome.detail, delay=min(60.0, 5.0 * 2 ** (lease.attempt - 1)))
     return outcome
 
 
 async def _run(
-    container: Container, doc: Document, progress: ProgressReporter, timings: dict[str, float]
+    container: Container, doc: Document, lease: lifecycle.Lease, progress: ProgressReporter,
+    timings: dict[str, float],
 ) -> Outcome:
     settings = container.settings
     runtime = await container.runtime.current()
@@ -275,25 +263,10 @@ async def _run(
             )
     timings["index"] = round(time.monotonic() - t, 3)
     async with container.sessions() as session:
-        result = await session.execute(
-            update(Document)
-            .where(Document.id == doc.id, Document.status == "processing", Document.version == doc.version)
-            .values(
-                status="ready",
-                stage=None,
-                progress=100,
-                error=None,
-                chunk_count=len(rows),
-                page_count=page_count,
-                finished_at=_now(),
-                lease_expires_at=None,
-                embedding_collection=targets[0].collection,
-                timings=timings,
-                updated_at=_now(),
-            )
-        )
+        ready = await lifecycle.mark_ready(session, lease, chunk_count=len(rows), page_count=page_count,
+                                           embedding_collection=targets[0].collection, timings=timings)
         await session.commit()
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not ready:
         raise DocumentGone(doc.id)
     return Outcome("ready", f"{len(rows)} chunks from {page_count} pages")
 
@@ -339,46 +312,37 @@ async def _cleanup_vectors(container: Container, doc: Document, *, keep_version:
         await container.vectors.delete(target.collection, scope=scope)
 
 
-async def _fail_or_retry(container: Container, doc: Document, message: str, *, transient: bool) -> Outcome:
-    retry = transient and doc.attempts < container.settings.job_max_attempts
-    values: dict[str, Any]
-    if retry:
-        values = {
-            "status": "queued",
-            "stage": None,
-            "progress": 0,
-            "error": f"Temporary problem, will retry: {message}",
-            "lease_expires_at": None,
-        }
-    else:
-        if transient:
-            message = f"{message} (gave up after {doc.attempts} attempts)"
-        values = {
-            "status": "failed",
-            "stage": None,
-            "error": message,
-            "finished_at": _now(),
-            "lease_expires_at": None,
-        }
+async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:
     async with container.sessions() as session:
-        await session.execute(
-            update(Document)
-            .where(Document.id == doc.id, Document.status == "processing", Document.version == doc.version)
-            .values(**values, updated_at=_now())
-        )
+        return await lifecycle.current_version(session, lease.document_id) == lease.version
+
+
+async def _fail_or_retry(container: Container, lease: lifecycle.Lease, message: str, *,
+                         transient: bool) -> Outcome:
+    retry = transient and lease.attempt < container.settings.job_max_attempts
+    if not retry and transient:
+        message = f"{message} (gave up after {lease.attempt} attempts)"
+    async with container.sessions() as session:
+        if retry:
+            applied = await lifecycle.retry_later(
+                session, lease, error=f"Temporary problem, will retry: {message}")
+        else:
+            applied = await lifecycle.mark_failed(session, lease, error=message)
         await session.commit()
+    if not applied:  # deleted, reset, or the lease went to another attempt meanwhile
+        return Outcome("skipped", f"document deleted or reset during processing ({message})")
     return Outcome("retry" if retry else "failed", message)
 
 
-async def _record_job(container: Container, job_id: str, outcome: Outcome) -> None:
-    from app.documents.models import Job
+_JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {
+    "ready": "succeeded", "retry": "retrying", "failed": "failed", "skipped": "skipped"}
 
+
+async def _record_job(container: Container, job_id: str, outcome: Outcome) -> None:
+    status = _JOB_STATUS[outcome.status]
     async with container.sessions() as session:
-        job = await session.get(Job, job_id)
-        if job is not None:
-            job.status = {"ready": "succeeded", "retry": "retrying"}.get(outcome.status, outcome.status)
-            job.error = outcome.detail if outcome.status in ("failed", "retry") else None
-            job.finished_at = _now()
-            job.duration_ms = int(outcome.timings.get("total", 0) * 1000)
-            job.stage_timings = outcome.timings
-            await session.commit()
+        await lifecycle.finish_job(
+            session, job_id, status=status,
+            error=outcome.detail if outcome.status in ("failed", "retry") else None,
+            duration_ms=int(outcome.timings.get("total", 0) * 1000), stage_timings=outcome.timings)
+        await session.commit()

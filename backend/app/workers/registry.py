@@ -5,10 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
-
-from app.documents import repository as repo
-from app.documents.models import Document, Job
+from app.documents import lifecycle
 from app.ingestion.pipeline import Outcome, process_document
 from app.platform.container import Container
 
@@ -31,34 +28,23 @@ async def reconcile(container: Container, *, startup: bool = False) -> int:
     now = datetime.now(UTC)
     queued_before = now if startup else now - QUEUED_GRACE
     async with container.sessions() as session:
-        stale = await repo.stale_documents(session, now=now, queued_before=queued_before)
+        stale = await lifecycle.find_stale(session, now=now, queued_before=queued_before)
         to_enqueue: list[tuple[str, int | None]] = []  # (document id, attempt whose worker died)
         for doc in stale:
-            if doc.status == "processing":  # lease expired: its worker died mid-attempt
+            lost = doc.attempts if doc.status == "processing" else None  # its lease expired
+            if lost is not None:
                 # Its Job row would otherwise say "running" forever in the admin's job list.
-                await session.execute(
-                    update(Job).where(Job.document_id == doc.id, Job.status == "running",
-                                      Job.attempt <= doc.attempts)
-                    .values(status="interrupted", finished_at=now,
-                            error="The worker stopped during this attempt."))
+                await lifecycle.interrupt_attempts(session, doc.id, through_attempt=lost, now=now)
             if doc.attempts >= settings.job_max_attempts:
-                await session.execute(
-                    update(Document).where(Document.id == doc.id, Document.status == doc.status)
-                    .values(status="failed", stage=None, lease_expires_at=None, finished_at=now,
-                            error="Processing was interrupted repeatedly and has been stopped. "
-                                  "Use Retry to try again.", updated_at=now))
+                await lifecycle.fail_exhausted(session, doc.id, status=doc.status, version=doc.version,
+                                               max_attempts=settings.job_max_attempts, now=now)
                 continue
-            lost: int | None = None
-            if doc.status == "processing":  # lease expired: its worker died
-                lost = doc.attempts
-                await session.execute(
-                    update(Document).where(Document.id == doc.id, Document.status == "processing",
-                                           Document.lease_expires_at < now)  # not re-claimed since
-                    .values(status="queued", stage=None, lease_expires_at=None, updated_at=now))
+            if lost is not None:
+                requeued = await lifecycle.requeue_lost(session, lifecycle.Lease.of(doc), now=now)
             else:
-                await session.execute(update(Document).where(Document.id == doc.id)
-                                      .values(updated_at=now))
-            to_enqueue.append((doc.id, lost))
+                requeued = await lifecycle.requeue(session, doc.id, version=doc.version, now=now)
+            if requeued:  # otherwise a worker took it, or it was reset or deleted, meanwhile
+                to_enqueue.append((doc.id, lost))
         await session.commit()
     for doc_id, lost in to_enqueue:
         await container.jobs.enqueue_ingest(doc_id, lost_attempt=lost)

@@ -1,0 +1,179 @@
+"""Chat use cases: conversations, and asking a question in one.
+
+Every write to conversations, messages and citations happens here. Asking stores the question
+(committed before anything can fail), runs the RAG pipeline with the history, and stores the
+answer it hands back, whatever its status (complete, error, stopped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.chats import repository as repo
+from app.chats.models import Citation, Conversation, Message
+from app.core.db import utcnow
+from app.core.errors import AppError, NotFound
+from app.platform.container import Container
+from app.providers.llm.base import ChatMessage
+from app.rag import pipeline as rag
+from app.rag.retrieval import owned_document_ids
+
+DEFAULT_TITLE = "New conversation"
+TITLE_CHARS = 80
+
+MessageWithCitations = tuple[Message, list[Citation]]
+
+
+class AnswerFailed(AppError):
+    """The answer could not be generated (a JSON request; a stream reports an `error` event)."""
+
+    status_code = 502
+    code = "answer_failed"
+
+
+# ---- conversations -------------------------------------------------------------------------------
+
+async def create_conversation(session: AsyncSession, user: User, title: str | None) -> Conversation:
+    conv = Conversation(owner_id=user.id, title=(title or "").strip() or DEFAULT_TITLE)
+    session.add(conv)
+    await session.flush()
+    return conv
+
+
+async def list_conversations(session: AsyncSession, user: User) -> list[Conversation]:
+    return await repo.list_owned(session, user.id)
+
+
+async def get_conversation(session: AsyncSession, user: User, conversation_id: str) -> Conversation:
+    conv = await repo.get_owned(session, user.id, conversation_id)
+    if conv is None:
+        raise NotFound("Conversation not found.")
+    return conv
+
+
+async def conversation_detail(session: AsyncSession, user: User, conversation_id: str
+                              ) -> tuple[Conversation, list[MessageWithCitations]]:
+    conv = await get_conversation(session, user, conversation_id)
+    return conv, await repo.messages_with_citations(session, conv.id)
+
+
+async def rename_conversation(session: AsyncSession, user: User, conversation_id: str,
+                              title: str) -> Conversation:
+    conv = await get_conversation(session, user, conversation_id)
+    conv.title = title.strip()
+    await session.flush()
+    return conv
+
+
+async def delete_conversation(session: AsyncSession, user: User, conversation_id: str) -> None:
+    await session.delete(await get_conversation(session, user, conversation_id))
+
+
+# ---- messages ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A question, checked: the conversation and every scoped document belong to the asker."""
+
+    owner_id: str
+    conversation_id: str
+    content: str
+    document_ids: list[str] | None
+
+
+async def check_ask(session: AsyncSession, user: User, conversation_id: str, content: str,
+                    document_ids: list[str] | None) -> Ask:
+    """Not found for another user's conversation or documents, before a stream starts."""
+    await get_conversation(session, user, conversation_id)
+    if document_ids:
+        await owned_document_ids(session, user.id, document_ids)
+    return Ask(owner_id=user.id, conversation_id=conversation_id, content=content.strip(),
+               document_ids=document_ids)
+
+
+async def add_user_message(session: AsyncSession, conversation_id: str, content: str,
+                           scope: list[str] | None) -> tuple[Message, list[ChatMessage]]:
+    """Store the question; returns it and the turns before it (for the RAG pipeline)."""
+    earlier = await repo.recent_messages(session, conversation_id, rag.HISTORY_TURNS)
+    history = [ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
+               for m in earlier if m.content and m.role in ("user", "assistant")]
+    question = Message(conversation_id=conversation_id, role="user", content=content,
+                       document_ids=scope)
+    session.add(question)
+    conv = await session.get(Conversation, conversation_id)
+    if conv is not None:
+        if not history and conv.title in ("", DEFAULT_TITLE):
+            conv.title = _title(content)
+        conv.updated_at = utcnow()
+    await session.flush()
+    return question, history
+
+
+async def add_assistant_message(session: AsyncSession, conversation_id: str,
+                                scope: list[str] | None, answer: rag.Answer
+                                ) -> MessageWithCitations:
+    """Store an answer (whatever its status) and the sources it cites."""
+    msg = Message(conversation_id=conversation_id, role="assistant", content=answer.content,
+                  status=answer.status, error=answer.error, model=answer.model,
+                  document_ids=scope, rewritten_query=answer.rewritten_query,
+                  timings=dict(answer.timings))
+    session.add(msg)
+    await session.flush()
+    citations = [Citation(message_id=msg.id, index=s.index, document_id=s.document_id,
+                          chunk_id=s.chunk_id, filename=s.filename, page=s.page,
+                          snippet=rag.snippet(s.text), score=s.score) for s in answer.citations]
+    session.add_all(citations)
+    conv = await session.get(Conversation, conversation_id)
+    if conv is not None:
+        conv.updated_at = utcnow()
+    await session.flush()
+    return msg, citations
+
+
+async def answer_events(container: Container, ask: Ask) -> AsyncIterator[rag.Event]:
+    """The question's answer as RAG events (streamed as SSE), the question and answer stored."""
+    async with container.sessions() as session:
+        scope = (await owned_document_ids(session, ask.owner_id, ask.document_ids)
+                 if ask.document_ids else None)
+        question, history = await add_user_message(session, ask.conversation_id, ask.content, scope)
+        await session.commit()
+
+    async def save(answer: rag.Answer) -> str:
+        async with container.sessions() as session:
+            msg, _ = await add_assistant_message(session, ask.conversation_id, scope, answer)
+            await session.commit()
+            return msg.id
+
+    asked = rag.Question(owner_id=ask.owner_id, content=ask.content, scope=scope, history=history)
+    async for event, payload in rag.answer_events(container, asked, save):
+        if event == "done":
+            payload = {**payload, "user_message_id": question.id,
+                       "conversation_id": ask.conversation_id}
+        elif event == "error":
+            payload = {**payload, "user_message_id": question.id}
+        yield event, payload
+
+
+async def answer_message(container: Container, ask: Ask) -> MessageWithCitations:
+    """The question's answer once complete, as stored (a JSON request)."""
+    message_id = ""
+    async for event, payload in answer_events(container, ask):
+        if event == "error":
+            raise AnswerFailed(str(payload["detail"]), code=str(payload["error"]))
+        if event == "done":
+            message_id = str(payload["message_id"])
+    async with container.sessions() as session:
+        stored = await repo.message_with_citations(session, message_id)
+    if stored is None:  # the conversation was deleted meanwhile
+        raise NotFound("Conversation not found.")
+    return stored
+
+
+def _title(question: str) -> str:
+    words = " ".join(question.split())
+    return words if len(words) <= TITLE_CHARS else words[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
