@@ -36,7 +36,6 @@ from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database
 from tests.providers.conftest import chroma_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
-EVAL_DOCS = BACKEND_DIR / ".." / ".." / "shared" / "eval" / "docs"
 ARQ = BACKEND_DIR / ".venv" / "bin" / "arq"
 # A Redis DB of our own: the API tests use 15, and every test here starts with FLUSHDB.
 WORKER_REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -45,13 +44,6 @@ LEASE_SECONDS = 10
 JOB_TIMEOUT_SECONDS = 300
 # Variables a worker must not inherit from whoever runs the tests.
 _INHERITED_CONFIG = ("DATABASE_URL", "REDIS_URL", "CHROMA_URL", "SECRET_KEY")
-
-
-@pytest.fixture(scope="session")
-def eval_docs() -> Path:
-    if not EVAL_DOCS.exists():
-        pytest.skip("evaluation documents (shared/eval/docs) are not present")
-    return EVAL_DOCS.resolve()
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +152,8 @@ async def stack(worker_database: str, worker_chroma: str, tmp_path: Path) -> Asy
     try:
         await redis.flushdb()
     except OSError as exc:
-        pytest.skip(f"Redis is unreachable: {exc}")
+        pytest.fail(f"Redis is unreachable at {WORKER_REDIS_URL}: {exc!r}. Start it (`make services`) "
+                    "or point TEST_WORKER_REDIS_URL at one.", pytrace=False)
     finally:
         await redis.aclose()
     core = build_core(settings)
