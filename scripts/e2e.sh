@@ -16,11 +16,16 @@ fi
 PORT="${E2E_PORT:-8765}"
 DATA="$(mktemp -d)"
 LOG="$DATA/server.log"
+# The documents the specs upload, generated for this run: nothing outside the repository is read.
+E2E_DOCS="$(mktemp -d)"
+export E2E_DOCS
 cleanup() {
   [[ -n "${SERVER_PID:-}" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$DATA"
+  rm -rf "$DATA" "$E2E_DOCS"
 }
 trap cleanup EXIT
+
+(cd backend && .venv/bin/python -m tests.documents e2e "$E2E_DOCS" >/dev/null)
 
 # An administrator for the admin specs (the first *registered* account would otherwise be admin).
 export E2E_ADMIN_EMAIL="admin-e2e@example.com"
