@@ -65,38 +65,44 @@ def pdf(path: Path, pages: Sequence[str], *, title: str | None = None,
 
     ``outline``: (1-based page, title) bookmarks. ``user_password``: encrypted, it cannot be opened
     without it; ``owner_password`` alone: encrypted with an empty user password and no
-    permissions (opens, copying is forbidden); AES-128, or RC4-128 with ``rc4``. ``pad_to``: grow the file to about that many bytes
-    with an incompressible embedded attachment (no extra text).
+    permissions (opens, copying is forbidden); AES-128, or RC4-128 with ``rc4``. ``pad_to``: grow
+    the file to that many bytes with an incompressible embedded attachment (no extra text).
     """
     from fpdf import FPDF
     from fpdf.enums import AccessPermission, EncryptionMethod
 
-    doc = FPDF(format="A4")
-    doc.set_creation_date(_FIXED_DATE)
-    doc.set_auto_page_break(True, margin=15)
-    if title:
-        doc.set_title(title)
-    marks = dict(outline)
-    for number, text in enumerate(pages, start=1):
-        doc.add_page()
-        doc.set_font("Helvetica", size=11)
-        if number in marks:
-            doc.start_section(marks[number])
-        for para in text.split("\n\n"):
-            doc.multi_cell(0, 5.5, para, new_x="LMARGIN", new_y="NEXT")
-            doc.ln(2)
-        if doc.page != number:
-            raise ValueError(f"page {number} of {path.name} does not fit on one page")
-    if pad_to:
-        size = len(bytes(doc.output())) if not (user_password or owner_password) else 0
-        blob = random.Random(len(pages)).randbytes(max(pad_to - size - 600, 1))
-        doc.embed_file(bytes=blob, basename="padding.bin", compress=False)
-    if user_password or owner_password:
-        doc.set_encryption(owner_password=owner_password or "owner-secret",
-                           user_password=user_password or "",
-                           encryption_method=EncryptionMethod.RC4 if rc4 else EncryptionMethod.AES_128,
-                           permissions=AccessPermission.none())
-    path.write_bytes(bytes(doc.output()))
+    def build(padding: bytes) -> bytes:
+        doc = FPDF(format="A4")
+        doc.set_creation_date(_FIXED_DATE)
+        doc.set_auto_page_break(True, margin=15)
+        if title:
+            doc.set_title(title)
+        marks = dict(outline)
+        for number, text in enumerate(pages, start=1):
+            doc.add_page()
+            doc.set_font("Helvetica", size=11)
+            if number in marks:
+                doc.start_section(marks[number])
+            for para in text.split("\n\n"):
+                doc.multi_cell(0, 5.5, para, new_x="LMARGIN", new_y="NEXT")
+                doc.ln(2)
+            if doc.page != number:
+                raise ValueError(f"page {number} of {path.name} does not fit on one page")
+        if padding:
+            doc.embed_file(bytes=padding, basename="padding.bin", compress=False)
+        if user_password or owner_password:
+            method = EncryptionMethod.RC4 if rc4 else EncryptionMethod.AES_128
+            doc.set_encryption(owner_password=owner_password or "owner-secret",
+                               user_password=user_password or "", encryption_method=method,
+                               permissions=AccessPermission.none())
+        return bytes(doc.output())
+
+    data = build(b"")
+    if pad_to > len(data):
+        filler = random.Random(pad_to).randbytes(pad_to - len(data))
+        data = build(filler)
+        data = build(filler[: len(filler) - (len(data) - pad_to)])
+    path.write_bytes(data)
     return path
 
 
