@@ -39,10 +39,11 @@ $(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-# `npm install` (which honours package-lock.json) rather than `npm ci`: npm 11 here writes lock files
-# without other platforms' optional packages and then refuses them in `npm ci`.
+# `npm ci`: installs exactly package-lock.json and never rewrites it (the lock file is committed as
+# npm 11 writes it, with every platform's optional packages). After editing package.json, run
+# `npm install` in frontend/ and commit the updated lock file.
 frontend/node_modules/.installed: frontend/package-lock.json frontend/package.json
-	cd frontend && npm install --no-audit --no-fund
+	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
 frontend: frontend/node_modules/.installed
