@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests: a real backend (embedded profile, fresh data dir) serving the built SPA,
-# driven by Playwright in Debian's Chromium (never a downloaded browser).
+# driven by Playwright in Debian's Chromium (never a downloaded browser). Arguments go to
+# `playwright test` (e.g. a spec file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,8 +45,15 @@ for _ in $(seq 1 120); do
 done
 curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null || { echo "e2e: backend did not start"; cat "$LOG"; exit 1; }
 
+if [[ -z "${CITEWISE_EVAL_DOCS:-}" ]]; then
+  echo "e2e: real-document spec skipped: set CITEWISE_EVAL_DOCS=<path to shared/eval/docs> to run the real-document suites"
+elif [[ ! -f "$CITEWISE_EVAL_DOCS/MANIFEST.tsv" ]]; then
+  echo "e2e: CITEWISE_EVAL_DOCS=$CITEWISE_EVAL_DOCS is not the evaluation corpus (no MANIFEST.tsv there)" >&2
+  exit 1
+fi
+
 cd frontend
-if E2E_BASE_URL="http://127.0.0.1:$PORT" npx playwright test; then
+if E2E_BASE_URL="http://127.0.0.1:$PORT" npx playwright test "$@"; then
   exit 0
 fi
 echo "e2e: failed; server log follows"; tail -n 200 "$LOG"
