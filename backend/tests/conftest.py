@@ -144,8 +144,23 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+def require_redis(url: str, variable: str) -> None:
+    """Fail (never skip) with a clear message when the Redis at ``url`` does not answer."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except (OSError, redis.RedisError) as exc:
+        pytest.fail(f"Redis is unreachable at {url}: {exc!r}. Start it (`make services`) or point "
+                    f"{variable} at one.", pytrace=False)
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
+    require_redis(REDIS_URL, "TEST_REDIS_URL")
     return REDIS_URL
 
 

@@ -32,7 +32,7 @@ from app.ingestion.parsers import extract
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionLimits
 from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
-from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database
+from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database, require_redis
 from tests.providers.conftest import chroma_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -148,12 +148,10 @@ async def stack(worker_database: str, worker_chroma: str, tmp_path: Path) -> Asy
         job_max_attempts=3, job_concurrency=2,
     )
     settings.data_dir.mkdir(parents=True)
+    require_redis(WORKER_REDIS_URL, "TEST_WORKER_REDIS_URL")
     redis = Redis.from_url(WORKER_REDIS_URL)
     try:
         await redis.flushdb()
-    except OSError as exc:
-        pytest.fail(f"Redis is unreachable at {WORKER_REDIS_URL}: {exc!r}. Start it (`make services`) "
-                    "or point TEST_WORKER_REDIS_URL at one.", pytrace=False)
     finally:
         await redis.aclose()
     core = build_core(settings)
