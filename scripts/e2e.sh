@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests: a real backend (embedded profile, fresh data dir) serving the built SPA,
-# driven by Playwright in Debian's Chromium (never a downloaded browser).
+# driven by Playwright in Debian's Chromium (never a downloaded browser). Arguments go to
+# `playwright test` (e.g. a spec file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +17,16 @@ fi
 PORT="${E2E_PORT:-8765}"
 DATA="$(mktemp -d)"
 LOG="$DATA/server.log"
+# The documents the specs upload, generated for this run: nothing outside the repository is read.
+E2E_DOCS="$(mktemp -d)"
+export E2E_DOCS
 cleanup() {
   [[ -n "${SERVER_PID:-}" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$DATA"
+  rm -rf "$DATA" "$E2E_DOCS"
 }
 trap cleanup EXIT
+
+(cd backend && .venv/bin/python -m tests.documents e2e "$E2E_DOCS" >/dev/null)
 
 # An administrator for the admin specs (the first *registered* account would otherwise be admin).
 export E2E_ADMIN_EMAIL="admin-e2e@example.com"
@@ -39,8 +45,15 @@ for _ in $(seq 1 120); do
 done
 curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null || { echo "e2e: backend did not start"; cat "$LOG"; exit 1; }
 
+if [[ -z "${CITEWISE_EVAL_DOCS:-}" ]]; then
+  echo "e2e: real-document spec skipped: set CITEWISE_EVAL_DOCS=<path to shared/eval/docs> to run the real-document suites"
+elif [[ ! -f "$CITEWISE_EVAL_DOCS/MANIFEST.tsv" ]]; then
+  echo "e2e: CITEWISE_EVAL_DOCS=$CITEWISE_EVAL_DOCS is not the evaluation corpus (no MANIFEST.tsv there)" >&2
+  exit 1
+fi
+
 cd frontend
-if E2E_BASE_URL="http://127.0.0.1:$PORT" npx playwright test; then
+if E2E_BASE_URL="http://127.0.0.1:$PORT" npx playwright test "$@"; then
   exit 0
 fi
 echo "e2e: failed; server log follows"; tail -n 200 "$LOG"

@@ -1,5 +1,12 @@
 """Real services for tests: a fresh PostgreSQL database built by the real migrations, a SQLite file,
-real Redis. Set TEST_DATABASE_URL / TEST_REDIS_URL to point elsewhere."""
+real Redis. Set TEST_DATABASE_URL / TEST_REDIS_URL to point elsewhere. A service that cannot be
+reached is an error, never a skip.
+
+Documents are built at test time (tests/documents.py). Suites that need the real evaluation
+corpus are marked ``eval_docs`` and run only when CITEWISE_EVAL_DOCS names its folder (`make test`
+sets it when ../shared/eval/docs exists beside the checkout); otherwise they are skipped, and the
+run says so in one line.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +28,8 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.migrations import upgrade
 
-REPO_DIR = Path(__file__).resolve().parents[2]
-EVAL_DIR = REPO_DIR.parent / "shared" / "eval"
+EVAL_DOCS_VAR = "CITEWISE_EVAL_DOCS"
+EVAL_DOCS_SKIP = f"set {EVAL_DOCS_VAR}=<path to shared/eval/docs> to run the real-document suites"
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -51,14 +58,75 @@ def migrated_pg_database(prefix: str) -> Iterator[str]:
 
     try:
         asyncio.run(_exec(f'CREATE DATABASE "{name}"'))
-    except OSError as exc:
-        pytest.skip(f"PostgreSQL is unreachable: {exc}")
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        pytest.fail(f"PostgreSQL is unreachable at {admin}: {exc!r}. Start it (`make services`) or "
+                    "point TEST_DATABASE_URL at one.", pytrace=False)
     url = f"{_sqlalchemy_pg(admin).rsplit('/', 1)[0]}/{name}"
     upgrade(url)
     try:
         yield url
     finally:
         asyncio.run(_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# ---- the evaluation corpus: an optional extra ---------------------------------------------------
+
+
+def eval_docs_dir() -> Path | None:
+    """The real evaluation corpus named by CITEWISE_EVAL_DOCS, or None when it is not set."""
+    value = os.environ.get(EVAL_DOCS_VAR, "").strip()
+    return Path(value).resolve() if value else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"eval_docs: needs the real evaluation corpus; runs only when {EVAL_DOCS_VAR} is set")
+    folder = eval_docs_dir()
+    if folder is not None and not (folder / "MANIFEST.tsv").is_file():
+        raise pytest.UsageError(f"{EVAL_DOCS_VAR}={folder} is not the evaluation corpus "
+                                "(no MANIFEST.tsv there)")
+
+
+def _needs_corpus(item: pytest.Item) -> bool:
+    return item.get_closest_marker("eval_docs") is not None or "eval_docs" in getattr(
+        item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if eval_docs_dir() is not None:
+        return
+    skip = pytest.mark.skip(reason=EVAL_DOCS_SKIP)
+    for item in items:
+        if _needs_corpus(item):
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per reason for skipped tests, whatever the -r option: nothing is skipped quietly."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in reasons.items():
+        terminalreporter.write_line(f"{count} skipped: {reason}", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def eval_docs() -> Path:
+    """The real evaluation corpus (tests using it are skipped when CITEWISE_EVAL_DOCS is unset)."""
+    folder = eval_docs_dir()
+    if folder is None:
+        pytest.skip(EVAL_DOCS_SKIP)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One generated document per supported format plus the awkward cases (tests/documents.py)."""
+    from tests.documents import build_corpus
+
+    return build_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +144,23 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+def require_redis(url: str, variable: str) -> None:
+    """Fail (never skip) with a clear message when the Redis at ``url`` does not answer."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except (OSError, redis.RedisError) as exc:
+        pytest.fail(f"Redis is unreachable at {url}: {exc!r}. Start it (`make services`) or point "
+                    f"{variable} at one.", pytrace=False)
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
+    require_redis(REDIS_URL, "TEST_REDIS_URL")
     return REDIS_URL
 
 

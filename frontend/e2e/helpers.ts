@@ -1,15 +1,32 @@
 import { expect, type Browser, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 /** Repository root (frontend/e2e → ../..). */
 export const REPO = path.resolve(here, '..', '..')
-/** Evaluation documents live beside the repository: <repo>/../shared/eval/docs. */
-export const DOCS = path.resolve(REPO, '..', 'shared', 'eval', 'docs')
-export const SHOTS = path.resolve(REPO, 'docs', 'screenshots')
+/**
+ * The documents the specs upload are generated for each run (backend/tests/documents.py) by
+ * scripts/e2e.sh, which names their folder in E2E_DOCS.
+ */
+export function testDocument(name: string): string {
+  const folder = process.env.E2E_DOCS
+  if (!folder) throw new Error('E2E_DOCS is not set: run the end-to-end tests with scripts/e2e.sh (make test-e2e)')
+  const file = path.join(folder, name)
+  if (!existsSync(file)) throw new Error(`${file} was not generated (see backend/tests/documents.py e2e_documents)`)
+  return file
+}
+
+/**
+ * Screenshots go to test-results/screenshots (ignored by git). The documentation's pictures in
+ * docs/screenshots are refreshed only on request: E2E_SCREENSHOTS=docs (make screenshots).
+ */
+export const SHOTS =
+  process.env.E2E_SCREENSHOTS === 'docs'
+    ? path.resolve(REPO, 'docs', 'screenshots')
+    : path.resolve(REPO, 'frontend', 'test-results', 'screenshots')
 
 export const PASSWORD = 'correct horse battery 42'
 

@@ -8,10 +8,6 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from tests.conftest import EVAL_DIR
-
-DOCS = EVAL_DIR / "docs"
-
 
 async def upload(client: AsyncClient, *paths: Path, names: list[str] | None = None) -> dict[str, Any]:
     files = [("files", ((names[i] if names else p.name), p.read_bytes(), "application/octet-stream"))

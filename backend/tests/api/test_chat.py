@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pypdfium2
+import pytest
 from httpx import AsyncClient
 
-from tests.api.helpers import DOCS, parse_sse, upload, upload_bytes, wait_done
+from tests import documents
+from tests.api.helpers import parse_sse, upload, upload_bytes, wait_done
 from tests.conftest import register
 
-PDF = DOCS / "pdf" / "layout-parser-paper-fast.pdf"
 CANARY = "ZEBRAQUILL-7731"
 
 
@@ -34,19 +36,24 @@ async def ask(client: AsyncClient, conv_id: str, content: str, **extra: Any) -> 
     return parse_sse(r.text)
 
 
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return documents.layout_paper(tmp_path_factory.mktemp("chat") / "layout-parser-paper.pdf")
+
+
 async def new_conversation(client: AsyncClient) -> str:
     r = await client.post("/api/v1/conversations", json={})
     assert r.status_code == 201
     return str(r.json()["id"])
 
 
-async def test_answer_cites_right_document_and_page(client: AsyncClient) -> None:
+async def test_answer_cites_right_document_and_page(client: AsyncClient, paper: Path, tmp_path: Path) -> None:
     await register(client)
-    body = await upload(client, PDF, DOCS / "docx" / "tables-with-incomplete-rows.docx")
+    body = await upload(client, paper, documents.table_docx(tmp_path / "tables-with-incomplete-rows.docx"))
     pdf_id = body["documents"][0]["id"]
     for d in body["documents"]:
         assert (await wait_done(client, d["id"]))["status"] == "ready"
-    expected_pages = pages_containing(PDF, "scene text detection")
+    expected_pages = pages_containing(paper, "scene text detection")
     assert expected_pages
 
     conv = await new_conversation(client)
@@ -81,9 +88,9 @@ async def test_answer_cites_right_document_and_page(client: AsyncClient) -> None
     assert r.status_code == 200 and r.json()["role"] == "assistant" and r.json()["citations"]
 
 
-async def test_relevance_floor_says_not_found(client: AsyncClient) -> None:
+async def test_relevance_floor_says_not_found(client: AsyncClient, paper: Path) -> None:
     await register(client)
-    doc = (await upload(client, PDF))["documents"][0]
+    doc = (await upload(client, paper))["documents"][0]
     await wait_done(client, doc["id"])
     conv = await new_conversation(client)
     events = await ask(client, conv, "What is the recommended dosage of ibuprofen for toddlers?")

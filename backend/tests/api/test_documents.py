@@ -3,12 +3,14 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from httpx import AsyncClient
 
 from app.providers.vectorstore import AllOwners
-from tests.api.helpers import DOCS, upload, upload_bytes, wait_done
+from tests import documents
+from tests.api.helpers import upload, upload_bytes, wait_done
 from tests.conftest import register
 
 
@@ -22,10 +24,10 @@ async def _vector_count(api_app: Any, document_id: str) -> int:
     return total
 
 
-async def test_upload_pdf_and_docx_to_ready(client: AsyncClient, api_app: Any) -> None:
+async def test_upload_pdf_and_docx_to_ready(client: AsyncClient, api_app: Any, tmp_path: Path) -> None:
     await register(client)
-    body = await upload(client, DOCS / "pdf" / "layout-parser-paper-fast.pdf",
-                        DOCS / "docx" / "tables-with-incomplete-rows.docx")
+    body = await upload(client, documents.layout_paper(tmp_path / "layout-parser-paper.pdf"),
+                        documents.table_docx(tmp_path / "tables-with-incomplete-rows.docx"))
     assert body["errors"] == []
     pdf, docx = body["documents"]
     assert pdf["status"] == "queued" and pdf["mime_type"] == "application/pdf"
@@ -47,7 +49,7 @@ async def test_upload_pdf_and_docx_to_ready(client: AsyncClient, api_app: Any) -
 
     listed = (await client.get("/api/v1/documents", params={"sort": "filename", "order": "asc"})).json()
     assert [d["filename"] for d in listed["items"]] == [
-        "layout-parser-paper-fast.pdf", "tables-with-incomplete-rows.docx"]
+        "layout-parser-paper.pdf", "tables-with-incomplete-rows.docx"]
     only_pdf = (await client.get("/api/v1/documents", params={"q": "layout"})).json()
     assert only_pdf["total"] == 1
 
@@ -61,9 +63,10 @@ async def test_duplicate_upload_returns_existing(client: AsyncClient) -> None:
     assert (await client.get("/api/v1/documents")).json()["total"] == 1
 
 
-async def test_bad_files_fail_clearly_and_worker_survives(client: AsyncClient) -> None:
+async def test_bad_files_fail_clearly_and_worker_survives(client: AsyncClient, tmp_path: Path) -> None:
     await register(client)
-    body = await upload(client, DOCS / "tricky" / "password.pdf")
+    locked = documents.pdf(tmp_path / "password.pdf", ["Secret minutes"], user_password="openpassword")
+    body = await upload(client, locked)
     bad = await wait_done(client, body["documents"][0]["id"])
     assert bad["status"] == "failed" and "password" in bad["error"].lower()
     empty = await upload_bytes(client, "empty.txt", b"")
@@ -119,9 +122,11 @@ async def test_delete_removes_file_rows_and_vectors(client: AsyncClient, api_app
     assert not path.exists()
 
 
-async def test_delete_while_processing(client: AsyncClient, api_app: Any) -> None:
+async def test_delete_while_processing(client: AsyncClient, api_app: Any, tmp_path: Path) -> None:
     await register(client)
-    doc = (await upload(client, DOCS / "pdf" / "camlidl-1.04.doc.pdf"))["documents"][0]
+    manual = documents.pdf(tmp_path / "manual.pdf", ["\n\n".join(documents.paragraphs(page, 3))
+                                                     for page in range(26)])
+    doc = (await upload(client, manual))["documents"][0]
     for _ in range(400):  # delete as soon as it is being worked on
         state = (await client.get(f"/api/v1/documents/{doc['id']}")).json()
         if state["status"] == "processing":

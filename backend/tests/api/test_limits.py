@@ -12,7 +12,8 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
 from app.core.migrations import upgrade_async
-from tests.api.helpers import DOCS, upload, wait_done
+from tests import documents
+from tests.api.helpers import upload, wait_done
 from tests.conftest import make_settings, register
 
 
@@ -36,7 +37,13 @@ async def limited(limited_app: Any) -> AsyncIterator[AsyncClient]:
         yield c
 
 
-async def test_size_quota_and_page_limits(limited: AsyncClient, limited_app: Any) -> None:
+def _padded_pdf(path: Path, pages: int, size: int) -> Path:
+    made = documents.pdf(path, [documents.prose(pages * 10 + i, 4) for i in range(pages)], pad_to=size)
+    assert abs(made.stat().st_size - size) < 20_000, made.stat().st_size
+    return made
+
+
+async def test_size_quota_and_page_limits(limited: AsyncClient, limited_app: Any, tmp_path: Path) -> None:
     limited_app.state.container.settings.api_rate_limit_per_minute = 0  # polling below; tested separately
     await register(limited)
     big = os.urandom(2 * 1024 * 1024 + 10)
@@ -44,13 +51,14 @@ async def test_size_quota_and_page_limits(limited: AsyncClient, limited_app: Any
     assert r.status_code == 202
     assert r.json()["errors"][0]["error"] == "file_too_large" and "2 MB" in r.json()["errors"][0]["detail"]
 
-    # 1.8 MB + 1.05 MB fit the 3 MB quota; the third file would not.
-    body = await upload(limited, DOCS / "pdf" / "GeoTopo-komprimiert.pdf", DOCS / "pdf" / "R-exts.pdf",
-                        DOCS / "pdf" / "multi-column.pdf")
-    assert [d["filename"] for d in body["documents"]] == ["GeoTopo-komprimiert.pdf", "R-exts.pdf"]
-    assert body["errors"][0]["error"] == "quota_exceeded" and body["errors"][0]["filename"] == "multi-column.pdf"
+    # 1.79 MB + 1.05 MB fit the 3 MiB quota; the third file (0.4 MB) would not.
+    body = await upload(limited, _padded_pdf(tmp_path / "lecture-notes.pdf", 1, 1_790_000),
+                        _padded_pdf(tmp_path / "manual.pdf", 12, 1_050_000),
+                        _padded_pdf(tmp_path / "columns.pdf", 2, 400_000))
+    assert [d["filename"] for d in body["documents"]] == ["lecture-notes.pdf", "manual.pdf"]
+    assert body["errors"][0]["error"] == "quota_exceeded" and body["errors"][0]["filename"] == "columns.pdf"
 
-    done = await wait_done(limited, body["documents"][1]["id"])  # 236 pages > 3
+    done = await wait_done(limited, body["documents"][1]["id"])  # 12 pages > 3
     assert done["status"] == "failed" and "more than the limit of 3" in done["error"]
 
 

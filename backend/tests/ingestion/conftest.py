@@ -1,35 +1,26 @@
-"""Shared fixtures for ingestion tests: the evaluation documents and their manifest."""
+"""The real evaluation corpus's manifest and file list (empty when CITEWISE_EVAL_DOCS is unset)."""
 
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
-import pytest
-
-EVAL_DOCS = Path(__file__).resolve().parents[3] / ".." / "shared" / "eval" / "docs"
+from tests.conftest import eval_docs_dir
 
 
 def manifest() -> dict[str, dict[str, str]]:
-    path = EVAL_DOCS / "MANIFEST.tsv"
-    if not path.exists():
+    folder = eval_docs_dir()
+    if folder is None:
         return {}
-    with path.open(encoding="utf-8", newline="") as fh:
+    with (folder / "MANIFEST.tsv").open(encoding="utf-8", newline="") as fh:
         return {row["path"]: row for row in csv.DictReader(fh, delimiter="\t")}
 
 
 def eval_files() -> list[str]:
-    if not EVAL_DOCS.exists():
+    folder = eval_docs_dir()
+    if folder is None:
         return []
     return sorted(
-        str(p.relative_to(EVAL_DOCS))
-        for p in EVAL_DOCS.rglob("*")
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
         if p.is_file() and p.name != "MANIFEST.tsv"
     )
-
-
-@pytest.fixture(scope="session")
-def eval_docs() -> Path:
-    if not EVAL_DOCS.exists():
-        pytest.skip("evaluation documents (shared/eval/docs) are not present")
-    return EVAL_DOCS.resolve()

@@ -10,6 +10,7 @@ import pytest
 from app.ingestion.chunking import ChunkDraft, chunk_blocks, document_text
 from app.ingestion.parsers import extract
 from app.ingestion.types import Block, ExtractionLimits
+from tests import documents
 
 
 def words(text: str) -> int:
@@ -140,6 +141,20 @@ def test_deterministic_and_validates() -> None:
         chunk_blocks(BLOCKS, words, max_tokens=0)
 
 
+def test_multi_page_pdf_chunks(tmp_path: Path) -> None:
+    pages = ["\n\n".join(documents.paragraphs(page, 1 + page % 4, sentences=2 + page % 5))
+             for page in range(40)]
+    path = documents.pdf(tmp_path / "long.pdf", pages, outline=[(1, "Start"), (20, "Middle")])
+    doc = extract(path, "pdf", ExtractionLimits())
+    chunks = chunk_blocks(doc.blocks, words, max_tokens=200, overlap_tokens=30)
+    check_invariants(doc.blocks, chunks, 200)
+    assert chunks[-1].page_end == 40 and chunks[0].page_start == 1
+    assert all(c.page_start == c.page_end for c in chunks)
+    assert {c.page_start for c in chunks} == set(range(1, 41))
+    assert {c.heading_path for c in chunks} >= {("Start",), ("Middle",)}
+
+
+@pytest.mark.eval_docs
 def test_real_document_chunks(eval_docs: Path) -> None:
     doc = extract(eval_docs / "pdf/R-intro.pdf", "pdf", ExtractionLimits())
     chunks = chunk_blocks(doc.blocks, words, max_tokens=200, overlap_tokens=30)

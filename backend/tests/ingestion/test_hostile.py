@@ -14,6 +14,7 @@ from app.ingestion.parsers._odf import UNSAFE_XML, parse_xml
 from app.ingestion.sandbox import extract_isolated
 from app.ingestion.sniff import sniff_file, sniff_type
 from app.ingestion.types import ExtractionError, ExtractionLimits
+from tests import documents
 
 CONTENT_TYPES = (
     b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
@@ -112,34 +113,44 @@ def test_minimal_odt_extracts(tmp_path: Path) -> None:
     ]
 
 
-def test_pdf_page_limit(eval_docs: Path) -> None:
+def test_pdf_page_limit(tmp_path: Path) -> None:
+    two_pages = documents.pdf(tmp_path / "two.pdf", ["First page.", "Second page."])
+    assert extract(two_pages, "pdf", ExtractionLimits(max_pages=2)).page_count == 2
     with pytest.raises(ExtractionError, match="has 2 pages, more than the limit of 1"):
-        extract(eval_docs / "pdf/list-item-example.pdf", "pdf", ExtractionLimits(max_pages=1))
+        extract(two_pages, "pdf", ExtractionLimits(max_pages=1))
 
 
-async def test_sandbox_timeout_kills_child(eval_docs: Path) -> None:
+@pytest.fixture(scope="module")
+def costly_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small on disk, seconds and hundreds of MB to lay out (see documents.heavy_pdf)."""
+    return documents.heavy_pdf(tmp_path_factory.mktemp("costly") / "costly.pdf")
+
+
+async def test_sandbox_timeout_kills_child(costly_pdf: Path, tmp_path: Path) -> None:
     # Warm up: the first child also starts the fork server, which is not the parser's time.
-    await extract_isolated(eval_docs / "markdown/simple-table.md", "markdown", ExtractionLimits())
+    await extract_isolated(documents.markdown_table(tmp_path / "table.md"), "markdown", ExtractionLimits())
     started = time.monotonic()
     with pytest.raises(ExtractionError, match=re.escape("took longer than 0.3 seconds")):
-        await extract_isolated(eval_docs / "pdf/DA-619p.pdf", "pdf", ExtractionLimits(timeout_seconds=0.3))
+        await extract_isolated(costly_pdf, "pdf", ExtractionLimits(timeout_seconds=0.3))
     assert time.monotonic() - started < 5
 
 
-async def test_sandbox_memory_limit(eval_docs: Path) -> None:
+async def test_sandbox_memory_limit(costly_pdf: Path, tmp_path: Path) -> None:
     """A child that cannot get memory reports a clear error instead of taking the worker down."""
+    small = ExtractionLimits(memory_limit_bytes=64 * 1024**2)
+    # The cap itself leaves room for an ordinary file ...
+    doc = await extract_isolated(documents.markdown_table(tmp_path / "table.md"), "markdown", small)
+    assert "Juicy Apples" in " ".join(b.text for b in doc.blocks)
+    # ... and stops the costly one.
     with pytest.raises(ExtractionError) as info:
-        await extract_isolated(
-            eval_docs / "pdf/DA-619p.pdf", "pdf", ExtractionLimits(memory_limit_bytes=64 * 1024**2)
-        )
+        await extract_isolated(costly_pdf, "pdf", small)
     assert "memory" in info.value.message and info.value.permanent
 
 
-async def test_sandbox_reports_progress_and_result(eval_docs: Path) -> None:
+async def test_sandbox_reports_progress_and_result(tmp_path: Path) -> None:
+    path = documents.pdf(tmp_path / "long.pdf", [documents.prose(page, 3) for page in range(113)])
     seen: list[tuple[int, int]] = []
-    doc = await extract_isolated(
-        eval_docs / "pdf/R-intro.pdf", "pdf", ExtractionLimits(), lambda d, t: seen.append((d, t))
-    )
+    doc = await extract_isolated(path, "pdf", ExtractionLimits(), lambda d, t: seen.append((d, t)))
     assert doc.page_count == 113
     assert seen[-1] == (113, 113) and len(seen) > 10
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -153,16 +164,22 @@ async def test_sandbox_passes_errors_through(tmp_path: Path) -> None:
     assert info.value.permanent
 
 
-def test_sniff_uses_bytes_not_extension(eval_docs: Path, tmp_path: Path) -> None:
+def test_sniff_uses_bytes_not_extension(tmp_path: Path) -> None:
     renamed = tmp_path / "report.pdf"
-    renamed.write_bytes((eval_docs / "docx/fake.docx").read_bytes())
+    renamed.write_bytes(documents.notes_docx(tmp_path / "notes.docx").read_bytes())
     assert sniff_file(renamed).kind == "docx"
-    assert sniff_type((eval_docs / "pdf/R-intro.pdf").read_bytes()[:65536], "x.txt").kind == "pdf"
-    assert sniff_file(eval_docs / "ppt/fake-power-point.ppt", "noext").kind == "ppt"
-    assert sniff_file(eval_docs / "xls/tests-example.xls", "noext").kind == "xls"
-    assert sniff_file(eval_docs / "doc/simple.doc", "noext").kind == "doc"
-    assert sniff_file(eval_docs / "epub/winter-sports.epub", "noext").kind == "epub"
-    assert sniff_file(eval_docs / "image/layout-parser-paper-fast.tiff", "x").kind == "image"
+    pdf = documents.pdf(tmp_path / "paper.pdf", ["A page of text."])
+    assert sniff_type(pdf.read_bytes()[:65536], "x.txt").kind == "pdf"
+    slides = documents.ppt(tmp_path / "slides.ppt", [("Title", ["point"])])
+    assert sniff_file(slides, "noext").kind == "ppt"
+    sheet = documents.xls(tmp_path / "sheet.xls", {"Sheet1": [["a", 1.0]]})
+    assert sniff_file(sheet, "noext").kind == "xls"
+    assert sniff_file(documents.doc(tmp_path / "letter.doc", ["Dear reader,"]), "noext").kind == "doc"
+    assert sniff_file(documents.msg(tmp_path / "mail.msg", "Hi", "Ada", "ada@example.com", "Grace",
+                                    "Hello"), "noext").kind == "email"
+    book = documents.epub(tmp_path / "book.epub", "Book", [("One", ["Text."])])
+    assert sniff_file(book, "noext").kind == "epub"
+    assert sniff_file(documents.tiff(tmp_path / "scan.tiff", "Scanned words"), "x").kind == "image"
     assert sniff_type(b"# Title\n\ntext", "notes.md").kind == "markdown"
     assert sniff_type(b"a,b\n1,2\n", "data.csv").kind == "csv"
     assert sniff_type(b"<!doctype html><p>x</p>", "page.txt").kind == "html"
@@ -175,17 +192,19 @@ def test_sniff_uses_bytes_not_extension(eval_docs: Path, tmp_path: Path) -> None
         sniff_type(b"\x1f\x8b\x08\x00" + bytes(200), "a.gz")
 
 
-def test_truncated_docx_is_damaged(eval_docs: Path, tmp_path: Path) -> None:
+def test_truncated_docx_is_damaged(tmp_path: Path) -> None:
+    whole = documents.docx(tmp_path / "whole.docx", "Manual", documents.paragraphs(1, 40))
+    assert whole.stat().st_size > 30_000 and extract(whole, "docx", ExtractionLimits()).blocks
     cut = tmp_path / "cut.docx"
-    cut.write_bytes((eval_docs / "docx/live-manual.en.docx").read_bytes()[:20_000])
+    cut.write_bytes(whole.read_bytes()[:20_000])
     with pytest.raises(ExtractionError, match="damaged or truncated"):
         extract(cut, sniff_file(cut).kind, ExtractionLimits())
 
 
-def test_image_without_ocr_is_clear(eval_docs: Path) -> None:
+def test_image_without_ocr_is_clear(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="OCR"):
-        extract(
-            eval_docs / "image/layout-parser-paper-fast.tiff", "image", ExtractionLimits(ocr_enabled=False)
-        )
+        extract(documents.tiff(tmp_path / "scan.tiff", "Scanned words"), "image",
+                ExtractionLimits(ocr_enabled=False))
+    scanned = documents.scanned_pdf(tmp_path / "scan.pdf", ["Lorem ipsum dolor sit amet"])
     with pytest.raises(ExtractionError, match="enable OCR"):
-        extract(eval_docs / "pdf_scanned/loremipsum-flat.pdf", "pdf", ExtractionLimits(ocr_enabled=False))
+        extract(scanned, "pdf", ExtractionLimits(ocr_enabled=False))

@@ -16,8 +16,6 @@ from app.rag.extractive import (
 )
 from app.rag.prompts import Source, build_answer_messages
 
-EVAL_DOCS = Path(__file__).resolve().parents[3] / ".." / "shared" / "eval" / "docs"
-
 MANUAL = """3.2 Timeouts
 The default request timeout is 30 seconds. It can be changed with the TIMEOUT
 setting, e.g. TIMEOUT=60 for slow networks.
@@ -120,10 +118,9 @@ def test_semantic_scores_can_rescue_paraphrases() -> None:
     assert "Backups are kept for thirty days before they are deleted [2]." in answer
 
 
-def test_real_manual_passage() -> None:
-    path = EVAL_DOCS / "txt" / "live-manual.en.txt"
-    if not path.exists():
-        pytest.skip("evaluation documents not present")
+@pytest.mark.eval_docs
+def test_real_manual_passage(eval_docs: Path) -> None:
+    path = eval_docs / "txt" / "live-manual.en.txt"
     paragraphs = [p for p in re.split(r"\n\s*\n", path.read_text()) if len(p) > 200]
     retrieved = [p for p in paragraphs if "timeout" in p or "kernel flavour" in p][:5]
     docs = [Source(i, "live", "live-manual.en.txt", 1, f"c{i}", text, 0.0)

@@ -33,11 +33,10 @@ from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionLimits
 from app.platform.container import Container
 from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
-from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database
+from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database, require_redis
 from tests.providers.conftest import chroma_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
-EVAL_DOCS = BACKEND_DIR / ".." / ".." / "shared" / "eval" / "docs"
 ARQ = BACKEND_DIR / ".venv" / "bin" / "arq"
 # A Redis DB of our own: the API tests use 15, and every test here starts with FLUSHDB.
 WORKER_REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -46,13 +45,6 @@ LEASE_SECONDS = 10
 JOB_TIMEOUT_SECONDS = 300
 # Variables a worker must not inherit from whoever runs the tests.
 _INHERITED_CONFIG = ("DATABASE_URL", "REDIS_URL", "CHROMA_URL", "SECRET_KEY")
-
-
-@pytest.fixture(scope="session")
-def eval_docs() -> Path:
-    if not EVAL_DOCS.exists():
-        pytest.skip("evaluation documents (shared/eval/docs) are not present")
-    return EVAL_DOCS.resolve()
 
 
 @pytest.fixture(scope="session")
@@ -157,11 +149,10 @@ async def stack(worker_database: str, worker_chroma: str, tmp_path: Path) -> Asy
         job_max_attempts=3, job_concurrency=2,
     )
     settings.data_dir.mkdir(parents=True)
+    require_redis(WORKER_REDIS_URL, "TEST_WORKER_REDIS_URL")
     redis = Redis.from_url(WORKER_REDIS_URL)
     try:
         await redis.flushdb()
-    except OSError as exc:
-        pytest.skip(f"Redis is unreachable: {exc}")
     finally:
         await redis.aclose()
     engine = create_engine(settings.effective_database_url)

@@ -14,6 +14,7 @@ from httpx import ASGITransport, AsyncClient
 from app.main import create_app
 from app.platform.container import Container
 from app.providers.vectorstore import AllOwners
+from tests import documents as testdocs
 from tests.conftest import register
 from tests.workers.conftest import (
     Stack,
@@ -25,22 +26,27 @@ from tests.workers.conftest import (
     wait_for,
 )
 
-# Real documents of several formats, sized for a loaded 2-core machine (embedding runs at about
-# 2 ms per token there): multi-page PDFs, DOCX, HTML, and a plain-text file made below.
-DOCS = ["pdf/live-manual.portrait.en.a4.pdf", "pdf/layout-parser-paper-fast.pdf",
-        "pdf/list-item-example.pdf", "docx/example-list-items-multiple.docx",
-        "html/python_library_functools.html"]
-TXT_SOURCE = "txt/live-manual.en.txt"
+# Documents of several formats, sized for a loaded 2-core machine (embedding runs at about 2 ms per
+# token there; ~40,000 characters in all, as the real-document set this test was first written
+# with): multi-page PDFs, DOCX, HTML and plain text.
 PROCESS_TIMEOUT = 240
 
 
-def _txt_excerpt(eval_docs: Path, tmp: Path) -> Path:
-    """A plain-text document: the opening of the Debian Live manual, cut at a line end."""
-    text = (eval_docs / TXT_SOURCE).read_text(encoding="utf-8")
-    cut = text.rfind("\n", 0, 6000)
-    path = tmp / "live-manual-opening.txt"
-    path.write_text(text[:cut + 1], encoding="utf-8")
-    return path
+def _documents(tmp: Path) -> list[Path]:
+    p = testdocs.paragraphs
+    html = "".join(f"<h2>Section {i}</h2>" + "".join(f"<p>{para}</p>" for para in p(100 + i, 4))
+                   for i in range(12))
+    return [
+        testdocs.pdf(tmp / "manual.pdf", [testdocs.prose(page, 2) for page in range(30)],
+                      outline=[(1, "Introduction"), (10, "Usage"), (25, "Reference")]),
+        testdocs.pdf(tmp / "paper.pdf", ["\n\n".join(p(40 + page, 4)) for page in range(2)]),
+        testdocs.pdf(tmp / "lists.pdf", ["\n\n".join(f"- {line}" for line in p(50 + page, 8, 1))
+                                          for page in range(2)]),
+        testdocs.docx(tmp / "lists.docx", "Checklist", p(60, 1, 2), bullets=p(61, 8, 1)),
+        testdocs.text_file(tmp / "library.html", f"<!doctype html><html><body><h1>Library</h1>{html}"
+                                                  "</body></html>"),
+        testdocs.text_file(tmp / "manual-opening.txt", "\n\n".join(p(70, 14)) + "\n"),
+    ]
 
 
 async def _upload(client: AsyncClient, paths: list[Path]) -> list[str]:
@@ -62,8 +68,8 @@ async def _vector_ids(container: Container, collection: str, document_id: str) -
 
 
 async def test_sigkill_mid_embedding_then_new_worker_finishes_everything(
-        stack: Stack, eval_docs: Path) -> None:
-    paths = [eval_docs / rel for rel in DOCS] + [_txt_excerpt(eval_docs, stack.tmp)]
+        stack: Stack) -> None:
+    paths = _documents(stack.tmp)
     app = create_app(stack.settings)
     async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60):
         container: Container = app.state.container

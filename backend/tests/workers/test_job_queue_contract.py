@@ -14,6 +14,7 @@ from app.platform.container import Container
 from app.providers.jobs.arq_queue import ArqJobQueue
 from app.providers.jobs.inprocess import InProcessJobQueue
 from app.providers.vectorstore.base import VectorRecord, VectorStoreError
+from tests import documents as testdocs
 from tests.providers.conftest import chroma_server, free_port
 from tests.workers.conftest import (
     Stack,
@@ -90,11 +91,11 @@ async def harness(request: pytest.FixtureRequest, stack: Stack) -> AsyncIterator
 
 
 async def test_enqueue_is_idempotent_and_a_broken_file_fails_alone(
-        harness: Harness, eval_docs: Path) -> None:
+        harness: Harness, tmp_path: Path) -> None:
     owner = await add_user(harness.container)
-    broken = await add_document(harness.container, owner, eval_docs / "tricky/unreadablemetadata.pdf")
-    first = await add_document(harness.container, owner, eval_docs / "docx/fake.docx")
-    second = await add_document(harness.container, owner, eval_docs / "markdown/simple-table.md")
+    broken = await add_document(harness.container, owner, testdocs.damaged_pdf(tmp_path / "damaged.pdf"))
+    first = await add_document(harness.container, owner, testdocs.notes_docx(tmp_path / "notes.docx"))
+    second = await add_document(harness.container, owner, testdocs.markdown_table(tmp_path / "table.md"))
     assert await harness.jobs.queue_depth() == 0
     await harness.jobs.enqueue_ingest(broken)
     # ARQ orders its queue by enqueue time in milliseconds and breaks ties by job id: without a
@@ -140,9 +141,9 @@ async def _retrying(harness: Harness, doc_id: str) -> bool:
 
 
 async def test_transient_failure_is_retried_then_succeeds(
-        harness: Harness, eval_docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     owner = await add_user(harness.container)
-    doc_id = await add_document(harness.container, owner, eval_docs / "rtf/fake-doc.rtf")
+    doc_id = await add_document(harness.container, owner, testdocs.simple_rtf(tmp_path / "letter.rtf"))
     if harness.kind == "inprocess":
         vectors = harness.container.vectors
         real_upsert = vectors.upsert

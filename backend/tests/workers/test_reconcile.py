@@ -15,6 +15,7 @@ from app.documents.models import Document, Job
 from app.platform.container import Container
 from app.providers.jobs.arq_queue import QUEUE_NAME, ArqJobQueue
 from app.workers import registry
+from tests import documents as testdocs
 from tests.workers.conftest import (
     ARQ,
     BACKEND_DIR,
@@ -42,17 +43,18 @@ async def _orphan(container: Container, doc_id: str, attempts: int) -> None:
         await session.commit()
 
 
-async def test_flushed_redis_and_dead_leases_are_reconciled(stack: Stack, eval_docs: Path) -> None:
+async def test_flushed_redis_and_dead_leases_are_reconciled(stack: Stack, tmp_path: Path) -> None:
     container = await start_container(stack.settings)
     try:
         jobs = container.jobs
         assert isinstance(jobs, ArqJobQueue)
         await jobs.start()
         owner = await add_user(container)
-        flushed = [await add_document(container, owner, eval_docs / rel)
-                   for rel in ("docx/fake.docx", "markdown/simple-table.md")]
-        lost = await add_document(container, owner, eval_docs / "rtf/fake-doc.rtf")
-        spent = await add_document(container, owner, eval_docs / "odt/fake.odt")
+        flushed = [await add_document(container, owner, path)
+                   for path in (testdocs.notes_docx(tmp_path / "notes.docx"),
+                                testdocs.markdown_table(tmp_path / "table.md"))]
+        lost = await add_document(container, owner, testdocs.simple_rtf(tmp_path / "letter.rtf"))
+        spent = await add_document(container, owner, testdocs.simple_odt(tmp_path / "guide.odt"))
         for doc_id in flushed:
             await jobs.enqueue_ingest(doc_id)
         assert await jobs.queue_depth() == 2
