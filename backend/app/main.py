@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
@@ -18,6 +19,7 @@ from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimitMiddleware
 from app.api.router import api_router
 from app.bootstrap import build_container, start_background
+from app.chats.schemas import chat_stream_schemas
 from app.core.config import Settings, get_settings
 from app.core.errors import error_body, install_error_handlers
 from app.core.logging import configure_logging
@@ -57,10 +59,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)
     app.include_router(api_router)
+    _publish_stream_events(app)
     annotate_scopes(app)
     if settings.serve_frontend:
         _mount_spa(app, settings.frontend_dist or REPO_DIR / "frontend" / "dist")
     return app
+
+
+def _publish_stream_events(app: FastAPI) -> None:
+    """Add the chat stream's event schemas to OpenAPI's components: FastAPI only collects models
+    used as bodies or JSON responses, and the web app generates its event types from these."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            components = generate().setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in chat_stream_schemas().items():
+                components.setdefault(name, schema)
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _mount_spa(app: FastAPI, dist: Path) -> None:

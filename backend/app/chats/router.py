@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, status
@@ -21,6 +20,7 @@ from app.chats.schemas import (
     SearchHit,
     SearchIn,
     SearchOut,
+    sse_frame,
 )
 from app.rag.pipeline import snippet
 from app.rag.retrieval import retrieve
@@ -70,7 +70,14 @@ async def delete_conversation(conversation_id: str, user: CurrentUser, session: 
 
 
 @router.post("/conversations/{conversation_id}/messages", operation_id="askQuestion", response_model=None,
-             responses={200: {"content": {"text/event-stream": {}, "application/json": {}}}})
+             responses={200: {"description": "The answer as a stream of `ChatStreamEvent` frames "
+                                             "(`event: <name>`, `data: <its data>`), or the finished "
+                                             "message with `Accept: application/json`.",
+                              "content": {
+                                  "text/event-stream": {
+                                      "schema": {"$ref": "#/components/schemas/ChatStreamEvent"}},
+                                  "application/json": {
+                                      "schema": {"$ref": "#/components/schemas/MessageOut"}}}}})
 async def ask(conversation_id: str, body: AskIn, request: Request, user: CurrentUser,
               session: SessionDep, container: ContainerDep) -> StreamingResponse | JSONResponse:
     # Checked before streaming starts, so someone else's conversation or documents are a 404.
@@ -82,7 +89,7 @@ async def ask(conversation_id: str, body: AskIn, request: Request, user: Current
 
     async def sse() -> AsyncIterator[str]:
         async for event, payload in service.answer_events(container, checked):
-            yield f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+            yield sse_frame(event, payload)
 
     return StreamingResponse(sse(), media_type="text/event-stream", headers={
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # Nginx must not buffer SSE

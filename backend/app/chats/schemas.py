@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class CitationOut(BaseModel):
@@ -78,3 +79,86 @@ class SearchHit(BaseModel):
 
 class SearchOut(BaseModel):
     results: list[SearchHit]
+
+
+# ---- the chat stream (`POST /conversations/{id}/messages`, text/event-stream) -----------------
+# Each SSE frame is `event: <name>` + `data: <JSON of the event's data model>`. The union below is
+# published in the OpenAPI schema (components `ChatStreamEvent`), so the web app's types for these
+# events are generated like every other payload; the router validates each frame against it.
+
+class SourcesData(BaseModel):
+    sources: list[CitationOut]
+
+
+class TokenData(BaseModel):
+    text: str
+
+
+class CitationsData(BaseModel):
+    content: str
+    citations: list[CitationOut]
+
+
+class AnswerTimings(BaseModel):
+    retrieval_ms: float | None = None
+    first_token_ms: float | None = None
+    total_ms: float | None = None
+
+
+class DoneData(BaseModel):
+    message_id: str
+    user_message_id: str
+    conversation_id: str
+    timings: AnswerTimings
+
+
+class ErrorData(BaseModel):
+    error: str
+    detail: str
+    message_id: str | None = None
+    user_message_id: str | None = None
+
+
+class SourcesEvent(BaseModel):
+    event: Literal["sources"]
+    data: SourcesData
+
+
+class TokenEvent(BaseModel):
+    event: Literal["token"]
+    data: TokenData
+
+
+class CitationsEvent(BaseModel):
+    event: Literal["citations"]
+    data: CitationsData
+
+
+class DoneEvent(BaseModel):
+    event: Literal["done"]
+    data: DoneData
+
+
+class ErrorEvent(BaseModel):
+    event: Literal["error"]
+    data: ErrorData
+
+
+ChatStreamEvent = Annotated[SourcesEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent,
+                            Field(discriminator="event")]
+CHAT_STREAM = TypeAdapter[SourcesEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent](
+    ChatStreamEvent)
+
+
+def sse_frame(event: str, data: Mapping[str, object]) -> str:
+    """One validated SSE frame; a payload that drifted from the published schema raises here."""
+    checked = CHAT_STREAM.validate_python({"event": event, "data": data})
+    return f"event: {checked.event}\ndata: {checked.data.model_dump_json()}\n\n"
+
+
+def chat_stream_schemas() -> dict[str, dict[str, object]]:
+    """JSON schemas of the stream's events, for the OpenAPI components (`ChatStreamEvent` + parts)."""
+    schema = CHAT_STREAM.json_schema(ref_template="#/components/schemas/{model}")
+    defs: dict[str, dict[str, object]] = schema.pop("$defs")
+    defs["ChatStreamEvent"] = schema
+    return defs

@@ -627,6 +627,24 @@ export interface components {
             /** Role */
             role?: ("user" | "admin") | null;
         };
+        /** AnswerTimings */
+        AnswerTimings: {
+            /**
+             * First Token Ms
+             * @default null
+             */
+            first_token_ms?: number | null;
+            /**
+             * Retrieval Ms
+             * @default null
+             */
+            retrieval_ms?: number | null;
+            /**
+             * Total Ms
+             * @default null
+             */
+            total_ms?: number | null;
+        };
         /** ApiKeyCreated */
         ApiKeyCreated: {
             /**
@@ -739,6 +757,7 @@ export interface components {
              */
             files: string[];
         };
+        ChatStreamEvent: components["schemas"]["SourcesEvent"] | components["schemas"]["TokenEvent"] | components["schemas"]["CitationsEvent"] | components["schemas"]["DoneEvent"] | components["schemas"]["ErrorEvent"];
         /** ChunkOut */
         ChunkOut: {
             /** Char End */
@@ -781,6 +800,22 @@ export interface components {
             score: number;
             /** Snippet */
             snippet: string;
+        };
+        /** CitationsData */
+        CitationsData: {
+            /** Citations */
+            citations: components["schemas"]["CitationOut"][];
+            /** Content */
+            content: string;
+        };
+        /** CitationsEvent */
+        CitationsEvent: {
+            data: components["schemas"]["CitationsData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "citations";
         };
         /** ConversationDetail */
         ConversationDetail: {
@@ -913,6 +948,25 @@ export interface components {
              */
             ready?: number;
         };
+        /** DoneData */
+        DoneData: {
+            /** Conversation Id */
+            conversation_id: string;
+            /** Message Id */
+            message_id: string;
+            timings: components["schemas"]["AnswerTimings"];
+            /** User Message Id */
+            user_message_id: string;
+        };
+        /** DoneEvent */
+        DoneEvent: {
+            data: components["schemas"]["DoneData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "done";
+        };
         /** EmbeddingPatch */
         EmbeddingPatch: {
             /** Api Key */
@@ -948,6 +1002,32 @@ export interface components {
              * @enum {string}
              */
             provider: "local" | "openai";
+        };
+        /** ErrorData */
+        ErrorData: {
+            /** Detail */
+            detail: string;
+            /** Error */
+            error: string;
+            /**
+             * Message Id
+             * @default null
+             */
+            message_id?: string | null;
+            /**
+             * User Message Id
+             * @default null
+             */
+            user_message_id?: string | null;
+        };
+        /** ErrorEvent */
+        ErrorEvent: {
+            data: components["schemas"]["ErrorData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "error";
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1243,6 +1323,20 @@ export interface components {
             /** Ok */
             ok: boolean;
         };
+        /** SourcesData */
+        SourcesData: {
+            /** Sources */
+            sources: components["schemas"]["CitationOut"][];
+        };
+        /** SourcesEvent */
+        SourcesEvent: {
+            data: components["schemas"]["SourcesData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "sources";
+        };
         /** StatsOut */
         StatsOut: {
             /** Chunks */
@@ -1260,6 +1354,20 @@ export interface components {
             users: number;
             /** Workers */
             workers: number;
+        };
+        /** TokenData */
+        TokenData: {
+            /** Text */
+            text: string;
+        };
+        /** TokenEvent */
+        TokenEvent: {
+            data: components["schemas"]["TokenData"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "token";
         };
         /** UploadError */
         UploadError: {
@@ -2197,14 +2305,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The answer as a stream of `ChatStreamEvent` frames (`event: <name>`, `data: <its data>`), or the finished message with `Accept: application/json`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
-                    "text/event-stream": unknown;
+                    "application/json": components["schemas"]["MessageOut"];
+                    "text/event-stream": components["schemas"]["ChatStreamEvent"];
                 };
             };
             /** @description Validation Error */

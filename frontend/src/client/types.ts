@@ -37,21 +37,8 @@ export type Message = S['MessageOut']
 export type MessageStatus = Message['status']
 export type ConversationDetail = S['ConversationDetail']
 
-/** Server-sent events of POST /conversations/{id}/messages (askQuestion). */
-export type ChatEvent =
-  | { event: 'sources'; data: { sources: Citation[] } }
-  | { event: 'token'; data: { text: string } }
-  | { event: 'citations'; data: { content: Message['content']; citations: Citation[] } }
-  | {
-      event: 'done'
-      data: {
-        message_id: Message['id']
-        user_message_id: Message['id']
-        conversation_id: Conversation['id']
-        timings: { retrieval_ms: number; first_token_ms: number | null; total_ms: number }
-      }
-    }
-  | { event: 'error'; data: { error: string; detail: string } }
+/** One frame of the askQuestion stream, typed from the OpenAPI schema (`ChatStreamEvent`, a union on `event`). */
+export type ChatEvent = S['ChatStreamEvent']
 
 export type AdminUser = S['AdminUserOut']
 
