@@ -6,6 +6,7 @@ downloads anything: documents come from `shared/eval`, models from installed pac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -234,8 +235,8 @@ def peak_rss_mb() -> dict[str, float]:
 
 
 class DescendantPeak:
-    """Samples /proc for this process's descendants (extraction children fork from a forkserver, so
-    RUSAGE_CHILDREN only sees them once the forkserver itself is reaped) and keeps the largest
+    """Samples /proc for this process's descendants (extraction hosts and the children they fork, which
+    RUSAGE_CHILDREN never sees: they are not its children) and keeps the largest
     VmHWM (peak RSS) seen. A child that lives less than one interval can be missed."""
 
     def __init__(self, interval: float = 0.05) -> None:
@@ -258,21 +259,29 @@ class DescendantPeak:
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.wait(self._interval):
-            parents: dict[int, int] = {}
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        stat = Path(f"/proc/{entry}/stat").read_text()
-                        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-                    except (OSError, ValueError, IndexError):
-                        continue
-            for pid in parents:
-                p, hops = parents.get(pid), 0
-                while p and p != me and hops < 8:
-                    p, hops = parents.get(p), hops + 1
-                if p == me:
-                    self.seen.add(pid)
-                    self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+            # Walk this process's tree only (/proc/PID/task/TID/children): scanning every process
+            # of a busy machine several times a second costs the measured process real CPU.
+            todo, seen = [me], set()
+            while todo:
+                pid = todo.pop()
+                for child in _children(pid):
+                    if child not in seen:
+                        seen.add(child)
+                        todo.append(child)
+            for pid in seen:
+                self.seen.add(pid)
+                self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(x) for x in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
 
 
 def _hwm_mb(pid: int) -> float:

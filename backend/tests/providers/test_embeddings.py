@@ -147,7 +147,16 @@ def test_batches_are_bounded_by_texts_and_padded_tokens() -> None:
     assert widths == sorted(widths)  # shortest first: like lengths share a batch
     assert max(len(b) for b in batches) == 32  # short texts go in larger batches
     # full-length texts go in batches of batch_size
-    assert max(len(b) for b in batches if max(lengths[i] for i in b) >= 250) == 8
+    assert max(len(b) for b in batches if max(lengths[i] for i in b) >= 250) <= 8
+
+
+def test_a_long_text_does_not_pad_short_ones() -> None:
+    embedder = LocalOnnxEmbedder(batch_size=8)
+    # One document's few chunks: three short ones and a full one go in two runs, not one of
+    # 4 x 256 padded tokens.
+    assert embedder.batches([12, 256, 10, 11]) == [[2, 3, 0], [1]]
+    # Like lengths share a run.
+    assert embedder.batches([200, 201, 202, 203]) == [[0, 1, 2, 3]]
 
 
 async def test_memory_arena_does_not_change_vectors(local_embedder: LocalOnnxEmbedder) -> None:
