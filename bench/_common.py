@@ -6,11 +6,14 @@ downloads anything: documents come from `shared/eval`, models from installed pac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
 import platform
+import re
 import socket
 import sys
 import time
@@ -232,8 +235,8 @@ def peak_rss_mb() -> dict[str, float]:
 
 
 class DescendantPeak:
-    """Samples /proc for this process's descendants (extraction children fork from a forkserver, so
-    RUSAGE_CHILDREN only sees them once the forkserver itself is reaped) and keeps the largest
+    """Samples /proc for this process's descendants (extraction hosts and the children they fork, which
+    RUSAGE_CHILDREN never sees: they are not its children) and keeps the largest
     VmHWM (peak RSS) seen. A child that lives less than one interval can be missed."""
 
     def __init__(self, interval: float = 0.05) -> None:
@@ -256,21 +259,29 @@ class DescendantPeak:
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.wait(self._interval):
-            parents: dict[int, int] = {}
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        stat = Path(f"/proc/{entry}/stat").read_text()
-                        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-                    except (OSError, ValueError, IndexError):
-                        continue
-            for pid in parents:
-                p, hops = parents.get(pid), 0
-                while p and p != me and hops < 8:
-                    p, hops = parents.get(p), hops + 1
-                if p == me:
-                    self.seen.add(pid)
-                    self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+            # Walk this process's tree only (/proc/PID/task/TID/children): scanning every process
+            # of a busy machine several times a second costs the measured process real CPU.
+            todo, seen = [me], set()
+            while todo:
+                pid = todo.pop()
+                for child in _children(pid):
+                    if child not in seen:
+                        seen.add(child)
+                        todo.append(child)
+            for pid in seen:
+                self.seen.add(pid)
+                self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(x) for x in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
 
 
 def _hwm_mb(pid: int) -> float:
@@ -310,3 +321,58 @@ async def served_app(settings: Any, port: int | None = None) -> AsyncIterator[tu
     finally:
         server.should_exit = True
         await task
+
+
+# ---- the many-small-documents set -----------------------------------------------------------------
+
+SMALL_SOURCES = ("html/live-manual.en.html", "html/python_library_functools.html",
+                 "html/python_library_json.html", "html/python_tutorial_classes.html",
+                 "html/example-with-scripts.html", "markdown/crypto.md", "markdown/url.md")
+_HTML_HEADING = re.compile(r"<h[1-4]\b", re.I)
+_MD_HEADING = re.compile(r"(?m)^(?=#{1,3} )")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def many_small_docs(out_dir: Path, *, min_words: int = 250) -> list[Path]:
+    """The eval set has only 10 HTML/Markdown files; this cuts 7 of them (the Python docs pages,
+    the Debian live manual, two long Markdown files) at their headings (HTML h1-h4, Markdown # to
+    ###) into one file per section, merging consecutive sections of the same file until a piece has
+    ``min_words`` words (last pieces shorter than 40 words are dropped). Deterministic: the same
+    inputs always give the same files (123 with the defaults). HTML pieces keep the source's
+    ``<head>`` so they parse as the pages they came from."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for source in SMALL_SOURCES:
+        text = (EVAL / "docs" / source).read_text(encoding="utf-8", errors="replace")
+        if source.endswith((".html", ".htm")):
+            body = re.search(r"<body\b[^>]*>(.*)</body>", text, re.S | re.I)
+            head = re.search(r"<head\b.*?</head>", text, re.S | re.I)
+            inner = body.group(1) if body else text
+            cuts = [0, *(m.start() for m in _HTML_HEADING.finditer(inner)), len(inner)]
+            sections = [inner[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+            words = [len(_TAG.sub(" ", s).split()) for s in sections]
+
+            def wrap(piece: str, head: Any = head) -> str:
+                return (f"<!DOCTYPE html><html>{head.group(0) if head else ''}"
+                        f"<body>{piece}</body></html>")
+        else:
+            sections = [s for s in _MD_HEADING.split(text) if s]
+            words = [len(s.split()) for s in sections]
+
+            def wrap(piece: str, head: Any = None) -> str:
+                return piece
+        piece, count = "", 0
+        pieces: list[str] = []
+        for section, n in zip(sections, words, strict=True):
+            piece, count = piece + section, count + n
+            if count >= min_words:
+                pieces.append(piece)
+                piece, count = "", 0
+        if count >= 40:
+            pieces.append(piece)
+        stem, suffix = Path(source).stem, Path(source).suffix
+        for k, p in enumerate(pieces):
+            path = out_dir / f"{stem}-{k:03d}{suffix}"
+            path.write_text(wrap(p), encoding="utf-8")
+            paths.append(path)
+    return paths

@@ -1,29 +1,60 @@
-"""Throughput of the local embedder (LocalOnnxEmbedder) on real ~200-token chunks from SciFact.
+"""The local embedder (LocalOnnxEmbedder) alone: speed, page faults and peak RSS per configuration.
 
-    backend/.venv/bin/python bench/embed_throughput.py                 # default batch size
-    backend/.venv/bin/python bench/embed_throughput.py --sweep 8,16,32 # one process per batch size
+    backend/.venv/bin/python bench/embed_throughput.py                       # product defaults
+    backend/.venv/bin/python bench/embed_throughput.py --texts T.json --configs all
+    backend/.venv/bin/python bench/embed_throughput.py --configs arena-b8,arena-b16 --chunks 2000
 
-Prints documents/s, tokens/s and the process's peak RSS. Each batch size of a sweep runs in its own
-process because peak RSS only ever grows.
+Texts are ~200-token pieces of SciFact abstracts, or a JSON list of texts (``--texts``; e.g. the
+chunk texts of fullrefman.pdf that ``bench/ingest.py --dump-texts`` writes). ``--configs`` runs
+each named configuration (CONFIGS below) in its own process, because peak RSS only ever grows and
+allocator settings are process-wide; ``reference`` is the model configured for speed on its own
+code path (bench/speed_reference.py: onnxruntime defaults, one global length sort). Prints wall and
+CPU seconds, kernel (sys) seconds, minor page faults, peak RSS and the largest difference of the
+vectors from the first configuration's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from app.providers.embeddings.local_onnx import LocalOnnxEmbedder  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
+
+# name -> LocalOnnxEmbedder keyword arguments (+ "mmap_threshold": glibc M_MMAP_THRESHOLD bytes).
+CONFIGS: dict[str, dict[str, Any]] = {
+    # before issue 15: arena off, patterns off, every allocation >= 1 MiB a fresh mmap
+    "old": {"batch_size": 8, "max_batch_texts": 8, "memory_arena": False, "mmap_threshold": 1 << 20},
+    "no-arena-b8": {"batch_size": 8, "max_batch_texts": 8, "memory_arena": False},
+    "arena-b4": {"batch_size": 4, "max_batch_texts": 4},
+    "arena-b8": {"batch_size": 8, "max_batch_texts": 8},
+    "arena-b16": {"batch_size": 16, "max_batch_texts": 16},
+    "arena-b32": {"batch_size": 32, "max_batch_texts": 32},
+    "arena-b8-tok32": {"batch_size": 8, "max_batch_texts": 32},
+    "arena-b8-patterns": {"batch_size": 8, "max_batch_texts": 8, "memory_patterns": True},
+    "arena-b8-spin": {"batch_size": 8, "max_batch_texts": 8, "spinning": True},
+    "arena-b16-patterns-spin": {"batch_size": 16, "max_batch_texts": 16, "memory_patterns": True,
+                                "spinning": True},
+    "product": {},
+    "reference": {"batch_size": 16},
+}
 
 
 def load_chunks(embedder: LocalOnnxEmbedder, n: int, target_tokens: int) -> list[str]:
@@ -47,61 +78,93 @@ def load_chunks(embedder: LocalOnnxEmbedder, n: int, target_tokens: int) -> list
     return chunks
 
 
-async def measure(args: argparse.Namespace) -> dict[str, float]:
-    embedder = LocalOnnxEmbedder(
-        max_length=args.max_length, batch_size=args.batch_size, threads=args.threads
-    )
-    chunks = load_chunks(embedder, args.chunks, args.tokens)
-    tokens = sum(min(embedder.count_tokens(c) + 2, args.max_length) for c in chunks)
-    await embedder.embed_documents(chunks[:8])  # load the model and warm up outside the timing
-    start, cpu_start = time.perf_counter(), time.process_time()
-    await embedder.embed_documents(chunks)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+def _texts(args: argparse.Namespace) -> list[str]:
+    if args.texts:
+        texts: list[str] = json.loads(Path(args.texts).read_text())
+        return texts[: args.chunks] if args.chunks else texts
+    return load_chunks(LocalOnnxEmbedder(), args.chunks or 500, args.tokens)
+
+
+def _cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def measure(name: str, texts: list[str], threads: int | None) -> tuple[dict[str, Any], np.ndarray]:
+    kwargs = dict(CONFIGS[name])
+    if name == "reference":
+        from speed_reference import SpeedReference
+
+        ref = SpeedReference()
+        ids = ref.encode(texts)
+        ref.embed(ids[:16], 16)
+        run = lambda: ref.embed(ids, kwargs["batch_size"])  # noqa: E731
+    else:
+        threshold = kwargs.pop("mmap_threshold", None)
+        if threshold:
+            ctypes.CDLL(None).mallopt(-3, threshold)  # M_MMAP_THRESHOLD, glibc
+        embedder = LocalOnnxEmbedder(threads=threads, **kwargs)
+        asyncio.run(embedder.embed_documents(texts[:16]))  # load + warm up outside the timing
+        run = lambda: np.asarray(asyncio.run(embedder.embed_documents(texts)),  # noqa: E731
+                                 dtype=np.float32)
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    start, cpu = time.perf_counter(), _cpu_s()
+    vectors = run()
+    elapsed, cpu = time.perf_counter() - start, _cpu_s() - cpu
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
     return {
-        "batch_size": args.batch_size,
-        "chunks": len(chunks),
-        "mean_tokens": tokens / len(chunks),
-        "seconds": elapsed,
-        "docs_per_s": len(chunks) / elapsed,
-        "tokens_per_s": tokens / elapsed,
-        # CPU time is steadier than wall time on a machine shared with other work.
-        "docs_per_cpu_s": len(chunks) / cpu,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+        "config": name, "texts": len(texts), "seconds": round(elapsed, 2),
+        "cpu_s": round(cpu, 2), "sys_s": round(r1.ru_stime - r0.ru_stime, 2),
+        "minor_faults": r1.ru_minflt - r0.ru_minflt,
+        "docs_per_s": round(len(texts) / elapsed, 2), "docs_per_cpu_s": round(len(texts) / cpu, 2),
+        "peak_rss_mb": round(r1.ru_maxrss / 1024, 1), "loadavg": round(os.getloadavg()[0], 2),
+    }, vectors
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chunks", type=int, default=500)
-    parser.add_argument("--tokens", type=int, default=200, help="target tokens per chunk")
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--texts", help="JSON list of texts (default: SciFact pieces)")
+    parser.add_argument("--chunks", type=int, default=0, help="use the first N texts")
+    parser.add_argument("--tokens", type=int, default=200, help="SciFact: target tokens per piece")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--sweep", help="comma-separated batch sizes, each in a fresh process")
-    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--configs", default="product",
+                        help=f"comma-separated, or 'all': {', '.join(CONFIGS)}")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one config, print JSON
+    parser.add_argument("--vectors-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not CORPUS.exists():
-        raise SystemExit(f"{CORPUS} not found")
 
-    if args.sweep:
-        for size in args.sweep.split(","):
-            cmd = [sys.executable, __file__, "--batch-size", size, "--chunks", str(args.chunks),
-                   "--tokens", str(args.tokens), "--max-length", str(args.max_length)]
+    if args.one:
+        texts = _texts(args)
+        result, vectors = measure(args.one, texts, args.threads)
+        if args.vectors_out:
+            np.save(args.vectors_out, vectors)
+        print(json.dumps(result))
+        return
+
+    names = list(CONFIGS) if args.configs == "all" else args.configs.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        texts_file = args.texts
+        if not texts_file:
+            texts_file = str(Path(tmp) / "texts.json")
+            Path(texts_file).write_text(json.dumps(_texts(args)))
+        first: np.ndarray | None = None
+        for name in names:
+            out = Path(tmp) / f"{name}.npy"
+            cmd = [sys.executable, __file__, "--one", name, "--texts", texts_file,
+                   "--chunks", str(args.chunks), "--vectors-out", str(out)]
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
-            subprocess.run(cmd, check=True)  # noqa: S603 - re-runs this script
-        return
-
-    r = asyncio.run(measure(args))
-    if args.json:
-        print(json.dumps(r))
-        return
-    print(
-        f"batch {r['batch_size']:>3}: {r['chunks']:.0f} chunks x {r['mean_tokens']:.0f} tokens "
-        f"in {r['seconds']:.1f} s -> {r['docs_per_s']:.1f} docs/s, "
-        f"{r['tokens_per_s']:.0f} tokens/s ({r['docs_per_cpu_s']:.1f} docs per CPU-second), "
-        f"peak RSS {r['peak_rss_mb']:.0f} MB"
-    )
+            line = subprocess.run(cmd, check=True, capture_output=True,  # noqa: S603 - this script
+                                  text=True).stdout.strip().splitlines()[-1]
+            r = json.loads(line)
+            vectors = np.load(out)
+            first = vectors if first is None else first
+            r["max_abs_diff_vs_first"] = float(np.abs(vectors - first).max())
+            print(f"{r['config']:>24}: {r['texts']} texts in {r['seconds']:.1f} s "
+                  f"(CPU {r['cpu_s']:.1f} s, sys {r['sys_s']:.1f} s, {r['minor_faults']:,} minor "
+                  f"faults), peak RSS {r['peak_rss_mb']:.0f} MB, load {r['loadavg']}, "
+                  f"max |diff| {r['max_abs_diff_vs_first']:.1e}", flush=True)
+            print(json.dumps(r), file=sys.stderr)
 
 
 if __name__ == "__main__":

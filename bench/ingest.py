@@ -1,21 +1,30 @@
-"""Ingestion throughput through the REAL pipeline vs the embedding model alone on the same chunks.
+"""Ingestion through the REAL pipeline vs the physical limit: the same model configured for speed.
 
-    cd backend && .venv/bin/python ../bench/ingest.py                     # default PDF set (~320 pages)
-    cd backend && .venv/bin/python ../bench/ingest.py --pdf ../../shared/eval/docs/pdf/fullrefman.pdf \
-        --max-pages 3000 --skip-model-alone                               # the < 1 GiB memory target
+    cd backend && .venv/bin/python ../bench/ingest.py                  # both sets: small HTML/MD, PDFs
+    cd backend && .venv/bin/python ../bench/ingest.py --set pdf --skip-model-alone --timeout 7200 \
+        --pdf ../../shared/eval/docs/pdf/fullrefman.pdf                # the < 1 GiB memory target
 
-Starts the embedded-profile app in a temp data dir, uploads the PDFs through the API, polls until
-every document is ready, then embeds the stored chunk rows' `embedding_text(...)` with a fresh
-LocalOnnxEmbedder in the same process: pipeline chunks/s ÷ model-alone chunks/s is the DESIGN §7
-ratio (target ≥ 0.9), against the model embedding all chunks in one call (the strictest
-reference: one global length sort) and in the calls the pipeline makes (per document, length
-order, EMBED_BATCH texts). Peak RSS of this process (API + in-process worker) is taken before the
-model-alone run; extraction children are sampled from /proc.
+For each set, in one run: start the embedded-profile app in a temp data dir (model loaded and the
+extraction hosts started before the clock, as in a running server), upload the files through the
+API, poll until every document is ready (upload -> all ready is the pipeline's wall time), then
+take the chunk texts the pipeline stored (``embedding_text(heading_path, text)`` of every chunk
+row) and embed them with ``bench/speed_reference.py`` in a subprocess: the same model file and
+tokenizer on an independent code path with onnxruntime's defaults, one global length sort and the
+fastest batch size of a sweep. ratio = reference wall time / pipeline wall time (target >= 0.85).
 
-    cd backend && .venv/bin/python ../bench/ingest.py --llamaindex-python /tmp/llamaindex-venv/bin/python
+Sets: ``small`` = the many-small-documents set (``_common.many_small_docs``: 7 HTML/Markdown files
+of the eval set cut at their headings into 123 files); ``pdf`` = R-intro.pdf + camlidl-1.04.doc.pdf
+(139 pages), or the files given with ``--pdf``.
 
-also runs bench/llamaindex_baseline.py (its own venv, see bench/README.md) on the same files after
-the pipeline and prints Citewise pages/s ÷ LlamaIndex pages/s (DESIGN §7 target ≥ 2).
+Also reported: stage seconds summed over documents, peak RSS of this process (API + in-process
+worker) and of the largest extraction host/child (sampled from /proc), CPU seconds of this process,
+and query-embedding latency (one query at a time, p50/p95) of the product's embedder and of the
+reference, on SciFact claims.
+
+    cd backend && .venv/bin/python ../bench/ingest.py --set pdf \
+        --llamaindex-python /tmp/llamaindex-venv/bin/python
+
+also runs bench/llamaindex_baseline.py (its own venv, see bench/README.md) on the same PDFs.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,56 +42,97 @@ from typing import Any
 
 import _common as c
 
-DEFAULT_PDFS = ["R-intro.pdf", "GeoTopo-komprimiert.pdf", "live-manual.portrait.en.a4.pdf",
-                "camlidl-1.04.doc.pdf"]
+PDF_SET = ["R-intro.pdf", "camlidl-1.04.doc.pdf"]
+POLL_S = 0.25
 
 
-async def chunk_rows(app: Any, document_ids: list[str]) -> list[list[dict[str, Any]]]:
-    """The chunk rows of each document, as the pipeline embedded them (per document)."""
+async def chunk_texts(app: Any, document_ids: list[str]) -> list[str]:
+    """What the pipeline embedded: ``embedding_text`` of every stored chunk row."""
     from sqlalchemy import select
 
     from app.documents.models import Chunk
+    from app.ingestion.embedding_text import embedding_text
 
     async with app.state.container.sessions() as session:
         rows = (await session.execute(
-            select(Chunk).where(Chunk.document_id.in_(document_ids))
-            .order_by(Chunk.document_id, Chunk.n))).scalars().all()
-    per_doc: dict[str, list[dict[str, Any]]] = {d: [] for d in document_ids}
-    for r in rows:
-        per_doc[r.document_id].append({"heading_path": r.heading_path or [], "text": r.text,
-                                       "token_count": r.token_count})
-    return list(per_doc.values())
+            select(Chunk.heading_path, Chunk.text).where(Chunk.document_id.in_(document_ids))
+            .order_by(Chunk.document_id, Chunk.n))).all()
+    return [embedding_text(path or [], text) for path, text in rows]
 
 
 def cpu_s() -> float:
-    """CPU seconds of this process (all threads): robust to other load, unlike wall time."""
+    """CPU seconds of this process (all threads)."""
     t = os.times()
     return t.user + t.system
 
 
-def pipeline_calls(docs_rows: list[list[dict[str, Any]]], count_tokens: Any) -> list[list[str]]:
-    """The texts of each embedding call the pipeline makes: per document, in embedding_order, cut
-    every EMBED_BATCH texts."""
-    from app.ingestion.embedding_text import embedding_text
-    from app.ingestion.pipeline import EMBED_BATCH, embedding_order
+async def pending(app: Any, ids: list[str]) -> int:
+    """Documents of ``ids`` not yet ready or failed: one indexed query on the app's database (an
+    HTTP poll per document would cost the pipeline CPU on a set of 100+ files)."""
+    from sqlalchemy import func, select
 
-    calls = []
-    for rows in docs_rows:
-        texts = [embedding_text(r["heading_path"], r["text"]) for r in embedding_order(rows, count_tokens)]
-        calls += [texts[i:i + EMBED_BATCH] for i in range(0, len(texts), EMBED_BATCH)]
-    return calls
+    from app.documents.models import Document
+
+    async with app.state.container.sessions() as session:
+        return int((await session.execute(
+            select(func.count()).select_from(Document)
+            .where(Document.id.in_(ids), Document.status.in_(("queued", "processing"))))).scalar_one())
 
 
-async def model_alone(calls: list[list[str]], batch_size: int) -> tuple[float, float]:
-    """Wall and CPU seconds for a fresh embedder to make these embedding calls."""
-    from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
+async def upload_all_and_wait(app: Any, client: Any, paths: list[Path], per_request: int,
+                              limit_s: float) -> list[dict[str, Any]]:
+    """Upload through the API in requests of ``per_request`` files (the product's limit), poll the
+    database until none is queued or processing, then read the documents through the API."""
+    ids: list[str] = []
+    for start in range(0, len(paths), per_request):
+        files = [("files", (p.name, p.read_bytes(), "application/octet-stream"))
+                 for p in paths[start:start + per_request]]
+        r = await client.post("/api/v1/documents", files=files)
+        if r.status_code != 202:
+            raise SystemExit(f"upload failed: {r.status_code} {r.text}")
+        body = r.json()
+        docs = body if isinstance(body, list) else body.get("items") or body.get("documents") or []
+        ids += [d["id"] for d in docs]
+    deadline = time.monotonic() + limit_s
+    while await pending(app, ids):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"documents not processed within {limit_s:.0f} s")
+        await asyncio.sleep(POLL_S)
+    wanted, found = set(ids), {}
+    page = 1
+    while len(found) < len(wanted):
+        r = await client.get("/api/v1/documents", params={"page": page, "page_size": 200})
+        items = r.json()["items"]
+        if not items:
+            break
+        found.update({d["id"]: d for d in items if d["id"] in wanted})
+        page += 1
+    return [found[i] for i in ids]
 
-    embedder = LocalOnnxEmbedder(batch_size=batch_size)
-    await embedder.embed_documents(calls[0][:8])  # load + warm up outside the timing
-    t, c = time.perf_counter(), cpu_s()
-    for texts in calls:
-        await embedder.embed_documents(texts)
-    return time.perf_counter() - t, cpu_s() - c
+
+async def query_latency(embedder: Any, queries: list[str]) -> dict[str, float]:
+    for q in queries[:5]:
+        await embedder.embed_query(q)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        await embedder.embed_query(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"n": len(times), "p50_ms": round(c.percentile(times, 50), 2),
+            "p95_ms": round(c.percentile(times, 95), 2)}
+
+
+def reference(texts: list[str], queries: list[str], sweep: str, sample: int,
+              tmp: Path) -> dict[str, Any]:
+    """bench/speed_reference.py in its own process on the stored chunk texts."""
+    texts_file, queries_file = tmp / "chunk-texts.json", tmp / "queries.json"
+    texts_file.write_text(json.dumps(texts))
+    queries_file.write_text(json.dumps(queries))
+    cmd = [sys.executable, str(Path(__file__).with_name("speed_reference.py")), "--texts",
+           str(texts_file), "--sweep", sweep, "--sample", str(sample), "--queries", str(queries_file)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout  # noqa: S603
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def llamaindex(python: str, paths: list[Path], model_alone: bool) -> dict[str, Any]:
@@ -97,14 +148,13 @@ def llamaindex(python: str, paths: list[Path], model_alone: bool) -> dict[str, A
     return result
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    paths = [Path(p) for p in args.pdf] if args.pdf else [c.PDF_DIR / n for n in DEFAULT_PDFS]
-    for p in paths:
-        if not p.is_file():
-            raise SystemExit(f"{p} not found")
+async def run_set(name: str, paths: list[Path], args: argparse.Namespace,
+                  queries: list[str]) -> dict[str, Any]:
+    from app.ingestion import sandbox
+
     load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="citewise-bench-ingest-") as tmp:
-        settings = c.bench_settings(Path(tmp), max_pages=args.max_pages,
+        settings = c.bench_settings(Path(tmp) / "data", max_pages=args.max_pages,
                                     job_concurrency=args.concurrency,
                                     extraction_timeout_seconds=args.extraction_timeout,
                                     # polling outlives the default 15-minute access token on
@@ -112,109 +162,125 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                     access_token_minutes=24 * 60)
         async with c.app_client(settings) as (app, client):
             await c.register(client, "bench@example.com")
-            # Load the model before the clock starts, as a long-running server would have.
+            # A running server has its model loaded and its extraction hosts started.
             active = await app.state.container.index.active()
             await active.embedder.embed_documents(["warm up"])
-            with c.DescendantPeak() as children:
+            await asyncio.to_thread(sandbox.warm_up, args.concurrency)
+            with c.DescendantPeak(interval=0.2) as children:
                 t, cpu0 = time.perf_counter(), cpu_s()
-                docs = await c.upload_and_wait(client, paths, limit_s=args.timeout)
+                docs = await upload_all_and_wait(app, client, paths, settings.max_files_per_upload,
+                                                 args.timeout)
                 wall, cpu = time.perf_counter() - t, cpu_s() - cpu0
-            rss_pipeline = c.peak_rss_mb()
+            rss = c.peak_rss_mb()
+            load_after = [round(x, 2) for x in os.getloadavg()]
             failed = [d for d in docs if d["status"] != "ready"]
             if failed:
-                raise SystemExit(f"failed: {[(d['filename'], d['error']) for d in failed]}")
-            docs_rows = await chunk_rows(app, [d["id"] for d in docs])
-            counter = active.embedder.count_tokens
+                raise SystemExit(f"failed: {[(d['filename'], d['error']) for d in failed][:5]}")
+            texts = await chunk_texts(app, [d["id"] for d in docs])
+            query = await query_latency(active.embedder, queries)
+        if args.dump_texts:
+            dump = Path(f"{args.dump_texts}-{name}.json")
+            await asyncio.to_thread(dump.write_text, json.dumps(texts))
 
-    pages = sum(d["page_count"] or 0 for d in docs)
-    chunks = sum(d["chunk_count"] for d in docs)
-    stages: dict[str, float] = {}
-    for d in docs:
-        for stage, seconds in (d.get("timings") or {}).items():
-            stages[stage] = stages.get(stage, 0.0) + seconds
-    result: dict[str, Any] = {
-        "files": [d["filename"] for d in docs], "pages": pages, "chunks": chunks,
-        "wall_s": round(wall, 2), "pages_per_s": round(pages / wall, 2),
-        "chunks_per_s": round(chunks / wall, 2), "cpu_s": round(cpu, 2),
-        "pages_per_cpu_s": round(pages / cpu, 3), "stage_seconds_sum": {
-            k: round(v, 2) for k, v in stages.items()},
-        "concurrency": args.concurrency, "loadavg_before": load_before,
-        "loadavg_after_pipeline": [round(x, 2) for x in os.getloadavg()],
-        "peak_rss_mb": rss_pipeline["self_mb"], "extraction_child_peak_mb": round(children.peak_mb, 1),
-        "peak_rss_sum_mb": round(rss_pipeline["self_mb"] + children.peak_mb, 1),
-        "descendants_seen": len(children.seen),
-    }
-    if not args.skip_model_alone:
-        texts = [t for call in pipeline_calls(docs_rows, counter) for t in call]
-        n = len(texts)
-        alone, alone_cpu = await model_alone([texts], settings.embedding_batch_size)
-        alone_calls, calls_cpu = await model_alone(pipeline_calls(docs_rows, counter),
-                                                   settings.embedding_batch_size)
-        result.update({
-            "model_alone_cpu_s": round(alone_cpu, 2), "model_alone_calls_cpu_s": round(calls_cpu, 2),
-            "cpu_ratio_pipeline_vs_model": round(alone_cpu / cpu, 3),
-            "model_alone_s": round(alone, 2), "model_alone_chunks_per_s": round(n / alone, 2),
-            "model_alone_in_pipeline_batches_s": round(alone_calls, 2),
-            "ratio_pipeline_vs_model": round((chunks / wall) / (n / alone), 3),
-            "ratio_pipeline_vs_model_same_batches": round((chunks / wall) / (n / alone_calls), 3),
-        })
-    if args.llamaindex_python:
+        pages = sum(d["page_count"] or 0 for d in docs)
+        chunks = sum(d["chunk_count"] for d in docs)
+        stages: dict[str, float] = {}
+        for d in docs:
+            for stage, seconds in (d.get("timings") or {}).items():
+                stages[stage] = stages.get(stage, 0.0) + seconds
+        result: dict[str, Any] = {
+            "set": name, "files": len(docs), "pages": pages, "chunks": chunks,
+            "wall_s": round(wall, 2), "pages_per_s": round(pages / wall, 2),
+            "chunks_per_s": round(chunks / wall, 2), "cpu_s": round(cpu, 2),
+            "pages_per_cpu_s": round(pages / cpu, 3),
+            "stage_seconds_sum": {k: round(v, 2) for k, v in stages.items()},
+            "concurrency": args.concurrency, "loadavg_before": load_before,
+            "loadavg_after_pipeline": load_after,
+            "peak_rss_mb": rss["self_mb"], "extraction_peak_mb": round(children.peak_mb, 1),
+            "peak_rss_sum_mb": round(rss["self_mb"] + children.peak_mb, 1),
+            "query_embedding_ms": query,
+        }
+        if not args.skip_model_alone:
+            ref = reference(texts, queries, args.sweep, args.sample, Path(tmp))
+            result["reference"] = {k: v for k, v in ref.items() if k != "bench"}
+            result["ratio_vs_reference"] = round(ref["wall_s"] / wall, 3)
+            result["loadavg_after_reference"] = [round(x, 2) for x in os.getloadavg()]
+    if args.llamaindex_python and name == "pdf":
         li = llamaindex(args.llamaindex_python, paths, args.llamaindex_model_alone)
         result["llamaindex"] = {k: li[k] for k in li if k not in ("bench", "files")}
         result["ratio_pages_per_s_vs_llamaindex"] = round(result["pages_per_s"] / li["pages_per_s"], 3)
-        result["ratio_pages_per_cpu_s_vs_llamaindex"] = round(
-            result["pages_per_cpu_s"] / li["pages_per_cpu_s"], 3)
     return result
+
+
+async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    queries = [q for _, q in sorted(c.scifact_queries().items())][: args.queries]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="citewise-bench-small-") as small_dir:
+        for name in args.set.split(","):
+            if name == "small":
+                paths = c.many_small_docs(Path(small_dir))
+            elif name == "pdf":
+                paths = [Path(p) for p in args.pdf] if args.pdf else [c.PDF_DIR / n for n in PDF_SET]
+            else:
+                raise SystemExit(f"unknown set {name!r}: small, pdf")
+            for p in paths:
+                if not p.is_file():
+                    raise SystemExit(f"{p} not found")
+            results.append(await run_set(name, paths, args, queries))
+            report(results[-1])
+    return results
+
+
+def report(r: dict[str, Any]) -> None:
+    print(f"\n== set {r['set']}: {r['files']} files, {r['pages']} pages -> {r['chunks']} chunks "
+          f"(job concurrency {r['concurrency']})")
+    rows: list[list[Any]] = [["pipeline, upload -> all ready", r["wall_s"], r["chunks_per_s"]]]
+    if "reference" in r:
+        ref = r["reference"]
+        rows.append([f"model alone, configured for speed (batch {ref['best_batch_size']})",
+                     ref["wall_s"], round(ref["texts"] / ref["wall_s"], 2)])
+    c.print_table(["run", "seconds", "chunks/s"], rows)
+    if "reference" in r:
+        ref = r["reference"]
+        sweep = ", ".join(f"{s['batch_size']}: {s['wall_s']} s" for s in ref["sweep"])
+        print(f"ratio pipeline / model alone: {r['ratio_vs_reference']} (target >= 0.85); "
+              f"batch sweep on {ref['sweep'][0]['texts'] if ref['sweep'] else 0} texts: {sweep}")
+    print(f"stages summed over documents: {r['stage_seconds_sum']}")
+    q = r["query_embedding_ms"]
+    print(f"query embedding, one query (ms): product p50 {q['p50_ms']} / p95 {q['p95_ms']}"
+          + (f"; reference p50 {r['reference']['query_latency']['p50_ms']} / p95 "
+             f"{r['reference']['query_latency']['p95_ms']}" if "reference" in r else ""))
+    print(f"peak RSS: this process {r['peak_rss_mb']} MB; largest extraction host/child "
+          f"{r['extraction_peak_mb']} MB; sum {r['peak_rss_sum_mb']} MB (target < 1024)")
+    print(f"load average before / after the pipeline / after the reference: {r['loadavg_before']} / "
+          f"{r['loadavg_after_pipeline']} / {r.get('loadavg_after_reference')}")
+    if "llamaindex" in r:
+        li = r["llamaindex"]
+        print(f"LlamaIndex, same files and model: {li['pages_per_s']} pages/s; Citewise / LlamaIndex "
+              f"pages/s: {r['ratio_pages_per_s_vs_llamaindex']}")
+    sys.stdout.flush()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pdf", action="append", help="PDF to ingest (repeatable); default: a set")
+    parser.add_argument("--set", default="small,pdf", help="comma-separated: small, pdf")
+    parser.add_argument("--pdf", action="append", help="PDFs of the pdf set (repeatable)")
     parser.add_argument("--max-pages", type=int, default=5000, help="runtime max_pages setting")
     parser.add_argument("--concurrency", type=int, default=2, help="in-process job concurrency")
     parser.add_argument("--extraction-timeout", type=float, default=300.0)
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up after this many s")
     parser.add_argument("--skip-model-alone", action="store_true")
+    parser.add_argument("--sweep", default="8,16,32,64", help="reference batch sizes to try")
+    parser.add_argument("--sample", type=int, default=384, help="texts per sweep point")
+    parser.add_argument("--queries", type=int, default=200, help="SciFact claims for query latency")
+    parser.add_argument("--dump-texts", metavar="PREFIX", help="write PREFIX-<set>.json (chunk texts)")
     parser.add_argument("--llamaindex-python", metavar="PYTHON",
                         help="also run llamaindex_baseline.py with this interpreter (its own venv)")
     parser.add_argument("--llamaindex-model-alone", action="store_true",
                         help="let the LlamaIndex run also time the model alone on its node texts")
     args = parser.parse_args()
-    r = asyncio.run(run(args))
-
-    print(f"\nIngested {len(r['files'])} files: {r['pages']} pages -> {r['chunks']} chunks "
-          f"in {r['wall_s']} s (job concurrency {r['concurrency']})\n")
-    rows: list[list[Any]] = [["pipeline (upload -> ready)", r["wall_s"], r["pages_per_s"],
-                              r["chunks_per_s"]]]
-    if "model_alone_s" in r:
-        rows.append(["model alone, same chunks (one call)", r["model_alone_s"], "",
-                     r["model_alone_chunks_per_s"]])
-        rows.append(["model alone, pipeline-sized calls", r["model_alone_in_pipeline_batches_s"], "",
-                     round(r["chunks"] / r["model_alone_in_pipeline_batches_s"], 2)])
-    c.print_table(["run", "seconds", "pages/s", "chunks/s"], rows)
-    if "ratio_pipeline_vs_model" in r:
-        print(f"\nratio pipeline / model alone: {r['ratio_pipeline_vs_model']} "
-              f"(same call sizes: {r['ratio_pipeline_vs_model_same_batches']}; target >= 0.9)")
-        print(f"by CPU seconds of this process (extraction children not counted): pipeline "
-              f"{r['cpu_s']} s, model alone {r['model_alone_cpu_s']} s (one call) / "
-              f"{r['model_alone_calls_cpu_s']} s (pipeline calls) -> {r['cpu_ratio_pipeline_vs_model']}")
-    print("\nper-stage seconds, summed over documents (documents run concurrently):")
-    c.print_table(["stage", "seconds"], sorted(r["stage_seconds_sum"].items()))
-    print(f"\npeak RSS: this process {r['peak_rss_mb']} MB; largest extraction child "
-          f"{r['extraction_child_peak_mb']} MB ({r['descendants_seen']} descendants sampled); "
-          f"sum {r['peak_rss_sum_mb']} MB (target < 1024)")
-    if "llamaindex" in r:
-        li = r["llamaindex"]
-        print(f"\nLlamaIndex, same files and model: {li['pages']} pages -> {li['chunks']} chunks in "
-              f"{li['wall_s']} s = {li['pages_per_s']} pages/s (peak RSS {li['peak_rss_mb']} MB"
-              + (f"; {li['ratio_vs_model_alone']}x its model alone" if "ratio_vs_model_alone" in li
-                 else "") + ")")
-        print(f"Citewise pages/s / LlamaIndex pages/s: {r['ratio_pages_per_s_vs_llamaindex']} "
-              f"(target >= 2); per CPU second: {r['ratio_pages_per_cpu_s_vs_llamaindex']} "
-              f"({r['pages_per_cpu_s']} vs {li['pages_per_cpu_s']} pages/CPU-s)")
-    print(f"load average before / after the pipeline: {r['loadavg_before']} / "
-          f"{r['loadavg_after_pipeline']}\n")
-    c.emit_json("ingest", r)
+    results = asyncio.run(run(args))
+    c.emit_json("ingest", {"sets": results})
 
 
 if __name__ == "__main__":

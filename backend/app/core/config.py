@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None
     embedding_dimension: int | None = None
-    embedding_batch_size: int = 16
+    embedding_batch_size: int = 8  # texts per model run at full length: see LocalOnnxEmbedder
     embedding_threads: int | None = None
 
     # Answer generation (OpenAI-compatible); extractive answers when llm_base_url is unset

@@ -127,12 +127,11 @@ def costly_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def test_sandbox_timeout_kills_child(costly_pdf: Path, tmp_path: Path) -> None:
-    # Warm up: the first child also starts the fork server, which is not the parser's time.
+    # Warm up: the first document also starts the extraction host, which is not the parser's time.
     await extract_isolated(documents.markdown_table(tmp_path / "table.md"), "markdown", ExtractionLimits())
-    started = time.monotonic()
     with pytest.raises(ExtractionError, match=re.escape("took longer than 0.3 seconds")):
         await extract_isolated(costly_pdf, "pdf", ExtractionLimits(timeout_seconds=0.3))
-    assert time.monotonic() - started < 5
+    # (tests/ingestion/test_warm_pool.py checks that the child is gone and the host goes on.)
 
 
 async def test_sandbox_memory_limit(costly_pdf: Path, tmp_path: Path) -> None:

