@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd backend && .venv/bin/python -m tests.documents e2e "$E2E_DOCS" >/dev/null)
+(cd backend && .venv/bin/python -m tests.docgen e2e "$E2E_DOCS" >/dev/null)
 
 # An administrator for the admin specs (the first *registered* account would otherwise be admin).
 export E2E_ADMIN_EMAIL="admin-e2e@example.com"

@@ -2,7 +2,7 @@
 real Redis. Set TEST_DATABASE_URL / TEST_REDIS_URL to point elsewhere. A service that cannot be
 reached is an error, never a skip.
 
-Documents are built at test time (tests/documents.py). Suites that need the real evaluation
+Documents are built at test time (tests/docgen.py). Suites that need the real evaluation
 corpus are marked ``eval_docs`` and run only when CITEWISE_EVAL_DOCS names its folder (`make test`
 sets it when ../shared/eval/docs exists beside the checkout); otherwise they are skipped, and the
 run says so in one line.
@@ -123,8 +123,8 @@ def eval_docs() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One generated document per supported format plus the awkward cases (tests/documents.py)."""
-    from tests.documents import build_corpus
+    """One generated document per supported format plus the awkward cases (tests/docgen.py)."""
+    from tests.docgen import build_corpus
 
     return build_corpus(tmp_path_factory.mktemp("corpus"))
 

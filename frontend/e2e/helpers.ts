@@ -8,14 +8,14 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 /** Repository root (frontend/e2e → ../..). */
 export const REPO = path.resolve(here, '..', '..')
 /**
- * The documents the specs upload are generated for each run (backend/tests/documents.py) by
+ * The documents the specs upload are generated for each run (backend/tests/docgen.py) by
  * scripts/e2e.sh, which names their folder in E2E_DOCS.
  */
 export function testDocument(name: string): string {
   const folder = process.env.E2E_DOCS
   if (!folder) throw new Error('E2E_DOCS is not set: run the end-to-end tests with scripts/e2e.sh (make test-e2e)')
   const file = path.join(folder, name)
-  if (!existsSync(file)) throw new Error(`${file} was not generated (see backend/tests/documents.py e2e_documents)`)
+  if (!existsSync(file)) throw new Error(`${file} was not generated (see backend/tests/docgen.py e2e_documents)`)
   return file
 }
 

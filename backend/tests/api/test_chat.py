@@ -10,7 +10,7 @@ import pypdfium2
 import pytest
 from httpx import AsyncClient
 
-from tests import documents
+from tests import docgen
 from tests.api.helpers import parse_sse, upload, upload_bytes, wait_done
 from tests.conftest import register
 
@@ -38,7 +38,7 @@ async def ask(client: AsyncClient, conv_id: str, content: str, **extra: Any) -> 
 
 @pytest.fixture(scope="module")
 def paper(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return documents.layout_paper(tmp_path_factory.mktemp("chat") / "layout-parser-paper.pdf")
+    return docgen.layout_paper(tmp_path_factory.mktemp("chat") / "layout-parser-paper.pdf")
 
 
 async def new_conversation(client: AsyncClient) -> str:
@@ -49,7 +49,7 @@ async def new_conversation(client: AsyncClient) -> str:
 
 async def test_answer_cites_right_document_and_page(client: AsyncClient, paper: Path, tmp_path: Path) -> None:
     await register(client)
-    body = await upload(client, paper, documents.table_docx(tmp_path / "tables-with-incomplete-rows.docx"))
+    body = await upload(client, paper, docgen.table_docx(tmp_path / "tables-with-incomplete-rows.docx"))
     pdf_id = body["documents"][0]["id"]
     for d in body["documents"]:
         assert (await wait_done(client, d["id"]))["status"] == "ready"

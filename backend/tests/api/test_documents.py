@@ -9,7 +9,7 @@ from typing import Any
 from httpx import AsyncClient
 
 from app.providers.vectorstore import AllOwners
-from tests import documents
+from tests import docgen
 from tests.api.helpers import upload, upload_bytes, wait_done
 from tests.conftest import register
 
@@ -26,8 +26,8 @@ async def _vector_count(api_app: Any, document_id: str) -> int:
 
 async def test_upload_pdf_and_docx_to_ready(client: AsyncClient, api_app: Any, tmp_path: Path) -> None:
     await register(client)
-    body = await upload(client, documents.layout_paper(tmp_path / "layout-parser-paper.pdf"),
-                        documents.table_docx(tmp_path / "tables-with-incomplete-rows.docx"))
+    body = await upload(client, docgen.layout_paper(tmp_path / "layout-parser-paper.pdf"),
+                        docgen.table_docx(tmp_path / "tables-with-incomplete-rows.docx"))
     assert body["errors"] == []
     pdf, docx = body["documents"]
     assert pdf["status"] == "queued" and pdf["mime_type"] == "application/pdf"
@@ -65,7 +65,7 @@ async def test_duplicate_upload_returns_existing(client: AsyncClient) -> None:
 
 async def test_bad_files_fail_clearly_and_worker_survives(client: AsyncClient, tmp_path: Path) -> None:
     await register(client)
-    locked = documents.pdf(tmp_path / "password.pdf", ["Secret minutes"], user_password="openpassword")
+    locked = docgen.pdf(tmp_path / "password.pdf", ["Secret minutes"], user_password="openpassword")
     body = await upload(client, locked)
     bad = await wait_done(client, body["documents"][0]["id"])
     assert bad["status"] == "failed" and "password" in bad["error"].lower()
@@ -124,7 +124,7 @@ async def test_delete_removes_file_rows_and_vectors(client: AsyncClient, api_app
 
 async def test_delete_while_processing(client: AsyncClient, api_app: Any, tmp_path: Path) -> None:
     await register(client)
-    manual = documents.pdf(tmp_path / "manual.pdf", ["\n\n".join(documents.paragraphs(page, 3))
+    manual = docgen.pdf(tmp_path / "manual.pdf", ["\n\n".join(docgen.paragraphs(page, 3))
                                                      for page in range(26)])
     doc = (await upload(client, manual))["documents"][0]
     for _ in range(400):  # delete as soon as it is being worked on

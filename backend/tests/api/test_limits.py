@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
 from app.core.migrations import upgrade_async
-from tests import documents
+from tests import docgen
 from tests.api.helpers import upload, wait_done
 from tests.conftest import make_settings, register
 
@@ -38,7 +38,7 @@ async def limited(limited_app: Any) -> AsyncIterator[AsyncClient]:
 
 
 def _padded_pdf(path: Path, pages: int, size: int) -> Path:
-    made = documents.pdf(path, [documents.prose(pages * 10 + i, 4) for i in range(pages)], pad_to=size)
+    made = docgen.pdf(path, [docgen.prose(pages * 10 + i, 4) for i in range(pages)], pad_to=size)
     assert abs(made.stat().st_size - size) < 20_000, made.stat().st_size
     return made
 

@@ -2,7 +2,7 @@
 embed → index): each ends `ready` with chunks on valid pages, or `failed` with a message a person
 understands — and the runner keeps going.
 
-The generated set (tests/documents.py) always runs; the same checks over the real evaluation
+The generated set (tests/docgen.py) always runs; the same checks over the real evaluation
 corpus run when CITEWISE_EVAL_DOCS is set."""
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests import documents
+from tests import docgen
 from tests.api.helpers import upload, wait_done
 from tests.conftest import register
 
 TECHNICAL = re.compile(r"Traceback|Exception|Error\(|errno|\.py\b|0x[0-9a-f]{6,}", re.IGNORECASE)
 
-# Generated documents (names from documents.build_corpus).
+# Generated documents (names from docgen.build_corpus).
 ONE_PER_FORMAT = [
     "outline.pdf", "notes.docx", "minutes.doc", "deck.pptx", "slides.ppt", "cups.xlsx", "quiz.xls",
     "wine.ods", "semicolon.csv", "page.html", "code.md", "guide.rst", "manual.txt", "book.epub",
@@ -134,6 +134,6 @@ async def test_real_corpus_formats_and_tricky_files(client: AsyncClient, eval_do
 
 async def test_zero_byte_files_are_refused_at_upload(client: AsyncClient, tmp_path: Path) -> None:
     await register(client)
-    body = await upload(client, *documents.empty_files(tmp_path))
+    body = await upload(client, *docgen.empty_files(tmp_path))
     assert body["documents"] == []
     assert [e["error"] for e in body["errors"]] == ["empty_file", "empty_file"]

@@ -10,7 +10,7 @@ import pytest
 from app.ingestion.chunking import ChunkDraft, chunk_blocks, document_text
 from app.ingestion.parsers import extract
 from app.ingestion.types import Block, ExtractionLimits
-from tests import documents
+from tests import docgen
 
 
 def words(text: str) -> int:
@@ -142,9 +142,9 @@ def test_deterministic_and_validates() -> None:
 
 
 def test_multi_page_pdf_chunks(tmp_path: Path) -> None:
-    pages = ["\n\n".join(documents.paragraphs(page, 1 + page % 4, sentences=2 + page % 5))
+    pages = ["\n\n".join(docgen.paragraphs(page, 1 + page % 4, sentences=2 + page % 5))
              for page in range(40)]
-    path = documents.pdf(tmp_path / "long.pdf", pages, outline=[(1, "Start"), (20, "Middle")])
+    path = docgen.pdf(tmp_path / "long.pdf", pages, outline=[(1, "Start"), (20, "Middle")])
     doc = extract(path, "pdf", ExtractionLimits())
     chunks = chunk_blocks(doc.blocks, words, max_tokens=200, overlap_tokens=30)
     check_invariants(doc.blocks, chunks, 200)

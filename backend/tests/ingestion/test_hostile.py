@@ -14,7 +14,7 @@ from app.ingestion.parsers._odf import UNSAFE_XML, parse_xml
 from app.ingestion.sandbox import extract_isolated
 from app.ingestion.sniff import sniff_file, sniff_type
 from app.ingestion.types import ExtractionError, ExtractionLimits
-from tests import documents
+from tests import docgen
 
 CONTENT_TYPES = (
     b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
@@ -114,7 +114,7 @@ def test_minimal_odt_extracts(tmp_path: Path) -> None:
 
 
 def test_pdf_page_limit(tmp_path: Path) -> None:
-    two_pages = documents.pdf(tmp_path / "two.pdf", ["First page.", "Second page."])
+    two_pages = docgen.pdf(tmp_path / "two.pdf", ["First page.", "Second page."])
     assert extract(two_pages, "pdf", ExtractionLimits(max_pages=2)).page_count == 2
     with pytest.raises(ExtractionError, match="has 2 pages, more than the limit of 1"):
         extract(two_pages, "pdf", ExtractionLimits(max_pages=1))
@@ -122,13 +122,13 @@ def test_pdf_page_limit(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def costly_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Small on disk, seconds and hundreds of MB to lay out (see documents.heavy_pdf)."""
-    return documents.heavy_pdf(tmp_path_factory.mktemp("costly") / "costly.pdf")
+    """Small on disk, seconds and hundreds of MB to lay out (see docgen.heavy_pdf)."""
+    return docgen.heavy_pdf(tmp_path_factory.mktemp("costly") / "costly.pdf")
 
 
 async def test_sandbox_timeout_kills_child(costly_pdf: Path, tmp_path: Path) -> None:
     # Warm up: the first document also starts the extraction host, which is not the parser's time.
-    await extract_isolated(documents.markdown_table(tmp_path / "table.md"), "markdown", ExtractionLimits())
+    await extract_isolated(docgen.markdown_table(tmp_path / "table.md"), "markdown", ExtractionLimits())
     with pytest.raises(ExtractionError, match=re.escape("took longer than 0.3 seconds")):
         await extract_isolated(costly_pdf, "pdf", ExtractionLimits(timeout_seconds=0.3))
     # (tests/ingestion/test_warm_pool.py checks that the child is gone and the host goes on.)
@@ -138,7 +138,7 @@ async def test_sandbox_memory_limit(costly_pdf: Path, tmp_path: Path) -> None:
     """A child that cannot get memory reports a clear error instead of taking the worker down."""
     small = ExtractionLimits(memory_limit_bytes=64 * 1024**2)
     # The cap itself leaves room for an ordinary file ...
-    doc = await extract_isolated(documents.markdown_table(tmp_path / "table.md"), "markdown", small)
+    doc = await extract_isolated(docgen.markdown_table(tmp_path / "table.md"), "markdown", small)
     assert "Juicy Apples" in " ".join(b.text for b in doc.blocks)
     # ... and stops the costly one.
     with pytest.raises(ExtractionError) as info:
@@ -147,7 +147,7 @@ async def test_sandbox_memory_limit(costly_pdf: Path, tmp_path: Path) -> None:
 
 
 async def test_sandbox_reports_progress_and_result(tmp_path: Path) -> None:
-    path = documents.pdf(tmp_path / "long.pdf", [documents.prose(page, 3) for page in range(113)])
+    path = docgen.pdf(tmp_path / "long.pdf", [docgen.prose(page, 3) for page in range(113)])
     seen: list[tuple[int, int]] = []
     doc = await extract_isolated(path, "pdf", ExtractionLimits(), lambda d, t: seen.append((d, t)))
     assert doc.page_count == 113
@@ -165,20 +165,20 @@ async def test_sandbox_passes_errors_through(tmp_path: Path) -> None:
 
 def test_sniff_uses_bytes_not_extension(tmp_path: Path) -> None:
     renamed = tmp_path / "report.pdf"
-    renamed.write_bytes(documents.notes_docx(tmp_path / "notes.docx").read_bytes())
+    renamed.write_bytes(docgen.notes_docx(tmp_path / "notes.docx").read_bytes())
     assert sniff_file(renamed).kind == "docx"
-    pdf = documents.pdf(tmp_path / "paper.pdf", ["A page of text."])
+    pdf = docgen.pdf(tmp_path / "paper.pdf", ["A page of text."])
     assert sniff_type(pdf.read_bytes()[:65536], "x.txt").kind == "pdf"
-    slides = documents.ppt(tmp_path / "slides.ppt", [("Title", ["point"])])
+    slides = docgen.ppt(tmp_path / "slides.ppt", [("Title", ["point"])])
     assert sniff_file(slides, "noext").kind == "ppt"
-    sheet = documents.xls(tmp_path / "sheet.xls", {"Sheet1": [["a", 1.0]]})
+    sheet = docgen.xls(tmp_path / "sheet.xls", {"Sheet1": [["a", 1.0]]})
     assert sniff_file(sheet, "noext").kind == "xls"
-    assert sniff_file(documents.doc(tmp_path / "letter.doc", ["Dear reader,"]), "noext").kind == "doc"
-    assert sniff_file(documents.msg(tmp_path / "mail.msg", "Hi", "Ada", "ada@example.com", "Grace",
+    assert sniff_file(docgen.doc(tmp_path / "letter.doc", ["Dear reader,"]), "noext").kind == "doc"
+    assert sniff_file(docgen.msg(tmp_path / "mail.msg", "Hi", "Ada", "ada@example.com", "Grace",
                                     "Hello"), "noext").kind == "email"
-    book = documents.epub(tmp_path / "book.epub", "Book", [("One", ["Text."])])
+    book = docgen.epub(tmp_path / "book.epub", "Book", [("One", ["Text."])])
     assert sniff_file(book, "noext").kind == "epub"
-    assert sniff_file(documents.tiff(tmp_path / "scan.tiff", "Scanned words"), "x").kind == "image"
+    assert sniff_file(docgen.tiff(tmp_path / "scan.tiff", "Scanned words"), "x").kind == "image"
     assert sniff_type(b"# Title\n\ntext", "notes.md").kind == "markdown"
     assert sniff_type(b"a,b\n1,2\n", "data.csv").kind == "csv"
     assert sniff_type(b"<!doctype html><p>x</p>", "page.txt").kind == "html"
@@ -192,7 +192,7 @@ def test_sniff_uses_bytes_not_extension(tmp_path: Path) -> None:
 
 
 def test_truncated_docx_is_damaged(tmp_path: Path) -> None:
-    whole = documents.docx(tmp_path / "whole.docx", "Manual", documents.paragraphs(1, 40))
+    whole = docgen.docx(tmp_path / "whole.docx", "Manual", docgen.paragraphs(1, 40))
     assert whole.stat().st_size > 30_000 and extract(whole, "docx", ExtractionLimits()).blocks
     cut = tmp_path / "cut.docx"
     cut.write_bytes(whole.read_bytes()[:20_000])
@@ -202,8 +202,8 @@ def test_truncated_docx_is_damaged(tmp_path: Path) -> None:
 
 def test_image_without_ocr_is_clear(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="OCR"):
-        extract(documents.tiff(tmp_path / "scan.tiff", "Scanned words"), "image",
+        extract(docgen.tiff(tmp_path / "scan.tiff", "Scanned words"), "image",
                 ExtractionLimits(ocr_enabled=False))
-    scanned = documents.scanned_pdf(tmp_path / "scan.pdf", ["Lorem ipsum dolor sit amet"])
+    scanned = docgen.scanned_pdf(tmp_path / "scan.pdf", ["Lorem ipsum dolor sit amet"])
     with pytest.raises(ExtractionError, match="enable OCR"):
         extract(scanned, "pdf", ExtractionLimits(ocr_enabled=False))

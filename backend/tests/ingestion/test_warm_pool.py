@@ -12,6 +12,20 @@ import pytest
 
 from app.ingestion.types import ExtractionError, ExtractionLimits
 from app.ingestion.warm_pool import HostPool
+from tests import docgen
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Generated documents: a small table, a two-page PDF, two longer PDFs and a costly one."""
+    folder = tmp_path_factory.mktemp("warm-pool")
+    return {
+        "table": docgen.markdown_table(folder / "table.md"),
+        "two": docgen.pdf(folder / "two.pdf", ["First page.", "Second page."]),
+        "long": docgen.pdf(folder / "long.pdf", docgen.paragraphs(7, 40, sentences=12)),
+        "short": docgen.pdf(folder / "short.pdf", docgen.paragraphs(8, 12, sentences=12)),
+        "costly": docgen.heavy_pdf(folder / "costly.pdf"),
+    }
 
 
 @pytest.fixture
@@ -40,9 +54,9 @@ def alive(pid: int) -> bool:
 
 
 async def test_one_host_serves_many_documents_each_in_its_own_child(
-    pool: HostPool, eval_docs: Path
+    pool: HostPool, files: dict[str, Path]
 ) -> None:
-    md = eval_docs / "markdown/simple-table.md"
+    md = files["table"]
     for _ in range(3):
         doc = await pool.extract(md, "markdown", ExtractionLimits())
         assert doc.blocks
@@ -51,32 +65,32 @@ async def test_one_host_serves_many_documents_each_in_its_own_child(
     assert children(host) == []  # every document's child has exited and was reaped
 
 
-async def test_timeout_kills_the_child_and_the_host_goes_on(pool: HostPool, eval_docs: Path) -> None:
-    await pool.extract(eval_docs / "markdown/simple-table.md", "markdown", ExtractionLimits())
+async def test_timeout_kills_the_child_and_the_host_goes_on(pool: HostPool, files: dict[str, Path]) -> None:
+    await pool.extract(files["table"], "markdown", ExtractionLimits())
     (host,) = pool.idle_pids()
     with pytest.raises(ExtractionError, match=re.escape("took longer than 0.3 seconds")) as info:
-        await pool.extract(eval_docs / "pdf/DA-619p.pdf", "pdf", ExtractionLimits(timeout_seconds=0.3))
+        await pool.extract(files["costly"], "pdf", ExtractionLimits(timeout_seconds=0.3))
     assert info.value.permanent
     assert pool.idle_pids() == [host] and children(host) == []
     # The next document gets the full default limits again, in a new child of the same host.
-    doc = await pool.extract(eval_docs / "pdf/list-item-example.pdf", "pdf", ExtractionLimits())
+    doc = await pool.extract(files["two"], "pdf", ExtractionLimits())
     assert doc.page_count == 2
     assert pool.started == 1
 
 
-async def test_memory_limit_is_per_document(pool: HostPool, eval_docs: Path) -> None:
+async def test_memory_limit_is_per_document(pool: HostPool, files: dict[str, Path]) -> None:
     with pytest.raises(ExtractionError) as info:
-        await pool.extract(eval_docs / "pdf/DA-619p.pdf", "pdf",
+        await pool.extract(files["costly"], "pdf",
                            ExtractionLimits(memory_limit_bytes=64 * 1024**2))
     assert "memory" in info.value.message and info.value.permanent
     # The same host, with a normal limit: the small limit died with its child.
-    doc = await pool.extract(eval_docs / "pdf/list-item-example.pdf", "pdf", ExtractionLimits())
+    doc = await pool.extract(files["two"], "pdf", ExtractionLimits())
     assert doc.page_count == 2
     assert pool.started == 1
 
 
-async def test_a_dead_idle_host_is_replaced(pool: HostPool, eval_docs: Path) -> None:
-    md = eval_docs / "markdown/simple-table.md"
+async def test_a_dead_idle_host_is_replaced(pool: HostPool, files: dict[str, Path]) -> None:
+    md = files["table"]
     await pool.extract(md, "markdown", ExtractionLimits())
     (host,) = pool.idle_pids()
     os.kill(host, signal.SIGKILL)
@@ -88,28 +102,28 @@ async def test_a_dead_idle_host_is_replaced(pool: HostPool, eval_docs: Path) -> 
 
 
 async def test_a_host_dying_mid_document_fails_it_as_retryable(
-    pool: HostPool, eval_docs: Path
+    pool: HostPool, files: dict[str, Path]
 ) -> None:
-    await pool.extract(eval_docs / "markdown/simple-table.md", "markdown", ExtractionLimits())
+    await pool.extract(files["table"], "markdown", ExtractionLimits())
     (host,) = pool.idle_pids()
 
     def kill_host(done: int, total: int) -> None:
         os.killpg(host, signal.SIGKILL)  # the host and the child reading the file
 
     with pytest.raises(ExtractionError, match="try again later") as info:
-        await pool.extract(eval_docs / "pdf/R-intro.pdf", "pdf", ExtractionLimits(), kill_host)
+        await pool.extract(files["long"], "pdf", ExtractionLimits(), kill_host)
     assert not info.value.permanent
     assert pool.idle_pids() == []
-    doc = await pool.extract(eval_docs / "pdf/list-item-example.pdf", "pdf", ExtractionLimits())
+    doc = await pool.extract(files["two"], "pdf", ExtractionLimits())
     assert doc.page_count == 2 and pool.started == 2
 
 
-async def test_concurrent_documents_get_their_own_hosts(pool: HostPool, eval_docs: Path) -> None:
+async def test_concurrent_documents_get_their_own_hosts(pool: HostPool, files: dict[str, Path]) -> None:
     import asyncio
 
     docs = await asyncio.gather(
-        pool.extract(eval_docs / "pdf/R-intro.pdf", "pdf", ExtractionLimits()),
-        pool.extract(eval_docs / "pdf/camlidl-1.04.doc.pdf", "pdf", ExtractionLimits()),
+        pool.extract(files["long"], "pdf", ExtractionLimits()),
+        pool.extract(files["short"], "pdf", ExtractionLimits()),
     )
-    assert [d.page_count for d in docs] == [113, 26]
+    assert [d.page_count for d in docs] == [40, 12]
     assert pool.started == 2 and len(pool.idle_pids()) == 2

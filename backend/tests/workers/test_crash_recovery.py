@@ -14,7 +14,7 @@ from httpx import ASGITransport, AsyncClient
 from app.main import create_app
 from app.platform.container import Container
 from app.providers.vectorstore import AllOwners
-from tests import documents as testdocs
+from tests import docgen as testdocs
 from tests.conftest import register
 from tests.workers.conftest import (
     Stack,

@@ -14,7 +14,7 @@ from app.platform.container import Container
 from app.providers.jobs.arq_queue import ArqJobQueue
 from app.providers.jobs.inprocess import InProcessJobQueue
 from app.providers.vectorstore.base import VectorRecord, VectorStoreError
-from tests import documents as testdocs
+from tests import docgen as testdocs
 from tests.providers.conftest import chroma_server, free_port
 from tests.workers.conftest import (
     Stack,

@@ -15,7 +15,7 @@ from app.documents.models import Document, Job
 from app.platform.container import Container
 from app.providers.jobs.arq_queue import QUEUE_NAME, ArqJobQueue
 from app.workers import registry
-from tests import documents as testdocs
+from tests import docgen as testdocs
 from tests.workers.conftest import (
     ARQ,
     BACKEND_DIR,

@@ -9,7 +9,7 @@ deterministic, so a file's bytes (and so its hash) are the same on every run.
 
 ``build_corpus(folder)`` writes one file per supported format plus the awkward cases the real
 evaluation corpus covers (encrypted, damaged, empty, mislabelled, non-UTF-8). ``python -m
-tests.documents e2e FOLDER`` writes the files the Playwright specs upload.
+tests.docgen e2e FOLDER`` writes the files the Playwright specs upload.
 """
 
 from __future__ import annotations
@@ -705,7 +705,7 @@ def e2e_documents(folder: Path) -> list[Path]:
 
 def main(argv: Sequence[str]) -> int:
     if len(argv) != 3 or argv[1] not in ("e2e", "corpus"):
-        print("usage: python -m tests.documents {e2e|corpus} FOLDER", file=sys.stderr)
+        print("usage: python -m tests.docgen {e2e|corpus} FOLDER", file=sys.stderr)
         return 2
     folder = Path(argv[2])
     made = e2e_documents(folder) if argv[1] == "e2e" else list(build_corpus(folder).values())
