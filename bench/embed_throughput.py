@@ -90,6 +90,39 @@ def _cpu_s() -> float:
     return t.user + t.system
 
 
+def query_latency(name: str, n: int, threads: int | None) -> dict[str, Any]:
+    """One SciFact claim at a time through embed_query (the reference: its own one-text path)."""
+    import _common as c
+
+    queries = [q for _, q in sorted(c.scifact_queries().items())][:n]
+    kwargs = dict(CONFIGS[name])
+    if name == "reference":
+        from speed_reference import SpeedReference
+
+        ref = SpeedReference()
+
+        def one(q: str) -> None:
+            ref.embed(ref.encode([q]), 1)
+    else:
+        threshold = kwargs.pop("mmap_threshold", None)
+        if threshold:
+            ctypes.CDLL(None).mallopt(-3, threshold)  # M_MMAP_THRESHOLD, glibc
+        embedder = LocalOnnxEmbedder(threads=threads, **kwargs)
+        loop = asyncio.new_event_loop()
+
+        def one(q: str) -> None:
+            loop.run_until_complete(embedder.embed_query(q))
+    for q in queries[:10]:
+        one(q)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        one(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"config": name, "queries": len(times), "p50_ms": round(c.percentile(times, 50), 2),
+            "p95_ms": round(c.percentile(times, 95), 2), "loadavg": round(os.getloadavg()[0], 2)}
+
+
 def measure(name: str, texts: list[str], threads: int | None) -> tuple[dict[str, Any], np.ndarray]:
     kwargs = dict(CONFIGS[name])
     if name == "reference":
@@ -131,7 +164,22 @@ def main() -> None:
                         help=f"comma-separated, or 'all': {', '.join(CONFIGS)}")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one config, print JSON
     parser.add_argument("--vectors-out", help=argparse.SUPPRESS)
+    parser.add_argument("--query-latency", type=int, default=0, metavar="N",
+                        help="instead: one-query latency over N SciFact claims per configuration")
     args = parser.parse_args()
+
+    if args.query_latency:
+        names = list(CONFIGS) if args.configs == "all" else args.configs.split(",")
+        for name in names:
+            if args.one:
+                print(json.dumps(query_latency(args.one, args.query_latency, args.threads)))
+                return
+            cmd = [sys.executable, __file__, "--one", name, "--query-latency", str(args.query_latency)]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True)  # noqa: S603
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{name:>24}: one query p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms "
+                  f"({r['queries']} queries, load {r['loadavg']})", flush=True)
+        return
 
     if args.one:
         texts = _texts(args)

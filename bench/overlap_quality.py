@@ -125,11 +125,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--overlaps", default="0,20,40")
     parser.add_argument("--split", default="test", choices=["test", "train"])
+    parser.add_argument("--corpus-sample", type=int, default=0, metavar="N",
+                        help="keep every judged abstract plus N others (fixed choice): a faster, "
+                             "easier corpus for comparing overlaps, not for absolute figures")
     args = parser.parse_args()
     from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
 
     embedder = LocalOnnxEmbedder()
     corpus, queries, qrels = c.scifact_corpus(), c.scifact_queries(), c.scifact_qrels(args.split)
+    if args.corpus_sample:
+        judged = {d for rel in qrels.values() for d in rel}
+        others = sorted((d for d in corpus if d["_id"] not in judged),
+                        key=lambda d: hashlib.sha256(d["_id"].encode()).hexdigest())
+        keep = judged | {d["_id"] for d in others[: args.corpus_sample]}
+        corpus = [d for d in corpus if d["_id"] in keep]
     qids = sorted(qrels)
     qv = asyncio.run(embedder.embed_documents([queries[q] for q in qids]))
     qvecs = {q: np.asarray(v, dtype=np.float32) for q, v in zip(qids, qv, strict=True)}
@@ -141,7 +150,8 @@ def main() -> None:
                   [[r["overlap"], r["chunks"], f"{r['tokens_embedded']} ({r['tokens_embedded'] / base:.3f})",
                     r["dense_ndcg10"], r["keyword_ndcg10"], r["hybrid_ndcg10"], r["hybrid_recall100"]]
                    for r in rows])
-    c.emit_json("overlap_quality", {"split": args.split, "queries": len(qids), "rows": rows})
+    c.emit_json("overlap_quality", {"split": args.split, "queries": len(qids), "corpus": len(corpus),
+                                     "rows": rows})
 
 
 if __name__ == "__main__":
