@@ -93,8 +93,7 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
     from sqlalchemy import insert
 
     from app.documents.models import Chunk, Document
-    from app.ingestion.pipeline import _vector_metadata
-    from app.providers.vectorstore.base import VectorRecord
+    from app.documents.vectors import vector_record
 
     container = app.state.container
     active = await container.index.active()
@@ -120,7 +119,9 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
             await session.execute(insert(Document), docs[start:start + 1000])
             await session.execute(insert(Chunk), chunks[start:start + 1000])
         await session.commit()
-    records = [VectorRecord(id=ch["id"], embedding=vectors[i].tolist(), metadata=_vector_metadata(ch))
+    records = [vector_record(chunk_id=ch["id"], owner_id=ch["owner_id"], document_id=ch["document_id"],
+                             version=ch["version"], n=ch["n"], page_start=ch["page_start"],
+                             page_end=ch["page_end"], embedding=vectors[i].tolist())
                for i, ch in enumerate(chunks)]
     for start in range(0, len(records), 1000):
         await container.vectors.upsert(active.collection, records[start:start + 1000])
