@@ -4,7 +4,11 @@
                  ▲                 │  │ ├──mark_failed──▶ failed
                  │    retry_later ─┘  │ └─(lease expires)─▶ requeue_lost ─▶ queued
                  │                    └──────────────────▶ fail_exhausted ▶ failed
-                 └──── reset_for_reprocess (any status; a new version) ◀── ready / failed / …
+                 ├──── reset_for_reprocess (any status; a new version) ◀── ready / failed / …
+                 └──── cancel (queued or processing; a new version) ──────▶ failed
+
+Which queued document a worker claims next is decided in app/documents/scheduling.py (fair across
+owners); the claim itself is still this module's compare-and-set.
 
 A transition names the state it expects (status, and where it matters the version, the attempt
 that holds the lease, or an expired lease) in its WHERE clause and reports whether it applied.
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
@@ -29,6 +33,7 @@ from app.documents.models import STATUSES, Document, Job
 
 JobStatus = Literal["running", "succeeded", "failed", "retrying", "skipped", "interrupted"]
 
+CANCELED_ERROR = "Processing was canceled. Use Retry to process this document again."
 EXHAUSTED_ERROR = ("Processing was interrupted repeatedly and has been stopped. "
                    "Use Retry to try again.")
 INTERRUPTED_ERROR = "The worker stopped during this attempt."
@@ -69,21 +74,22 @@ def _held(lease: Lease) -> list[ColumnElement[bool]]:
 async def claim(session: AsyncSession, document_id: str, *, max_attempts: int, lease_for: timedelta,
                 worker: str = "", request_id: str | None = None,
                 now: datetime | None = None) -> Claimed | None:
-    """queued (or processing whose lease expired) → processing, one more attempt, a fresh lease;
-    and a `running` job row for the attempt. None when another worker has it, it is finished,
-    deleted, or out of attempts."""
+    """queued (past its `not_before`) or processing whose lease expired → processing, one more
+    attempt, a fresh lease; and a `running` job row for the attempt. None when another worker has
+    it, it is finished, deleted, backing off after a failure, or out of attempts."""
     now = now or utcnow()
     stmt = (
         update(Document)
         .where(
             Document.id == document_id,
             Document.attempts < max_attempts,
-            or_(Document.status == "queued",
+            or_(and_(Document.status == "queued",
+                     or_(Document.not_before.is_(None), Document.not_before <= now)),
                 and_(Document.status == "processing", Document.lease_expires_at < now)),
         )
         .values(status="processing", stage="extracting", progress=0, error=None,
                 attempts=Document.attempts + 1, lease_expires_at=now + lease_for,
-                started_at=now, finished_at=None, updated_at=now)
+                not_before=None, started_at=now, finished_at=None, updated_at=now)
     )
     if not await _applied(session, stmt):
         return None
@@ -125,12 +131,13 @@ async def mark_ready(session: AsyncSession, lease: Lease, *, chunk_count: int, p
 
 
 async def retry_later(session: AsyncSession, lease: Lease, *, error: str,
-                      now: datetime | None = None) -> bool:
-    """processing (this attempt) → queued after a failure that may pass; the job queue retries."""
+                      delay: timedelta = timedelta(0), now: datetime | None = None) -> bool:
+    """processing (this attempt) → queued after a failure that may pass, not to be claimed again
+    before `delay` has passed; the job queue retries."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
         status="queued", stage=None, progress=0, error=error, lease_expires_at=None,
-        updated_at=now))
+        not_before=now + delay if delay else None, updated_at=now))
 
 
 async def mark_failed(session: AsyncSession, lease: Lease, *, error: str,
@@ -170,8 +177,15 @@ async def find_stale(session: AsyncSession, *, now: datetime, queued_before: dat
     stmt = select(Document).where(or_(
         and_(Document.status == "queued", Document.updated_at < queued_before),
         and_(Document.status == "processing", Document.lease_expires_at < now),
-    )).limit(limit)
+    )).order_by(Document.updated_at, Document.id).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+async def count_queued(session: AsyncSession, *, max_attempts: int) -> int:
+    """Queued documents with attempts left: each needs a job in the queue."""
+    stmt = select(func.count(Document.id)).where(Document.status == "queued",
+                                                 Document.attempts < max_attempts)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def interrupt_attempts(session: AsyncSession, document_id: str, *, through_attempt: int,
@@ -236,4 +250,21 @@ async def reset_for_reprocess(session: AsyncSession, document_id: str, *, versio
                                  Document.status.in_(list(from_statuses)))
                           .values(version=Document.version + 1, status="queued", stage=None,
                                   progress=0, error=None, attempts=0, lease_expires_at=None,
-                                  finished_at=None, updated_at=now))
+                                  not_before=None, finished_at=None, updated_at=now))
+
+
+async def cancel(session: AsyncSession, document_id: str, *, version: int,
+                 now: datetime | None = None) -> bool:
+    """queued or processing (at `version`) → failed as a new version, "canceled".
+
+    The new version takes the lease from a running attempt: its next progress write or lease
+    renewal matches no row, and it stops and removes the vectors it wrote (see the pipeline's
+    DocumentGone). The caller deletes the chunk rows in the same transaction."""
+    now = now or utcnow()
+    return await _applied(session, update(Document)
+                          .where(Document.id == document_id, Document.version == version,
+                                 Document.status.in_(["queued", "processing"]))
+                          .values(version=Document.version + 1, status="failed", stage=None,
+                                  progress=0, error=CANCELED_ERROR, chunk_count=0,
+                                  lease_expires_at=None, not_before=None, finished_at=now,
+                                  updated_at=now))

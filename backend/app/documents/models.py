@@ -18,6 +18,7 @@ class Document(IdMixin, TimestampMixin, Base):
         UniqueConstraint("owner_id", "content_hash", name="uq_documents_owner_hash"),
         Index("ix_documents_owner_created", "owner_id", "created_at"),
         Index("ix_documents_status_lease", "status", "lease_expires_at"),
+        Index("ix_documents_status_owner", "status", "owner_id"),
     )
 
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -36,6 +37,8 @@ class Document(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A queued document is not picked before this time (the backoff after a transient failure).
+    not_before: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     timings: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -29,6 +29,15 @@ async def storage_used(session: AsyncSession, owner_id: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
+async def chunks_used(session: AsyncSession, owner_id: str, *, excluding: str | None = None) -> int:
+    """Indexed chunks of the owner's documents (their last finished version), for the chunk quota."""
+    conds: list[Any] = [Document.owner_id == owner_id]
+    if excluding is not None:
+        conds.append(Document.id != excluding)
+    stmt = select(func.coalesce(func.sum(Document.chunk_count), 0)).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def list_owned(
     session: AsyncSession, owner_id: str, *, q: str | None, status: str | None,
     mime_type: str | None, sort: str, order: str, page: int, page_size: int,

@@ -40,7 +40,7 @@ async def upload_documents(
 
 @router.get("", response_model=DocumentPage, operation_id="listDocuments")
 async def list_documents(
-    user: CurrentUser, session: SessionDep,
+    user: CurrentUser, session: SessionDep, container: ContainerDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     status_: Annotated[Literal["queued", "processing", "ready", "failed"] | None,
                        Query(alias="status")] = None,
@@ -52,13 +52,18 @@ async def list_documents(
 ) -> DocumentPage:
     items, total = await repo.list_owned(session, user.id, q=q, status=status_, mime_type=mime_type,
                                          sort=sort, order=order, page=page, page_size=page_size)
-    return DocumentPage(items=[DocumentOut.model_validate(d) for d in items], total=total,
+    queue = (await service.queue_state(session, container)
+             if any(d.status == "queued" for d in items) else None)
+    return DocumentPage(items=[service.document_out(d, queue) for d in items], total=total,
                         page=page, page_size=page_size)
 
 
 @router.get("/{document_id}", response_model=DocumentOut, operation_id="getDocument")
-async def get_document(document_id: str, user: CurrentUser, session: SessionDep) -> DocumentOut:
-    return DocumentOut.model_validate(await service.get(session, user, document_id))
+async def get_document(document_id: str, user: CurrentUser, session: SessionDep,
+                       container: ContainerDep) -> DocumentOut:
+    doc = await service.get(session, user, document_id)
+    queue = await service.queue_state(session, container) if doc.status == "queued" else None
+    return service.document_out(doc, queue)
 
 
 @router.get("/{document_id}/file", operation_id="getDocumentFile", response_class=FileResponse)
@@ -102,3 +107,12 @@ async def batch_delete(body: BatchDeleteIn, user: WriteUser, session: SessionDep
 async def reprocess(document_id: str, user: WriteUser, session: SessionDep,
                     container: ContainerDep, client: ClientDep) -> DocumentOut:
     return DocumentOut.model_validate(await service.reprocess(session, container, user, document_id, client))
+
+
+@router.post("/{document_id}/cancel", response_model=DocumentOut, operation_id="cancelDocument",
+             responses={409: {"description": "The document is not queued or processing."}})
+async def cancel(document_id: str, user: WriteUser, session: SessionDep,
+                 container: ContainerDep, client: ClientDep) -> DocumentOut:
+    """Stop a queued or processing document. It becomes `failed` with a "canceled" message, and
+    nothing of it stays searchable (no chunks, no vectors); Retry (reprocess) starts it again."""
+    return DocumentOut.model_validate(await service.cancel(session, container, user, document_id, client))

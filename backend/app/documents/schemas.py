@@ -27,6 +27,12 @@ class DocumentOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     timings: dict[str, float] = Field(default_factory=dict)
+    queue_position: int | None = Field(
+        default=None, description="1-based place among the documents still to start (all users'; "
+        "1 = next); null when the document is not queued")
+    queue_estimate_seconds: int | None = Field(
+        default=None, description="Rough time until this queued document is ready, from recent "
+        "processing times and the number of worker slots; null when unknown or not queued")
 
 
 class UploadedDocument(DocumentOut):

@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.core.context import ClientInfo
 from app.core.db import new_id
-from app.core.errors import NotFound, TooLarge
-from app.documents import lifecycle
+from app.core.errors import Conflict, NotFound, TooLarge
+from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
-from app.documents.models import Document
-from app.documents.schemas import UploadedDocument, UploadError, UploadResult
+from app.documents.models import Chunk, Document
+from app.documents.schemas import DocumentOut, UploadedDocument, UploadError, UploadResult
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionError
 from app.platform import audit
@@ -79,9 +79,17 @@ async def upload(session: AsyncSession, container: Container, user: User,
     max_bytes = runtime.uploads.max_upload_mb * MB
     quota = runtime.uploads.quota_mb * MB
     used = await repo.storage_used(session, user.id)
+    chunk_quota = container.settings.user_quota_chunks
+    indexed_full = await repo.chunks_used(session, user.id) >= chunk_quota
     result = UploadResult(documents=[], errors=[])
     for item in files:
         filename = clean_filename(item.filename)
+        if indexed_full:
+            result.errors.append(UploadError(
+                filename=filename, error="quota_exceeded",
+                detail=f"Your documents already use your quota of {chunk_quota:,} indexed passages. "
+                       "Delete documents you no longer need."))
+            continue
         try:
             staged = await _stage(item, container.files.staging_dir(), max_bytes)
         except TooLarge as exc:
@@ -184,6 +192,47 @@ async def reprocess(session: AsyncSession, container: Container, user: User, doc
         jobs = container.jobs
         after_commit(session, lambda: jobs.enqueue_ingest(document_id, request_id=client.request_id))
     return doc
+
+
+async def cancel(session: AsyncSession, container: Container, user: User, document_id: str,
+                 client: ClientInfo) -> Document:
+    """Stop a queued or processing document: it becomes `failed` ("canceled") at once, with no
+    chunk rows and (after the commit) no vectors. A running attempt stops at its next progress
+    write or lease renewal and removes whatever it wrote after that (pipeline: DocumentGone)."""
+    doc = await get(session, user, document_id)
+    if not await lifecycle.cancel(session, doc.id, version=doc.version):
+        raise Conflict("Only a queued or processing document can be canceled.", code="not_cancelable")
+    await session.execute(sql_delete(Chunk).where(Chunk.document_id == doc.id))
+    audit.record(session, "document.canceled", actor_id=user.id, actor_email=user.email,
+                 target=doc.id, client=client, details={"filename": doc.filename})
+    await session.refresh(doc)
+    owner_id, doc_id = doc.owner_id, doc.id
+
+    async def purge() -> None:
+        scope = VectorScope.of_document(owner_id, doc_id)
+        for target in await container.index.targets():
+            await container.vectors.delete(target.collection, scope=scope)
+
+    after_commit(session, purge)
+    return doc
+
+
+async def queue_state(session: AsyncSession, container: Container) -> scheduling.QueueState:
+    settings = container.settings
+    slots = settings.job_concurrency
+    if settings.effective_job_backend == "arq":
+        slots *= max(1, await container.jobs.active_workers())
+    return scheduling.QueueState(
+        positions=await scheduling.queue_positions(session, max_attempts=settings.job_max_attempts),
+        slots=slots, seconds_per_document=await scheduling.mean_job_seconds(session))
+
+
+def document_out(doc: Document, queue: scheduling.QueueState | None = None) -> DocumentOut:
+    out = DocumentOut.model_validate(doc)
+    if queue is None or doc.status != "queued":
+        return out
+    return out.model_copy(update={"queue_position": queue.position(doc.id),
+                                  "queue_estimate_seconds": queue.estimate_seconds(doc.id)})
 
 
 def file_headers(doc: Document, inline: bool) -> dict[str, Any]:

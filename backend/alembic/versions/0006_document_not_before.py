@@ -1,0 +1,34 @@
+"""documents.not_before: a queued document's retry backoff lives in the database
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-30
+
+Workers pick the next document from the database (fair across owners, see
+app/documents/scheduling.py), not from the job message, so a retried document's "not before" time
+must be where the pick can see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("not_before", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_documents_status_owner", ["status", "owner_id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_index("ix_documents_status_owner")
+        batch_op.drop_column("not_before")
