@@ -125,7 +125,8 @@ async def mark_ready(session: AsyncSession, lease: Lease, *, chunk_count: int, p
     """processing (this attempt) → ready."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
-        status="ready", stage=None, progress=100, error=None, chunk_count=chunk_count,
+        status="ready", searchable_version=lease.version, stage=None, progress=100, error=None,
+        chunk_count=chunk_count,
         page_count=page_count, finished_at=now, lease_expires_at=None,
         embedding_collection=embedding_collection, timings=dict(timings), updated_at=now))
 
@@ -142,11 +143,11 @@ async def retry_later(session: AsyncSession, lease: Lease, *, error: str,
 
 async def mark_failed(session: AsyncSession, lease: Lease, *, error: str,
                       now: datetime | None = None) -> bool:
-    """processing (this attempt) → failed."""
+    """processing (this attempt) → failed (and not searchable)."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
-        status="failed", stage=None, error=error, finished_at=now, lease_expires_at=None,
-        updated_at=now))
+        status="failed", searchable_version=None, stage=None, error=error, finished_at=now,
+        lease_expires_at=None, updated_at=now))
 
 
 async def finish_job(session: AsyncSession, job_id: str, *, status: JobStatus, error: str | None,
@@ -230,7 +231,8 @@ async def fail_exhausted(session: AsyncSession, document_id: str, *, status: str
     elif status != "queued":
         return False
     return await _applied(session, update(Document).where(*conds).values(
-        status="failed", stage=None, lease_expires_at=None, finished_at=now, error=EXHAUSTED_ERROR,
+        status="failed", searchable_version=None, stage=None, lease_expires_at=None, finished_at=now,
+        error=EXHAUSTED_ERROR,
         updated_at=now))
 
 
@@ -241,8 +243,9 @@ async def reset_for_reprocess(session: AsyncSession, document_id: str, *, versio
                               now: datetime | None = None) -> bool:
     """Any of `from_statuses` (at `version`) → queued as a new version, attempts from zero.
 
-    The new version gives new chunk ids; the old version's vectors are removed when this one is
-    indexed, and a worker still busy with the old version loses its lease. Used by the owner's
+    The new version gives new chunk ids; `searchable_version` stays, so search keeps serving the
+    old version until this one is ready (its chunks and vectors are removed then), and a worker
+    still busy with the old version loses its lease. Used by the owner's
     reprocess and the admin's retry of failed documents."""
     now = now or utcnow()
     return await _applied(session, update(Document)
@@ -264,7 +267,8 @@ async def cancel(session: AsyncSession, document_id: str, *, version: int,
     return await _applied(session, update(Document)
                           .where(Document.id == document_id, Document.version == version,
                                  Document.status.in_(["queued", "processing"]))
-                          .values(version=Document.version + 1, status="failed", stage=None,
+                          .values(version=Document.version + 1, status="failed",
+                                  searchable_version=None, stage=None,
                                   progress=0, error=CANCELED_ERROR, chunk_count=0,
                                   lease_expires_at=None, not_before=None, finished_at=now,
                                   updated_at=now))

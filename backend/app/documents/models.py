@@ -35,6 +35,9 @@ class Document(IdMixin, TimestampMixin, Base):
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The version search serves (set when a version becomes ready): a reprocess keeps the previous
+    # version searchable until the new one is ready. None: nothing of the document is searchable.
+    searchable_version: Mapped[int | None] = mapped_column(Integer, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     # A queued document is not picked before this time (the backoff after a transient failure).

@@ -62,7 +62,9 @@ async def list_owned(
 async def list_chunks(
     session: AsyncSession, document: Document, *, page: int | None, limit: int, offset: int
 ) -> tuple[list[Chunk], int]:
-    conds: list[Any] = [Chunk.document_id == document.id, Chunk.version == document.version]
+    # The version search serves (during a reprocess, the previous one), else the current one.
+    version = document.searchable_version or document.version
+    conds: list[Any] = [Chunk.document_id == document.id, Chunk.version == version]
     if page is not None:
         conds.append(and_(Chunk.page_start <= page, Chunk.page_end >= page))
     where = and_(*conds)
@@ -71,8 +73,14 @@ async def list_chunks(
     return list((await session.execute(stmt)).scalars()), total
 
 
-async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence[dict[str, Any]]) -> None:
-    await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence[dict[str, Any]],
+                         *, keep_version: int | None = None) -> None:
+    """The document's chunk rows become `rows`, next to those of `keep_version` (the version
+    search serves while a new one is built)."""
+    stmt = delete(Chunk).where(Chunk.document_id == document_id)
+    if keep_version is not None:
+        stmt = stmt.where(Chunk.version != keep_version)
+    await session.execute(stmt)
     if rows:
         await session.execute(insert(Chunk), list(rows))
 

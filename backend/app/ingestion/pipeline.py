@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -133,9 +133,9 @@ async def process_document(
         if await _taken_over(container, lease):
             # Another attempt holds (or finished) this version: its vectors have these same ids.
             outcome = Outcome("skipped", "another attempt took over this document")
-        else:
-            await _cleanup_vectors(container, doc, keep_version=None)
-            outcome = Outcome("skipped", "document deleted during processing")
+        else:  # deleted, canceled or reprocessed: keep only what search still serves
+            await _cleanup_vectors(container, doc, keep_version=await _searchable(container, doc.id))
+            outcome = Outcome("skipped", "document deleted, canceled or reset during processing")
     except ExtractionError as exc:
         outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent)
     except (VectorStoreError, EmbeddingError) as exc:
@@ -225,7 +225,7 @@ async def _run(
     rows = [_chunk_row(doc, d, counter) for d in drafts]
     async with container.sessions() as session:
         await _check_chunk_limits(session, settings, doc, len(rows))
-        await repo.replace_chunks(session, doc.id, rows)
+        await repo.replace_chunks(session, doc.id, rows, keep_version=doc.searchable_version)
         await session.execute(
             update(Document).where(Document.id == doc.id).values(page_count=page_count)
         )
@@ -268,24 +268,29 @@ async def _run(
     timings["embed"] = round(embed_seconds, 3)
     timings["embed_and_upsert"] = round(time.monotonic() - t, 3)
 
-    # 4. Index: drop what older versions left, verify, then flip to ready.
+    # 4. Index: verify, flip to ready (search swaps to this version), then drop older versions.
+    # Until the flip, search serves the previous version (a reprocess stays searchable).
     await progress.report("indexing", EMBED_BAND[1], force=True)
     t = time.monotonic()
-    await _cleanup_vectors(container, doc, keep_version=doc.version)
     for target in targets:
-        stored = await container.vectors.count(
-            target.collection, scope=VectorScope.of_document(doc.owner_id, doc.id))
+        every = VectorScope.of_document(doc.owner_id, doc.id)
+        others = VectorScope.of_document(doc.owner_id, doc.id, exclude_version=doc.version)
+        stored = (await container.vectors.count(target.collection, scope=every)
+                  - await container.vectors.count(target.collection, scope=others))
         if stored != len(rows):
             raise VectorStoreError(
                 f"The vector index holds {stored} of {len(rows)} passages; retrying.", transient=True
             )
-    timings["index"] = round(time.monotonic() - t, 3)
     async with container.sessions() as session:
         ready = await lifecycle.mark_ready(session, lease, chunk_count=len(rows), page_count=page_count,
                                            embedding_collection=targets[0].collection, timings=timings)
+        if ready:
+            await repo.replace_chunks(session, doc.id, [], keep_version=doc.version)
         await session.commit()
     if not ready:
         raise DocumentGone(doc.id)
+    await _cleanup_vectors(container, doc, keep_version=doc.version)
+    timings["index"] = round(time.monotonic() - t, 3)
     return Outcome("ready", f"{len(rows)} chunks from {page_count} pages")
 
 
@@ -356,6 +361,12 @@ async def _cleanup_vectors(container: Container, doc: Document, *, keep_version:
     scope = VectorScope.of_document(doc.owner_id, doc.id, exclude_version=keep_version)
     for target in await container.index.targets():
         await container.vectors.delete(target.collection, scope=scope)
+
+
+async def _searchable(container: Container, document_id: str) -> int | None:
+    async with container.sessions() as session:
+        stmt = select(Document.searchable_version).where(Document.id == document_id)
+        return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:

@@ -161,15 +161,15 @@ async def _load_readable(session: AsyncSession, owner_id: str, chunk_ids: Sequen
     # with the owner in the WHERE clause, SQLite and PostgreSQL (before ANALYZE) chose the owner
     # index and walked all of the owner's chunks (ms on SQLite, seconds on PostgreSQL at 5k docs).
     stmt = (
-        select(Chunk, Document.filename, Document.owner_id, Document.status, Document.version)
+        select(Chunk, Document.filename, Document.owner_id, Document.searchable_version)
         .join(Document, Document.id == Chunk.document_id)
         .where(Chunk.id.in_(list(chunk_ids)))
     )
+    # The searchable version: the ready one, or during a reprocess the previous one.
     return {
         c.id: (c, filename)
-        for c, filename, doc_owner, status, version in (await session.execute(stmt)).all()
-        if doc_owner == owner_id and c.owner_id == owner_id and status == "ready"
-        and version == c.version
+        for c, filename, doc_owner, searchable in (await session.execute(stmt)).all()
+        if doc_owner == owner_id and c.owner_id == owner_id and searchable == c.version
     }
 
 

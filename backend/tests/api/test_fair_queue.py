@@ -185,3 +185,41 @@ async def _running(container: Any, document_id: str) -> bool:
     async with container.sessions() as s:
         rows = (await s.execute(select(Job.status).where(Job.document_id == document_id))).scalars()
         return any(status == "running" for status in rows)
+
+
+async def test_a_reprocessed_document_stays_searchable_until_the_new_version_swaps_in(
+        client: AsyncClient, api_app: Any, tmp_path: Path) -> None:
+    await register(client)
+    marker = "The lighthouse keeper logged a vermilion tide at the Skerryvore rock."
+    pages = [f"{marker}\n\n" + "\n\n".join(docgen.paragraphs(20 + i, 4, sentences=8))
+             for i in range(40)]
+    pdf = docgen.pdf(tmp_path / "logbook.pdf", pages)
+    doc = (await upload(client, pdf))["documents"][0]
+    first = await wait_done(client, doc["id"])
+    assert first["status"] == "ready", first["error"]
+
+    async def hits() -> list[str]:
+        r = await client.post("/api/v1/search", json={"query": marker, "k": 5})
+        assert r.status_code == 200, r.text
+        return [h["chunk_id"] for h in r.json()["results"] if h["document_id"] == doc["id"]]
+
+    assert await hits()
+    r = await client.post(f"/api/v1/documents/{doc['id']}/reprocess")
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    checks = 0
+    deadline = time.monotonic() + 300
+    while (cur := (await client.get(f"/api/v1/documents/{doc['id']}")).json())["status"] != "ready":
+        assert cur["status"] in ("queued", "processing") and time.monotonic() < deadline, cur
+        found = await hits()
+        # The old version (1) answers until the new one is ready.
+        assert found and all(cid.split(":")[1] == "1" for cid in found), (cur, found)
+        checks += 1
+        await asyncio.sleep(0.1)
+    assert checks > 0, "the reprocess finished before search could be checked"
+    after = await hits()
+    assert after and all(cid.split(":")[1] == "2" for cid in after), after
+    assert await vector_count(api_app, doc["id"]) == cur["chunk_count"]  # version 1 is gone
+    chunks = (await client.get(f"/api/v1/documents/{doc['id']}/chunks",
+                               params={"limit": 500})).json()
+    assert chunks["total"] == cur["chunk_count"]
+    assert all(c["id"].split(":")[1] == "2" for c in chunks["items"])
