@@ -27,6 +27,11 @@ class DocumentOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     timings: dict[str, float] = Field(default_factory=dict)
+    collection_id: str | None = None  # None: the uploader's private space
+    collection_name: str | None = None
+    # The caller's role over the document: "owner" of their private documents, else their role in
+    # its collection (viewer: read; editor and owner: also delete, reprocess, move).
+    role: Literal["viewer", "editor", "owner"] = "owner"
     queue_position: int | None = Field(
         default=None, description="1-based place among the documents still to start (all users'; "
         "1 = next); null when the document is not queued")
@@ -73,6 +78,12 @@ class ChunkOut(BaseModel):
 class ChunkPage(BaseModel):
     items: list[ChunkOut]
     total: int
+
+
+class DocumentPatch(BaseModel):
+    """Move a document: a collection id, or null for its uploader's private space."""
+
+    collection_id: str | None
 
 
 class BatchDeleteIn(BaseModel):
