@@ -281,6 +281,7 @@ async def _run(
             raise VectorStoreError(
                 f"The vector index holds {stored} of {len(rows)} passages; retrying.", transient=True
             )
+    timings["index"] = round(time.monotonic() - t, 3)
     async with container.sessions() as session:
         ready = await lifecycle.mark_ready(session, lease, chunk_count=len(rows), page_count=page_count,
                                            embedding_collection=targets[0].collection, timings=timings)
@@ -290,7 +291,6 @@ async def _run(
     if not ready:
         raise DocumentGone(doc.id)
     await _cleanup_vectors(container, doc, keep_version=doc.version)
-    timings["index"] = round(time.monotonic() - t, 3)
     return Outcome("ready", f"{len(rows)} chunks from {page_count} pages")
 
 
