@@ -1,6 +1,6 @@
 """Imports every ORM model so metadata is complete (Alembic, create_all in tests)."""
 
-from app.auth.models import ApiKey, AuthSession, RefreshToken, User
+from app.auth.models import ApiKey, AuthSession, Invite, RefreshToken, User
 from app.chats.models import Citation, Conversation, Message
 from app.core.db import Base
 from app.documents.models import Chunk, Document, Job
@@ -8,5 +8,5 @@ from app.platform.models import AppSetting, AuditEntry
 
 __all__ = [
     "ApiKey", "AppSetting", "AuditEntry", "AuthSession", "Base", "Chunk", "Citation",
-    "Conversation", "Document", "Job", "Message", "RefreshToken", "User",
+    "Conversation", "Document", "Invite", "Job", "Message", "RefreshToken", "User",
 ]
