@@ -125,12 +125,29 @@ class Callback:
     iss: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: User
+    tokens: IssuedTokens
+    next_path: str
+    groups: list[str] | None  # the provider's groups claim; None when it sent none
+
+
+def groups_claim(claims: dict[str, Any], name: str) -> list[str] | None:
+    value = claims.get(name)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [g for g in value if isinstance(g, str)]
+    return None
+
+
 async def complete(
     session: AsyncSession, settings: Settings, runtime: RuntimeValues,
     provider: IdentityProvider | None, *, callback: Callback, flow_cookie: str | None,
     redirect_uri: str, client: ClientInfo,
-) -> tuple[User, IssuedTokens, str]:
-    """The signed-in user, their session tokens and where to send them in the app."""
+) -> SignedIn:
+    """The signed-in user, their session tokens, where to send them, and their provider groups."""
     provider = require_provider(provider)
     flow = decode_flow(settings, flow_cookie)
     if not callback.state or not hmac.compare_digest(callback.state.encode(), flow.state.encode()):
@@ -159,7 +176,8 @@ async def complete(
     user.last_login_at = datetime.now(UTC)
     audit.record(session, "auth.sso_login", actor_id=user.id, actor_email=user.email,
                  target=user.email, client=client, details={"issuer": provider.issuer})
-    return user, await start_session(session, settings, user, client), flow.next_path
+    return SignedIn(user=user, tokens=await start_session(session, settings, user, client),
+                    next_path=flow.next_path, groups=groups_claim(claims, settings.oidc_groups_claim))
 
 
 async def _account(session: AsyncSession, settings: Settings, runtime: RuntimeValues, issuer: str,

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import logging
-
-from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Request, Response, status
 
 from app.api.deps import (
     AccountPrincipal,
@@ -14,8 +11,8 @@ from app.api.deps import (
     SettingsDep,
     check_csrf,
 )
-from app.auth import oidc, service
 from app.auth import repository as repo
+from app.auth import service
 from app.auth.cookies import clear_session_cookies, set_session_cookies
 from app.auth.schemas import (
     ApiKeyCreated,
@@ -28,10 +25,8 @@ from app.auth.schemas import (
     UserOut,
 )
 from app.core import security
-from app.platform import audit
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-log = logging.getLogger("citewise.auth")
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
@@ -122,74 +117,3 @@ async def revoke_api_key(key_id: str, user: SessionUser, session: SessionDep,
                          client: ClientDep) -> None:
     await service.revoke_api_key(session, user, key_id, client)
 
-
-# ---- single sign-on (OpenID Connect) -------------------------------------------------------------
-# Both routes are browser navigations: failures redirect to the sign-in page with a stable
-# `sso_error` code the web app explains (never text from the query string, never a 500).
-
-def _sso_redirect_uri(request: Request, settings: SettingsDep) -> str:
-    return settings.oidc_redirect_uri or str(request.url_for("oidc_callback"))
-
-
-def _sso_error(settings: SettingsDep, code: str) -> RedirectResponse:
-    response = RedirectResponse(f"/login?sso_error={code}", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH,
-                           secure=settings.effective_cookie_secure, httponly=True, samesite="lax")
-    return response
-
-
-@router.get("/oidc/login", status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse,
-            operation_id="oidcLogin",
-            responses={303: {"description": "To the provider, or to /login?sso_error=… when SSO "
-                                            "is off or the provider cannot be reached"}})
-async def oidc_login(request: Request, settings: SettingsDep,
-                     next_path: str | None = Query(default=None, alias="next", max_length=500,
-                                                   description="A path in the app to land on"),
-                     invite: str | None = Query(default=None, max_length=200)) -> Response:
-    container = request.app.state.container
-    try:
-        url, flow = await oidc.begin(settings, container.identity,
-                                     redirect_uri=_sso_redirect_uri(request, settings),
-                                     next_path=next_path, invite=invite)
-    except oidc.SsoFailed as exc:
-        log.warning("sso sign-in could not start: %s (%s)", exc.code, exc.detail)
-        return _sso_error(settings, exc.code)
-    response = RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
-    # Lax, not Strict: the provider's redirect back is a cross-site top-level navigation.
-    response.set_cookie(oidc.FLOW_COOKIE, flow, max_age=oidc.FLOW_SECONDS, path=oidc.FLOW_COOKIE_PATH,
-                        httponly=True, secure=settings.effective_cookie_secure, samesite="lax")
-    return response
-
-
-@router.get("/oidc/callback", status_code=status.HTTP_303_SEE_OTHER,
-            response_class=RedirectResponse, operation_id="oidcCallback",
-            responses={303: {"description": "Into the app with the session cookies set, or to "
-                                            "/login?sso_error=…"}})
-async def oidc_callback(
-    request: Request, session: SessionDep, settings: SettingsDep, client: ClientDep,
-    code: str | None = Query(default=None, max_length=2000),
-    state: str | None = Query(default=None, max_length=500),
-    error: str | None = Query(default=None, max_length=200),
-    error_description: str | None = Query(default=None, max_length=1000),
-    iss: str | None = Query(default=None, max_length=500),
-) -> Response:
-    container = request.app.state.container
-    try:
-        _user, tokens, next_path = await oidc.complete(
-            session, settings, await container.runtime.read(session), container.identity,
-            callback=oidc.Callback(code=code, state=state, error=error,
-                                   error_description=error_description, iss=iss),
-            flow_cookie=request.cookies.get(oidc.FLOW_COOKIE),
-            redirect_uri=_sso_redirect_uri(request, settings), client=client,
-        )
-    except oidc.SsoFailed as exc:
-        await session.rollback()  # nothing of a refused sign-in is kept, but the refusal is audited
-        log.warning("sso sign-in refused: %s (%s)", exc.code, exc.detail)
-        audit.record(session, "auth.sso_failed", target=exc.code, client=client,
-                     details={"reason": exc.detail[:500]})
-        return _sso_error(settings, exc.code)
-    response = RedirectResponse(next_path, status_code=status.HTTP_303_SEE_OTHER)
-    set_session_cookies(response, settings, tokens)
-    response.delete_cookie(oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH,
-                           secure=settings.effective_cookie_secure, httponly=True, samesite="lax")
-    return response

@@ -51,7 +51,8 @@ async def sso_app(request: pytest.FixtureRequest, provider: Provider,
     settings = backend_settings(
         request.param, oidc_issuer=provider.issuer, oidc_client_id=CLIENT_ID,
         oidc_client_secret=CLIENT_SECRET, oidc_scopes="openid email profile groups",
-        oidc_provider_name="Test IdP", oidc_redirect_uri=CALLBACK)
+        oidc_provider_name="Test IdP", oidc_redirect_uri=CALLBACK,
+        oidc_group_map={"eng": "Engineering", "sales": "Sales"})
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60):
         yield app
@@ -182,6 +183,56 @@ async def test_an_existing_account_is_linked_by_its_verified_email(browser: Asyn
 async def test_the_first_account_of_an_installation_is_its_admin(browser: AsyncClient) -> None:
     assert sso_error(await sso_sign_in(browser, "dave")) is None
     assert (await browser.get("/api/v1/auth/me")).json()["role"] == "admin"
+
+
+async def group_members(admin: AsyncClient) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for group in (await admin.get("/api/v1/admin/groups")).json()["items"]:
+        r = await admin.get(f"/api/v1/admin/groups/{group['id']}/members")
+        out[group["name"]] = {m["email"] for m in r.json()["items"]}
+    return out
+
+
+async def test_provider_groups_map_to_citewise_groups(browser: AsyncClient, sso_app: Any) -> None:
+    admin = await make_admin(sso_app)
+    admin.headers["X-CSRF-Token"] = admin.cookies.get("cw_csrf") or ""
+    # A collection shared with the mapped group before anyone is in it.
+    engineering = (await admin.post("/api/v1/admin/groups", json={"name": "Engineering"})).json()
+    shared = (await admin.post("/api/v1/collections", json={"name": "Runbooks"})).json()
+    r = await admin.put(f"/api/v1/collections/{shared['id']}/members",
+                        json={"group_id": engineering["id"], "role": "viewer"})
+    assert r.status_code in (200, 201, 204), r.text
+
+    assert sso_error(await sso_sign_in(browser, "alice")) is None  # claim: eng, everyone
+    alice = (await browser.get("/api/v1/auth/me")).json()
+    assert [c["name"] for c in (await browser.get("/api/v1/collections")).json()["items"]] == ["Runbooks"]
+    # An admin puts her in a group the mapping does not name, and in a mapped one her claim lacks.
+    other = (await admin.post("/api/v1/admin/groups", json={"name": "Other"})).json()
+    sales = (await admin.post("/api/v1/admin/groups", json={"name": "Sales"})).json()
+    for group in (other, sales):
+        r = await admin.put(f"/api/v1/admin/groups/{group['id']}/members",
+                            json={"user_id": alice["id"]})
+        assert r.status_code == 204, r.text
+    assert sso_error(await sso_sign_in(new_browser(sso_app), "alice")) is None
+    members = await group_members(admin)
+    assert members["Engineering"] == {"alice@example.com"}
+    assert members["Other"] == {"alice@example.com"}  # not mapped: never touched
+    assert members["Sales"] == set()  # mapped, not in her claim: left
+    # bob's claim names no mapped group; dave's provider sends no groups claim at all.
+    assert sso_error(await sso_sign_in(new_browser(sso_app), "bob")) is None
+    assert sso_error(await sso_sign_in(new_browser(sso_app), "dave")) is None
+    assert (await group_members(admin))["Engineering"] == {"alice@example.com"}
+    events = [e for e in (await admin.get("/api/v1/admin/audit", params={"page_size": 200})).json()["items"]
+              if e["event"] == "group.sso_synced"]
+    assert [e["details"] for e in reversed(events)] == [
+        {"joined": ["Engineering"], "left": []}, {"joined": [], "left": ["Sales"]}]
+
+
+async def test_a_mapped_group_is_created_at_first_need(browser: AsyncClient, sso_app: Any) -> None:
+    admin = await make_admin(sso_app)
+    assert sso_error(await sso_sign_in(browser, "alice")) is None
+    members = await group_members(admin)
+    assert members == {"Engineering": {"alice@example.com"}}  # "Sales" is not needed yet
 
 
 # ---- tampering and foreign answers ---------------------------------------------------------------
