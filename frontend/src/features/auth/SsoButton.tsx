@@ -21,7 +21,7 @@ export function SsoButton({ label, next, invite, primary }: {
 
 export function OrDivider() {
   return (
-    <div className="my-4 flex items-center gap-3 text-xs text-zinc-400" aria-hidden="true">
+    <div className="my-4 flex items-center gap-3 text-xs text-zinc-500 dark:text-zinc-400" aria-hidden="true">
       <span className="h-px flex-1 bg-zinc-200 dark:bg-zinc-800" />or<span className="h-px flex-1 bg-zinc-200 dark:bg-zinc-800" />
     </div>
   )
