@@ -17,6 +17,8 @@ export const changePassword = (body: Body<'changePassword'>) => call('changePass
 export const listApiKeys = () => call('listApiKeys')
 export const createApiKey = (body: Body<'createApiKey'>) => call('createApiKey', { body })
 export const revokeApiKey = (id: string) => call('revokeApiKey', { params: { path: { key_id: id } } })
+/** Single sign-on starts with a full-page navigation to this URL (the server redirects to the provider). */
+export const oidcLoginUrl = (query: Query<'oidcLogin'> = {}) => urlFor('oidcLogin', { query })
 
 // --- documents -------------------------------------------------------------
 export const listDocuments = (query: Query<'listDocuments'> = {}) => call('listDocuments', { params: { query } })
@@ -25,6 +27,7 @@ export const listChunks = (id: string, query: Query<'listDocumentChunks'> = {}) 
   call('listDocumentChunks', { params: { path: { document_id: id }, query } })
 export const deleteDocument = (id: string) => call('deleteDocument', { params: { path: { document_id: id } } })
 export const reprocessDocument = (id: string) => call('reprocessDocument', { params: { path: { document_id: id } } })
+export const cancelDocument = (id: string) => call('cancelDocument', { params: { path: { document_id: id } } })
 export const batchDeleteDocuments = (ids: string[]) => call('batchDeleteDocuments', { body: { ids } })
 export const documentFileUrl = (id: string, inline = false) =>
   urlFor('getDocumentFile', { path: { document_id: id }, query: inline ? { inline: true } : {} })
@@ -77,3 +80,6 @@ export const adminPutSettings = (body: Body<'adminUpdateSettings'>) => call('adm
 export const adminTestConnection = (target: Body<'adminTestSettings'>['target']) =>
   call('adminTestSettings', { body: { target } })
 export const adminAudit = (query: Query<'adminAudit'> = {}) => call('adminAudit', { params: { query } })
+export const adminListInvites = () => call('adminListInvites')
+export const adminCreateInvite = (body: Body<'adminCreateInvite'>) => call('adminCreateInvite', { body })
+export const adminRevokeInvite = (id: string) => call('adminRevokeInvite', { params: { path: { invite_id: id } } })
