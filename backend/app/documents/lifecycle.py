@@ -81,7 +81,7 @@ async def claim(session: AsyncSession, document_id: str, *, max_attempts: int, l
             or_(Document.status == "queued",
                 and_(Document.status == "processing", Document.lease_expires_at < now)),
         )
-        .values(status="processing", stage="extracting", progress=0, error=None,
+        .values(status="processing", stage="extracting", progress=0, error=None, retryable=False,
                 attempts=Document.attempts + 1, lease_expires_at=now + lease_for,
                 started_at=now, finished_at=None, updated_at=now)
     )
@@ -133,13 +133,13 @@ async def retry_later(session: AsyncSession, lease: Lease, *, error: str,
         updated_at=now))
 
 
-async def mark_failed(session: AsyncSession, lease: Lease, *, error: str,
+async def mark_failed(session: AsyncSession, lease: Lease, *, error: str, retryable: bool = False,
                       now: datetime | None = None) -> bool:
-    """processing (this attempt) → failed."""
+    """processing (this attempt) → failed; `retryable` when a later retry can succeed."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
-        status="failed", stage=None, error=error, finished_at=now, lease_expires_at=None,
-        updated_at=now))
+        status="failed", stage=None, error=error, retryable=retryable, finished_at=now,
+        lease_expires_at=None, updated_at=now))
 
 
 async def finish_job(session: AsyncSession, job_id: str, *, status: JobStatus, error: str | None,
@@ -217,7 +217,7 @@ async def fail_exhausted(session: AsyncSession, document_id: str, *, status: str
         return False
     return await _applied(session, update(Document).where(*conds).values(
         status="failed", stage=None, lease_expires_at=None, finished_at=now, error=EXHAUSTED_ERROR,
-        updated_at=now))
+        retryable=True, updated_at=now))
 
 
 # ---- the user's and the admin's transitions ------------------------------------------------------
@@ -235,5 +235,6 @@ async def reset_for_reprocess(session: AsyncSession, document_id: str, *, versio
                           .where(Document.id == document_id, Document.version == version,
                                  Document.status.in_(list(from_statuses)))
                           .values(version=Document.version + 1, status="queued", stage=None,
-                                  progress=0, error=None, attempts=0, lease_expires_at=None,
+                                  progress=0, error=None, retryable=False, attempts=0,
+                                  lease_expires_at=None,
                                   finished_at=None, updated_at=now))

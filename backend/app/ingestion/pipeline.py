@@ -59,8 +59,18 @@ OutcomeStatus = Literal["ready", "failed", "skipped", "retry"]
 @dataclass
 class Outcome:
     status: OutcomeStatus
-    detail: str = ""
+    detail: str = ""  # what the document's owner reads (failed) or a summary (ready, skipped)
     timings: dict[str, float] = field(default_factory=dict)
+    admin_detail: str | None = None  # the technical cause, for the Jobs view only
+
+
+# What the owner of a document reads when the cause is on the server's side; the cause itself goes
+# to the job's error in the admin Jobs view.
+SERVICE_DOWN = ("A service needed to index this document was unavailable. "
+                "Nothing is wrong with the file: use Retry later.")
+SERVER_ERROR = ("Processing stopped because of an error on the server. "
+                "Use Retry later; if it keeps failing, tell your administrator.")
+WILL_RETRY = "A temporary problem interrupted processing; it will be tried again automatically."
 
 
 class ProgressReporter:
@@ -132,14 +142,17 @@ async def process_document(
             await _cleanup_vectors(container, doc, keep_version=None)
             outcome = Outcome("skipped", "document deleted during processing")
     except ExtractionError as exc:
-        outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent)
+        outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent,
+                                       retryable=exc.retryable, admin_detail=exc.detail)
     except (VectorStoreError, EmbeddingError) as exc:
-        outcome = await _fail_or_retry(container, lease, str(exc), transient=getattr(exc, "transient", False))
+        transient = getattr(exc, "transient", False)
+        outcome = await _fail_or_retry(container, lease, SERVICE_DOWN if transient else str(exc),
+                                       transient=transient, retryable=transient,
+                                       admin_detail=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # a bug must fail this document, never the worker
         log.exception("ingestion crashed", extra={"document_id": doc.id})
-        outcome = await _fail_or_retry(
-            container, lease, f"Processing failed unexpectedly ({type(exc).__name__}).", transient=True
-        )
+        outcome = await _fail_or_retry(container, lease, SERVER_ERROR, transient=True, retryable=True,
+                                       admin_detail=f"{type(exc).__name__}: {exc}"[:1000])
     finally:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -175,6 +188,12 @@ async def _run(
         timeout_seconds=settings.extraction_timeout_seconds,
         memory_limit_bytes=settings.extraction_memory_mb * 1024 * 1024,
         ocr_enabled=settings.ocr_enabled,
+        ocr_engine=settings.ocr_engine,
+        ocr_languages=settings.ocr_languages,
+        ocr_dpi=settings.ocr_dpi,
+        ocr_threads=settings.ocr_threads,
+        ocr_max_pages=settings.ocr_max_pages,
+        ocr_page_seconds=settings.ocr_page_timeout_seconds,
     )
 
     # 1. Extract (in a sandboxed child process).
@@ -182,11 +201,13 @@ async def _run(
     t = time.monotonic()
     pending: set[asyncio.Task[None]] = set()
 
-    def on_page(done: int, total: int) -> None:  # called on the event loop by the sandbox reader
-        if pending:
+    def on_page(done: int, total: int, stage: str) -> None:  # on the event loop, from the sandbox
+        # A scanned document's pages are read twice: their (empty) text layer in milliseconds, then
+        # the page images by OCR in seconds each; the OCR pass reports as stage "ocr" over the band.
+        if pending and not (stage == "ocr" and done == total):
             return  # the previous update is still being written; the next page will catch up
         pct = EXTRACT_BAND[0] + (EXTRACT_BAND[1] - EXTRACT_BAND[0]) * done // max(total, 1)
-        task = asyncio.create_task(progress.report("extracting", pct))
+        task = asyncio.create_task(progress.report(stage, pct, force=stage == "ocr"))
         pending.add(task)
         task.add_done_callback(pending.discard)
 
@@ -318,20 +339,21 @@ async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:
 
 
 async def _fail_or_retry(container: Container, lease: lifecycle.Lease, message: str, *,
-                         transient: bool) -> Outcome:
+                         transient: bool, retryable: bool, admin_detail: str | None) -> Outcome:
+    """``message`` is for the document's owner, ``admin_detail`` for the Jobs view (with it)."""
     retry = transient and lease.attempt < container.settings.job_max_attempts
     if not retry and transient:
-        message = f"{message} (gave up after {lease.attempt} attempts)"
+        message = f"{message} (tried {lease.attempt} times)"
     async with container.sessions() as session:
         if retry:
-            applied = await lifecycle.retry_later(
-                session, lease, error=f"Temporary problem, will retry: {message}")
+            applied = await lifecycle.retry_later(session, lease, error=WILL_RETRY)
         else:
-            applied = await lifecycle.mark_failed(session, lease, error=message)
+            applied = await lifecycle.mark_failed(session, lease, error=message, retryable=retryable)
         await session.commit()
     if not applied:  # deleted, reset, or the lease went to another attempt meanwhile
-        return Outcome("skipped", f"document deleted or reset during processing ({message})")
-    return Outcome("retry" if retry else "failed", message)
+        return Outcome("skipped", f"document deleted or reset during processing ({message})",
+                       admin_detail=admin_detail)
+    return Outcome("retry" if retry else "failed", message, admin_detail=admin_detail)
 
 
 _JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {
@@ -340,9 +362,11 @@ _JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {
 
 async def _record_job(container: Container, job_id: str, outcome: Outcome) -> None:
     status = _JOB_STATUS[outcome.status]
+    error = None
+    if outcome.status in ("failed", "retry"):  # the admin reads the owner's message and the cause
+        error = "\n".join(filter(None, (outcome.detail, outcome.admin_detail)))
     async with container.sessions() as session:
         await lifecycle.finish_job(
-            session, job_id, status=status,
-            error=outcome.detail if outcome.status in ("failed", "retry") else None,
+            session, job_id, status=status, error=error,
             duration_ms=int(outcome.timings.get("total", 0) * 1000), stage_timings=outcome.timings)
         await session.commit()

@@ -893,6 +893,8 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
+            /** Retryable */
+            retryable: boolean;
             /** Size Bytes */
             size_bytes: number;
             /** Stage */
@@ -1041,7 +1043,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** JobOut */
+        /**
+         * JobOut
+         * @description One processing attempt of a document (a `jobs` row). Queued documents have no job yet.
+         */
         JobOut: {
             /** Attempts */
             attempts: number;
@@ -1052,6 +1057,8 @@ export interface components {
             created_at: string;
             /** Document Id */
             document_id: string | null;
+            /** Document Status */
+            document_status: string | null;
             /** Duration Ms */
             duration_ms: number | null;
             /** Error */
@@ -1068,8 +1075,13 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted";
+            /** Worker */
+            worker: string;
         };
         /** LLMPatch */
         LLMPatch: {
@@ -1308,6 +1320,8 @@ export interface components {
         };
         /** SettingsTestIn */
         SettingsTestIn: {
+            embedding?: components["schemas"]["EmbeddingPatch"] | null;
+            llm?: components["schemas"]["LLMPatch"] | null;
             /**
              * Target
              * @enum {string}
@@ -1424,6 +1438,8 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
+            /** Retryable */
+            retryable: boolean;
             /** Size Bytes */
             size_bytes: number;
             /** Stage */
@@ -1544,7 +1560,7 @@ export interface operations {
     adminListJobs: {
         parameters: {
             query?: {
-                status?: string | null;
+                status?: ("running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted") | null;
                 page?: number;
                 page_size?: number;
             };

@@ -4,6 +4,7 @@ import { Badge, Progress } from '../../components/ui/feedback'
 
 const STAGES: Record<string, string> = {
   extracting: 'Extracting text',
+  ocr: 'Reading scanned pages',
   chunking: 'Splitting into passages',
   embedding: 'Embedding',
   indexing: 'Indexing',
