@@ -49,6 +49,17 @@ class ExtractionLimits:
     ocr_max_pages: int = 300
     # Added to the wall-clock limit for each scanned page recognised: OCR costs seconds per page.
     ocr_page_seconds: float = 60.0
+    # Extracted characters: parsers that go page by page stop as soon as they pass it.
+    max_chars: int = 20_000_000
+    # The setting that `max_chars` comes from, named in the error a user sees.
+    max_chars_reason: str = ""
+
+
+def too_much_text(limits: ExtractionLimits) -> ExtractionError:
+    return ExtractionError(
+        f"This file contains more text than the limit of {limits.max_chars:,} characters"
+        f"{limits.max_chars_reason}. Split it into smaller files, or ask an administrator "
+        "to raise the limit.")
 
 
 class ExtractionError(Exception):

@@ -39,6 +39,7 @@ from app.ingestion.types import (
     ExtractionError,
     ExtractionLimits,
     Progress,
+    too_much_text,
 )
 
 Parser = Callable[[Path, ExtractionLimits], ExtractedDocument]
@@ -102,6 +103,8 @@ def extract(
         raise ExtractionError(DAMAGED) from exc
     if not any(block.text.strip() for block in result.blocks):
         raise ExtractionError(NO_TEXT)
+    if sum(len(block.text) for block in result.blocks) > limits.max_chars:
+        raise too_much_text(limits)
     if progress is not None and kind not in ("pdf", "image"):
         progress(result.page_count, result.page_count, "extracting")
     return result

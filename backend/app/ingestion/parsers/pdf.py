@@ -18,6 +18,7 @@ from app.ingestion.types import (
     ExtractionError,
     ExtractionLimits,
     Progress,
+    too_much_text,
 )
 
 ENCRYPTED_PDF = "This PDF is password-protected; remove the password and upload it again."
@@ -96,9 +97,13 @@ def parse(path: Path, limits: ExtractionLimits, progress: Progress | None = None
         headings = _page_headings(pdf, page_count)
         blocks: list[Block] = []
         step = max(1, page_count // 50)
+        chars = 0
         for index in range(page_count):
             text = _page_text(pdf, index)
             if text:
+                chars += len(text)
+                if chars > limits.max_chars:  # stop now: pages can share one huge content stream
+                    raise too_much_text(limits)
                 blocks.append(Block(text, index + 1, headings.get(index, ()), "paragraph"))
             if progress is not None and ((index + 1) % step == 0 or index + 1 == page_count):
                 progress(index + 1, page_count, "extracting")
