@@ -1240,8 +1240,6 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
-            /** Retryable */
-            retryable: boolean;
             /**
              * Queue Estimate Seconds
              * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
@@ -1252,6 +1250,8 @@ export interface components {
              * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
              */
             queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
@@ -2072,8 +2072,6 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
-            /** Retryable */
-            retryable: boolean;
             /**
              * Queue Estimate Seconds
              * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
@@ -2084,6 +2082,8 @@ export interface components {
              * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
              */
             queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
