@@ -16,6 +16,7 @@ from app import __version__
 from app.api.deps import annotate_scopes
 from app.api.headers import SecurityHeadersMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.api.outages import install_outage_handlers
 from app.api.ratelimit import RateLimitMiddleware
 from app.api.router import api_router
 from app.bootstrap import build_container, start_background
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, allowed_origins=settings.allowed_origins)
     app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)
+    install_outage_handlers(app)
     app.include_router(api_router)
     _publish_stream_events(app)
     annotate_scopes(app)

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from sqlalchemy import update
 
+from app.core.config import Settings
+from app.core.db import utcnow
 from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
 from app.documents import lifecycle
 from app.documents import repository as repo
@@ -61,6 +63,7 @@ class Outcome:
     status: OutcomeStatus
     detail: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    retry_delay: float = 0.0  # for "retry": seconds until the next try
 
 
 class ProgressReporter:
@@ -122,8 +125,22 @@ async def process_document(
     timings: dict[str, float] = {}
     progress = ProgressReporter(container, lease)
     keeper = asyncio.create_task(progress.keep_lease(), name=f"lease-{document_id}")
+
+    async def stop_keeper() -> None:  # before the attempt's last write: nothing renews after it
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
     try:
-        outcome = await _run(container, doc, lease, progress, timings)
+        try:
+            outcome = await _run(container, doc, lease, progress, timings)
+        finally:
+            await stop_keeper()
+    except asyncio.CancelledError:
+        # The worker is shutting down (its grace period is over): hand the document back now
+        # rather than leave it `processing` until its lease expires.
+        await asyncio.shield(_release(container, lease, claimed.job_id, started))
+        raise
     except DocumentGone:
         if await _taken_over(container, lease):
             # Another attempt holds (or finished) this version: its vectors have these same ids.
@@ -132,18 +149,15 @@ async def process_document(
             await _cleanup_vectors(container, doc, keep_version=None)
             outcome = Outcome("skipped", "document deleted during processing")
     except ExtractionError as exc:
-        outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent)
+        outcome = await _fail_or_retry(container, doc, lease, exc.message, transient=not exc.permanent)
     except (VectorStoreError, EmbeddingError) as exc:
-        outcome = await _fail_or_retry(container, lease, str(exc), transient=getattr(exc, "transient", False))
-    except Exception as exc:  # a bug must fail this document, never the worker
+        outcome = await _fail_or_retry(container, doc, lease, str(exc),
+                                       transient=getattr(exc, "transient", False))
+    except Exception as exc:  # a bug or a database outage must fail this document, never the worker
         log.exception("ingestion crashed", extra={"document_id": doc.id})
         outcome = await _fail_or_retry(
-            container, lease, f"Processing failed unexpectedly ({type(exc).__name__}).", transient=True
-        )
-    finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
+            container, doc, lease, f"Processing failed unexpectedly ({type(exc).__name__}).",
+            transient=True)
     outcome.timings = {**timings, "total": round(time.monotonic() - started, 3)}
     JOBS_TOTAL.labels(outcome=outcome.status).inc()
     for stage in ("extract", "chunk", "embed", "index"):
@@ -160,8 +174,17 @@ async def process_document(
         },
     )
     if outcome.status == "retry":
-        raise TransientFailure(outcome.detail, delay=min(60.0, 5.0 * 2 ** (lease.attempt - 1)))
+        raise TransientFailure(outcome.detail, delay=outcome.retry_delay)
     return outcome
+
+
+def retry_delay(settings: Settings, failing_for: float) -> float:
+    """Seconds until the next try, for a document that has been failing for `failing_for` s.
+
+    Waiting as long again as it has been failing doubles the delay each time (base, base, 2·base,
+    4·base, …), capped at `job_retry_max_delay_seconds`."""
+    return min(settings.job_retry_max_delay_seconds,
+               max(settings.job_retry_base_seconds, failing_for))
 
 
 async def _run(
@@ -317,21 +340,59 @@ async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:
         return await lifecycle.current_version(session, lease.document_id) == lease.version
 
 
-async def _fail_or_retry(container: Container, lease: lifecycle.Lease, message: str, *,
-                         transient: bool) -> Outcome:
-    retry = transient and lease.attempt < container.settings.job_max_attempts
-    if not retry and transient:
-        message = f"{message} (gave up after {lease.attempt} attempts)"
+async def _fail_or_retry(container: Container, doc: Document, lease: lifecycle.Lease, message: str,
+                         *, transient: bool) -> Outcome:
+    settings = container.settings
+    now = utcnow()
+    failing_for = (now - doc.retry_since).total_seconds() if doc.retry_since else 0.0
+    retry = transient and failing_for < settings.job_retry_window_seconds
+    if transient and not retry:
+        message = f"{message} (gave up after retrying for {round(failing_for / 60)} min)"
     async with container.sessions() as session:
         if retry:
             applied = await lifecycle.retry_later(
-                session, lease, error=f"Temporary problem, will retry: {message}")
+                session, lease, error=f"Temporary problem, will retry: {message}", now=now)
         else:
-            applied = await lifecycle.mark_failed(session, lease, error=message)
+            applied = await lifecycle.mark_failed(session, lease, error=message, now=now)
         await session.commit()
     if not applied:  # deleted, reset, or the lease went to another attempt meanwhile
         return Outcome("skipped", f"document deleted or reset during processing ({message})")
-    return Outcome("retry" if retry else "failed", message)
+    if not retry:
+        await purge_failed_vectors(container, doc)
+    return Outcome("retry" if retry else "failed", message,
+                   retry_delay=retry_delay(settings, failing_for) if retry else 0.0)
+
+
+async def purge_failed_vectors(container: Container, doc: Document) -> bool:
+    """Delete every vector of a `failed` document and clear its purge flag. False when the vector
+    store is unreachable: the flag stays and the reconciler tries again."""
+    try:
+        await _cleanup_vectors(container, doc, keep_version=None)
+    except VectorStoreError as exc:
+        log.warning("vectors of a failed document not purged yet",
+                    extra={"document_id": doc.id, "error": str(exc)})
+        return False
+    async with container.sessions() as session:
+        await lifecycle.purged(session, doc.id, version=doc.version)
+        await session.commit()
+    return True
+
+
+async def _release(container: Container, lease: lifecycle.Lease, job_id: str, started: float) -> None:
+    try:
+        async with container.sessions() as session:
+            released = await lifecycle.release(session, lease)
+            await lifecycle.finish_job(session, job_id, status="interrupted",
+                                       error=lifecycle.RELEASED_ERROR,
+                                       duration_ms=int((time.monotonic() - started) * 1000),
+                                       stage_timings={})
+            await session.commit()
+    except Exception:  # the database is away too: the lease expires and the reconciler requeues
+        log.warning("could not hand the document back", extra={"document_id": lease.document_id},
+                    exc_info=True)
+        return
+    log.info("document handed back at shutdown",
+             extra={"document_id": lease.document_id, "released": released})
 
 
 _JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {
