@@ -9,6 +9,7 @@ import redis.exceptions as redis_errors
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_errors
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import error_body
 from app.core.outages import database_outage, redis_outage
@@ -44,6 +45,34 @@ def outage_response(exc: BaseException) -> JSONResponse:
     return JSONResponse(
         error_body("unavailable", f"{_WHAT[dependency]} is unavailable right now. Try again shortly."),
         503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class OutageMiddleware:
+    """Answers an exception raised below it (in the rate limiter, which reads API keys from the
+    database, or in a route) with `outage_response`, and does not re-raise it: Starlette's
+    last-resort handler would re-raise, and uvicorn then closes the client's connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # a streamed response failed midway: nothing left to answer with
+                raise
+            await outage_response(exc)(scope, receive, send)
 
 
 def install_outage_handlers(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ keeps a `citewise:worker:<host>:<pid>` heartbeat key that /admin/stats counts.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -125,4 +126,9 @@ def run_worker() -> int:
     from app.workers.resilient import ResilientWorker
 
     ResilientWorker(**get_kwargs(WorkerSettings)).run()  # type: ignore[arg-type]
-    return 0
+    # Every job has finished or been handed back, and the shutdown hook has run. Leave now: the
+    # interpreter would otherwise wait for a worker thread still computing an abandoned
+    # embedding batch (seconds to minutes on a busy host) before the process could exit.
+    atexit._run_exitfuncs()  # e.g. stop the warm extraction hosts
+    logging.shutdown()
+    os._exit(0)

@@ -298,6 +298,7 @@ def topology_env(tmp: Path, postgres: PostgresCluster, redis: RedisServer,
         "CITEWISE_JOB_RETRY_MAX_DELAY_SECONDS": "5",
         "CITEWISE_JOB_RETRY_WINDOW_SECONDS": "600",
         "CITEWISE_WORKER_SHUTDOWN_GRACE_SECONDS": "1",
+        "PYTHONFAULTHANDLER": "1",  # a hung process shows its stacks on SIGABRT
     })
     return env
 
