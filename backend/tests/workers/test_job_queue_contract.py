@@ -63,8 +63,8 @@ class Harness:
             docs = {d.id: d for d in await documents(self.container) if d.id in doc_ids}
             if not all(d.status in ("ready", "failed") for d in docs.values()):
                 return None
-            # The attempt records its job row just after the document's final status.
-            for doc_id in doc_ids:
+            # The attempt records its job row just after the document's last transition.
+            for doc_id in docs:
                 if any(j.status == "running" for j in await jobs_of(self.container, doc_id)):
                     return None
             return docs
