@@ -18,13 +18,15 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def database_outage(exc: BaseException) -> bool:
     """The database could not be reached or dropped the connection (not a bad statement)."""
+    if redis_outage(exc):  # redis-py's ConnectionError wraps the same OSError asyncpg raises
+        return False
     for e in _chain(exc):
         if isinstance(e, (sa_errors.OperationalError, sa_errors.InterfaceError,
                           sa_errors.TimeoutError)):
             return True
         if isinstance(e, sa_errors.DBAPIError) and e.connection_invalidated:
             return True
-        if isinstance(e, (ConnectionError, TimeoutError)) and not isinstance(e, redis_errors.RedisError):
+        if isinstance(e, (ConnectionError, TimeoutError)):
             return True  # asyncpg raises OSError subclasses for a refused or reset connection
         if type(e).__module__.startswith("asyncpg") and type(e).__name__ in (
                 "CannotConnectNowError", "ConnectionDoesNotExistError", "ConnectionFailureError",
