@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     extraction_timeout_seconds: float = 300.0
     extraction_memory_mb: int = 2048
     ocr_enabled: bool = True
+    # Text recognition of scanned PDFs and images: "rapidocr" (models inside its PyPI wheel, works on
+    # every install) or "tesseract" (the tesseract command, where installed; more languages).
+    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    ocr_languages: str = Field(default="eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")  # tesseract -l
+    ocr_dpi: int = Field(default=150, ge=72, le=400)
+    ocr_threads: int = Field(default=1, ge=1, le=64)
+    ocr_max_pages: int = Field(default=300, ge=1)
+    ocr_page_timeout_seconds: float = Field(default=60.0, gt=0)
     # Indexing cost bounds (docs/configuration.md#bounded-work): checked while extracting and
     # before embedding. The largest real document measured, fullrefman.pdf (2,415 pages), gives
     # about 7 million characters and 7,034 chunks.

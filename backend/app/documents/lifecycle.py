@@ -96,7 +96,7 @@ async def claim(session: AsyncSession, document_id: str, *, max_attempts: int, l
                      or_(Document.not_before.is_(None), Document.not_before <= now)),
                 and_(Document.status == "processing", Document.lease_expires_at < now)),
         )
-        .values(status="processing", stage="extracting", progress=0, error=None,
+        .values(status="processing", stage="extracting", progress=0, error=None, retryable=False,
                 attempts=Document.attempts + 1, lease_expires_at=now + lease_for,
                 not_before=None, started_at=now, finished_at=None, updated_at=now)
     )
@@ -161,15 +161,15 @@ async def release(session: AsyncSession, lease: Lease, *, now: datetime | None =
         attempts=Document.attempts - 1, updated_at=now))
 
 
-async def mark_failed(session: AsyncSession, lease: Lease, *, error: str,
+async def mark_failed(session: AsyncSession, lease: Lease, *, error: str, retryable: bool = False,
                       now: datetime | None = None) -> bool:
-    """processing (this attempt) → failed (and not searchable), its chunk rows deleted, its
-    vectors to purge."""
+    """processing (this attempt) → failed (and not searchable); `retryable` when a later retry
+    can succeed. Its chunk rows are deleted and its vectors marked for the purge."""
     now = now or utcnow()
     applied = await _applied(session, update(Document).where(*_held(lease)).values(
-        status="failed", searchable_version=None, stage=None, error=error, finished_at=now,
-        lease_expires_at=None, retry_since=None, purge_pending=True, chunk_count=0,
-        updated_at=now))
+        status="failed", searchable_version=None, stage=None, error=error, retryable=retryable,
+        finished_at=now, lease_expires_at=None, retry_since=None, purge_pending=True,
+        chunk_count=0, updated_at=now))
     if applied:
         await _drop_chunks(session, lease.document_id)
     return applied
@@ -261,7 +261,7 @@ async def fail_exhausted(session: AsyncSession, document_id: str, *, status: str
         return False
     applied = await _applied(session, update(Document).where(*conds).values(
         status="failed", searchable_version=None, stage=None, lease_expires_at=None, finished_at=now,
-        error=EXHAUSTED_ERROR, retry_since=None, purge_pending=True, chunk_count=0,
+        error=EXHAUSTED_ERROR, retryable=True, retry_since=None, purge_pending=True, chunk_count=0,
         updated_at=now))
     if applied:
         await _drop_chunks(session, document_id)
@@ -299,9 +299,9 @@ async def reset_for_reprocess(session: AsyncSession, document_id: str, *, versio
                           .where(Document.id == document_id, Document.version == version,
                                  Document.status.in_(list(from_statuses)))
                           .values(version=Document.version + 1, status="queued", stage=None,
-                                  progress=0, error=None, attempts=0, lease_expires_at=None,
-                                  not_before=None, retry_since=None, purge_pending=False,
-                                  finished_at=None,
+                                  progress=0, error=None, retryable=False, attempts=0,
+                                  lease_expires_at=None, not_before=None, retry_since=None,
+                                  purge_pending=False, finished_at=None,
                                   updated_at=now))
 
 
@@ -318,6 +318,6 @@ async def cancel(session: AsyncSession, document_id: str, *, version: int,
                                  Document.status.in_(["queued", "processing"]))
                           .values(version=Document.version + 1, status="failed",
                                   searchable_version=None, stage=None,
-                                  progress=0, error=CANCELED_ERROR, chunk_count=0,
+                                  progress=0, error=CANCELED_ERROR, retryable=True, chunk_count=0,
                                   lease_expires_at=None, not_before=None, finished_at=now,
                                   updated_at=now))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base, IdMixin, TimestampMixin, utcnow
 
 STATUSES = ("queued", "processing", "ready", "failed")
-STAGES = ("extracting", "chunking", "embedding", "indexing")
+STAGES = ("extracting", "ocr", "chunking", "embedding", "indexing")
 
 
 class Document(IdMixin, TimestampMixin, Base):
@@ -38,6 +38,10 @@ class Document(IdMixin, TimestampMixin, Base):
     stage: Mapped[str | None] = mapped_column(String(16), default=None)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # A failed document whose retry can succeed (a passing problem, a server fixed by its admin); false
+    # for password-protected, unsupported, damaged or over-limit files: the web app offers Retry only
+    # when this is true.
+    retryable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)

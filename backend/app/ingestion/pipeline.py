@@ -62,9 +62,19 @@ OutcomeStatus = Literal["ready", "failed", "skipped", "retry"]
 @dataclass
 class Outcome:
     status: OutcomeStatus
-    detail: str = ""
+    detail: str = ""  # what the document's owner reads (failed) or a summary (ready, skipped)
     timings: dict[str, float] = field(default_factory=dict)
     retry_delay: float = 0.0  # for "retry": seconds until the next try
+    admin_detail: str | None = None  # the technical cause, for the Jobs view only
+
+
+# What the owner of a document reads when the cause is on the server's side; the cause itself goes
+# to the job's error in the admin Jobs view.
+SERVICE_DOWN = ("A service needed to index this document was unavailable. "
+                "Nothing is wrong with the file: use Retry later.")
+SERVER_ERROR = ("Processing stopped because of an error on the server. "
+                "Use Retry later; if it keeps failing, tell your administrator.")
+WILL_RETRY = "A temporary problem interrupted processing; it will be tried again automatically."
 
 
 class ProgressReporter:
@@ -153,15 +163,19 @@ async def process_document(
             await _cleanup_vectors(container, doc, keep_version=await _searchable(container, doc.id))
             outcome = Outcome("skipped", "document deleted, canceled or reset during processing")
     except ExtractionError as exc:
-        outcome = await _fail_or_retry(container, doc, lease, exc.message, transient=not exc.permanent)
+        outcome = await _fail_or_retry(container, doc, lease, exc.message,
+                                       transient=not exc.permanent, retryable=exc.retryable,
+                                       admin_detail=exc.detail)
     except (VectorStoreError, EmbeddingError) as exc:
-        outcome = await _fail_or_retry(container, doc, lease, str(exc),
-                                       transient=getattr(exc, "transient", False))
+        transient = getattr(exc, "transient", False)
+        outcome = await _fail_or_retry(container, doc, lease, SERVICE_DOWN if transient else str(exc),
+                                       transient=transient, retryable=transient,
+                                       admin_detail=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # a bug or a database outage must fail this document, never the worker
         log.exception("ingestion crashed", extra={"document_id": doc.id})
-        outcome = await _fail_or_retry(
-            container, doc, lease, f"Processing failed unexpectedly ({type(exc).__name__}).",
-            transient=True)
+        outcome = await _fail_or_retry(container, doc, lease, SERVER_ERROR, transient=True,
+                                       retryable=True,
+                                       admin_detail=f"{type(exc).__name__}: {exc}"[:1000])
     outcome.timings = {**timings, "total": round(time.monotonic() - started, 3)}
     JOBS_TOTAL.labels(outcome=outcome.status).inc()
     for stage in ("extract", "chunk", "embed", "index"):
@@ -203,6 +217,12 @@ async def _run(
         timeout_seconds=settings.extraction_timeout_seconds,
         memory_limit_bytes=settings.extraction_memory_mb * 1024 * 1024,
         ocr_enabled=settings.ocr_enabled,
+        ocr_engine=settings.ocr_engine,
+        ocr_languages=settings.ocr_languages,
+        ocr_dpi=settings.ocr_dpi,
+        ocr_threads=settings.ocr_threads,
+        ocr_max_pages=settings.ocr_max_pages,
+        ocr_page_seconds=settings.ocr_page_timeout_seconds,
         max_chars=max_chars,
         max_chars_reason=reason,
     )
@@ -212,11 +232,13 @@ async def _run(
     t = time.monotonic()
     pending: set[asyncio.Task[None]] = set()
 
-    def on_page(done: int, total: int) -> None:  # called on the event loop by the sandbox reader
-        if pending:
+    def on_page(done: int, total: int, stage: str) -> None:  # on the event loop, from the sandbox
+        # A scanned document's pages are read twice: their (empty) text layer in milliseconds, then
+        # the page images by OCR in seconds each; the OCR pass reports as stage "ocr" over the band.
+        if pending and not (stage == "ocr" and done == total):
             return  # the previous update is still being written; the next page will catch up
         pct = EXTRACT_BAND[0] + (EXTRACT_BAND[1] - EXTRACT_BAND[0]) * done // max(total, 1)
-        task = asyncio.create_task(progress.report("extracting", pct))
+        task = asyncio.create_task(progress.report(stage, pct, force=stage == "ocr"))
         pending.add(task)
         task.add_done_callback(pending.discard)
 
@@ -392,7 +414,8 @@ async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:
 
 
 async def _fail_or_retry(container: Container, doc: Document, lease: lifecycle.Lease, message: str,
-                         *, transient: bool) -> Outcome:
+                         *, transient: bool, retryable: bool, admin_detail: str | None) -> Outcome:
+    """``message`` is for the document's owner, ``admin_detail`` for the Jobs view (with it)."""
     settings = container.settings
     now = utcnow()
     failing_for = (now - doc.retry_since).total_seconds() if doc.retry_since else 0.0
@@ -402,17 +425,19 @@ async def _fail_or_retry(container: Container, doc: Document, lease: lifecycle.L
         message = f"{message} (gave up after retrying for {round(failing_for / 60)} min)"
     async with container.sessions() as session:
         if retry:
-            applied = await lifecycle.retry_later(
-                session, lease, error=f"Temporary problem, will retry: {message}",
-                delay=timedelta(seconds=delay), now=now)
+            applied = await lifecycle.retry_later(session, lease, error=WILL_RETRY,
+                                                  delay=timedelta(seconds=delay), now=now)
         else:
-            applied = await lifecycle.mark_failed(session, lease, error=message, now=now)
+            applied = await lifecycle.mark_failed(session, lease, error=message,
+                                                  retryable=retryable, now=now)
         await session.commit()
     if not applied:  # deleted, reset, or the lease went to another attempt meanwhile
-        return Outcome("skipped", f"document deleted or reset during processing ({message})")
+        return Outcome("skipped", f"document deleted or reset during processing ({message})",
+                       admin_detail=admin_detail)
     if not retry:
         await purge_failed_vectors(container, doc)
-    return Outcome("retry" if retry else "failed", message, retry_delay=delay if retry else 0.0)
+    return Outcome("retry" if retry else "failed", message, admin_detail=admin_detail,
+                   retry_delay=delay if retry else 0.0)
 
 
 async def purge_failed_vectors(container: Container, doc: Document) -> bool:
@@ -453,9 +478,11 @@ _JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {
 
 async def _record_job(container: Container, job_id: str, outcome: Outcome) -> None:
     status = _JOB_STATUS[outcome.status]
+    error = None
+    if outcome.status in ("failed", "retry"):  # the admin reads the owner's message and the cause
+        error = "\n".join(filter(None, (outcome.detail, outcome.admin_detail)))
     async with container.sessions() as session:
         await lifecycle.finish_job(
-            session, job_id, status=status,
-            error=outcome.detail if outcome.status in ("failed", "retry") else None,
+            session, job_id, status=status, error=error,
             duration_ms=int(outcome.timings.get("total", 0) * 1000), stage_timings=outcome.timings)
         await session.commit()

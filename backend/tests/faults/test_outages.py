@@ -206,7 +206,7 @@ async def test_chroma_outage_of_90_seconds_mid_embedding(topology: Topology, api
         async def retrying() -> bool:
             current = await document(api, doc["id"])
             assert current["status"] != "failed", current
-            return current["status"] == "queued" and "Temporary problem" in (current["error"] or "")
+            return current["status"] == "queued" and "temporary problem" in (current["error"] or "").lower()
 
         await wait_for(retrying, timeout=60, interval=0.5, what="the attempt to be retried later",
                        on_timeout=topology.logs)
