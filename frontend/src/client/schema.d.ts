@@ -1250,6 +1250,8 @@ export interface components {
              * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
              */
             queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
@@ -1550,7 +1552,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** JobOut */
+        /**
+         * JobOut
+         * @description One processing attempt of a document (a `jobs` row). Queued documents have no job yet.
+         */
         JobOut: {
             /** Attempts */
             attempts: number;
@@ -1561,6 +1566,8 @@ export interface components {
             created_at: string;
             /** Document Id */
             document_id: string | null;
+            /** Document Status */
+            document_status: string | null;
             /** Duration Ms */
             duration_ms: number | null;
             /** Error */
@@ -1577,8 +1584,13 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted";
+            /** Worker */
+            worker: string;
         };
         /** LLMPatch */
         LLMPatch: {
@@ -1938,6 +1950,8 @@ export interface components {
         };
         /** SettingsTestIn */
         SettingsTestIn: {
+            embedding?: components["schemas"]["EmbeddingPatch"] | null;
+            llm?: components["schemas"]["LLMPatch"] | null;
             /**
              * Target
              * @enum {string}
@@ -2068,6 +2082,8 @@ export interface components {
              * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
              */
             queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
@@ -2496,7 +2512,7 @@ export interface operations {
     adminListJobs: {
         parameters: {
             query?: {
-                status?: string | null;
+                status?: ("running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted") | null;
                 page?: number;
                 page_size?: number;
             };
