@@ -102,6 +102,22 @@ class Settings(BaseSettings):
     extraction_timeout_seconds: float = 300.0
     extraction_memory_mb: int = 2048
     ocr_enabled: bool = True
+    # Text recognition of scanned PDFs and images: "rapidocr" (models inside its PyPI wheel, works on
+    # every install) or "tesseract" (the tesseract command, where installed; more languages).
+    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    ocr_languages: str = Field(default="eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")  # tesseract -l
+    ocr_dpi: int = Field(default=150, ge=72, le=400)
+    ocr_threads: int = Field(default=1, ge=1, le=64)
+    ocr_max_pages: int = Field(default=300, ge=1)
+    ocr_page_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Indexing cost bounds (docs/configuration.md#bounded-work): checked while extracting and
+    # before embedding. The largest real document measured, fullrefman.pdf (2,415 pages), gives
+    # about 7 million characters and 7,034 chunks.
+    max_document_chars: int = 20_000_000
+    max_document_chunks: int = 25_000
+    max_chars_per_file_byte: float = 50.0  # text extracted per stored byte, above the allowance
+    chars_allowance: int = 500_000  # any file may give this much text, whatever its size
+    user_quota_chunks: int = 200_000  # chunks across all of one user's documents
 
     # Chunking and embeddings
     chunk_tokens: int = 256

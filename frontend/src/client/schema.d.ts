@@ -667,6 +667,27 @@ export interface paths {
         patch: operations["moveDocument"];
         trace?: never;
     };
+    "/api/v1/documents/{document_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Stop a queued or processing document. It becomes `failed` with a "canceled" message, and
+         *     nothing of it stays searchable (no chunks, no vectors); Retry (reprocess) starts it again.
+         */
+        post: operations["cancelDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}/chunks": {
         parameters: {
             query?: never;
@@ -1220,6 +1241,18 @@ export interface components {
             /** Progress */
             progress: number;
             /**
+             * Queue Estimate Seconds
+             * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
+             */
+            queue_estimate_seconds?: number | null;
+            /**
+             * Queue Position
+             * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
+             */
+            queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
+            /**
              * Role
              * @default owner
              * @enum {string}
@@ -1519,7 +1552,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** JobOut */
+        /**
+         * JobOut
+         * @description One processing attempt of a document (a `jobs` row). Queued documents have no job yet.
+         */
         JobOut: {
             /** Attempts */
             attempts: number;
@@ -1530,6 +1566,8 @@ export interface components {
             created_at: string;
             /** Document Id */
             document_id: string | null;
+            /** Document Status */
+            document_status: string | null;
             /** Duration Ms */
             duration_ms: number | null;
             /** Error */
@@ -1546,8 +1584,13 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted";
+            /** Worker */
+            worker: string;
         };
         /** LLMPatch */
         LLMPatch: {
@@ -1907,6 +1950,8 @@ export interface components {
         };
         /** SettingsTestIn */
         SettingsTestIn: {
+            embedding?: components["schemas"]["EmbeddingPatch"] | null;
+            llm?: components["schemas"]["LLMPatch"] | null;
             /**
              * Target
              * @enum {string}
@@ -2027,6 +2072,18 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
+            /**
+             * Queue Estimate Seconds
+             * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
+             */
+            queue_estimate_seconds?: number | null;
+            /**
+             * Queue Position
+             * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
+             */
+            queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
@@ -2455,7 +2512,7 @@ export interface operations {
     adminListJobs: {
         parameters: {
             query?: {
-                status?: string | null;
+                status?: ("running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted") | null;
                 page?: number;
                 page_size?: number;
             };
@@ -3733,6 +3790,44 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DocumentOut"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancelDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description The document is not queued or processing. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
