@@ -2,6 +2,7 @@
 
     cd backend && .venv/bin/python ../bench/search_latency.py                    # 20 owners x 5,183
     cd backend && .venv/bin/python ../bench/search_latency.py --owners 2 --queries 50   # quick look
+    cd backend && .venv/bin/python ../bench/search_latency.py --pg               # on PostgreSQL
 
 The corpus is SciFact's 5,183 abstracts, written the way the pipeline leaves them (real migrations,
 ready Document + Chunk rows, FTS index, vectors from the real MiniLM embedder with the pipeline's
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import _common as c
-from retrieval_quality import load_corpus
+from retrieval_quality import database, load_corpus
 
 
 def noisy_copy(vectors: Any, seed: int, sigma: float = 0.01) -> Any:
@@ -60,10 +61,7 @@ async def raw_chroma_ms(app: Any, qvecs: list[list[float]], owner: str, n: int) 
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    import httpx
-
     from app.ingestion.embedding_text import embedding_text
-    from app.providers.vectorstore import ALL_OWNERS
 
     corpus = c.scifact_corpus()
     texts = [embedding_text([d["title"]], d["text"]) for d in corpus]
@@ -72,52 +70,68 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     warmup, measured = queries[: args.warmup], queries[args.warmup : args.warmup + args.queries]
 
     with tempfile.TemporaryDirectory(prefix="citewise-bench-search-") as tmp:
-        settings = c.bench_settings(Path(tmp))
-        async with c.served_app(settings) as (app, url):
-            clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(args.owners)]
-            try:
-                owners: list[str] = []
+        async with database(args.pg, Path(tmp)) as db_url:
+            settings = c.bench_settings(Path(tmp), **({"database_url": db_url} if db_url else {}))
+            return await measure(args, settings, corpus, vectors, warmup, measured)
+
+
+async def measure(args: argparse.Namespace, settings: Any, corpus: list[dict[str, str]], vectors: Any,
+                  warmup: list[str], measured: list[str]) -> dict[str, Any]:
+    import httpx
+
+    from app.providers.vectorstore import ALL_OWNERS
+
+    async with c.served_app(settings) as (app, url):
+        clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(args.owners)]
+        try:
+            owners: list[str] = []
+            t = time.perf_counter()
+            for i, client in enumerate(clients):
+                user = await c.register(client, f"search{i}@example.com")
+                owners.append(user.get("id") or (await client.get("/api/v1/auth/me")).json()["id"])
+                await load_corpus(app, owners[-1], corpus, noisy_copy(vectors, i), False)
+            load_s = time.perf_counter() - t
+            container = app.state.container
+            if args.pg:  # what autovacuum's analyze does within a minute of a bulk load
+                from sqlalchemy import text
+
+                async with container.sessions() as session:
+                    await session.execute(text("ANALYZE"))
+            active = await container.index.active()
+            total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
+
+            async def ask(i: int, q: str) -> tuple[float, int]:
                 t = time.perf_counter()
-                for i, client in enumerate(clients):
-                    user = await c.register(client, f"search{i}@example.com")
-                    owners.append(user.get("id") or (await client.get("/api/v1/auth/me")).json()["id"])
-                    await load_corpus(app, owners[-1], corpus, noisy_copy(vectors, i), False)
-                load_s = time.perf_counter() - t
-                container = app.state.container
-                active = await container.index.active()
-                total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
+                r = await clients[i % len(clients)].post("/api/v1/search",
+                                                         json={"query": q, "k": args.k})
+                ms = (time.perf_counter() - t) * 1000
+                if r.status_code != 200 or not r.json()["results"]:
+                    raise SystemExit(f"search failed: {r.status_code} {r.text[:300]}")
+                return ms, len(r.json()["results"])
 
-                async def ask(i: int, q: str) -> tuple[float, int]:
-                    t = time.perf_counter()
-                    r = await clients[i % len(clients)].post("/api/v1/search",
-                                                             json={"query": q, "k": args.k})
-                    ms = (time.perf_counter() - t) * 1000
-                    if r.status_code != 200 or not r.json()["results"]:
-                        raise SystemExit(f"search failed: {r.status_code} {r.text[:300]}")
-                    return ms, len(r.json()["results"])
+            for i, q in enumerate(warmup):
+                await ask(i, q)
+            load_before = os.getloadavg()
+            http_ms = [(await ask(i, q))[0] for i, q in enumerate(measured)]
 
-                for i, q in enumerate(warmup):
-                    await ask(i, q)
-                load_before = os.getloadavg()
-                http_ms = [(await ask(i, q))[0] for i, q in enumerate(measured)]
+            # Stage timings from retrieve() itself, same queries and owners.
+            from app.rag.retrieval import retrieve
 
-                # Stage timings from retrieve() itself, same queries and owners.
-                from app.rag.retrieval import retrieve
-
-                stages: dict[str, list[float]] = {}
-                qvecs: list[list[float]] = []
-                for i, q in enumerate(measured):
-                    async with container.sessions() as session:
-                        res = await retrieve(session, container, owner_id=owners[i % len(owners)],
-                                             query=q, k=args.k, floor=0.0)
-                    for key, ms in res.timings.items():
-                        stages.setdefault(key, []).append(ms)
-                    qvecs.append(await active.embedder.embed_query(q))
-                raw = await raw_chroma_ms(app, qvecs, owners[0], settings.retrieval_candidates)
-            finally:
-                await asyncio.gather(*(cl.aclose() for cl in clients))
+            stages: dict[str, list[float]] = {}
+            qvecs: list[list[float]] = []
+            for i, q in enumerate(measured):
+                async with container.sessions() as session:
+                    res = await retrieve(session, container, owner_id=owners[i % len(owners)],
+                                         query=q, k=args.k, floor=0.0)
+                for key, ms in res.timings.items():
+                    stages.setdefault(key, []).append(ms)
+                qvecs.append(await active.embedder.embed_query(q))
+            raw = await raw_chroma_ms(app, qvecs, owners[0], settings.retrieval_candidates)
+        finally:
+            await asyncio.gather(*(cl.aclose() for cl in clients))
     return {
-        "owners": args.owners, "chunks_total": total, "chunks_per_owner": len(corpus),
+        "backend": "postgresql" if args.pg else "sqlite", "owners": args.owners,
+        "chunks_total": total, "chunks_per_owner": len(corpus),
         "queries": len(measured), "k": args.k, "candidates": settings.retrieval_candidates,
         "load_s": round(load_s, 1), "loadavg_before": [round(x, 2) for x in load_before],
         "http_search_ms": c.summary_ms(http_ms),
@@ -132,10 +146,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL (127.0.0.1:5432) instead of SQLite")
     args = parser.parse_args()
     r = asyncio.run(run(args))
 
-    print(f"\n{r['chunks_total']} chunks ({r['owners']} owners x {r['chunks_per_owner']}), "
+    print(f"\n{r['backend']}: {r['chunks_total']} chunks ({r['owners']} owners x {r['chunks_per_owner']}), "
           f"{r['queries']} queries, k={r['k']}, candidates={r['candidates']}; loaded in {r['load_s']} s; "
           f"load average before {r['loadavg_before']}\n")
     rows = [["POST /api/v1/search (HTTP, client-side)", *_cols(r["http_search_ms"])]]

@@ -197,9 +197,7 @@ async def test_stemming_and_more_matched_terms_rank_higher(
     assert await ids(index, session, scope(owner), "migration birds") == doc.chunks[:2]
 
 
-async def test_rare_terms_weigh_more_on_sqlite(index: KeywordIndex, session: AsyncSession) -> None:
-    if session.get_bind().dialect.name != "sqlite":
-        pytest.skip("ts_rank_cd (PostgreSQL) has no inverse document frequency")
+async def test_rare_terms_weigh_more(index: KeywordIndex, session: AsyncSession) -> None:
     owner = await add_owner(session)
     # The aardvark chunk is the longest and sorts last by id: only its rarer term can lift it.
     chunks = [([], f"Common ground number {n}.") for n in range(7)]
