@@ -66,6 +66,7 @@ _FUNCTIONS = {
     "keyword_index_insert": _ADD.format(rows="new_rows"),
     "keyword_index_delete": _REMOVE.format(rows="old_rows"),
     "keyword_index_update": _REMOVE.format(rows="old_rows") + _ADD.format(rows="new_rows"),
+    "keyword_index_truncate": "TRUNCATE keyword_postings, keyword_stats;",
 }
 # Statement-level: one INSERT of a document's chunks is one pass over its rows.
 _TRIGGERS = {
@@ -73,6 +74,7 @@ _TRIGGERS = {
     "keyword_index_delete": "AFTER DELETE ON chunks REFERENCING OLD TABLE AS old_rows",
     "keyword_index_update": "AFTER UPDATE ON chunks REFERENCING OLD TABLE AS old_rows "
                             "NEW TABLE AS new_rows",
+    "keyword_index_truncate": "AFTER TRUNCATE ON chunks",
 }
 
 
