@@ -19,7 +19,7 @@ endif
 endif
 
 .PHONY: run test install install-dev frontend lint typecheck test-backend test-frontend test-e2e \
-        services lock openapi clean worker bench screenshots
+        services lock openapi clean worker bench screenshots stack
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ $(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
 	bash scripts/build-wheels.sh
 	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --find-links "$(WHEELHOUSE)" \
 		-r requirements-dev.lock
+	touch $@
+
+# supervisord for `make stack` (the `stack` extra; requirements-dev.lock has it too).
+$(VENV)/.stack: $(VENV)/.runtime backend/requirements-stack.lock
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python -r requirements-stack.lock
 	touch $@
 
 install: $(VENV)/.runtime
@@ -57,12 +62,20 @@ run: install frontend
 worker: install
 	cd backend && .venv/bin/arq app.workers.tasks.WorkerSettings
 
+## stack: the production profile on this machine: PostgreSQL, Redis, Chroma, API processes behind
+## Nginx on http://127.0.0.1:8080, ARQ workers; Ctrl-C stops it (settings: scripts/stack.py)
+stack: $(VENV)/.stack frontend
+	bash scripts/ensure-stack-packages.sh
+	$(PY) scripts/stack.py
+
+# The test suites also start a stack (tests/deploy): its Debian packages come with the services.
 services:
+	bash scripts/ensure-stack-packages.sh
 	bash scripts/ensure-services.sh
 
 lint: install-dev
-	cd backend && .venv/bin/ruff check app tests ../bench
-	cd backend && .venv/bin/mypy app
+	cd backend && .venv/bin/ruff check app tests ../bench ../scripts
+	cd backend && .venv/bin/mypy app ../scripts/stack.py
 
 test-backend: install-dev services
 	cd backend && CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" .venv/bin/pytest -q -p no:cacheprovider
@@ -87,7 +100,9 @@ openapi: install
 ## lock: re-resolve pinned dependencies after editing backend/pyproject.toml
 lock: $(UV)
 	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q -o requirements.lock
-	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra dev --extra llm -o requirements-dev.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra stack -o requirements-stack.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra dev --extra llm --extra stack \
+		-o requirements-dev.lock
 
 bench: install-dev
 	cd backend && .venv/bin/python ../bench/ingest.py

@@ -157,6 +157,37 @@ def test_example_env_mentions_the_essentials(variable: str) -> None:
     assert re.search(rf"^{variable}=", doc, re.M)
 
 
+def _example_env() -> dict[str, str]:
+    """deploy/env.production.example as systemd, Compose or `set -a; .` read it (commented lines too)."""
+    import shlex
+
+    values = {}
+    for line in (REPO / "deploy" / "env.production.example").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^#?\s*([A-Z][A-Z0-9_]+)=(.*)$", line)
+        if m:
+            values[m.group(1)] = "".join(shlex.split(m.group(2)))
+    return values
+
+
+def test_every_variable_of_the_example_env_is_documented() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    missing = [name for name in _example_env() if f"`{name}`" not in doc and f"`{name}` (or" not in doc]
+    assert not missing, f"document these in docs/configuration.md: {missing}"
+
+
+def test_the_example_env_loads_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its values, unquoted the way an env-file reader does, are valid settings (JSON lists intact)."""
+    for name, value in _example_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CITEWISE_SECRET_KEY", TEST_SECRET_FOR_EXAMPLE)
+    settings = Settings()
+    assert settings.trusted_proxies == ["127.0.0.1"]
+    assert settings.is_production
+
+
+TEST_SECRET_FOR_EXAMPLE = "example-env-secret-" + "q1w2e3r4" * 5
+
+
 # ---- deploy/nginx/citewise.conf must follow the app it fronts -------------------------------------
 
 NGINX = REPO / "deploy" / "nginx" / "citewise.conf"

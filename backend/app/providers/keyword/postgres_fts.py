@@ -1,6 +1,6 @@
-"""Keyword search on PostgreSQL: BM25 over the postings migration 0006 maintains.
+"""Keyword search on PostgreSQL: BM25 over the postings migration 0007 maintains.
 
-Relies on the schema of migrations 0003 and 0006 (alembic/versions/): ``chunks.tsv`` is the
+Relies on the schema of migrations 0003 and 0007 (alembic/versions/): ``chunks.tsv`` is the
 generated column ``setweight(to_tsvector('english', heading path), 'A') ||
 setweight(to_tsvector('english', text), 'D')``; from it, triggers keep ``keyword_postings`` (one row
 per chunk and distinct lexeme: occurrences in the heading path and in the text, the chunk's length
@@ -9,7 +9,7 @@ per document). The ``'english'`` configuration here (stemming, its own stop word
 that column is built with.
 
 The score is Okapi BM25, like FTS5's ``bm25()`` on SQLite, with every statistic taken **within the
-search's scope** (the owner, and the documents when the scope names them): N and the average
+search's scope** (the owner, and the documents the scope names or excludes): N and the average
 length from ``keyword_stats``, each term's document frequency from the postings the query reads.
 A search reads only the postings of its own terms, never the chunks' text.
 """
@@ -59,6 +59,11 @@ _SCOPED = text(_SQL.format(
     hits_scope="WHERE p.chunk_id IN (SELECT id FROM chunks WHERE owner_id = :owner "
                "AND document_id IN :scope)",
 )).bindparams(bindparam("scope", expanding=True))
+_EXCLUDING = text(_SQL.format(
+    stats_scope="AND document_id NOT IN :scope",
+    hits_scope="WHERE p.chunk_id NOT IN (SELECT id FROM chunks WHERE owner_id = :owner "
+               "AND document_id IN :scope)",
+)).bindparams(bindparam("scope", expanding=True))
 _NON_WORD = re.compile(r"\W")
 
 
@@ -78,4 +83,7 @@ class PostgresKeywordIndex:
         if scope.document_ids is not None:
             params["scope"] = sorted(scope.document_ids)
             stmt = _SCOPED
+        elif scope.exclude_document_ids is not None:
+            params["scope"] = sorted(scope.exclude_document_ids)
+            stmt = _EXCLUDING
         return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
