@@ -51,6 +51,12 @@ frontend/node_modules/.installed: frontend/package-lock.json frontend/package.js
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
+# The real OpenID provider (npm `oidc-provider`) that the SSO tests start on loopback.
+OIDC_PROVIDER := backend/tests/oidc/node_modules/.installed
+$(OIDC_PROVIDER): backend/tests/oidc/package-lock.json backend/tests/oidc/package.json
+	cd backend/tests/oidc && npm ci --no-audit --no-fund
+	touch $@
+
 frontend: frontend/node_modules/.installed
 	cd frontend && npm run build
 
@@ -77,18 +83,18 @@ lint: install-dev
 	cd backend && .venv/bin/ruff check app tests ../bench ../scripts
 	cd backend && .venv/bin/mypy app ../scripts/stack.py
 
-test-backend: install-dev services
+test-backend: install-dev services $(OIDC_PROVIDER)
 	cd backend && CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" .venv/bin/pytest -q -p no:cacheprovider
 
 test-frontend: frontend/node_modules/.installed openapi
 	cd frontend && npm run check:api && npm run typecheck && npm run lint && npm run test
 
 # install-dev: the documents the specs upload are generated with the test dependencies.
-test-e2e: install-dev frontend
+test-e2e: install-dev frontend $(OIDC_PROVIDER)
 	CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" bash scripts/e2e.sh
 
 ## screenshots: run the end-to-end tests and refresh the pictures in docs/screenshots
-screenshots: install-dev frontend
+screenshots: install-dev frontend $(OIDC_PROVIDER)
 	E2E_SCREENSHOTS=docs bash scripts/e2e.sh
 
 ## test: install test dependencies, start/reuse PostgreSQL and Redis, run every suite
@@ -108,4 +114,4 @@ bench: install-dev
 	cd backend && .venv/bin/python ../bench/ingest.py
 
 clean:
-	rm -rf backend/.venv frontend/node_modules frontend/dist
+	rm -rf backend/.venv frontend/node_modules frontend/dist backend/tests/oidc/node_modules

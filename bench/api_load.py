@@ -98,11 +98,14 @@ def consecutive_free_ports(n: int) -> int:
             return base
 
 
-def stack_pids(stack_dir: Path, programs: str) -> list[int]:
+def stack_pids(stack_dir: Path, group: str) -> list[int]:
+    """PIDs of the stack's programs in supervisord group ``group`` (api, workers)."""
+    import re
+
     out = subprocess.run([str(Path(sys.executable).parent / "supervisorctl"), "-c",  # noqa: S603
-                          str(stack_dir / "supervisord.conf"), "pid", programs],
+                          str(stack_dir / "supervisord.conf"), "status"],
                          capture_output=True, text=True, check=False).stdout
-    return [int(x) for x in out.split() if x.isdigit()]
+    return [int(m) for m in re.findall(rf"^{group}:\S+\s+RUNNING\s+pid (\d+)", out, re.M)]
 
 
 def stop_stack(proc: subprocess.Popen[bytes]) -> None:
@@ -236,8 +239,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             elapsed = time.perf_counter() - t
             load_after = os.getloadavg()
             if args.stack:
-                hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "api:*"))
-                worker_hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "workers:*"))
+                hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "api"))
+                worker_hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "workers"))
             else:
                 hwm, worker_hwm = server_hwm_mb(proc.pid), 0.0
             # The data dir is deleted on exit: keep the server's distinct error lines as evidence.

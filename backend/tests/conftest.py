@@ -173,7 +173,7 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-TABLES = ["citations", "messages", "conversations", "chunks", "jobs", "documents",
+TABLES = ["citations", "messages", "conversations", "chunks", "jobs", "documents", "invites",
           "collection_members", "collections", "group_members", "groups", "refresh_tokens",
           "auth_sessions", "api_keys", "audit_log", "app_settings", "users"]
 

@@ -38,7 +38,8 @@ ALLOWED: dict[str, set[str]] = {
 ENTRY_POINTS = {"app.bootstrap", "app.main", "app.cli", "app.openapi", "app.models", "app.workers.tasks"}
 # Modules allowed to import one specific thing their layer otherwise may not.
 EXCEPTIONS = {("app.api.router", "app.admin.router")}  # the API mounts every domain's router
-CONCRETE = ("chroma_store", "local_onnx", "openai_compat", "inprocess", "arq_queue", "files.local")
+CONCRETE = ("chroma_store", "local_onnx", "openai_compat", "inprocess", "arq_queue", "files.local",
+            "oidc_client")
 
 
 def _modules() -> dict[str, Path]:

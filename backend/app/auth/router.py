@@ -25,7 +25,6 @@ from app.auth.schemas import (
     UserOut,
 )
 from app.core import security
-from app.platform.runtime import registration_open
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -34,11 +33,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
              operation_id="register")
 async def register(body: RegisterIn, response: Response, request: Request, session: SessionDep,
                    settings: SettingsDep, client: ClientDep) -> UserOut:
-    await service.check_registration_rate(request.app.state.container.throttle, settings, client)
+    container = request.app.state.container
+    await service.check_registration_rate(container.throttle, settings, client)
     user, tokens = await service.register(
-        session, settings, email=body.email, password=body.password,
-        display_name=body.display_name,
-        registration_open=await registration_open(session, settings), client=client,
+        session, settings, await container.runtime.read(session), email=body.email,
+        password=body.password, display_name=body.display_name, invite=body.invite, client=client,
     )
     set_session_cookies(response, settings, tokens)
     return UserOut.model_validate(user)
@@ -48,8 +47,10 @@ async def register(body: RegisterIn, response: Response, request: Request, sessi
 async def login(body: LoginIn, response: Response, request: Request, session: SessionDep,
                 settings: SettingsDep, client: ClientDep) -> UserOut:
     container = request.app.state.container
+    runtime = await container.runtime.read(session)
     user, tokens = await service.login(session, settings, container.throttle, email=body.email,
-                                       password=body.password, client=client)
+                                       password=body.password, client=client,
+                                       password_login_enabled=runtime.password_login_enabled)
     set_session_cookies(response, settings, tokens)
     return UserOut.model_validate(user)
 
@@ -115,3 +116,4 @@ async def create_api_key(body: ApiKeyIn, user: SessionUser, session: SessionDep,
 async def revoke_api_key(key_id: str, user: SessionUser, session: SessionDep,
                          client: ClientDep) -> None:
     await service.revoke_api_key(session, user, key_id, client)
+

@@ -12,6 +12,8 @@ class RegisterIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     display_name: str = Field(default="", max_length=200)
+    invite: str | None = Field(default=None, max_length=200,
+                               description="The token of an administrator's invite link")
 
 
 class LoginIn(BaseModel):

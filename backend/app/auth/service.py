@@ -7,17 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import invites, scopes
 from app.auth import repository as repo
-from app.auth import scopes
 from app.auth.models import ApiKey, AuthSession, RefreshToken, User
 from app.core import security
 from app.core.config import Settings
 from app.core.context import ClientInfo
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthorized
 from app.platform import audit
+from app.platform.runtime import RuntimeValues
 from app.providers.throttle import Throttle
 
 INVALID_CREDENTIALS = "Incorrect email or password."
+PASSWORD_LOGIN_OFF = "Password sign-in is turned off here: use single sign-on."  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +75,30 @@ async def create_user(
 
 
 async def register(
-    session: AsyncSession, settings: Settings, *, email: str, password: str, display_name: str,
-    registration_open: bool, client: ClientInfo,
+    session: AsyncSession, settings: Settings, runtime: RuntimeValues, *, email: str, password: str,
+    display_name: str, invite: str | None, client: ClientInfo,
 ) -> tuple[User, IssuedTokens]:
-    if not registration_open and await repo.count_users(session) > 0:
-        raise Forbidden("Registration is closed. Ask an administrator for an account.",
-                        code="registration_closed")
+    email = normalize_email(email)
+    first = await repo.count_users(session) == 0  # the first account of an installation is its admin
+    if not first and not runtime.password_login_enabled:
+        raise Forbidden(PASSWORD_LOGIN_OFF, code="password_login_disabled")
+    admitted = None if first else await invites.admit(session, runtime.registration, email, invite)
     user = await create_user(session, settings, email=email, password=password,
                              display_name=display_name)
+    if admitted is not None:
+        await invites.consume(session, admitted, user)
     audit.record(session, "user.registered", actor_id=user.id, actor_email=user.email,
-                 target=user.email, client=client, details={"role": user.role})
+                 target=user.email, client=client,
+                 details={"role": user.role, "invite_id": admitted.id if admitted else None})
     return user, await start_session(session, settings, user, client)
 
 
 async def login(
     session: AsyncSession, settings: Settings, throttle: Throttle, *, email: str, password: str,
-    client: ClientInfo,
+    client: ClientInfo, password_login_enabled: bool = True,
 ) -> tuple[User, IssuedTokens]:
+    if not password_login_enabled:
+        raise Forbidden(PASSWORD_LOGIN_OFF, code="password_login_disabled")
     email = normalize_email(email)
     # The account lock is per account *and* address: an attacker hammering one account locks only
     # their own address out of it, never the owner elsewhere. The per-address limit across accounts

@@ -114,3 +114,40 @@ async def sync_user_groups(session: AsyncSession, user_id: str, names: list[str]
         await session.execute(sql_delete(GroupMember).where(
             GroupMember.user_id == user_id, GroupMember.group_id.in_(sorted(current - wanted))))
     await session.flush()
+
+
+async def sync_mapped_groups(session: AsyncSession, user: User, mapping: dict[str, str],
+                             provider_groups: list[str]) -> tuple[list[str], list[str]]:
+    """Single sign-on: membership of each Citewise group named in `mapping` (provider group →
+    group name) follows the provider's groups claim — joined when the claim lists a provider group
+    mapped to it, left when it lists none. A mapped group that does not exist yet is created;
+    groups the mapping does not name are never touched. Returns the names joined and left."""
+    wanted = {mapping[g] for g in provider_groups if g in mapping}
+    joined: list[str] = []
+    left: list[str] = []
+    for name in sorted(set(mapping.values())):
+        group = await repo.group_by_name(session, name)
+        if group is None:
+            if name not in wanted:
+                continue
+            group = Group(name=name.strip(), description="Members come from single sign-on.")
+            try:
+                async with session.begin_nested():
+                    session.add(group)
+            except IntegrityError:  # created concurrently by another sign-in
+                group = await repo.group_by_name(session, name)
+                if group is None:
+                    raise
+        member = await session.get(GroupMember, (group.id, user.id))
+        if name in wanted and member is None:
+            try:
+                async with session.begin_nested():
+                    session.add(GroupMember(group_id=group.id, user_id=user.id))
+            except IntegrityError:  # added concurrently: the same outcome
+                pass
+            joined.append(group.name)
+        elif name not in wanted and member is not None:
+            await session.delete(member)
+            left.append(group.name)
+    await session.flush()
+    return joined, left

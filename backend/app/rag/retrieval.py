@@ -64,10 +64,11 @@ async def retrieve(
     candidates = candidates or container.settings.retrieval_candidates
     weight = runtime.retrieval.hybrid_weight if weight is None else weight
     floor = runtime.retrieval.relevance_floor if floor is None else floor
-    plan = await read_plan(session, await access_for(session, owner_id),
-                           document_ids=document_ids, collection_ids=collection_ids)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    plan = await read_plan(session, await access_for(session, owner_id),
+                           document_ids=document_ids, collection_ids=collection_ids)
+    timings["access_ms"] = _ms(started)  # the readable set: roles and owner partitions
 
     async def dense_side() -> dict[str, float]:
         t = time.perf_counter()

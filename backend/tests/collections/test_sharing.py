@@ -317,3 +317,49 @@ async def test_user_lookup_is_exact(client: AsyncClient, clients: Any) -> None:
     for probe in ("bob", "bob@", "b%", "@example.com"):
         r = await alice.get("/api/v1/users/lookup", params={"email": probe})
         assert r.status_code in (404, 422), probe
+
+
+async def test_sync_user_groups_joins_and_leaves_existing_groups_only(
+        client: AsyncClient, api_app: Any, clients: Any) -> None:
+    """What single sign-on calls with a provider's groups claim: membership follows the claim,
+    among the groups an administrator created; unknown names create nothing."""
+    from app.collections.groups import sync_user_groups
+
+    admin = client
+    alice = await clients("alice@example.com")
+    alice_id = await _me(alice)
+    legal = await _group_with(admin, "Legal")
+    ops = await _group_with(admin, "Ops", alice_id)
+    container = api_app.state.container
+    async with container.sessions() as session:
+        await sync_user_groups(session, alice_id, ["legal", "Nonexistent"])
+        await session.commit()
+
+    async def members(gid: str) -> set[str]:
+        r = await admin.get(f"/api/v1/admin/groups/{gid}/members")
+        return {u["id"] for u in r.json()["items"]}
+
+    assert await members(legal) == {alice_id}
+    assert await members(ops) == set()
+    names = {g["name"] for g in (await alice.get("/api/v1/groups")).json()["items"]}
+    assert names == {"Legal", "Ops"}
+
+
+async def test_admin_groups_rename_conflict_and_delete_revokes(client: AsyncClient,
+                                                               clients: Any) -> None:
+    admin = client
+    alice = await clients("alice@example.com")
+    bob = await clients("bob@example.com")
+    gid = await _group_with(admin, "Crew", await _me(bob))
+    assert (await admin.post("/api/v1/admin/groups", json={"name": "crew"})).status_code == 409
+    r = await admin.patch(f"/api/v1/admin/groups/{gid}", json={"name": "Deck crew"})
+    assert r.status_code == 200 and r.json()["name"] == "Deck crew"
+    coll = await _collection(alice)
+    await _share(alice, coll, "viewer", group_id=gid)
+    members = (await alice.get(f"/api/v1/collections/{coll}/members")).json()["items"]
+    assert {(m["kind"], m["name"], m["role"]) for m in members} == {
+        ("user", "alice@example.com", "owner"), ("group", "Deck crew", "viewer")}
+    assert (await bob.get(f"/api/v1/collections/{coll}")).status_code == 200
+    assert (await admin.delete(f"/api/v1/admin/groups/{gid}")).status_code == 204
+    assert (await bob.get(f"/api/v1/collections/{coll}")).status_code == 404
+    assert (await admin.get(f"/api/v1/admin/groups/{gid}/members")).status_code == 404

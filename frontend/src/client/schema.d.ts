@@ -92,6 +92,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Invites */
+        get: operations["adminListInvites"];
+        put?: never;
+        /** Create Invite */
+        post: operations["adminCreateInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/invites/{invite_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke Invite */
+        delete: operations["adminRevokeInvite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/jobs": {
         parameters: {
             query?: never;
@@ -342,6 +377,40 @@ export interface paths {
         };
         /** Me */
         get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Oidc Callback */
+        get: operations["oidcCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Oidc Login */
+        get: operations["oidcLogin"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1377,6 +1446,82 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** InviteCreated */
+        InviteCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Path
+             * @description The registration link's path in the web app
+             */
+            path: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "used" | "expired" | "revoked";
+            /**
+             * Token
+             * @description Shown once: the link is /register?invite=<token>
+             */
+            token: string;
+            /** Used At */
+            used_at: string | null;
+        };
+        /** InviteIn */
+        InviteIn: {
+            /**
+             * Email
+             * @description Only this address may use it
+             */
+            email?: string | null;
+            /**
+             * Expires In Days
+             * @default 7
+             */
+            expires_in_days?: number;
+        };
+        /** InviteList */
+        InviteList: {
+            /** Items */
+            items: components["schemas"]["InviteOut"][];
+        };
+        /** InviteOut */
+        InviteOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "used" | "expired" | "revoked";
+            /** Used At */
+            used_at: string | null;
+        };
         /** JobList */
         JobList: {
             /** Items */
@@ -1555,8 +1700,31 @@ export interface components {
             max_upload_mb: number;
             /** Mode */
             mode: string;
-            /** Registration Open */
+            /**
+             * Password Login
+             * @description Email + password sign-in is available
+             */
+            password_login: boolean;
+            /**
+             * Registration Mode
+             * @enum {string}
+             */
+            registration_mode: "open" | "invite" | "domains" | "closed";
+            /**
+             * Registration Open
+             * @description Anyone may try to register without an invite
+             */
             registration_open: boolean;
+            /**
+             * Sso Enabled
+             * @description Single sign-on (OpenID Connect) is configured
+             */
+            sso_enabled: boolean;
+            /**
+             * Sso Label
+             * @description The sign-in button's text, e.g. "Sign in with Okta"
+             */
+            sso_label: string | null;
             /** Version */
             version: string;
         };
@@ -1572,8 +1740,34 @@ export interface components {
              * Format: email
              */
             email: string;
+            /**
+             * Invite
+             * @description The token of an administrator's invite link
+             */
+            invite?: string | null;
             /** Password */
             password: string;
+        };
+        /** RegistrationPatch */
+        RegistrationPatch: {
+            /** Allowed Domains */
+            allowed_domains?: string[];
+            /**
+             * Mode
+             * @default open
+             * @enum {string}
+             */
+            mode?: "open" | "invite" | "domains" | "closed";
+        };
+        /** RegistrationSettingsOut */
+        RegistrationSettingsOut: {
+            /** Allowed Domains */
+            allowed_domains: string[];
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "open" | "invite" | "domains" | "closed";
         };
         /** ReindexOut */
         ReindexOut: {
@@ -1647,8 +1841,9 @@ export interface components {
         RuntimePatch: {
             embedding?: components["schemas"]["EmbeddingPatch"] | null;
             llm?: components["schemas"]["LLMPatch"] | null;
-            /** Registration Open */
-            registration_open?: boolean | null;
+            /** Password Login */
+            password_login?: boolean | null;
+            registration?: components["schemas"]["RegistrationPatch"] | null;
             /** Reindex */
             reindex?: {
                 [key: string]: unknown;
@@ -1660,10 +1855,29 @@ export interface components {
         RuntimeSettingsOut: {
             embedding: components["schemas"]["EmbeddingSettingsOut"];
             llm: components["schemas"]["LLMSettingsOut"];
-            /** Registration Open */
+            /**
+             * Password Login
+             * @description The stored choice; password sign-in stays on while single sign-on is not configured.
+             */
+            password_login: boolean;
+            /**
+             * Password Login Enabled
+             * @description Read-only: whether password sign-in works now.
+             */
+            password_login_enabled: boolean;
+            registration: components["schemas"]["RegistrationSettingsOut"];
+            /**
+             * Registration Open
+             * @description Read-only: whether anyone may try to register without an invite (mode open or domains).
+             */
             registration_open: boolean;
             reindex: components["schemas"]["ReindexStatusOut"];
             retrieval: components["schemas"]["RetrievalSettingsOut"];
+            /**
+             * Sso Enabled
+             * @description Read-only: single sign-on is configured (environment).
+             */
+            sso_enabled: boolean;
             uploads: components["schemas"]["UploadSettingsOut"];
         };
         /** SearchHit */
@@ -2148,6 +2362,88 @@ export interface operations {
             path: {
                 group_id: string;
                 user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    adminListInvites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteList"];
+                };
+            };
+        };
+    };
+    adminCreateInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    adminRevokeInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invite_id: string;
             };
             cookie?: never;
         };
@@ -2664,6 +2960,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
+                };
+            };
+        };
+    };
+    oidcCallback: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+                error_description?: string | null;
+                iss?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Into the app with the session cookies set, or to /login?sso_error=… */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    oidcLogin: {
+        parameters: {
+            query?: {
+                /** @description A path in the app to land on */
+                next?: string | null;
+                invite?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider, or to /login?sso_error=… when SSO is off or the provider cannot be reached */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
