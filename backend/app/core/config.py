@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     extraction_timeout_seconds: float = 300.0
     extraction_memory_mb: int = 2048
     ocr_enabled: bool = True
+    # Indexing cost bounds (docs/configuration.md#bounded-work): checked while extracting and
+    # before embedding. The largest real document measured, fullrefman.pdf (2,415 pages), gives
+    # about 7 million characters and 7,034 chunks.
+    max_document_chars: int = 20_000_000
+    max_document_chunks: int = 25_000
+    max_chars_per_file_byte: float = 50.0  # text extracted per stored byte, above the allowance
+    chars_allowance: int = 500_000  # any file may give this much text, whatever its size
+    user_quota_chunks: int = 200_000  # chunks across all of one user's documents
 
     # Chunking and embeddings
     chunk_tokens: int = 256

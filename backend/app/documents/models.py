@@ -18,6 +18,7 @@ class Document(IdMixin, TimestampMixin, Base):
         UniqueConstraint("owner_id", "content_hash", name="uq_documents_owner_hash"),
         Index("ix_documents_owner_created", "owner_id", "created_at"),
         Index("ix_documents_status_lease", "status", "lease_expires_at"),
+        Index("ix_documents_status_owner", "status", "owner_id"),
         Index("ix_documents_owner_collection", "owner_id", "collection_id"),
         Index("ix_documents_collection_owner", "collection_id", "owner_id"),
     )
@@ -40,8 +41,13 @@ class Document(IdMixin, TimestampMixin, Base):
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The version search serves (set when a version becomes ready): a reprocess keeps the previous
+    # version searchable until the new one is ready. None: nothing of the document is searchable.
+    searchable_version: Mapped[int | None] = mapped_column(Integer, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A queued document is not picked before this time (the backoff after a transient failure).
+    not_before: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     timings: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -32,6 +32,12 @@ class DocumentOut(BaseModel):
     # The caller's role over the document: "owner" of their private documents, else their role in
     # its collection (viewer: read; editor and owner: also delete, reprocess, move).
     role: Literal["viewer", "editor", "owner"] = "owner"
+    queue_position: int | None = Field(
+        default=None, description="1-based place among the documents still to start (all users'; "
+        "1 = next); null when the document is not queued")
+    queue_estimate_seconds: int | None = Field(
+        default=None, description="Rough time until this queued document is ready, from recent "
+        "processing times and the number of worker slots; null when unknown or not queued")
 
 
 class UploadedDocument(DocumentOut):

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.config import Settings
 from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
-from app.documents import lifecycle
+from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
 from app.documents.models import Document
 from app.documents.vectors import vector_record
@@ -71,7 +73,7 @@ class ProgressReporter:
         self._lease = lease
         self._doc = lease.document_id
         self._last = 0.0
-        self._lease_for = timedelta(seconds=container.settings.job_lease_seconds)
+        self.lease_for = timedelta(seconds=container.settings.job_lease_seconds)
 
     async def report(self, stage: str, progress: int, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -80,7 +82,7 @@ class ProgressReporter:
         self._last = now
         async with self._c.sessions() as session:
             applied = await lifecycle.report_progress(session, self._lease, stage=stage,
-                                                      progress=progress, lease_for=self._lease_for)
+                                                      progress=progress, lease_for=self.lease_for)
             await session.commit()
         if not applied:  # deleted, reset, or the lease went to another attempt
             raise DocumentGone(self._doc)
@@ -89,12 +91,12 @@ class ProgressReporter:
         """Renew the lease while the attempt runs. Progress alone is not enough: one embedding
         batch or a long extraction can outlast the lease, and the reconciler would then hand a
         live attempt to a second worker."""
-        interval = max(1.0, self._lease_for.total_seconds() / 3)
+        interval = max(1.0, self.lease_for.total_seconds() / 3)
         while True:
             await asyncio.sleep(interval)
             try:
                 async with self._c.sessions() as session:
-                    await lifecycle.renew_lease(session, self._lease, lease_for=self._lease_for)
+                    await lifecycle.renew_lease(session, self._lease, lease_for=self.lease_for)
                     await session.commit()
             except Exception:  # a database hiccup; the next round (or a progress report) renews
                 log.warning("lease renewal failed", extra={"document_id": self._doc}, exc_info=True)
@@ -103,9 +105,11 @@ class ProgressReporter:
 async def process_document(
     container: Container, document_id: str, *, worker: str = "", request_id: str | None = None
 ) -> Outcome:
+    """Run one job: claim the document whose turn it is (fair across owners; `document_id`, the
+    job's own document, is only where the job came from) and process it."""
     settings = container.settings
     async with container.sessions() as session:
-        claimed = await lifecycle.claim(
+        claimed = await scheduling.claim_next(
             session,
             document_id,
             max_attempts=settings.job_max_attempts,
@@ -115,8 +119,9 @@ async def process_document(
         )
         await session.commit()
     if claimed is None:
-        return Outcome("skipped", "not claimable (already taken, finished, deleted or out of attempts)")
+        return Outcome("skipped", "nothing to claim (taken, finished, deleted or out of attempts)")
     doc, lease = claimed.document, claimed.lease
+    document_id = doc.id
 
     started = time.monotonic()
     timings: dict[str, float] = {}
@@ -128,9 +133,9 @@ async def process_document(
         if await _taken_over(container, lease):
             # Another attempt holds (or finished) this version: its vectors have these same ids.
             outcome = Outcome("skipped", "another attempt took over this document")
-        else:
-            await _cleanup_vectors(container, doc, keep_version=None)
-            outcome = Outcome("skipped", "document deleted during processing")
+        else:  # deleted, canceled or reprocessed: keep only what search still serves
+            await _cleanup_vectors(container, doc, keep_version=await _searchable(container, doc.id))
+            outcome = Outcome("skipped", "document deleted, canceled or reset during processing")
     except ExtractionError as exc:
         outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent)
     except (VectorStoreError, EmbeddingError) as exc:
@@ -160,8 +165,13 @@ async def process_document(
         },
     )
     if outcome.status == "retry":
-        raise TransientFailure(outcome.detail, delay=min(60.0, 5.0 * 2 ** (lease.attempt - 1)))
+        raise TransientFailure(outcome.detail, delay=retry_delay(lease.attempt))
     return outcome
+
+
+def retry_delay(attempt: int) -> float:
+    """Backoff after a transient failure of attempt number `attempt` (1-based)."""
+    return float(min(60.0, 5.0 * 2.0 ** (attempt - 1)))
 
 
 async def _run(
@@ -170,11 +180,14 @@ async def _run(
 ) -> Outcome:
     settings = container.settings
     runtime = await container.runtime.current()
+    max_chars, reason = text_limit(settings, doc.size_bytes)
     limits = ExtractionLimits(
         max_pages=runtime.uploads.max_pages,
         timeout_seconds=settings.extraction_timeout_seconds,
         memory_limit_bytes=settings.extraction_memory_mb * 1024 * 1024,
         ocr_enabled=settings.ocr_enabled,
+        max_chars=max_chars,
+        max_chars_reason=reason,
     )
 
     # 1. Extract (in a sandboxed child process).
@@ -211,10 +224,15 @@ async def _run(
     page_count = extracted.page_count
     rows = [_chunk_row(doc, d) for d in drafts]
     async with container.sessions() as session:
-        await repo.replace_chunks(session, doc.id, rows)
+        await _check_chunk_limits(session, settings, doc, len(rows))
+        await repo.replace_chunks(session, doc.id, rows, keep_version=doc.searchable_version)
         await session.execute(
             update(Document).where(Document.id == doc.id).values(page_count=page_count)
         )
+        # In the same transaction: a document canceled, deleted or reset meanwhile gets no rows.
+        if not await lifecycle.renew_lease(session, lease, lease_for=progress.lease_for):
+            await session.rollback()
+            raise DocumentGone(doc.id)
         await session.commit()
     timings["chunk"] = round(time.monotonic() - t, 3)
 
@@ -250,13 +268,15 @@ async def _run(
     timings["embed"] = round(embed_seconds, 3)
     timings["embed_and_upsert"] = round(time.monotonic() - t, 3)
 
-    # 4. Index: drop what older versions left, verify, then flip to ready.
+    # 4. Index: verify, flip to ready (search swaps to this version), then drop older versions.
+    # Until the flip, search serves the previous version (a reprocess stays searchable).
     await progress.report("indexing", EMBED_BAND[1], force=True)
     t = time.monotonic()
-    await _cleanup_vectors(container, doc, keep_version=doc.version)
     for target in targets:
-        stored = await container.vectors.count(
-            target.collection, scope=VectorScope.of_document(doc.owner_id, doc.id))
+        every = VectorScope.of_document(doc.owner_id, doc.id)
+        others = VectorScope.of_document(doc.owner_id, doc.id, exclude_version=doc.version)
+        stored = (await container.vectors.count(target.collection, scope=every)
+                  - await container.vectors.count(target.collection, scope=others))
         if stored != len(rows):
             raise VectorStoreError(
                 f"The vector index holds {stored} of {len(rows)} passages; retrying.", transient=True
@@ -265,10 +285,41 @@ async def _run(
     async with container.sessions() as session:
         ready = await lifecycle.mark_ready(session, lease, chunk_count=len(rows), page_count=page_count,
                                            embedding_collection=targets[0].collection, timings=timings)
+        if ready:
+            await repo.replace_chunks(session, doc.id, [], keep_version=doc.version)
         await session.commit()
     if not ready:
         raise DocumentGone(doc.id)
+    await _cleanup_vectors(container, doc, keep_version=doc.version)
     return Outcome("ready", f"{len(rows)} chunks from {page_count} pages")
+
+
+def text_limit(settings: Settings, size_bytes: int) -> tuple[int, str]:
+    """How many characters a file of `size_bytes` may give, and the setting that says so: the
+    absolute `max_document_chars`, or less for a small file that would expand far beyond its size
+    (a few KB of PDF whose pages share one dense content stream)."""
+    by_size = max(settings.chars_allowance, int(size_bytes * settings.max_chars_per_file_byte))
+    if by_size < settings.max_document_chars:
+        return by_size, (f" for a file of this size (CITEWISE_MAX_CHARS_PER_FILE_BYTE = "
+                         f"{settings.max_chars_per_file_byte:g} characters per byte)")
+    return settings.max_document_chars, " (CITEWISE_MAX_DOCUMENT_CHARS)"
+
+
+async def _check_chunk_limits(session: AsyncSession, settings: Settings, doc: Document,
+                              chunks: int) -> None:
+    """Fail before any embedding when the document, or its owner's documents together, would
+    exceed what indexing may cost."""
+    if chunks > settings.max_document_chunks:
+        raise ExtractionError(
+            f"This file would be split into {chunks:,} passages, more than the limit of "
+            f"{settings.max_document_chunks:,} passages per document (CITEWISE_MAX_DOCUMENT_CHUNKS). "
+            "Split it into smaller files, or ask an administrator to raise the limit.")
+    others = await repo.chunks_used(session, doc.owner_id, excluding=doc.id)
+    if others + chunks > settings.user_quota_chunks:
+        raise ExtractionError(
+            f"Indexing this file ({chunks:,} passages) would exceed your quota of "
+            f"{settings.user_quota_chunks:,} indexed passages (CITEWISE_USER_QUOTA_CHUNKS); "
+            f"your other documents use {others:,}. Delete documents you no longer need.")
 
 
 def embedding_order(rows: list[dict[str, Any]], count_tokens: Any) -> list[dict[str, Any]]:
@@ -312,6 +363,12 @@ async def _cleanup_vectors(container: Container, doc: Document, *, keep_version:
         await container.vectors.delete(target.collection, scope=scope)
 
 
+async def _searchable(container: Container, document_id: str) -> int | None:
+    async with container.sessions() as session:
+        stmt = select(Document.searchable_version).where(Document.id == document_id)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:
     async with container.sessions() as session:
         return await lifecycle.current_version(session, lease.document_id) == lease.version
@@ -325,7 +382,8 @@ async def _fail_or_retry(container: Container, lease: lifecycle.Lease, message: 
     async with container.sessions() as session:
         if retry:
             applied = await lifecycle.retry_later(
-                session, lease, error=f"Temporary problem, will retry: {message}")
+                session, lease, error=f"Temporary problem, will retry: {message}",
+                delay=timedelta(seconds=retry_delay(lease.attempt)))
         else:
             applied = await lifecycle.mark_failed(session, lease, error=message)
         await session.commit()

@@ -39,6 +39,17 @@ class ExtractionLimits:
     timeout_seconds: float = 300.0
     memory_limit_bytes: int = 2 * 1024**3
     ocr_enabled: bool = True
+    # Extracted characters: parsers that go page by page stop as soon as they pass it.
+    max_chars: int = 20_000_000
+    # The setting that `max_chars` comes from, named in the error a user sees.
+    max_chars_reason: str = ""
+
+
+def too_much_text(limits: ExtractionLimits) -> ExtractionError:
+    return ExtractionError(
+        f"This file contains more text than the limit of {limits.max_chars:,} characters"
+        f"{limits.max_chars_reason}. Split it into smaller files, or ask an administrator "
+        "to raise the limit.")
 
 
 class ExtractionError(Exception):

@@ -23,12 +23,18 @@ async def ingest(container: Container, document_id: str, *, worker: str = "",
 
 async def reconcile(container: Container, *, startup: bool = False) -> int:
     """Re-enqueue documents whose job was lost (crash, flushed Redis, expired lease); fail those
-    out of attempts. Returns how many were re-enqueued."""
+    out of attempts. Returns how many were re-enqueued.
+
+    A queued document merely waiting its turn is left alone: jobs are not tied to one document
+    (each claims the next in line, see app/documents/scheduling.py), so a job was lost only when
+    the queue holds fewer jobs than there are queued documents, and only that many are enqueued."""
     settings = container.settings
     now = datetime.now(UTC)
     queued_before = now if startup else now - QUEUED_GRACE
+    waiting_jobs = await container.jobs.queue_depth()
     async with container.sessions() as session:
         stale = await lifecycle.find_stale(session, now=now, queued_before=queued_before)
+        missing = await lifecycle.count_queued(session, max_attempts=settings.job_max_attempts) - waiting_jobs
         to_enqueue: list[tuple[str, int | None]] = []  # (document id, attempt whose worker died)
         for doc in stale:
             lost = doc.attempts if doc.status == "processing" else None  # its lease expired
@@ -41,13 +47,16 @@ async def reconcile(container: Container, *, startup: bool = False) -> int:
                 continue
             if lost is not None:
                 requeued = await lifecycle.requeue_lost(session, lifecycle.Lease.of(doc), now=now)
-            else:
+            elif missing > 0:
                 requeued = await lifecycle.requeue(session, doc.id, version=doc.version, now=now)
+                missing -= requeued
+            else:
+                continue  # waiting its turn: enough jobs are queued to reach it
             if requeued:  # otherwise a worker took it, or it was reset or deleted, meanwhile
                 to_enqueue.append((doc.id, lost))
         await session.commit()
     for doc_id, lost in to_enqueue:
         await container.jobs.enqueue_ingest(doc_id, lost_attempt=lost)
-    if stale:
+    if to_enqueue:
         log.info("reconciled", extra={"requeued": len(to_enqueue), "examined": len(stale)})
     return len(to_enqueue)

@@ -61,7 +61,13 @@ class Harness:
             if self.worker is not None:
                 assert self.worker.alive(), self.worker.log_tail()
             docs = {d.id: d for d in await documents(self.container) if d.id in doc_ids}
-            return docs if all(d.status in ("ready", "failed") for d in docs.values()) else None
+            if not all(d.status in ("ready", "failed") for d in docs.values()):
+                return None
+            # The attempt records its job row just after the document's last transition.
+            for doc_id in docs:
+                if any(j.status == "running" for j in await jobs_of(self.container, doc_id)):
+                    return None
+            return docs
 
         result: dict[str, Any] = await wait_for(done, timeout=timeout, interval=0.25,
                                                 what="documents to finish",

@@ -27,6 +27,7 @@ export const listChunks = (id: string, query: Query<'listDocumentChunks'> = {}) 
   call('listDocumentChunks', { params: { path: { document_id: id }, query } })
 export const deleteDocument = (id: string) => call('deleteDocument', { params: { path: { document_id: id } } })
 export const reprocessDocument = (id: string) => call('reprocessDocument', { params: { path: { document_id: id } } })
+export const cancelDocument = (id: string) => call('cancelDocument', { params: { path: { document_id: id } } })
 export const batchDeleteDocuments = (ids: string[]) => call('batchDeleteDocuments', { body: { ids } })
 export const documentFileUrl = (id: string, inline = false) =>
   urlFor('getDocumentFile', { path: { document_id: id }, query: inline ? { inline: true } : {} })

@@ -667,6 +667,27 @@ export interface paths {
         patch: operations["moveDocument"];
         trace?: never;
     };
+    "/api/v1/documents/{document_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Stop a queued or processing document. It becomes `failed` with a "canceled" message, and
+         *     nothing of it stays searchable (no chunks, no vectors); Retry (reprocess) starts it again.
+         */
+        post: operations["cancelDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}/chunks": {
         parameters: {
             query?: never;
@@ -1229,6 +1250,16 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
+            /**
+             * Queue Estimate Seconds
+             * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
+             */
+            queue_estimate_seconds?: number | null;
+            /**
+             * Queue Position
+             * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
+             */
+            queue_position?: number | null;
             /**
              * Role
              * @default owner
@@ -2042,6 +2073,16 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
+            /**
+             * Queue Estimate Seconds
+             * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
+             */
+            queue_estimate_seconds?: number | null;
+            /**
+             * Queue Position
+             * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
+             */
+            queue_position?: number | null;
             /**
              * Role
              * @default owner
@@ -3748,6 +3789,44 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DocumentOut"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancelDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description The document is not queued or processing. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -38,6 +38,7 @@ from app.ingestion.types import (
     ExtractedDocument,
     ExtractionError,
     ExtractionLimits,
+    too_much_text,
 )
 
 Progress = Callable[[int, int], None]
@@ -100,6 +101,8 @@ def extract(
         raise ExtractionError(DAMAGED) from exc
     if not any(block.text.strip() for block in result.blocks):
         raise ExtractionError(NO_TEXT)
+    if sum(len(block.text) for block in result.blocks) > limits.max_chars:
+        raise too_much_text(limits)
     if progress is not None and kind != "pdf":
         progress(result.page_count, result.page_count)
     return result

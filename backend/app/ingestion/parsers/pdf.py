@@ -11,7 +11,14 @@ import pypdfium2 as pdfium
 
 from app.ingestion.parsers._text import clean_text, squash
 from app.ingestion.parsers.ocr import NO_OCR_SCAN, ocr_image, tesseract_path
-from app.ingestion.types import DAMAGED, Block, ExtractedDocument, ExtractionError, ExtractionLimits
+from app.ingestion.types import (
+    DAMAGED,
+    Block,
+    ExtractedDocument,
+    ExtractionError,
+    ExtractionLimits,
+    too_much_text,
+)
 
 ENCRYPTED_PDF = "This PDF is password-protected; remove the password and upload it again."
 _FPDF_ERR_PASSWORD = 4
@@ -92,9 +99,13 @@ def parse(path: Path, limits: ExtractionLimits, progress: Progress | None = None
         headings = _page_headings(pdf, page_count)
         blocks: list[Block] = []
         step = max(1, page_count // 50)
+        chars = 0
         for index in range(page_count):
             text = _page_text(pdf, index)
             if text:
+                chars += len(text)
+                if chars > limits.max_chars:  # stop now: pages can share one huge content stream
+                    raise too_much_text(limits)
                 blocks.append(Block(text, index + 1, headings.get(index, ()), "paragraph"))
             if progress is not None and ((index + 1) % step == 0 or index + 1 == page_count):
                 progress(index + 1, page_count)
