@@ -713,7 +713,10 @@ def empty_files(folder: Path) -> list[Path]:
 def e2e_documents(folder: Path) -> list[Path]:
     """What the Playwright specs upload."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [layout_paper(folder / "layoutparser-overview.pdf"), notes_docx(folder / "committee-notes.docx")]
+    return [layout_paper(folder / "layoutparser-overview.pdf"), notes_docx(folder / "committee-notes.docx"),
+            scanned_pdf(folder / "scanned-memo.pdf", [
+                "Memo to the harbour office. The lighthouse keeper reports that the foghorn was "
+                "repaired on Thursday and tested at dawn."])]
 
 
 def main(argv: Sequence[str]) -> int:

@@ -19,6 +19,9 @@ class DocumentOut(BaseModel):
     stage: str | None
     progress: int
     error: str | None
+    # Failed documents: true when retrying can succeed (a passing problem), false when the file
+    # itself is the problem (password, unsupported, damaged, over a limit).
+    retryable: bool
     page_count: int | None
     chunk_count: int
     attempts: int

@@ -77,8 +77,8 @@ export const adminRetryJobs = (body: Body<'adminRetryJobs'>) => call('adminRetry
 export const adminReindex = () => call('adminReindex')
 export const adminGetSettings = () => call('adminGetSettings')
 export const adminPutSettings = (body: Body<'adminUpdateSettings'>) => call('adminUpdateSettings', { body })
-export const adminTestConnection = (target: Body<'adminTestSettings'>['target']) =>
-  call('adminTestSettings', { body: { target } })
+/** Tests the candidate values in `body.llm` / `body.embedding` (not saved), else the saved ones. */
+export const adminTestConnection = (body: Body<'adminTestSettings'>) => call('adminTestSettings', { body })
 export const adminAudit = (query: Query<'adminAudit'> = {}) => call('adminAudit', { params: { query } })
 export const adminListInvites = () => call('adminListInvites')
 export const adminCreateInvite = (body: Body<'adminCreateInvite'>) => call('adminCreateInvite', { body })

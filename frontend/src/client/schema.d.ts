@@ -1260,6 +1260,8 @@ export interface components {
              * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
              */
             queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
@@ -1560,7 +1562,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** JobOut */
+        /**
+         * JobOut
+         * @description One processing attempt of a document (a `jobs` row). Queued documents have no job yet.
+         */
         JobOut: {
             /** Attempts */
             attempts: number;
@@ -1571,6 +1576,8 @@ export interface components {
             created_at: string;
             /** Document Id */
             document_id: string | null;
+            /** Document Status */
+            document_status: string | null;
             /** Duration Ms */
             duration_ms: number | null;
             /** Error */
@@ -1587,8 +1594,13 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted";
+            /** Worker */
+            worker: string;
         };
         /** LLMPatch */
         LLMPatch: {
@@ -1953,6 +1965,8 @@ export interface components {
         };
         /** SettingsTestIn */
         SettingsTestIn: {
+            embedding?: components["schemas"]["EmbeddingPatch"] | null;
+            llm?: components["schemas"]["LLMPatch"] | null;
             /**
              * Target
              * @enum {string}
@@ -2083,6 +2097,8 @@ export interface components {
              * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
              */
             queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
@@ -2511,7 +2527,7 @@ export interface operations {
     adminListJobs: {
         parameters: {
             query?: {
-                status?: string | null;
+                status?: ("running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted") | null;
                 page?: number;
                 page_size?: number;
             };

@@ -91,7 +91,8 @@ export function DocumentDetailPage() {
             className="inline-flex h-9 items-center gap-2 rounded-md border border-zinc-300 bg-white px-3.5 text-sm font-medium shadow-xs hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800">
             <Download className="h-4 w-4" aria-hidden="true" /> Download
           </a>
-          {(d.status === 'failed' || d.status === 'ready') && (
+          {/* Retry only where it can succeed; the same file fails the same way otherwise. */}
+          {((d.status === 'failed' && d.retryable) || d.status === 'ready') && (
             <Button variant="outline" loading={reprocess.isPending} onClick={() => reprocess.mutate()}>
               <RotateCw className="h-4 w-4" aria-hidden="true" /> {d.status === 'failed' ? 'Retry' : 'Reprocess'}
             </Button>

@@ -107,7 +107,7 @@ export function DocumentsPage() {
 
   const actions = (d: Document) => (
     <>
-      {d.status === 'failed' && (
+      {d.status === 'failed' && d.retryable && (
         <Button size="sm" variant="outline" loading={retry.isPending && retry.variables === d.id}
           onClick={() => retry.mutate(d.id)} aria-label={`Retry ${d.filename}`}>
           <RotateCw className="h-3.5 w-3.5" aria-hidden="true" /> Retry

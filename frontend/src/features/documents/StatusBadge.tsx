@@ -5,6 +5,7 @@ import { queueLine } from '../../lib/format'
 
 const STAGES: Record<string, string> = {
   extracting: 'Extracting text',
+  ocr: 'Reading scanned pages',
   chunking: 'Splitting into passages',
   embedding: 'Embedding',
   indexing: 'Indexing',
