@@ -182,7 +182,7 @@ async def test_index_follows_updates_and_deletes(index: KeywordIndex, session: A
 
 
 async def test_postgres_statistics_follow_chunk_writes(session: AsyncSession) -> None:
-    # What BM25 reads on PostgreSQL (migration 0009's triggers): postings per chunk and lexeme,
+    # What BM25 reads on PostgreSQL (migration 0011's triggers): postings per chunk and lexeme,
     # chunk count and tokens per document, through insert, update and delete.
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("the postings exist on PostgreSQL only")

@@ -1,6 +1,6 @@
-"""Keyword search on PostgreSQL: BM25 over the postings migration 0009 maintains.
+"""Keyword search on PostgreSQL: BM25 over the postings migration 0011 maintains.
 
-Relies on the schema of migrations 0003 and 0009 (alembic/versions/): ``chunks.tsv`` is the
+Relies on the schema of migrations 0003 and 0011 (alembic/versions/): ``chunks.tsv`` is the
 generated column ``setweight(to_tsvector('english', heading path), 'A') ||
 setweight(to_tsvector('english', text), 'D')``; from it, triggers keep ``keyword_postings`` (one row
 per chunk and distinct lexeme: occurrences in the heading path and in the text, the chunk's length
