@@ -16,6 +16,7 @@ from app import __version__
 from app.api.deps import annotate_scopes
 from app.api.headers import SecurityHeadersMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.api.outages import OutageMiddleware, install_outage_handlers
 from app.api.ratelimit import RateLimitMiddleware
 from app.api.router import api_router
 from app.bootstrap import build_container, start_background
@@ -54,10 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
     )
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(OutageMiddleware)  # JSON 503/500 for what fails in the rate limiter or below
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, allowed_origins=settings.allowed_origins)
     app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)
+    install_outage_handlers(app)
     app.include_router(api_router)
     _publish_stream_events(app)
     annotate_scopes(app)

@@ -148,10 +148,21 @@ class Settings(BaseSettings):
     # Jobs
     job_concurrency: int = 2
     job_max_attempts: int = 3
-    job_lease_seconds: int = 900
+    # A dead worker's document is taken over once its lease expires (renewed every third of it
+    # while the attempt runs) and the reconciler's next pass sees it: about two minutes.
+    job_lease_seconds: int = Field(default=90, ge=3)
     job_timeout_seconds: int = 3600
     job_backend: Literal["auto", "inprocess", "arq"] = "auto"
-    reconcile_interval_seconds: int = 60
+    reconcile_interval_seconds: int = Field(default=30, ge=1)
+    # Transient failures (Chroma, the embedding endpoint, the database) retry with exponential
+    # backoff, from job_retry_base_seconds up to job_retry_max_delay_seconds between tries, until
+    # the document has been failing for job_retry_window_seconds; then it is `failed`.
+    job_retry_window_seconds: int = Field(default=900, ge=0)
+    job_retry_base_seconds: float = Field(default=5.0, gt=0)
+    job_retry_max_delay_seconds: float = Field(default=120.0, gt=0)
+    # SIGTERM: a worker stops taking jobs and lets running ones finish for this long; then it
+    # cancels them and hands their documents back (`queued` at once) for another worker.
+    worker_shutdown_grace_seconds: int = Field(default=20, ge=0)
     api_rate_limit_per_minute: int = 600
     # GET /metrics: a loopback client that came through no proxy, or this bearer token.
     metrics_token: SecretStr | None = None

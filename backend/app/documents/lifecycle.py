@@ -1,9 +1,9 @@
 """The document lifecycle: every status transition, each one compare-and-set UPDATE.
 
     (upload) → queued ──claim──▶ processing ──mark_ready──▶ ready
-                 ▲                 │  │ ├──mark_failed──▶ failed
-                 │    retry_later ─┘  │ └─(lease expires)─▶ requeue_lost ─▶ queued
-                 │                    └──────────────────▶ fail_exhausted ▶ failed
+                 ▲                 │  │ ├──mark_failed──▶ failed ──purged──▶ failed (no vectors)
+                 │    retry_later ─┤  │ └─(lease expires)─▶ requeue_lost ─▶ queued
+                 │        release ─┘  └──────────────────▶ fail_exhausted ▶ failed
                  ├──── reset_for_reprocess (any status; a new version) ◀── ready / failed / …
                  └──── cancel (queued or processing; a new version) ──────▶ failed
 
@@ -13,6 +13,14 @@ owners); the claim itself is still this module's compare-and-set.
 A transition names the state it expects (status, and where it matters the version, the attempt
 that holds the lease, or an expired lease) in its WHERE clause and reports whether it applied.
 A worker that lost its lease, a stale reconciler pass or a second admin click then changes nothing.
+
+`attempts` counts the attempts that ended without a verdict (the worker died, its lease expired):
+the guard against a document that kills every worker that takes it. An attempt that ends with a
+transient failure (`retry_later`) or is handed back at shutdown (`release`) gives its number back,
+so outages and rolling restarts never use up that budget; the retry window bounds transient
+failures instead (`retry_since`). Both are the attempt's last write, so the number is not reused
+while the attempt can still act. A document that becomes `failed` loses its chunk rows in the same
+transaction and is marked `purge_pending` until its vectors are gone too.
 
 Each function only executes statements on the caller's session; the caller commits.
 """
@@ -24,12 +32,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
 from app.core.db import utcnow
-from app.documents.models import STATUSES, Document, Job
+from app.documents.models import STATUSES, Chunk, Document, Job
 
 JobStatus = Literal["running", "succeeded", "failed", "retrying", "skipped", "interrupted"]
 
@@ -37,6 +45,7 @@ CANCELED_ERROR = "Processing was canceled. Use Retry to process this document ag
 EXHAUSTED_ERROR = ("Processing was interrupted repeatedly and has been stopped. "
                    "Use Retry to try again.")
 INTERRUPTED_ERROR = "The worker stopped during this attempt."
+RELEASED_ERROR = "The worker shut down during this attempt and handed the document back."
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,29 +136,47 @@ async def mark_ready(session: AsyncSession, lease: Lease, *, chunk_count: int, p
     return await _applied(session, update(Document).where(*_held(lease)).values(
         status="ready", searchable_version=lease.version, stage=None, progress=100, error=None,
         chunk_count=chunk_count,
-        page_count=page_count, finished_at=now, lease_expires_at=None,
+        page_count=page_count, finished_at=now, lease_expires_at=None, retry_since=None,
         embedding_collection=embedding_collection, timings=dict(timings), updated_at=now))
 
 
 async def retry_later(session: AsyncSession, lease: Lease, *, error: str,
                       delay: timedelta = timedelta(0), now: datetime | None = None) -> bool:
     """processing (this attempt) → queued after a failure that may pass, not to be claimed again
-    before `delay` has passed; the job queue retries."""
+    before `delay` has passed; the job queue retries. The attempt is given back, and
+    `retry_since` keeps when this run of failures began."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
         status="queued", stage=None, progress=0, error=error, lease_expires_at=None,
-        not_before=now + delay if delay else None, updated_at=now))
+        not_before=now + delay if delay else None, attempts=Document.attempts - 1,
+        retry_since=func.coalesce(Document.retry_since, now), updated_at=now))
+
+
+async def release(session: AsyncSession, lease: Lease, *, now: datetime | None = None) -> bool:
+    """processing (this attempt) → queued at once: the worker is shutting down and hands the
+    document back for another worker. The attempt is given back (it did not fail)."""
+    now = now or utcnow()
+    return await _applied(session, update(Document).where(*_held(lease)).values(
+        status="queued", stage=None, progress=0, lease_expires_at=None, not_before=None,
+        attempts=Document.attempts - 1, updated_at=now))
 
 
 async def mark_failed(session: AsyncSession, lease: Lease, *, error: str, retryable: bool = False,
                       now: datetime | None = None) -> bool:
     """processing (this attempt) → failed (and not searchable); `retryable` when a later retry
-    can succeed."""
+    can succeed. Its chunk rows are deleted and its vectors marked for the purge."""
     now = now or utcnow()
-    return await _applied(session, update(Document).where(*_held(lease)).values(
+    applied = await _applied(session, update(Document).where(*_held(lease)).values(
         status="failed", searchable_version=None, stage=None, error=error, retryable=retryable,
-        finished_at=now,
-        lease_expires_at=None, updated_at=now))
+        finished_at=now, lease_expires_at=None, retry_since=None, purge_pending=True,
+        chunk_count=0, updated_at=now))
+    if applied:
+        await _drop_chunks(session, lease.document_id)
+    return applied
+
+
+async def _drop_chunks(session: AsyncSession, document_id: str) -> None:
+    await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
 
 
 async def finish_job(session: AsyncSession, job_id: str, *, status: JobStatus, error: str | None,
@@ -232,9 +259,28 @@ async def fail_exhausted(session: AsyncSession, document_id: str, *, status: str
         conds.append(Document.lease_expires_at < now)
     elif status != "queued":
         return False
-    return await _applied(session, update(Document).where(*conds).values(
+    applied = await _applied(session, update(Document).where(*conds).values(
         status="failed", searchable_version=None, stage=None, lease_expires_at=None, finished_at=now,
-        error=EXHAUSTED_ERROR, retryable=True, updated_at=now))
+        error=EXHAUSTED_ERROR, retryable=True, retry_since=None, purge_pending=True, chunk_count=0,
+        updated_at=now))
+    if applied:
+        await _drop_chunks(session, document_id)
+    return applied
+
+
+async def find_purge_pending(session: AsyncSession, *, limit: int = 100) -> list[Document]:
+    """Failed documents whose vectors may still be in the vector store."""
+    stmt = select(Document).where(Document.status == "failed",
+                                  Document.purge_pending.is_(True)).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def purged(session: AsyncSession, document_id: str, *, version: int) -> bool:
+    """failed (purge pending, at `version`) → failed with no vectors left behind."""
+    return await _applied(session, update(Document)
+                          .where(Document.id == document_id, Document.status == "failed",
+                                 Document.version == version, Document.purge_pending.is_(True))
+                          .values(purge_pending=False))
 
 
 # ---- the user's and the admin's transitions ------------------------------------------------------
@@ -254,7 +300,8 @@ async def reset_for_reprocess(session: AsyncSession, document_id: str, *, versio
                                  Document.status.in_(list(from_statuses)))
                           .values(version=Document.version + 1, status="queued", stage=None,
                                   progress=0, error=None, retryable=False, attempts=0,
-                                  lease_expires_at=None, not_before=None, finished_at=None,
+                                  lease_expires_at=None, not_before=None, retry_since=None,
+                                  purge_pending=False, finished_at=None,
                                   updated_at=now))
 
 

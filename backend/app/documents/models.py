@@ -56,6 +56,10 @@ class Document(IdMixin, TimestampMixin, Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     embedding_collection: Mapped[str | None] = mapped_column(String(200), default=None)
+    # When this version's current run of transient failures began (see job_retry_window_seconds).
+    retry_since: Mapped[datetime | None] = mapped_column(default=None)
+    # A failed document whose vectors may still be in the store: the reconciler purges them.
+    purge_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Chunk(Base):

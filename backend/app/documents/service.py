@@ -31,6 +31,7 @@ from app.auth.models import User
 from app.core.context import ClientInfo
 from app.core.db import new_id
 from app.core.errors import Conflict, TooLarge
+from app.core.outages import redis_outage
 from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
 from app.documents.models import Chunk, Document
@@ -290,7 +291,13 @@ async def queue_state(session: AsyncSession, container: Container) -> scheduling
     settings = container.settings
     slots = settings.job_concurrency
     if settings.effective_job_backend == "arq":
-        slots *= max(1, await container.jobs.active_workers())
+        try:
+            slots *= max(1, await container.jobs.active_workers())
+        except Exception as exc:
+            if not redis_outage(exc):
+                raise
+            # Redis is away (the workers' heartbeats live there): estimate as for one worker,
+            # the list must keep working.
     return scheduling.QueueState(
         positions=await scheduling.queue_positions(session, max_attempts=settings.job_max_attempts),
         slots=slots, seconds_per_document=await scheduling.mean_job_seconds(session))

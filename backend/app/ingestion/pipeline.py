@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.db import utcnow
 from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
 from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
@@ -63,6 +64,7 @@ class Outcome:
     status: OutcomeStatus
     detail: str = ""  # what the document's owner reads (failed) or a summary (ready, skipped)
     timings: dict[str, float] = field(default_factory=dict)
+    retry_delay: float = 0.0  # for "retry": seconds until the next try
     admin_detail: str | None = None  # the technical cause, for the Jobs view only
 
 
@@ -137,8 +139,22 @@ async def process_document(
     timings: dict[str, float] = {}
     progress = ProgressReporter(container, lease)
     keeper = asyncio.create_task(progress.keep_lease(), name=f"lease-{document_id}")
+
+    async def stop_keeper() -> None:  # before the attempt's last write: nothing renews after it
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
     try:
-        outcome = await _run(container, doc, lease, progress, timings)
+        try:
+            outcome = await _run(container, doc, lease, progress, timings)
+        finally:
+            await stop_keeper()
+    except asyncio.CancelledError:
+        # The worker is shutting down (its grace period is over): hand the document back now
+        # rather than leave it `processing` until its lease expires.
+        await asyncio.shield(_release(container, lease, claimed.job_id, started))
+        raise
     except DocumentGone:
         if await _taken_over(container, lease):
             # Another attempt holds (or finished) this version: its vectors have these same ids.
@@ -147,21 +163,19 @@ async def process_document(
             await _cleanup_vectors(container, doc, keep_version=await _searchable(container, doc.id))
             outcome = Outcome("skipped", "document deleted, canceled or reset during processing")
     except ExtractionError as exc:
-        outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent,
-                                       retryable=exc.retryable, admin_detail=exc.detail)
+        outcome = await _fail_or_retry(container, doc, lease, exc.message,
+                                       transient=not exc.permanent, retryable=exc.retryable,
+                                       admin_detail=exc.detail)
     except (VectorStoreError, EmbeddingError) as exc:
         transient = getattr(exc, "transient", False)
-        outcome = await _fail_or_retry(container, lease, SERVICE_DOWN if transient else str(exc),
+        outcome = await _fail_or_retry(container, doc, lease, SERVICE_DOWN if transient else str(exc),
                                        transient=transient, retryable=transient,
                                        admin_detail=f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # a bug must fail this document, never the worker
+    except Exception as exc:  # a bug or a database outage must fail this document, never the worker
         log.exception("ingestion crashed", extra={"document_id": doc.id})
-        outcome = await _fail_or_retry(container, lease, SERVER_ERROR, transient=True, retryable=True,
+        outcome = await _fail_or_retry(container, doc, lease, SERVER_ERROR, transient=True,
+                                       retryable=True,
                                        admin_detail=f"{type(exc).__name__}: {exc}"[:1000])
-    finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
     outcome.timings = {**timings, "total": round(time.monotonic() - started, 3)}
     JOBS_TOTAL.labels(outcome=outcome.status).inc()
     for stage in ("extract", "chunk", "embed", "index"):
@@ -178,13 +192,17 @@ async def process_document(
         },
     )
     if outcome.status == "retry":
-        raise TransientFailure(outcome.detail, delay=retry_delay(lease.attempt))
+        raise TransientFailure(outcome.detail, delay=outcome.retry_delay)
     return outcome
 
 
-def retry_delay(attempt: int) -> float:
-    """Backoff after a transient failure of attempt number `attempt` (1-based)."""
-    return float(min(60.0, 5.0 * 2.0 ** (attempt - 1)))
+def retry_delay(settings: Settings, failing_for: float) -> float:
+    """Seconds until the next try, for a document that has been failing for `failing_for` s.
+
+    Waiting as long again as it has been failing doubles the delay each time (base, base, 2·base,
+    4·base, …), capped at `job_retry_max_delay_seconds`."""
+    return min(settings.job_retry_max_delay_seconds,
+               max(settings.job_retry_base_seconds, failing_for))
 
 
 async def _run(
@@ -395,23 +413,63 @@ async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:
         return await lifecycle.current_version(session, lease.document_id) == lease.version
 
 
-async def _fail_or_retry(container: Container, lease: lifecycle.Lease, message: str, *,
-                         transient: bool, retryable: bool, admin_detail: str | None) -> Outcome:
+async def _fail_or_retry(container: Container, doc: Document, lease: lifecycle.Lease, message: str,
+                         *, transient: bool, retryable: bool, admin_detail: str | None) -> Outcome:
     """``message`` is for the document's owner, ``admin_detail`` for the Jobs view (with it)."""
-    retry = transient and lease.attempt < container.settings.job_max_attempts
-    if not retry and transient:
-        message = f"{message} (tried {lease.attempt} times)"
+    settings = container.settings
+    now = utcnow()
+    failing_for = (now - doc.retry_since).total_seconds() if doc.retry_since else 0.0
+    retry = transient and failing_for < settings.job_retry_window_seconds
+    delay = retry_delay(settings, failing_for)
+    if transient and not retry:
+        message = f"{message} (gave up after retrying for {round(failing_for / 60)} min)"
     async with container.sessions() as session:
         if retry:
             applied = await lifecycle.retry_later(session, lease, error=WILL_RETRY,
-                                                  delay=timedelta(seconds=retry_delay(lease.attempt)))
+                                                  delay=timedelta(seconds=delay), now=now)
         else:
-            applied = await lifecycle.mark_failed(session, lease, error=message, retryable=retryable)
+            applied = await lifecycle.mark_failed(session, lease, error=message,
+                                                  retryable=retryable, now=now)
         await session.commit()
     if not applied:  # deleted, reset, or the lease went to another attempt meanwhile
         return Outcome("skipped", f"document deleted or reset during processing ({message})",
                        admin_detail=admin_detail)
-    return Outcome("retry" if retry else "failed", message, admin_detail=admin_detail)
+    if not retry:
+        await purge_failed_vectors(container, doc)
+    return Outcome("retry" if retry else "failed", message, admin_detail=admin_detail,
+                   retry_delay=delay if retry else 0.0)
+
+
+async def purge_failed_vectors(container: Container, doc: Document) -> bool:
+    """Delete every vector of a `failed` document and clear its purge flag. False when the vector
+    store is unreachable: the flag stays and the reconciler tries again."""
+    try:
+        await _cleanup_vectors(container, doc, keep_version=None)
+    except VectorStoreError as exc:
+        log.warning("vectors of a failed document not purged yet",
+                    extra={"document_id": doc.id, "error": str(exc)})
+        return False
+    async with container.sessions() as session:
+        await lifecycle.purged(session, doc.id, version=doc.version)
+        await session.commit()
+    return True
+
+
+async def _release(container: Container, lease: lifecycle.Lease, job_id: str, started: float) -> None:
+    try:
+        async with container.sessions() as session:
+            released = await lifecycle.release(session, lease)
+            await lifecycle.finish_job(session, job_id, status="interrupted",
+                                       error=lifecycle.RELEASED_ERROR,
+                                       duration_ms=int((time.monotonic() - started) * 1000),
+                                       stage_timings={})
+            await session.commit()
+    except Exception:  # the database is away too: the lease expires and the reconciler requeues
+        log.warning("could not hand the document back", extra={"document_id": lease.document_id},
+                    exc_info=True)
+        return
+    log.info("document handed back at shutdown",
+             extra={"document_id": lease.document_id, "released": released})
 
 
 _JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from app.core.outages import database_outage
 from app.documents import lifecycle
-from app.ingestion.pipeline import Outcome, process_document
+from app.ingestion.pipeline import Outcome, TransientFailure, process_document, purge_failed_vectors
 from app.platform.container import Container
 
 log = logging.getLogger("citewise.jobs")
@@ -18,7 +19,17 @@ QUEUED_GRACE = timedelta(seconds=30)
 
 async def ingest(container: Container, document_id: str, *, worker: str = "",
                  request_id: str | None = None) -> Outcome:
-    return await process_document(container, document_id, worker=worker, request_id=request_id)
+    try:
+        return await process_document(container, document_id, worker=worker, request_id=request_id)
+    except Exception as exc:
+        if not database_outage(exc):
+            raise
+        # The attempt could not record its claim or its outcome. Try again once a lease it may
+        # hold has expired: the claim then takes the document over, whatever state it is in.
+        log.warning("database unavailable during ingestion; retrying later",
+                    extra={"document_id": document_id, "error": type(exc).__name__})
+        raise TransientFailure("The database is unavailable.",
+                               delay=float(container.settings.job_lease_seconds + 1)) from exc
 
 
 async def reconcile(container: Container, *, startup: bool = False) -> int:
@@ -59,4 +70,20 @@ async def reconcile(container: Container, *, startup: bool = False) -> int:
         await container.jobs.enqueue_ingest(doc_id, lost_attempt=lost)
     if to_enqueue:
         log.info("reconciled", extra={"requeued": len(to_enqueue), "examined": len(stale)})
+    await purge_failed(container)
     return len(to_enqueue)
+
+
+async def purge_failed(container: Container) -> int:
+    """Delete the vectors that failed documents may have left (their vector store was down when
+    they failed). Returns how many documents are clean now."""
+    async with container.sessions() as session:
+        pending = await lifecycle.find_purge_pending(session)
+    done = 0
+    for doc in pending:
+        if not await purge_failed_vectors(container, doc):
+            break  # the vector store is still away; the next pass tries again
+        done += 1
+    if pending:
+        log.info("purged vectors of failed documents", extra={"purged": done, "pending": len(pending)})
+    return done
