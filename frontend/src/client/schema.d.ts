@@ -783,7 +783,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready */
+        /**
+         * Ready
+         * @description 200 `ok`; 200 `degraded` when only Redis is down (the API still serves: uploads stay
+         *     `queued` until it is back); 503 `unavailable` when the database or the vector store is down.
+         *     `checks` names each dependency's state.
+         */
         get: operations["ready"];
         put?: never;
         post?: never;
