@@ -783,7 +783,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready */
+        /**
+         * Ready
+         * @description 200 `ok`; 200 `degraded` when only Redis is down (the API still serves: uploads stay
+         *     `queued` until it is back); 503 `unavailable` when the database or the vector store is down.
+         *     `checks` names each dependency's state.
+         */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -909,6 +914,11 @@ export interface components {
              * @default null
              */
             first_token_ms?: number | null;
+            /**
+             * Grounding Ms
+             * @default null
+             */
+            grounding_ms?: number | null;
             /**
              * Retrieval Ms
              * @default null
@@ -1098,6 +1108,11 @@ export interface components {
             citations: components["schemas"]["CitationOut"][];
             /** Content */
             content: string;
+            /**
+             * Unsupported
+             * @description Sentences of a generated answer that no retrieved source supports; in `content` each is followed by the mark "[not found in your documents]".
+             */
+            unsupported?: string[];
         };
         /** CitationsEvent */
         CitationsEvent: {
@@ -1702,6 +1717,11 @@ export interface components {
             error: string | null;
             /** Id */
             id: string;
+            /**
+             * Model
+             * @description What wrote an assistant message: the configured model's name, or "extractive" (sentences picked from the sources, no model); null for the user's messages.
+             */
+            model?: string | null;
             /**
              * Role
              * @enum {string}
