@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import __version__
-from app.api.deps import ContainerDep, SessionDep
+from app.api.deps import PUBLIC, ContainerDep, SessionDep
 
 router = APIRouter(tags=["system"])
 
@@ -21,12 +21,22 @@ class PublicConfig(BaseModel):
     version: str
 
 
-@router.get("/health", operation_id="health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+class Health(BaseModel):
+    status: str
 
 
-@router.get("/ready", operation_id="ready")
+class Readiness(BaseModel):
+    status: str  # "ok" or "unavailable"
+    checks: dict[str, str]  # "database", "redis", "chroma": "ok" or "error: <type>"
+
+
+@router.get("/health", response_model=Health, operation_id="health", dependencies=[PUBLIC])
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/ready", response_model=Readiness, operation_id="ready", dependencies=[PUBLIC],
+            responses={503: {"model": Readiness, "description": "A dependency is unreachable"}})
 async def ready(container: ContainerDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
@@ -51,7 +61,7 @@ async def ready(container: ContainerDep) -> JSONResponse:
                         status_code=200 if ok else 503)
 
 
-@router.get("/config", response_model=PublicConfig, operation_id="publicConfig")
+@router.get("/config", response_model=PublicConfig, operation_id="publicConfig", dependencies=[PUBLIC])
 async def public_config(container: ContainerDep, session: SessionDep) -> PublicConfig:
     settings = container.settings
     # A fresh read, not the TTL cache: the SPA reloads this right after an admin saves settings.

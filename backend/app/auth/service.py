@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as repo
@@ -72,18 +73,40 @@ async def create_user(
     return user
 
 
+REGISTRATION_ACCEPTED = (
+    "Registration received. If this email address had no account, it has one now: sign in with "
+    "this email and password. If it already had an account, sign in with that account's password, "
+    "or ask an administrator to reset it."
+)
+
+
 async def register(
     session: AsyncSession, settings: Settings, *, email: str, password: str, display_name: str,
     registration_open: bool, client: ClientInfo,
-) -> tuple[User, IssuedTokens]:
+) -> None:
+    """Create an account, or do nothing if the address has one: the caller cannot tell which.
+
+    A new and an existing address get the same answer, with no session, after the same work (one
+    Argon2 hash), so registration does not reveal who has an account; the client signs in next.
+    An existing address is audited (`auth.register_existing`)."""
     if not registration_open and await repo.count_users(session) > 0:
         raise Forbidden("Registration is closed. Ask an administrator for an account.",
                         code="registration_closed")
-    user = await create_user(session, settings, email=email, password=password,
-                             display_name=display_name)
+    email = normalize_email(email)
+    check_password_policy(settings, password, email)
+    try:
+        user = await create_user(session, settings, email=email, password=password,
+                                 display_name=display_name)
+    except (Conflict, IntegrityError) as exc:
+        if isinstance(exc, Conflict):  # refused before hashing: spend the same time anyway
+            security.hash_password(password)
+        else:  # a concurrent registration of the address won; this request wrote nothing else
+            await session.rollback()
+        audit.record(session, "auth.register_existing", actor_email=email, target=email,
+                     client=client)
+        return
     audit.record(session, "user.registered", actor_id=user.id, actor_email=user.email,
                  target=user.email, client=client, details={"role": user.role})
-    return user, await start_session(session, settings, user, client)
 
 
 async def login(

@@ -17,6 +17,7 @@ from app.chats import repository as repo
 from app.chats.models import Citation, Conversation, Message
 from app.core.db import utcnow
 from app.core.errors import AppError, NotFound
+from app.core.text import clean_display_text
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage
 from app.rag import pipeline as rag
@@ -174,6 +175,6 @@ async def answer_message(container: Container, ask: Ask) -> MessageWithCitations
 
 
 def _title(question: str) -> str:
-    words = " ".join(question.split())
+    words = clean_display_text(question) or DEFAULT_TITLE
     return words if len(words) <= TITLE_CHARS else words[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 

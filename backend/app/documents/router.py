@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import FileResponse
 
 from app.api.deps import ClientDep, ContainerDep, CurrentUser, SessionDep, WriteUser
-from app.core.errors import Invalid, NotFound, TooLarge
+from app.api.responses import errors
+from app.core.errors import Invalid, NotFound
 from app.documents import repository as repo
 from app.documents import service
 from app.documents.schemas import (
@@ -23,18 +24,15 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=UploadResult,
-             operation_id="uploadDocuments")
+             operation_id="uploadDocuments", responses=errors(400))
 async def upload_documents(
-    request: Request, files: Annotated[list[UploadFile], File(description="one or many files")],
+    files: Annotated[list[UploadFile], File(description="one or many files")],
     user: WriteUser, session: SessionDep, container: ContainerDep, client: ClientDep,
 ) -> UploadResult:
     settings = container.settings
     if len(files) > settings.max_files_per_upload:
         raise Invalid(f"Upload at most {settings.max_files_per_upload} files at once.",
                       code="too_many_files")
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.max_upload_mb * 1024 * 1024 * settings.max_files_per_upload:
-        raise TooLarge("The upload is too large.", code="request_too_large")
     return await service.upload(session, container, user, files, client)
 
 
