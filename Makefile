@@ -19,7 +19,7 @@ endif
 endif
 
 .PHONY: run test install install-dev frontend lint typecheck test-backend test-frontend test-e2e \
-        services lock openapi clean worker bench screenshots
+        services lock openapi clean worker bench screenshots stack
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ $(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
 		-r requirements-dev.lock
 	touch $@
 
+# supervisord for `make stack` (the `stack` extra; requirements-dev.lock has it too).
+$(VENV)/.stack: $(VENV)/.runtime backend/requirements-stack.lock
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python -r requirements-stack.lock
+	touch $@
+
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
@@ -44,6 +49,12 @@ install-dev: $(VENV)/.dev
 # `npm install` in frontend/ and commit the updated lock file.
 frontend/node_modules/.installed: frontend/package-lock.json frontend/package.json
 	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+# The real OpenID provider (npm `oidc-provider`) that the SSO tests start on loopback.
+OIDC_PROVIDER := backend/tests/oidc/node_modules/.installed
+$(OIDC_PROVIDER): backend/tests/oidc/package-lock.json backend/tests/oidc/package.json
+	cd backend/tests/oidc && npm ci --no-audit --no-fund
 	touch $@
 
 frontend: frontend/node_modules/.installed
@@ -57,25 +68,33 @@ run: install frontend
 worker: install
 	cd backend && .venv/bin/arq app.workers.tasks.WorkerSettings
 
+## stack: the production profile on this machine: PostgreSQL, Redis, Chroma, API processes behind
+## Nginx on http://127.0.0.1:8080, ARQ workers; Ctrl-C stops it (settings: scripts/stack.py)
+stack: $(VENV)/.stack frontend
+	bash scripts/ensure-stack-packages.sh
+	$(PY) scripts/stack.py
+
+# The test suites also start a stack (tests/deploy): its Debian packages come with the services.
 services:
+	bash scripts/ensure-stack-packages.sh
 	bash scripts/ensure-services.sh
 
 lint: install-dev
-	cd backend && .venv/bin/ruff check app tests ../bench
-	cd backend && .venv/bin/mypy app
+	cd backend && .venv/bin/ruff check app tests ../bench ../scripts
+	cd backend && .venv/bin/mypy app ../scripts/stack.py
 
-test-backend: install-dev services
+test-backend: install-dev services $(OIDC_PROVIDER)
 	cd backend && CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" .venv/bin/pytest -q -p no:cacheprovider
 
 test-frontend: frontend/node_modules/.installed openapi
 	cd frontend && npm run check:api && npm run typecheck && npm run lint && npm run test
 
 # install-dev: the documents the specs upload are generated with the test dependencies.
-test-e2e: install-dev frontend
+test-e2e: install-dev frontend $(OIDC_PROVIDER)
 	CITEWISE_EVAL_DOCS="$(CITEWISE_EVAL_DOCS)" bash scripts/e2e.sh
 
 ## screenshots: run the end-to-end tests and refresh the pictures in docs/screenshots
-screenshots: install-dev frontend
+screenshots: install-dev frontend $(OIDC_PROVIDER)
 	E2E_SCREENSHOTS=docs bash scripts/e2e.sh
 
 ## test: install test dependencies, start/reuse PostgreSQL and Redis, run every suite
@@ -87,10 +106,12 @@ openapi: install
 ## lock: re-resolve pinned dependencies after editing backend/pyproject.toml
 lock: $(UV)
 	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q -o requirements.lock
-	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra dev --extra llm -o requirements-dev.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra stack -o requirements-stack.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra dev --extra llm --extra stack \
+		-o requirements-dev.lock
 
 bench: install-dev
 	cd backend && .venv/bin/python ../bench/ingest.py
 
 clean:
-	rm -rf backend/.venv frontend/node_modules frontend/dist
+	rm -rf backend/.venv frontend/node_modules frontend/dist backend/tests/oidc/node_modules

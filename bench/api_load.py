@@ -2,6 +2,7 @@
 
     cd backend && .venv/bin/python ../bench/api_load.py                     # 50 users x 20 requests
     cd backend && .venv/bin/python ../bench/api_load.py --users 10 --requests 10
+    cd backend && .venv/bin/python ../bench/api_load.py --stack             # production topology
 
 Starts `uvicorn app.main:app_factory --factory` (embedded profile, one process, temp data dir) on a
 free loopback port. Every simulated user registers, uploads one small real PDF (so every query is
@@ -11,14 +12,21 @@ random think time (uniform 0.5–1.5 x --think seconds, default 2 s, as people d
 before the next request. `--think 0` removes the pause: 50 requests always in flight, a saturation
 test of the server rather than 50 people. Reports errors and p50/p95/p99 per endpoint (DESIGN §7:
 0 errors, p99 < 250 ms). The run is bounded by --requests per user and --deadline seconds.
+
+`--stack` drives the production topology instead: `scripts/stack.py` (what `make stack` runs) in a
+temp dir on free loopback ports — PostgreSQL, Redis, the Chroma server, `--api-procs` API processes
+behind Nginx and `--workers` ARQ workers — and every request goes through Nginx. Peak RSS is then
+the sum over the API processes (the workers are reported apart).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,17 +44,76 @@ QUERIES = ["layout detection models", "document image analysis toolkit", "optica
 ENDPOINTS = ("list", "search", "chat")
 
 
+# Every simulated user comes from 127.0.0.1: lift the per-address limits.
+UNTHROTTLED = {"CITEWISE_API_RATE_LIMIT_PER_MINUTE": "1000000",
+               "CITEWISE_LOGIN_MAX_FAILURES_PER_IP": "1000000",
+               "CITEWISE_REGISTRATION_RATE_LIMIT_PER_HOUR": "1000000", "CITEWISE_LOG_LEVEL": "WARNING"}
+
+
 def start_server(tmp: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CITEWISE_DATA_DIR": str(tmp / "data"), "CITEWISE_SECRET_KEY": c.BENCH_SECRET,
-           "CITEWISE_SERVE_FRONTEND": "false", "CITEWISE_COOKIE_SECURE": "false",
-           "CITEWISE_LOG_LEVEL": "WARNING", "CITEWISE_API_RATE_LIMIT_PER_MINUTE": "1000000",
-           "CITEWISE_LOGIN_MAX_FAILURES_PER_IP": "1000000"}
+           "CITEWISE_SERVE_FRONTEND": "false", "CITEWISE_COOKIE_SECURE": "false", **UNTHROTTLED}
     log = (tmp / "server.log").open("wb")
     # cwd = tmp so no developer's .env is picked up.
     return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         [sys.executable, "-m", "uvicorn", "app.main:app_factory", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+
+
+def start_stack(tmp: Path, api_procs: int, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """scripts/stack.py on free loopback ports in ``tmp``; returns it and Nginx's URL once READY."""
+    tmp.chmod(0o755)  # PostgreSQL runs as its own account when this runs as root
+    api = consecutive_free_ports(api_procs)
+    http, redis, pg, chroma = (c.free_port() for _ in range(4))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEWISE_", "STACK_"))}
+    env.update(UNTHROTTLED, STACK_DIR=str(tmp / "stack"), STACK_HTTP_PORT=str(http),
+               STACK_REDIS_PORT=str(redis), STACK_PG_PORT=str(pg), STACK_CHROMA_PORT=str(chroma),
+               STACK_API_PORT=str(api), STACK_API_PROCS=str(api_procs), STACK_WORKERS=str(workers))
+    log = tmp / "stack.out"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, str(c.ROOT / "scripts" / "stack.py")],  # noqa: S603
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 600
+    while "stack: READY" not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(f"the stack did not start:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(1)
+    return proc, f"http://127.0.0.1:{http}"
+
+
+def consecutive_free_ports(n: int) -> int:
+    """The first of ``n`` free loopback ports in a row (the stack's API processes)."""
+    import socket
+
+    while True:
+        base = c.free_port()
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(base, base + n):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return base
+
+
+def stack_pids(stack_dir: Path, group: str) -> list[int]:
+    """PIDs of the stack's programs in supervisord group ``group`` (api, workers)."""
+    import re
+
+    out = subprocess.run([str(Path(sys.executable).parent / "supervisorctl"), "-c",  # noqa: S603
+                          str(stack_dir / "supervisord.conf"), "status"],
+                         capture_output=True, text=True, check=False).stdout
+    return [int(m) for m in re.findall(rf"^{group}:\S+\s+RUNNING\s+pid (\d+)", out, re.M)]
+
+
+def stop_stack(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes], tmp: Path) -> None:
@@ -139,12 +206,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     pdf = Path(args.pdf) if args.pdf else c.PDF_DIR / DEFAULT_PDF
     with tempfile.TemporaryDirectory(prefix="citewise-bench-load-") as tmp_name:
         tmp = Path(tmp_name)
-        port = c.free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = start_server(tmp, port)
+        if args.stack:
+            proc, url = start_stack(tmp, args.api_procs, args.workers)
+            log_path = tmp / "stack" / "log"
+        else:
+            port = c.free_port()
+            url = f"http://127.0.0.1:{port}"
+            proc = start_server(tmp, port)
+            log_path = tmp / "server.log"
         users: list[User] = []
         try:
-            await wait_healthy(url, proc, tmp)
+            if not args.stack:
+                await wait_healthy(url, proc, tmp)
             users = [User(url, i) for i in range(args.users)]
             t = time.perf_counter()
             for u in users:  # sequential: registration hashes a password, uploads queue jobs
@@ -164,17 +237,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.gather(*(user_loop(u, args.requests, deadline, i, args.think, lat, errors)
                                    for i, u in enumerate(users)))
             elapsed = time.perf_counter() - t
-            hwm = server_hwm_mb(proc.pid)
+            load_after = os.getloadavg()
+            if args.stack:
+                hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "api"))
+                worker_hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "workers"))
+            else:
+                hwm, worker_hwm = server_hwm_mb(proc.pid), 0.0
             # The data dir is deleted on exit: keep the server's distinct error lines as evidence.
-            log_lines = (tmp / "server.log").read_text(errors="replace").splitlines()
+            logs = sorted(log_path.glob("*.log")) if log_path.is_dir() else [log_path]
+            log_lines = [ln for f in logs for ln in f.read_text(errors="replace").splitlines()]
             server_errors = list(dict.fromkeys(
                 ln.strip()[:200] for ln in log_lines if "Error" in ln or "error" in ln))[:10]
         finally:
             await asyncio.gather(*(u.client.aclose() for u in users))
-            proc.terminate()
-            proc.wait(timeout=60)
+            if args.stack:
+                stop_stack(proc)
+            else:
+                proc.terminate()
+                proc.wait(timeout=60)
     done = sum(len(v) for v in lat.values())
     return {
+        "profile": (f"stack: {args.api_procs} API processes behind Nginx, {args.workers} workers"
+                    if args.stack else "embedded: one process"),
         "users": args.users, "requests_per_user": args.requests, "think_s": args.think,
         "completed": done,
         "seconds": round(elapsed, 1), "throughput_rps": round(done / elapsed, 1),
@@ -182,8 +266,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "error_kinds": {e: sorted(set(v)) for e, v in errors.items() if v},
         "latency_ms": {e: c.summary_ms(v) for e, v in lat.items()},
         "all_ms": c.summary_ms([x for v in lat.values() for x in v]),
-        "server_peak_rss_mb": round(hwm, 1), "server_error_lines": server_errors,
+        "server_peak_rss_mb": round(hwm, 1), "worker_peak_rss_mb": round(worker_hwm, 1),
+        "server_error_lines": server_errors,
         "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in load_after],
     }
 
 
@@ -196,12 +282,16 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean pause between a user's requests, s (0: closed loop, saturation)")
     parser.add_argument("--pdf", help="the document every user uploads")
+    parser.add_argument("--stack", action="store_true",
+                        help="drive the production topology (scripts/stack.py) through its Nginx")
+    parser.add_argument("--api-procs", type=int, default=2, help="API processes of --stack")
+    parser.add_argument("--workers", type=int, default=2, help="ARQ workers of --stack")
     args = parser.parse_args()
     r = asyncio.run(run(args))
 
-    print(f"\n{r['users']} users (think {r['think_s']} s), {r['completed']} requests in {r['seconds']} s "
-          f"({r['throughput_rps']} req/s); setup {r['setup_s']} s; "
-          f"load average before {r['loadavg_before']}\n")
+    print(f"\n{r['profile']}: {r['users']} users (think {r['think_s']} s), {r['completed']} requests in "
+          f"{r['seconds']} s ({r['throughput_rps']} req/s); setup {r['setup_s']} s; "
+          f"load average before {r['loadavg_before']}, after {r['loadavg_after']}\n")
     rows = [[e, s["n"], r["errors"][e], s["p50"], s["p95"], s["p99"], s["max"]]
             for e, s in r["latency_ms"].items()]
     a = r["all_ms"]
@@ -210,7 +300,8 @@ def main() -> None:
     if r["error_kinds"]:
         print(f"\nerrors: {r['error_kinds']}")
         print("server log:\n  " + "\n  ".join(r["server_error_lines"]))
-    print(f"server peak RSS {r['server_peak_rss_mb']} MB")
+    print(f"server peak RSS {r['server_peak_rss_mb']} MB"
+          + (f" (API processes); workers {r['worker_peak_rss_mb']} MB" if r["worker_peak_rss_mb"] else ""))
     c.emit_json("api_load", r)
 
 

@@ -2,6 +2,7 @@
 
     cd backend && .venv/bin/python ../bench/search_latency.py                    # 20 owners x 5,183
     cd backend && .venv/bin/python ../bench/search_latency.py --owners 2 --queries 50   # quick look
+    cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 [--pg]   # sharing (#10)
 
 The corpus is SciFact's 5,183 abstracts, written the way the pipeline leaves them (real migrations,
 ready Document + Chunk rows, FTS index, vectors from the real MiniLM embedder with the pipeline's
@@ -10,6 +11,12 @@ metadata: see retrieval_quality.load_corpus) once per owner: with 20 owners the 
 gets a little Gaussian noise (sigma 0.01, re-normalised) so the HNSW graph is not full of exact
 duplicates. Queries are SciFact's own claims (all distinct, so nothing is answered from a cache),
 sent one at a time over real HTTP to a real uvicorn server, rotating through the owners.
+
+`--shared N` (issue #10): owners 1..N each put all their documents in a collection of their own and
+add owner 0, the *reader*, as a viewer; the reader's searches then span their own documents plus N
+collections of other owners ((N+1) x 5,183 chunks in N+1 owner partitions). Each measured query is
+sent twice in a row: by the reader, and by owner N+1 who shares nothing (the reference: one owner's
+own documents, the pre-sharing case). `--pg` runs the same on a throwaway PostgreSQL database.
 
 References measured in the same run, with the same query vectors: a raw Chroma query
 (n_results = the app's candidate depth) on the owner's own Chroma collection (the adapter keeps one
@@ -27,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import _common as c
-from retrieval_quality import load_corpus
+from retrieval_quality import database, load_corpus
 
 
 def noisy_copy(vectors: Any, seed: int, sigma: float = 0.01) -> Any:
@@ -71,52 +78,68 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     queries = list(dict.fromkeys(c.scifact_queries().values()))
     warmup, measured = queries[: args.warmup], queries[args.warmup : args.warmup + args.queries]
 
+    if args.shared and args.owners < args.shared + 2:
+        raise SystemExit(f"--shared {args.shared} needs --owners >= {args.shared + 2}")
     with tempfile.TemporaryDirectory(prefix="citewise-bench-search-") as tmp:
-        settings = c.bench_settings(Path(tmp))
-        async with c.served_app(settings) as (app, url):
-            clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(args.owners)]
-            try:
-                owners: list[str] = []
-                t = time.perf_counter()
-                for i, client in enumerate(clients):
-                    user = await c.register(client, f"search{i}@example.com")
-                    owners.append(user.get("id") or (await client.get("/api/v1/auth/me")).json()["id"])
-                    await load_corpus(app, owners[-1], corpus, noisy_copy(vectors, i), False)
-                load_s = time.perf_counter() - t
-                container = app.state.container
-                active = await container.index.active()
-                total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
-
-                async def ask(i: int, q: str) -> tuple[float, int]:
+        async with database(args.pg, Path(tmp)) as db_url:
+            settings = c.bench_settings(Path(tmp), **({"database_url": db_url} if db_url else {}))
+            async with c.served_app(settings) as (app, url):
+                clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(args.owners)]
+                try:
+                    owners: list[str] = []
                     t = time.perf_counter()
-                    r = await clients[i % len(clients)].post("/api/v1/search",
-                                                             json={"query": q, "k": args.k})
-                    ms = (time.perf_counter() - t) * 1000
-                    if r.status_code != 200 or not r.json()["results"]:
-                        raise SystemExit(f"search failed: {r.status_code} {r.text[:300]}")
-                    return ms, len(r.json()["results"])
+                    for i, client in enumerate(clients):
+                        user = await c.register(client, f"search{i}@example.com")
+                        owners.append(user.get("id") or (await client.get("/api/v1/auth/me")).json()["id"])
+                        await load_corpus(app, owners[-1], corpus, noisy_copy(vectors, i), False)
+                    load_s = time.perf_counter() - t
+                    container = app.state.container
+                    active = await container.index.active()
+                    total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
+                    if args.shared:
+                        await share_collections(app, clients, owners, args.shared)
+                    # Shared mode: every query by the reader (owner 0); the reference by owner N+1.
+                    asker = (lambda i: 0) if args.shared else (lambda i: i % len(clients))
 
-                for i, q in enumerate(warmup):
-                    await ask(i, q)
-                load_before = os.getloadavg()
-                http_ms = [(await ask(i, q))[0] for i, q in enumerate(measured)]
+                    async def ask(i: int, q: str, who: int | None = None) -> tuple[float, int]:
+                        t = time.perf_counter()
+                        r = await clients[asker(i) if who is None else who].post(
+                            "/api/v1/search", json={"query": q, "k": args.k})
+                        ms = (time.perf_counter() - t) * 1000
+                        if r.status_code != 200 or not r.json()["results"]:
+                            raise SystemExit(f"search failed: {r.status_code} {r.text[:300]}")
+                        return ms, len(r.json()["results"])
 
-                # Stage timings from retrieve() itself, same queries and owners.
-                from app.rag.retrieval import retrieve
+                    for i, q in enumerate(warmup):
+                        await ask(i, q)
+                    load_before = os.getloadavg()
+                    http_ms: list[float] = []
+                    own_only_ms: list[float] = []
+                    for i, q in enumerate(measured):
+                        http_ms.append((await ask(i, q))[0])
+                        if args.shared:
+                            own_only_ms.append((await ask(i, q, who=args.shared + 1))[0])
 
-                stages: dict[str, list[float]] = {}
-                qvecs: list[list[float]] = []
-                for i, q in enumerate(measured):
-                    async with container.sessions() as session:
-                        res = await retrieve(session, container, owner_id=owners[i % len(owners)],
-                                             query=q, k=args.k, floor=0.0)
-                    for key, ms in res.timings.items():
-                        stages.setdefault(key, []).append(ms)
-                    qvecs.append(await active.embedder.embed_query(q))
-                raw = await raw_chroma_ms(app, qvecs, owners[0], settings.retrieval_candidates)
-            finally:
-                await asyncio.gather(*(cl.aclose() for cl in clients))
+                    # Stage timings from retrieve() itself, same queries and owners.
+                    from app.rag.retrieval import retrieve
+
+                    stages: dict[str, list[float]] = {}
+                    qvecs: list[list[float]] = []
+                    for i, q in enumerate(measured):
+                        async with container.sessions() as session:
+                            res = await retrieve(session, container, owner_id=owners[asker(i)],
+                                                 query=q, k=args.k, floor=0.0)
+                        for key, ms in res.timings.items():
+                            stages.setdefault(key, []).append(ms)
+                        qvecs.append(await active.embedder.embed_query(q))
+                    raw = await raw_chroma_ms(app, qvecs, owners[0], settings.retrieval_candidates)
+                finally:
+                    await asyncio.gather(*(cl.aclose() for cl in clients))
     return {
+        "database": "postgresql" if args.pg else "sqlite", "shared_collections": args.shared,
+        "reader_chunks": (args.shared + 1) * len(corpus) if args.shared else len(corpus),
+        "own_only_http_search_ms": c.summary_ms(own_only_ms) if own_only_ms else None,
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "owners": args.owners, "chunks_total": total, "chunks_per_owner": len(corpus),
         "queries": len(measured), "k": args.k, "candidates": settings.retrieval_candidates,
         "load_s": round(load_s, 1), "loadavg_before": [round(x, 2) for x in load_before],
@@ -126,19 +149,52 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def share_collections(app: Any, clients: list[Any], owners: list[str], n: int) -> None:
+    """Owners 1..n: a collection each, holding all their documents, with owner 0 as a viewer.
+    The documents are moved in SQL (the API moves one document per request; the effect is the
+    same row update), the collection and membership go through the API."""
+    from sqlalchemy import update
+
+    from app.documents.models import Document
+
+    container = app.state.container
+    for i in range(1, n + 1):
+        r = await clients[i].post("/api/v1/collections", json={"name": f"Knowledge base {i}"})
+        if r.status_code != 201:
+            raise SystemExit(f"create collection failed: {r.status_code} {r.text}")
+        coll = r.json()["id"]
+        async with container.sessions() as session:
+            await session.execute(update(Document).where(Document.owner_id == owners[i])
+                                  .values(collection_id=coll))
+            await session.commit()
+        r = await clients[i].put(f"/api/v1/collections/{coll}/members",
+                                 json={"user_id": owners[0], "role": "viewer"})
+        if r.status_code != 200:
+            raise SystemExit(f"share failed: {r.status_code} {r.text}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--owners", type=int, default=20, help="copies of SciFact, one per user")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--shared", type=int, default=0,
+                        help="the reader can read N collections of other owners (issue #10)")
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
     r = asyncio.run(run(args))
 
+    print(f"\n{r['database']}; reader sees {r['reader_chunks']} chunks "
+          f"({r['shared_collections']} shared collections); load average after "
+          f"{r['loadavg_after']}")
     print(f"\n{r['chunks_total']} chunks ({r['owners']} owners x {r['chunks_per_owner']}), "
           f"{r['queries']} queries, k={r['k']}, candidates={r['candidates']}; loaded in {r['load_s']} s; "
           f"load average before {r['loadavg_before']}\n")
     rows = [["POST /api/v1/search (HTTP, client-side)", *_cols(r["http_search_ms"])]]
+    if r["own_only_http_search_ms"]:
+        rows.append(["  same queries, an owner who shares nothing (reference)",
+                     *_cols(r["own_only_http_search_ms"])])
     rows += [[f"retrieve(): {k}", *_cols(v)] for k, v in r["retrieve_stages_ms"].items()]
     rows += [[f"raw Chroma query, {k}", *_cols(v)] for k, v in r["raw_chroma_ms"].items()]
     c.print_table(["measure", "n", "p50 ms", "p95 ms", "p99 ms"], rows)

@@ -22,6 +22,7 @@ E2E_DOCS="$(mktemp -d)"
 export E2E_DOCS
 cleanup() {
   [[ -n "${SERVER_PID:-}" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  [[ -n "${OIDC_PID:-}" ]] && kill "$OIDC_PID" 2>/dev/null && wait "$OIDC_PID" 2>/dev/null || true
   rm -rf "$DATA" "$E2E_DOCS"
 }
 trap cleanup EXIT
@@ -34,10 +35,43 @@ export E2E_ADMIN_PASSWORD="$(head -c 18 /dev/urandom | base64)"
 CITEWISE_DATA_DIR="$DATA" CITEWISE_LOG_JSON=false backend/.venv/bin/citewise create-admin \
   --email "$E2E_ADMIN_EMAIL" --password "$E2E_ADMIN_PASSWORD" >/dev/null
 
+# A real OpenID provider (npm oidc-provider, installed by `make test-e2e`) on loopback for the
+# single sign-on spec: its accounts, with a password made for this run, are the spec's only users.
+OIDC_PORT="${E2E_OIDC_PORT:-$((PORT + 1))}"
+OIDC_SECRET="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+export E2E_OIDC_PASSWORD="$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
+export E2E_SSO_LABEL="Sign in with Test IdP"
+if [[ ! -d backend/tests/oidc/node_modules/oidc-provider ]]; then
+  echo "e2e: the test OpenID provider is not installed: run make test-e2e (npm ci in backend/tests/oidc)" >&2
+  exit 1
+fi
+cat >"$DATA/oidc.json" <<JSON
+{"port": $OIDC_PORT,
+ "clients": [{"client_id": "citewise-e2e", "client_secret": "$OIDC_SECRET",
+              "redirect_uris": ["http://127.0.0.1:$PORT/api/v1/auth/oidc/callback"],
+              "grant_types": ["authorization_code"], "response_types": ["code"]}],
+ "accounts": {
+   "sso-alice": {"password": "$E2E_OIDC_PASSWORD", "claims": {"email": "sso-alice@example.com",
+                 "email_verified": true, "name": "Alice SSO", "groups": ["eng", "everyone"]}},
+   "sso-carol": {"password": "$E2E_OIDC_PASSWORD", "claims": {"email": "sso-carol@example.com",
+                 "email_verified": false, "name": "Carol Unverified", "groups": []}}}}
+JSON
+node backend/tests/oidc/provider.mjs "$DATA/oidc.json" >"$DATA/oidc.log" 2>&1 &
+OIDC_PID=$!
+for _ in $(seq 1 60); do
+  curl -sf "http://127.0.0.1:$OIDC_PORT/.well-known/openid-configuration" >/dev/null && break
+  kill -0 "$OIDC_PID" 2>/dev/null || { cat "$DATA/oidc.log"; exit 1; }
+  sleep 0.5
+done
+
 # Plain http on loopback: Secure cookies would not be sent back by the browser. Every spec registers
 # its own accounts from 127.0.0.1, more than the per-address registration limit allows real clients.
 CITEWISE_DATA_DIR="$DATA" CITEWISE_COOKIE_SECURE=false CITEWISE_LOG_JSON=false \
   CITEWISE_REGISTRATION_RATE_LIMIT_PER_HOUR=1000 \
+  CITEWISE_OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT" CITEWISE_OIDC_CLIENT_ID=citewise-e2e \
+  CITEWISE_OIDC_CLIENT_SECRET="$OIDC_SECRET" CITEWISE_OIDC_SCOPES="openid email profile groups" \
+  CITEWISE_OIDC_PROVIDER_NAME="Test IdP" CITEWISE_OIDC_GROUP_MAP='{"eng": "Engineering"}' \
+  CITEWISE_OIDC_REDIRECT_URI="http://127.0.0.1:$PORT/api/v1/auth/oidc/callback" \
   backend/.venv/bin/citewise serve --host 127.0.0.1 --port "$PORT" >"$LOG" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do

@@ -33,6 +33,8 @@ from app.providers.keyword.postgres_fts import PostgresKeywordIndex
 from app.providers.keyword.sqlite_fts5 import SqliteFts5KeywordIndex
 from app.providers.llm.base import ChatModel
 from app.providers.llm.openai_compat import OpenAICompatChatModel
+from app.providers.oidc.base import IdentityProvider
+from app.providers.oidc.oidc_client import OidcClient
 from app.providers.throttle import MemoryThrottle, RedisThrottle, Throttle
 from app.providers.vectorstore.base import VectorStore
 from app.providers.vectorstore.chroma_store import ChromaVectorStore
@@ -121,8 +123,18 @@ def build_container(settings: Settings) -> Container:
         reindex=Reindexer(index, sessions, vectors),
         embedders=build_embedder,
         chat_models=ChatModelCache(build_chat_model),
+        identity=build_identity_provider(settings),
     )
     return container
+
+
+def build_identity_provider(settings: Settings) -> IdentityProvider | None:
+    if not (settings.oidc_issuer and settings.oidc_client_id):
+        return None
+    secret = settings.oidc_client_secret
+    return OidcClient(issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+                      client_secret=secret.get_secret_value() if secret else None,
+                      scopes=settings.oidc_scopes, timeout=settings.oidc_timeout_seconds)
 
 
 async def start_background(container: Container) -> None:

@@ -173,8 +173,9 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-TABLES = ["citations", "messages", "conversations", "chunks", "jobs", "documents",
-          "refresh_tokens", "auth_sessions", "api_keys", "audit_log", "app_settings", "users"]
+TABLES = ["citations", "messages", "conversations", "chunks", "jobs", "documents", "invites",
+          "collection_members", "collections", "group_members", "groups", "refresh_tokens",
+          "auth_sessions", "api_keys", "audit_log", "app_settings", "users"]
 
 
 async def truncate_all(app: Any) -> None:

@@ -106,6 +106,8 @@ def _distinct(name: str) -> Any:
     hints = typing.get_type_hints(Settings)
     kind = hints[name]
     default = _default(name)
+    if typing.get_origin(kind) is list:
+        return ["example.org"]
     options = [a for a in typing.get_args(kind) if a is not type(None)]
     if typing.get_origin(kind) is typing.Literal:
         return next(o for o in options if o != default)
@@ -146,6 +148,8 @@ async def test_admin_column_names_the_runtime_value_that_the_env_var_feeds(tmp_p
         expected = values[name]
         if isinstance(expected, SecretStr):
             expected = expected.get_secret_value()
+        if isinstance(actual, tuple):  # runtime values hold lists as tuples (frozen)
+            actual = list(actual)
         assert actual == expected, f"{PREFIX}{name.upper()} should feed {path}"
 
 
@@ -155,6 +159,37 @@ def test_example_env_mentions_the_essentials(variable: str) -> None:
     assert re.search(rf"^{variable}=", example, re.M)
     doc = DOC.read_text(encoding="utf-8")
     assert re.search(rf"^{variable}=", doc, re.M)
+
+
+def _example_env() -> dict[str, str]:
+    """deploy/env.production.example as systemd, Compose or `set -a; .` read it (commented lines too)."""
+    import shlex
+
+    values = {}
+    for line in (REPO / "deploy" / "env.production.example").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^#?\s*([A-Z][A-Z0-9_]+)=(.*)$", line)
+        if m:
+            values[m.group(1)] = "".join(shlex.split(m.group(2)))
+    return values
+
+
+def test_every_variable_of_the_example_env_is_documented() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    missing = [name for name in _example_env() if f"`{name}`" not in doc and f"`{name}` (or" not in doc]
+    assert not missing, f"document these in docs/configuration.md: {missing}"
+
+
+def test_the_example_env_loads_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its values, unquoted the way an env-file reader does, are valid settings (JSON lists intact)."""
+    for name, value in _example_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CITEWISE_SECRET_KEY", TEST_SECRET_FOR_EXAMPLE)
+    settings = Settings()
+    assert settings.trusted_proxies == ["127.0.0.1"]
+    assert settings.is_production
+
+
+TEST_SECRET_FOR_EXAMPLE = "example-env-secret-" + "q1w2e3r4" * 5
 
 
 # ---- deploy/nginx/citewise.conf must follow the app it fronts -------------------------------------
@@ -183,3 +218,27 @@ def test_nginx_upload_limit_covers_the_default_upload_size() -> None:
     assert block, "no upload location in the nginx config"
     limit = re.search(r"client_max_body_size (\d+)m;", block.group(1))
     assert limit and int(limit.group(1)) > _default("max_upload_mb")
+
+
+def test_nginx_answers_its_own_api_errors_as_json() -> None:
+    """413, 502, 503 and 504 that Nginx itself answers carry the API's {"error", "detail"} body."""
+    import json
+
+    conf = NGINX.read_text(encoding="utf-8")
+    for status in (413, 502, 503, 504):
+        page = re.search(rf"^\s*error_page (?:\d+ )*{status}(?: \d+)* (@\w+);", conf, re.M)
+        assert page, f"no error_page for {status}"
+        body = re.search(rf"location {page.group(1)} \{{(.*?return \d+ '[^']*';)", conf, re.S)
+        assert body, f"no location {page.group(1)}"
+        assert "default_type application/json;" in body.group(1)
+        ret = re.search(r"return (\d+) '(.*)';", body.group(1))
+        assert ret and int(ret.group(1)) == status
+        assert set(json.loads(ret.group(2))) == {"error", "detail"}
+
+
+def test_nginx_streams_chat_answers_unbuffered() -> None:
+    conf = NGINX.read_text(encoding="utf-8")
+    block = re.search(r"location ~ \^/api/v1/conversations/\[\^/\]\+/messages\$ \{(.*?)\}", conf, re.S)
+    assert block, "no SSE location for chat messages"
+    for directive in ("proxy_buffering off;", "gzip off;", "proxy_cache off;"):
+        assert directive in block.group(1)

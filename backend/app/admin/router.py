@@ -15,6 +15,10 @@ from app.admin.schemas import (
     AdminUserPatch,
     AuditEntryOut,
     AuditList,
+    InviteCreated,
+    InviteIn,
+    InviteList,
+    InviteOut,
     JobList,
     ReindexOut,
     ResetPasswordIn,
@@ -27,6 +31,8 @@ from app.admin.schemas import (
 )
 from app.api.deps import AdminUser, ClientDep, ContainerDep, SessionDep, SettingsDep
 from app.api.responses import errors
+from app.auth import invites
+from app.auth.models import Invite
 from app.platform import audit
 from app.platform.container import ReindexControl
 from app.platform.runtime import RuntimePatch, RuntimeSettingsService
@@ -145,3 +151,33 @@ async def audit_log(_: AdminUser, session: SessionDep,
     rows, total = await repo.list_audit(session, event=event, offset=(page - 1) * page_size,
                                         limit=page_size)
     return AuditList(items=[AuditEntryOut.model_validate(r) for r in rows], total=total)
+
+
+# ---- registration invites -----------------------------------------------------------------------
+
+def _invite_out(invite: Invite) -> InviteOut:
+    return InviteOut(id=invite.id, email=invite.email, created_at=invite.created_at,
+                     expires_at=invite.expires_at, status=invites.invite_status(invite),
+                     used_at=invite.used_at)
+
+
+@router.get("/invites", response_model=InviteList, operation_id="adminListInvites")
+async def list_invites(_: AdminUser, session: SessionDep) -> InviteList:
+    return InviteList(items=[_invite_out(i) for i in await invites.list_invites(session)])
+
+
+@router.post("/invites", status_code=status.HTTP_201_CREATED, response_model=InviteCreated,
+             operation_id="adminCreateInvite")
+async def create_invite(body: InviteIn, admin: AdminUser, session: SessionDep,
+                        client: ClientDep) -> InviteCreated:
+    invite, raw = await invites.create_invite(session, admin, email=body.email,
+                                              days=body.expires_in_days, client=client)
+    return InviteCreated(**_invite_out(invite).model_dump(), token=raw,
+                         path=f"/register?invite={raw}")
+
+
+@router.delete("/invites/{invite_id}", status_code=status.HTTP_204_NO_CONTENT,
+               operation_id="adminRevokeInvite")
+async def revoke_invite(invite_id: str, admin: AdminUser, session: SessionDep,
+                        client: ClientDep) -> None:
+    await invites.revoke_invite(session, admin, invite_id, client)

@@ -130,12 +130,23 @@ class ReindexStatusOut(BaseModel):
     error: str | None = None
 
 
+class RegistrationSettingsOut(BaseModel):
+    mode: Literal["open", "invite", "domains", "closed"]
+    allowed_domains: list[str]
+
+
 class RuntimeSettingsOut(BaseModel):
     llm: LLMSettingsOut
     embedding: EmbeddingSettingsOut
     retrieval: RetrievalSettingsOut
     uploads: UploadSettingsOut
-    registration_open: bool
+    registration: RegistrationSettingsOut
+    registration_open: bool = Field(description="Read-only: whether anyone may try to register "
+                                                 "without an invite (mode open or domains).")
+    password_login: bool = Field(description="The stored choice; password sign-in stays on while "
+                                             "single sign-on is not configured.")
+    password_login_enabled: bool = Field(description="Read-only: whether password sign-in works now.")
+    sso_enabled: bool = Field(description="Read-only: single sign-on is configured (environment).")
     reindex: ReindexStatusOut
 
 
@@ -165,3 +176,26 @@ class AuditEntryOut(BaseModel):
 class AuditList(BaseModel):
     items: list[AuditEntryOut]
     total: int
+
+
+class InviteIn(BaseModel):
+    email: EmailStr | None = Field(default=None, description="Only this address may use it")
+    expires_in_days: int = Field(default=7, ge=1, le=90)
+
+
+class InviteOut(BaseModel):
+    id: str
+    email: str | None
+    created_at: datetime
+    expires_at: datetime
+    status: Literal["pending", "used", "expired", "revoked"]
+    used_at: datetime | None
+
+
+class InviteCreated(InviteOut):
+    token: str = Field(description="Shown once: the link is /register?invite=<token>")
+    path: str = Field(description="The registration link's path in the web app")
+
+
+class InviteList(BaseModel):
+    items: list[InviteOut]

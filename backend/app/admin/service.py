@@ -170,7 +170,12 @@ def settings_out(values: RuntimeValues, reindex: ReindexStatus) -> RuntimeSettin
                       "relevance_floor": values.retrieval.relevance_floor},
         "uploads": {"max_upload_mb": values.uploads.max_upload_mb,
                     "max_pages": values.uploads.max_pages, "quota_mb": values.uploads.quota_mb},
+        "registration": {"mode": values.registration.mode,
+                         "allowed_domains": list(values.registration.allowed_domains)},
         "registration_open": values.registration_open,
+        "password_login": values.password_login,
+        "password_login_enabled": values.password_login_enabled,
+        "sso_enabled": values.sso_enabled,
         "reindex": reindex.as_dict(),
     })
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app import __version__
@@ -14,7 +16,11 @@ router = APIRouter(tags=["system"])
 
 
 class PublicConfig(BaseModel):
-    registration_open: bool
+    registration_open: bool = Field(description="Anyone may try to register without an invite")
+    registration_mode: Literal["open", "invite", "domains", "closed"]
+    password_login: bool = Field(description="Email + password sign-in is available")
+    sso_enabled: bool = Field(description="Single sign-on (OpenID Connect) is configured")
+    sso_label: str | None = Field(description='The sign-in button\'s text, e.g. "Sign in with Okta"')
     llm_configured: bool
     mode: str
     max_upload_mb: int
@@ -67,6 +73,9 @@ async def public_config(container: ContainerDep, session: SessionDep) -> PublicC
     # A fresh read, not the TTL cache: the SPA reloads this right after an admin saves settings.
     runtime = await container.runtime.read(session)
     return PublicConfig(
-        registration_open=runtime.registration_open, llm_configured=runtime.llm_configured,
+        registration_open=runtime.registration_open, registration_mode=runtime.registration.mode,
+        password_login=runtime.password_login_enabled, sso_enabled=runtime.sso_enabled,
+        sso_label=f"Sign in with {settings.oidc_provider_name}" if runtime.sso_enabled else None,
+        llm_configured=runtime.llm_configured,
         mode=settings.mode, max_upload_mb=runtime.uploads.max_upload_mb, version=__version__,
     )

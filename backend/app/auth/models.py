@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin, utcnow
@@ -10,10 +10,15 @@ from app.core.db import Base, IdMixin, utcnow
 
 class User(IdMixin, Base):
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    # "" for accounts created by single sign-on: no password verifies against it.
     password_hash: Mapped[str] = mapped_column(String(255))
+    # The single sign-on identity (issuer + `sub`) linked to this account, if any.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500), default=None)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), default=None)
     role: Mapped[str] = mapped_column(String(16), default="user")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -69,3 +74,20 @@ class ApiKey(IdMixin, Base):
     @property
     def scopes(self) -> list[str]:
         return [s for s in self.scopes_csv.split(",") if s]
+
+
+class Invite(IdMixin, Base):
+    """A single-use registration link created by an administrator (only the token's digest is kept)."""
+
+    __tablename__ = "invites"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)  # None: any address
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                   default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -28,7 +28,6 @@ from app.auth.schemas import (
     UserOut,
 )
 from app.core import security
-from app.platform.runtime import registration_open
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -38,11 +37,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def register(body: RegisterIn, request: Request, session: SessionDep, settings: SettingsDep,
                    client: ClientDep) -> RegistrationOut:
     # The same answer whether or not the address has an account; no session: sign in next.
-    await service.check_registration_rate(request.app.state.container.throttle, settings, client)
+    container = request.app.state.container
+    await service.check_registration_rate(container.throttle, settings, client)
     await service.register(
-        session, settings, email=body.email, password=body.password,
-        display_name=body.display_name,
-        registration_open=await registration_open(session, settings), client=client,
+        session, settings, await container.runtime.read(session), email=body.email,
+        password=body.password, display_name=body.display_name, invite=body.invite, client=client,
     )
     return RegistrationOut(status="accepted", detail=service.REGISTRATION_ACCEPTED)
 
@@ -52,8 +51,10 @@ async def register(body: RegisterIn, request: Request, session: SessionDep, sett
 async def login(body: LoginIn, response: Response, request: Request, session: SessionDep,
                 settings: SettingsDep, client: ClientDep) -> UserOut:
     container = request.app.state.container
+    runtime = await container.runtime.read(session)
     user, tokens = await service.login(session, settings, container.throttle, email=body.email,
-                                       password=body.password, client=client)
+                                       password=body.password, client=client,
+                                       password_login_enabled=runtime.password_login_enabled)
     set_session_cookies(response, settings, tokens)
     return UserOut.model_validate(user)
 
@@ -121,3 +122,4 @@ async def create_api_key(body: ApiKeyIn, user: SessionUser, session: SessionDep,
 async def revoke_api_key(key_id: str, user: SessionUser, session: SessionDep,
                          client: ClientDep) -> None:
     await service.revoke_api_key(session, user, key_id, client)
+

@@ -13,6 +13,8 @@ class RegisterIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     display_name: DisplayText = Field(default="", max_length=200)
+    invite: str | None = Field(default=None, max_length=200,
+                               description="The token of an administrator's invite link")
 
 
 class RegistrationOut(BaseModel):

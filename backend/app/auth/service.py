@@ -8,17 +8,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import invites, scopes
 from app.auth import repository as repo
-from app.auth import scopes
 from app.auth.models import ApiKey, AuthSession, RefreshToken, User
 from app.core import security
 from app.core.config import Settings
 from app.core.context import ClientInfo
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthorized
 from app.platform import audit
+from app.platform.runtime import RuntimeValues
 from app.providers.throttle import Throttle
 
 INVALID_CREDENTIALS = "Incorrect email or password."
+PASSWORD_LOGIN_OFF = "Password sign-in is turned off here: use single sign-on."  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +83,19 @@ REGISTRATION_ACCEPTED = (
 
 
 async def register(
-    session: AsyncSession, settings: Settings, *, email: str, password: str, display_name: str,
-    registration_open: bool, client: ClientInfo,
+    session: AsyncSession, settings: Settings, runtime: RuntimeValues, *, email: str, password: str,
+    display_name: str, invite: str | None, client: ClientInfo,
 ) -> None:
     """Create an account, or do nothing if the address has one: the caller cannot tell which.
 
     A new and an existing address get the same answer, with no session, after the same work (one
     Argon2 hash), so registration does not reveal who has an account; the client signs in next.
-    An existing address is audited (`auth.register_existing`)."""
-    if not registration_open and await repo.count_users(session) > 0:
-        raise Forbidden("Registration is closed. Ask an administrator for an account.",
-                        code="registration_closed")
+    An existing address is audited (`auth.register_existing`); its invite, if any, stays unused."""
     email = normalize_email(email)
+    first = await repo.count_users(session) == 0  # the first account of an installation is its admin
+    if not first and not runtime.password_login_enabled:
+        raise Forbidden(PASSWORD_LOGIN_OFF, code="password_login_disabled")
+    admitted = None if first else await invites.admit(session, runtime.registration, email, invite)
     check_password_policy(settings, password, email)
     try:
         user = await create_user(session, settings, email=email, password=password,
@@ -105,14 +108,19 @@ async def register(
         audit.record(session, "auth.register_existing", actor_email=email, target=email,
                      client=client)
         return
+    if admitted is not None:
+        await invites.consume(session, admitted, user)
     audit.record(session, "user.registered", actor_id=user.id, actor_email=user.email,
-                 target=user.email, client=client, details={"role": user.role})
+                 target=user.email, client=client,
+                 details={"role": user.role, "invite_id": admitted.id if admitted else None})
 
 
 async def login(
     session: AsyncSession, settings: Settings, throttle: Throttle, *, email: str, password: str,
-    client: ClientInfo,
+    client: ClientInfo, password_login_enabled: bool = True,
 ) -> tuple[User, IssuedTokens]:
+    if not password_login_enabled:
+        raise Forbidden(PASSWORD_LOGIN_OFF, code="password_login_disabled")
     email = normalize_email(email)
     # The account lock is per account *and* address: an attacker hammering one account locks only
     # their own address out of it, never the owner elsewhere. The per-address limit across accounts

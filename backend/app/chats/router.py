@@ -29,9 +29,10 @@ from app.rag.retrieval import retrieve
 router = APIRouter(tags=["chat"])
 
 
-def _message_out(message: Message, citations: list[Citation]) -> MessageOut:
+def _message_out(message: Message, citations: list[Citation] | list[CitationOut]) -> MessageOut:
     return MessageOut.model_validate(message).model_copy(
-        update={"citations": [CitationOut.model_validate(c) for c in citations]})
+        update={"citations": [c if isinstance(c, CitationOut) else CitationOut.model_validate(c)
+                              for c in citations]})
 
 
 @router.post("/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationOut,
@@ -83,7 +84,8 @@ async def delete_conversation(conversation_id: str, user: CurrentUser, session: 
 async def ask(conversation_id: str, body: AskIn, request: Request, user: CurrentUser,
               session: SessionDep, container: ContainerDep) -> StreamingResponse | JSONResponse:
     # Checked before streaming starts, so someone else's conversation or documents are a 404.
-    checked = await service.check_ask(session, user, conversation_id, body.content, body.document_ids)
+    checked = await service.check_ask(session, user, conversation_id, body.content, body.document_ids,
+                                      body.collection_ids)
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/event-stream" not in accept:
         message, citations = await service.answer_message(container, checked)
@@ -101,8 +103,10 @@ async def ask(conversation_id: str, body: AskIn, request: Request, user: Current
 async def search(body: SearchIn, user: CurrentUser, session: SessionDep, container: ContainerDep
                  ) -> SearchOut:
     result = await retrieve(session, container, owner_id=user.id, query=body.query, k=body.k,
-                            document_ids=body.document_ids, floor=0.0)
+                            document_ids=body.document_ids, collection_ids=body.collection_ids,
+                            floor=0.0)
     return SearchOut(results=[
         SearchHit(chunk_id=c.chunk_id, document_id=c.document_id, filename=c.filename, page=c.page,
-                  snippet=snippet(c.text), text=c.text, score=c.score)
+                  snippet=snippet(c.text), text=c.text, score=c.score,
+                  collection_id=c.collection_id, collection_name=c.collection_name)
         for c in result.chunks])

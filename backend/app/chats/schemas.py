@@ -19,6 +19,12 @@ class CitationOut(BaseModel):
     chunk_id: str
     snippet: str
     score: float
+    # The collection the document lives in (None: the reader's private space).
+    collection_id: str | None = None
+    collection_name: str | None = None
+    # False once the reader can no longer read the document (deleted, moved, access revoked):
+    # filename and snippet are then empty ("source no longer available").
+    available: bool = True
 
 
 class MessageOut(BaseModel):
@@ -61,12 +67,14 @@ class ConversationPatch(BaseModel):
 class AskIn(BaseModel):
     content: str = Field(min_length=1, max_length=8000)
     document_ids: list[str] | None = Field(default=None, max_length=500)
+    collection_ids: list[str] | None = Field(default=None, max_length=100)
 
 
 class SearchIn(BaseModel):
     query: str = Field(min_length=1, max_length=2000)
     k: int = Field(default=10, ge=1, le=100)
     document_ids: list[str] | None = Field(default=None, max_length=500)
+    collection_ids: list[str] | None = Field(default=None, max_length=100)
 
 
 class SearchHit(BaseModel):
@@ -77,6 +85,8 @@ class SearchHit(BaseModel):
     snippet: str
     text: str
     score: float
+    collection_id: str | None = None  # None: the caller's private space
+    collection_name: str | None = None
 
 
 class SearchOut(BaseModel):

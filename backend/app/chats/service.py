@@ -10,18 +10,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.rules import access_for, check_selection, readable_ids
 from app.auth.models import User
 from app.chats import repository as repo
 from app.chats.models import Citation, Conversation, Message
+from app.chats.schemas import CitationOut
+from app.collections.models import Collection
 from app.core.db import utcnow
 from app.core.errors import AppError, NotFound
 from app.core.text import clean_display_text
+from app.documents.models import Document
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage
 from app.rag import pipeline as rag
-from app.rag.retrieval import owned_document_ids
 
 DEFAULT_TITLE = "New conversation"
 TITLE_CHARS = 80
@@ -57,9 +61,37 @@ async def get_conversation(session: AsyncSession, user: User, conversation_id: s
 
 
 async def conversation_detail(session: AsyncSession, user: User, conversation_id: str
-                              ) -> tuple[Conversation, list[MessageWithCitations]]:
+                              ) -> tuple[Conversation, list[tuple[Message, list[CitationOut]]]]:
+    """The conversation with its messages; a citation of a document the user can no longer read
+    (deleted, moved, access revoked) keeps its number but not its text: `available` is False."""
     conv = await get_conversation(session, user, conversation_id)
-    return conv, await repo.messages_with_citations(session, conv.id)
+    messages = await repo.messages_with_citations(session, conv.id)
+    shown = await show_citations(session, user.id, [c for _, cites in messages for c in cites])
+    return conv, [(m, [shown[c.id] for c in cites]) for m, cites in messages]
+
+
+async def show_citations(session: AsyncSession, reader_id: str, citations: list[Citation]
+                         ) -> dict[str, CitationOut]:
+    """Citations as `reader_id` may see them now (by citation id): where each source lives, or
+    `available: False` with no text once the reader can no longer read it."""
+    cited = {c.document_id for c in citations if c.document_id}
+    readable = await readable_ids(session, await access_for(session, reader_id), cited)
+    places: dict[str, tuple[str | None, str | None]] = {}
+    if readable:
+        rows = await session.execute(
+            select(Document.id, Document.collection_id, Collection.name)
+            .outerjoin(Collection, Collection.id == Document.collection_id)
+            .where(Document.id.in_(sorted(readable))))
+        places = {doc_id: (coll_id, name) for doc_id, coll_id, name in rows.all()}
+    return {c.id: _shown(c, places) for c in citations}
+
+
+def _shown(c: Citation, places: dict[str, tuple[str | None, str | None]]) -> CitationOut:
+    out = CitationOut.model_validate(c)
+    if c.document_id is None or c.document_id not in places:
+        return out.model_copy(update={"filename": "", "snippet": "", "available": False})
+    collection_id, name = places[c.document_id]
+    return out.model_copy(update={"collection_id": collection_id, "collection_name": name})
 
 
 async def rename_conversation(session: AsyncSession, user: User, conversation_id: str,
@@ -78,22 +110,25 @@ async def delete_conversation(session: AsyncSession, user: User, conversation_id
 
 @dataclass(frozen=True, slots=True)
 class Ask:
-    """A question, checked: the conversation and every scoped document belong to the asker."""
+    """A question, checked: the conversation is the asker's, every scoped document and collection
+    readable by them."""
 
     owner_id: str
     conversation_id: str
     content: str
     document_ids: list[str] | None
+    collection_ids: list[str] | None = None
 
 
 async def check_ask(session: AsyncSession, user: User, conversation_id: str, content: str,
-                    document_ids: list[str] | None) -> Ask:
-    """Not found for another user's conversation or documents, before a stream starts."""
+                    document_ids: list[str] | None, collection_ids: list[str] | None = None) -> Ask:
+    """Not found for another user's conversation, or documents/collections the user cannot read,
+    before a stream starts."""
     await get_conversation(session, user, conversation_id)
-    if document_ids:
-        await owned_document_ids(session, user.id, document_ids)
+    docs, colls = await check_selection(session, await access_for(session, user.id),
+                                        document_ids, collection_ids)
     return Ask(owner_id=user.id, conversation_id=conversation_id, content=content.strip(),
-               document_ids=document_ids)
+               document_ids=sorted(docs) or None, collection_ids=sorted(colls) or None)
 
 
 async def add_user_message(session: AsyncSession, conversation_id: str, content: str,
@@ -138,8 +173,10 @@ async def add_assistant_message(session: AsyncSession, conversation_id: str,
 async def answer_events(container: Container, ask: Ask) -> AsyncIterator[rag.Event]:
     """The question's answer as RAG events (streamed as SSE), the question and answer stored."""
     async with container.sessions() as session:
-        scope = (await owned_document_ids(session, ask.owner_id, ask.document_ids)
-                 if ask.document_ids else None)
+        # Checked again here: a membership may have changed since `check_ask`.
+        docs, colls = await check_selection(session, await access_for(session, ask.owner_id),
+                                            ask.document_ids, ask.collection_ids)
+        scope = sorted(docs) or None
         question, history = await add_user_message(session, ask.conversation_id, ask.content, scope)
         await session.commit()
 
@@ -149,7 +186,8 @@ async def answer_events(container: Container, ask: Ask) -> AsyncIterator[rag.Eve
             await session.commit()
             return msg.id
 
-    asked = rag.Question(owner_id=ask.owner_id, content=ask.content, scope=scope, history=history)
+    asked = rag.Question(owner_id=ask.owner_id, content=ask.content, scope=scope, history=history,
+                         collection_ids=sorted(colls) or None)
     async for event, payload in rag.answer_events(container, asked, save):
         if event == "done":
             payload = {**payload, "user_message_id": question.id,
@@ -159,7 +197,7 @@ async def answer_events(container: Container, ask: Ask) -> AsyncIterator[rag.Eve
         yield event, payload
 
 
-async def answer_message(container: Container, ask: Ask) -> MessageWithCitations:
+async def answer_message(container: Container, ask: Ask) -> tuple[Message, list[CitationOut]]:
     """The question's answer once complete, as stored (a JSON request)."""
     message_id = ""
     async for event, payload in answer_events(container, ask):
@@ -169,9 +207,11 @@ async def answer_message(container: Container, ask: Ask) -> MessageWithCitations
             message_id = str(payload["message_id"])
     async with container.sessions() as session:
         stored = await repo.message_with_citations(session, message_id)
-    if stored is None:  # the conversation was deleted meanwhile
-        raise NotFound("Conversation not found.")
-    return stored
+        if stored is None:  # the conversation was deleted meanwhile
+            raise NotFound("Conversation not found.")
+        message, citations = stored
+        shown = await show_citations(session, ask.owner_id, citations)
+    return message, [shown[c.id] for c in citations]
 
 
 def _title(question: str) -> str:

@@ -73,11 +73,26 @@ class Settings(BaseSettings):
     session_absolute_days: int = 30
     jwt_issuer: str = "citewise"
     jwt_audience: str = "citewise-api"
+    # Legacy switch: with registration_mode unset, true means "open" and false "closed".
     registration_open: bool = True
+    registration_mode: Literal["open", "invite", "domains", "closed"] | None = None
+    registration_allowed_domains: list[str] = Field(default_factory=list)
+    password_login: bool = True  # ignored (always on) while single sign-on is not configured
     login_max_failures_per_account: int = 5
     login_max_failures_per_ip: int = 20
     login_window_seconds: int = 900
     min_password_length: int = 8
+
+    # Single sign-on (OpenID Connect, authorization code flow with PKCE); on when issuer and client id are set
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+    oidc_provider_name: str = "SSO"
+    oidc_redirect_uri: str | None = None
+    oidc_groups_claim: str = "groups"
+    oidc_group_map: dict[str, str] = Field(default_factory=dict)
+    oidc_timeout_seconds: float = 10.0
 
     # Uploads and extraction
     max_upload_mb: int = 100
@@ -137,6 +152,21 @@ class Settings(BaseSettings):
                 raise ConfigError(f"CITEWISE_TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
         return [e.strip() for e in value]
 
+    @field_validator("registration_allowed_domains")
+    @classmethod
+    def _check_domains(cls, value: list[str]) -> list[str]:
+        return [normalize_domain(d) for d in value if d.strip()]
+
+    @field_validator("oidc_issuer", "oidc_redirect_uri")
+    @classmethod
+    def _check_oidc_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("https://", "http://")):
+            raise ConfigError(f"OIDC URL {value!r} must start with https:// (or http:// on loopback)")
+        return value
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.mode != "production":
@@ -186,6 +216,16 @@ class Settings(BaseSettings):
         return tuple(ipaddress.ip_network(e, strict=False) for e in self.trusted_proxies)
 
     @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def effective_registration_mode(self) -> str:
+        if self.registration_mode is not None:
+            return self.registration_mode
+        return "open" if self.registration_open else "closed"
+
+    @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url)
 
@@ -219,6 +259,16 @@ def _embedded_secret(data_dir: Path) -> str:
     value = secrets.token_urlsafe(48)
     path.touch(mode=0o600)
     path.write_text(value)
+    return value
+
+
+def normalize_domain(domain: str) -> str:
+    """`@Example.COM ` → `example.com`; refuses what cannot be an email domain."""
+    value = domain.strip().lower().removeprefix("@")
+    labels = value.split(".")
+    if len(value) > 253 or len(labels) < 2 or not all(
+            label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels):
+        raise ValueError(f"{domain!r} is not an email domain (like example.com)")
     return value
 
 

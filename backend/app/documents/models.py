@@ -18,9 +18,15 @@ class Document(IdMixin, TimestampMixin, Base):
         UniqueConstraint("owner_id", "content_hash", name="uq_documents_owner_hash"),
         Index("ix_documents_owner_created", "owner_id", "created_at"),
         Index("ix_documents_status_lease", "status", "lease_expires_at"),
+        Index("ix_documents_owner_collection", "owner_id", "collection_id"),
+        Index("ix_documents_collection_owner", "collection_id", "owner_id"),
     )
 
+    # The uploader: their private space holds the document while `collection_id` is NULL, and their
+    # vector partition holds its vectors wherever it lives (moving never re-embeds or re-upserts).
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    collection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("collections.id", ondelete="SET NULL"), default=None)
     filename: Mapped[str] = mapped_column(String(255))
     mime_type: Mapped[str] = mapped_column(String(127))
     kind: Mapped[str] = mapped_column(String(16))

@@ -1,22 +1,19 @@
-"""SQL for documents and chunks. Every read is scoped by owner: another user's row is 'not found'."""
+"""SQL for documents and chunks. Every read of documents for a user is scoped by the access rule
+(`app.access.rules.Access.condition`): a row the user cannot read is 'not found'."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.collections.models import Collection
 from app.documents.models import Chunk, Document
 
 SORTABLE = {"created_at": Document.created_at, "filename": Document.filename,
             "size_bytes": Document.size_bytes, "status": Document.status}
-
-
-async def get_owned(session: AsyncSession, owner_id: str, document_id: str) -> Document | None:
-    stmt = select(Document).where(Document.id == document_id, Document.owner_id == owner_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_by_hash(session: AsyncSession, owner_id: str, content_hash: str) -> Document | None:
@@ -29,11 +26,15 @@ async def storage_used(session: AsyncSession, owner_id: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def list_owned(
-    session: AsyncSession, owner_id: str, *, q: str | None, status: str | None,
+async def list_readable(
+    session: AsyncSession, readable: ColumnElement[bool], *, q: str | None, status: str | None,
     mime_type: str | None, sort: str, order: str, page: int, page_size: int,
+    place: ColumnElement[bool] | None = None,
 ) -> tuple[list[Document], int]:
-    conds: list[Any] = [Document.owner_id == owner_id]
+    """`readable` is the caller's access condition; `place` narrows to one space or collection."""
+    conds: list[Any] = [readable]
+    if place is not None:
+        conds.append(place)
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conds.append(Document.filename.ilike(f"%{escaped}%", escape="\\"))
@@ -48,6 +49,14 @@ async def list_owned(
     stmt = (select(Document).where(where).order_by(ordering, Document.id)
             .offset((page - 1) * page_size).limit(page_size))
     return list((await session.execute(stmt)).scalars()), total
+
+
+async def collection_names(session: AsyncSession, ids: Sequence[str | None]) -> dict[str, str]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Collection.id, Collection.name).where(Collection.id.in_(wanted)))
+    return {i: n for i, n in rows.all()}
 
 
 async def list_chunks(

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import FileResponse
+from sqlalchemy import ColumnElement
 
+from app.access.rules import access_for, collection_with_role
 from app.api.deps import ClientDep, ContainerDep, CurrentUser, SessionDep, WriteUser
 from app.api.responses import errors
 from app.core.errors import Invalid, NotFound
 from app.documents import repository as repo
 from app.documents import service
+from app.documents.models import Document
 from app.documents.schemas import (
     BatchDeleteIn,
     BatchDeleteOut,
@@ -17,6 +20,7 @@ from app.documents.schemas import (
     ChunkPage,
     DocumentOut,
     DocumentPage,
+    DocumentPatch,
     UploadResult,
 )
 
@@ -28,12 +32,14 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 async def upload_documents(
     files: Annotated[list[UploadFile], File(description="one or many files")],
     user: WriteUser, session: SessionDep, container: ContainerDep, client: ClientDep,
+    collection_id: Annotated[str | None, Form(
+        max_length=36, description="upload into this collection (editor or owner there)")] = None,
 ) -> UploadResult:
     settings = container.settings
     if len(files) > settings.max_files_per_upload:
         raise Invalid(f"Upload at most {settings.max_files_per_upload} files at once.",
                       code="too_many_files")
-    return await service.upload(session, container, user, files, client)
+    return await service.upload(session, container, user, files, client, collection_id or None)
 
 
 @router.get("", response_model=DocumentPage, operation_id="listDocuments")
@@ -47,16 +53,37 @@ async def list_documents(
     order: Literal["asc", "desc"] = "desc",
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    collection_id: Annotated[str | None, Query(
+        max_length=36, description="a collection's id, or `private` for the caller's private "
+                                   "space; omitted: every document the caller can read")] = None,
 ) -> DocumentPage:
-    items, total = await repo.list_owned(session, user.id, q=q, status=status_, mime_type=mime_type,
-                                         sort=sort, order=order, page=page, page_size=page_size)
-    return DocumentPage(items=[DocumentOut.model_validate(d) for d in items], total=total,
+    access = await access_for(session, user.id)
+    place: ColumnElement[bool] | None = None
+    if collection_id == "private":
+        place = Document.collection_id.is_(None)
+    elif collection_id:
+        await collection_with_role(session, access, collection_id, "viewer")
+        place = Document.collection_id == collection_id
+    items, total = await repo.list_readable(
+        session, access.condition(), q=q, status=status_, mime_type=mime_type, sort=sort,
+        order=order, page=page, page_size=page_size, place=place)
+    return DocumentPage(items=await service.describe(session, access, items), total=total,
                         page=page, page_size=page_size)
 
 
 @router.get("/{document_id}", response_model=DocumentOut, operation_id="getDocument")
 async def get_document(document_id: str, user: CurrentUser, session: SessionDep) -> DocumentOut:
-    return DocumentOut.model_validate(await service.get(session, user, document_id))
+    access = await access_for(session, user.id)
+    [out] = await service.describe(session, access, [await service.get(session, user, document_id)])
+    return out
+
+
+@router.patch("/{document_id}", response_model=DocumentOut, operation_id="moveDocument")
+async def move_document(document_id: str, body: DocumentPatch, user: WriteUser, session: SessionDep,
+                        client: ClientDep) -> DocumentOut:
+    doc = await service.move(session, user, document_id, body.collection_id, client)
+    [out] = await service.describe(session, await access_for(session, user.id), [doc])
+    return out
 
 
 @router.get("/{document_id}/file", operation_id="getDocumentFile", response_class=FileResponse)
@@ -85,8 +112,7 @@ async def list_chunks(
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteDocument")
 async def delete_document(document_id: str, user: WriteUser, session: SessionDep,
                           container: ContainerDep, client: ClientDep) -> None:
-    if not await service.delete_documents(session, container, user, [document_id], client):
-        raise NotFound("Document not found.")
+    await service.delete_document(session, container, user, document_id, client)
 
 
 @router.post("/batch-delete", response_model=BatchDeleteOut, operation_id="batchDeleteDocuments")
@@ -99,4 +125,6 @@ async def batch_delete(body: BatchDeleteIn, user: WriteUser, session: SessionDep
              response_model=DocumentOut, operation_id="reprocessDocument")
 async def reprocess(document_id: str, user: WriteUser, session: SessionDep,
                     container: ContainerDep, client: ClientDep) -> DocumentOut:
-    return DocumentOut.model_validate(await service.reprocess(session, container, user, document_id, client))
+    doc = await service.reprocess(session, container, user, document_id, client)
+    [out] = await service.describe(session, await access_for(session, user.id), [doc])
+    return out

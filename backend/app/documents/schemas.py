@@ -27,6 +27,11 @@ class DocumentOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     timings: dict[str, float] = Field(default_factory=dict)
+    collection_id: str | None = None  # None: the uploader's private space
+    collection_name: str | None = None
+    # The caller's role over the document: "owner" of their private documents, else their role in
+    # its collection (viewer: read; editor and owner: also delete, reprocess, move).
+    role: Literal["viewer", "editor", "owner"] = "owner"
 
 
 class UploadedDocument(DocumentOut):
@@ -67,6 +72,12 @@ class ChunkOut(BaseModel):
 class ChunkPage(BaseModel):
     items: list[ChunkOut]
     total: int
+
+
+class DocumentPatch(BaseModel):
+    """Move a document: a collection id, or null for its uploader's private space."""
+
+    collection_id: str | None
 
 
 class BatchDeleteIn(BaseModel):

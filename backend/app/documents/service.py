@@ -1,4 +1,5 @@
-"""Document use cases: upload (stage, sniff, dedupe, commit, then enqueue), list, delete, reprocess."""
+"""Document use cases: upload (stage, sniff, dedupe, commit, then enqueue), list, delete, reprocess,
+move between the private space and collections. Who may do what is `app.access.rules`."""
 
 from __future__ import annotations
 
@@ -17,15 +18,22 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.rules import (
+    Access,
+    access_for,
+    collection_with_role,
+    readable_document,
+    writable_document,
+)
 from app.auth.models import User
 from app.core.context import ClientInfo
 from app.core.db import new_id
-from app.core.errors import NotFound, TooLarge
+from app.core.errors import TooLarge
 from app.core.text import clean_display_text
 from app.documents import lifecycle
 from app.documents import repository as repo
 from app.documents.models import Document
-from app.documents.schemas import UploadedDocument, UploadError, UploadResult
+from app.documents.schemas import DocumentOut, UploadedDocument, UploadError, UploadResult
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionError
 from app.platform import audit
@@ -72,7 +80,13 @@ async def _stage(upload: UploadFile, staging: Path, max_bytes: int) -> Staged:
 
 
 async def upload(session: AsyncSession, container: Container, user: User,
-                 files: Sequence[UploadFile], client: ClientInfo) -> UploadResult:
+                 files: Sequence[UploadFile], client: ClientInfo,
+                 collection_id: str | None = None) -> UploadResult:
+    """Upload into the private space, or into `collection_id` (editor or owner there). The bytes
+    count against the uploader's quota wherever they go."""
+    access = await access_for(session, user.id)
+    if collection_id is not None:
+        await collection_with_role(session, access, collection_id, "editor")
     runtime = await container.runtime.current()
     max_bytes = runtime.uploads.max_upload_mb * MB
     quota = runtime.uploads.quota_mb * MB
@@ -89,7 +103,8 @@ async def upload(session: AsyncSession, container: Container, user: User,
             result.errors.append(UploadError(filename=filename, error=exc.code, detail=exc.detail))
             continue
         try:
-            doc, duplicate = await _admit(session, container, user, filename, staged, used, quota, client)
+            doc, duplicate = await _admit(session, container, user, filename, staged, used, quota,
+                                          client, collection_id)
         except _Refused as exc:
             result.errors.append(UploadError(filename=filename, error=exc.code, detail=exc.detail))
             continue
@@ -97,8 +112,8 @@ async def upload(session: AsyncSession, container: Container, user: User,
             staged.path.unlink(missing_ok=True)
         if not duplicate:
             used += doc.size_bytes
-        result.documents.append(
-            UploadedDocument.model_validate(doc).model_copy(update={"duplicate": duplicate}))
+        [shown] = await describe(session, access, [doc])
+        result.documents.append(UploadedDocument(**shown.model_dump(), duplicate=duplicate))
     return result
 
 
@@ -110,9 +125,12 @@ class _Refused(Exception):
 
 
 async def _admit(session: AsyncSession, container: Container, user: User, filename: str,
-                 staged: Staged, used: int, quota: int, client: ClientInfo) -> tuple[Document, bool]:
+                 staged: Staged, used: int, quota: int, client: ClientInfo,
+                 collection_id: str | None) -> tuple[Document, bool]:
     if staged.size == 0:
         raise _Refused("empty_file", "The file is empty.")
+    # The same bytes already uploaded by this user: that document, wherever it lives (one copy
+    # per uploader; moving it is `PATCH /documents/{id}`).
     existing = await repo.get_by_hash(session, user.id, staged.sha256)
     if existing is not None:
         return existing, True
@@ -126,7 +144,7 @@ async def _admit(session: AsyncSession, container: Container, user: User, filena
     doc_id = new_id()
     doc = Document(id=doc_id, owner_id=user.id, filename=filename, mime_type=detected.mime,
                    kind=detected.kind, size_bytes=staged.size, content_hash=staged.sha256,
-                   storage_key=doc_id, status="queued")
+                   storage_key=doc_id, status="queued", collection_id=collection_id)
     try:
         async with session.begin_nested():
             session.add(doc)
@@ -142,33 +160,49 @@ async def _admit(session: AsyncSession, container: Container, user: User, filena
 
 
 async def get(session: AsyncSession, user: User, document_id: str) -> Document:
-    doc = await repo.get_owned(session, user.id, document_id)
-    if doc is None:
-        raise NotFound("Document not found.")
-    return doc
+    """A document the user may read (404 otherwise)."""
+    return await readable_document(session, await access_for(session, user.id), document_id)
+
+
+async def describe(session: AsyncSession, access: Access, docs: Sequence[Document]
+                   ) -> list[DocumentOut]:
+    """Documents as the API shows them: where each lives and the caller's role over it."""
+    names = await repo.collection_names(session, [d.collection_id for d in docs])
+    return [DocumentOut.model_validate(d).model_copy(update={
+        "collection_name": names.get(d.collection_id) if d.collection_id else None,
+        "role": access.role_in(d.collection_id, d.owner_id) or "viewer"}) for d in docs]
 
 
 async def delete_documents(session: AsyncSession, container: Container, user: User,
                            document_ids: Sequence[str], client: ClientInfo) -> int:
+    """Delete the documents the user may change (uploader of a private one, editor or owner of its
+    collection); others are skipped. Returns how many were deleted."""
+    access = await access_for(session, user.id)
     docs: list[Document] = []
     for doc_id in dict.fromkeys(document_ids):
-        doc = await repo.get_owned(session, user.id, doc_id)
-        if doc is not None:
+        doc = await session.get(Document, doc_id)
+        if doc is not None and access.role_in(doc.collection_id, doc.owner_id) in ("editor", "owner"):
             docs.append(doc)
     if not docs:
         return 0
     ids = [d.id for d in docs]
     keys = [d.storage_key for d in docs]
+    by_owner: dict[str, set[str]] = {}
+    for doc in docs:
+        by_owner.setdefault(doc.owner_id, set()).add(doc.id)
     await session.execute(sql_delete(Document).where(Document.id.in_(ids)))
     for doc in docs:
         audit.record(session, "document.deleted", actor_id=user.id, actor_email=user.email,
-                     target=doc.id, client=client, details={"filename": doc.filename})
+                     target=doc.id, client=client,
+                     details={"filename": doc.filename, "collection_id": doc.collection_id})
 
     async def purge() -> None:
         # After the commit: the rows are gone, so a job still running will stop and clean up too.
-        scope = VectorScope(owner_id=user.id, document_ids=frozenset(ids))
+        # Vectors live in their uploader's partition, whoever deletes the document.
         for target in await container.index.targets():
-            await container.vectors.delete(target.collection, scope=scope)
+            for owner, owned in by_owner.items():
+                scope = VectorScope(owner_id=owner, document_ids=frozenset(owned))
+                await container.vectors.delete(target.collection, scope=scope)
         for key in keys:
             await container.files.delete(key)
 
@@ -176,14 +210,40 @@ async def delete_documents(session: AsyncSession, container: Container, user: Us
     return len(docs)
 
 
+async def delete_document(session: AsyncSession, container: Container, user: User,
+                          document_id: str, client: ClientInfo) -> None:
+    """One document: 404 if the user cannot read it, 403 for a viewer."""
+    await writable_document(session, await access_for(session, user.id), document_id)
+    await delete_documents(session, container, user, [document_id], client)
+
+
 async def reprocess(session: AsyncSession, container: Container, user: User, document_id: str,
                     client: ClientInfo) -> Document:
-    doc = await get(session, user, document_id)
+    doc = await writable_document(session, await access_for(session, user.id), document_id)
     reset = await lifecycle.reset_for_reprocess(session, doc.id, version=doc.version)
     await session.refresh(doc)
     if reset:  # otherwise a concurrent reprocess reset it (and enqueued it) first
         jobs = container.jobs
         after_commit(session, lambda: jobs.enqueue_ingest(document_id, request_id=client.request_id))
+    return doc
+
+
+async def move(session: AsyncSession, user: User, document_id: str, collection_id: str | None,
+               client: ClientInfo) -> Document:
+    """Move a document into a collection, or (None) back to its uploader's private space. Needs
+    the right to change it where it is and the editor role in the target. Its vectors stay where
+    they are (the uploader's partition): nothing is embedded or upserted again, and the next
+    search's read plan follows the new place."""
+    access = await access_for(session, user.id)
+    doc = await writable_document(session, access, document_id)
+    if collection_id is not None:
+        await collection_with_role(session, access, collection_id, "editor")
+    if doc.collection_id != collection_id:
+        audit.record(session, "document.moved", actor_id=user.id, actor_email=user.email,
+                     target=doc.id, client=client,
+                     details={"from": doc.collection_id, "to": collection_id})
+        doc.collection_id = collection_id
+        await session.flush()
     return doc
 
 

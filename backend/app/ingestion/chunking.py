@@ -41,6 +41,9 @@ class ChunkDraft:
     char_start: int
     char_end: int
     heading_path: tuple[str, ...]
+    # Word pieces in ``text``: the sum of its parts' counts (exact for the WordPiece tokenizer,
+    # which splits at the whitespace the parts are cut at), so no caller counts the chunk again.
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,7 @@ class _Packer:
                 carry.insert(0, units.pop())
         end = units[-1].end
         pages = [u.page for u in units] + ([self.overlap_page] if self.overlap_page is not None else [])
+        carried = sum(u.tokens for u in carry)
         self.chunks.append(
             ChunkDraft(
                 n=len(self.chunks),
@@ -207,10 +211,11 @@ class _Packer:
                 char_start=self.start,
                 char_end=end,
                 heading_path=units[0].path,
+                tokens=self.tokens - carried,
             )
         )
         self.overlap_page = None
-        self.units, self.tokens = carry, sum(u.tokens for u in carry)
+        self.units, self.tokens = carry, carried
         if carry:
             self.start = carry[0].start
         elif nxt is not None and not section_change and nxt.kind != "heading" and nxt.path == units[-1].path:

@@ -209,7 +209,7 @@ async def _run(
     if not drafts:
         raise ExtractionError("No extractable text was found in this file.")
     page_count = extracted.page_count
-    rows = [_chunk_row(doc, d, counter) for d in drafts]
+    rows = [_chunk_row(doc, d) for d in drafts]
     async with container.sessions() as session:
         await repo.replace_chunks(session, doc.id, rows)
         await session.execute(
@@ -289,7 +289,7 @@ def embedding_order(rows: list[dict[str, Any]], count_tokens: Any) -> list[dict[
     return sorted(rows, key=length)
 
 
-def _chunk_row(doc: Document, d: ChunkDraft, count_tokens: Any) -> dict[str, Any]:
+def _chunk_row(doc: Document, d: ChunkDraft) -> dict[str, Any]:
     return {
         "id": f"{doc.id}:{doc.version}:{d.n}",
         "document_id": doc.id,
@@ -302,7 +302,7 @@ def _chunk_row(doc: Document, d: ChunkDraft, count_tokens: Any) -> dict[str, Any
         "char_start": d.char_start,
         "char_end": d.char_end,
         "heading_path": list(d.heading_path),
-        "token_count": count_tokens(d.text),
+        "token_count": d.tokens,
     }
 
 

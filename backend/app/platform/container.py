@@ -19,6 +19,7 @@ from app.platform.runtime import RuntimeSettingsService
 from app.providers.files.base import FileStore
 from app.providers.jobs.base import JobQueue
 from app.providers.keyword.base import KeywordIndex
+from app.providers.oidc.base import IdentityProvider
 from app.providers.throttle import Throttle
 from app.providers.vectorstore.base import VectorStore
 
@@ -67,6 +68,7 @@ class Container:
     reindex: ReindexControl
     embedders: EmbedderFactory  # builds an embedder for settings not saved yet (test connection)
     chat_models: ChatModelCache
+    identity: IdentityProvider | None = None  # the OpenID Connect provider when SSO is configured
     # Shut-down steps, run in reverse order by `aclose` (background tasks register theirs here).
     closers: list[Closer] = field(default_factory=list)
 
@@ -76,6 +78,8 @@ class Container:
         self.closers.clear()
         await self.reindex.aclose()
         await self.chat_models.aclose()
+        if self.identity is not None:
+            await self.identity.aclose()
         await self.index.aclose()
         if self.redis is not None:
             await self.redis.aclose()

@@ -1,6 +1,6 @@
 """Runtime settings that admins change without a restart (stored in `app_settings`).
 
-Each group (llm, embedding, retrieval, uploads, registration) is one row whose JSON `value` holds
+Each group (llm, embedding, retrieval, uploads, registration, login) is one row whose JSON `value` holds
 only the fields an admin has set; anything absent falls back to the environment (`Settings`).
 API keys live encrypted in the row's `secret` column and never leave this module in clear except
 inside `RuntimeValues`, whose repr hides them.
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.config import Settings
+from app.core.config import Settings, normalize_domain
 from app.core.context import ClientInfo
 from app.core.errors import Invalid
 from app.platform import audit
@@ -34,11 +34,8 @@ CLEARED = "api_key_cleared"  # marker in `value`: the admin removed a key that t
 CACHE_TTL_SECONDS = 2.0
 
 
-async def registration_open(session: AsyncSession, settings: Settings) -> bool:
-    row = await session.get(AppSetting, REGISTRATION_KEY)
-    if row is None or "open" not in row.value:
-        return settings.registration_open
-    return bool(row.value["open"])
+LOGIN_KEY = "login"
+RegistrationMode = Literal["open", "invite", "domains", "closed"]
 
 
 # ---- values ---------------------------------------------------------------------------------
@@ -92,16 +89,45 @@ class UploadValues:
 
 
 @dataclass(frozen=True, slots=True)
+class RegistrationValues:
+    """Who may create an account: anyone, holders of an invite, addresses at allowed domains, or
+    nobody (administrators create accounts). An admin's invite works under every mode."""
+
+    mode: RegistrationMode
+    allowed_domains: tuple[str, ...]
+
+    @property
+    def open(self) -> bool:
+        """Whether someone without an invite may try to register."""
+        return self.mode in ("open", "domains")
+
+    def domain_allowed(self, email: str) -> bool:
+        return email.rsplit("@", 1)[-1].lower() in self.allowed_domains
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeValues:
     llm: LLMValues
     embedding: EmbeddingValues
     retrieval: RetrievalValues
     uploads: UploadValues
-    registration_open: bool
+    registration: RegistrationValues
+    # Stored choice; see `password_login_enabled` for the effective one.
+    password_login: bool
+    sso_enabled: bool
 
     @property
     def llm_configured(self) -> bool:
         return self.llm.configured
+
+    @property
+    def registration_open(self) -> bool:
+        return self.registration.open
+
+    @property
+    def password_login_enabled(self) -> bool:
+        # Without single sign-on, password sign-in is the only way in: it can never be switched off.
+        return self.password_login or not self.sso_enabled
 
 
 # ---- patch (validated input) ------------------------------------------------------------------
@@ -149,6 +175,16 @@ class UploadsPatch(_Strict):
     quota_mb: int = Field(default=5120, ge=0, le=10_485_760)
 
 
+class RegistrationPatch(_Strict):
+    mode: RegistrationMode = "open"
+    allowed_domains: list[str] = Field(default_factory=list, max_length=200)
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        return sorted({normalize_domain(d) for d in value if d.strip()})
+
+
 class RuntimePatch(_Strict):
     """A partial update: only fields that are present are changed (`exclude_unset`)."""
 
@@ -156,7 +192,8 @@ class RuntimePatch(_Strict):
     embedding: EmbeddingPatch | None = None
     retrieval: RetrievalPatch | None = None
     uploads: UploadsPatch | None = None
-    registration_open: bool | None = None
+    registration: RegistrationPatch | None = None
+    password_login: bool | None = None
     reindex: dict[str, Any] | None = None  # read-only status echoed back by clients; ignored
 
 
@@ -200,6 +237,7 @@ class RuntimeSettingsService:
         lv, ev = _value(llm), _value(emb)
         rv, uv = _value(rows.get("retrieval")), _value(rows.get("uploads"))
         reg = _value(rows.get(REGISTRATION_KEY))
+        login = _value(rows.get(LOGIN_KEY))
         return RuntimeValues(
             llm=LLMValues(
                 base_url=lv.get("base_url", s.llm_base_url), model=lv.get("model", s.llm_model),
@@ -229,7 +267,9 @@ class RuntimeSettingsService:
                 max_pages=int(uv.get("max_pages", s.max_pages)),
                 quota_mb=int(uv.get("quota_mb", s.user_quota_mb)),
             ),
-            registration_open=bool(reg.get("open", s.registration_open)),
+            registration=_registration(reg, s),
+            password_login=bool(login.get("password_login", s.password_login)),
+            sso_enabled=s.oidc_enabled,
         )
 
     async def update(
@@ -261,16 +301,32 @@ class RuntimeSettingsService:
                 value[name] = new
             row.value = value
             row.updated_by = actor.id if actor else None
-        if "registration_open" in data and data["registration_open"] is not None:
+        if data.get("registration"):
+            wanted = data["registration"]
+            old_reg = before.registration
+            changes.update({
+                f"registration.{name}": {"from": _plain(getattr(old_reg, name)), "to": new}
+                for name, new in wanted.items() if _plain(getattr(old_reg, name)) != new
+            })
             row = rows.get(REGISTRATION_KEY) or _new_row(session, REGISTRATION_KEY)
-            if before.registration_open != data["registration_open"]:
-                changes["registration_open"] = {"from": before.registration_open,
-                                                 "to": data["registration_open"]}
-            row.value = {**row.value, "open": data["registration_open"]}
+            value = {k: v for k, v in row.value.items() if k != "open"}  # the legacy boolean
+            row.value = {**value, "mode": old_reg.mode, "allowed_domains": list(old_reg.allowed_domains),
+                         **wanted}
+            row.updated_by = actor.id if actor else None
+        if data.get("password_login") is not None:
+            if before.password_login != data["password_login"]:
+                changes["password_login"] = {"from": before.password_login,
+                                             "to": data["password_login"]}
+            row = rows.get(LOGIN_KEY) or _new_row(session, LOGIN_KEY)
+            row.value = {**row.value, "password_login": data["password_login"]}
             row.updated_by = actor.id if actor else None
         await session.flush()
         after = await self.read(session)
         _check_consistent(after)
+        if "password_login" in changes and not after.password_login and not after.sso_enabled:
+            raise Invalid("Password sign-in can only be turned off while single sign-on is "
+                          "configured (CITEWISE_OIDC_ISSUER and CITEWISE_OIDC_CLIENT_ID).",
+                          code="sso_not_configured")
         if changes or secrets:
             audit.record(session, "settings.updated", actor_id=actor.id if actor else None,
                          actor_email=actor.email if actor else None, target="runtime_settings",
@@ -281,7 +337,7 @@ class RuntimeSettingsService:
     # -- helpers --------------------------------------------------------------------------------
 
     async def _rows(self, session: AsyncSession) -> dict[str, AppSetting]:
-        keys = (*GROUPS, REGISTRATION_KEY)
+        keys = (*GROUPS, REGISTRATION_KEY, LOGIN_KEY)
         result = await session.execute(select(AppSetting).where(AppSetting.key.in_(keys)))
         return {row.key: row for row in result.scalars()}
 
@@ -313,6 +369,21 @@ def _value(row: AppSetting | None) -> dict[str, Any]:
     return dict(row.value) if row is not None else {}
 
 
+def _registration(stored: dict[str, Any], settings: Settings) -> RegistrationValues:
+    if "mode" in stored:
+        mode = stored["mode"]
+    elif "open" in stored:  # stored before registration modes existed
+        mode = "open" if stored["open"] else "closed"
+    else:
+        mode = settings.effective_registration_mode
+    domains = stored.get("allowed_domains", settings.registration_allowed_domains)
+    return RegistrationValues(mode=mode, allowed_domains=tuple(domains))
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _new_row(session: AsyncSession, key: str) -> AppSetting:
     row = AppSetting(key=key, value={})
     session.add(row)
@@ -322,6 +393,9 @@ def _new_row(session: AsyncSession, key: str) -> AppSetting:
 def _check_consistent(values: RuntimeValues) -> None:
     if values.embedding.provider == "openai" and not values.embedding.base_url:
         raise Invalid("An OpenAI-compatible embedding provider needs a base URL.",
+                      code="invalid_settings")
+    if values.registration.mode == "domains" and not values.registration.allowed_domains:
+        raise Invalid("Registration by email domain needs at least one allowed domain.",
                       code="invalid_settings")
     if values.embedding.provider == "local" and values.embedding.dimension not in (None, 384):
         raise Invalid("The local embedding model produces 384-dimensional vectors.",

@@ -40,8 +40,9 @@ AnswerStatus = Literal["complete", "error", "stopped"]
 class Question:
     owner_id: str
     content: str
-    scope: list[str] | None  # document ids, already checked to belong to owner_id; None: all
+    scope: list[str] | None  # document ids, already checked readable by owner_id; None: all
     history: list[ChatMessage] = field(default_factory=list)  # earlier turns, oldest first
+    collection_ids: list[str] | None = None  # collections in scope (with `scope`); None: all
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +69,14 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 def to_sources(chunks: Sequence[RetrievedChunk]) -> list[Source]:
     return [Source(index=i + 1, document_id=c.document_id, filename=c.filename, page=c.page,
-                   chunk_id=c.chunk_id, text=c.text, score=c.score) for i, c in enumerate(chunks)]
+                   chunk_id=c.chunk_id, text=c.text, score=c.score, collection_id=c.collection_id,
+                   collection_name=c.collection_name) for i, c in enumerate(chunks)]
 
 
 def citation_payload(s: Source) -> dict[str, Any]:
     return {"index": s.index, "document_id": s.document_id, "filename": s.filename, "page": s.page,
-            "chunk_id": s.chunk_id, "snippet": snippet(s.text), "score": s.score}
+            "chunk_id": s.chunk_id, "snippet": snippet(s.text), "score": s.score,
+            "collection_id": s.collection_id, "collection_name": s.collection_name}
 
 
 async def answer_events(container: Container, question: Question, save: SaveAnswer
@@ -104,7 +107,8 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
         t = time.perf_counter()
         async with container.sessions() as session:
             result = await retrieve(session, container, owner_id=question.owner_id, query=query,
-                                    k=runtime.retrieval.top_k, document_ids=question.scope)
+                                    k=runtime.retrieval.top_k, document_ids=question.scope,
+                                    collection_ids=question.collection_ids)
         timings["retrieval_ms"] = round((time.perf_counter() - t) * 1000, 2)
         sources = [] if result.not_found else to_sources(result.chunks)
         yield "sources", {"sources": [citation_payload(s) for s in sources]}

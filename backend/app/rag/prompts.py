@@ -52,6 +52,8 @@ class Source:
     chunk_id: str
     text: str
     score: float
+    collection_id: str | None = None  # where the document lives (None: the reader's private space)
+    collection_name: str | None = None
 
 
 def build_answer_messages(

@@ -1,8 +1,9 @@
 """THE retrieval function. Every path that reads chunks for a user (search, chat) goes through
-`retrieve`: it scopes the vector query to the authenticated user (`VectorScope`), runs keyword
-search (`container.keywords`) under the same scope, fuses both, and re-checks every hit against the
-database (document still exists, is ready, belongs to the user, and the chunk is from its current
-version)."""
+`retrieve`: it asks the access rule (`app.access.rules.read_plan`) for the caller's readable set —
+their private documents and those of the collections they can read, or the selection they named —
+queries each owner's vectors (`VectorScope`) and keyword rows (`KeywordScope`) within it, fuses
+both, and re-checks every hit against the database (document still exists, is ready, is readable
+by the caller now, and the chunk is from its current version)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound
+from app.access.rules import ReadPlan, access_for, read_plan
+from app.collections.models import Collection
 from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
 from app.platform.container import Container
-from app.providers.keyword.base import KeywordScope
-from app.providers.vectorstore.base import VectorScope
+from app.providers.keyword.base import KeywordHit, KeywordScope
+from app.providers.vectorstore.base import VectorHit, VectorScope
 
 Fusion = Literal["score", "rrf"]
 RRF_K = 60
@@ -38,6 +40,8 @@ class RetrievedChunk:
     score: float
     dense_score: float | None
     keyword_rank: int | None
+    collection_id: str | None = None  # None: the reader's private space
+    collection_name: str | None = None
 
 
 @dataclass
@@ -48,31 +52,23 @@ class RetrievalResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-async def owned_document_ids(session: AsyncSession, owner_id: str, ids: Sequence[str]) -> list[str]:
-    """Validate a caller-supplied scope: every id must be the caller's own (404 otherwise)."""
-    unique = list(dict.fromkeys(ids))
-    if not unique:
-        return []
-    stmt = select(Document.id).where(Document.owner_id == owner_id, Document.id.in_(unique))
-    found = set((await session.execute(stmt)).scalars())
-    if len(found) != len(unique):
-        raise NotFound("One or more of the selected documents were not found.")
-    return unique
-
-
 async def retrieve(
     session: AsyncSession, container: Container, *, owner_id: str, query: str, k: int,
-    document_ids: Sequence[str] | None = None, candidates: int | None = None,
-    fusion: Fusion = "score", weight: float | None = None, floor: float | None = None,
+    document_ids: Sequence[str] | None = None, collection_ids: Sequence[str] | None = None,
+    candidates: int | None = None, fusion: Fusion = "score", weight: float | None = None,
+    floor: float | None = None,
 ) -> RetrievalResult:
+    """`owner_id` is the reader. Without `document_ids`/`collection_ids`, everything they can read;
+    with them, only those (each must be readable: 404 otherwise)."""
     runtime = await container.runtime.current()
     candidates = candidates or container.settings.retrieval_candidates
     weight = runtime.retrieval.hybrid_weight if weight is None else weight
     floor = runtime.retrieval.relevance_floor if floor is None else floor
-    scope = await owned_document_ids(session, owner_id, document_ids) if document_ids else None
-    selected = frozenset(scope) if scope else None  # None: all of the owner's documents
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    plan = await read_plan(session, await access_for(session, owner_id),
+                           document_ids=document_ids, collection_ids=collection_ids)
+    timings["access_ms"] = _ms(started)  # the readable set: roles and owner partitions
 
     async def dense_side() -> dict[str, float]:
         t = time.perf_counter()
@@ -80,20 +76,32 @@ async def retrieve(
         qvec = await active.embedder.embed_query(query)
         timings["embed_ms"] = _ms(t)
         t = time.perf_counter()
-        hits = await container.vectors.query(
-            active.collection, qvec, k=candidates,
-            scope=VectorScope(owner_id=owner_id, document_ids=selected))
+        # One query per owner partition of the readable set, side by side; cosine scores compare.
+        parts = await asyncio.gather(*(
+            container.vectors.query(active.collection, qvec, k=candidates, scope=VectorScope(
+                owner_id=p.owner_id, document_ids=p.document_ids,
+                exclude_document_ids=p.exclude_document_ids))
+            for p in plan.partitions))
         timings["vector_ms"] = _ms(t)
-        return {h.id: h.score for h in hits}
+        best: list[VectorHit] = sorted((h for hits in parts for h in hits),
+                                       key=lambda h: (-h.score, h.id))[:candidates]
+        return {h.id: h.score for h in best}
 
-    async def keyword_side() -> list[tuple[str, float]]:
+    async def keyword_side() -> list[KeywordHit]:
         # Its own session, so the database query runs while the query is embedded and searched.
         t = time.perf_counter()
+        found: list[KeywordHit] = []
         async with container.sessions() as own:
-            found = await container.keywords.search(
-                own, KeywordScope(owner_id=owner_id, document_ids=selected), query, limit=candidates)
+            for p in plan.partitions:  # scores of one index and query compare across owners
+                found += await container.keywords.search(
+                    own, KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
+                                      exclude_document_ids=p.exclude_document_ids),
+                    query, limit=candidates)
         timings["keyword_ms"] = _ms(t)
-        return found
+        return sorted(found, key=lambda h: (-h[1], h[0]))[:candidates]
+
+    if not plan.partitions:  # nothing readable in scope (an empty collection, no documents yet)
+        return RetrievalResult(chunks=[], best_dense=0.0, not_found=True, timings=timings)
 
     # Both sides wait on threads (ONNX + Chroma, the database driver): run them side by side. The
     # first error propagates as itself (callers map VectorStoreError etc.), and stops the other.
@@ -107,7 +115,7 @@ async def retrieve(
 
     fused = fuse(dense, keyword, fusion=fusion, weight=weight)
     t = time.perf_counter()
-    rows = await _load_readable(session, owner_id, [cid for cid, _ in fused[: max(k * 3, 20)]])
+    rows = await _load_readable(session, plan, [cid for cid, _ in fused[: max(k * 3, 20)]])
     timings["recheck_ms"] = _ms(t)
 
     keyword_rank = {cid: i for i, (cid, _) in enumerate(keyword)}
@@ -116,11 +124,12 @@ async def retrieve(
         row = rows.get(cid)
         if row is None:  # deleted, not ready, another version, or not the caller's: never returned
             continue
-        chunk, filename = row
+        chunk, filename, collection_id, collection_name = row
         chunks.append(RetrievedChunk(
             chunk_id=cid, document_id=chunk.document_id, filename=filename, page=chunk.page_start,
             page_end=chunk.page_end, text=chunk.text, heading_path=list(chunk.heading_path or []),
             score=round(score, 4), dense_score=dense.get(cid), keyword_rank=keyword_rank.get(cid),
+            collection_id=collection_id, collection_name=collection_name,
         ))
         if len(chunks) >= k:
             break
@@ -153,23 +162,26 @@ def fuse(dense: dict[str, float], keyword: Sequence[tuple[str, float]], *, fusio
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-async def _load_readable(session: AsyncSession, owner_id: str, chunk_ids: Sequence[str]
-                         ) -> dict[str, tuple[Chunk, str]]:
+async def _load_readable(session: AsyncSession, plan: ReadPlan, chunk_ids: Sequence[str]
+                         ) -> dict[str, tuple[Chunk, str, str | None, str | None]]:
     if not chunk_ids:
         return {}
-    # Look the rows up by primary key only and check ownership, status and version on them here:
+    # Look the rows up by primary key only and check readability, status and version on them here:
     # with the owner in the WHERE clause, SQLite and PostgreSQL (before ANALYZE) chose the owner
     # index and walked all of the owner's chunks (ms on SQLite, seconds on PostgreSQL at 5k docs).
     stmt = (
-        select(Chunk, Document.filename, Document.owner_id, Document.status, Document.version)
+        select(Chunk, Document.filename, Document.owner_id, Document.collection_id, Document.status,
+               Document.version, Collection.name)
         .join(Document, Document.id == Chunk.document_id)
+        .outerjoin(Collection, Collection.id == Document.collection_id)
         .where(Chunk.id.in_(list(chunk_ids)))
     )
     return {
-        c.id: (c, filename)
-        for c, filename, doc_owner, status, version in (await session.execute(stmt)).all()
-        if doc_owner == owner_id and c.owner_id == owner_id and status == "ready"
-        and version == c.version
+        c.id: (c, filename, collection_id, collection_name)
+        for c, filename, doc_owner, collection_id, status, version, collection_name
+        in (await session.execute(stmt)).all()
+        if plan.allows(doc_owner, collection_id, c.document_id) and c.owner_id == doc_owner
+        and status == "ready" and version == c.version
     }
 
 

@@ -106,7 +106,7 @@ async def test_change_is_seen_by_another_process_within_the_ttl(admin: AsyncClie
     try:
         assert (await other.current()).retrieval.top_k == settings.retrieval_top_k
         r = await admin.put(SETTINGS, json={"retrieval": {"top_k": 17, "relevance_floor": 0.4},
-                                            "registration_open": False})
+                                            "registration": {"mode": "closed"}})
         assert r.status_code == 200
         started = time.monotonic()
         while (await other.current()).retrieval.top_k != 17:

@@ -23,7 +23,10 @@ ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/admin/jobs/retry", {"all_failed": True}),
     ("POST", "/api/v1/admin/reindex", None),
     ("GET", "/api/v1/admin/settings", None),
-    ("PUT", "/api/v1/admin/settings", {"registration_open": False}),
+    ("PUT", "/api/v1/admin/settings", {"registration": {"mode": "closed"}}),
+    ("GET", "/api/v1/admin/invites", None),
+    ("POST", "/api/v1/admin/invites", {"email": None}),
+    ("DELETE", "/api/v1/admin/invites/00000000-0000-0000-0000-000000000000", None),
     ("POST", "/api/v1/admin/settings/test", {"target": "llm"}),
     ("GET", "/api/v1/admin/audit", None),
 ]
@@ -81,7 +84,7 @@ async def test_list_search_and_paging(admin: AsyncClient, signed_in: Any, api_ap
 async def test_admin_creates_users_even_when_registration_is_closed(
     admin: AsyncClient, anon_client_factory: Any
 ) -> None:
-    r = await admin.put("/api/v1/admin/settings", json={"registration_open": False})
+    r = await admin.put("/api/v1/admin/settings", json={"registration": {"mode": "closed"}})
     assert r.status_code == 200 and r.json()["registration_open"] is False
     async with anon_client_factory() as anon:
         r = await anon.post("/api/v1/auth/register",

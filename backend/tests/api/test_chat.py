@@ -72,7 +72,9 @@ async def test_answer_cites_right_document_and_page(client: AsyncClient, paper: 
     source_idx = {s["index"] for s in events[0][1]["sources"]}
     assert markers <= source_idx
     for c in cites:
-        assert set(c) == {"index", "document_id", "filename", "page", "chunk_id", "snippet", "score"}
+        assert set(c) == {"index", "document_id", "filename", "page", "chunk_id", "snippet", "score",
+                          "collection_id", "collection_name", "available"}
+        assert c["collection_id"] is None and c["available"]  # the private space
 
     # History is persisted with the citations, and the title comes from the first question.
     detail = (await client.get(f"/api/v1/conversations/{conv}")).json()

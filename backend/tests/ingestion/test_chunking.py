@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,15 @@ BLOCKS = [
 ]
 
 
-def check_invariants(blocks: list[Block], chunks: list[ChunkDraft], budget: int) -> None:
+def check_invariants(blocks: list[Block], chunks: list[ChunkDraft], budget: int,
+                     count: Callable[[str], int] = words) -> None:
     doc = document_text(blocks)
     assert chunks and [c.n for c in chunks] == list(range(len(chunks)))
     for chunk in chunks:
         assert chunk.text.strip() and chunk.text == doc[chunk.char_start : chunk.char_end]
         assert chunk.text == chunk.text.strip()
         assert words(chunk.text) <= budget
+        assert chunk.tokens == count(chunk.text), "the chunk's count is its parts' counts"
         assert chunk.page_start <= chunk.page_end
     covered = [False] * len(doc)
     for chunk in chunks:
@@ -115,8 +118,11 @@ def test_oversized_paragraph_split_at_sentences_then_words() -> None:
 
 def test_no_whitespace_text_is_cut_anywhere() -> None:
     blocks = [Block("z" * 10_000, 1, (), "paragraph")]
-    chunks = chunk_blocks(blocks, lambda s: (len(s) + 3) // 4, max_tokens=100, overlap_tokens=0)
-    check_invariants(blocks, chunks, 10_000)
+    def quarter(s: str) -> int:
+        return (len(s) + 3) // 4
+
+    chunks = chunk_blocks(blocks, quarter, max_tokens=100, overlap_tokens=0)
+    check_invariants(blocks, chunks, 10_000, quarter)
     assert all(len(c.text) <= 400 for c in chunks) and sum(len(c.text) for c in chunks) == 10_000
 
 
@@ -152,6 +158,23 @@ def test_multi_page_pdf_chunks(tmp_path: Path) -> None:
     assert all(c.page_start == c.page_end for c in chunks)
     assert {c.page_start for c in chunks} == set(range(1, 41))
     assert {c.heading_path for c in chunks} >= {("Start",), ("Middle",)}
+
+
+def test_token_counts_match_the_real_tokenizer(tmp_path: Path) -> None:
+    """The pipeline stores ``ChunkDraft.tokens`` instead of counting each chunk again: with the
+    product's WordPiece tokenizer the sum of the parts must be the chunk's own count."""
+    from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
+
+    count = LocalOnnxEmbedder().count_tokens
+    pages = ["\n\n".join(docgen.paragraphs(page, 2 + page % 3, sentences=3 + page % 6))
+             for page in range(12)]
+    doc = extract(docgen.pdf(tmp_path / "t.pdf", pages), "pdf", ExtractionLimits())
+    # (A run with no whitespace cut anywhere is the one exception: its pieces' counts can add up
+    # to a little more than the run's, an over-estimate that only moves progress and ordering.)
+    blocks = [*doc.blocks, Block("word " * 900, 13, ("Tail",), "paragraph")]
+    chunks = chunk_blocks(blocks, count, max_tokens=128, overlap_tokens=24)
+    assert len(chunks) > 20
+    assert [c.tokens for c in chunks] == [count(c.text) for c in chunks]
 
 
 @pytest.mark.eval_docs

@@ -143,6 +143,18 @@ async def test_document_scope(index: KeywordIndex, session: AsyncSession) -> Non
     assert await ids(index, session, scope(owner, str(uuid.uuid4())), "volcanic") == []
 
 
+async def test_document_exclusion(index: KeywordIndex, session: AsyncSession) -> None:
+    owner = await add_owner(session)
+    docs = [await add_doc(session, owner, [([], f"Glacier melt survey number {n}.")])
+            for n in range(3)]
+    outside = KeywordScope(owner_id=owner, exclude_document_ids=frozenset({docs[1].id}))
+    got = await ids(index, session, outside, "glacier melt")
+    assert sorted(got) == sorted(docs[0].chunks + docs[2].chunks)
+    with pytest.raises(ValueError):
+        KeywordScope(owner_id=owner, document_ids=frozenset({docs[0].id}),
+                     exclude_document_ids=frozenset({docs[1].id}))
+
+
 async def test_a_new_version_replaces_the_old_one(index: KeywordIndex, session: AsyncSession) -> None:
     # Chunk ids carry the version; re-processing replaces a document's rows (repository
     # `replace_chunks`), and the index follows: the old version's words are gone.

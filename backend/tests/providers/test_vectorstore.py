@@ -131,6 +131,24 @@ async def test_document_in_filter(store: VectorStore, coll: str) -> None:
     assert await store.query(coll, unit(rng, 1)[0].tolist(), k=5, scope=owner("u1", "nope")) == []
 
 
+async def test_document_exclusion_filter(store: VectorStore, coll: str) -> None:
+    """`exclude_document_ids`: all of an owner's vectors but those documents' (a reader's scope
+    over an owner whose other documents they may not read)."""
+    rng = np.random.default_rng(14)
+    recs = []
+    for doc in ("d1", "d2", "d3"):
+        recs += records(unit(rng, 4), "u1", doc)
+    recs += records(unit(rng, 4), "u2", "d4")
+    await store.upsert(coll, recs)
+    scope = VectorScope(owner_id="u1", exclude_document_ids=frozenset({"d2"}))
+    hits = await store.query(coll, unit(rng, 1)[0].tolist(), k=100, scope=scope)
+    assert {h.document_id for h in hits} == {"d1", "d3"} and len(hits) == 8
+    assert await store.count(coll, scope=scope) == 8
+    with pytest.raises(ValueError):
+        VectorScope(owner_id="u1", document_ids=frozenset({"d1"}),
+                    exclude_document_ids=frozenset({"d2"}))
+
+
 async def test_delete_by_scope_and_by_ids(store: VectorStore, coll: str) -> None:
     rng = np.random.default_rng(5)
     await store.upsert(coll, records(unit(rng, 6), "u1", "d1") + records(unit(rng, 4), "u1", "d2")

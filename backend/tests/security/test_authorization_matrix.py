@@ -26,7 +26,7 @@ from tests.conftest import register
 from tests.security.openapi_cases import KEY_SCOPES, Operation, operations
 
 # Routes anyone may call. Adding one is a decision: it must be made here too.
-PUBLIC = {"health", "ready", "publicConfig", "register", "login", "refresh"}
+PUBLIC = {"health", "ready", "publicConfig", "register", "login", "refresh", "oidcLogin", "oidcCallback"}
 SCOPES = ("public", "identity", "read", "write", "admin", "session")
 NOT_COMPARED = {"audit_log": None, "api_keys": {"last_used_at", "use_count"}}
 
@@ -58,14 +58,26 @@ async def _api_key(c: AsyncClient) -> str:
     return str(r.json()["id"])
 
 
+async def _collection(c: AsyncClient) -> str:
+    r = await c.post("/api/v1/collections", json={"name": "Bob's collection"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def _member(c: AsyncClient) -> str:
+    return str((await c.get("/api/v1/auth/me")).json()["id"])  # the owner is a member of his own
+
+
 # What each path parameter of a non-admin route names, and how a user makes one of their own.
 OWNED_OBJECTS: dict[str, Factory] = {
     "document_id": _document,
     "conversation_id": _conversation,
     "key_id": _api_key,
+    "collection_id": _collection,
+    "member_id": _member,
 }
 # Path parameters of admin routes (administrators reach every object; no ownership applies).
-ADMIN_OBJECTS = {"user_id"}
+ADMIN_OBJECTS = {"user_id", "group_id", "invite_id"}
 
 
 @pytest.fixture

@@ -78,7 +78,8 @@ async def test_refusals_do_not_depend_on_the_address(
         weak = [await probe.post(REGISTER, json={"email": e, "password": "short"})
                 for e in ("alice@example.com", "nobody@example.com")]
         assert [r.status_code for r in weak] == [400, 400] and weak[0].json() == weak[1].json()
-        await owner.put("/api/v1/admin/settings", json={"registration_open": False})
+        r = await owner.put("/api/v1/admin/settings", json={"registration": {"mode": "closed"}})
+        assert r.status_code == 200, r.text
         closed = [await probe.post(REGISTER, json={"email": e, "password": PW})
                   for e in ("alice@example.com", "nobody@example.com")]
         assert [r.status_code for r in closed] == [403, 403] and closed[0].json() == closed[1].json()

@@ -17,6 +17,8 @@ export const changePassword = (body: Body<'changePassword'>) => call('changePass
 export const listApiKeys = () => call('listApiKeys')
 export const createApiKey = (body: Body<'createApiKey'>) => call('createApiKey', { body })
 export const revokeApiKey = (id: string) => call('revokeApiKey', { params: { path: { key_id: id } } })
+/** Single sign-on starts with a full-page navigation to this URL (the server redirects to the provider). */
+export const oidcLoginUrl = (query: Query<'oidcLogin'> = {}) => urlFor('oidcLogin', { query })
 
 // --- documents -------------------------------------------------------------
 export const listDocuments = (query: Query<'listDocuments'> = {}) => call('listDocuments', { params: { query } })
@@ -77,3 +79,6 @@ export const adminPutSettings = (body: Body<'adminUpdateSettings'>) => call('adm
 export const adminTestConnection = (target: Body<'adminTestSettings'>['target']) =>
   call('adminTestSettings', { body: { target } })
 export const adminAudit = (query: Query<'adminAudit'> = {}) => call('adminAudit', { params: { query } })
+export const adminListInvites = () => call('adminListInvites')
+export const adminCreateInvite = (body: Body<'adminCreateInvite'>) => call('adminCreateInvite', { body })
+export const adminRevokeInvite = (id: string) => call('adminRevokeInvite', { params: { path: { invite_id: id } } })

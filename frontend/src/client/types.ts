@@ -53,4 +53,8 @@ export type RuntimeSettingsUpdate = S['RuntimePatch']
 
 export type ConnectionTest = S['SettingsTestOut']
 
+export type RegistrationMode = S['RegistrationSettingsOut']['mode']
+export type Invite = S['InviteOut']
+export type NewInvite = S['InviteCreated']
+
 export type AuditEntry = S['AuditEntryOut']

@@ -39,22 +39,26 @@ def query_terms(query: str) -> list[str]:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KeywordScope:
     """The chunks a search may return: always one owner's, optionally only of `document_ids`
-    (None: all of the owner's documents). Like `VectorScope`, it will grow a set of readable
-    collections when documents can be shared; it cannot be built without an owner."""
+    (None: all of the owner's documents) or all but `exclude_document_ids`. Like `VectorScope`,
+    a reader's readable set is one scope per owner (`app.access`); it cannot be built without an
+    owner."""
 
     owner_id: str
     document_ids: frozenset[str] | None = None
+    exclude_document_ids: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.owner_id, str) or not self.owner_id:
             raise ValueError(f"a keyword scope needs an owner id, got {self.owner_id!r}")
-        if self.document_ids is None:
-            return
-        if not isinstance(self.document_ids, frozenset):
-            raise TypeError(f"document_ids must be a frozenset or None, got "
-                            f"{type(self.document_ids).__name__}")
-        if not self.document_ids or not all(isinstance(d, str) and d for d in self.document_ids):
-            raise ValueError("document_ids must be non-empty ids (None: all of the owner's documents)")
+        if self.document_ids is not None and self.exclude_document_ids is not None:
+            raise ValueError("document_ids and exclude_document_ids are exclusive")
+        for ids in (self.document_ids, self.exclude_document_ids):
+            if ids is None:
+                continue
+            if not isinstance(ids, frozenset):
+                raise TypeError(f"document ids must be a frozenset or None, got {type(ids).__name__}")
+            if not ids or not all(isinstance(d, str) and d for d in ids):
+                raise ValueError("document ids must be non-empty ids (None: no restriction)")
 
 
 @runtime_checkable

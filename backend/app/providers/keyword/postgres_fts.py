@@ -27,6 +27,8 @@ _SQL = ("SELECT id, ts_rank_cd('{{0.1, 0.1, 0.1, 0.3}}', tsv, q, 1) AS score FRO
 _ALL = text(_SQL.format(scope=""))
 _SCOPED = text(_SQL.format(scope="AND document_id IN :scope")).bindparams(
     bindparam("scope", expanding=True))
+_EXCLUDING = text(_SQL.format(scope="AND document_id NOT IN :scope")).bindparams(
+    bindparam("scope", expanding=True))
 _NON_WORD = re.compile(r"\W")
 
 
@@ -46,4 +48,7 @@ class PostgresKeywordIndex:
         if scope.document_ids is not None:
             params["scope"] = sorted(scope.document_ids)
             stmt = _SCOPED
+        elif scope.exclude_document_ids is not None:
+            params["scope"] = sorted(scope.exclude_document_ids)
+            stmt = _EXCLUDING
         return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]

@@ -28,6 +28,8 @@ _SQL = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_
 _ALL = text(_SQL.format(scope=""))
 _SCOPED = text(_SQL.format(scope="AND document_id IN :scope")).bindparams(
     bindparam("scope", expanding=True))
+_EXCLUDING = text(_SQL.format(scope="AND document_id NOT IN :scope")).bindparams(
+    bindparam("scope", expanding=True))
 
 
 def owner_key(owner_id: str) -> str:
@@ -55,4 +57,7 @@ class SqliteFts5KeywordIndex:
         if scope.document_ids is not None:
             params["scope"] = sorted(scope.document_ids)
             stmt = _SCOPED
+        elif scope.exclude_document_ids is not None:
+            params["scope"] = sorted(scope.exclude_document_ids)
+            stmt = _EXCLUDING
         return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]

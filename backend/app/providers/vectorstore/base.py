@@ -9,11 +9,11 @@ syntax (each implementation translates them):
 * `AllOwners` — every owner's vectors (optionally of some documents): maintenance only (the
   re-index catch-up, checks that a deleted document left nothing behind).
 
-Growth path: shared collections will make a reader's scope "the owner's documents ∪ the documents
-of collections they can read". That becomes another field of `VectorScope` (a frozenset of
-readable collection ids, unioned with the owner's vectors and intersected with `document_ids`); an
-implementation then searches one more partition per readable collection. Nothing else changes for
-callers, and a scope still always names its owner.
+Shared collections: a reader's readable set spans several owners' vectors (their own and the
+documents of collections they can read). The access rule (`app.access`) turns it into one
+`VectorScope` per owner, each narrowed by `document_ids` (only these) or `exclude_document_ids`
+(all of the owner's but these), and retrieval queries each and merges by score. A scope still
+always names its owner, and a vector never moves when its document moves between spaces.
 """
 
 from __future__ import annotations
@@ -83,16 +83,21 @@ class VectorHit:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VectorScope:
     """One owner's vectors; `document_ids` narrows them to those documents (None: all of them);
-    `exclude_version` (one document only) leaves that version out — the clean-up after a
-    document's new version is indexed."""
+    `exclude_document_ids` leaves those documents out (a reader's scope over an owner whose other
+    documents they may not read); `exclude_version` (one document only) leaves that version out —
+    the clean-up after a document's new version is indexed."""
 
     owner_id: str
     document_ids: frozenset[str] | None = None
+    exclude_document_ids: frozenset[str] | None = None
     exclude_version: int | None = None
 
     def __post_init__(self) -> None:
         _check_id(self.owner_id, "a vector scope's owner_id")
         _check_document_ids(self.document_ids)
+        _check_document_ids(self.exclude_document_ids)
+        if self.document_ids is not None and self.exclude_document_ids is not None:
+            raise ValueError("document_ids and exclude_document_ids are exclusive")
         if self.exclude_version is not None and (
             self.document_ids is None or len(self.document_ids) != 1
         ):

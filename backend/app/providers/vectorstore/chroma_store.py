@@ -106,13 +106,18 @@ _DOCUMENT_ID = "document_id"
 _VERSION = "version"
 
 
-def _filter(document_ids: frozenset[str] | None, exclude_version: int | None) -> Where | None:
+def _filter(document_ids: frozenset[str] | None, exclude_version: int | None,
+            exclude_document_ids: frozenset[str] | None = None) -> Where | None:
     """Chroma's ``where`` for a selector's conditions within one owner's collection."""
     clauses: list[Where] = []
     if document_ids is not None:
         ids: list[LiteralValue] = sorted(document_ids)
         member: dict[InclusionExclusionOperator, list[LiteralValue]] = {"$in": ids}
         clauses.append({_DOCUMENT_ID: ids[0]} if len(ids) == 1 else {_DOCUMENT_ID: member})
+    if exclude_document_ids is not None:
+        out: list[LiteralValue] = sorted(exclude_document_ids)
+        outside: dict[InclusionExclusionOperator, list[LiteralValue]] = {"$nin": out}
+        clauses.append({_DOCUMENT_ID: outside})
     if exclude_version is not None:
         other: dict[WhereOperator | LogicalOperator, LiteralValue] = {"$ne": exclude_version}
         clauses.append({_VERSION: other})
@@ -222,7 +227,8 @@ class ChromaVectorStore:
         (None: all of that collection). A scope never reaches beyond its owner's collection."""
         if isinstance(selection, VectorScope):
             col = self._shard(collection, selection.owner_id, create=False)
-            where = _filter(selection.document_ids, selection.exclude_version)
+            where = _filter(selection.document_ids, selection.exclude_version,
+                            selection.exclude_document_ids)
             return [] if col is None else [(col, where)]
         if isinstance(selection, AllOwners):
             where = _filter(selection.document_ids, None)

@@ -5,11 +5,13 @@ import { StatsTab } from './StatsTab'
 import { JobsTab } from './JobsTab'
 import { SettingsTab } from './SettingsTab'
 import { AuditTab } from './AuditTab'
+import { AccessTab } from './AccessTab'
 
 const TABS = [
   { value: 'users', label: 'Users', el: <UsersTab /> },
   { value: 'stats', label: 'Stats', el: <StatsTab /> },
   { value: 'jobs', label: 'Jobs', el: <JobsTab /> },
+  { value: 'access', label: 'Access', el: <AccessTab /> },
   { value: 'settings', label: 'Settings', el: <SettingsTab /> },
   { value: 'audit', label: 'Audit log', el: <AuditTab /> },
 ]

@@ -38,7 +38,6 @@ export function buildUpdate(d: Draft, llmKey: string | null, embKey: string | nu
     embedding: { ...embedding, ...(embKey !== null ? { api_key: embKey } : {}) },
     retrieval: d.retrieval,
     uploads: d.uploads,
-    registration_open: d.registration_open,
   }
 }
 
@@ -104,15 +103,10 @@ function SettingsForm({ initial }: { initial: RuntimeSettings }) {
         <Field label="Relevance floor">{(p) => <Input {...p} type="number" step="0.01" min="0" max="1" value={d.retrieval.relevance_floor} onChange={(e) => set('retrieval', { relevance_floor: num(e.target.value) })} />}</Field>
       </Section>
 
-      <Section title="Uploads and accounts">
+      <Section title="Uploads" description="Who may register and how people sign in: the Access tab.">
         <Field label="Max upload size (MB)">{(p) => <Input {...p} type="number" min="1" value={d.uploads.max_upload_mb} onChange={(e) => set('uploads', { max_upload_mb: num(e.target.value) })} />}</Field>
         <Field label="Max pages per document">{(p) => <Input {...p} type="number" min="1" value={d.uploads.max_pages} onChange={(e) => set('uploads', { max_pages: num(e.target.value) })} />}</Field>
         <Field label="Storage quota per user (MB)">{(p) => <Input {...p} type="number" min="0" value={d.uploads.quota_mb} onChange={(e) => set('uploads', { quota_mb: num(e.target.value) })} />}</Field>
-        <label className="flex items-center gap-2 self-end pb-2 text-sm font-medium">
-          <input type="checkbox" className="h-4 w-4 accent-accent-600" checked={d.registration_open}
-            onChange={(e) => setD({ ...d, registration_open: e.target.checked })} />
-          Anyone can register
-        </label>
       </Section>
 
       <div className="sticky bottom-0 flex justify-end border-t border-zinc-200 bg-white/90 py-3 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">

@@ -9,10 +9,13 @@ import { Alert } from '../../components/ui/feedback'
 import { forgetPreviousUser, qk } from '../../lib/queryClient'
 import { AuthLayout } from './AuthLayout'
 import { useConfig } from './session'
+import { OrDivider, SsoButton } from './SsoButton'
+import { ssoErrorMessage } from './sso'
 
 function loginError(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.code === 'invalid_credentials' || err.status === 401) return 'Wrong email or password.'
+    if (err.code === 'password_login_disabled') return 'Password sign-in is turned off here. Use single sign-on.'
     if (err.status === 429) {
       const wait = err.retryAfter
       return `Too many sign-in attempts. ${wait ? `Try again in ${wait < 60 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`}.` : 'Try again later.'}`
@@ -36,6 +39,10 @@ export function LoginPage() {
     },
   })
 
+  const ssoError = ssoErrorMessage(params.get('sso_error'))
+  const sso = config.data?.sso_enabled ? config.data.sso_label ?? 'Sign in with SSO' : null
+  const passwords = config.data?.password_login ?? true
+
   const onSubmit = (e: FormEvent) => {
     e.preventDefault()
     mutation.mutate({ email: email.trim(), password })
@@ -56,7 +63,10 @@ export function LoginPage() {
         ) : null
       }
     >
-      <form onSubmit={onSubmit} className="space-y-4" noValidate>
+      {ssoError && <Alert tone="error" className="mb-4">{ssoError}</Alert>}
+      {sso && <SsoButton label={sso} next={params.get('next')} primary={!passwords} />}
+      {sso && passwords && <OrDivider />}
+      {passwords && <form onSubmit={onSubmit} className="space-y-4" noValidate>
         {mutation.isError && <Alert tone="error">{loginError(mutation.error)}</Alert>}
         <Field label="Email">
           {(p) => (
@@ -74,7 +84,7 @@ export function LoginPage() {
           disabled={!email || !password}>
           Sign in
         </Button>
-      </form>
+      </form>}
     </AuthLayout>
   )
 }

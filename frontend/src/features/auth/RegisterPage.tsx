@@ -9,6 +9,7 @@ import { Alert, Spinner } from '../../components/ui/feedback'
 import { forgetPreviousUser, qk } from '../../lib/queryClient'
 import { AuthLayout } from './AuthLayout'
 import { useConfig } from './session'
+import { OrDivider, SsoButton } from './SsoButton'
 
 export const MIN_PASSWORD = 8
 
@@ -22,7 +23,7 @@ export function RegisterPage() {
   const mutation = useMutation({
     // Registration answers the same whether or not the address already has an account (so it
     // cannot be used to find out who does) and starts no session: sign in with what was typed.
-    mutationFn: async (body: { email: string; password: string; display_name?: string }) => {
+    mutationFn: async (body: { email: string; password: string; display_name?: string; invite?: string }) => {
       await register(body)
       return login({ email: body.email, password: body.password })
     },
@@ -32,15 +33,23 @@ export function RegisterPage() {
       qc.setQueryData(qk.me, user)
     },
   })
+  const invite = params.get('invite')
   const tooShort = password.length > 0 && password.length < MIN_PASSWORD
-  const closed =
-    config.data?.registration_open === false ||
-    (mutation.error instanceof ApiError && mutation.error.code === 'registration_closed')
+  const refused = mutation.error instanceof ApiError &&
+    ['registration_closed', 'invite_required'].includes(mutation.error.code)
+  // An administrator's invite admits whatever the policy; without one, only "open" and "domains" do.
+  const closed = refused || (!invite && config.data?.registration_open === false)
+  const sso = config.data?.sso_enabled ? config.data.sso_label ?? 'Sign in with SSO' : null
+  const passwords = config.data?.password_login ?? true
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault()
     if (password.length < MIN_PASSWORD) return
-    mutation.mutate({ email: email.trim(), password, ...(name.trim() ? { display_name: name.trim() } : {}) })
+    mutation.mutate({
+      email: email.trim(), password,
+      ...(name.trim() ? { display_name: name.trim() } : {}),
+      ...(invite ? { invite } : {}),
+    })
   }
 
   const footer = (
@@ -66,15 +75,19 @@ export function RegisterPage() {
     return (
       <AuthLayout title="Registration is closed" footer={footer}>
         <p className="text-sm text-zinc-600 dark:text-zinc-300">
-          This Citewise server is not accepting new accounts. Ask an administrator to create one for you.
+          {config.data?.registration_mode === 'invite'
+            ? 'New accounts need an invite link. Ask an administrator for one.'
+            : 'This Citewise server is not accepting new accounts. Ask an administrator to create one for you.'}
         </p>
       </AuthLayout>
     )
   }
 
   return (
-    <AuthLayout title="Create your account" subtitle="Upload documents and ask them questions." footer={footer}>
-      <form onSubmit={onSubmit} className="space-y-4" noValidate>
+    <AuthLayout title="Create your account" subtitle={invite ? 'You have been invited to Citewise.' : 'Upload documents and ask them questions.'} footer={footer}>
+      {sso && <SsoButton label={sso} next={params.get('next')} invite={invite} primary={!passwords} />}
+      {sso && passwords && <OrDivider />}
+      {passwords && <form onSubmit={onSubmit} className="space-y-4" noValidate>
         {mutation.isError && <Alert tone="error">{registerError(mutation.error)}</Alert>}
         <Field label="Name" hint="Optional — shown in the app.">
           {(p) => <Input {...p} autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />}
@@ -96,7 +109,7 @@ export function RegisterPage() {
           disabled={!email || password.length < MIN_PASSWORD}>
           Create account
         </Button>
-      </form>
+      </form>}
     </AuthLayout>
   )
 }

@@ -1,0 +1,251 @@
+"""THE access rule: which documents a user may read, and what they may do to them.
+
+A user may read
+* the documents of their private space (`owner_id = user AND collection_id IS NULL`), and
+* every document of a collection in which they, or a group they belong to, hold a role.
+
+Roles rank `viewer < editor < owner`; a user holding several (directly and through groups) has the
+strongest. A viewer reads, searches and chats; an editor also uploads into the collection, moves
+documents in or out, deletes and reprocesses them; an owner also renames, deletes the collection and
+manages its members. In the private space the uploader can do everything.
+
+`access_for` reads the caller's roles from the database on every request: nothing is cached across
+requests, so a membership change takes effect on the next one. Every read path (document list,
+detail, file, chunks, search, chat retrieval, citations in conversation history) decides through
+`Access`: `Access.condition()` in SQL, `Access.can_read()` on a loaded row, and `read_plan()` for
+retrieval, which turns the readable set into one vector/keyword scope per owner.
+
+Another user's object is "not found" (404) when the caller cannot read it; a member whose role is
+too weak for an action gets 403 (they already know the object exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.collections.models import ROLES, Collection, CollectionMember, GroupMember
+from app.core.errors import Forbidden, NotFound
+from app.documents.models import Document
+
+Role = str  # one of ROLES
+PRIVATE = "owner"  # the uploader's rights over their private space
+
+
+def rank(role: Role | None) -> int:
+    """0 for no role, then viewer 1, editor 2, owner 3."""
+    return ROLES.index(role) + 1 if role in ROLES else 0
+
+
+def stronger(a: Role | None, b: Role | None) -> Role | None:
+    return a if rank(a) >= rank(b) else b
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What one user may read, as of this request."""
+
+    user_id: str
+    roles: Mapping[str, Role]  # collection id -> the user's strongest role in it
+
+    @property
+    def collections(self) -> frozenset[str]:
+        return frozenset(self.roles)
+
+    def role_in(self, collection_id: str | None, owner_id: str) -> Role | None:
+        """The user's role over a document in `collection_id` uploaded by `owner_id`."""
+        if collection_id is None:
+            return PRIVATE if owner_id == self.user_id else None
+        return self.roles.get(collection_id)
+
+    def can_read(self, doc: Document) -> bool:
+        return self.role_in(doc.collection_id, doc.owner_id) is not None
+
+    def condition(self) -> ColumnElement[bool]:
+        """SQL over `documents`: the rows this user may read."""
+        private = and_(Document.owner_id == self.user_id, Document.collection_id.is_(None))
+        if not self.roles:
+            return private
+        return or_(private, Document.collection_id.in_(sorted(self.roles)))
+
+
+async def access_for(session: AsyncSession, user_id: str) -> Access:
+    """The user's roles in every collection they can read, directly or through their groups."""
+    groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    stmt = select(CollectionMember.collection_id, CollectionMember.role).where(
+        or_(CollectionMember.user_id == user_id, CollectionMember.group_id.in_(groups)))
+    roles: dict[str, Role] = {}
+    for collection_id, role in (await session.execute(stmt)).all():
+        best = stronger(roles.get(collection_id), role)
+        if best is not None:
+            roles[collection_id] = best
+    return Access(user_id=user_id, roles=roles)
+
+
+# ---- documents -----------------------------------------------------------------------------------
+
+async def readable_document(session: AsyncSession, access: Access, document_id: str) -> Document:
+    doc = await session.get(Document, document_id)
+    if doc is None or not access.can_read(doc):
+        raise NotFound("Document not found.")
+    return doc
+
+
+async def writable_document(session: AsyncSession, access: Access, document_id: str) -> Document:
+    """A document the user may change (delete, reprocess, move): uploader of a private one,
+    editor or owner of its collection. 404 if unreadable, 403 for a viewer."""
+    doc = await readable_document(session, access, document_id)
+    if rank(access.role_in(doc.collection_id, doc.owner_id)) < rank("editor"):
+        raise Forbidden("Viewers cannot change this collection's documents.",
+                        code="insufficient_role")
+    return doc
+
+
+async def readable_ids(session: AsyncSession, access: Access, ids: Iterable[str]) -> set[str]:
+    """Which of `ids` name documents the user may read now (for citations in history)."""
+    unique = sorted({i for i in ids if i})
+    if not unique:
+        return set()
+    stmt = select(Document.id).where(Document.id.in_(unique), access.condition())
+    return set((await session.execute(stmt)).scalars())
+
+
+# ---- collections ---------------------------------------------------------------------------------
+
+async def collection_with_role(session: AsyncSession, access: Access, collection_id: str,
+                               needed: Role) -> Collection:
+    """The collection if the user holds at least `needed` in it: 404 for non-members (even if it
+    exists), 403 for a member whose role is weaker."""
+    role = access.roles.get(collection_id)
+    coll = await session.get(Collection, collection_id) if role is not None else None
+    if coll is None or role is None:
+        raise NotFound("Collection not found.")
+    if rank(role) < rank(needed):
+        raise Forbidden(f"This needs the {needed} role in the collection (you are {role}).",
+                        code="insufficient_role")
+    return coll
+
+
+# ---- retrieval -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One owner's documents within a reader's scope: all of them, only `document_ids`, or all but
+    `exclude_document_ids` (vectors and keyword rows are stored per owner)."""
+
+    owner_id: str
+    document_ids: frozenset[str] | None = None
+    exclude_document_ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadPlan:
+    """What one search or chat question may draw on: the partitions to query and the rule the
+    database re-check applies to every hit."""
+
+    access: Access
+    partitions: tuple[Partition, ...]
+    private: bool  # the caller's private space is in scope
+    collections: frozenset[str]  # collections in scope (all readable ones by default)
+    documents: frozenset[str]  # documents named explicitly (each readable)
+
+    def allows(self, owner_id: str, collection_id: str | None, document_id: str) -> bool:
+        if self.access.role_in(collection_id, owner_id) is None:
+            return False
+        if document_id in self.documents:
+            return True
+        if collection_id is None:
+            return self.private and owner_id == self.access.user_id
+        return collection_id in self.collections
+
+
+async def check_selection(session: AsyncSession, access: Access,
+                          document_ids: Sequence[str] | None, collection_ids: Sequence[str] | None
+                          ) -> tuple[frozenset[str], frozenset[str]]:
+    """A caller-named scope (documents, collections), each readable by the caller, or 404."""
+    docs = list(dict.fromkeys(document_ids or []))
+    colls = list(dict.fromkeys(collection_ids or []))
+    if any(c not in access.roles for c in colls):
+        raise NotFound("One or more of the selected collections were not found.")
+    if docs:
+        found = set((await session.execute(
+            select(Document.id).where(Document.id.in_(docs), access.condition()))).scalars())
+        if len(found) != len(docs):
+            raise NotFound("One or more of the selected documents were not found.")
+    return frozenset(docs), frozenset(colls)
+
+
+async def read_plan(session: AsyncSession, access: Access, *,
+                    document_ids: Sequence[str] | None = None,
+                    collection_ids: Sequence[str] | None = None) -> ReadPlan:
+    """The scope of a search or a question. Without a selection: everything the user can read.
+    With one: the named documents and collections only (each must be readable, or 404)."""
+    docs, colls = await check_selection(session, access, document_ids, collection_ids)
+    private = not docs and not colls
+    if private:
+        colls = access.collections
+    plan = ReadPlan(access=access, partitions=(), private=private, collections=colls,
+                    documents=docs)
+    return ReadPlan(access=access, partitions=await _partitions(session, plan), private=private,
+                    collections=colls, documents=docs)
+
+
+def _wanted(plan: ReadPlan) -> ColumnElement[bool]:
+    """SQL for the documents a plan draws on (`allows`, without the explicit documents)."""
+    parts: list[ColumnElement[bool]] = []
+    if plan.private:
+        parts.append(and_(Document.owner_id == plan.access.user_id, Document.collection_id.is_(None)))
+    if plan.collections:
+        # `IS NOT NULL` first: NULL IN (...) is NULL, and NOT NULL would drop private rows from
+        # an exclusion list.
+        parts.append(and_(Document.collection_id.is_not(None),
+                          Document.collection_id.in_(sorted(plan.collections))))
+    return or_(*parts) if parts else false()
+
+
+async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition, ...]:
+    """One partition per owner holding wanted documents. An owner all of whose documents are
+    wanted is searched without a filter (the fast case: a filter makes Chroma gather ids first);
+    otherwise the smaller of "only these" and "all but these" is used."""
+    owners: set[str] = set()
+    if plan.private:
+        owners.add(plan.access.user_id)
+    if plan.collections:
+        owners.update((await session.execute(
+            select(Document.owner_id).where(Document.collection_id.in_(sorted(plan.collections)))
+            .distinct())).scalars())
+    explicit: dict[str, set[str]] = {}
+    if plan.documents:
+        for doc_id, owner in (await session.execute(
+                select(Document.id, Document.owner_id).where(Document.id.in_(sorted(plan.documents)))
+        )).all():
+            explicit.setdefault(owner, set()).add(doc_id)
+    owners.update(explicit)
+    if not owners:
+        return ()
+    wanted = _wanted(plan)
+    if plan.documents:
+        wanted = or_(wanted, Document.id.in_(sorted(plan.documents)))
+    counts: dict[str, dict[bool, int]] = {}
+    for owner, is_wanted, n in (await session.execute(
+            select(Document.owner_id, wanted.label("w"), func.count())
+            .where(Document.owner_id.in_(sorted(owners)))
+            .group_by(Document.owner_id, "w"))).all():
+        counts.setdefault(owner, {})[bool(is_wanted)] = int(n)
+    out: list[Partition] = []
+    for owner in sorted(owners):
+        yes, no = counts.get(owner, {}).get(True, 0), counts.get(owner, {}).get(False, 0)
+        if yes == 0:
+            continue
+        if no == 0:
+            out.append(Partition(owner_id=owner))
+            continue
+        pick = wanted if yes <= no else ~wanted
+        ids = frozenset((await session.execute(
+            select(Document.id).where(Document.owner_id == owner, pick))).scalars())
+        out.append(Partition(owner_id=owner, document_ids=ids) if yes <= no
+                   else Partition(owner_id=owner, exclude_document_ids=ids))
+    return tuple(out)
