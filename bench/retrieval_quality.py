@@ -108,6 +108,7 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
                      "mime_type": "text/plain", "kind": "text", "size_bytes": len(text),
                      "content_hash": d["_id"], "storage_key": doc_id, "status": "ready",
                      "progress": 100, "page_count": 1, "chunk_count": 1, "version": 1,
+                     "searchable_version": 1,
                      "embedding_collection": active.collection, "timings": {}})
         chunk_id = f"{doc_id}:1:0"
         chunks.append({"id": chunk_id, "document_id": doc_id, "owner_id": owner_id, "version": 1,

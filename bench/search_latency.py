@@ -72,7 +72,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from app.ingestion.embedding_text import embedding_text
     from app.providers.vectorstore import ALL_OWNERS
 
-    corpus = c.scifact_corpus()
+    corpus = c.scifact_corpus()[: args.docs or None]
     texts = [embedding_text([d["title"]], d["text"]) for d in corpus]
     vectors = await asyncio.to_thread(c.embed_cached, texts, label="scifact")
     queries = list(dict.fromkeys(c.scifact_queries().values()))
@@ -182,6 +182,8 @@ def main() -> None:
     parser.add_argument("--shared", type=int, default=0,
                         help="the reader can read N collections of other owners (issue #10)")
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--docs", type=int, default=0,
+                        help="only the first N abstracts per owner (a smaller, quicker run)")
     args = parser.parse_args()
     r = asyncio.run(run(args))
 

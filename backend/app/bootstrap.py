@@ -35,12 +35,15 @@ from app.providers.llm.base import ChatModel
 from app.providers.llm.openai_compat import OpenAICompatChatModel
 from app.providers.oidc.base import IdentityProvider
 from app.providers.oidc.oidc_client import OidcClient
-from app.providers.throttle import MemoryThrottle, RedisThrottle, Throttle
+from app.providers.throttle import FallbackThrottle, MemoryThrottle, RedisThrottle, Throttle
 from app.providers.vectorstore.base import VectorStore
 from app.providers.vectorstore.chroma_store import ChromaVectorStore
 from app.workers import registry
 
 log = logging.getLogger("citewise")
+# An unreachable Redis must fail a call quickly (the caller degrades), not hang a request.
+REDIS_CONNECT_TIMEOUT = 2.0
+REDIS_SOCKET_TIMEOUT = 5.0
 
 
 def build_embedder(values: EmbeddingValues) -> Embedder:
@@ -82,7 +85,9 @@ def build_keyword_index(dialect: str) -> KeywordIndex:
 
 
 def build_throttle(redis: Redis | None) -> Throttle:
-    return RedisThrottle(redis) if redis is not None else MemoryThrottle()
+    if redis is None:
+        return MemoryThrottle()
+    return FallbackThrottle(RedisThrottle(redis), MemoryThrottle())
 
 
 def build_job_queue(settings: Settings, run_in_process: Handler) -> JobQueue:
@@ -91,14 +96,16 @@ def build_job_queue(settings: Settings, run_in_process: Handler) -> JobQueue:
 
         if not settings.redis_url:
             raise RuntimeError("The ARQ job backend needs REDIS_URL")
-        return ArqJobQueue(settings.redis_url)
+        return ArqJobQueue(settings.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+                           socket_timeout=REDIS_SOCKET_TIMEOUT)
     return InProcessJobQueue(run_in_process, concurrency=settings.job_concurrency)
 
 
 def build_container(settings: Settings) -> Container:
     engine = create_engine(settings.effective_database_url)
     sessions = create_sessionmaker(engine)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = (Redis.from_url(settings.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+                            socket_timeout=REDIS_SOCKET_TIMEOUT) if settings.redis_url else None)
     runtime = RuntimeSettingsService(settings, sessions)
     vectors = build_vector_store(settings)
     index = IndexState(sessions, runtime, build_embedder)

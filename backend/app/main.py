@@ -19,6 +19,7 @@ from app.api.bodylimit import BodyLimitMiddleware
 from app.api.deps import annotate_scopes
 from app.api.headers import SecurityHeadersMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.api.outages import OutageMiddleware, install_outage_handlers
 from app.api.ratelimit import RateLimitMiddleware
 from app.api.responses import document_errors
 from app.api.router import api_router
@@ -59,10 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(OutageMiddleware)  # JSON 503/500 for what fails in the rate limiter or below
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, allowed_origins=settings.allowed_origins)
     app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)
+    install_outage_handlers(app)
 
     @app.exception_handler(405)
     async def method_not_allowed(request: Request, _: Exception) -> JSONResponse:

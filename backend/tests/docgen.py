@@ -114,20 +114,33 @@ def heavy_pdf(path: Path, operations: int = 300_000) -> Path:
     return _raw_pdf(path, [content])
 
 
-def _raw_pdf(path: Path, compressed_pages: Sequence[bytes]) -> Path:
-    """A minimal PDF 1.4 writer: one Helvetica font, Flate-compressed page content streams."""
-    n = len(compressed_pages)
+def exploding_pdf(path: Path, pages: int = 200, lines: int = 600) -> Path:
+    """``pages`` pages that all draw ONE content stream of ``lines`` lines of 1-pt text: a few KB
+    on disk, tens of millions of characters (hundreds of thousands of chunks) when extracted."""
+    line = " ".join(prose(7, 2).split()[:9]).encode()
+    body = b"".join(b"BT /F1 1 Tf 10 %d Td (%s %d) Tj ET\n" % (10 + i, line, i) for i in range(lines))
+    return _raw_pdf(path, [zlib.compress(body, 9)], pages=pages)
+
+
+def _raw_pdf(path: Path, compressed_pages: Sequence[bytes], *, pages: int | None = None) -> Path:
+    """A minimal PDF 1.4 writer: one Helvetica font, Flate-compressed page content streams.
+    With ``pages``, that many pages all draw the one stream in ``compressed_pages``."""
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(n))
-        + b"] /Count %d >>" % n,
+        b"",  # the page tree, once the page objects are numbered
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
-    for i, content in enumerate(compressed_pages):
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * i))
+    kids: list[int] = []
+    for content in compressed_pages:
         objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
                        + content + b"\nendstream")
+        stream = len(objects)
+        for _ in range(pages if pages is not None else 1):
+            objects.append(b"<< /Type /Page /Parent 2 0 R /Contents %d 0 R >>" % stream)
+            kids.append(len(objects))
+    # Pages inherit their size and font from the page tree (a few bytes per page).
+    objects[1] = (b"<< /Type /Pages /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+                  b"/Kids [" + b" ".join(b"%d 0 R" % k for k in kids) + b"] /Count %d >>" % len(kids))
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -700,7 +713,10 @@ def empty_files(folder: Path) -> list[Path]:
 def e2e_documents(folder: Path) -> list[Path]:
     """What the Playwright specs upload."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [layout_paper(folder / "layoutparser-overview.pdf"), notes_docx(folder / "committee-notes.docx")]
+    return [layout_paper(folder / "layoutparser-overview.pdf"), notes_docx(folder / "committee-notes.docx"),
+            scanned_pdf(folder / "scanned-memo.pdf", [
+                "Memo to the harbour office. The lighthouse keeper reports that the foghorn was "
+                "repaired on Thursday and tested at dawn."])]
 
 
 def main(argv: Sequence[str]) -> int:

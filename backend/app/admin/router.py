@@ -33,6 +33,7 @@ from app.api.deps import AdminUser, ClientDep, ContainerDep, SessionDep, Setting
 from app.api.responses import errors
 from app.auth import invites
 from app.auth.models import Invite
+from app.documents.lifecycle import JobStatus
 from app.platform import audit
 from app.platform.container import ReindexControl
 from app.platform.runtime import RuntimePatch, RuntimeSettingsService
@@ -95,7 +96,7 @@ async def stats(_: AdminUser, session: SessionDep, container: ContainerDep) -> S
 
 @router.get("/jobs", response_model=JobList, operation_id="adminListJobs")
 async def list_jobs(_: AdminUser, session: SessionDep,
-                    status_: Annotated[str | None, Query(alias="status", max_length=16)] = None,
+                    status_: Annotated[JobStatus | None, Query(alias="status")] = None,
                     page: Page = 1, page_size: PageSize = 50) -> JobList:
     items, total = await service.list_jobs(session, status_, page, page_size)
     return JobList(items=items, total=total)
@@ -139,7 +140,8 @@ async def put_settings(body: RuntimePatch, admin: AdminUser, session: SessionDep
 @router.post("/settings/test", response_model=SettingsTestOut, operation_id="adminTestSettings")
 async def test_settings(body: SettingsTestIn, _: AdminUser, session: SessionDep,
                         container: ContainerDep) -> SettingsTestOut:
-    return await service.test_settings(container, await container.runtime.read(session), body.target)
+    return await service.test_settings(container, await container.runtime.read(session), body.target,
+                                       llm=body.llm, embedding=body.embedding)
 
 
 # ---- audit ------------------------------------------------------------------------------------------

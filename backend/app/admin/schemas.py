@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.auth.schemas import UserOut
 from app.core.text import DisplayText
+from app.documents.lifecycle import JobStatus
+from app.platform.runtime import EmbeddingPatch, LLMPatch
 
 Role = Literal["user", "admin"]
 
@@ -61,14 +63,18 @@ class StatsOut(BaseModel):
 
 
 class JobOut(BaseModel):
+    """One processing attempt of a document (a `jobs` row). Queued documents have no job yet."""
+
     id: str
     document_id: str | None
     filename: str | None
     owner_email: str | None
-    status: str
-    stage: str | None
-    attempts: int
-    error: str | None
+    status: JobStatus
+    stage: str | None  # the document's stage while this attempt runs
+    attempts: int  # this attempt's number (1 = first try)
+    worker: str  # host:pid of the worker process that ran it
+    document_status: str | None  # the document now (a failed attempt may have been retried since)
+    error: str | None  # for failed and retrying attempts: the owner's message, then the cause
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -152,6 +158,10 @@ class RuntimeSettingsOut(BaseModel):
 
 class SettingsTestIn(BaseModel):
     target: Literal["llm", "embedding"]
+    # The values typed in the form, not saved: fields given replace the saved ones for this test only.
+    # A blank or absent api_key means the saved key, which is only sent to the saved base URL.
+    llm: LLMPatch | None = None
+    embedding: EmbeddingPatch | None = None
 
 
 class SettingsTestOut(BaseModel):

@@ -30,7 +30,7 @@ from app.documents import lifecycle
 from app.platform import audit
 from app.platform.container import Container, after_commit
 from app.platform.index import AsyncClosable, ReindexStatus
-from app.platform.runtime import RuntimePatch, RuntimeValues
+from app.platform.runtime import EmbeddingPatch, LLMPatch, RuntimePatch, RuntimeValues
 
 
 def _now() -> datetime:
@@ -127,7 +127,9 @@ async def list_jobs(session: AsyncSession, status: str | None, page: int,
         JobOut(id=job.id, document_id=job.document_id, filename=doc.filename if doc else None,
                owner_email=email, status=job.status,
                stage=doc.stage if doc is not None and job.status == "running" else None,
-               attempts=job.attempt, error=job.error, created_at=job.created_at,
+               attempts=job.attempt, worker=job.worker,
+               document_status=doc.status if doc is not None else None,
+               error=job.error, created_at=job.created_at,
                started_at=job.created_at, finished_at=job.finished_at, duration_ms=job.duration_ms)
         for job, doc, email in rows
     ]
@@ -191,8 +193,16 @@ async def update_settings(session: AsyncSession, container: Container, actor: Us
     return settings_out(values, await container.reindex.status())
 
 
-async def test_settings(container: Container, values: RuntimeValues, target: str) -> SettingsTestOut:
-    """One real request to the configured provider; the error message says what went wrong."""
+async def test_settings(container: Container, values: RuntimeValues, target: str, *,
+                        llm: LLMPatch | None = None,
+                        embedding: EmbeddingPatch | None = None) -> SettingsTestOut:
+    """One real request to the provider: the saved settings, or the candidate values typed in the
+    admin's form (`llm`/`embedding`, never saved). The error message says what went wrong."""
+    note = ""
+    if target == "llm" and llm is not None:
+        values, note = _with_candidate_llm(values, llm)
+    elif target == "embedding" and embedding is not None:
+        values, note = _with_candidate_embedding(values, embedding)
     started = time.monotonic()
     try:
         detail = await (_test_llm(container, values) if target == "llm"
@@ -200,8 +210,45 @@ async def test_settings(container: Container, values: RuntimeValues, target: str
         ok = True
     except Exception as exc:  # any provider failure is a test result, not a server error
         ok, detail = False, str(exc) or type(exc).__name__
+        url = values.llm.base_url if target == "llm" else values.embedding.base_url
+        if url and url not in detail:  # say which address was tried: it may not be the saved one
+            detail = f"{url}: {detail}"
+    detail = f"{detail} {note}" if note and not ok else detail
     return SettingsTestOut(ok=ok, detail=detail[:500],
                            latency_ms=int((time.monotonic() - started) * 1000))
+
+
+KEY_NOT_SENT = ("(The saved API key is only sent to the saved URL: type the key to test it with "
+                "this URL.)")
+
+
+def _candidate_key(typed: str | None, saved_key: str | None, url: str | None,
+                   saved_url: str | None) -> tuple[str | None, str]:
+    """A typed key wins; a blank one means the saved key, but only for the URL it was saved for,
+    so a test can never hand a stored secret to a new address."""
+    if typed is not None and typed.strip():
+        return typed.strip(), ""
+    if url == saved_url:
+        return saved_key, ""
+    return None, KEY_NOT_SENT if saved_key else ""
+
+
+def _with_candidate_llm(values: RuntimeValues, patch: LLMPatch) -> tuple[RuntimeValues, str]:
+    fields = patch.model_dump(exclude_unset=True)
+    typed = fields.pop("api_key", None)
+    llm = replace(values.llm, **fields)
+    key, note = _candidate_key(typed, values.llm.api_key, llm.base_url, values.llm.base_url)
+    return replace(values, llm=replace(llm, api_key=key)), note
+
+
+def _with_candidate_embedding(values: RuntimeValues,
+                              patch: EmbeddingPatch) -> tuple[RuntimeValues, str]:
+    fields = patch.model_dump(exclude_unset=True)
+    typed = fields.pop("api_key", None)
+    emb = replace(values.embedding, **fields)
+    key, note = _candidate_key(typed, values.embedding.api_key, emb.base_url,
+                               values.embedding.base_url)
+    return replace(values, embedding=replace(emb, api_key=key)), note
 
 
 async def _test_llm(container: Container, values: RuntimeValues) -> str:

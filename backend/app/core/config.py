@@ -103,6 +103,22 @@ class Settings(BaseSettings):
     extraction_timeout_seconds: float = 300.0
     extraction_memory_mb: int = 2048
     ocr_enabled: bool = True
+    # Text recognition of scanned PDFs and images: "rapidocr" (models inside its PyPI wheel, works on
+    # every install) or "tesseract" (the tesseract command, where installed; more languages).
+    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    ocr_languages: str = Field(default="eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")  # tesseract -l
+    ocr_dpi: int = Field(default=150, ge=72, le=400)
+    ocr_threads: int = Field(default=1, ge=1, le=64)
+    ocr_max_pages: int = Field(default=300, ge=1)
+    ocr_page_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Indexing cost bounds (docs/configuration.md#bounded-work): checked while extracting and
+    # before embedding. The largest real document measured, fullrefman.pdf (2,415 pages), gives
+    # about 7 million characters and 7,034 chunks.
+    max_document_chars: int = 20_000_000
+    max_document_chunks: int = 25_000
+    max_chars_per_file_byte: float = 50.0  # text extracted per stored byte, above the allowance
+    chars_allowance: int = 500_000  # any file may give this much text, whatever its size
+    user_quota_chunks: int = 200_000  # chunks across all of one user's documents
 
     # Chunking and embeddings
     chunk_tokens: int = 256
@@ -133,10 +149,21 @@ class Settings(BaseSettings):
     # Jobs
     job_concurrency: int = 2
     job_max_attempts: int = 3
-    job_lease_seconds: int = 900
+    # A dead worker's document is taken over once its lease expires (renewed every third of it
+    # while the attempt runs) and the reconciler's next pass sees it: about two minutes.
+    job_lease_seconds: int = Field(default=90, ge=3)
     job_timeout_seconds: int = 3600
     job_backend: Literal["auto", "inprocess", "arq"] = "auto"
-    reconcile_interval_seconds: int = 60
+    reconcile_interval_seconds: int = Field(default=30, ge=1)
+    # Transient failures (Chroma, the embedding endpoint, the database) retry with exponential
+    # backoff, from job_retry_base_seconds up to job_retry_max_delay_seconds between tries, until
+    # the document has been failing for job_retry_window_seconds; then it is `failed`.
+    job_retry_window_seconds: int = Field(default=900, ge=0)
+    job_retry_base_seconds: float = Field(default=5.0, gt=0)
+    job_retry_max_delay_seconds: float = Field(default=120.0, gt=0)
+    # SIGTERM: a worker stops taking jobs and lets running ones finish for this long; then it
+    # cancels them and hands their documents back (`queued` at once) for another worker.
+    worker_shutdown_grace_seconds: int = Field(default=20, ge=0)
     api_rate_limit_per_minute: int = 600
     # GET /metrics: a loopback client that came through no proxy, or this bearer token.
     metrics_token: SecretStr | None = None

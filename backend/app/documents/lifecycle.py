@@ -1,14 +1,26 @@
 """The document lifecycle: every status transition, each one compare-and-set UPDATE.
 
     (upload) → queued ──claim──▶ processing ──mark_ready──▶ ready
-                 ▲                 │  │ ├──mark_failed──▶ failed
-                 │    retry_later ─┘  │ └─(lease expires)─▶ requeue_lost ─▶ queued
-                 │                    └──────────────────▶ fail_exhausted ▶ failed
-                 └──── reset_for_reprocess (any status; a new version) ◀── ready / failed / …
+                 ▲                 │  │ ├──mark_failed──▶ failed ──purged──▶ failed (no vectors)
+                 │    retry_later ─┤  │ └─(lease expires)─▶ requeue_lost ─▶ queued
+                 │        release ─┘  └──────────────────▶ fail_exhausted ▶ failed
+                 ├──── reset_for_reprocess (any status; a new version) ◀── ready / failed / …
+                 └──── cancel (queued or processing; a new version) ──────▶ failed
+
+Which queued document a worker claims next is decided in app/documents/scheduling.py (fair across
+owners); the claim itself is still this module's compare-and-set.
 
 A transition names the state it expects (status, and where it matters the version, the attempt
 that holds the lease, or an expired lease) in its WHERE clause and reports whether it applied.
 A worker that lost its lease, a stale reconciler pass or a second admin click then changes nothing.
+
+`attempts` counts the attempts that ended without a verdict (the worker died, its lease expired):
+the guard against a document that kills every worker that takes it. An attempt that ends with a
+transient failure (`retry_later`) or is handed back at shutdown (`release`) gives its number back,
+so outages and rolling restarts never use up that budget; the retry window bounds transient
+failures instead (`retry_since`). Both are the attempt's last write, so the number is not reused
+while the attempt can still act. A document that becomes `failed` loses its chunk rows in the same
+transaction and is marked `purge_pending` until its vectors are gone too.
 
 Each function only executes statements on the caller's session; the caller commits.
 """
@@ -20,18 +32,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
 from app.core.db import utcnow
-from app.documents.models import STATUSES, Document, Job
+from app.documents.models import STATUSES, Chunk, Document, Job
 
 JobStatus = Literal["running", "succeeded", "failed", "retrying", "skipped", "interrupted"]
 
+CANCELED_ERROR = "Processing was canceled. Use Retry to process this document again."
 EXHAUSTED_ERROR = ("Processing was interrupted repeatedly and has been stopped. "
                    "Use Retry to try again.")
 INTERRUPTED_ERROR = "The worker stopped during this attempt."
+RELEASED_ERROR = "The worker shut down during this attempt and handed the document back."
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +83,22 @@ def _held(lease: Lease) -> list[ColumnElement[bool]]:
 async def claim(session: AsyncSession, document_id: str, *, max_attempts: int, lease_for: timedelta,
                 worker: str = "", request_id: str | None = None,
                 now: datetime | None = None) -> Claimed | None:
-    """queued (or processing whose lease expired) → processing, one more attempt, a fresh lease;
-    and a `running` job row for the attempt. None when another worker has it, it is finished,
-    deleted, or out of attempts."""
+    """queued (past its `not_before`) or processing whose lease expired → processing, one more
+    attempt, a fresh lease; and a `running` job row for the attempt. None when another worker has
+    it, it is finished, deleted, backing off after a failure, or out of attempts."""
     now = now or utcnow()
     stmt = (
         update(Document)
         .where(
             Document.id == document_id,
             Document.attempts < max_attempts,
-            or_(Document.status == "queued",
+            or_(and_(Document.status == "queued",
+                     or_(Document.not_before.is_(None), Document.not_before <= now)),
                 and_(Document.status == "processing", Document.lease_expires_at < now)),
         )
-        .values(status="processing", stage="extracting", progress=0, error=None,
+        .values(status="processing", stage="extracting", progress=0, error=None, retryable=False,
                 attempts=Document.attempts + 1, lease_expires_at=now + lease_for,
-                started_at=now, finished_at=None, updated_at=now)
+                not_before=None, started_at=now, finished_at=None, updated_at=now)
     )
     if not await _applied(session, stmt):
         return None
@@ -119,27 +134,49 @@ async def mark_ready(session: AsyncSession, lease: Lease, *, chunk_count: int, p
     """processing (this attempt) → ready."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
-        status="ready", stage=None, progress=100, error=None, chunk_count=chunk_count,
-        page_count=page_count, finished_at=now, lease_expires_at=None,
+        status="ready", searchable_version=lease.version, stage=None, progress=100, error=None,
+        chunk_count=chunk_count,
+        page_count=page_count, finished_at=now, lease_expires_at=None, retry_since=None,
         embedding_collection=embedding_collection, timings=dict(timings), updated_at=now))
 
 
 async def retry_later(session: AsyncSession, lease: Lease, *, error: str,
-                      now: datetime | None = None) -> bool:
-    """processing (this attempt) → queued after a failure that may pass; the job queue retries."""
+                      delay: timedelta = timedelta(0), now: datetime | None = None) -> bool:
+    """processing (this attempt) → queued after a failure that may pass, not to be claimed again
+    before `delay` has passed; the job queue retries. The attempt is given back, and
+    `retry_since` keeps when this run of failures began."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
         status="queued", stage=None, progress=0, error=error, lease_expires_at=None,
-        updated_at=now))
+        not_before=now + delay if delay else None, attempts=Document.attempts - 1,
+        retry_since=func.coalesce(Document.retry_since, now), updated_at=now))
 
 
-async def mark_failed(session: AsyncSession, lease: Lease, *, error: str,
-                      now: datetime | None = None) -> bool:
-    """processing (this attempt) → failed."""
+async def release(session: AsyncSession, lease: Lease, *, now: datetime | None = None) -> bool:
+    """processing (this attempt) → queued at once: the worker is shutting down and hands the
+    document back for another worker. The attempt is given back (it did not fail)."""
     now = now or utcnow()
     return await _applied(session, update(Document).where(*_held(lease)).values(
-        status="failed", stage=None, error=error, finished_at=now, lease_expires_at=None,
-        updated_at=now))
+        status="queued", stage=None, progress=0, lease_expires_at=None, not_before=None,
+        attempts=Document.attempts - 1, updated_at=now))
+
+
+async def mark_failed(session: AsyncSession, lease: Lease, *, error: str, retryable: bool = False,
+                      now: datetime | None = None) -> bool:
+    """processing (this attempt) → failed (and not searchable); `retryable` when a later retry
+    can succeed. Its chunk rows are deleted and its vectors marked for the purge."""
+    now = now or utcnow()
+    applied = await _applied(session, update(Document).where(*_held(lease)).values(
+        status="failed", searchable_version=None, stage=None, error=error, retryable=retryable,
+        finished_at=now, lease_expires_at=None, retry_since=None, purge_pending=True,
+        chunk_count=0, updated_at=now))
+    if applied:
+        await _drop_chunks(session, lease.document_id)
+    return applied
+
+
+async def _drop_chunks(session: AsyncSession, document_id: str) -> None:
+    await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
 
 
 async def finish_job(session: AsyncSession, job_id: str, *, status: JobStatus, error: str | None,
@@ -170,8 +207,15 @@ async def find_stale(session: AsyncSession, *, now: datetime, queued_before: dat
     stmt = select(Document).where(or_(
         and_(Document.status == "queued", Document.updated_at < queued_before),
         and_(Document.status == "processing", Document.lease_expires_at < now),
-    )).limit(limit)
+    )).order_by(Document.updated_at, Document.id).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+async def count_queued(session: AsyncSession, *, max_attempts: int) -> int:
+    """Queued documents with attempts left: each needs a job in the queue."""
+    stmt = select(func.count(Document.id)).where(Document.status == "queued",
+                                                 Document.attempts < max_attempts)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def interrupt_attempts(session: AsyncSession, document_id: str, *, through_attempt: int,
@@ -215,9 +259,28 @@ async def fail_exhausted(session: AsyncSession, document_id: str, *, status: str
         conds.append(Document.lease_expires_at < now)
     elif status != "queued":
         return False
-    return await _applied(session, update(Document).where(*conds).values(
-        status="failed", stage=None, lease_expires_at=None, finished_at=now, error=EXHAUSTED_ERROR,
+    applied = await _applied(session, update(Document).where(*conds).values(
+        status="failed", searchable_version=None, stage=None, lease_expires_at=None, finished_at=now,
+        error=EXHAUSTED_ERROR, retryable=True, retry_since=None, purge_pending=True, chunk_count=0,
         updated_at=now))
+    if applied:
+        await _drop_chunks(session, document_id)
+    return applied
+
+
+async def find_purge_pending(session: AsyncSession, *, limit: int = 100) -> list[Document]:
+    """Failed documents whose vectors may still be in the vector store."""
+    stmt = select(Document).where(Document.status == "failed",
+                                  Document.purge_pending.is_(True)).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def purged(session: AsyncSession, document_id: str, *, version: int) -> bool:
+    """failed (purge pending, at `version`) → failed with no vectors left behind."""
+    return await _applied(session, update(Document)
+                          .where(Document.id == document_id, Document.status == "failed",
+                                 Document.version == version, Document.purge_pending.is_(True))
+                          .values(purge_pending=False))
 
 
 # ---- the user's and the admin's transitions ------------------------------------------------------
@@ -227,13 +290,34 @@ async def reset_for_reprocess(session: AsyncSession, document_id: str, *, versio
                               now: datetime | None = None) -> bool:
     """Any of `from_statuses` (at `version`) → queued as a new version, attempts from zero.
 
-    The new version gives new chunk ids; the old version's vectors are removed when this one is
-    indexed, and a worker still busy with the old version loses its lease. Used by the owner's
+    The new version gives new chunk ids; `searchable_version` stays, so search keeps serving the
+    old version until this one is ready (its chunks and vectors are removed then), and a worker
+    still busy with the old version loses its lease. Used by the owner's
     reprocess and the admin's retry of failed documents."""
     now = now or utcnow()
     return await _applied(session, update(Document)
                           .where(Document.id == document_id, Document.version == version,
                                  Document.status.in_(list(from_statuses)))
                           .values(version=Document.version + 1, status="queued", stage=None,
-                                  progress=0, error=None, attempts=0, lease_expires_at=None,
-                                  finished_at=None, updated_at=now))
+                                  progress=0, error=None, retryable=False, attempts=0,
+                                  lease_expires_at=None, not_before=None, retry_since=None,
+                                  purge_pending=False, finished_at=None,
+                                  updated_at=now))
+
+
+async def cancel(session: AsyncSession, document_id: str, *, version: int,
+                 now: datetime | None = None) -> bool:
+    """queued or processing (at `version`) → failed as a new version, "canceled".
+
+    The new version takes the lease from a running attempt: its next progress write or lease
+    renewal matches no row, and it stops and removes the vectors it wrote (see the pipeline's
+    DocumentGone). The caller deletes the chunk rows in the same transaction."""
+    now = now or utcnow()
+    return await _applied(session, update(Document)
+                          .where(Document.id == document_id, Document.version == version,
+                                 Document.status.in_(["queued", "processing"]))
+                          .values(version=Document.version + 1, status="failed",
+                                  searchable_version=None, stage=None,
+                                  progress=0, error=CANCELED_ERROR, retryable=True, chunk_count=0,
+                                  lease_expires_at=None, not_before=None, finished_at=now,
+                                  updated_at=now))

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin, TimestampMixin, utcnow
 
 STATUSES = ("queued", "processing", "ready", "failed")
-STAGES = ("extracting", "chunking", "embedding", "indexing")
+STAGES = ("extracting", "ocr", "chunking", "embedding", "indexing")
 
 
 class Document(IdMixin, TimestampMixin, Base):
@@ -18,6 +18,7 @@ class Document(IdMixin, TimestampMixin, Base):
         UniqueConstraint("owner_id", "content_hash", name="uq_documents_owner_hash"),
         Index("ix_documents_owner_created", "owner_id", "created_at"),
         Index("ix_documents_status_lease", "status", "lease_expires_at"),
+        Index("ix_documents_status_owner", "status", "owner_id"),
         Index("ix_documents_owner_collection", "owner_id", "collection_id"),
         Index("ix_documents_collection_owner", "collection_id", "owner_id"),
     )
@@ -37,15 +38,28 @@ class Document(IdMixin, TimestampMixin, Base):
     stage: Mapped[str | None] = mapped_column(String(16), default=None)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # A failed document whose retry can succeed (a passing problem, a server fixed by its admin); false
+    # for password-protected, unsupported, damaged or over-limit files: the web app offers Retry only
+    # when this is true.
+    retryable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The version search serves (set when a version becomes ready): a reprocess keeps the previous
+    # version searchable until the new one is ready. None: nothing of the document is searchable.
+    searchable_version: Mapped[int | None] = mapped_column(Integer, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A queued document is not picked before this time (the backoff after a transient failure).
+    not_before: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     embedding_collection: Mapped[str | None] = mapped_column(String(200), default=None)
+    # When this version's current run of transient failures began (see job_retry_window_seconds).
+    retry_since: Mapped[datetime | None] = mapped_column(default=None)
+    # A failed document whose vectors may still be in the store: the reconciler purges them.
+    purge_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Chunk(Base):

@@ -26,6 +26,15 @@ async def storage_used(session: AsyncSession, owner_id: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
+async def chunks_used(session: AsyncSession, owner_id: str, *, excluding: str | None = None) -> int:
+    """Indexed chunks of the owner's documents (their last finished version), for the chunk quota."""
+    conds: list[Any] = [Document.owner_id == owner_id]
+    if excluding is not None:
+        conds.append(Document.id != excluding)
+    stmt = select(func.coalesce(func.sum(Document.chunk_count), 0)).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def list_readable(
     session: AsyncSession, readable: ColumnElement[bool], *, q: str | None, status: str | None,
     mime_type: str | None, sort: str, order: str, page: int, page_size: int,
@@ -62,7 +71,9 @@ async def collection_names(session: AsyncSession, ids: Sequence[str | None]) -> 
 async def list_chunks(
     session: AsyncSession, document: Document, *, page: int | None, limit: int, offset: int
 ) -> tuple[list[Chunk], int]:
-    conds: list[Any] = [Chunk.document_id == document.id, Chunk.version == document.version]
+    # The version search serves (during a reprocess, the previous one), else the current one.
+    version = document.searchable_version or document.version
+    conds: list[Any] = [Chunk.document_id == document.id, Chunk.version == version]
     if page is not None:
         conds.append(and_(Chunk.page_start <= page, Chunk.page_end >= page))
     where = and_(*conds)
@@ -71,8 +82,14 @@ async def list_chunks(
     return list((await session.execute(stmt)).scalars()), total
 
 
-async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence[dict[str, Any]]) -> None:
-    await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence[dict[str, Any]],
+                         *, keep_version: int | None = None) -> None:
+    """The document's chunk rows become `rows`, next to those of `keep_version` (the version
+    search serves while a new one is built)."""
+    stmt = delete(Chunk).where(Chunk.document_id == document_id)
+    if keep_version is not None:
+        stmt = stmt.where(Chunk.version != keep_version)
+    await session.execute(stmt)
     if rows:
         await session.execute(insert(Chunk), list(rows))
 

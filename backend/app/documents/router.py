@@ -44,7 +44,7 @@ async def upload_documents(
 
 @router.get("", response_model=DocumentPage, operation_id="listDocuments")
 async def list_documents(
-    user: CurrentUser, session: SessionDep,
+    user: CurrentUser, session: SessionDep, container: ContainerDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     status_: Annotated[Literal["queued", "processing", "ready", "failed"] | None,
                        Query(alias="status")] = None,
@@ -67,14 +67,19 @@ async def list_documents(
     items, total = await repo.list_readable(
         session, access.condition(), q=q, status=status_, mime_type=mime_type, sort=sort,
         order=order, page=page, page_size=page_size, place=place)
-    return DocumentPage(items=await service.describe(session, access, items), total=total,
+    queue = (await service.queue_state(session, container)
+             if any(d.status == "queued" for d in items) else None)
+    return DocumentPage(items=await service.describe(session, access, items, queue), total=total,
                         page=page, page_size=page_size)
 
 
 @router.get("/{document_id}", response_model=DocumentOut, operation_id="getDocument")
-async def get_document(document_id: str, user: CurrentUser, session: SessionDep) -> DocumentOut:
+async def get_document(document_id: str, user: CurrentUser, session: SessionDep,
+                       container: ContainerDep) -> DocumentOut:
     access = await access_for(session, user.id)
-    [out] = await service.describe(session, access, [await service.get(session, user, document_id)])
+    doc = await service.get(session, user, document_id)
+    queue = await service.queue_state(session, container) if doc.status == "queued" else None
+    [out] = await service.describe(session, access, [doc], queue)
     return out
 
 
@@ -126,5 +131,16 @@ async def batch_delete(body: BatchDeleteIn, user: WriteUser, session: SessionDep
 async def reprocess(document_id: str, user: WriteUser, session: SessionDep,
                     container: ContainerDep, client: ClientDep) -> DocumentOut:
     doc = await service.reprocess(session, container, user, document_id, client)
+    [out] = await service.describe(session, await access_for(session, user.id), [doc])
+    return out
+
+
+@router.post("/{document_id}/cancel", response_model=DocumentOut, operation_id="cancelDocument",
+             responses={409: {"description": "The document is not queued or processing."}})
+async def cancel(document_id: str, user: WriteUser, session: SessionDep,
+                 container: ContainerDep, client: ClientDep) -> DocumentOut:
+    """Stop a queued or processing document. It becomes `failed` with a "canceled" message, and
+    nothing of it stays searchable (no chunks, no vectors); Retry (reprocess) starts it again."""
+    doc = await service.cancel(session, container, user, document_id, client)
     [out] = await service.describe(session, await access_for(session, user.id), [doc])
     return out

@@ -19,6 +19,9 @@ class DocumentOut(BaseModel):
     stage: str | None
     progress: int
     error: str | None
+    # Failed documents: true when retrying can succeed (a passing problem), false when the file
+    # itself is the problem (password, unsupported, damaged, over a limit).
+    retryable: bool
     page_count: int | None
     chunk_count: int
     attempts: int
@@ -32,6 +35,12 @@ class DocumentOut(BaseModel):
     # The caller's role over the document: "owner" of their private documents, else their role in
     # its collection (viewer: read; editor and owner: also delete, reprocess, move).
     role: Literal["viewer", "editor", "owner"] = "owner"
+    queue_position: int | None = Field(
+        default=None, description="1-based place among the documents still to start (all users'; "
+        "1 = next); null when the document is not queued")
+    queue_estimate_seconds: int | None = Field(
+        default=None, description="Rough time until this queued document is ready, from recent "
+        "processing times and the number of worker slots; null when unknown or not queued")
 
 
 class UploadedDocument(DocumentOut):

@@ -28,11 +28,12 @@ from app.access.rules import (
 from app.auth.models import User
 from app.core.context import ClientInfo
 from app.core.db import new_id
-from app.core.errors import TooLarge
+from app.core.errors import Conflict, TooLarge
+from app.core.outages import redis_outage
 from app.core.text import clean_display_text
-from app.documents import lifecycle
+from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
-from app.documents.models import Document
+from app.documents.models import Chunk, Document
 from app.documents.schemas import DocumentOut, UploadedDocument, UploadError, UploadResult
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionError
@@ -91,9 +92,17 @@ async def upload(session: AsyncSession, container: Container, user: User,
     max_bytes = runtime.uploads.max_upload_mb * MB
     quota = runtime.uploads.quota_mb * MB
     used = await repo.storage_used(session, user.id)
+    chunk_quota = container.settings.user_quota_chunks
+    indexed_full = await repo.chunks_used(session, user.id) >= chunk_quota
     result = UploadResult(documents=[], errors=[])
     for item in files:
         filename = clean_filename(item.filename)
+        if indexed_full:
+            result.errors.append(UploadError(
+                filename=filename, error="quota_exceeded",
+                detail=f"Your documents already use your quota of {chunk_quota:,} indexed passages. "
+                       "Delete documents you no longer need."))
+            continue
         try:
             staged = await _stage(item, container.files.staging_dir(), max_bytes)
         except TooLarge as exc:
@@ -164,13 +173,22 @@ async def get(session: AsyncSession, user: User, document_id: str) -> Document:
     return await readable_document(session, await access_for(session, user.id), document_id)
 
 
-async def describe(session: AsyncSession, access: Access, docs: Sequence[Document]
-                   ) -> list[DocumentOut]:
-    """Documents as the API shows them: where each lives and the caller's role over it."""
+async def describe(session: AsyncSession, access: Access, docs: Sequence[Document],
+                   queue: scheduling.QueueState | None = None) -> list[DocumentOut]:
+    """Documents as the API shows them: where each lives, the caller's role over it and, given
+    the `queue`, a queued document's place in line."""
     names = await repo.collection_names(session, [d.collection_id for d in docs])
     return [DocumentOut.model_validate(d).model_copy(update={
         "collection_name": names.get(d.collection_id) if d.collection_id else None,
-        "role": access.role_in(d.collection_id, d.owner_id) or "viewer"}) for d in docs]
+        "role": access.role_in(d.collection_id, d.owner_id) or "viewer",
+        **_queue_fields(d, queue)}) for d in docs]
+
+
+def _queue_fields(doc: Document, queue: scheduling.QueueState | None) -> dict[str, int | None]:
+    if queue is None or doc.status != "queued":
+        return {}
+    return {"queue_position": queue.position(doc.id),
+            "queue_estimate_seconds": queue.estimate_seconds(doc.id)}
 
 
 async def delete_documents(session: AsyncSession, container: Container, user: User,
@@ -245,6 +263,45 @@ async def move(session: AsyncSession, user: User, document_id: str, collection_i
         doc.collection_id = collection_id
         await session.flush()
     return doc
+
+
+async def cancel(session: AsyncSession, container: Container, user: User, document_id: str,
+                 client: ClientInfo) -> Document:
+    """Stop a queued or processing document: it becomes `failed` ("canceled") at once, with no
+    chunk rows and (after the commit) no vectors. A running attempt stops at its next progress
+    write or lease renewal and removes whatever it wrote after that (pipeline: DocumentGone)."""
+    doc = await writable_document(session, await access_for(session, user.id), document_id)
+    if not await lifecycle.cancel(session, doc.id, version=doc.version):
+        raise Conflict("Only a queued or processing document can be canceled.", code="not_cancelable")
+    await session.execute(sql_delete(Chunk).where(Chunk.document_id == doc.id))
+    audit.record(session, "document.canceled", actor_id=user.id, actor_email=user.email,
+                 target=doc.id, client=client, details={"filename": doc.filename})
+    await session.refresh(doc)
+    owner_id, doc_id = doc.owner_id, doc.id
+
+    async def purge() -> None:
+        scope = VectorScope.of_document(owner_id, doc_id)
+        for target in await container.index.targets():
+            await container.vectors.delete(target.collection, scope=scope)
+
+    after_commit(session, purge)
+    return doc
+
+
+async def queue_state(session: AsyncSession, container: Container) -> scheduling.QueueState:
+    settings = container.settings
+    slots = settings.job_concurrency
+    if settings.effective_job_backend == "arq":
+        try:
+            slots *= max(1, await container.jobs.active_workers())
+        except Exception as exc:
+            if not redis_outage(exc):
+                raise
+            # Redis is away (the workers' heartbeats live there): estimate as for one worker,
+            # the list must keep working.
+    return scheduling.QueueState(
+        positions=await scheduling.queue_positions(session, max_attempts=settings.job_max_attempts),
+        slots=slots, seconds_per_document=await scheduling.mean_job_seconds(session))
 
 
 def file_headers(doc: Document, inline: bool) -> dict[str, Any]:

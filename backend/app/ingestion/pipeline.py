@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.config import Settings
+from app.core.db import utcnow
 from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
-from app.documents import lifecycle
+from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
 from app.documents.models import Document
 from app.documents.vectors import vector_record
@@ -59,8 +62,19 @@ OutcomeStatus = Literal["ready", "failed", "skipped", "retry"]
 @dataclass
 class Outcome:
     status: OutcomeStatus
-    detail: str = ""
+    detail: str = ""  # what the document's owner reads (failed) or a summary (ready, skipped)
     timings: dict[str, float] = field(default_factory=dict)
+    retry_delay: float = 0.0  # for "retry": seconds until the next try
+    admin_detail: str | None = None  # the technical cause, for the Jobs view only
+
+
+# What the owner of a document reads when the cause is on the server's side; the cause itself goes
+# to the job's error in the admin Jobs view.
+SERVICE_DOWN = ("A service needed to index this document was unavailable. "
+                "Nothing is wrong with the file: use Retry later.")
+SERVER_ERROR = ("Processing stopped because of an error on the server. "
+                "Use Retry later; if it keeps failing, tell your administrator.")
+WILL_RETRY = "A temporary problem interrupted processing; it will be tried again automatically."
 
 
 class ProgressReporter:
@@ -71,7 +85,7 @@ class ProgressReporter:
         self._lease = lease
         self._doc = lease.document_id
         self._last = 0.0
-        self._lease_for = timedelta(seconds=container.settings.job_lease_seconds)
+        self.lease_for = timedelta(seconds=container.settings.job_lease_seconds)
 
     async def report(self, stage: str, progress: int, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -80,7 +94,7 @@ class ProgressReporter:
         self._last = now
         async with self._c.sessions() as session:
             applied = await lifecycle.report_progress(session, self._lease, stage=stage,
-                                                      progress=progress, lease_for=self._lease_for)
+                                                      progress=progress, lease_for=self.lease_for)
             await session.commit()
         if not applied:  # deleted, reset, or the lease went to another attempt
             raise DocumentGone(self._doc)
@@ -89,12 +103,12 @@ class ProgressReporter:
         """Renew the lease while the attempt runs. Progress alone is not enough: one embedding
         batch or a long extraction can outlast the lease, and the reconciler would then hand a
         live attempt to a second worker."""
-        interval = max(1.0, self._lease_for.total_seconds() / 3)
+        interval = max(1.0, self.lease_for.total_seconds() / 3)
         while True:
             await asyncio.sleep(interval)
             try:
                 async with self._c.sessions() as session:
-                    await lifecycle.renew_lease(session, self._lease, lease_for=self._lease_for)
+                    await lifecycle.renew_lease(session, self._lease, lease_for=self.lease_for)
                     await session.commit()
             except Exception:  # a database hiccup; the next round (or a progress report) renews
                 log.warning("lease renewal failed", extra={"document_id": self._doc}, exc_info=True)
@@ -103,9 +117,11 @@ class ProgressReporter:
 async def process_document(
     container: Container, document_id: str, *, worker: str = "", request_id: str | None = None
 ) -> Outcome:
+    """Run one job: claim the document whose turn it is (fair across owners; `document_id`, the
+    job's own document, is only where the job came from) and process it."""
     settings = container.settings
     async with container.sessions() as session:
-        claimed = await lifecycle.claim(
+        claimed = await scheduling.claim_next(
             session,
             document_id,
             max_attempts=settings.job_max_attempts,
@@ -115,35 +131,51 @@ async def process_document(
         )
         await session.commit()
     if claimed is None:
-        return Outcome("skipped", "not claimable (already taken, finished, deleted or out of attempts)")
+        return Outcome("skipped", "nothing to claim (taken, finished, deleted or out of attempts)")
     doc, lease = claimed.document, claimed.lease
+    document_id = doc.id
 
     started = time.monotonic()
     timings: dict[str, float] = {}
     progress = ProgressReporter(container, lease)
     keeper = asyncio.create_task(progress.keep_lease(), name=f"lease-{document_id}")
+
+    async def stop_keeper() -> None:  # before the attempt's last write: nothing renews after it
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
     try:
-        outcome = await _run(container, doc, lease, progress, timings)
+        try:
+            outcome = await _run(container, doc, lease, progress, timings)
+        finally:
+            await stop_keeper()
+    except asyncio.CancelledError:
+        # The worker is shutting down (its grace period is over): hand the document back now
+        # rather than leave it `processing` until its lease expires.
+        await asyncio.shield(_release(container, lease, claimed.job_id, started))
+        raise
     except DocumentGone:
         if await _taken_over(container, lease):
             # Another attempt holds (or finished) this version: its vectors have these same ids.
             outcome = Outcome("skipped", "another attempt took over this document")
-        else:
-            await _cleanup_vectors(container, doc, keep_version=None)
-            outcome = Outcome("skipped", "document deleted during processing")
+        else:  # deleted, canceled or reprocessed: keep only what search still serves
+            await _cleanup_vectors(container, doc, keep_version=await _searchable(container, doc.id))
+            outcome = Outcome("skipped", "document deleted, canceled or reset during processing")
     except ExtractionError as exc:
-        outcome = await _fail_or_retry(container, lease, exc.message, transient=not exc.permanent)
+        outcome = await _fail_or_retry(container, doc, lease, exc.message,
+                                       transient=not exc.permanent, retryable=exc.retryable,
+                                       admin_detail=exc.detail)
     except (VectorStoreError, EmbeddingError) as exc:
-        outcome = await _fail_or_retry(container, lease, str(exc), transient=getattr(exc, "transient", False))
-    except Exception as exc:  # a bug must fail this document, never the worker
+        transient = getattr(exc, "transient", False)
+        outcome = await _fail_or_retry(container, doc, lease, SERVICE_DOWN if transient else str(exc),
+                                       transient=transient, retryable=transient,
+                                       admin_detail=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a bug or a database outage must fail this document, never the worker
         log.exception("ingestion crashed", extra={"document_id": doc.id})
-        outcome = await _fail_or_retry(
-            container, lease, f"Processing failed unexpectedly ({type(exc).__name__}).", transient=True
-        )
-    finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
+        outcome = await _fail_or_retry(container, doc, lease, SERVER_ERROR, transient=True,
+                                       retryable=True,
+                                       admin_detail=f"{type(exc).__name__}: {exc}"[:1000])
     outcome.timings = {**timings, "total": round(time.monotonic() - started, 3)}
     JOBS_TOTAL.labels(outcome=outcome.status).inc()
     for stage in ("extract", "chunk", "embed", "index"):
@@ -160,8 +192,17 @@ async def process_document(
         },
     )
     if outcome.status == "retry":
-        raise TransientFailure(outcome.detail, delay=min(60.0, 5.0 * 2 ** (lease.attempt - 1)))
+        raise TransientFailure(outcome.detail, delay=outcome.retry_delay)
     return outcome
+
+
+def retry_delay(settings: Settings, failing_for: float) -> float:
+    """Seconds until the next try, for a document that has been failing for `failing_for` s.
+
+    Waiting as long again as it has been failing doubles the delay each time (base, base, 2·base,
+    4·base, …), capped at `job_retry_max_delay_seconds`."""
+    return min(settings.job_retry_max_delay_seconds,
+               max(settings.job_retry_base_seconds, failing_for))
 
 
 async def _run(
@@ -170,11 +211,20 @@ async def _run(
 ) -> Outcome:
     settings = container.settings
     runtime = await container.runtime.current()
+    max_chars, reason = text_limit(settings, doc.size_bytes)
     limits = ExtractionLimits(
         max_pages=runtime.uploads.max_pages,
         timeout_seconds=settings.extraction_timeout_seconds,
         memory_limit_bytes=settings.extraction_memory_mb * 1024 * 1024,
         ocr_enabled=settings.ocr_enabled,
+        ocr_engine=settings.ocr_engine,
+        ocr_languages=settings.ocr_languages,
+        ocr_dpi=settings.ocr_dpi,
+        ocr_threads=settings.ocr_threads,
+        ocr_max_pages=settings.ocr_max_pages,
+        ocr_page_seconds=settings.ocr_page_timeout_seconds,
+        max_chars=max_chars,
+        max_chars_reason=reason,
     )
 
     # 1. Extract (in a sandboxed child process).
@@ -182,11 +232,13 @@ async def _run(
     t = time.monotonic()
     pending: set[asyncio.Task[None]] = set()
 
-    def on_page(done: int, total: int) -> None:  # called on the event loop by the sandbox reader
-        if pending:
+    def on_page(done: int, total: int, stage: str) -> None:  # on the event loop, from the sandbox
+        # A scanned document's pages are read twice: their (empty) text layer in milliseconds, then
+        # the page images by OCR in seconds each; the OCR pass reports as stage "ocr" over the band.
+        if pending and not (stage == "ocr" and done == total):
             return  # the previous update is still being written; the next page will catch up
         pct = EXTRACT_BAND[0] + (EXTRACT_BAND[1] - EXTRACT_BAND[0]) * done // max(total, 1)
-        task = asyncio.create_task(progress.report("extracting", pct))
+        task = asyncio.create_task(progress.report(stage, pct, force=stage == "ocr"))
         pending.add(task)
         task.add_done_callback(pending.discard)
 
@@ -211,10 +263,15 @@ async def _run(
     page_count = extracted.page_count
     rows = [_chunk_row(doc, d) for d in drafts]
     async with container.sessions() as session:
-        await repo.replace_chunks(session, doc.id, rows)
+        await _check_chunk_limits(session, settings, doc, len(rows))
+        await repo.replace_chunks(session, doc.id, rows, keep_version=doc.searchable_version)
         await session.execute(
             update(Document).where(Document.id == doc.id).values(page_count=page_count)
         )
+        # In the same transaction: a document canceled, deleted or reset meanwhile gets no rows.
+        if not await lifecycle.renew_lease(session, lease, lease_for=progress.lease_for):
+            await session.rollback()
+            raise DocumentGone(doc.id)
         await session.commit()
     timings["chunk"] = round(time.monotonic() - t, 3)
 
@@ -250,13 +307,15 @@ async def _run(
     timings["embed"] = round(embed_seconds, 3)
     timings["embed_and_upsert"] = round(time.monotonic() - t, 3)
 
-    # 4. Index: drop what older versions left, verify, then flip to ready.
+    # 4. Index: verify, flip to ready (search swaps to this version), then drop older versions.
+    # Until the flip, search serves the previous version (a reprocess stays searchable).
     await progress.report("indexing", EMBED_BAND[1], force=True)
     t = time.monotonic()
-    await _cleanup_vectors(container, doc, keep_version=doc.version)
     for target in targets:
-        stored = await container.vectors.count(
-            target.collection, scope=VectorScope.of_document(doc.owner_id, doc.id))
+        every = VectorScope.of_document(doc.owner_id, doc.id)
+        others = VectorScope.of_document(doc.owner_id, doc.id, exclude_version=doc.version)
+        stored = (await container.vectors.count(target.collection, scope=every)
+                  - await container.vectors.count(target.collection, scope=others))
         if stored != len(rows):
             raise VectorStoreError(
                 f"The vector index holds {stored} of {len(rows)} passages; retrying.", transient=True
@@ -265,10 +324,41 @@ async def _run(
     async with container.sessions() as session:
         ready = await lifecycle.mark_ready(session, lease, chunk_count=len(rows), page_count=page_count,
                                            embedding_collection=targets[0].collection, timings=timings)
+        if ready:
+            await repo.replace_chunks(session, doc.id, [], keep_version=doc.version)
         await session.commit()
     if not ready:
         raise DocumentGone(doc.id)
+    await _cleanup_vectors(container, doc, keep_version=doc.version)
     return Outcome("ready", f"{len(rows)} chunks from {page_count} pages")
+
+
+def text_limit(settings: Settings, size_bytes: int) -> tuple[int, str]:
+    """How many characters a file of `size_bytes` may give, and the setting that says so: the
+    absolute `max_document_chars`, or less for a small file that would expand far beyond its size
+    (a few KB of PDF whose pages share one dense content stream)."""
+    by_size = max(settings.chars_allowance, int(size_bytes * settings.max_chars_per_file_byte))
+    if by_size < settings.max_document_chars:
+        return by_size, (f" for a file of this size (CITEWISE_MAX_CHARS_PER_FILE_BYTE = "
+                         f"{settings.max_chars_per_file_byte:g} characters per byte)")
+    return settings.max_document_chars, " (CITEWISE_MAX_DOCUMENT_CHARS)"
+
+
+async def _check_chunk_limits(session: AsyncSession, settings: Settings, doc: Document,
+                              chunks: int) -> None:
+    """Fail before any embedding when the document, or its owner's documents together, would
+    exceed what indexing may cost."""
+    if chunks > settings.max_document_chunks:
+        raise ExtractionError(
+            f"This file would be split into {chunks:,} passages, more than the limit of "
+            f"{settings.max_document_chunks:,} passages per document (CITEWISE_MAX_DOCUMENT_CHUNKS). "
+            "Split it into smaller files, or ask an administrator to raise the limit.")
+    others = await repo.chunks_used(session, doc.owner_id, excluding=doc.id)
+    if others + chunks > settings.user_quota_chunks:
+        raise ExtractionError(
+            f"Indexing this file ({chunks:,} passages) would exceed your quota of "
+            f"{settings.user_quota_chunks:,} indexed passages (CITEWISE_USER_QUOTA_CHUNKS); "
+            f"your other documents use {others:,}. Delete documents you no longer need.")
 
 
 def embedding_order(rows: list[dict[str, Any]], count_tokens: Any) -> list[dict[str, Any]]:
@@ -312,26 +402,74 @@ async def _cleanup_vectors(container: Container, doc: Document, *, keep_version:
         await container.vectors.delete(target.collection, scope=scope)
 
 
+async def _searchable(container: Container, document_id: str) -> int | None:
+    async with container.sessions() as session:
+        stmt = select(Document.searchable_version).where(Document.id == document_id)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def _taken_over(container: Container, lease: lifecycle.Lease) -> bool:
     async with container.sessions() as session:
         return await lifecycle.current_version(session, lease.document_id) == lease.version
 
 
-async def _fail_or_retry(container: Container, lease: lifecycle.Lease, message: str, *,
-                         transient: bool) -> Outcome:
-    retry = transient and lease.attempt < container.settings.job_max_attempts
-    if not retry and transient:
-        message = f"{message} (gave up after {lease.attempt} attempts)"
+async def _fail_or_retry(container: Container, doc: Document, lease: lifecycle.Lease, message: str,
+                         *, transient: bool, retryable: bool, admin_detail: str | None) -> Outcome:
+    """``message`` is for the document's owner, ``admin_detail`` for the Jobs view (with it)."""
+    settings = container.settings
+    now = utcnow()
+    failing_for = (now - doc.retry_since).total_seconds() if doc.retry_since else 0.0
+    retry = transient and failing_for < settings.job_retry_window_seconds
+    delay = retry_delay(settings, failing_for)
+    if transient and not retry:
+        message = f"{message} (gave up after retrying for {round(failing_for / 60)} min)"
     async with container.sessions() as session:
         if retry:
-            applied = await lifecycle.retry_later(
-                session, lease, error=f"Temporary problem, will retry: {message}")
+            applied = await lifecycle.retry_later(session, lease, error=WILL_RETRY,
+                                                  delay=timedelta(seconds=delay), now=now)
         else:
-            applied = await lifecycle.mark_failed(session, lease, error=message)
+            applied = await lifecycle.mark_failed(session, lease, error=message,
+                                                  retryable=retryable, now=now)
         await session.commit()
     if not applied:  # deleted, reset, or the lease went to another attempt meanwhile
-        return Outcome("skipped", f"document deleted or reset during processing ({message})")
-    return Outcome("retry" if retry else "failed", message)
+        return Outcome("skipped", f"document deleted or reset during processing ({message})",
+                       admin_detail=admin_detail)
+    if not retry:
+        await purge_failed_vectors(container, doc)
+    return Outcome("retry" if retry else "failed", message, admin_detail=admin_detail,
+                   retry_delay=delay if retry else 0.0)
+
+
+async def purge_failed_vectors(container: Container, doc: Document) -> bool:
+    """Delete every vector of a `failed` document and clear its purge flag. False when the vector
+    store is unreachable: the flag stays and the reconciler tries again."""
+    try:
+        await _cleanup_vectors(container, doc, keep_version=None)
+    except VectorStoreError as exc:
+        log.warning("vectors of a failed document not purged yet",
+                    extra={"document_id": doc.id, "error": str(exc)})
+        return False
+    async with container.sessions() as session:
+        await lifecycle.purged(session, doc.id, version=doc.version)
+        await session.commit()
+    return True
+
+
+async def _release(container: Container, lease: lifecycle.Lease, job_id: str, started: float) -> None:
+    try:
+        async with container.sessions() as session:
+            released = await lifecycle.release(session, lease)
+            await lifecycle.finish_job(session, job_id, status="interrupted",
+                                       error=lifecycle.RELEASED_ERROR,
+                                       duration_ms=int((time.monotonic() - started) * 1000),
+                                       stage_timings={})
+            await session.commit()
+    except Exception:  # the database is away too: the lease expires and the reconciler requeues
+        log.warning("could not hand the document back", extra={"document_id": lease.document_id},
+                    exc_info=True)
+        return
+    log.info("document handed back at shutdown",
+             extra={"document_id": lease.document_id, "released": released})
 
 
 _JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {
@@ -340,9 +478,11 @@ _JOB_STATUS: dict[OutcomeStatus, lifecycle.JobStatus] = {
 
 async def _record_job(container: Container, job_id: str, outcome: Outcome) -> None:
     status = _JOB_STATUS[outcome.status]
+    error = None
+    if outcome.status in ("failed", "retry"):  # the admin reads the owner's message and the cause
+        error = "\n".join(filter(None, (outcome.detail, outcome.admin_detail)))
     async with container.sessions() as session:
         await lifecycle.finish_job(
-            session, job_id, status=status,
-            error=outcome.detail if outcome.status in ("failed", "retry") else None,
+            session, job_id, status=status, error=error,
             duration_ms=int(outcome.timings.get("total", 0) * 1000), stage_timings=outcome.timings)
         await session.commit()

@@ -19,8 +19,13 @@ host that died or stopped answering (its whole process group is killed) and star
 the next document.
 
 Protocol (pickled tuples over pipes). Parent -> host: ``(path, kind, limits)``. Child -> parent,
-relayed: ``("progress", done, total)``, then ``("ok", doc)`` or ``("error", message, permanent)``.
+relayed: ``("progress", done, total, stage)``, then ``("ok", doc)`` or
+``("error", message, permanent, retryable, detail)``.
 Host -> parent, always last for a job: ``("exit", status, timed_out)`` with the raw wait status.
+
+Deadline: ``limits.timeout_seconds``, plus ``limits.ocr_page_seconds`` for each page the child
+reports recognising (stage ``ocr``): text recognition costs seconds per page where reading a text
+layer costs milliseconds, and ``ocr_max_pages`` bounds the total.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from typing import Any
 
 from app.ingestion.types import ExtractedDocument, ExtractionError, ExtractionLimits
 
-OnPage = Callable[[int, int], None]
+OnPage = Callable[[int, int, str], None]  # (done, total, stage): "extracting" or "ocr"
 TOO_MUCH_MEMORY = "Reading this file needed more memory than allowed, so it was stopped."
 # The parent's backstop beyond a document's own deadline (the host enforces that one): time for the
 # host to kill, reap and report; a host silent for longer is stuck and is killed itself.
@@ -63,17 +68,18 @@ def _child(conn: Connection, path: str, kind: str, limits: ExtractionLimits) -> 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         from app.ingestion.parsers import extract  # imported by the host already: no cost
 
-        def progress(done: int, total: int) -> None:
-            conn.send(("progress", done, total))
+        def progress(done: int, total: int, stage: str = "extracting") -> None:
+            conn.send(("progress", done, total, stage))
 
         doc = extract(Path(path), kind, limits, progress)
         conn.send(("ok", doc))
     except ExtractionError as exc:
-        conn.send(("error", exc.message, exc.permanent))
+        conn.send(("error", exc.message, exc.permanent, exc.retryable, exc.detail))
     except MemoryError:
-        conn.send(("error", TOO_MUCH_MEMORY, True))
+        conn.send(("error", TOO_MUCH_MEMORY, True, False, None))
     except BaseException as exc:
-        conn.send(("error", f"The file could not be read ({type(exc).__name__}).", True))
+        conn.send(("error", "The file could not be read; it may be damaged or in an unusual form.",
+                   True, False, f"{type(exc).__name__}: {exc}"[:500]))
     finally:
         conn.close()
 
@@ -86,6 +92,14 @@ def _die_with_parent() -> None:
 
 
 # ---- the host: forks, relays, enforces the deadline, reaps ---------------------------------------
+
+def _ocr_allowance(data: bytes, limits: ExtractionLimits) -> float:
+    """Extra seconds a child's message earns: one page's allowance for each scanned page read."""
+    message = pickle.loads(data)  # noqa: S301 - from our own child, over a private pipe
+    if message[0] == "progress" and message[3] == "ocr":
+        return limits.ocr_page_seconds
+    return 0.0
+
 
 def _supervise(job: tuple[str, str, ExtractionLimits], inbox: Connection, outbox: Connection) -> None:
     path, kind, limits = job
@@ -115,9 +129,11 @@ def _supervise(job: tuple[str, str, ExtractionLimits], inbox: Connection, outbox
                     os.kill(pid, signal.SIGKILL)
                 break
             try:
-                outbox.send_bytes(conn.recv_bytes())
+                data = conn.recv_bytes()
             except EOFError:
                 break
+            deadline += _ocr_allowance(data, limits)
+            outbox.send_bytes(data)
     finally:
         conn.close()
         _, status = os.waitpid(pid, 0)
@@ -241,8 +257,9 @@ class Host:
             kind_ = message[0]
             if kind_ == "progress":
                 last_page = (message[1], message[2])
+                backstop += limits.ocr_page_seconds if message[3] == "ocr" else 0.0
                 if on_page is not None:
-                    on_page(*last_page)
+                    on_page(message[1], message[2], message[3])
             elif kind_ in ("ok", "error"):
                 final = message
             elif kind_ == "exit":
@@ -260,10 +277,10 @@ def _outcome(
     if final is not None and final[0] == "ok":
         doc: ExtractedDocument = final[1]
         if on_page is not None and last_page is None:
-            on_page(doc.page_count, doc.page_count)
+            on_page(doc.page_count, doc.page_count, "extracting")
         return doc
     if final is not None:
-        raise ExtractionError(final[1], permanent=final[2])
+        raise ExtractionError(final[1], permanent=final[2], retryable=final[3], detail=final[4])
     if timed_out:
         raise ExtractionError(
             f"Reading this file took longer than {limits.timeout_seconds:g} seconds, so it was stopped."
@@ -272,8 +289,9 @@ def _outcome(
         # C libraries abort (SIGABRT) or fault when an allocation fails under RLIMIT_AS.
         mib = limits.memory_limit_bytes // (1024 * 1024)
         raise ExtractionError(
-            f"The document reader crashed on this file (signal {os.WTERMSIG(status)}), possibly by "
-            f"exceeding its {mib} MB memory limit; the file may be damaged, unsafe or too large."
+            f"The document reader crashed on this file, possibly because it needed more than its "
+            f"{mib} MB memory limit; the file may be damaged, unsafe or too large.",
+            detail=f"extraction child killed by signal {os.WTERMSIG(status)}",
         )
     raise ExtractionError("The document reader stopped unexpectedly on this file; it may be damaged.")
 

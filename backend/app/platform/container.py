@@ -5,6 +5,7 @@ Domains depend on this type and on the provider protocols it holds, never on con
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -22,6 +23,8 @@ from app.providers.keyword.base import KeywordIndex
 from app.providers.oidc.base import IdentityProvider
 from app.providers.throttle import Throttle
 from app.providers.vectorstore.base import VectorStore
+
+log = logging.getLogger("citewise")
 
 Closer = Callable[[], Awaitable[None]]
 
@@ -95,6 +98,13 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
 
 
 async def run_after_commit(session: AsyncSession) -> None:
+    """The transaction is committed, so the request succeeded whatever happens here: an action
+    that fails (Redis or Chroma away) is logged, and the reconciler makes up for it (a `queued`
+    document is enqueued again once Redis is back)."""
     actions: list[AfterCommit] = session.info.pop("after_commit", [])
     for action in actions:
-        await action()
+        try:
+            await action()
+        except Exception:
+            log.warning("an action after the commit failed; the reconciler will catch up",
+                        exc_info=True)

@@ -170,18 +170,19 @@ async def _load_readable(session: AsyncSession, plan: ReadPlan, chunk_ids: Seque
     # with the owner in the WHERE clause, SQLite and PostgreSQL (before ANALYZE) chose the owner
     # index and walked all of the owner's chunks (ms on SQLite, seconds on PostgreSQL at 5k docs).
     stmt = (
-        select(Chunk, Document.filename, Document.owner_id, Document.collection_id, Document.status,
-               Document.version, Collection.name)
+        select(Chunk, Document.filename, Document.owner_id, Document.collection_id,
+               Document.searchable_version, Collection.name)
         .join(Document, Document.id == Chunk.document_id)
         .outerjoin(Collection, Collection.id == Document.collection_id)
         .where(Chunk.id.in_(list(chunk_ids)))
     )
+    # The searchable version: the ready one, or during a reprocess the previous one.
     return {
         c.id: (c, filename, collection_id, collection_name)
-        for c, filename, doc_owner, collection_id, status, version, collection_name
+        for c, filename, doc_owner, collection_id, searchable, collection_name
         in (await session.execute(stmt)).all()
         if plan.allows(doc_owner, collection_id, c.document_id) and c.owner_id == doc_owner
-        and status == "ready" and version == c.version
+        and searchable == c.version
     }
 
 

@@ -1,6 +1,10 @@
 """ARQ worker: `arq app.workers.tasks.WorkerSettings` (or `citewise worker`).
 
 Thin wrappers over app.workers.registry; the same functions run in the embedded in-process runner.
+`citewise worker` runs it in `ResilientWorker` (app/workers/resilient.py), which waits out a Redis
+outage instead of exiting. On SIGTERM it stops taking jobs and gives running ones
+`worker_shutdown_grace_seconds` to finish; then it cancels them, and the pipeline hands each
+document back (`queued` at once) for another worker.
 Health: ARQ writes `citewise:queue:health-check` every `health_check_interval` seconds
 (`arq --check app.workers.tasks.WorkerSettings` exits non-zero when it is stale), and each worker
 keeps a `citewise:worker:<host>:<pid>` heartbeat key that /admin/stats counts.
@@ -9,7 +13,9 @@ keeps a `citewise:worker:<host>:<pid>` heartbeat key that /admin/stats counts.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import logging
 import os
 import socket
 from typing import Any, ClassVar
@@ -29,6 +35,10 @@ from app.workers import registry
 
 _settings = get_settings()
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+log = logging.getLogger("citewise.worker")
+# ARQ's own try limit stays out of the way: the database decides when a document has failed
+# (the retry window for transient errors, job_max_attempts for attempts lost with their worker).
+ARQ_MAX_TRIES = 10_000
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -37,7 +47,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     await container.jobs.start()
     ctx["container"] = container
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx))
-    await registry.reconcile(container, startup=True)
+    try:
+        await registry.reconcile(container, startup=True)
+    except Exception:  # the database is away: the periodic pass catches up, the worker stays up
+        log.warning("startup reconciliation failed", exc_info=True)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -49,7 +62,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     container: Container | None = ctx.get("container")
     if container is not None:
         if container.redis is not None:
-            await container.redis.delete(WORKER_KEY_PREFIX + WORKER_NAME)
+            with contextlib.suppress(Exception):  # Redis may be the reason we stop
+                await container.redis.delete(WORKER_KEY_PREFIX + WORKER_NAME)
         await container.jobs.stop()
         await container.aclose()
 
@@ -57,7 +71,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 async def _heartbeat(ctx: dict[str, Any]) -> None:
     redis = ctx["redis"]
     while True:
-        await redis.set(WORKER_KEY_PREFIX + WORKER_NAME, "1", ex=30)
+        with contextlib.suppress(Exception):  # Redis away: the next beat tries again
+            await redis.set(WORKER_KEY_PREFIX + WORKER_NAME, "1", ex=30)
         await asyncio.sleep(10)
 
 
@@ -87,7 +102,7 @@ def _reconcile_schedule() -> dict[str, set[int]]:
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [
-        func(ingest_document, name="ingest_document", max_tries=_settings.job_max_attempts + 2,
+        func(ingest_document, name="ingest_document", max_tries=ARQ_MAX_TRIES,
              timeout=_settings.job_timeout_seconds),
     ]
     cron_jobs: ClassVar[list[Any]] = [cron(reconcile_documents, **_reconcile_schedule(),  # type: ignore[arg-type]
@@ -101,10 +116,19 @@ class WorkerSettings:
     keep_result = 0  # results live in the database; lets a finished job id be enqueued again
     health_check_interval = 30
     handle_signals = True
+    # SIGTERM/SIGINT: stop taking jobs, wait this long for running ones, then cancel them.
+    job_completion_wait = _settings.worker_shutdown_grace_seconds
 
 
 def run_worker() -> int:
-    from arq.worker import run_worker as arq_run_worker
+    from arq.worker import get_kwargs
 
-    arq_run_worker(WorkerSettings)  # type: ignore[arg-type]
-    return 0
+    from app.workers.resilient import ResilientWorker
+
+    ResilientWorker(**get_kwargs(WorkerSettings)).run()  # type: ignore[arg-type]
+    # Every job has finished or been handed back, and the shutdown hook has run. Leave now: the
+    # interpreter would otherwise wait for a worker thread still computing an abandoned
+    # embedding batch (seconds to minutes on a busy host) before the process could exit.
+    atexit._run_exitfuncs()  # e.g. stop the warm extraction hosts
+    logging.shutdown()
+    os._exit(0)

@@ -70,8 +70,16 @@ async def test_jobs_list_and_filter(admin: AsyncClient, signed_in: Any, api_app:
     assert job["document_id"] == bad and job["filename"] == "bad.pdf"
     assert job["owner_email"] == "bob@example.com" and job["error"] == "Encrypted PDF"
     assert job["attempts"] == 1 and job["duration_ms"] == 1234 and job["finished_at"]
+    assert job["status"] == "failed" and job["document_status"] == "failed"
     assert set(job) == {"id", "document_id", "filename", "owner_email", "status", "stage",
-                        "attempts", "error", "created_at", "started_at", "finished_at", "duration_ms"}
+                        "attempts", "worker", "document_status", "error", "created_at", "started_at",
+                        "finished_at", "duration_ms"}
+    r = await admin.get("/api/v1/admin/jobs", params={"status": "succeeded"})
+    assert [j["document_id"] for j in r.json()["items"]] == [ok]
+    # The filter takes job statuses only: a document status is refused, not silently empty.
+    for wrong in ("queued", "processing", "ready"):
+        r = await admin.get("/api/v1/admin/jobs", params={"status": wrong})
+        assert r.status_code == 422, wrong
 
 
 async def test_retry_failed_documents(admin: AsyncClient, signed_in: Any, api_app: Any,

@@ -154,6 +154,46 @@ async def test_settings_test_llm_against_a_real_server(admin: AsyncClient, opena
     assert r.json()["ok"] is False and "API key" in r.json()["detail"]
 
 
+async def test_settings_test_uses_the_values_typed_in_the_form(
+        admin: AsyncClient, api_app: Any, openai_stub_url: str) -> None:
+    """Candidate values are tested without being saved; a blank key means the saved one, which is
+    never sent to another URL."""
+    saved = (await admin.get(SETTINGS)).json()
+    candidate = {"base_url": openai_stub_url, "model": "tiny", "api_key": "sk-test"}
+    r = await admin.post(f"{SETTINGS}/test", json={"target": "llm", "llm": candidate})
+    assert r.status_code == 200 and r.json()["ok"] is True, r.json()
+    assert (await admin.get(SETTINGS)).json() == saved  # nothing was saved
+    assert "llm" not in await _raw_rows(api_app)  # no settings row was written
+    r = await admin.post(f"{SETTINGS}/test", json={"target": "llm"})  # the saved (empty) settings
+    assert r.json()["ok"] is False and "No language model" in r.json()["detail"]
+
+    # Saved with its key: a blank key in the form reuses it for the same URL...
+    await admin.put(SETTINGS, json={"llm": {"base_url": openai_stub_url, "model": "tiny",
+                                            "api_key": "sk-test"}})
+    r = await admin.post(f"{SETTINGS}/test", json={"target": "llm", "llm": {
+        "base_url": openai_stub_url, "model": "another", "api_key": ""}})
+    assert r.json()["ok"] is True and "another" in r.json()["detail"], r.json()
+    # ...a wrong typed key is tested as typed (and not saved)...
+    r = await admin.post(f"{SETTINGS}/test", json={"target": "llm", "llm": {"api_key": "sk-wrong"}})
+    assert r.json()["ok"] is False and "API key" in r.json()["detail"]
+    assert (await admin.post(f"{SETTINGS}/test", json={"target": "llm"})).json()["ok"] is True
+    # ...and another URL never receives the saved key (the stub refuses the keyless request).
+    other = openai_stub_url.replace("127.0.0.1", "localhost")
+    r = await admin.post(f"{SETTINGS}/test", json={"target": "llm", "llm": {"base_url": other}})
+    body = r.json()
+    assert body["ok"] is False and "only sent to the saved URL" in body["detail"], body
+    # Candidate values are validated like a save.
+    r = await admin.post(f"{SETTINGS}/test", json={"target": "llm", "llm": {"base_url": "not a url"}})
+    assert r.status_code == 422
+
+
+async def test_settings_test_candidate_embedding(admin: AsyncClient, openai_stub_url: str) -> None:
+    r = await admin.post(f"{SETTINGS}/test", json={"target": "embedding", "embedding": {
+        "provider": "openai", "model": "stub-3", "base_url": openai_stub_url, "api_key": "sk-test"}})
+    assert r.json()["ok"] is True and "3-dimensional" in r.json()["detail"], r.json()
+    assert (await admin.get(SETTINGS)).json()["embedding"]["provider"] == "local"  # not saved
+
+
 async def test_settings_test_remote_embedding(api_app: Any, openai_stub_url: str) -> None:
     # Called on the service: saving an embedding change through the API would start a re-index.
     values = await RuntimeSettingsService(container(api_app).settings,

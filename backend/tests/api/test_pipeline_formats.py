@@ -35,7 +35,6 @@ EXPECTED_FAILURES = {
     "password.pdf": "password", "password-rc4.pdf": "password",
     "empty.xlsx": "no extractable text", "damaged.pdf": "damaged",
 }
-MAY_FAIL = {"scanned.pdf"}  # ready with OCR (tesseract installed), clearly failed without
 
 # The real corpus: the same, over its files.
 REAL_ONE_PER_FORMAT = [
@@ -77,6 +76,7 @@ async def _run_all(client: AsyncClient, paths: list[Path], expected_failures: di
             assert 10 < len(message) < 300 and not TECHNICAL.search(message), (name, message)
     for name, phrase in expected_failures.items():
         assert outcomes[name]["status"] == "failed" and phrase in outcomes[name]["error"].lower(), name
+        assert outcomes[name]["retryable"] is False, name  # the same file fails the same way again
     for name in must_be_ready:
         assert outcomes[name]["status"] == "ready", outcomes[name]
     return outcomes
@@ -93,7 +93,7 @@ async def test_every_format_and_tricky_file_ends_ready_or_clearly_failed(
     assert set(corpus) == set(ONE_PER_FORMAT) | set(TRICKY)  # nothing built goes untested
     outcomes = await _run_all(client, [corpus[n] for n in ONE_PER_FORMAT + TRICKY], EXPECTED_FAILURES,
                               [n for n in ONE_PER_FORMAT + TRICKY
-                               if n not in EXPECTED_FAILURES and n not in MAY_FAIL])
+                               if n not in EXPECTED_FAILURES])
     # PDF pages are exact, and text from the 4th page is cited as page 4.
     outline = outcomes["outline.pdf"]
     assert outline["page_count"] == 4
@@ -106,7 +106,8 @@ async def test_every_format_and_tricky_file_ends_ready_or_clearly_failed(
                      "euc_kr.txt": ["파이썬"], "gb2312.txt": ["语言"], "utf16.html": ["SteelJIS"],
                      "umlauts.md": ["können", "äöüß"], "minutes.doc": ["favorite things"],
                      "slides.ppt": ["Adding a Bullet Slide"], "quiz.xls": ["What is 2+2?"],
-                     "outlook.msg": ["Subject: Test Email"], "copy-protected.pdf": ["LayoutParser"]}
+                     "outlook.msg": ["Subject: Test Email"], "copy-protected.pdf": ["LayoutParser"],
+                     "scanned.pdf": ["Lorem ipsum dolor sit amet", "Second scanned page"]}
     for name, words in expected_text.items():
         text = " ".join(c["text"] for c in await _chunks(client, outcomes[name]))
         assert "\ufffd" not in text, name

@@ -18,7 +18,7 @@ from app.auth.models import User
 from app.core.db import create_engine, create_sessionmaker
 from app.documents import lifecycle
 from app.documents.lifecycle import Lease
-from app.documents.models import STATUSES, Document, Job
+from app.documents.models import STATUSES, Chunk, Document, Job
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -224,23 +224,80 @@ async def test_retry_later(sessions: Sessions, owner: str) -> None:
     assert await run(sessions, lifecycle.retry_later, held(doc), error="Temporary problem: x",
                      now=NOW)
     after = await load(sessions, doc.id)
+    # The attempt is given back (an outage is not a lost attempt); the failure run starts now.
     assert (after.status, after.stage, after.progress, after.error, after.attempts) == \
-        ("queued", None, 0, "Temporary problem: x", 2)
+        ("queued", None, 0, "Temporary problem: x", 1)
     assert after.lease_expires_at is None and after.updated_at == NOW and after.finished_at is None
+    assert after.retry_since == NOW
+
+
+async def test_retry_later_keeps_when_the_failures_began(sessions: Sessions, owner: str) -> None:
+    began = NOW - timedelta(minutes=7)
+    doc = await add_doc(sessions, owner, "processing", attempts=1, retry_since=began)
+    assert await run(sessions, lifecycle.retry_later, held(doc), error="e", now=NOW)
+    assert (await load(sessions, doc.id)).retry_since == began
+
+
+async def test_mark_ready_ends_the_failure_run(sessions: Sessions, owner: str) -> None:
+    doc = await add_doc(sessions, owner, "processing", retry_since=NOW - timedelta(minutes=3))
+    assert await run(sessions, lifecycle.mark_ready, held(doc), now=NOW, **READY)
+    assert (await load(sessions, doc.id)).retry_since is None
+
+
+async def test_release(sessions: Sessions, owner: str) -> None:
+    doc = await add_doc(sessions, owner, "processing", attempts=2)
+    assert await run(sessions, lifecycle.release, held(doc), now=NOW)
+    after = await load(sessions, doc.id)
+    assert (after.status, after.stage, after.progress, after.attempts, after.lease_expires_at) == \
+        ("queued", None, 0, 1, None)
+    assert after.updated_at == NOW and after.error is None
+    # Claimable again at once, by the same attempt number: no budget used by a graceful stop.
+    claimed = await run(sessions, lifecycle.claim, doc.id, max_attempts=MAX, lease_for=LEASE, now=NOW)
+    assert claimed is not None and claimed.lease.attempt == 2
+
+
+async def add_chunks(sessions: Sessions, doc: Document, n: int = 3) -> None:
+    async with sessions() as s:
+        s.add_all([Chunk(id=f"{doc.id}:{doc.version}:{i}", document_id=doc.id, owner_id=doc.owner_id,
+                         version=doc.version, n=i, text=f"t{i}", page_start=1, page_end=1,
+                         char_start=0, char_end=2) for i in range(n)])
+        await s.commit()
+
+
+async def chunk_total(sessions: Sessions, doc_id: str) -> int:
+    async with sessions() as s:
+        return len((await s.execute(select(Chunk.id).where(Chunk.document_id == doc_id))).all())
 
 
 async def test_mark_failed(sessions: Sessions, owner: str) -> None:
-    doc = await add_doc(sessions, owner, "processing")
+    doc = await add_doc(sessions, owner, "processing", retry_since=NOW - timedelta(minutes=20))
+    await add_chunks(sessions, doc)
     assert await run(sessions, lifecycle.mark_failed, held(doc), error="Encrypted PDF", now=NOW)
     after = await load(sessions, doc.id)
     assert (after.status, after.stage, after.error) == ("failed", None, "Encrypted PDF")
     assert after.finished_at == NOW and after.updated_at == NOW and after.lease_expires_at is None
+    # Nothing is left behind: no chunk rows, and the vectors are marked for the purge.
+    assert await chunk_total(sessions, doc.id) == 0
+    assert after.purge_pending and after.chunk_count == 0 and after.retry_since is None
+
+
+async def test_purged(sessions: Sessions, owner: str) -> None:
+    doc = await add_doc(sessions, owner, "failed", purge_pending=True, version=2)
+    other = await add_doc(sessions, owner, "failed", purge_pending=False)
+    async with sessions() as s:
+        pending = {d.id for d in await lifecycle.find_purge_pending(s, limit=10_000)}
+    assert doc.id in pending and other.id not in pending
+    assert not await run(sessions, lifecycle.purged, doc.id, version=1)  # a stale look
+    assert await run(sessions, lifecycle.purged, doc.id, version=2)
+    assert not (await load(sessions, doc.id)).purge_pending
+    assert not await run(sessions, lifecycle.purged, doc.id, version=2)
 
 
 LEAVING: dict[str, tuple[Any, dict[str, Any]]] = {
     "mark_ready": (lifecycle.mark_ready, READY),
     "retry_later": (lifecycle.retry_later, {"error": "e"}),
     "mark_failed": (lifecycle.mark_failed, {"error": "e"}),
+    "release": (lifecycle.release, {}),
 }
 
 
@@ -367,12 +424,14 @@ async def test_requeue_needs_queued(sessions: Sessions, owner: str, status: str)
 async def test_fail_exhausted(sessions: Sessions, owner: str, status: str,
                               lease: datetime | None) -> None:
     doc = await add_doc(sessions, owner, status, attempts=MAX, lease=lease)
+    await add_chunks(sessions, doc)
     assert await run(sessions, lifecycle.fail_exhausted, doc.id, status=status, version=1,
                      max_attempts=MAX, now=NOW)
     after = await load(sessions, doc.id)
     assert (after.status, after.stage, after.error, after.lease_expires_at) == \
         ("failed", None, lifecycle.EXHAUSTED_ERROR, None)
     assert after.finished_at == NOW and after.updated_at == NOW
+    assert await chunk_total(sessions, doc.id) == 0 and after.purge_pending
 
 
 @pytest.mark.parametrize(("status", "seen", "attempts", "version", "lease"), [
@@ -396,11 +455,12 @@ async def test_fail_exhausted_refuses(sessions: Sessions, owner: str, status: st
 @pytest.mark.parametrize("status", STATUSES)
 async def test_reset_for_reprocess(sessions: Sessions, owner: str, status: str) -> None:
     doc = await add_doc(sessions, owner, status, attempts=MAX, version=3, error="boom",
-                        finished_at=NOW - timedelta(days=1))
+                        finished_at=NOW - timedelta(days=1), retry_since=NOW - timedelta(hours=1))
     assert await run(sessions, lifecycle.reset_for_reprocess, doc.id, version=3, now=NOW)
     after = await load(sessions, doc.id)
     assert (after.status, after.version, after.attempts, after.stage, after.progress, after.error) \
         == ("queued", 4, 0, None, 0, None)
+    assert after.retry_since is None
     assert after.lease_expires_at is None and after.finished_at is None and after.updated_at == NOW
     # The same click again (it saw version 3) changes nothing.
     assert not await run(sessions, lifecycle.reset_for_reprocess, doc.id, version=3, now=NOW)

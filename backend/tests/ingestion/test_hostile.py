@@ -149,7 +149,7 @@ async def test_sandbox_memory_limit(costly_pdf: Path, tmp_path: Path) -> None:
 async def test_sandbox_reports_progress_and_result(tmp_path: Path) -> None:
     path = docgen.pdf(tmp_path / "long.pdf", [docgen.prose(page, 3) for page in range(113)])
     seen: list[tuple[int, int]] = []
-    doc = await extract_isolated(path, "pdf", ExtractionLimits(), lambda d, t: seen.append((d, t)))
+    doc = await extract_isolated(path, "pdf", ExtractionLimits(), lambda d, t, _stage: seen.append((d, t)))
     assert doc.page_count == 113
     assert seen[-1] == (113, 113) and len(seen) > 10
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -201,9 +201,12 @@ def test_truncated_docx_is_damaged(tmp_path: Path) -> None:
 
 
 def test_image_without_ocr_is_clear(tmp_path: Path) -> None:
-    with pytest.raises(ExtractionError, match="OCR"):
+    with pytest.raises(ExtractionError, match="text recognition is turned off") as picture:
         extract(docgen.tiff(tmp_path / "scan.tiff", "Scanned words"), "image",
                 ExtractionLimits(ocr_enabled=False))
     scanned = docgen.scanned_pdf(tmp_path / "scan.pdf", ["Lorem ipsum dolor sit amet"])
-    with pytest.raises(ExtractionError, match="enable OCR"):
+    with pytest.raises(ExtractionError, match="scanned document") as scan:
         extract(scanned, "pdf", ExtractionLimits(ocr_enabled=False))
+    for failure in (picture.value, scan.value):  # what a user can do, never server instructions
+        assert "administrator" in failure.message and "install" not in failure.message
+        assert not failure.retryable

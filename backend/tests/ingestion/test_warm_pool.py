@@ -107,7 +107,7 @@ async def test_a_host_dying_mid_document_fails_it_as_retryable(
     await pool.extract(files["table"], "markdown", ExtractionLimits())
     (host,) = pool.idle_pids()
 
-    def kill_host(done: int, total: int) -> None:
+    def kill_host(done: int, total: int, stage: str) -> None:
         os.killpg(host, signal.SIGKILL)  # the host and the child reading the file
 
     with pytest.raises(ExtractionError, match="try again later") as info:

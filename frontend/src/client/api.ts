@@ -27,6 +27,7 @@ export const listChunks = (id: string, query: Query<'listDocumentChunks'> = {}) 
   call('listDocumentChunks', { params: { path: { document_id: id }, query } })
 export const deleteDocument = (id: string) => call('deleteDocument', { params: { path: { document_id: id } } })
 export const reprocessDocument = (id: string) => call('reprocessDocument', { params: { path: { document_id: id } } })
+export const cancelDocument = (id: string) => call('cancelDocument', { params: { path: { document_id: id } } })
 export const batchDeleteDocuments = (ids: string[]) => call('batchDeleteDocuments', { body: { ids } })
 export const documentFileUrl = (id: string, inline = false) =>
   urlFor('getDocumentFile', { path: { document_id: id }, query: inline ? { inline: true } : {} })
@@ -76,8 +77,8 @@ export const adminRetryJobs = (body: Body<'adminRetryJobs'>) => call('adminRetry
 export const adminReindex = () => call('adminReindex')
 export const adminGetSettings = () => call('adminGetSettings')
 export const adminPutSettings = (body: Body<'adminUpdateSettings'>) => call('adminUpdateSettings', { body })
-export const adminTestConnection = (target: Body<'adminTestSettings'>['target']) =>
-  call('adminTestSettings', { body: { target } })
+/** Tests the candidate values in `body.llm` / `body.embedding` (not saved), else the saved ones. */
+export const adminTestConnection = (body: Body<'adminTestSettings'>) => call('adminTestSettings', { body })
 export const adminAudit = (query: Query<'adminAudit'> = {}) => call('adminAudit', { params: { query } })
 export const adminListInvites = () => call('adminListInvites')
 export const adminCreateInvite = (body: Body<'adminCreateInvite'>) => call('adminCreateInvite', { body })

@@ -25,6 +25,7 @@ export const OPERATIONS = {
   adminUpdateUser: ['patch', '/api/v1/admin/users/{user_id}'],
   askQuestion: ['post', '/api/v1/conversations/{conversation_id}/messages'],
   batchDeleteDocuments: ['post', '/api/v1/documents/batch-delete'],
+  cancelDocument: ['post', '/api/v1/documents/{document_id}/cancel'],
   changePassword: ['post', '/api/v1/auth/password'],
   createApiKey: ['post', '/api/v1/auth/api-keys'],
   createCollection: ['post', '/api/v1/collections'],

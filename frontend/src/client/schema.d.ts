@@ -667,6 +667,27 @@ export interface paths {
         patch: operations["moveDocument"];
         trace?: never;
     };
+    "/api/v1/documents/{document_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Stop a queued or processing document. It becomes `failed` with a "canceled" message, and
+         *     nothing of it stays searchable (no chunks, no vectors); Retry (reprocess) starts it again.
+         */
+        post: operations["cancelDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}/chunks": {
         parameters: {
             query?: never;
@@ -762,7 +783,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready */
+        /**
+         * Ready
+         * @description 200 `ok`; 200 `degraded` when only Redis is down (the API still serves: uploads stay
+         *     `queued` until it is back); 503 `unavailable` when the database or the vector store is down.
+         *     `checks` names each dependency's state.
+         */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -1220,6 +1246,18 @@ export interface components {
             /** Progress */
             progress: number;
             /**
+             * Queue Estimate Seconds
+             * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
+             */
+            queue_estimate_seconds?: number | null;
+            /**
+             * Queue Position
+             * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
+             */
+            queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
+            /**
              * Role
              * @default owner
              * @enum {string}
@@ -1535,7 +1573,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** JobOut */
+        /**
+         * JobOut
+         * @description One processing attempt of a document (a `jobs` row). Queued documents have no job yet.
+         */
         JobOut: {
             /** Attempts */
             attempts: number;
@@ -1546,6 +1587,8 @@ export interface components {
             created_at: string;
             /** Document Id */
             document_id: string | null;
+            /** Document Status */
+            document_status: string | null;
             /** Duration Ms */
             duration_ms: number | null;
             /** Error */
@@ -1562,8 +1605,13 @@ export interface components {
             stage: string | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted";
+            /** Worker */
+            worker: string;
         };
         /** LLMPatch */
         LLMPatch: {
@@ -1942,6 +1990,8 @@ export interface components {
         };
         /** SettingsTestIn */
         SettingsTestIn: {
+            embedding?: components["schemas"]["EmbeddingPatch"] | null;
+            llm?: components["schemas"]["LLMPatch"] | null;
             /**
              * Target
              * @enum {string}
@@ -2062,6 +2112,18 @@ export interface components {
             page_count: number | null;
             /** Progress */
             progress: number;
+            /**
+             * Queue Estimate Seconds
+             * @description Rough time until this queued document is ready, from recent processing times and the number of worker slots; null when unknown or not queued
+             */
+            queue_estimate_seconds?: number | null;
+            /**
+             * Queue Position
+             * @description 1-based place among the documents still to start (all users'; 1 = next); null when the document is not queued
+             */
+            queue_position?: number | null;
+            /** Retryable */
+            retryable: boolean;
             /**
              * Role
              * @default owner
@@ -2886,7 +2948,7 @@ export interface operations {
     adminListJobs: {
         parameters: {
             query?: {
-                status?: string | null;
+                status?: ("running" | "succeeded" | "failed" | "retrying" | "skipped" | "interrupted") | null;
                 page?: number;
                 page_size?: number;
             };
@@ -5771,6 +5833,82 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+            /** @description The input does not match the schema */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancelDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the Origin or CSRF check failed, the role or API-key scope is insufficient, API keys cannot use this route, or a password change is pending */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The document is not queued or processing. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The input does not match the schema */
             422: {

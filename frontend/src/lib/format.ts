@@ -68,3 +68,21 @@ export const TYPE_FILTERS = Object.entries(TYPE_LABELS).filter(
 export function pluralize(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
 }
+
+const ordinals = new Intl.PluralRules('en-US', { type: 'ordinal' })
+const suffixes: Record<string, string> = { one: 'st', two: 'nd', few: 'rd', other: 'th' }
+
+export function ordinal(n: number): string {
+  return `${n}${suffixes[ordinals.select(n)] ?? 'th'}`
+}
+
+/** A queued document's place: "3rd in line · about 2 min" (the estimate only when there is one). */
+export function queueLine(position: number | null | undefined, seconds: number | null | undefined): string | null {
+  if (position === null || position === undefined) return null
+  const place = position === 1 ? 'Next in line' : `${ordinal(position)} in line`
+  if (seconds === null || seconds === undefined) return place
+  if (seconds < 60) return `${place} · under a minute`
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 90) return `${place} · about ${minutes} min`
+  return `${place} · about ${Math.round(minutes / 60)} h`
+}

@@ -38,9 +38,10 @@ from app.ingestion.types import (
     ExtractedDocument,
     ExtractionError,
     ExtractionLimits,
+    Progress,
+    too_much_text,
 )
 
-Progress = Callable[[int, int], None]
 Parser = Callable[[Path, ExtractionLimits], ExtractedDocument]
 
 PARSERS: dict[str, Parser] = {
@@ -60,9 +61,8 @@ PARSERS: dict[str, Parser] = {
     "email": mail.parse,
     "doc": doc.parse,
     "ppt": ppt.parse,
-    "image": image.parse,
 }
-KINDS = frozenset({*PARSERS, "pdf"})
+KINDS = frozenset({*PARSERS, "pdf", "image"})
 
 
 def extract(
@@ -70,7 +70,8 @@ def extract(
 ) -> ExtractedDocument:
     """Extract blocks from ``path``; raises ExtractionError with a user-readable message.
 
-    ``progress(done_pages, total_pages)`` is called by formats that have pages to count (PDF).
+    ``progress(done_pages, total_pages, stage)`` is called by formats that have pages to count (PDF,
+    and scanned pages as they are recognised).
     Never returns a document without text.
     """
     if path.stat().st_size == 0:
@@ -78,6 +79,8 @@ def extract(
     try:
         if kind == "pdf":
             result = pdf.parse(path, limits, progress)
+        elif kind == "image":
+            result = image.parse(path, limits, progress)
         elif kind in PARSERS:
             result = PARSERS[kind](path, limits)
         else:
@@ -100,6 +103,8 @@ def extract(
         raise ExtractionError(DAMAGED) from exc
     if not any(block.text.strip() for block in result.blocks):
         raise ExtractionError(NO_TEXT)
-    if progress is not None and kind != "pdf":
-        progress(result.page_count, result.page_count)
+    if sum(len(block.text) for block in result.blocks) > limits.max_chars:
+        raise too_much_text(limits)
+    if progress is not None and kind not in ("pdf", "image"):
+        progress(result.page_count, result.page_count, "extracting")
     return result

@@ -1,34 +1,41 @@
-"""Images (PNG, JPEG, TIFF, ...): OCR with tesseract when available."""
+"""Images (PNG, JPEG, TIFF, ...): text recognition (OCR), one page per frame of a multi-page TIFF."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
+from PIL import Image, ImageSequence
+
+from app.ingestion.ocr import OCR_OFF_IMAGE, recognise_pages
 from app.ingestion.parsers._text import BlockBuilder
-from app.ingestion.parsers.ocr import ocr_image, tesseract_path
 from app.ingestion.parsers.pdf import clean_page_text
-from app.ingestion.types import ExtractedDocument, ExtractionError, ExtractionLimits
+from app.ingestion.types import ExtractedDocument, ExtractionError, ExtractionLimits, Progress
 
-NO_OCR_IMAGE = (
-    "This is an image; text can only be read from images when OCR is enabled (install tesseract-ocr)."
-)
+NO_TEXT_IN_IMAGE = ("No text could be recognised in this picture: it holds no readable writing, or "
+                    "the writing is too small, faint or blurred.")
 
 
-def parse(path: Path, limits: ExtractionLimits) -> ExtractedDocument:
-    if not limits.ocr_enabled or tesseract_path() is None:
-        raise ExtractionError(NO_OCR_IMAGE)
-    pages = ocr_image(path)
-    while pages and not pages[-1].strip():
-        pages.pop()  # tesseract ends its output with a form feed
-    if len(pages) > limits.max_pages:
-        raise ExtractionError(
-            f"This image has {len(pages)} pages, more than the limit of {limits.max_pages}."
-        )
+def parse(path: Path, limits: ExtractionLimits, progress: Progress | None = None) -> ExtractedDocument:
+    if not limits.ocr_enabled:
+        raise ExtractionError(OCR_OFF_IMAGE)
+    with Image.open(path) as image:
+        frames = getattr(image, "n_frames", 1)
+        if frames > limits.max_pages:
+            raise ExtractionError(
+                f"This image has {frames} pages, more than the limit of {limits.max_pages}."
+            )
+        texts = recognise_pages(_frames(image), frames, limits, progress)
     out = BlockBuilder()
-    for number, text in enumerate(pages, start=1):
+    for number, text in enumerate(texts, start=1):
         for para in re.split(r"\n\s*\n", text):
             out.add(clean_page_text(para), page=number)
     if not out.blocks:
-        raise ExtractionError("No text could be recognised in this image.")
-    return ExtractedDocument(out.blocks, max(1, len(pages)), ocr_used=True)
+        raise ExtractionError(NO_TEXT_IN_IMAGE)
+    return ExtractedDocument(out.blocks, max(1, frames), ocr_used=True)
+
+
+def _frames(image: Image.Image) -> Iterator[Image.Image]:
+    for frame in ImageSequence.Iterator(image):
+        yield frame.convert("L")

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pypdfium2 as pdfium
+from PIL import Image
 
+from app.ingestion.ocr import OCR_OFF_SCAN, recognise_pages
 from app.ingestion.parsers._text import clean_text, squash
-from app.ingestion.parsers.ocr import NO_OCR_SCAN, ocr_image, tesseract_path
-from app.ingestion.types import DAMAGED, Block, ExtractedDocument, ExtractionError, ExtractionLimits
+from app.ingestion.types import (
+    DAMAGED,
+    Block,
+    ExtractedDocument,
+    ExtractionError,
+    ExtractionLimits,
+    Progress,
+    too_much_text,
+)
 
 ENCRYPTED_PDF = "This PDF is password-protected; remove the password and upload it again."
 _FPDF_ERR_PASSWORD = 4
-_OCR_SCALE = 250 / 72  # ~250 dpi: good OCR accuracy at a bearable cost
 # pdfium marks a hyphen it considers a line-break hyphen with \x02; soft hyphens are U+00AD.
 _BREAK_HYPHEN = re.compile(r"[\x02\u00ad]\s*\n\s*")
 _LINE_HYPHEN = re.compile(r"(\w)-\n\s*(?=[a-zà-ÿ])")
-
-Progress = Callable[[int, int], None]
 
 
 def clean_page_text(raw: str) -> str:
@@ -92,12 +97,16 @@ def parse(path: Path, limits: ExtractionLimits, progress: Progress | None = None
         headings = _page_headings(pdf, page_count)
         blocks: list[Block] = []
         step = max(1, page_count // 50)
+        chars = 0
         for index in range(page_count):
             text = _page_text(pdf, index)
             if text:
+                chars += len(text)
+                if chars > limits.max_chars:  # stop now: pages can share one huge content stream
+                    raise too_much_text(limits)
                 blocks.append(Block(text, index + 1, headings.get(index, ()), "paragraph"))
             if progress is not None and ((index + 1) % step == 0 or index + 1 == page_count):
-                progress(index + 1, page_count)
+                progress(index + 1, page_count, "extracting")
         doc = ExtractedDocument(blocks, page_count, _title(pdf))
         if not blocks:
             doc = _ocr_document(pdf, limits, headings, progress)
@@ -129,25 +138,26 @@ def _ocr_document(
     headings: dict[int, tuple[str, ...]],
     progress: Progress | None,
 ) -> ExtractedDocument:
-    if not limits.ocr_enabled or tesseract_path() is None:
-        raise ExtractionError(NO_OCR_SCAN)
+    if not limits.ocr_enabled:
+        raise ExtractionError(OCR_OFF_SCAN)
     page_count = len(pdf)
-    blocks: list[Block] = []
-    with tempfile.TemporaryDirectory(prefix="citewise-ocr-") as tmp:
-        for index in range(page_count):
-            image = Path(tmp) / f"page-{index + 1}.png"
-            page = pdf[index]
-            try:
-                bitmap = page.render(scale=_OCR_SCALE, grayscale=True)
-                bitmap.to_pil().save(image)
-            finally:
-                page.close()
-            text = clean_page_text("\n".join(ocr_image(image)))
-            image.unlink()
-            if text:
-                blocks.append(Block(text, index + 1, headings.get(index, ()), "paragraph"))
-            if progress is not None:
-                progress(index + 1, page_count)
+    texts = recognise_pages(_page_images(pdf, limits.ocr_dpi), page_count, limits, progress)
+    blocks = [Block(text, index + 1, headings.get(index, ()), "paragraph")
+              for index, raw in enumerate(texts) if (text := clean_page_text(raw))]
     if not blocks:
-        raise ExtractionError("No text could be recognised in this scanned document.")
+        raise ExtractionError(NO_TEXT_IN_SCAN)
     return ExtractedDocument(blocks, page_count, _title(pdf), ocr_used=True)
+
+
+NO_TEXT_IN_SCAN = ("No text could be recognised in this scanned document: its pages hold pictures "
+                   "without readable writing, or the scan is too faint or blurred.")
+
+
+def _page_images(pdf: pdfium.PdfDocument, dpi: int) -> Iterator[Image.Image]:
+    """Each page rendered for recognition, one at a time (a page bitmap is megabytes)."""
+    for index in range(len(pdf)):
+        page = pdf[index]
+        try:
+            yield page.render(scale=dpi / 72, grayscale=True).to_pil()
+        finally:
+            page.close()

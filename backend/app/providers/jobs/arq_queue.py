@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 from arq.constants import in_progress_key_prefix
+from redis.asyncio import ConnectionPool
 
 QUEUE_NAME = "citewise:queue"
 WORKER_KEY_PREFIX = "citewise:worker:"
@@ -20,16 +20,22 @@ def ingest_job_id(document_id: str, lost_attempt: int | None = None) -> str:
 
 
 class ArqJobQueue:
-    def __init__(self, redis_url: str) -> None:
-        self._settings = RedisSettings.from_dsn(redis_url)
+    def __init__(self, redis_url: str, *, socket_connect_timeout: float | None = None,
+                 socket_timeout: float | None = None) -> None:
+        self._url = redis_url
+        self._timeouts = (socket_connect_timeout, socket_timeout)
         self._pool: ArqRedis | None = None
 
     async def start(self) -> None:
-        self._pool = await create_pool(self._settings, default_queue_name=QUEUE_NAME)
+        # No ping: the API starts (and serves) while Redis is away; each call connects on demand
+        # and raises redis ConnectionError until Redis is back.
+        self._pool = ArqRedis(ConnectionPool.from_url(
+            self._url, socket_connect_timeout=self._timeouts[0], socket_timeout=self._timeouts[1]),
+                              default_queue_name=QUEUE_NAME)
 
     async def stop(self) -> None:
         if self._pool is not None:
-            await self._pool.aclose()
+            await self._pool.aclose(close_connection_pool=True)
             self._pool = None
 
     @property

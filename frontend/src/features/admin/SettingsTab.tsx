@@ -68,7 +68,8 @@ function SettingsForm({ initial }: { initial: RuntimeSettings }) {
   return (
     <form onSubmit={onSubmit} className="space-y-6">
       {save.isError && <Alert tone="error">{errorMessage(save.error)}</Alert>}
-      <Section title="Language model" description="Any OpenAI-compatible chat endpoint. Leave the URL empty for extractive answers." test="llm">
+      <Section title="Language model" description="Any OpenAI-compatible chat endpoint. Leave the URL empty for extractive answers." test="llm"
+        candidate={() => ({ target: 'llm', llm: buildUpdate(d, llmKey, embKey).llm })}>
         <Field label="Base URL" hint="e.g. http://localhost:11434/v1">
           {(p) => <Input {...p} value={d.llm.base_url ?? ''} onChange={(e) => set('llm', { base_url: e.target.value || null })} />}
         </Field>
@@ -79,7 +80,8 @@ function SettingsForm({ initial }: { initial: RuntimeSettings }) {
         <Field label="Context size (tokens)">{(p) => <Input {...p} type="number" min="512" value={d.llm.context_size} onChange={(e) => set('llm', { context_size: num(e.target.value) })} />}</Field>
       </Section>
 
-      <Section title="Embeddings" description="Changing the model needs a re-index." test="embedding">
+      <Section title="Embeddings" description="Changing the model needs a re-index." test="embedding"
+        candidate={() => ({ target: 'embedding', embedding: buildUpdate(d, llmKey, embKey).embedding })}>
         <Field label="Provider">
           {(p) => (
             <Select {...p} className="w-full" value={d.embedding.provider} onChange={(e) => set('embedding', { provider: e.target.value as 'local' | 'openai' })}>
@@ -132,8 +134,15 @@ function SecretField({ label, isSet, value, onChange }: { label: string; isSet: 
   )
 }
 
-function Section({ title, description, test, children }: { title: string; description?: string; test?: ConnectionTarget; children: ReactNode }) {
-  const tester = useConnectionTest(test)
+function Section({ title, description, test, candidate, children }: {
+  title: string
+  description?: string
+  test?: ConnectionTarget
+  /** The values typed in this section now (tested as typed, not saved). */
+  candidate?: () => TestRequest
+  children: ReactNode
+}) {
+  const tester = useConnectionTest(candidate)
   return (
     <fieldset className="min-w-0 rounded-xl border border-zinc-200 dark:border-zinc-800">
       <div className="flex flex-wrap items-start justify-between gap-3 border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
@@ -142,7 +151,8 @@ function Section({ title, description, test, children }: { title: string; descri
           {description && <p className="text-sm text-zinc-500 dark:text-zinc-400">{description}</p>}
         </div>
         {test && (
-          <Button size="sm" variant="outline" loading={tester.isPending} onClick={tester.run} title="Tests the saved settings">
+          <Button size="sm" variant="outline" loading={tester.isPending} onClick={tester.run}
+            title="Tests the values in this form, without saving them (a blank API key uses the saved key)">
             <PlugZap className="h-3.5 w-3.5" aria-hidden="true" /> Test connection
           </Button>
         )}
@@ -156,13 +166,14 @@ function Section({ title, description, test, children }: { title: string; descri
   )
 }
 
-type ConnectionTarget = Body<'adminTestSettings'>['target']
+type TestRequest = Body<'adminTestSettings'>
+type ConnectionTarget = TestRequest['target']
 type TestResult = Omit<ConnectionTest, 'latency_ms'> & { latency_ms: number | null }
 
-function useConnectionTest(target: ConnectionTarget | undefined) {
+function useConnectionTest(candidate: (() => TestRequest) | undefined) {
   const [result, setResult] = useState<TestResult | null>(null)
   const m = useMutation({
-    mutationFn: () => adminTestConnection(target!),
+    mutationFn: () => adminTestConnection(candidate!()),
     onMutate: () => setResult(null),
     onSuccess: setResult,
     onError: (err) => setResult({ ok: false, detail: errorMessage(err), latency_ms: null }),

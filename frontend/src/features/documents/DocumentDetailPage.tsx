@@ -1,9 +1,9 @@
 import { useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { ArrowLeft, Download, MessageSquarePlus, RotateCw, Trash2 } from 'lucide-react'
+import { ArrowLeft, CircleStop, Download, MessageSquarePlus, RotateCw, Trash2 } from 'lucide-react'
 import { toast } from 'sonner'
-import { deleteDocument, documentFileUrl, getDocument, listChunks, reprocessDocument } from '../../client/api'
+import { cancelDocument, deleteDocument, documentFileUrl, getDocument, listChunks, reprocessDocument } from '../../client/api'
 import { errorMessage } from '../../client/http'
 import { Button } from '../../components/ui/button'
 import { ConfirmDialog } from '../../components/ui/dialog'
@@ -39,6 +39,15 @@ export function DocumentDetailPage() {
       qc.setQueryData(qk.document(id), d)
       void qc.invalidateQueries({ queryKey: ['documents'] })
       toast.success('Processing again')
+    },
+    onError: (err) => toast.error(errorMessage(err)),
+  })
+  const cancel = useMutation({
+    mutationFn: () => cancelDocument(id),
+    onSuccess: (d) => {
+      qc.setQueryData(qk.document(id), d)
+      void qc.invalidateQueries({ queryKey: ['documents'] })
+      toast.success('Processing canceled')
     },
     onError: (err) => toast.error(errorMessage(err)),
   })
@@ -82,9 +91,15 @@ export function DocumentDetailPage() {
             className="inline-flex h-9 items-center gap-2 rounded-md border border-zinc-300 bg-white px-3.5 text-sm font-medium shadow-xs hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800">
             <Download className="h-4 w-4" aria-hidden="true" /> Download
           </a>
-          {(d.status === 'failed' || d.status === 'ready') && (
+          {/* Retry only where it can succeed; the same file fails the same way otherwise. */}
+          {((d.status === 'failed' && d.retryable) || d.status === 'ready') && (
             <Button variant="outline" loading={reprocess.isPending} onClick={() => reprocess.mutate()}>
               <RotateCw className="h-4 w-4" aria-hidden="true" /> {d.status === 'failed' ? 'Retry' : 'Reprocess'}
+            </Button>
+          )}
+          {isBusy(d) && (
+            <Button variant="outline" loading={cancel.isPending} onClick={() => cancel.mutate()}>
+              <CircleStop className="h-4 w-4" aria-hidden="true" /> Cancel
             </Button>
           )}
           <Button variant="ghost" onClick={() => setConfirm(true)} aria-label="Delete document">

@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { ArrowDown, ArrowUp, FileText, MessageSquarePlus, RotateCw, Search, Trash2 } from 'lucide-react'
+import { ArrowDown, ArrowUp, CircleStop, FileText, MessageSquarePlus, RotateCw, Search, Trash2 } from 'lucide-react'
 import { toast } from 'sonner'
-import { batchDeleteDocuments, listDocuments, reprocessDocument } from '../../client/api'
+import { batchDeleteDocuments, cancelDocument, listDocuments, reprocessDocument } from '../../client/api'
 import { errorMessage } from '../../client/http'
 import type { Document, DocumentSort, DocumentStatus as Status, SortOrder } from '../../client/types'
 import { Button } from '../../components/ui/button'
@@ -60,6 +60,14 @@ export function DocumentsPage() {
     },
     onError: (err) => toast.error(errorMessage(err)),
   })
+  const cancel = useMutation({
+    mutationFn: cancelDocument,
+    onSuccess: (d) => {
+      toast.success(`Canceled ${d.filename}`)
+      void qc.invalidateQueries({ queryKey: ['documents'] })
+    },
+    onError: (err) => toast.error(errorMessage(err)),
+  })
   const remove = useMutation({
     mutationFn: batchDeleteDocuments,
     onSuccess: (r) => {
@@ -99,10 +107,17 @@ export function DocumentsPage() {
 
   const actions = (d: Document) => (
     <>
-      {d.status === 'failed' && (
+      {d.status === 'failed' && d.retryable && (
         <Button size="sm" variant="outline" loading={retry.isPending && retry.variables === d.id}
           onClick={() => retry.mutate(d.id)} aria-label={`Retry ${d.filename}`}>
           <RotateCw className="h-3.5 w-3.5" aria-hidden="true" /> Retry
+        </Button>
+      )}
+      {isBusy(d) && (
+        <Button size="sm" variant="ghost" loading={cancel.isPending && cancel.variables === d.id}
+          onClick={() => cancel.mutate(d.id)} aria-label={`Cancel ${d.filename}`}>
+          <CircleStop className="h-3.5 w-3.5" aria-hidden="true" />
+          <span className="hidden lg:inline">Cancel</span>
         </Button>
       )}
       {d.status === 'ready' && (

@@ -1,9 +1,11 @@
 import { AlertCircle, CheckCircle2, Clock, Loader2 } from 'lucide-react'
 import type { Document } from '../../client/types'
 import { Badge, Progress } from '../../components/ui/feedback'
+import { queueLine } from '../../lib/format'
 
 const STAGES: Record<string, string> = {
   extracting: 'Extracting text',
+  ocr: 'Reading scanned pages',
   chunking: 'Splitting into passages',
   embedding: 'Embedding',
   indexing: 'Indexing',
@@ -31,11 +33,13 @@ export function DocumentStatus({ doc }: { doc: Document }) {
         <StatusBadge status={doc.status} />
         {busy && (
           <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">
-            {doc.stage ? STAGES[doc.stage] ?? doc.stage : 'Waiting'} · {Math.round(doc.progress)}%
+            {doc.status === 'queued'
+              ? queueLine(doc.queue_position, doc.queue_estimate_seconds) ?? 'Waiting'
+              : `${doc.stage ? STAGES[doc.stage] ?? doc.stage : 'Starting'} · ${Math.round(doc.progress)}%`}
           </span>
         )}
       </div>
-      {busy && <Progress value={doc.progress} label={`Processing ${doc.filename}`} className="max-w-40" />}
+      {doc.status === 'processing' && <Progress value={doc.progress} label={`Processing ${doc.filename}`} className="max-w-40" />}
       {doc.status === 'failed' && doc.error && (
         <p className="line-clamp-2 max-w-xs text-xs text-red-600 dark:text-red-400" title={doc.error}>{doc.error}</p>
       )}

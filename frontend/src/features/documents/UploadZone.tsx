@@ -10,7 +10,8 @@ import { isSettled, uploadStatus, type UploadItem, type UploadStatus } from './u
 import type { DocumentsById } from './useUploads'
 
 export const ACCEPT =
-  '.pdf,.docx,.doc,.pptx,.ppt,.xlsx,.xls,.csv,.txt,.md,.markdown,.rst,.html,.htm,.epub,.eml,.msg,.rtf,.odt,.ods,.json,.xml'
+  '.pdf,.docx,.doc,.pptx,.ppt,.xlsx,.xls,.csv,.txt,.md,.markdown,.rst,.html,.htm,.epub,.eml,.msg,.rtf,.odt,.ods,.json,.xml,' +
+  '.png,.jpg,.jpeg,.tif,.tiff,.gif,.bmp,.webp'
 
 export function UploadZone({ onFiles, compact = false, maxUploadMb }: {
   onFiles: (files: File[]) => void
@@ -63,7 +64,7 @@ export function UploadZone({ onFiles, compact = false, maxUploadMb }: {
         </button>
       </p>
       <p className="text-xs text-zinc-500 dark:text-zinc-400">
-        PDF, Word, PowerPoint, Excel, HTML, Markdown, text, e-mail, EPUB
+        PDF (scanned too), Word, PowerPoint, Excel, HTML, Markdown, text, e-mail, EPUB, images
         {maxUploadMb ? ` · up to ${maxUploadMb} MB each` : ''}
       </p>
       <input
@@ -88,6 +89,7 @@ export function UploadZone({ onFiles, compact = false, maxUploadMb }: {
 
 const STAGES: Record<string, string> = {
   extracting: 'extracting text',
+  ocr: 'reading scanned pages',
   chunking: 'splitting into passages',
   embedding: 'embedding',
   indexing: 'indexing',

@@ -4,7 +4,7 @@ import { activeUploads, isSettled, trackedDocumentIds, uploadReducer, uploadStat
 
 const doc = (over: Partial<Document & { duplicate: boolean }> = {}): Document & { duplicate: boolean } => ({
   id: 'd1', filename: 'a.pdf', mime_type: 'application/pdf', size_bytes: 10, status: 'queued', stage: null,
-  progress: 0, error: null, page_count: null, chunk_count: 0, attempts: 0, created_at: '', updated_at: '',
+  progress: 0, error: null, retryable: false, page_count: null, chunk_count: 0, attempts: 0, created_at: '', updated_at: '',
   started_at: null, finished_at: null, duplicate: false, ...over,
 })
 
