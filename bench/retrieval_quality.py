@@ -3,6 +3,7 @@
     cd backend && .venv/bin/python ../bench/retrieval_quality.py             # SQLite (FTS5) + Chroma
     cd backend && .venv/bin/python ../bench/retrieval_quality.py --split train  # tune here, not on test
     cd backend && .venv/bin/python ../bench/retrieval_quality.py --pg        # PostgreSQL full-text
+    cd backend && .venv/bin/python ../bench/retrieval_quality.py --both      # both, same run
     cd backend && .venv/bin/python ../bench/retrieval_quality.py --tune      # pick the weight on train
 
 Files would be far too slow for 5,183 abstracts, so the corpus is written the way the pipeline
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import tempfile
 import time
 import uuid
@@ -180,8 +182,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         test = {q: rel for q, rel in test.items() if present & set(rel)}
     if args.queries:
         test = dict(list(test.items())[: args.queries])
+    out: dict[str, Any] = {"split": args.split, "docs": len(corpus), "title_in_text": args.title_in_text,
+                           "k": args.k, "candidates": args.candidates, "backends": {}}
+    for pg in ((False, True) if args.both else (args.pg,)):
+        out["backends"]["postgresql" if pg else "sqlite"] = await run_backend(
+            args, pg, corpus, vectors, queries, test)
+    return out
+
+
+async def run_backend(args: argparse.Namespace, pg: bool, corpus: list[dict[str, str]], vectors: Any,
+                      queries: dict[str, str], test: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Load the corpus into one backend (SQLite, or a throwaway PostgreSQL database) and evaluate."""
     with tempfile.TemporaryDirectory(prefix="citewise-bench-scifact-") as tmp:
-        async with database(args.pg, Path(tmp)) as db_url:
+        async with database(pg, Path(tmp)) as db_url:
             overrides = {"database_url": db_url} if db_url else {}
             settings = c.bench_settings(Path(tmp), **overrides)
             async with c.app_client(settings) as (app, client):
@@ -208,15 +221,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for label, fusion, weight in configs(tuned):
                     results[label] = await evaluate(app, owner, to_corpus, queries, test, fusion,
                                                     weight, args.k, args.candidates)
-    return {"backend": "postgresql" if args.pg else "sqlite", "split": args.split, "docs": len(corpus),
-            "title_in_text": args.title_in_text, "k": args.k, "candidates": args.candidates,
-            "load_s": round(load_s, 1), "results": results, "train_ndcg_by_weight": tuning,
+    return {"load_s": round(load_s, 1), "results": results, "train_ndcg_by_weight": tuning,
             "tuned_weight": tuned}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", action="store_true", help="PostgreSQL (127.0.0.1:5432) instead of SQLite")
+    parser.add_argument("--both", action="store_true",
+                        help="SQLite and PostgreSQL one after the other in this run, side by side")
     parser.add_argument("--k", type=int, default=100, help="results per query (recall@k)")
     parser.add_argument("--candidates", type=int, default=100, help="dense and keyword candidates")
     parser.add_argument("--tune", action="store_true", help="choose the fusion weight on train")
@@ -231,15 +244,28 @@ def main() -> None:
     r = asyncio.run(run(args))
 
     metric_r = f"recall@{r['k']}"
-    n_queries = next(iter(r["results"].values()))["queries"]
-    print(f"\nSciFact {r['split']} ({n_queries} queries), {r['docs']} abstracts, backend {r['backend']}, "
-          f"k={r['k']}, candidates={r['candidates']}, title in chunk text: {r['title_in_text']}\n")
-    rows: list[list[Any]] = [[label, m["ndcg@10"], m[metric_r], m["p50_ms"]]
-                             for label, m in r["results"].items()]
-    rows += [[f"ref: {label}", nd, "" if rc is None else rc, ""] for label, nd, rc in BASELINES]
-    c.print_table(["retriever", "nDCG@10", metric_r, "p50 ms"], rows)
-    if r["train_ndcg_by_weight"]:
-        print(f"\ntrain nDCG@10 by weight: {r['train_ndcg_by_weight']} -> {r['tuned_weight']}")
+    backends = r["backends"]
+    first = next(iter(backends.values()))
+    n_queries = next(iter(first["results"].values()))["queries"]
+    print(f"\nSciFact {r['split']} ({n_queries} queries), {r['docs']} abstracts, "
+          f"k={r['k']}, candidates={r['candidates']}, title in chunk text: {r['title_in_text']}, "
+          f"load average {[round(x, 2) for x in os.getloadavg()]}\n")
+    header = ["retriever"]
+    for name in backends:
+        header += [f"{name} nDCG@10", f"{name} {metric_r}", f"{name} p50 ms"]
+    rows: list[list[Any]] = []
+    for label in first["results"]:
+        row: list[Any] = [label]
+        for b in backends.values():
+            m = b["results"][label]
+            row += [m["ndcg@10"], m[metric_r], m["p50_ms"]]
+        rows.append(row)
+    pad = [""] * (3 * (len(backends) - 1))
+    rows += [[f"ref: {label}", nd, "" if rc is None else rc, "", *pad] for label, nd, rc in BASELINES]
+    c.print_table(header, rows)
+    for name, b in backends.items():
+        if b["train_ndcg_by_weight"]:
+            print(f"\n{name}: train nDCG@10 by weight: {b['train_ndcg_by_weight']} -> {b['tuned_weight']}")
     c.emit_json("retrieval_quality", r)
 
 

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { shot } from './helpers'
+import { shot, signIn } from './helpers'
 
 // scripts/e2e.sh starts a real OpenID provider (npm oidc-provider) on loopback and points the server
 // at it; its accounts sso-alice (groups: eng → Citewise group "Engineering") and sso-carol
@@ -36,17 +36,15 @@ test('Sign in with the provider creates the account, maps its group and lands in
   expect(me.email).toBe('sso-alice@example.com')
   expect(me.display_name).toBe('Alice SSO')
 
-  // The provider's "eng" group made her a member of the Citewise group "Engineering".
+  // The provider's "eng" group made her a member of the Citewise group "Engineering" (Admin → Groups).
   if (!adminEmail || !adminPassword) throw new Error('E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD are not set')
   const admin = await browser.newContext()
   try {
-    const r = await admin.request.post('/api/v1/auth/login', { data: { email: adminEmail, password: adminPassword } })
-    expect(r.ok()).toBeTruthy()
-    const groups = (await (await admin.request.get('/api/v1/admin/groups')).json()).items as { id: string; name: string }[]
-    const engineering = groups.find((g) => g.name === 'Engineering')
-    expect(engineering).toBeDefined()
-    const members = (await (await admin.request.get(`/api/v1/admin/groups/${engineering!.id}/members`)).json()).items as { email: string }[]
-    expect(members.map((m) => m.email)).toContain('sso-alice@example.com')
+    const adminPage = await admin.newPage()
+    await signIn(adminPage, adminEmail, adminPassword)
+    await adminPage.goto('/admin?tab=groups')
+    await adminPage.getByRole('button', { name: 'Members of Engineering' }).click()
+    await expect(adminPage.getByRole('list', { name: 'Group members' }).getByText('sso-alice@example.com')).toBeVisible()
   } finally {
     await admin.close()
   }

@@ -17,6 +17,7 @@ import { SkeletonRows } from './components/ui/feedback'
 
 // The admin area is rarely visited: keep it out of the main bundle.
 const AdminPage = lazy(() => import('./features/admin/AdminPage'))
+const CollectionsPage = lazy(() => import('./features/collections/CollectionsPage'))
 
 function NotFound() {
   return (
@@ -40,6 +41,7 @@ const router = createBrowserRouter([
       { path: 'documents/:id', element: <DocumentDetailPage /> },
       // One optional-segment route, so the page (and a running stream) survives /chat → /chat/:id.
       { path: 'chat/:conversationId?', element: <ChatPage /> },
+      { path: 'collections', element: <Suspense fallback={<SkeletonRows label="Loading collections" />}><CollectionsPage /></Suspense> },
       { path: 'account', element: <AccountPage /> },
       {
         path: 'admin',

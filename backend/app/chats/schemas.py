@@ -35,6 +35,9 @@ class MessageOut(BaseModel):
     content: str
     status: Literal["complete", "error", "stopped"]
     error: str | None
+    model: str | None = Field(default=None, description=(
+        "What wrote an assistant message: the configured model's name, or \"extractive\" "
+        "(sentences picked from the sources, no model); null for the user's messages."))
     created_at: datetime
     citations: list[CitationOut] = Field(default_factory=list)
 
@@ -109,11 +112,15 @@ class TokenData(BaseModel):
 class CitationsData(BaseModel):
     content: str
     citations: list[CitationOut]
+    unsupported: list[str] = Field(default_factory=list, description=(
+        "Sentences of a generated answer that no retrieved source supports; in `content` each "
+        "is followed by the mark \"[not found in your documents]\"."))
 
 
 class AnswerTimings(BaseModel):
     retrieval_ms: float | None = None
     first_token_ms: float | None = None
+    grounding_ms: float | None = None
     total_ms: float | None = None
 
 

@@ -173,6 +173,11 @@ def extractive_answer(
     return _compose(picked) if picked else ""
 
 
+def content_terms(text: str) -> list[str]:
+    """The stemmed content words of `text` (stop words dropped), as the answerer matches them."""
+    return _terms(text)
+
+
 def _terms(text: str) -> list[str]:
     words = [w.lower().replace("'", "") for w in _WORD.findall(text)]
     return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]

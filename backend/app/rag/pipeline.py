@@ -21,6 +21,7 @@ from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
 from app.rag.citations import StreamingCitationFilter, repair_citations
 from app.rag.extractive import ExtractiveChatModel
+from app.rag.grounding import Grounder, cite_something
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
 from app.rag.retrieval import RetrievedChunk, retrieve
 
@@ -54,6 +55,8 @@ class Answer:
     model: str
     citations: list[Source]  # the sources the content cites
     rewritten_query: str | None = None
+    # Sentences of a generated answer that no source supports (flagged in `content` as well).
+    unsupported: list[str] = field(default_factory=list)
     error: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -90,6 +93,7 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
     timings: dict[str, float] = {}
     sources: list[Source] = []
     rewritten: str | None = None
+    grounder: Grounder | None = None
 
     def partial(status: AnswerStatus, error: str | None) -> Answer:
         content = "".join(parts)
@@ -113,14 +117,20 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
         sources = [] if result.not_found else to_sources(result.chunks)
         yield "sources", {"sources": [citation_payload(s) for s in sources]}
 
-        # 3–4. Augment and generate.
+        # 3–4. Augment and generate. A model's sentences are checked against the sources as
+        # they complete (the extractive answer only copies sentences of the sources).
         valid = {s.index for s in sources}
         stream = _generate(llm, container, runtime, question.content, sources, history)
         filt = StreamingCitationFilter(valid)
+        if llm is not None and sources:
+            embedder = (await container.index.active()).embedder
+            grounder = Grounder(sources, embed=embedder.embed_documents)
         async for delta in stream:
             if "first_token_ms" not in timings:
                 timings["first_token_ms"] = round((time.perf_counter() - t0) * 1000, 2)
             parts.append(delta)
+            if grounder is not None:
+                grounder.feed(delta)
             safe = filt.feed(delta)
             if safe:
                 yield "token", {"text": safe}
@@ -128,25 +138,43 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
         if tail:
             yield "token", {"text": tail}
 
-        # 5. Cite: only markers that point at a provided source survive.
-        repaired = repair_citations("".join(parts), valid)
+        # 5. Cite: only markers that point at a provided source survive; a model's markers
+        # follow the evidence, and an answer with sources never ends citing none of them.
+        unsupported: list[str] = []
+        if grounder is not None:
+            t = time.perf_counter()
+            grounded = await grounder.finish()
+            timings["grounding_ms"] = round((time.perf_counter() - t) * 1000, 2)
+            text, unsupported = grounded.text.strip(), grounded.unsupported
+            if not grounded.cited:
+                text = (text + "\n\n" if text else "") + cite_something(question.content, sources)
+        else:
+            text = "".join(parts).strip()
+        repaired = repair_citations(text, valid)
         by_index = {s.index: s for s in sources}
         cited = [by_index[i] for i in repaired.cited if i in by_index]
         timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         answer = Answer(content=repaired.text.strip() or NOT_FOUND, status="complete", model=model,
-                        citations=cited, rewritten_query=rewritten, timings=timings)
+                        citations=cited, rewritten_query=rewritten, timings=timings,
+                        unsupported=unsupported)
         message_id = await save(answer)
-        yield "citations", {"content": answer.content,
+        yield "citations", {"content": answer.content, "unsupported": unsupported,
                             "citations": [citation_payload(s) for s in cited]}
         yield "done", {"message_id": message_id, "timings": timings}
     except asyncio.CancelledError:
         # The client went away: stop generating, keep what we have.
+        if grounder is not None:
+            grounder.cancel()
         await asyncio.shield(save(partial("stopped", None)))
         raise
     except LLMError as exc:
+        if grounder is not None:
+            grounder.cancel()
         message_id = await save(partial("error", exc.message))
         yield "error", {"error": "generation_failed", "detail": exc.message, "message_id": message_id}
     except Exception as exc:
+        if grounder is not None:
+            grounder.cancel()
         log.exception("answer failed")
         error = "The answer could not be completed."
         message_id = await save(partial("error", error))

@@ -132,3 +132,38 @@ async def test_llm_error_keeps_question_and_reports(user: httpx.AsyncClient, dou
     assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
     assert detail["messages"][0]["content"] == "When is soup served?"
     assert detail["messages"][1]["status"] == "error"
+
+
+async def test_generated_sentences_are_checked_against_the_sources(
+        user: httpx.AsyncClient, double: DoubleServer) -> None:
+    # The model cites nothing for a true sentence and states a number its source contradicts.
+    conv = await _conversation_with_doc(user)
+    double.state.answer_deltas = ["The frobnicator ", "connects to the hub over TLS on port 8443. ",
+                                  "It gives up after a timeout of ", "99 seconds [1]."]
+    r = await user.post(f"/api/v1/conversations/{conv}/messages",
+                        json={"content": "How does the frobnicator connect, and when does it give up?"})
+    events = dict(parse_sse(r.text))
+    final = events["citations"]
+    by_index = {s["index"]: s for s in events["sources"]["sources"]}
+    port = next(i for i, s in by_index.items() if "8443" in s["snippet"])
+    assert final["content"] == (f"The frobnicator connects to the hub over TLS on port 8443 [{port}]. "
+                                "It gives up after a timeout of 99 seconds "
+                                "[not found in your documents].")
+    assert final["unsupported"] == ["It gives up after a timeout of 99 seconds."]
+    assert [c["index"] for c in final["citations"]] == [port]
+    assert events["done"]["timings"]["grounding_ms"] >= 0
+    stored = (await user.get(f"/api/v1/conversations/{conv}")).json()["messages"][-1]
+    assert stored["content"] == final["content"] and stored["model"] == "double"
+    assert [c["index"] for c in stored["citations"]] == [port]
+
+
+async def test_an_answer_with_sources_never_ends_uncited(user: httpx.AsyncClient,
+                                                         double: DoubleServer) -> None:
+    conv = await _conversation_with_doc(user)
+    double.state.answer_deltas = ["I am not sure about that, sorry."]
+    r = await user.post(f"/api/v1/conversations/{conv}/messages",
+                        json={"content": "When does the cafeteria serve soup?"})
+    final = dict(parse_sse(r.text))["citations"]
+    assert final["content"].startswith("I am not sure about that, sorry.")
+    assert final["citations"], final
+    assert "soup on Tuesdays" in final["content"]  # the passage that answers, cited

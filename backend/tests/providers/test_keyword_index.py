@@ -181,6 +181,40 @@ async def test_index_follows_updates_and_deletes(index: KeywordIndex, session: A
     assert await ids(index, session, scope(owner), "earthquakes faults") == []
 
 
+async def test_postgres_statistics_follow_chunk_writes(session: AsyncSession) -> None:
+    # What BM25 reads on PostgreSQL (migration 0011's triggers): postings per chunk and lexeme,
+    # chunk count and tokens per document, through insert, update and delete.
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the postings exist on PostgreSQL only")
+
+    async def stats() -> tuple[object, ...]:
+        row = (await session.execute(text(
+            "SELECT (SELECT count(*) FROM keyword_postings WHERE owner_id = :o), "
+            "(SELECT coalesce(sum(chunks), 0) FROM keyword_stats WHERE owner_id = :o), "
+            "(SELECT coalesce(sum(length), 0) FROM keyword_stats WHERE owner_id = :o)"), {"o": owner})).one()
+        return tuple(row)
+
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [(["Glaciers"], "Glaciers retreat."), ([], "Ice melts.")])
+    # glacier (heading + text), retreat, ice, melt; 3 + 2 tokens
+    assert await stats() == (4, 2, 5)
+    tf = (await session.execute(text(
+        "SELECT tf_heading, tf_text, length FROM keyword_postings WHERE chunk_id = :c AND lexeme = 'glacier'"),
+        {"c": doc.chunks[0]})).one()
+    assert tuple(tf) == (1, 1, 3)
+    await session.execute(update(Chunk).where(Chunk.id == doc.chunks[1]).values(text="Snow falls softly."))
+    await session.commit()
+    assert await stats() == (5, 2, 6)  # snow, fall, soft replace ice, melt
+    await session.execute(delete(Chunk).where(Chunk.id == doc.chunks[0]))
+    await session.commit()
+    assert await stats() == (3, 1, 3)
+    await session.execute(delete(Chunk).where(Chunk.document_id == doc.id))
+    await session.commit()
+    assert await stats() == (0, 0, 0)
+    assert (await session.execute(text("SELECT count(*) FROM keyword_stats WHERE document_id = :d"),
+                                  {"d": doc.id})).scalar_one() == 0
+
+
 async def test_heading_match_outranks_body_match(index: KeywordIndex, session: AsyncSession) -> None:
     owner = await add_owner(session)
     # The short body chunk would win if heading and text were one field (0002's index).
@@ -209,9 +243,7 @@ async def test_stemming_and_more_matched_terms_rank_higher(
     assert await ids(index, session, scope(owner), "migration birds") == doc.chunks[:2]
 
 
-async def test_rare_terms_weigh_more_on_sqlite(index: KeywordIndex, session: AsyncSession) -> None:
-    if session.get_bind().dialect.name != "sqlite":
-        pytest.skip("ts_rank_cd (PostgreSQL) has no inverse document frequency")
+async def test_rare_terms_weigh_more(index: KeywordIndex, session: AsyncSession) -> None:
     owner = await add_owner(session)
     # The aardvark chunk is the longest and sorts last by id: only its rarer term can lift it.
     chunks = [([], f"Common ground number {n}.") for n in range(7)]

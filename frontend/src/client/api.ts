@@ -83,3 +83,25 @@ export const adminAudit = (query: Query<'adminAudit'> = {}) => call('adminAudit'
 export const adminListInvites = () => call('adminListInvites')
 export const adminCreateInvite = (body: Body<'adminCreateInvite'>) => call('adminCreateInvite', { body })
 export const adminRevokeInvite = (id: string) => call('adminRevokeInvite', { params: { path: { invite_id: id } } })
+
+// --- collections and groups ------------------------------------------------
+export const listCollections = () => call('listCollections')
+export const createCollection = (body: Body<'createCollection'>) => call('createCollection', { body })
+export const deleteCollection = (id: string) => call('deleteCollection', { params: { path: { collection_id: id } } })
+export const listCollectionMembers = (id: string) =>
+  call('listCollectionMembers', { params: { path: { collection_id: id } } })
+export const setCollectionMember = (id: string, body: Body<'setCollectionMember'>) =>
+  call('setCollectionMember', { params: { path: { collection_id: id } }, body })
+export const removeCollectionMember = (id: string, memberId: string) =>
+  call('removeCollectionMember', { params: { path: { collection_id: id, member_id: memberId } } })
+export const lookupUser = (email: string) => call('lookupUser', { params: { query: { email } } })
+export const listGroups = () => call('listGroups')
+export const adminListGroups = () => call('adminListGroups')
+export const adminCreateGroup = (body: Body<'adminCreateGroup'>) => call('adminCreateGroup', { body })
+export const adminDeleteGroup = (id: string) => call('adminDeleteGroup', { params: { path: { group_id: id } } })
+export const adminListGroupMembers = (id: string) =>
+  call('adminListGroupMembers', { params: { path: { group_id: id } } })
+export const adminAddGroupMember = (id: string, userId: string) =>
+  call('adminAddGroupMember', { params: { path: { group_id: id } }, body: { user_id: userId } })
+export const adminRemoveGroupMember = (id: string, userId: string) =>
+  call('adminRemoveGroupMember', { params: { path: { group_id: id, user_id: userId } } })

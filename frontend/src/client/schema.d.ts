@@ -915,6 +915,11 @@ export interface components {
              */
             first_token_ms?: number | null;
             /**
+             * Grounding Ms
+             * @default null
+             */
+            grounding_ms?: number | null;
+            /**
              * Retrieval Ms
              * @default null
              */
@@ -1103,6 +1108,11 @@ export interface components {
             citations: components["schemas"]["CitationOut"][];
             /** Content */
             content: string;
+            /**
+             * Unsupported
+             * @description Sentences of a generated answer that no retrieved source supports; in `content` each is followed by the mark "[not found in your documents]".
+             */
+            unsupported?: string[];
         };
         /** CitationsEvent */
         CitationsEvent: {
@@ -1723,6 +1733,11 @@ export interface components {
             error: string | null;
             /** Id */
             id: string;
+            /**
+             * Model
+             * @description What wrote an assistant message: the configured model's name, or "extractive" (sentences picked from the sources, no model); null for the user's messages.
+             */
+            model?: string | null;
             /**
              * Role
              * @enum {string}

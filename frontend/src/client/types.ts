@@ -58,3 +58,8 @@ export type Invite = S['InviteOut']
 export type NewInvite = S['InviteCreated']
 
 export type AuditEntry = S['AuditEntryOut']
+
+export type Collection = S['CollectionOut']
+export type CollectionMember = S['MemberOut']
+export type CollectionRole = CollectionMember['role']
+export type Group = S['GroupDetail']

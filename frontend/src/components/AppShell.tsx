@@ -1,7 +1,7 @@
 import { NavLink, Outlet, useNavigate } from 'react-router'
 import { useQueryClient } from '@tanstack/react-query'
 import { DropdownMenu } from 'radix-ui'
-import { FileText, LogOut, MessagesSquare, Monitor, Moon, Shield, Sun, UserRound, KeyRound } from 'lucide-react'
+import { FileText, Library, LogOut, MessagesSquare, Monitor, Moon, Shield, Sun, UserRound, KeyRound } from 'lucide-react'
 import { toast } from 'sonner'
 import { logout } from '../client/api'
 import { errorMessage } from '../client/http'
@@ -120,6 +120,11 @@ export function AppShell() {
               <FileText className="h-4 w-4" aria-hidden="true" />
               <span className="hidden sm:inline">Documents</span>
               <span className="sr-only sm:hidden">Documents</span>
+            </NavLink>
+            <NavLink to="/collections" className={navItem}>
+              <Library className="h-4 w-4" aria-hidden="true" />
+              <span className="hidden sm:inline">Collections</span>
+              <span className="sr-only sm:hidden">Collections</span>
             </NavLink>
             <NavLink to="/chat" className={navItem}>
               <MessagesSquare className="h-4 w-4" aria-hidden="true" />

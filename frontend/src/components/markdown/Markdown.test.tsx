@@ -68,8 +68,22 @@ describe('citation markers', () => {
 
   it('splitCitations keeps the surrounding text', () => {
     const parts = splitCitations('a [1] b [2,3]')
-    expect(parts.map((p) => (p.type === 'text' ? p.value : `#${p.data.hProperties.dataCite}`))).toEqual([
+    expect(parts.map((p) => (p.type === 'citeMarker' ? `#${p.data.hProperties.dataCite}` : p.type === 'text' ? p.value : '!'))).toEqual([
       'a ', '#1', ' b ', '#2', '#3',
     ])
+  })
+
+  it('renders the server\'s flag on an unsupported sentence as a note, not as a citation', () => {
+    render(
+      <Markdown knownCitations={new Set([1])}>
+        {'The port is 8443 [1]. The timeout is 99 seconds [not found in your documents]. `[not found in your documents]`'}
+      </Markdown>,
+    )
+    const flags = screen.getAllByTestId('unsupported-flag')
+    expect(flags).toHaveLength(1) // the one in a code span stays code
+    expect(flags[0]).toHaveTextContent('not found in your documents')
+    expect(flags[0]).toHaveAttribute('role', 'note')
+    expect(screen.getAllByRole('button').map((b) => b.textContent)).toEqual(['1'])
+    expect(screen.getByText('[not found in your documents]').tagName).toBe('CODE')
   })
 })

@@ -1,8 +1,8 @@
 import { memo } from 'react'
 import ReactMarkdown, { type Components } from 'react-markdown'
 import remarkGfm from 'remark-gfm'
-import { ImageOff } from 'lucide-react'
-import { remarkCitations } from './remarkCitations'
+import { AlertTriangle, ImageOff } from 'lucide-react'
+import { UNSUPPORTED_FLAG, remarkCitations } from './remarkCitations'
 import { cn } from '../../lib/cn'
 
 /** Only these link schemes survive; everything else (javascript:, data:, …) is dropped. */
@@ -47,6 +47,21 @@ export const Markdown = memo(function Markdown({ children, onCite, knownCitation
         <a href={url} target="_blank" rel="noreferrer noopener">
           {kids}
         </a>
+      )
+    },
+    // A generated sentence that no retrieved source supports (flagged by the server).
+    mark: (props) => {
+      if ((props as { 'data-unsupported'?: string })['data-unsupported'] !== 'true') return <mark>{props.children}</mark>
+      return (
+        <span
+          className="ml-1 inline-flex items-center gap-1 rounded border border-amber-300 bg-amber-50 px-1.5 align-middle text-[0.7rem] font-medium text-amber-800 dark:border-amber-700 dark:bg-amber-900/30 dark:text-amber-200"
+          title="No retrieved passage supports this sentence: check it before relying on it."
+          data-testid="unsupported-flag"
+          role="note"
+        >
+          <AlertTriangle className="h-3 w-3" aria-hidden="true" />
+          {UNSUPPORTED_FLAG}
+        </span>
       )
     },
     cite: (props) => {

@@ -1,11 +1,14 @@
 /**
  * remark plugin: turns `[n]` / `[n, m]` markers in text into `cite` elements
- * carrying the source index, so the renderer can make them buttons. Code spans,
- * code blocks and link text are left alone.
+ * carrying the source index, so the renderer can make them buttons, and the
+ * server's flag on a generated sentence no source supports,
+ * `[not found in your documents]`, into a `mark` element. Code spans, code
+ * blocks and link text are left alone.
  */
 import type { Root, RootContent, Text, PhrasingContent } from 'mdast'
 
-const MARKER = /\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]/g
+export const UNSUPPORTED_FLAG = 'not found in your documents'
+const MARKER = /\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]|\[not found in your documents\]/g
 const SKIP = new Set(['code', 'inlineCode', 'link', 'linkReference', 'definition', 'html'])
 
 interface CiteNode {
@@ -13,19 +16,31 @@ interface CiteNode {
   data: { hName: 'cite'; hProperties: { dataCite: string }; hChildren: { type: 'text'; value: string }[] }
 }
 
-export function splitCitations(value: string): (Text | CiteNode)[] {
-  const out: (Text | CiteNode)[] = []
+interface FlagNode {
+  type: 'unsupportedFlag'
+  data: { hName: 'mark'; hProperties: { dataUnsupported: string }; hChildren: { type: 'text'; value: string }[] }
+}
+
+export function splitCitations(value: string): (Text | CiteNode | FlagNode)[] {
+  const out: (Text | CiteNode | FlagNode)[] = []
   let last = 0
   for (const m of value.matchAll(MARKER)) {
     const start = m.index ?? 0
     if (start > last) out.push({ type: 'text', value: value.slice(last, start) })
-    for (const n of (m[1] ?? '').split(',').map((s) => s.trim())) {
+    last = start + m[0].length
+    if (m[1] === undefined) {
+      out.push({
+        type: 'unsupportedFlag',
+        data: { hName: 'mark', hProperties: { dataUnsupported: 'true' }, hChildren: [{ type: 'text', value: UNSUPPORTED_FLAG }] },
+      })
+      continue
+    }
+    for (const n of m[1].split(',').map((s) => s.trim())) {
       out.push({
         type: 'citeMarker',
         data: { hName: 'cite', hProperties: { dataCite: n }, hChildren: [{ type: 'text', value: n }] },
       })
     }
-    last = start + m[0].length
   }
   if (last < value.length) out.push({ type: 'text', value: value.slice(last) })
   return out

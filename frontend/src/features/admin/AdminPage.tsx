@@ -6,11 +6,13 @@ import { JobsTab } from './JobsTab'
 import { SettingsTab } from './SettingsTab'
 import { AuditTab } from './AuditTab'
 import { AccessTab } from './AccessTab'
+import { GroupsTab } from './GroupsTab'
 
 const TABS = [
   { value: 'users', label: 'Users', el: <UsersTab /> },
   { value: 'stats', label: 'Stats', el: <StatsTab /> },
   { value: 'jobs', label: 'Jobs', el: <JobsTab /> },
+  { value: 'groups', label: 'Groups', el: <GroupsTab /> },
   { value: 'access', label: 'Access', el: <AccessTab /> },
   { value: 'settings', label: 'Settings', el: <SettingsTab /> },
   { value: 'audit', label: 'Audit log', el: <AuditTab /> },

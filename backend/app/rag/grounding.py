@@ -1,0 +1,277 @@
+"""Grounding a generated answer in its sources, sentence by sentence.
+
+A language model's answer is checked after it is written: every sentence is compared with every
+retrieved source, and a source *supports* a sentence when
+
+* every number in the sentence appears in the source (``42``, ``8,443`` = ``8443``, ``3.5``),
+* every name in it appears there too (code spans, identifiers such as ``json.dumps`` or
+  ``read_table()``, capitalised words after the first one), and
+* the wording matches: most of the sentence's content words (stemmed) are in the source, or fewer of
+  them but the sentence and the source are close in embedding space.
+
+Then citations follow the evidence: markers pointing at a source that does not support the sentence
+are dropped, the best supporting source is cited where the model cited none, and a sentence no
+source supports is flagged with `UNSUPPORTED_MARK` (and listed in `Grounded.unsupported`). Short
+fragments ("Sure!"), headings, code blocks and statements that the documents do not cover are left
+as written: they claim nothing to check. The rule is fixed and explainable; no model is asked.
+
+`Grounder.feed` takes the answer as it streams and starts checking each sentence as soon as it is
+complete, so little is left to do when generation ends; `Grounder.finish` returns the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.rag.citations import repair_citations
+from app.rag.extractive import content_terms, extractive_answer
+from app.rag.prompts import Source
+
+UNSUPPORTED_MARK = "[not found in your documents]"
+
+# A source supports a sentence when this share of the sentence's content words is in it...
+LEXICAL_SUPPORT = 0.6
+# ...or at least this share, with the sentence and the source this close (cosine).
+LEXICAL_WITH_EMBEDDING = 0.3
+EMBEDDING_SUPPORT = 0.55
+MIN_CONTENT_TERMS = 3  # fewer: a fragment, nothing to check
+
+Embed = Callable[[list[str]], Coroutine[Any, Any, list[list[float]]]]
+
+_CODE_BLOCK = re.compile(r"(`{3,}|~{3,})[\s\S]*?(?:\1|\Z)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])((?:[ \t]*\[\d{1,3}\])*)[ \t]+(?=[A-Z0-9`\"'(*_\[])")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_IDENTIFIER = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\b|\b\w+\(\)|\b[a-z]+_[\w]+\b")
+_CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z0-9]+\b")
+_MARKERS = re.compile(r"[ \t]*\[\d{1,3}\]")
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+_NEGATIVE = re.compile(
+    r"\b(?:(?:do|does|did)(?: not|n't)|not|no|cannot|can't|couldn't|could not)\b.{0,40}"
+    r"\b(?:cover|mention|contain|say|state|find|found|provide|include|information|answer)", re.I)
+_COMMON_CAPITALS = frozenset("I The A An In On It This That These Those If When For To Yes No You "
+                             "Your We Our They Source Sources Note However Also".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    lexical: float  # share of the sentence's content terms found in the source
+    similarity: float | None  # cosine of sentence and source embeddings (None: not computed)
+    facts_match: bool  # every number and name of the sentence is in the source
+
+    @property
+    def supported(self) -> bool:
+        if not self.facts_match:
+            return False
+        if self.lexical >= LEXICAL_SUPPORT:
+            return True
+        return (self.similarity is not None and self.lexical >= LEXICAL_WITH_EMBEDDING
+                and self.similarity >= EMBEDDING_SUPPORT)
+
+    @property
+    def strength(self) -> float:
+        return self.lexical + (self.similarity or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Grounded:
+    text: str  # the answer with verified markers and unsupported sentences flagged
+    cited: list[int]  # source indexes cited, in order of first use
+    unsupported: list[str]  # the flagged sentences, as written (without markers)
+    checked: int  # sentences that made a claim and were checked
+
+
+@dataclass(slots=True)
+class _Verdict:
+    keep: list[int]
+    unsupported: bool
+    checked: bool
+    as_written: str = ""  # for a sentence not checked: its text with only valid markers kept
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in `text`, thousands separators removed ("8,443" and "8443" are one)."""
+    out = set()
+    for raw in _NUMBER.findall(text):
+        value = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", raw) else raw
+        out.add(value.rstrip(".").lower())
+    return out
+
+
+def names(sentence: str) -> set[str]:
+    """The names a sentence relies on: code spans, dotted or called identifiers, snake_case words,
+    and capitalised words other than the sentence's first word and common openers."""
+    found = {m.strip().lower() for m in _CODE_SPAN.findall(sentence)}
+    plain = _CODE_SPAN.sub(" ", sentence)
+    found |= {m.lower() for m in _IDENTIFIER.findall(plain)}
+    body = _BULLET.sub("", plain).lstrip("*_ ")
+    found |= {m.lower() for m in _CAPITALISED.findall(body) if m not in _COMMON_CAPITALS}
+    return {n.rstrip("()") for n in found if n}
+
+
+def support(sentence: str, source_text: str, *, similarity: float | None = None) -> Support:
+    terms = set(content_terms(_THOUSANDS.sub("", sentence)))
+    source_terms = set(content_terms(_THOUSANDS.sub("", source_text)))
+    lexical = len(terms & source_terms) / len(terms) if terms else 0.0
+    haystack = " ".join(source_text.lower().split())
+    source_numbers = numbers(source_text)
+    facts = all(n in source_numbers for n in numbers(sentence)) and all(
+        n in haystack for n in names(sentence))
+    return Support(lexical=lexical, similarity=similarity, facts_match=facts)
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _units(text: str) -> list[tuple[str, bool]]:
+    """The answer cut into (piece, is_sentence): code blocks and separators are pieces that are
+    kept verbatim; prose lines are cut into sentences (each with its trailing markers)."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for block in _CODE_BLOCK.finditer(text):
+        out.extend(_prose_units(text[pos:block.start()]))
+        out.append((block.group(), False))
+        pos = block.end()
+    out.extend(_prose_units(text[pos:]))
+    return out
+
+
+def _prose_units(prose: str) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for line in re.split(r"(\n+)", prose):
+        if not line or line.startswith("\n"):
+            if line:
+                out.append((line, False))
+            continue
+        start = 0
+        for match in _SENTENCE_END.finditer(line):
+            out.append((line[start:match.start(1)] + match.group(1), True))
+            out.append((line[match.end(1):match.end()], False))
+            start = match.end()
+        out.append((line[start:], True))
+    return [(piece, is_sentence and bool(piece.strip())) for piece, is_sentence in out if piece]
+
+
+class Grounder:
+    """Checks an answer against `sources` while it streams (see the module docstring)."""
+
+    def __init__(self, sources: Sequence[Source], embed: Embed | None = None) -> None:
+        self._sources = list(sources)
+        self._by_index = {s.index: s for s in sources}
+        self._embed = embed
+        self._source_vectors: asyncio.Task[list[list[float]]] | None = None
+        self._text = ""
+        self._checks: dict[str, asyncio.Task[_Verdict]] = {}
+
+    def feed(self, delta: str) -> None:
+        """Add streamed text; sentences completed by it start being checked in the background."""
+        self._text += delta
+        units = _units(self._text)
+        for piece, is_sentence in units[:-1]:  # the last piece may still grow
+            if is_sentence:
+                self._start(piece)
+
+    async def finish(self) -> Grounded:
+        units = _units(self._text)
+        for piece, is_sentence in units:
+            if is_sentence:
+                self._start(piece)
+        try:
+            verdicts = {key: await task for key, task in self._checks.items()}
+        finally:
+            if self._source_vectors is not None and not self._source_vectors.done():
+                self._source_vectors.cancel()
+        parts: list[str] = []
+        cited: list[int] = []
+        unsupported: list[str] = []
+        checked = 0
+        for piece, is_sentence in units:
+            if not is_sentence:
+                parts.append(piece)
+                continue
+            verdict = verdicts[piece]
+            checked += verdict.checked
+            bare = _MARKERS.sub("", piece).rstrip()
+            if verdict.unsupported:
+                unsupported.append(bare.strip())
+            parts.append(_rewrite(piece, bare, verdict))
+            cited.extend(i for i in verdict.keep if i not in cited)
+        return Grounded(text="".join(parts), cited=cited, unsupported=unsupported, checked=checked)
+
+    def cancel(self) -> None:
+        for task in self._checks.values():
+            task.cancel()
+        if self._source_vectors is not None:
+            self._source_vectors.cancel()
+
+    def _start(self, piece: str) -> None:
+        if piece not in self._checks:
+            self._checks[piece] = asyncio.create_task(self._check(piece))
+
+    async def _check(self, piece: str) -> _Verdict:
+        repaired = repair_citations(piece, set(self._by_index))
+        bare = _MARKERS.sub("", piece).strip()
+        claim = _BULLET.sub("", bare)
+        if (len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
+                or claim.startswith("#") or _NEGATIVE.search(claim)):
+            return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
+                            as_written=repaired.text)
+        marked = repaired.cited
+        similarities = await self._similarities(claim)
+        scored = {s.index: support(claim, s.text, similarity=similarities.get(s.index))
+                  for s in self._sources}
+        supporting = [i for i, sup in scored.items() if sup.supported]
+        keep = [i for i in marked if i in supporting]
+        if not keep and supporting:
+            keep = [max(supporting, key=lambda i: (scored[i].strength, -i))]
+        return _Verdict(keep=keep, unsupported=not supporting, checked=True)
+
+    async def _similarities(self, claim: str) -> dict[int, float]:
+        if self._embed is None or not self._sources:
+            return {}
+        if self._source_vectors is None:
+            self._source_vectors = asyncio.create_task(
+                self._embed([s.text for s in self._sources]))
+        vectors = await self._source_vectors
+        [query] = await self._embed([claim])
+        return {s.index: _cosine(query, v) for s, v in zip(self._sources, vectors, strict=True)}
+
+
+def _rewrite(piece: str, bare: str, verdict: _Verdict) -> str:
+    """The sentence with its verified markers (before the closing punctuation, as the prompt asks
+    the model to write them), and the flag when nothing supports it."""
+    if not verdict.checked:
+        return verdict.as_written
+    lead = piece[: len(piece) - len(piece.lstrip())]
+    trail = piece[len(piece.rstrip()):]
+    body = bare.strip()
+    marks = "".join(f" [{i}]" for i in verdict.keep)
+    if verdict.unsupported:
+        marks += " " + UNSUPPORTED_MARK
+    end = re.search(r"[.!?…:;]+[\"'”’)]*$", body)
+    if marks and end and end.start() > 0:
+        body = body[: end.start()] + marks + body[end.start():]
+    else:
+        body += marks
+    return lead + body + trail
+
+
+def cite_something(question: str, sources: Sequence[Source]) -> str:
+    """What to append to an answer that ends citing nothing although sources were found: the
+    sentences of the sources that best match the question, each cited (the extractive answerer's
+    pick), or else a pointer to the top source."""
+    picked = extractive_answer(question, sources, max_sentences=2)
+    if picked:
+        return picked
+    top = min(sources, key=lambda s: s.index)
+    return f"The closest passage in your documents is [{top.index}]."

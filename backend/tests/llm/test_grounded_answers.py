@@ -1,0 +1,78 @@
+"""Grounded generation with a real model: the app configured with SmolLM2 served by llama.cpp (the
+`llama_server` fixture), asked over HTTP about a document generated here. The model is tiny and
+rarely writes `[n]` itself; every answer for which sources were retrieved must still cite one, and
+every cited source must be one the answer's sentences were checked against."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.core.migrations import upgrade_async
+from tests.api.helpers import parse_sse, upload_bytes, wait_done
+from tests.conftest import make_settings, register
+
+MANUAL = (b"# Glacier station handbook\n\n"
+          b"## Power\n\nThe station runs on two wind turbines and a battery bank of 48 kilowatt-hours. "
+          b"The diesel generator starts only when the battery falls below 20 percent.\n\n"
+          b"## Water\n\nDrinking water comes from melted snow, filtered twice and boiled for five "
+          b"minutes before use.\n\n"
+          b"## Radio\n\nThe radio check with the coast base is every day at 18:00 on channel 16.\n")
+QUESTIONS = ["How is the station powered?", "When is the radio check?"]
+
+
+@pytest.fixture(scope="module")
+async def smollm_app(llama_server, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    from app.main import create_app
+
+    tmp: Path = tmp_path_factory.mktemp("grounded-app")
+    url = f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}"
+    await upgrade_async(url)
+    app = create_app(make_settings(tmp, database_url=url, llm_base_url=llama_server.base_url,
+                                   llm_model="smollm2", llm_context_tokens=2048,
+                                   llm_max_tokens=96, cookie_secure=False))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.mark.timeout(900)  # a CPU-bound model on a shared machine
+async def test_every_answer_with_sources_cites_one(smollm_app: str) -> None:
+    async with httpx.AsyncClient(base_url=smollm_app, timeout=600) as c:
+        await register(c, f"g{uuid.uuid4().hex[:8]}@example.com")
+        doc = (await upload_bytes(c, "station.md", MANUAL))["documents"][0]
+        if doc["status"] != "ready":
+            await wait_done(c, doc["id"])
+        conv = (await c.post("/api/v1/conversations", json={})).json()["id"]
+        for question in QUESTIONS:
+            r = await c.post(f"/api/v1/conversations/{conv}/messages", json={"content": question})
+            events = dict(parse_sse(r.text))
+            assert "error" not in events, events
+            assert events["sources"]["sources"], question
+            final = events["citations"]
+            cited = [s["index"] for s in final["citations"]]
+            assert cited, (question, final["content"])
+            assert {int(n) for n in re.findall(r"\[(\d+)\]", final["content"])} == set(cited)
+            listed = {s["index"] for s in events["sources"]["sources"]}
+            assert set(cited) <= listed
+            for sentence in final["unsupported"]:  # flagged in the text, after the sentence
+                assert sentence.rstrip(".!?") in final["content"]
+            assert final["content"].count("[not found in your documents]") == len(final["unsupported"])
+        stored = (await c.get(f"/api/v1/conversations/{conv}")).json()["messages"]
+        answers = [m for m in stored if m["role"] == "assistant"]
+        assert len(answers) == len(QUESTIONS) and all(m["model"] == "smollm2" and m["citations"] for m in answers)

@@ -1,0 +1,73 @@
+"""The grounding check of generated answers (app/rag/grounding.py): which source supports which
+sentence, and how citations and flags follow from that. Pure logic; the end-to-end checks with a
+real model server are in test_grounded_answers.py and tests/api/test_chat_llm.py."""
+
+from __future__ import annotations
+
+from app.rag.grounding import UNSUPPORTED_MARK, Grounder, names, numbers, support
+from app.rag.prompts import Source
+
+FROB = ("The frobnicator connects to the hub over TLS on port 8,443. It gives up after a timeout "
+        "of 42 seconds and retries three times.")
+SOUP = "The cafeteria serves tomato soup on Tuesdays and lentil soup on Fridays."
+
+
+def sources() -> list[Source]:
+    return [Source(index=i + 1, document_id=f"d{i}", filename=f"f{i}.md", page=1, chunk_id=f"c{i}",
+                   text=t, score=1.0) for i, t in enumerate((SOUP, FROB))]
+
+
+def test_numbers_and_names() -> None:
+    assert numbers("port 8,443, 3.5 MB, 42 seconds.") == {"8443", "3.5", "42"}
+    assert names("Use `json.dumps` with read_table() in Python and pandas.DataFrame.") >= {
+        "json.dumps", "read_table", "python", "pandas.dataframe"}
+    assert "the" not in names("The frobnicator is fast.")  # the first word is not a name
+
+
+def test_a_wrong_number_is_not_supported_even_when_the_words_match() -> None:
+    assert support("The frobnicator gives up after a timeout of 42 seconds.", FROB).supported
+    wrong = support("The frobnicator gives up after a timeout of 10 seconds.", FROB)
+    assert wrong.lexical >= 0.6 and not wrong.facts_match and not wrong.supported
+    assert support("It uses port 8443 over TLS.", FROB).supported  # "8,443" is 8443
+    assert not support("The frobnicator connects to the hub over Bluetooth.", FROB).supported
+
+
+async def test_citations_follow_the_evidence() -> None:
+    g = Grounder(sources())
+    answer = ("The frobnicator connects to the hub over TLS on port 8443 [1]. "
+              "The cafeteria serves tomato soup on Tuesdays. "
+              "The frobnicator gives up after a timeout of 10 seconds [2].\n\nSure!")
+    for i in range(0, len(answer), 7):  # streamed in small pieces
+        g.feed(answer[i:i + 7])
+    out = await g.finish()
+    assert out.text == ("The frobnicator connects to the hub over TLS on port 8443 [2]. "
+                        "The cafeteria serves tomato soup on Tuesdays [1]. "
+                        f"The frobnicator gives up after a timeout of 10 seconds {UNSUPPORTED_MARK}."
+                        "\n\nSure!")
+    assert out.cited == [2, 1]
+    assert out.unsupported == ["The frobnicator gives up after a timeout of 10 seconds."]
+    assert out.checked == 3
+
+
+async def test_code_blocks_fragments_and_refusals_are_left_as_written() -> None:
+    g = Grounder(sources())
+    answer = ("Here it is:\n```\nport = 9999 [1]\n```\nThe documents do not mention the "
+              "frobnicator's colour [2].")
+    g.feed(answer)
+    out = await g.finish()
+    assert out.text == answer
+    assert out.unsupported == [] and out.checked == 0
+
+
+async def test_embedding_similarity_supports_a_paraphrase() -> None:
+    async def embed(texts: list[str]) -> list[list[float]]:
+        # A stand-in for the embedder: the paraphrase and FROB point the same way.
+        return [[1.0, 0.0] if ("frobnicator" in t.lower() or "device" in t.lower()) else [0.0, 1.0]
+                for t in texts]
+
+    claim = "The device links to the hub using TLS encryption."
+    assert not support(claim, FROB).supported  # too few shared words on their own
+    g = Grounder(sources(), embed=embed)
+    g.feed(claim)
+    out = await g.finish()
+    assert out.cited == [2] and out.unsupported == []
