@@ -67,10 +67,13 @@ async def app_client(settings: Any) -> AsyncIterator[tuple[Any, Any]]:
 
 
 async def register(client: Any, email: str) -> dict[str, Any]:
-    """Register (the cookie session stays on ``client``) and set the CSRF header."""
+    """Register and sign in (the cookie session stays on ``client``); set the CSRF header."""
     r = await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-    if r.status_code != 201:
+    if r.status_code != 202:
         raise SystemExit(f"register failed: {r.status_code} {r.text}")
+    r = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    if r.status_code != 200:
+        raise SystemExit(f"sign-in after registering failed: {r.status_code} {r.text}")
     client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
     return dict(r.json())
 

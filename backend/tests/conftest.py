@@ -236,9 +236,11 @@ def anon_client_factory(api_app: Any) -> Callable[[], AsyncClient]:
 
 async def register(client: AsyncClient, email: str = "alice@example.com",
                    password: str = "correct horse battery") -> dict[str, Any]:
+    """Register, then sign in (registration answers 202 and starts no session); returns the user."""
     r = await client.post("/api/v1/auth/register", json={"email": email, "password": password})
-    assert r.status_code == 201, r.text
-    client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
+    assert r.status_code == 202, r.text
+    r = await login(client, email, password)
+    assert r.status_code == 200, r.text
     return dict(r.json())
 
 

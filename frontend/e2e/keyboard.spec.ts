@@ -43,7 +43,9 @@ test('sign in, ask and open a source with the keyboard alone; dialogs trap focus
   const reg = await page.request.post('/api/v1/auth/register', {
     data: { email, password: PASSWORD, display_name: 'Keyboard User' },
   })
-  expect(reg.ok()).toBe(true)
+  expect(reg.status()).toBe(202) // registering starts no session: sign in
+  const signIn = await page.request.post('/api/v1/auth/login', { data: { email, password: PASSWORD } })
+  expect(signIn.ok()).toBe(true)
   await page.goto('/documents')
   const file = path.join(os.tmpdir(), `keyboard-notes-${Date.now()}.md`)
   writeFileSync(file, '# Orchard notes\n\nThe Bramley apple trees are pruned in late winter, before the buds open.\n')

@@ -30,6 +30,7 @@ from app.admin.schemas import (
     StatsOut,
 )
 from app.api.deps import AdminUser, ClientDep, ContainerDep, SessionDep, SettingsDep
+from app.api.responses import errors
 from app.auth import invites
 from app.auth.models import Invite
 from app.documents.lifecycle import JobStatus
@@ -66,20 +67,21 @@ async def list_users(_: AdminUser, session: SessionDep,
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=AdminUserOut,
-             operation_id="adminCreateUser")
+             operation_id="adminCreateUser", responses=errors(400, 409))
 async def create_user(body: AdminUserCreate, admin: AdminUser, session: SessionDep,
                       settings: SettingsDep, client: ClientDep) -> AdminUserOut:
     return await service.create_user(session, settings, admin, body, client)
 
 
-@router.patch("/users/{user_id}", response_model=AdminUserOut, operation_id="adminUpdateUser")
+@router.patch("/users/{user_id}", response_model=AdminUserOut, operation_id="adminUpdateUser",
+              responses=errors(409))
 async def update_user(user_id: str, body: AdminUserPatch, admin: AdminUser, session: SessionDep,
                       client: ClientDep) -> AdminUserOut:
     return await service.update_user(session, admin, user_id, body, client)
 
 
 @router.post("/users/{user_id}/reset-password", status_code=status.HTTP_204_NO_CONTENT,
-             operation_id="adminResetPassword")
+             operation_id="adminResetPassword", responses=errors(400))
 async def reset_password(user_id: str, body: ResetPasswordIn, admin: AdminUser, session: SessionDep,
                          settings: SettingsDep, client: ClientDep) -> None:
     await service.reset_password(session, settings, admin, user_id, body.new_password, client)
@@ -128,7 +130,8 @@ async def get_settings(_: AdminUser, session: SessionDep, runtime: RuntimeDep,
     return service.settings_out(values, await reindexer.status())
 
 
-@router.put("/settings", response_model=RuntimeSettingsOut, operation_id="adminUpdateSettings")
+@router.put("/settings", response_model=RuntimeSettingsOut, operation_id="adminUpdateSettings",
+            responses=errors(400))
 async def put_settings(body: RuntimePatch, admin: AdminUser, session: SessionDep, runtime: RuntimeDep,
                        container: ContainerDep, client: ClientDep) -> RuntimeSettingsOut:
     return await service.update_settings(session, container, admin, body, client)

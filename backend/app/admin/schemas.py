@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.auth.schemas import UserOut
+from app.core.text import DisplayText
 from app.documents.lifecycle import JobStatus
 from app.platform.runtime import EmbeddingPatch, LLMPatch
 
@@ -28,7 +29,7 @@ class AdminUserCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     role: Role = "user"
-    display_name: str = Field(default="", max_length=200)
+    display_name: DisplayText = Field(default="", max_length=200)
     must_change_password: bool = False
 
 

@@ -93,8 +93,9 @@ def check_csrf(request: Request) -> None:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-# ---- authorization: every authenticated route declares one of these ---------------------------------
+# ---- authorization: every route declares one of these ----------------------------------------------
 #
+#   PUBLIC        no principal: `dependencies=[PUBLIC]` (health, config, sign-in, registration…)
 #   IdentityUser  any principal, even one that must change its password (GET /auth/me)
 #   AccountPrincipal  browser sessions only, allowed while a password change is pending
 #                 (POST /auth/password, /auth/logout, /auth/logout-all)
@@ -105,7 +106,15 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 #
 # Keys may never manage keys, passwords or sessions; `must_change_password` blocks everything but
 # the identity and account routes. The scope each route needs is published in the OpenAPI schema
-# as `x-required-scope` (see `annotate_scopes`), and tests/security checks every route against it.
+# as `x-required-scope` (see `annotate_scopes`); a route that declares none is `unclassified`, and
+# tests/security/test_authorization_matrix.py fails on it and checks every route against its scope.
+
+
+def public_route() -> None:
+    """Marks a route that needs no principal (a deliberate choice, not an oversight)."""
+
+
+PUBLIC = Depends(public_route)
 
 
 def _not_pending(principal: Principal) -> None:
@@ -169,15 +178,16 @@ WriteUser = Annotated[User, Depends(get_write_user)]
 AdminUser = Annotated[User, Depends(get_admin_user)]
 
 SCOPE_DEPENDENCIES: dict[Callable[..., Any], str] = {
-    get_identity_user: "identity", get_account_principal: "session", get_session_user: "session",
+    public_route: "public", get_identity_user: "identity", get_account_principal: "session",
+    get_session_user: "session",
     get_current_user: "read", get_write_user: "write", get_admin_user: "admin",
 }
 
 
 def required_scope(route: APIRoute) -> str:
-    """The scope a route declares: the strongest authorization dependency in its tree, else public."""
-    order = ["public", "identity", "read", "write", "admin", "session"]
-    found = "public"
+    """The scope a route declares: the strongest authorization dependency in its tree."""
+    order = ["unclassified", "public", "identity", "read", "write", "admin", "session"]
+    found = "unclassified"
     stack = [route.dependant]
     while stack:
         dep = stack.pop()

@@ -13,7 +13,7 @@ import logging
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import ClientDep, ContainerDep, SessionDep, SettingsDep
+from app.api.deps import PUBLIC, ClientDep, ContainerDep, SessionDep, SettingsDep
 from app.auth import oidc
 from app.auth.cookies import set_session_cookies
 from app.collections import groups
@@ -40,7 +40,7 @@ def _failed(settings: Settings, code: str) -> RedirectResponse:
 
 
 @router.get("/login", status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse,
-            operation_id="oidcLogin",
+            operation_id="oidcLogin", dependencies=[PUBLIC],
             responses={303: {"description": "To the provider, or to /login?sso_error=… when SSO "
                                             "is off or the provider cannot be reached"}})
 async def oidc_login(request: Request, container: ContainerDep, settings: SettingsDep,
@@ -62,7 +62,7 @@ async def oidc_login(request: Request, container: ContainerDep, settings: Settin
 
 
 @router.get("/callback", status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse,
-            operation_id="oidcCallback",
+            operation_id="oidcCallback", dependencies=[PUBLIC],
             responses={303: {"description": "Into the app with the session cookies set, or to "
                                             "/login?sso_error=…"}})
 async def oidc_callback(

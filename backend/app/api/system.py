@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app import __version__
-from app.api.deps import ContainerDep, SessionDep
+from app.api.deps import PUBLIC, ContainerDep, SessionDep
 from app.platform.container import Container
 
 router = APIRouter(tags=["system"])
@@ -30,9 +30,18 @@ class PublicConfig(BaseModel):
     version: str
 
 
-@router.get("/health", operation_id="health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str  # "ok" or "unavailable"
+    checks: dict[str, str]  # "database", "redis", "chroma": "ok" or "error: <type>"
+
+
+@router.get("/health", response_model=Health, operation_id="health", dependencies=[PUBLIC])
+async def health() -> Health:
+    return Health(status="ok")
 
 
 # Each check gives up after this long: a dependency that hangs is as down as one that refuses.
@@ -52,7 +61,8 @@ async def _database_ping(container: Container) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-@router.get("/ready", operation_id="ready")
+@router.get("/ready", response_model=Readiness, operation_id="ready", dependencies=[PUBLIC],
+            responses={503: {"model": Readiness, "description": "A dependency is unreachable"}})
 async def ready(container: ContainerDep) -> JSONResponse:
     """200 `ok`; 200 `degraded` when only Redis is down (the API still serves: uploads stay
     `queued` until it is back); 503 `unavailable` when the database or the vector store is down.
@@ -69,7 +79,7 @@ async def ready(container: ContainerDep) -> JSONResponse:
                         status_code=200 if status == "degraded" else 503)
 
 
-@router.get("/config", response_model=PublicConfig, operation_id="publicConfig")
+@router.get("/config", response_model=PublicConfig, operation_id="publicConfig", dependencies=[PUBLIC])
 async def public_config(container: ContainerDep, session: SessionDep) -> PublicConfig:
     settings = container.settings
     # A fresh read, not the TTL cache: the SPA reloads this right after an admin saves settings.

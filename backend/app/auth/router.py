@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.deps import (
+    PUBLIC,
     AccountPrincipal,
     ClientDep,
     IdentityUser,
@@ -11,6 +12,7 @@ from app.api.deps import (
     SettingsDep,
     check_csrf,
 )
+from app.api.responses import errors
 from app.auth import repository as repo
 from app.auth import service
 from app.auth.cookies import clear_session_cookies, set_session_cookies
@@ -22,6 +24,7 @@ from app.auth.schemas import (
     LoginIn,
     PasswordChangeIn,
     RegisterIn,
+    RegistrationOut,
     UserOut,
 )
 from app.core import security
@@ -29,21 +32,22 @@ from app.core import security
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut,
-             operation_id="register")
-async def register(body: RegisterIn, response: Response, request: Request, session: SessionDep,
-                   settings: SettingsDep, client: ClientDep) -> UserOut:
+@router.post("/register", status_code=status.HTTP_202_ACCEPTED, response_model=RegistrationOut,
+             operation_id="register", dependencies=[PUBLIC], responses=errors(400))
+async def register(body: RegisterIn, request: Request, session: SessionDep, settings: SettingsDep,
+                   client: ClientDep) -> RegistrationOut:
+    # The same answer whether or not the address has an account; no session: sign in next.
     container = request.app.state.container
     await service.check_registration_rate(container.throttle, settings, client)
-    user, tokens = await service.register(
+    await service.register(
         session, settings, await container.runtime.read(session), email=body.email,
         password=body.password, display_name=body.display_name, invite=body.invite, client=client,
     )
-    set_session_cookies(response, settings, tokens)
-    return UserOut.model_validate(user)
+    return RegistrationOut(status="accepted", detail=service.REGISTRATION_ACCEPTED)
 
 
-@router.post("/login", response_model=UserOut, operation_id="login")
+@router.post("/login", response_model=UserOut, operation_id="login", dependencies=[PUBLIC],
+             responses=errors(401))
 async def login(body: LoginIn, response: Response, request: Request, session: SessionDep,
                 settings: SettingsDep, client: ClientDep) -> UserOut:
     container = request.app.state.container
@@ -55,7 +59,8 @@ async def login(body: LoginIn, response: Response, request: Request, session: Se
     return UserOut.model_validate(user)
 
 
-@router.post("/refresh", response_model=UserOut, operation_id="refresh")
+@router.post("/refresh", response_model=UserOut, operation_id="refresh", dependencies=[PUBLIC],
+             responses=errors(401))
 async def refresh(request: Request, response: Response, session: SessionDep,
                   settings: SettingsDep, client: ClientDep) -> UserOut:
     check_csrf(request)
@@ -88,7 +93,8 @@ async def me(user: IdentityUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, operation_id="changePassword")
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, operation_id="changePassword",
+             responses=errors(400))
 async def change_password(body: PasswordChangeIn, principal: AccountPrincipal, session: SessionDep,
                           settings: SettingsDep, client: ClientDep, request: Request) -> None:
     await service.change_password(session, settings, request.app.state.container.throttle, principal,
@@ -103,7 +109,7 @@ async def list_api_keys(user: SessionUser, session: SessionDep) -> ApiKeyList:
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated,
-             operation_id="createApiKey")
+             operation_id="createApiKey", responses=errors(400))
 async def create_api_key(body: ApiKeyIn, user: SessionUser, session: SessionDep,
                          client: ClientDep) -> ApiKeyCreated:
     key, raw = await service.create_api_key(session, user, body.name, client,

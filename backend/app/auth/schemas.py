@@ -6,14 +6,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.auth.scopes import Scope
+from app.core.text import DisplayText
 
 
 class RegisterIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
-    display_name: str = Field(default="", max_length=200)
+    display_name: DisplayText = Field(default="", max_length=200)
     invite: str | None = Field(default=None, max_length=200,
                                description="The token of an administrator's invite link")
+
+
+class RegistrationOut(BaseModel):
+    status: Literal["accepted"]
+    detail: str
 
 
 class LoginIn(BaseModel):
@@ -43,7 +49,7 @@ def _read_only() -> list[Scope]:
 
 
 class ApiKeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: DisplayText = Field(min_length=1, max_length=100)
     # read: list, search, chat · write: + upload, delete, reprocess · admin: + admin routes (admins)
     scopes: list[Scope] = Field(default_factory=_read_only, min_length=1, max_length=3)
     expires_at: datetime | None = None

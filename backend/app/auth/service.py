@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import invites, scopes
@@ -74,23 +75,44 @@ async def create_user(
     return user
 
 
+REGISTRATION_ACCEPTED = (
+    "Registration received. If this email address had no account, it has one now: sign in with "
+    "this email and password. If it already had an account, sign in with that account's password, "
+    "or ask an administrator to reset it."
+)
+
+
 async def register(
     session: AsyncSession, settings: Settings, runtime: RuntimeValues, *, email: str, password: str,
     display_name: str, invite: str | None, client: ClientInfo,
-) -> tuple[User, IssuedTokens]:
+) -> None:
+    """Create an account, or do nothing if the address has one: the caller cannot tell which.
+
+    A new and an existing address get the same answer, with no session, after the same work (one
+    Argon2 hash), so registration does not reveal who has an account; the client signs in next.
+    An existing address is audited (`auth.register_existing`); its invite, if any, stays unused."""
     email = normalize_email(email)
     first = await repo.count_users(session) == 0  # the first account of an installation is its admin
     if not first and not runtime.password_login_enabled:
         raise Forbidden(PASSWORD_LOGIN_OFF, code="password_login_disabled")
     admitted = None if first else await invites.admit(session, runtime.registration, email, invite)
-    user = await create_user(session, settings, email=email, password=password,
-                             display_name=display_name)
+    check_password_policy(settings, password, email)
+    try:
+        user = await create_user(session, settings, email=email, password=password,
+                                 display_name=display_name)
+    except (Conflict, IntegrityError) as exc:
+        if isinstance(exc, Conflict):  # refused before hashing: spend the same time anyway
+            security.hash_password(password)
+        else:  # a concurrent registration of the address won; this request wrote nothing else
+            await session.rollback()
+        audit.record(session, "auth.register_existing", actor_email=email, target=email,
+                     client=client)
+        return
     if admitted is not None:
         await invites.consume(session, admitted, user)
     audit.record(session, "user.registered", actor_id=user.id, actor_email=user.email,
                  target=user.email, client=client,
                  details={"role": user.role, "invite_id": admitted.id if admitted else None})
-    return user, await start_session(session, settings, user, client)
 
 
 async def login(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.api.deps import ContainerDep, CurrentUser, SessionDep
+from app.api.responses import errors
 from app.chats import service
 from app.chats.models import Citation, Message
 from app.chats.schemas import (
@@ -71,7 +72,8 @@ async def delete_conversation(conversation_id: str, user: CurrentUser, session: 
 
 
 @router.post("/conversations/{conversation_id}/messages", operation_id="askQuestion", response_model=None,
-             responses={200: {"description": "The answer as a stream of `ChatStreamEvent` frames "
+             responses={**errors(502),
+                        200: {"description": "The answer as a stream of `ChatStreamEvent` frames "
                                              "(`event: <name>`, `data: <its data>`), or the finished "
                                              "message with `Accept: application/json`.",
                               "content": {
@@ -97,7 +99,7 @@ async def ask(conversation_id: str, body: AskIn, request: Request, user: Current
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # Nginx must not buffer SSE
 
 
-@router.post("/search", response_model=SearchOut, operation_id="search")
+@router.post("/search", response_model=SearchOut, operation_id="search", responses=errors(404))
 async def search(body: SearchIn, user: CurrentUser, session: SessionDep, container: ContainerDep
                  ) -> SearchOut:
     result = await retrieve(session, container, owner_id=user.id, query=body.query, k=body.k,

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from app.core.text import DisplayText
+
 
 class CitationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -58,11 +60,11 @@ class ConversationList(BaseModel):
 
 
 class ConversationIn(BaseModel):
-    title: str | None = Field(default=None, max_length=200)
+    title: DisplayText | None = Field(default=None, max_length=200)
 
 
 class ConversationPatch(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: DisplayText = Field(min_length=1, max_length=200)
 
 
 class AskIn(BaseModel):

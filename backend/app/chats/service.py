@@ -21,6 +21,7 @@ from app.chats.schemas import CitationOut
 from app.collections.models import Collection
 from app.core.db import utcnow
 from app.core.errors import AppError, NotFound
+from app.core.text import clean_display_text
 from app.documents.models import Document
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage
@@ -214,6 +215,6 @@ async def answer_message(container: Container, ask: Ask) -> tuple[Message, list[
 
 
 def _title(question: str) -> str:
-    words = " ".join(question.split())
+    words = clean_display_text(question) or DEFAULT_TITLE
     return words if len(words) <= TITLE_CHARS else words[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
 from app.api.deps import ClientDep, CurrentUser, SessionDep, WriteUser
+from app.api.responses import errors
 from app.auth.models import User
 from app.collections import repository as repo
 from app.collections import service
@@ -80,7 +81,7 @@ async def remove_member(collection_id: str, member_id: str, user: WriteUser, ses
     await service.remove_member(session, user, collection_id, member_id, client)
 
 
-@router.get("/users/lookup", response_model=UserRef, operation_id="lookupUser")
+@router.get("/users/lookup", response_model=UserRef, operation_id="lookupUser", responses=errors(404))
 async def lookup_user(email: Annotated[str, Query(min_length=3, max_length=320)],
                       user: CurrentUser, session: SessionDep) -> UserRef:
     """One active user by their exact email (case-insensitive), to add them to a collection. There

@@ -5,16 +5,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.text import DisplayText
+
 RoleName = Literal["viewer", "editor", "owner"]
 
 
 class CollectionIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayText = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
 
 
 class CollectionPatch(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: DisplayText | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
 
 
@@ -71,12 +73,12 @@ class UserRef(BaseModel):
 
 
 class GroupIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayText = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
 
 
 class GroupPatch(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: DisplayText | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
 
 

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     # Uploads and extraction
     max_upload_mb: int = 100
     max_files_per_upload: int = 50
+    max_request_body_kb: int = 1024  # any request but an upload (JSON bodies are read into memory)
     user_quota_mb: int = 5120
     max_pages: int = 5000  # fullrefman.pdf, a real 2,415-page manual, must fit
     extraction_timeout_seconds: float = 300.0

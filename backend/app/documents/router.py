@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import FileResponse
 from sqlalchemy import ColumnElement
 
 from app.access.rules import access_for, collection_with_role
 from app.api.deps import ClientDep, ContainerDep, CurrentUser, SessionDep, WriteUser
-from app.core.errors import Invalid, NotFound, TooLarge
+from app.api.responses import errors
+from app.core.errors import Invalid, NotFound
 from app.documents import repository as repo
 from app.documents import service
 from app.documents.models import Document
@@ -27,9 +28,9 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=UploadResult,
-             operation_id="uploadDocuments")
+             operation_id="uploadDocuments", responses=errors(400))
 async def upload_documents(
-    request: Request, files: Annotated[list[UploadFile], File(description="one or many files")],
+    files: Annotated[list[UploadFile], File(description="one or many files")],
     user: WriteUser, session: SessionDep, container: ContainerDep, client: ClientDep,
     collection_id: Annotated[str | None, Form(
         max_length=36, description="upload into this collection (editor or owner there)")] = None,
@@ -38,9 +39,6 @@ async def upload_documents(
     if len(files) > settings.max_files_per_upload:
         raise Invalid(f"Upload at most {settings.max_files_per_upload} files at once.",
                       code="too_many_files")
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.max_upload_mb * 1024 * 1024 * settings.max_files_per_upload:
-        raise TooLarge("The upload is too large.", code="request_too_large")
     return await service.upload(session, container, user, files, client, collection_id or None)
 
 

@@ -7,9 +7,7 @@ import asyncio
 import hashlib
 import logging
 import os
-import re
 import tempfile
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from app.core.context import ClientInfo
 from app.core.db import new_id
 from app.core.errors import Conflict, TooLarge
 from app.core.outages import redis_outage
+from app.core.text import clean_display_text
 from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
 from app.documents.models import Chunk, Document
@@ -56,9 +55,8 @@ class Staged:
 
 def clean_filename(name: str | None) -> str:
     """A display name only (files are stored under generated ids): no paths, no control chars."""
-    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().strip(".") or "document"
-    return name[:255]
+    name = clean_display_text((name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    return name.strip(". ")[:255] or "document"
 
 
 async def _stage(upload: UploadFile, staging: Path, max_bytes: int) -> Staged:
@@ -108,6 +106,9 @@ async def upload(session: AsyncSession, container: Container, user: User,
         try:
             staged = await _stage(item, container.files.staging_dir(), max_bytes)
         except TooLarge as exc:
+            # Normally refused earlier, while streaming (app.api.bodylimit); a lone file is a 413.
+            if len(files) == 1:
+                raise
             result.errors.append(UploadError(filename=filename, error=exc.code, detail=exc.detail))
             continue
         try:

@@ -64,7 +64,7 @@ async def test_list_search_and_paging(admin: AsyncClient, signed_in: Any, api_ap
     by_email = {u["email"]: u for u in body["items"]}
     assert by_email["bob@example.com"]["document_count"] == 2
     assert by_email["carol@example.com"]["document_count"] == 0
-    assert by_email[ADMIN_EMAIL]["last_login_at"] is None  # registered, never signed in
+    assert by_email[ADMIN_EMAIL]["last_login_at"] is not None  # signed in after registering
     assert set(by_email[ADMIN_EMAIL]) >= {"id", "email", "display_name", "role", "is_active",
                                           "must_change_password", "created_at", "last_login_at"}
 

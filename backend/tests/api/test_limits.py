@@ -48,8 +48,8 @@ async def test_size_quota_and_page_limits(limited: AsyncClient, limited_app: Any
     await register(limited)
     big = os.urandom(2 * 1024 * 1024 + 10)
     r = await limited.post("/api/v1/documents", files=[("files", ("big.txt", big, "text/plain"))])
-    assert r.status_code == 202
-    assert r.json()["errors"][0]["error"] == "file_too_large" and "2 MB" in r.json()["errors"][0]["detail"]
+    assert r.status_code == 413  # a lone file over the limit refuses the request (finding 7, issue 13)
+    assert r.json()["error"] == "file_too_large" and "2 MB" in r.json()["detail"]
 
     # 1.79 MB + 1.05 MB fit the 3 MiB quota; the third file (0.4 MB) would not.
     body = await upload(limited, _padded_pdf(tmp_path / "lecture-notes.pdf", 1, 1_790_000),

@@ -38,7 +38,7 @@ async def set_mode(admin: AsyncClient, mode: str, domains: list[str] | None = No
 
 async def test_open_by_default_and_config_reports_the_mode(client: AsyncClient, api_app: Any) -> None:
     await register(client, "root@example.com")
-    assert (await attempt(api_app, "x@anywhere.net")).status_code == 201
+    assert (await attempt(api_app, "x@anywhere.net")).status_code == 202
     config = (await client.get("/api/v1/config")).json()
     assert config["registration_mode"] == "open" and config["registration_open"] is True
 
@@ -49,8 +49,8 @@ async def test_domains_mode(client: AsyncClient, api_app: Any) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["registration"] == {"mode": "domains",
                                         "allowed_domains": ["example.com", "team.example.org"]}
-    assert (await attempt(api_app, "ann@example.com")).status_code == 201
-    assert (await attempt(api_app, "tom@TEAM.example.org")).status_code == 201
+    assert (await attempt(api_app, "ann@example.com")).status_code == 202
+    assert (await attempt(api_app, "tom@TEAM.example.org")).status_code == 202
     for email in ("eve@evil.com", "eve@sub.example.com", "eve@example.com.evil.com"):
         r = await attempt(api_app, email)
         assert r.status_code == 403 and r.json()["error"] == "registration_domain", email
@@ -79,7 +79,7 @@ async def test_invite_mode_with_single_use_links(client: AsyncClient, api_app: A
     created = r.json()
     assert created["status"] == "pending" and created["email"] is None
     assert created["path"] == f"/register?invite={created['token']}"
-    assert (await attempt(api_app, "new@example.com", created["token"])).status_code == 201
+    assert (await attempt(api_app, "new@example.com", created["token"])).status_code == 202
     # Single use.
     r = await attempt(api_app, "second@example.com", created["token"])
     assert r.status_code == 403 and r.json()["error"] == "invite_invalid"
@@ -97,7 +97,7 @@ async def test_an_invite_bound_to_an_address(client: AsyncClient, api_app: Any) 
     r = await attempt(api_app, "other@example.com", token)
     assert r.status_code == 403 and r.json()["error"] == "invite_email_mismatch"
     # The refused attempt did not use it up; an invite admits even while registration is closed.
-    assert (await attempt(api_app, "pat@example.com", token)).status_code == 201
+    assert (await attempt(api_app, "pat@example.com", token)).status_code == 202
 
 
 async def test_revoked_and_expired_invites(client: AsyncClient, api_app: Any) -> None:
@@ -125,7 +125,7 @@ async def test_two_registrations_racing_with_one_invite(client: AsyncClient, api
     token = (await client.post(INVITES, json={})).json()["token"]
     results = await asyncio.gather(*(attempt(api_app, f"racer{i}@example.com", token)
                                      for i in range(4)))
-    assert sorted(r.status_code for r in results).count(201) == 1, [r.text for r in results]
+    assert sorted(r.status_code for r in results).count(202) == 1, [r.text for r in results]
 
 
 async def test_closed_mode_and_audit(client: AsyncClient, api_app: Any) -> None:

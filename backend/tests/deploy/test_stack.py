@@ -172,8 +172,9 @@ def test_the_stack_serves_the_whole_flow_through_nginx(stack: Stack, tmp_path: P
     email = "owner@example.com"
     with _browser(stack.url) as c:
         r = c.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-        assert r.status_code == 201, r.text
-        assert r.json()["role"] == "admin"  # the first account of a fresh stack
+        assert r.status_code == 202, r.text  # no session: sign in next
+        r = c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 200 and r.json()["role"] == "admin"  # the first account of a fresh stack
     # Sign in again from a fresh browser: the session cookie must work across both API processes.
     with _browser(stack.url) as c:
         r = c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})

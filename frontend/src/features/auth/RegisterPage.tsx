@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { register } from '../../client/api'
+import { login, register } from '../../client/api'
 import { ApiError, errorMessage } from '../../client/http'
 import { Button } from '../../components/ui/button'
 import { Field, Input } from '../../components/ui/form'
@@ -21,7 +21,12 @@ export function RegisterPage() {
   const qc = useQueryClient()
   const config = useConfig()
   const mutation = useMutation({
-    mutationFn: register,
+    // Registration answers the same whether or not the address already has an account (so it
+    // cannot be used to find out who does) and starts no session: sign in with what was typed.
+    mutationFn: async (body: { email: string; password: string; display_name?: string; invite?: string }) => {
+      await register(body)
+      return login({ email: body.email, password: body.password })
+    },
     // Knowing the user is enough: RedirectIfAuthed then sends them on (to `next`, if any).
     onSuccess: (user) => {
       forgetPreviousUser(qc)
@@ -83,7 +88,7 @@ export function RegisterPage() {
       {sso && <SsoButton label={sso} next={params.get('next')} invite={invite} primary={!passwords} />}
       {sso && passwords && <OrDivider />}
       {passwords && <form onSubmit={onSubmit} className="space-y-4" noValidate>
-        {mutation.isError && <Alert tone="error">{errorMessage(mutation.error)}</Alert>}
+        {mutation.isError && <Alert tone="error">{registerError(mutation.error)}</Alert>}
         <Field label="Name" hint="Optional — shown in the app.">
           {(p) => <Input {...p} autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
@@ -107,4 +112,12 @@ export function RegisterPage() {
       </form>}
     </AuthLayout>
   )
+}
+
+/** After registering, signing in fails only if the address already had an account. */
+function registerError(error: unknown): string {
+  if (error instanceof ApiError && error.code === 'invalid_credentials') {
+    return 'This email address may already have an account. Sign in with its password, or ask an administrator to reset it.'
+  }
+  return errorMessage(error)
 }
