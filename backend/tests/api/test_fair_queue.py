@@ -74,9 +74,11 @@ async def test_one_document_does_not_wait_for_another_owners_batch(
         fifth_now = next(d for d in a_now if d["id"] == fifth)
         assert fifth_now["started_at"] is None or fifth_now["started_at"] > b_done["started_at"]
         queued = [d for d in a_now if d["status"] == "queued"]
-        positions = sorted(d["queue_position"] for d in queued)
-        assert positions == list(range(1, len(queued) + 1)) or positions == list(
-            range(2, len(queued) + 2)), positions  # the batch is all that is left (or one more)
+        # Positions are read just after the list: a document that started in between has none.
+        positions = sorted(d["queue_position"] for d in queued if d["queue_position"] is not None)
+        assert len(positions) >= len(queued) - 2, queued
+        assert positions == list(range(1, len(positions) + 1)) or positions == list(
+            range(2, len(positions) + 2)), positions  # the batch is all that is left (or one more)
         assert (await other.get(f"/api/v1/documents/{b_id}")).json()["queue_position"] is None
     finally:
         # Cancel what is left of the batch: queued ones at once, running ones at a checkpoint.
@@ -211,11 +213,16 @@ async def test_a_reprocessed_document_stays_searchable_until_the_new_version_swa
     while (cur := (await client.get(f"/api/v1/documents/{doc['id']}")).json())["status"] != "ready":
         assert cur["status"] in ("queued", "processing") and time.monotonic() < deadline, cur
         found = await hits()
+        if any(cid.split(":")[1] != "1" for cid in found):  # swapped since the status was read?
+            now = (await client.get(f"/api/v1/documents/{doc['id']}")).json()
+            assert now["status"] == "ready", (now, found)
+            break
         # The old version (1) answers until the new one is ready.
-        assert found and all(cid.split(":")[1] == "1" for cid in found), (cur, found)
+        assert found, cur
         checks += 1
         await asyncio.sleep(0.1)
     assert checks > 0, "the reprocess finished before search could be checked"
+    cur = (await client.get(f"/api/v1/documents/{doc['id']}")).json()
     after = await hits()
     assert after and all(cid.split(":")[1] == "2" for cid in after), after
     assert await vector_count(api_app, doc["id"]) == cur["chunk_count"]  # version 1 is gone

@@ -27,7 +27,7 @@ from app.documents.models import Chunk, Document, Job
 from app.platform.container import Container
 from app.providers.vectorstore.base import VectorScope
 from tests import docgen
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, register
 from tests.faults.conftest import Topology
 from tests.workers.conftest import wait_for
 
@@ -40,9 +40,7 @@ CHROMA_OUTAGE_SECONDS = 90
 async def api(topology: Topology) -> AsyncIterator[httpx.AsyncClient]:
     """A signed-up user's API key (read, write) on a client for the API process."""
     async with httpx.AsyncClient(base_url=topology.api_url, timeout=30) as session:
-        r = await session.post(f"{API}/auth/register",
-                               json={"email": "faults@example.com", "password": PASSWORD})
-        assert r.status_code == 201, r.text
+        await register(session, "faults@example.com", PASSWORD)
         r = await session.post(f"{API}/auth/api-keys", json={"name": "faults", "scopes": ["read", "write"]},
                                headers={"X-CSRF-Token": session.cookies["cw_csrf"]})
         assert r.status_code == 201, r.text
