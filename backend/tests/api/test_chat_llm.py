@@ -4,17 +4,15 @@ real uvicorn server so client disconnects are real TCP disconnects."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.core.migrations import upgrade_async
-from tests.api.helpers import parse_sse, upload_bytes, wait_done
+from tests.api.helpers import parse_sse, served, upload_bytes, wait_done
 from tests.api.llm_double import DoubleServer
 from tests.conftest import make_settings, register
 
@@ -38,16 +36,8 @@ async def llm_base(double: DoubleServer, tmp_path_factory: pytest.TempPathFactor
     await upgrade_async(url)
     app = create_app(make_settings(tmp, database_url=url, llm_base_url=double.base_url,
                                    llm_model="double", cookie_secure=False))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with served(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,19 +5,16 @@ every cited source must be one the answer's sentences were checked against."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from app.core.migrations import upgrade_async
-from tests.api.helpers import parse_sse, upload_bytes, wait_done
+from tests.api.helpers import parse_sse, served, upload_bytes, wait_done
 from tests.conftest import make_settings, register
 
 MANUAL = (b"# Glacier station handbook\n\n"
@@ -39,16 +36,8 @@ async def smollm_app(llama_server, tmp_path_factory: pytest.TempPathFactory) -> 
     app = create_app(make_settings(tmp, database_url=url, llm_base_url=llama_server.base_url,
                                    llm_model="smollm2", llm_context_tokens=2048,
                                    llm_max_tokens=96, cookie_secure=False))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with served(app) as url:
+        yield url
 
 
 @pytest.mark.timeout(900)  # a CPU-bound model on a shared machine
