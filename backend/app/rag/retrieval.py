@@ -90,15 +90,15 @@ async def retrieve(
     async def keyword_side() -> list[KeywordHit]:
         # Its own session, so the database query runs while the query is embedded and searched.
         t = time.perf_counter()
-        found: list[KeywordHit] = []
+        # One statement over every owner partition (each ranked with its own statistics, merged
+        # by score in the database), not one query per partition.
         async with container.sessions() as own:
-            for p in plan.partitions:  # scores of one index and query compare across owners
-                found += await container.keywords.search(
-                    own, KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
-                                      exclude_document_ids=p.exclude_document_ids),
-                    query, limit=candidates)
+            found = await container.keywords.search(
+                own, [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
+                                   exclude_document_ids=p.exclude_document_ids)
+                      for p in plan.partitions], query, limit=candidates)
         timings["keyword_ms"] = _ms(t)
-        return sorted(found, key=lambda h: (-h[1], h[0]))[:candidates]
+        return found
 
     if not plan.partitions:  # nothing readable in scope (an empty collection, no documents yet)
         return RetrievalResult(chunks=[], best_dense=0.0, not_found=True, timings=timings)
