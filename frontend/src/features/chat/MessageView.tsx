@@ -96,7 +96,7 @@ export const AssistantMessage = memo(function AssistantMessage({
                         <span className="truncate">{c.filename}</span>
                         {c.page !== null && <span className="shrink-0 text-zinc-500 dark:text-zinc-400">p. {c.page}</span>}
                         {c.collection_name && (
-                          <span className="flex min-w-0 items-center gap-0.5 text-zinc-500 dark:text-zinc-400" data-testid="citation-collection">
+                          <span className="flex max-w-[45%] min-w-0 shrink-0 items-center gap-0.5 text-zinc-500 dark:text-zinc-400" data-testid="citation-collection">
                             <Library className="h-3 w-3 shrink-0" aria-hidden="true" />
                             <span className="truncate">{c.collection_name}</span>
                           </span>

@@ -65,7 +65,7 @@ export function ScopeSelector({ value, onChange }: { value: Scope; onChange: (s:
               <>
                 {collections.length > 0 && (
                   <fieldset className="mb-1">
-                    <legend className={heading}>Collections</legend>
+                    <legend className={heading}>Collections<span className="sr-only"> to search</span></legend>
                     {collections.map((c) => (
                       <label key={c.id} className={option}>
                         <input type="checkbox" className="h-4 w-4 shrink-0 accent-accent-600" checked={value.collections.includes(c.id)}
@@ -81,7 +81,7 @@ export function ScopeSelector({ value, onChange }: { value: Scope; onChange: (s:
                   collections.length === 0 && <p className="p-3 text-center text-sm text-zinc-500 dark:text-zinc-400">No ready documents.</p>
                 ) : (
                   <fieldset>
-                    <legend className={heading}>Documents</legend>
+                    <legend className={heading}>Documents<span className="sr-only"> to search</span></legend>
                     {items.map((d) => (
                       <label key={d.id} className={option}>
                         <input type="checkbox" className="h-4 w-4 shrink-0 accent-accent-600" checked={value.documents.includes(d.id)}

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { toast } from 'sonner'
+import { errorMessage } from '../../client/http'
 import type { Document } from '../../client/types'
 import { Button } from '../../components/ui/button'
 import { Dialog } from '../../components/ui/dialog'
@@ -47,7 +48,7 @@ export function MoveDialog({ docs, onClose }: { docs: Document[]; onClose: (move
     <Dialog open onOpenChange={(o) => { if (!o) onClose(false) }} title={title}
       description="Members of a collection search, chat with and read its documents. Moving does not process the file again.">
       <form onSubmit={onSubmit} className="space-y-4" noValidate>
-        {move.isError && <Alert tone="error">{String(move.error)}</Alert>}
+        {move.isError && <Alert tone="error">{errorMessage(move.error)}</Alert>}
         <Field label="Move to" hint={isPending ? 'Loading your collections…' : writable.length === 0 ? 'You edit no collection yet: create one on the Collections page.' : undefined}>
           {(p) => (
             <Select {...p} className="w-full" value={chosen} onChange={(e) => setTarget(e.target.value)}>

@@ -1,12 +1,17 @@
 import { useEffect } from 'react'
 import { Select } from '../../components/ui/form'
+import { cn } from '../../lib/cn'
 import { useWritableCollections } from './useCollections'
 
 /**
  * "Upload to": the caller's private space ('') or a collection they edit. Hidden while they edit
  * none (every upload is private then); a chosen collection that stops being editable falls back.
  */
-export function UploadTarget({ value, onChange }: { value: string; onChange: (collectionId: string) => void }) {
+export function UploadTarget({ value, onChange, className }: {
+  value: string
+  onChange: (collectionId: string) => void
+  className?: string
+}) {
   const { writable, isSuccess } = useWritableCollections()
   const gone = isSuccess && value !== '' && !writable.some((c) => c.id === value)
   useEffect(() => {
@@ -14,7 +19,7 @@ export function UploadTarget({ value, onChange }: { value: string; onChange: (co
   }, [gone, onChange])
   if (writable.length === 0) return null
   return (
-    <label className="flex min-w-0 items-center gap-2 text-sm">
+    <label className={cn('flex min-w-0 items-center gap-2 text-sm', className)}>
       <span className="shrink-0 text-zinc-600 dark:text-zinc-400">Upload to</span>
       <Select className="min-w-0 flex-1 sm:max-w-64 sm:flex-none" value={gone ? '' : value} data-testid="upload-target"
         onChange={(e) => onChange(e.target.value)}>

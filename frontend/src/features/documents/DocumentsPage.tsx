@@ -165,7 +165,7 @@ export function DocumentsPage() {
           </EmptyState>
         )}
         <UploadZone onFiles={(files) => uploads.add(files, target || null)} compact={!showEmpty} maxUploadMb={config.data?.max_upload_mb} />
-        <div className="mt-2"><UploadTarget value={target} onChange={setTarget} /></div>
+        <UploadTarget value={target} onChange={setTarget} className="mt-2" />
       </div>
       <UploadList items={uploads.items} docs={uploaded.data} onDismiss={uploads.dismiss} onClear={uploads.clear} />
 
