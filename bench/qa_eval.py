@@ -77,26 +77,18 @@ async def chunk_texts(app: Any, chunk_ids: list[str]) -> dict[str, str]:
 
 async def ask(client: Any, question: str) -> dict[str, Any]:
     """One question in a new conversation; the final answer and its citations."""
-    conv = (await client.post("/api/v1/conversations", json={})).json()
-    event, final, sources, streamed = "", {}, [], []
-    async with client.stream("POST", f"/api/v1/conversations/{conv['id']}/messages",
-                             json={"content": question},
-                             headers={"Accept": "text/event-stream"}) as r:
-        if r.status_code != 200:
-            raise SystemExit(f"chat failed: {r.status_code} {await r.aread()!r}")
-        async for line in r.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data = json.loads(line[5:])
-                if event == "citations":
-                    final = data
-                elif event == "sources":
-                    sources = data.get("sources", [])
-                elif event == "token":
-                    streamed.append(data.get("text", ""))
-                elif event == "error":
-                    raise SystemExit(f"chat error: {data}")
+    final: dict[str, Any] = {}
+    sources: list[Any] = []
+    streamed: list[str] = []
+    async for event, data in c.chat_events(client, question):
+        if event == "citations":
+            final = data
+        elif event == "sources":
+            sources = data.get("sources", [])
+        elif event == "token":
+            streamed.append(data.get("text", ""))
+        elif event == "error":
+            raise SystemExit(f"chat error: {data}")
     # `streamed` is the answer as generated (before grounding), kept so that grounding rules can
     # be replayed on it offline (bench/grounding_thresholds.py).
     return {"content": final.get("content", ""), "citations": final.get("citations", []),
