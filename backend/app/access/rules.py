@@ -14,7 +14,7 @@ requests, so a membership change takes effect on the next one. Every read path (
 detail, file, chunks, search, chat retrieval, citations in conversation history) decides through
 `Access`: `Access.condition()` in SQL, `Access.can_read()` on a loaded row, and `read_plan()` for
 retrieval, which turns the readable set into one vector/keyword scope per owner (from the
-per-owner, per-space document counts the database keeps in `document_spaces`, migration 0012).
+per-owner, per-space document counts the database keeps in `document_spaces`, migration 0013).
 
 Another user's object is "not found" (404) when the caller cannot read it; a member whose role is
 too weak for an action gets 403 (they already know the object exists).
@@ -219,7 +219,7 @@ def _wanted(plan: ReadPlan) -> ColumnElement[bool]:
 
 
 # Documents per owner and space ('' = the owner's private space), kept exact by triggers on
-# `documents` (migration 0012): the partition plan reads a few of its rows instead of aggregating
+# `documents` (migration 0013): the partition plan reads a few of its rows instead of aggregating
 # the reader's documents on every request. Not an ORM model: the database writes it.
 document_spaces = Table(
     "document_spaces", MetaData(),

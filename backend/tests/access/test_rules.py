@@ -80,7 +80,7 @@ async def _spaces(s: Any) -> dict[tuple[str, str], int]:
 
 
 async def test_document_spaces_follow_every_change(client: AsyncClient, api_app: Any) -> None:
-    # The counts the partition plan reads are kept by the database (migration 0012) through
+    # The counts the partition plan reads are kept by the database (migration 0013) through
     # uploads, bulk inserts, moves, a collection's deletion (FK SET NULL), deletes and a user's
     # deletion (FK CASCADE); read_plan then plans from them.
     container = api_app.state.container
