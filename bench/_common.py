@@ -83,6 +83,15 @@ async def login(client: Any, email: str) -> dict[str, Any]:
     return dict(r.json())
 
 
+async def sign_in(client: Any, email: str) -> dict[str, Any]:
+    """Sign an existing bench user in (a data dir kept from an earlier run); set the CSRF header."""
+    r = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    if r.status_code != 200:
+        raise SystemExit(f"sign-in failed: {r.status_code} {r.text}")
+    client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
+    return dict(r.json())
+
+
 async def upload_and_wait(client: Any, paths: Sequence[Path], *, limit_s: float = 1800.0,
                           poll: float = 0.5) -> list[dict[str, Any]]:
     """Upload files through the API and poll until every document is ready or failed."""
