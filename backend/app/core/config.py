@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     cookie_secure: bool | None = None  # None: Secure in production, not on plain-http embedded
     serve_frontend: bool = True
+    # The API adds the security headers (CSP, X-Frame-Options...) to its responses. False when a
+    # proxy adds them to every response (the shipped Nginx config does): one place, never twice.
+    security_headers: bool = True
     frontend_dist: Path | None = None
     log_level: str = "INFO"
     log_json: bool = True
