@@ -24,9 +24,8 @@ from typing import Any
 
 from _common import _children
 
-# The bench's endpoints as the API's Prometheus metrics name them (method, route template).
-ROUTES = {"list": ("GET", "/api/v1/documents"), "search": ("POST", "/api/v1/search"),
-          "chat": ("POST", "/api/v1/conversations/{conversation_id}/messages")}
+# The bench's endpoints as the API's Prometheus metrics name them (method, end of the route template).
+ROUTES = {"list": ("GET", "/documents"), "search": ("POST", "/search"), "chat": ("POST", "}/messages")}
 _SERIES = re.compile(r'^citewise_http_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$', re.M)
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
@@ -81,9 +80,9 @@ def route_seconds(metrics_url: str) -> dict[str, tuple[float, float]]:
         lab = dict(_LABEL.findall(labels))
         found.setdefault((lab.get("method", ""), lab.get("route", "")), {})[kind] = float(value)
     out = {}
-    for endpoint, key in ROUTES.items():
-        series = found.get(key, {})
-        out[endpoint] = (series.get("sum", 0.0), series.get("count", 0.0))
+    for endpoint, (method, suffix) in ROUTES.items():
+        series = [v for (m, route), v in found.items() if m == method and route.endswith(suffix)]
+        out[endpoint] = (sum(v.get("sum", 0.0) for v in series), sum(v.get("count", 0.0) for v in series))
     return out
 
 

@@ -111,7 +111,8 @@ class Process:
         return int(self.proc.returncode)
 
     def log_tail(self, chars: int = 3000) -> str:
-        self._log.flush()
+        if not self._log.closed:  # a stopped process's log is closed, and still worth reading
+            self._log.flush()
         return f"--- {self.name} (pid {self.pid})\n" + self.log_path.read_text(errors="replace")[-chars:]
 
 

@@ -147,6 +147,17 @@ async def jobs(inspect: Container, doc_id: str) -> list[Job]:
         return list((await session.execute(stmt)).scalars())
 
 
+async def workers_started(topology: Topology, count: int) -> None:
+    """`count` workers have run their start-up hook (each then keeps a heartbeat key in Redis)."""
+    with redis.Redis.from_url(topology.redis.url) as client:
+        await wait_for(lambda: _beats(client, count), timeout=120, what=f"{count} workers to start",
+                       on_timeout=topology.logs)
+
+
+async def _beats(client: redis.Redis, count: int) -> bool:
+    return len(list(client.scan_iter(match="citewise:worker:*"))) >= count
+
+
 def assert_workers_alive(topology: Topology, count: int = 2) -> None:
     assert len(topology.live_workers()) >= count, topology.logs()
 
@@ -316,19 +327,23 @@ async def test_postgres_outage_answers_json_503_and_recovers(topology: Topology,
     assert_workers_alive(topology)
 
 
+@pytest.mark.timeout(480)
 async def test_failed_document_leaves_no_chunks_or_vectors(topology: Topology, api: httpx.AsyncClient,
                                                            inspect: Container, tmp_path: Path) -> None:
     # Workers whose retry window (8 s) is shorter than the outage below, so the document fails.
+    await workers_started(topology, 2)  # (when this test runs alone, they may still be starting)
     for worker in topology.live_workers():
         assert worker.stop() == 0, worker.log_tail()
     for _ in range(2):
         topology.start_worker(CITEWISE_JOB_RETRY_WINDOW_SECONDS="8")
-    # A ready document, deleted while the store is down below: its vectors must go too.
+    # A ready document, deleted while the store is down below: its vectors must go too. (Uploaded
+    # first: the two workers process both at once, and this small one is ready long before the
+    # other is half embedded.)
     gone = await upload(api, text_document(tmp_path, "deleted.txt", 501, 6))
+    doc = await upload(api, text_document(tmp_path, "fails.txt", 500, 300))
     await wait_status(topology, api, gone["id"], "ready", timeout=120)
     gone_owner = await owner_of(inspect, gone["id"])
     assert await vectors_of(inspect, gone_owner, gone["id"]) > 0
-    doc = await upload(api, text_document(tmp_path, "fails.txt", 500, 300))
     # Some batches are in the vector store when it goes away.
     await wait_embedding(topology, api, doc["id"], min_progress=45)
     topology.chroma.stop()
