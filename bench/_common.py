@@ -103,6 +103,25 @@ async def upload_and_wait(client: Any, paths: Sequence[Path], *, limit_s: float 
     return [final[i] for i in ids]
 
 
+async def chat_events(client: Any, question: str,
+                      conversation_id: str | None = None) -> AsyncIterator[tuple[str, Any]]:
+    """Ask ``question`` (in a new conversation unless one is given) and yield the chat stream's
+    server-sent events as ``(event, data)``; the ``token`` events' data is their raw JSON."""
+    if conversation_id is None:
+        conversation_id = (await client.post("/api/v1/conversations", json={})).json()["id"]
+    event = ""
+    async with client.stream("POST", f"/api/v1/conversations/{conversation_id}/messages",
+                             json={"content": question},
+                             headers={"Accept": "text/event-stream"}) as r:
+        if r.status_code != 200:
+            raise SystemExit(f"chat failed: {r.status_code} {await r.aread()!r}")
+        async for line in r.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                yield event, json.loads(line[5:])
+
+
 async def _sleep(seconds: float) -> None:
     import asyncio
 

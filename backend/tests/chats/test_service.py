@@ -5,7 +5,6 @@ owner's alone, a question is stored with the turns before it, and an answer with
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +14,6 @@ from app.auth.models import User
 from app.chats import repository as repo
 from app.chats import service
 from app.chats.models import Conversation
-from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import NotFound
 from app.providers.llm.base import ChatMessage
 from app.rag.pipeline import Answer
@@ -23,19 +21,6 @@ from app.rag.prompts import Source
 
 Sessions = async_sessionmaker[AsyncSession]
 LONG = "word " * 40
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    # Resolved here, outside the event loop: building either database runs the migrations.
-    return str(request.getfixturevalue(f"{request.param.replace('postgres', 'pg')}_database"))
-
-
-@pytest.fixture(scope="module")
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 async def new_user(sessions: Sessions) -> User:

@@ -243,6 +243,19 @@ async def test_stemming_and_more_matched_terms_rank_higher(
     assert await ids(index, session, scope(owner), "migration birds") == doc.chunks[:2]
 
 
+async def test_words_split_at_punctuation_like_fts5(index: KeywordIndex, session: AsyncSession) -> None:
+    # PostgreSQL's parser alone keeps "3.5", "mg/kg", "BRCA1/2" whole and reads the "-6" of
+    # "IL-6" as a negative number; query words are split at every non-alphanumeric character,
+    # so the index must split the same way (migration 0012) for them to meet.
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [
+        (["IL-6 signalling"], "Serum levels rose 3.5-fold at 0.05 mg/kg in BRCA1/2 carriers."),
+        ([], FILLER),
+    ])
+    for query in ("IL 6", "il-6", "fold", "kg dose", "brca1", "5 fold"):
+        assert await ids(index, session, scope(owner), query) == doc.chunks[:1], query
+
+
 async def test_rare_terms_weigh_more(index: KeywordIndex, session: AsyncSession) -> None:
     owner = await add_owner(session)
     # The aardvark chunk is the longest and sorts last by id: only its rarer term can lift it.

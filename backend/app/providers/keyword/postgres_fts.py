@@ -1,8 +1,10 @@
 """Keyword search on PostgreSQL: BM25 over the postings migration 0011 maintains.
 
-Relies on the schema of migrations 0003 and 0011 (alembic/versions/): ``chunks.tsv`` is the
-generated column ``setweight(to_tsvector('english', heading path), 'A') ||
-setweight(to_tsvector('english', text), 'D')``; from it, triggers keep ``keyword_postings`` (one row
+Relies on the schema of migrations 0003, 0011 and 0012 (alembic/versions/): ``chunks.tsv`` is the
+generated column ``setweight(to_tsvector('english', words(heading path)), 'A') ||
+setweight(to_tsvector('english', words(text)), 'D')``, where words() replaces every run of
+non-alphanumeric characters by a space, as FTS5's unicode61 tokenizer and `query_terms` split
+("IL-6" is ``il`` + ``6``, "3.5" is ``3`` + ``5``); from it, triggers keep ``keyword_postings`` (one row
 per chunk and distinct lexeme: occurrences in the heading path and in the text, the chunk's length
 in tokens; primary key ``(owner_id, lexeme, chunk_id)``) and ``keyword_stats`` (chunks and tokens
 per document). The ``'english'`` configuration here (stemming, its own stop words) must be the one
