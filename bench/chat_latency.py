@@ -103,19 +103,12 @@ async def ask_sse(client: Any, question: str) -> dict[str, Any]:
     conv = (await client.post("/api/v1/conversations", json={})).json()
     t = time.perf_counter()
     first: float | None = None
-    event, done = "", {}
-    async with client.stream("POST", f"/api/v1/conversations/{conv['id']}/messages",
-                             json={"content": question},
-                             headers={"Accept": "text/event-stream"}) as r:
-        if r.status_code != 200:
-            raise SystemExit(f"chat failed: {r.status_code} {await r.aread()!r}")
-        async for line in r.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-                if event == "token" and first is None:
-                    first = (time.perf_counter() - t) * 1000
-            elif line.startswith("data:") and event in ("done", "error"):
-                done = {"event": event, **json.loads(line[5:])}
+    done: dict[str, Any] = {}
+    async for event, data in c.chat_events(client, question, conv["id"]):
+        if event == "token" and first is None:
+            first = (time.perf_counter() - t) * 1000
+        elif event in ("done", "error"):
+            done = {"event": event, **data}
     if done.get("event") != "done":
         raise SystemExit(f"chat ended with {done}")
     return {"client_ttft_ms": first, "total_ms": (time.perf_counter() - t) * 1000,

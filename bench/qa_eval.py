@@ -77,50 +77,64 @@ async def chunk_texts(app: Any, chunk_ids: list[str]) -> dict[str, str]:
 
 async def ask(client: Any, question: str) -> dict[str, Any]:
     """One question in a new conversation; the final answer and its citations."""
-    conv = (await client.post("/api/v1/conversations", json={})).json()
-    event, final, sources = "", {}, []
-    async with client.stream("POST", f"/api/v1/conversations/{conv['id']}/messages",
-                             json={"content": question},
-                             headers={"Accept": "text/event-stream"}) as r:
-        if r.status_code != 200:
-            raise SystemExit(f"chat failed: {r.status_code} {await r.aread()!r}")
-        async for line in r.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data = json.loads(line[5:])
-                if event == "citations":
-                    final = data
-                elif event == "sources":
-                    sources = data.get("sources", [])
-                elif event == "error":
-                    raise SystemExit(f"chat error: {data}")
+    final: dict[str, Any] = {}
+    sources: list[Any] = []
+    streamed: list[str] = []
+    async for event, data in c.chat_events(client, question):
+        if event == "citations":
+            final = data
+        elif event == "sources":
+            sources = data.get("sources", [])
+        elif event == "token":
+            streamed.append(data.get("text", ""))
+        elif event == "error":
+            raise SystemExit(f"chat error: {data}")
+    # `streamed` is the answer as generated (before grounding), kept so that grounding rules can
+    # be replayed on it offline (bench/grounding_thresholds.py).
     return {"content": final.get("content", ""), "citations": final.get("citations", []),
-            "sources": sources}
+            "unsupported": final.get("unsupported", []), "sources": sources,
+            "streamed": "".join(streamed)}
 
 
-async def evaluate(app: Any, client: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def evaluate(app: Any, client: Any, items: list[dict[str, Any]], *,
+                   record: bool = False, progress: Path | None = None) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         answer = await ask(client, item["question"])
+        texts = await chunk_texts(app, [x["chunk_id"] for x in answer["sources"]])
         row: dict[str, Any] = {"id": item["id"], "split": item["split"],
                                "answerable": item.get("answerable", True),
                                "cited": bool(answer["citations"]),
-                               "sources": len(answer["sources"]), "answer": answer["content"]}
+                               "sources": len(answer["sources"]), "answer": answer["content"],
+                               "unsupported": answer["unsupported"]}
+        if record:  # what a replay of the grounding needs: the raw answer and every source
+            row["question"] = item["question"]
+            row["streamed"] = answer["streamed"]
+            row["live_cited"] = [x["index"] for x in answer["citations"]]
+            row["source_list"] = [
+                {k: x[k] for k in ("index", "document_id", "filename", "page", "chunk_id", "score")}
+                | {"text": texts.get(x["chunk_id"], ""),
+                   "acceptable": item.get("answerable", True)
+                   and acceptable(item, x["filename"], x["page"], texts.get(x["chunk_id"], ""))}
+                for x in answer["sources"]]
         if row["answerable"]:
             r = await client.post("/api/v1/search", json={"query": item["question"], "k": 5})
             hits = r.json()["results"]
             ok = [acceptable(item, h["filename"], h["page"], h["text"]) for h in hits]
-            texts = await chunk_texts(app, [x["chunk_id"] for x in answer["citations"]])
+            verdicts = [acceptable(item, x["filename"], x["page"], texts.get(x["chunk_id"], ""))
+                        for x in answer["citations"]]
             row.update({
                 "hit1": bool(ok[:1] and ok[0]), "hit5": any(ok[:5]),
                 "fact": has_facts(item["facts"], answer["content"]),
-                "citation_ok": any(acceptable(item, x["filename"], x["page"], texts.get(x["chunk_id"], ""))
-                                   for x in answer["citations"]),
+                "citation_ok": any(verdicts),
+                # citation precision: of all citations, the share on an acceptable document+page
+                "citations_n": len(verdicts), "citations_ok_n": sum(verdicts),
             })
         else:
             row["not_found"] = not answer["citations"] or bool(NOT_FOUND.search(answer["content"]))
         rows.append(row)
+        if progress is not None:  # a long (LLM) run keeps what it has if interrupted
+            await asyncio.to_thread(progress.write_text, json.dumps(rows, indent=1, ensure_ascii=False))
     return rows
 
 
@@ -131,6 +145,13 @@ def share(rows: list[dict[str, Any]], key: str) -> str:
     return f"{n}/{len(rows)} ({100 * n / len(rows):.0f} %)"
 
 
+def precision(rows: list[dict[str, Any]]) -> str:
+    """Citation precision: of all the citations of these answers, the share that is acceptable."""
+    n = sum(r.get("citations_n", 0) for r in rows)
+    ok = sum(r.get("citations_ok_n", 0) for r in rows)
+    return f"{ok}/{n} ({100 * ok / n:.0f} %)" if n else "-"
+
+
 def report(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     print(f"\n== {label}")
@@ -139,13 +160,20 @@ def report(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
         ans = [r for r in rows if r["split"] == split and r["answerable"]]
         neg = [r for r in rows if r["split"] == split and not r["answerable"]]
         with_sources = [r for r in ans if r["sources"]]
+        any_sources = [r for r in rows if r["split"] == split and r["sources"]]
+        flagged = sum(len(r.get("unsupported", ())) for r in rows if r["split"] == split)
         table.append([split, len(ans), share(ans, "hit1"), share(ans, "hit5"), share(ans, "fact"),
-                      share(ans, "citation_ok"), share(with_sources, "cited"), share(neg, "not_found")])
+                      share(ans, "citation_ok"), precision(ans), share(with_sources, "cited"),
+                      share(any_sources, "cited"), share(neg, "not_found"), flagged])
         result[split] = {k: share(ans, k) for k in ("hit1", "hit5", "fact", "citation_ok")}
+        result[split]["citation_precision"] = precision(ans)
         result[split]["cited_when_sources"] = share(with_sources, "cited")
+        result[split]["cited_when_sources_all"] = share(any_sources, "cited")
         result[split]["not_found"] = share(neg, "not_found")
+        result[split]["flagged_sentences"] = flagged
     c.print_table(["split", "questions", "hit@1", "hit@5", "fact in answer", "acceptable citation",
-                   "cited (sources retrieved)", "not found (unanswerable)"], table)
+                   "citation precision", "cited (sources retrieved)", "cited (incl. unanswerable)",
+                   "not found (unanswerable)", "flagged sentences"], table)
     misses = [r["id"] for r in rows if r["answerable"] and not r["fact"]]
     print(f"fact missing: {', '.join(misses) or 'none'}")
     return result
@@ -154,31 +182,41 @@ def report(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     items = load(args.split)
     docs_dir = Path(args.docs)
-    paths = sorted({docs_dir / i["document"] for i in items if i.get("answerable", True)})
+    # Every document of the set, whatever the split: the library a question is asked against.
+    paths = sorted({docs_dir / i["document"] for i in load("all") if i.get("answerable", True)})
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise SystemExit(f"not found: {missing}")
     results: dict[str, Any] = {"questions": len(items)}
     with tempfile.TemporaryDirectory(prefix="citewise-bench-qa-") as tmp:
+        data_dir = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
+        ready = data_dir / ".qa-library-ready"  # --data-dir: the library ingested by an earlier run
         proc = None
         overrides: dict[str, Any] = {}
         if args.llm == "smollm2":
             from chat_latency import start_model_server
 
             proc, base = await start_model_server(Path(tmp), "llama", args.llm_threads)
-            overrides = {"llm_base_url": base, "llm_model": "smollm2"}
+            overrides = {"llm_base_url": base, "llm_model": "smollm2",
+                         "llm_max_tokens": args.llm_max_tokens}
         try:
-            settings = c.bench_settings(Path(tmp) / "data", access_token_minutes=24 * 60, **overrides)
+            settings = c.bench_settings(data_dir, access_token_minutes=24 * 60, **overrides)
             async with c.app_client(settings) as (app, client):
-                await c.register(client, "qa@example.com")
-                per = settings.max_files_per_upload
-                docs = []
-                for start in range(0, len(paths), per):
-                    docs += await c.upload_and_wait(client, paths[start:start + per], limit_s=args.timeout)
-                failed = [d["filename"] for d in docs if d["status"] != "ready"]
-                if failed:
-                    raise SystemExit(f"documents failed: {failed}")
-                rows = await evaluate(app, client, items)
+                if ready.is_file():
+                    await c.sign_in(client, "qa@example.com")
+                else:
+                    await c.register(client, "qa@example.com")
+                    per = settings.max_files_per_upload
+                    docs = []
+                    for start in range(0, len(paths), per):
+                        docs += await c.upload_and_wait(client, paths[start:start + per],
+                                                        limit_s=args.timeout)
+                    failed = [d["filename"] for d in docs if d["status"] != "ready"]
+                    if failed:
+                        raise SystemExit(f"documents failed: {failed}")
+                    ready.touch()
+                rows = await evaluate(app, client, items, record=args.llm != "none",
+                                      progress=Path(args.answers) if args.answers else None)
         finally:
             if proc is not None:
                 proc.terminate()
@@ -195,7 +233,11 @@ def main() -> None:
     parser.add_argument("--docs", default=str(c.EVAL / "docs"), help="the evaluation corpus")
     parser.add_argument("--llm", choices=("none", "smollm2"), default="none")
     parser.add_argument("--llm-threads", type=int, default=2)
+    parser.add_argument("--llm-max-tokens", type=int, default=700,
+                        help="the answer length limit (the product default is 700)")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--data-dir", help="keep the app's data here and reuse its library on the "
+                        "next run (ingest once, then iterate on answering; all splits' documents)")
     parser.add_argument("--answers", help="write every answer and its verdicts to this JSON file")
     args = parser.parse_args()
     results = asyncio.run(run(args))

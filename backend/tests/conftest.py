@@ -24,8 +24,10 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import upgrade
 
 EVAL_DOCS_VAR = "CITEWISE_EVAL_DOCS"
@@ -142,6 +144,20 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each module's tests once per database (service-level tests without the API)."""
+    # Resolved here, outside the event loop: building either database runs the migrations.
+    return str(request.getfixturevalue(f"{request.param.replace('postgres', 'pg')}_database"))
+
+
+@pytest.fixture(scope="module")
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
 
 
 def require_redis(url: str, variable: str) -> None:

@@ -136,7 +136,7 @@ test('the signed-in screens are accessible: documents, detail, chat, sources, ac
   const answer = await ask(page, 'How often is the fog horn sounded?')
   await expect(answer.getByTestId('citation-chip').first()).toBeVisible()
   await expectAccessible(page, 'chat (answer)')
-  await page.getByRole('button', { name: 'Search scope: All documents' }).click()
+  await page.getByRole('button', { name: 'Search scope: Everything I can read' }).click()
   await expect(page.getByRole('group', { name: 'Documents to search' })).toBeVisible()
   await expectAccessible(page, 'chat (scope selector)')
   await page.keyboard.press('Escape')

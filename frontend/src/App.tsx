@@ -18,6 +18,7 @@ import { SkeletonRows } from './components/ui/feedback'
 // The admin area is rarely visited: keep it out of the main bundle.
 const AdminPage = lazy(() => import('./features/admin/AdminPage'))
 const CollectionsPage = lazy(() => import('./features/collections/CollectionsPage'))
+const CollectionPage = lazy(() => import('./features/collections/CollectionPage'))
 
 function NotFound() {
   return (
@@ -42,6 +43,7 @@ const router = createBrowserRouter([
       // One optional-segment route, so the page (and a running stream) survives /chat → /chat/:id.
       { path: 'chat/:conversationId?', element: <ChatPage /> },
       { path: 'collections', element: <Suspense fallback={<SkeletonRows label="Loading collections" />}><CollectionsPage /></Suspense> },
+      { path: 'collections/:id', element: <Suspense fallback={<SkeletonRows label="Loading collection" />}><CollectionPage /></Suspense> },
       { path: 'account', element: <AccountPage /> },
       {
         path: 'admin',

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, String, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -104,6 +104,19 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _write_lock_first(conn: Connection, _name: str) -> None:
+        # The driver starts a transaction only at the first INSERT/UPDATE/DELETE, so plain reads run
+        # outside one. A SAVEPOINT with no transaction open starts a DEFERRED one instead: its reads
+        # pin a snapshot, and its first write then fails at once with "database is locked"
+        # (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out) whenever another connection
+        # committed in between; releasing it would also commit the request half-way. Savepoints
+        # are taken only to write (`begin_nested`), so take the write lock up front: BEGIN IMMEDIATE
+        # waits its turn (busy_timeout) and everything after it reads the latest data.
+        driver = conn.connection.driver_connection  # the aiosqlite connection
+        if driver is not None and not driver.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -5,7 +5,6 @@ owner's alone, a question is stored with the turns before it, and an answer with
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +14,6 @@ from app.auth.models import User
 from app.chats import repository as repo
 from app.chats import service
 from app.chats.models import Conversation
-from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import NotFound
 from app.providers.llm.base import ChatMessage
 from app.rag.pipeline import Answer
@@ -23,19 +21,6 @@ from app.rag.prompts import Source
 
 Sessions = async_sessionmaker[AsyncSession]
 LONG = "word " * 40
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    # Resolved here, outside the event loop: building either database runs the migrations.
-    return str(request.getfixturevalue(f"{request.param.replace('postgres', 'pg')}_database"))
-
-
-@pytest.fixture(scope="module")
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 async def new_user(sessions: Sessions) -> User:
@@ -93,7 +78,7 @@ async def test_questions_and_answers_are_stored_in_turn(sessions: Sessions) -> N
     alice = await new_user(sessions)
     conv = await new_conversation(sessions, alice)
     async with sessions() as s:
-        first, history = await service.add_user_message(s, conv.id, LONG.strip(), None)
+        first, history, _ = await service.add_user_message(s, conv.id, LONG.strip(), None)
         await s.commit()
     assert history == [] and first.role == "user" and first.content == LONG.strip()
     async with sessions() as s:
@@ -125,7 +110,7 @@ async def test_questions_and_answers_are_stored_in_turn(sessions: Sessions) -> N
     stopped = Answer(content="Half", status="stopped", model="m", citations=[])
     async with sessions() as s:
         await service.add_assistant_message(s, conv.id, None, stopped)
-        second, history = await service.add_user_message(s, conv.id, "And then?", None)
+        second, history, _ = await service.add_user_message(s, conv.id, "And then?", None)
         await s.commit()
     assert (second.role, second.content) == ("user", "And then?")
     assert history == [ChatMessage(role="user", content=LONG.strip()),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
-from app.core.db import create_engine, create_sessionmaker
 from app.documents import lifecycle
 from app.documents.lifecycle import Lease
 from app.documents.models import STATUSES, Chunk, Document, Job
@@ -28,19 +26,6 @@ EXPIRED = NOW - timedelta(seconds=1)
 LIVE = NOW + timedelta(seconds=30)
 MAX = 3
 OTHERS = {s: [o for o in STATUSES if o != s] for s in STATUSES}
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    # Resolved here, outside the event loop: building either database runs the migrations.
-    return str(request.getfixturevalue(f"{request.param.replace('postgres', 'pg')}_database"))
-
-
-@pytest.fixture(scope="module")
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

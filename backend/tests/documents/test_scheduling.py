@@ -4,7 +4,6 @@ within an owner), and `queue_positions` predicts exactly the order in which they
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
-from app.core.db import create_engine, create_sessionmaker
 from app.documents import lifecycle, scheduling
 from app.documents.models import Document
 
@@ -20,18 +18,6 @@ Sessions = async_sessionmaker[AsyncSession]
 T0 = datetime(2030, 1, 2, 3, 0, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 MAX = 3
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(f"{request.param.replace('postgres', 'pg')}_database"))
-
-
-@pytest.fixture(scope="module")
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 @pytest.fixture(autouse=True)

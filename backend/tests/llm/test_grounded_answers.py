@@ -65,3 +65,4 @@ async def test_every_answer_with_sources_cites_one(smollm_app: str) -> None:
         stored = (await c.get(f"/api/v1/conversations/{conv}")).json()["messages"]
         answers = [m for m in stored if m["role"] == "assistant"]
         assert len(answers) == len(QUESTIONS) and all(m["model"] == "smollm2" and m["citations"] for m in answers)
+

@@ -29,6 +29,9 @@ export const deleteDocument = (id: string) => call('deleteDocument', { params: {
 export const reprocessDocument = (id: string) => call('reprocessDocument', { params: { path: { document_id: id } } })
 export const cancelDocument = (id: string) => call('cancelDocument', { params: { path: { document_id: id } } })
 export const batchDeleteDocuments = (ids: string[]) => call('batchDeleteDocuments', { body: { ids } })
+/** Into a collection (editor there), or `null`: back to its uploader's private space. Nothing is re-embedded. */
+export const moveDocument = (id: string, collectionId: string | null) =>
+  call('moveDocument', { params: { path: { document_id: id } }, body: { collection_id: collectionId } })
 export const documentFileUrl = (id: string, inline = false) =>
   urlFor('getDocumentFile', { path: { document_id: id }, query: inline ? { inline: true } : {} })
 /** The original bytes (pdf.js wants an ArrayBuffer; going through the client keeps refresh-on-401). */
@@ -86,7 +89,10 @@ export const adminRevokeInvite = (id: string) => call('adminRevokeInvite', { par
 
 // --- collections and groups ------------------------------------------------
 export const listCollections = () => call('listCollections')
+export const getCollection = (id: string) => call('getCollection', { params: { path: { collection_id: id } } })
 export const createCollection = (body: Body<'createCollection'>) => call('createCollection', { body })
+export const updateCollection = (id: string, body: Body<'updateCollection'>) =>
+  call('updateCollection', { params: { path: { collection_id: id } }, body })
 export const deleteCollection = (id: string) => call('deleteCollection', { params: { path: { collection_id: id } } })
 export const listCollectionMembers = (id: string) =>
   call('listCollectionMembers', { params: { path: { collection_id: id } } })

@@ -27,7 +27,8 @@ function parseError(xhr: XMLHttpRequest): ApiError {
   return new ApiError(xhr.status, code, detail)
 }
 
-function send(file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<XMLHttpRequest> {
+function send(file: File, onProgress: (fraction: number) => void, signal: AbortSignal,
+  collectionId: string | null): Promise<XMLHttpRequest> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
     xhr.open(UPLOAD_METHOD.toUpperCase(), UPLOAD_PATH)
@@ -43,17 +44,19 @@ function send(file: File, onProgress: (fraction: number) => void, signal: AbortS
     signal.addEventListener('abort', () => xhr.abort(), { once: true })
     const form = new FormData()
     form.append('files', file, file.name)
+    if (collectionId) form.append('collection_id', collectionId)
     xhr.send(form)
   })
 }
 
-export function uploadFile(file: File, onProgress: (fraction: number) => void): UploadHandle {
+/** Uploads one file into the caller's private space, or into `collectionId` (editor or owner there). */
+export function uploadFile(file: File, onProgress: (fraction: number) => void, collectionId: string | null = null): UploadHandle {
   const ctrl = new AbortController()
   const promise = (async () => {
-    let xhr = await send(file, onProgress, ctrl.signal)
+    let xhr = await send(file, onProgress, ctrl.signal, collectionId)
     if (xhr.status === 401 && (await refreshSession())) {
       onProgress(0)
-      xhr = await send(file, onProgress, ctrl.signal)
+      xhr = await send(file, onProgress, ctrl.signal, collectionId)
     }
     if (xhr.status < 200 || xhr.status >= 300) throw parseError(xhr)
     return JSON.parse(xhr.responseText) as UploadResponse

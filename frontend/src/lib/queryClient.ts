@@ -28,5 +28,7 @@ export const qk = {
   conversations: ['conversations'] as const,
   conversation: (id: string) => ['conversation', id] as const,
   apiKeys: ['api-keys'] as const,
+  collections: ['collections'] as const,
+  collection: (id: string) => ['collections', id] as const,
   admin: (part: string, params?: object) => ['admin', part, params ?? {}] as const,
 }

@@ -17,6 +17,7 @@ import { SourceViewer } from '../viewer/SourceViewer'
 import { Composer } from './Composer'
 import { ConversationSidebar } from './ConversationSidebar'
 import { AssistantMessage, UserMessage } from './MessageView'
+import { scopeBody, scopeFromSearch, type Scope } from './scope'
 import { applyEvent, citationsFor, endStream, startStream, type StreamState } from './streamState'
 
 /** How long to wait for the server to show a finished answer in the conversation. */
@@ -34,7 +35,7 @@ export function ChatPage() {
   const navigate = useNavigate()
   const qc = useQueryClient()
   const config = useConfig()
-  const [scope, setScope] = useState<string[]>(() => (search.get('doc') ? [search.get('doc')!] : []))
+  const [scope, setScope] = useState<Scope>(() => scopeFromSearch(search))
   const [stream, setStream] = useState<StreamState | null>(null)
   const [baseCount, setBaseCount] = useState(0)
   // The open source belongs to the conversation it was opened in.
@@ -114,7 +115,7 @@ export function ChatPage() {
       setStream(startStream(id, text))
       await streamMessage(
         id,
-        { content: text, document_ids: scope.length ? scope : undefined },
+        { content: text, ...scopeBody(scope) },
         (ev) => setStream((s) => (s ? applyEvent(s, ev) : s)),
         ctrl.signal,
       )

@@ -2,13 +2,14 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import { ArrowUp, Square } from 'lucide-react'
 import { Button } from '../../components/ui/button'
 import { ScopeSelector } from './ScopeSelector'
+import type { Scope } from './scope'
 
 export function Composer({ onSend, onStop, busy, scope, onScope, autoFocus }: {
   onSend: (text: string) => void
   onStop: () => void
   busy: boolean
-  scope: string[]
-  onScope: (ids: string[]) => void
+  scope: Scope
+  onScope: (s: Scope) => void
   autoFocus?: boolean
 }) {
   const [text, setText] = useState('')

@@ -1,8 +1,11 @@
 import { memo, useMemo } from 'react'
-import { AlertCircle, FileText, Square } from 'lucide-react'
+import { AlertCircle, FileText, Library, Square } from 'lucide-react'
 import type { Citation } from '../../client/types'
 import { Markdown } from '../../components/markdown/Markdown'
 import { cn } from '../../lib/cn'
+
+/** Shown instead of a source the reader can no longer read (access revoked, or deleted). */
+export const UNAVAILABLE = 'Source no longer available'
 
 export function UserMessage({ content }: { content: string }) {
   return (
@@ -33,7 +36,9 @@ export const AssistantMessage = memo(function AssistantMessage({
   const known = useMemo(() => new Set(byIndex.keys()), [byIndex])
   const label = (n: number) => {
     const c = byIndex.get(n)
-    return c ? `${c.filename}${c.page !== null ? `, p. ${c.page}` : ''}` : undefined
+    if (!c) return undefined
+    if (c.available === false) return UNAVAILABLE
+    return `${c.filename}${c.page !== null ? `, p. ${c.page}` : ''}${c.collection_name ? ` (${c.collection_name})` : ''}`
   }
   // Only the sources the answer actually cites are listed (all of them, when final).
   const listed = streaming ? [] : citations
@@ -83,9 +88,21 @@ export const AssistantMessage = memo(function AssistantMessage({
                     className="inline-flex max-w-72 items-center gap-1.5 rounded-lg border border-zinc-200 bg-white px-2 py-1 text-xs text-zinc-700 shadow-xs hover:border-accent-300 hover:bg-accent-50 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-300 dark:hover:border-accent-700 dark:hover:bg-accent-700/10"
                   >
                     <span className="font-semibold text-accent-700 dark:text-accent-300">{c.index}</span>
-                    <FileText className="h-3 w-3 shrink-0 text-zinc-400" aria-hidden="true" />
-                    <span className="truncate">{c.filename}</span>
-                    {c.page !== null && <span className="shrink-0 text-zinc-500 dark:text-zinc-400">p. {c.page}</span>}
+                    {c.available === false ? (
+                      <span className="truncate text-zinc-500 italic dark:text-zinc-400">{UNAVAILABLE}</span>
+                    ) : (
+                      <>
+                        <FileText className="h-3 w-3 shrink-0 text-zinc-400" aria-hidden="true" />
+                        <span className="truncate">{c.filename}</span>
+                        {c.page !== null && <span className="shrink-0 text-zinc-500 dark:text-zinc-400">p. {c.page}</span>}
+                        {c.collection_name && (
+                          <span className="flex max-w-[45%] min-w-0 shrink-0 items-center gap-0.5 text-zinc-500 dark:text-zinc-400" data-testid="citation-collection">
+                            <Library className="h-3 w-3 shrink-0" aria-hidden="true" />
+                            <span className="truncate">{c.collection_name}</span>
+                          </span>
+                        )}
+                      </>
+                    )}
                   </button>
                 </li>
               ))}

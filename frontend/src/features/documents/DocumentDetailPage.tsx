@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { ArrowLeft, CircleStop, Download, MessageSquarePlus, RotateCw, Trash2 } from 'lucide-react'
+import { ArrowLeft, CircleStop, Download, FolderInput, MessageSquarePlus, RotateCw, Trash2 } from 'lucide-react'
 import { toast } from 'sonner'
 import { cancelDocument, deleteDocument, documentFileUrl, getDocument, listChunks, reprocessDocument } from '../../client/api'
 import { errorMessage } from '../../client/http'
@@ -12,6 +12,8 @@ import { formatBytes, formatDateTime, typeLabel } from '../../lib/format'
 import { qk } from '../../lib/queryClient'
 import { DocumentStatus } from './StatusBadge'
 import { isBusy } from './DocumentsPage'
+import { MoveDialog } from '../collections/MoveDialog'
+import { canChangeDocument, placeLabel } from '../collections/roles'
 
 const CHUNKS_PER_PAGE = 10
 
@@ -21,6 +23,7 @@ export function DocumentDetailPage() {
   const qc = useQueryClient()
   const [offset, setOffset] = useState(0)
   const [confirm, setConfirm] = useState(false)
+  const [moving, setMoving] = useState(false)
   const doc = useQuery({
     queryKey: qk.document(id),
     queryFn: () => getDocument(id),
@@ -71,6 +74,8 @@ export function DocumentDetailPage() {
   }
   if (doc.isError) return <ErrorState message={errorMessage(doc.error)} onRetry={() => void doc.refetch()} />
   const d = doc.data
+  // Viewers of a shared document read it; only its uploader (private) or the collection's editors change it.
+  const writable = canChangeDocument(d)
   const total = chunks.data?.total ?? d.chunk_count ?? 0
 
   return (
@@ -81,7 +86,14 @@ export function DocumentDetailPage() {
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0">
           <h1 className="text-xl font-semibold tracking-tight break-words">{d.filename}</h1>
-          <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">{typeLabel(d.mime_type)} · {formatBytes(d.size_bytes)}</p>
+          <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">
+            {typeLabel(d.mime_type)} · {formatBytes(d.size_bytes)} ·{' '}
+            {d.collection_id ? (
+              <Link to={`/collections/${d.collection_id}`} className="hover:underline" data-testid="document-place">
+                in {placeLabel(d)}{d.role === 'viewer' ? ' (read-only)' : ''}
+              </Link>
+            ) : <span data-testid="document-place">{placeLabel(d)}</span>}
+          </p>
         </div>
         <div className="flex flex-wrap gap-2">
           <Button variant="primary" disabled={!ready} onClick={() => navigate(`/chat?doc=${d.id}`)}>
@@ -92,19 +104,26 @@ export function DocumentDetailPage() {
             <Download className="h-4 w-4" aria-hidden="true" /> Download
           </a>
           {/* Retry only where it can succeed; the same file fails the same way otherwise. */}
-          {((d.status === 'failed' && d.retryable) || d.status === 'ready') && (
+          {writable && ((d.status === 'failed' && d.retryable) || d.status === 'ready') && (
             <Button variant="outline" loading={reprocess.isPending} onClick={() => reprocess.mutate()}>
               <RotateCw className="h-4 w-4" aria-hidden="true" /> {d.status === 'failed' ? 'Retry' : 'Reprocess'}
             </Button>
           )}
-          {isBusy(d) && (
+          {writable && isBusy(d) && (
             <Button variant="outline" loading={cancel.isPending} onClick={() => cancel.mutate()}>
               <CircleStop className="h-4 w-4" aria-hidden="true" /> Cancel
             </Button>
           )}
-          <Button variant="ghost" onClick={() => setConfirm(true)} aria-label="Delete document">
-            <Trash2 className="h-4 w-4 text-red-600" aria-hidden="true" />
-          </Button>
+          {writable && (
+            <>
+              <Button variant="outline" onClick={() => setMoving(true)}>
+                <FolderInput className="h-4 w-4" aria-hidden="true" /> Move
+              </Button>
+              <Button variant="ghost" onClick={() => setConfirm(true)} aria-label="Delete document">
+                <Trash2 className="h-4 w-4 text-red-600" aria-hidden="true" />
+              </Button>
+            </>
+          )}
         </div>
       </div>
 
@@ -163,6 +182,7 @@ export function DocumentDetailPage() {
       <ConfirmDialog open={confirm} onOpenChange={setConfirm} title={`Delete ${d.filename}?`}
         description="The file and its passages will be removed. This cannot be undone."
         busy={remove.isPending} onConfirm={() => remove.mutate()} />
+      {moving && <MoveDialog docs={[d]} onClose={() => setMoving(false)} />}
     </div>
   )
 }

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { ArrowDown, ArrowUp, CircleStop, FileText, MessageSquarePlus, RotateCw, Search, Trash2 } from 'lucide-react'
+import { ArrowDown, ArrowUp, CircleStop, FileText, FolderInput, Library, MessageSquarePlus, RotateCw, Search, Trash2 } from 'lucide-react'
 import { toast } from 'sonner'
 import { batchDeleteDocuments, cancelDocument, listDocuments, reprocessDocument } from '../../client/api'
 import { errorMessage } from '../../client/http'
@@ -15,6 +15,10 @@ import { formatBytes, formatRelative, pluralize, TYPE_FILTERS, typeLabel } from 
 import { qk } from '../../lib/queryClient'
 import { useMediaQuery } from '../../lib/useMediaQuery'
 import { useConfig } from '../auth/session'
+import { MoveDialog } from '../collections/MoveDialog'
+import { canChangeDocument } from '../collections/roles'
+import { UploadTarget } from '../collections/UploadTarget'
+import { useCollections } from '../collections/useCollections'
 import { isFiltered, toQuery, useDocumentFilters } from './filters'
 import { DocumentStatus } from './StatusBadge'
 import { UploadList, UploadZone } from './UploadZone'
@@ -34,6 +38,10 @@ export function DocumentsPage() {
   const { sort, order, page } = filters
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [confirm, setConfirm] = useState(false)
+  const [moving, setMoving] = useState<Document[] | null>(null)
+  // Where new uploads go: '' the private space, else a collection the user edits.
+  const [target, setTarget] = useState('')
+  const collections = useCollections()
   const uploads = useUploads()
   const uploaded = useUploadedDocuments(trackedDocumentIds(uploads.items))
   const config = useConfig()
@@ -83,7 +91,10 @@ export function DocumentsPage() {
   const total = docs.data?.total ?? 0
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
   const filtered = isFiltered(filters)
-  const allOnPage = items.length > 0 && items.every((d) => selected.has(d.id))
+  // Only documents the user may change can be selected (for delete and move); the server checks again.
+  const selectable = items.filter(canChangeDocument)
+  const allOnPage = selectable.length > 0 && selectable.every((d) => selected.has(d.id))
+  const selectedDocs = items.filter((d) => selected.has(d.id))
 
   const toggle = (id: string) =>
     setSelected((s) => {
@@ -95,7 +106,7 @@ export function DocumentsPage() {
   const toggleAll = () =>
     setSelected((s) => {
       const n = new Set(s)
-      items.forEach((d) => (allOnPage ? n.delete(d.id) : n.add(d.id)))
+      selectable.forEach((d) => (allOnPage ? n.delete(d.id) : n.add(d.id)))
       return n
     })
   const sortBy = (col: DocumentSort) =>
@@ -107,13 +118,13 @@ export function DocumentsPage() {
 
   const actions = (d: Document) => (
     <>
-      {d.status === 'failed' && d.retryable && (
+      {canChangeDocument(d) && d.status === 'failed' && d.retryable && (
         <Button size="sm" variant="outline" loading={retry.isPending && retry.variables === d.id}
           onClick={() => retry.mutate(d.id)} aria-label={`Retry ${d.filename}`}>
           <RotateCw className="h-3.5 w-3.5" aria-hidden="true" /> Retry
         </Button>
       )}
-      {isBusy(d) && (
+      {canChangeDocument(d) && isBusy(d) && (
         <Button size="sm" variant="ghost" loading={cancel.isPending && cancel.variables === d.id}
           onClick={() => cancel.mutate(d.id)} aria-label={`Cancel ${d.filename}`}>
           <CircleStop className="h-3.5 w-3.5" aria-hidden="true" />
@@ -137,7 +148,7 @@ export function DocumentsPage() {
         <div>
           <h1 className="text-xl font-semibold tracking-tight">Documents</h1>
           <p className="text-sm text-zinc-500 dark:text-zinc-400">
-            {total > 0 ? `${pluralize(total, 'document')} ${filtered ? 'found' : 'in your library'}` : 'Your private library'}
+            {total > 0 ? `${pluralize(total, 'document')} ${filtered ? 'found' : 'you can read'}` : 'Your documents and those shared with you'}
           </p>
         </div>
         <Button variant="primary" onClick={() => navigate('/chat')} disabled={total === 0 && !filtered}>
@@ -153,7 +164,8 @@ export function DocumentsPage() {
             questions with the exact pages it used.
           </EmptyState>
         )}
-        <UploadZone onFiles={uploads.add} compact={!showEmpty} maxUploadMb={config.data?.max_upload_mb} />
+        <UploadZone onFiles={(files) => uploads.add(files, target || null)} compact={!showEmpty} maxUploadMb={config.data?.max_upload_mb} />
+        <UploadTarget value={target} onChange={setTarget} className="mt-2" />
       </div>
       <UploadList items={uploads.items} docs={uploaded.data} onDismiss={uploads.dismiss} onClear={uploads.clear} />
 
@@ -174,6 +186,14 @@ export function DocumentsPage() {
               <option value="">All types</option>
               {TYPE_FILTERS.map(([m, label]) => <option key={m} value={m}>{label}</option>)}
             </Select>
+            {(collections.data?.items.length ?? 0) > 0 && (
+              <Select aria-label="Filter by place" className="w-auto min-w-36 flex-1 sm:min-w-0 sm:max-w-56 sm:flex-none" value={filters.place}
+                onChange={(e) => setFilters({ place: e.target.value, page: 1 })}>
+                <option value="">Everywhere</option>
+                <option value="private">My documents</option>
+                {collections.data?.items.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+              </Select>
+            )}
             {!wide && (
               <Select aria-label="Sort by" className="w-auto min-w-36 flex-1 sm:min-w-0 sm:flex-none" value={`${sort}:${order}`}
                 onChange={(e) => {
@@ -191,8 +211,13 @@ export function DocumentsPage() {
               </Select>
             )}
             {filtered && (
-              <Button variant="ghost" size="md" onClick={() => setFilters({ q: '', status: '', type: '', page: 1 })}>
+              <Button variant="ghost" size="md" onClick={() => setFilters({ q: '', status: '', type: '', place: '', page: 1 })}>
                 Clear filters
+              </Button>
+            )}
+            {selectedDocs.length > 0 && (
+              <Button variant="outline" size="md" onClick={() => setMoving(selectedDocs)}>
+                <FolderInput className="h-4 w-4" aria-hidden="true" /> Move {selectedDocs.length}
               </Button>
             )}
             {selected.size > 0 && (
@@ -232,10 +257,12 @@ export function DocumentsPage() {
                   <tr key={d.id} data-testid="document-row" data-status={d.status}
                     className={cn('align-top hover:bg-zinc-50 dark:hover:bg-zinc-900/60', selected.has(d.id) && 'bg-accent-50/60 dark:bg-accent-700/10')}>
                     <td className="px-3 py-3">
-                      <input type="checkbox" aria-label={`Select ${d.filename}`} checked={selected.has(d.id)}
-                        onChange={() => toggle(d.id)} className="h-4 w-4 rounded accent-accent-600" />
+                      {canChangeDocument(d) && (
+                        <input type="checkbox" aria-label={`Select ${d.filename}`} checked={selected.has(d.id)}
+                          onChange={() => toggle(d.id)} className="h-4 w-4 rounded accent-accent-600" />
+                      )}
                     </td>
-                    <td className="px-3 py-3"><DocumentLink doc={d} /></td>
+                    <td className="px-3 py-3"><DocumentLink doc={d} /><Place doc={d} /></td>
                     <td className="px-3 py-3"><DocumentStatus doc={d} /></td>
                     <td className="px-3 py-3 text-zinc-600 tabular-nums dark:text-zinc-400">{formatBytes(d.size_bytes)}</td>
                     <td className="hidden px-3 py-3 text-zinc-600 tabular-nums lg:table-cell dark:text-zinc-400">{d.page_count ?? '—'}</td>
@@ -256,10 +283,13 @@ export function DocumentsPage() {
                 {items.map((d) => (
                   <li key={d.id} data-testid="document-row" data-status={d.status}
                     className={cn('flex items-start gap-3 px-3 py-3', selected.has(d.id) && 'bg-accent-50/60 dark:bg-accent-700/10')}>
-                    <input type="checkbox" aria-label={`Select ${d.filename}`} checked={selected.has(d.id)}
-                      onChange={() => toggle(d.id)} className="mt-2 h-4 w-4 shrink-0 rounded accent-accent-600" />
+                    {canChangeDocument(d) ? (
+                      <input type="checkbox" aria-label={`Select ${d.filename}`} checked={selected.has(d.id)}
+                        onChange={() => toggle(d.id)} className="mt-2 h-4 w-4 shrink-0 rounded accent-accent-600" />
+                    ) : <span className="w-4 shrink-0" />}
                     <div className="min-w-0 flex-1 space-y-1.5">
                       <DocumentLink doc={d} />
+                      <Place doc={d} />
                       <DocumentStatus doc={d} />
                       <p className="text-xs text-zinc-500 dark:text-zinc-400">
                         {[formatBytes(d.size_bytes), d.page_count ? pluralize(d.page_count, 'page') : null, `added ${formatRelative(d.created_at)}`]
@@ -293,7 +323,21 @@ export function DocumentsPage() {
         busy={remove.isPending}
         onConfirm={() => remove.mutate([...selected])}
       />
+      {moving && <MoveDialog docs={moving} onClose={(moved) => { setMoving(null); if (moved) setSelected(new Set()) }} />}
     </div>
+  )
+}
+
+/** Which collection a shared document lives in, and the user's role there (nothing for private ones). */
+function Place({ doc }: { doc: Document }) {
+  if (!doc.collection_id) return null
+  return (
+    <Link to={`/collections/${doc.collection_id}`} data-testid="document-place"
+      className="mt-1 ml-10.5 flex min-w-0 items-center gap-1 text-xs text-zinc-500 hover:underline dark:text-zinc-400">
+      <Library className="h-3 w-3 shrink-0" aria-hidden="true" />
+      <span className="truncate">{doc.collection_name ?? 'Collection'}</span>
+      {doc.role === 'viewer' && <span className="shrink-0">· read-only</span>}
+    </Link>
   )
 }
 

@@ -3,13 +3,13 @@ import { DEFAULT_FILTERS, filtersToParams, isFiltered, parseFilters, toQuery } f
 
 describe('document filters in the URL', () => {
   it('reads what the URL says', () => {
-    const f = parseFilters(new URLSearchParams('q=annual+report&status=failed&type=application%2Fpdf&sort=filename&order=asc&page=3'))
-    expect(f).toEqual({ q: 'annual report', status: 'failed', type: 'application/pdf', sort: 'filename', order: 'asc', page: 3 })
+    const f = parseFilters(new URLSearchParams('q=annual+report&status=failed&type=application%2Fpdf&in=private&sort=filename&order=asc&page=3'))
+    expect(f).toEqual({ q: 'annual report', status: 'failed', type: 'application/pdf', place: 'private', sort: 'filename', order: 'asc', page: 3 })
   })
 
   it('falls back to the defaults for missing or unknown values', () => {
     expect(parseFilters(new URLSearchParams())).toEqual(DEFAULT_FILTERS)
-    const f = parseFilters(new URLSearchParams('status=deleted&sort=owner&order=up&page=-2&type=<script>'))
+    const f = parseFilters(new URLSearchParams('status=deleted&sort=owner&order=up&page=-2&type=<script>&in=../x'))
     expect(f).toEqual(DEFAULT_FILTERS)
     expect(parseFilters(new URLSearchParams('page=1.5')).page).toBe(1)
   })
@@ -21,7 +21,7 @@ describe('document filters in the URL', () => {
   })
 
   it('round-trips', () => {
-    const f = { q: 'x', status: 'processing' as const, type: 'text/markdown', sort: 'size_bytes' as const, order: 'asc' as const, page: 2 }
+    const f = { q: 'x', status: 'processing' as const, type: 'text/markdown', place: 'c-1', sort: 'size_bytes' as const, order: 'asc' as const, page: 2 }
     expect(parseFilters(filtersToParams(f))).toEqual(f)
   })
 
@@ -32,6 +32,7 @@ describe('document filters in the URL', () => {
       mime_type: 'text/plain',
       status: 'ready',
     })
+    expect(toQuery({ ...DEFAULT_FILTERS, place: 'private' }, 20)).toMatchObject({ collection_id: 'private' })
     expect(isFiltered(DEFAULT_FILTERS)).toBe(false)
     expect(isFiltered({ ...DEFAULT_FILTERS, type: 'text/plain' })).toBe(true)
   })

@@ -1,5 +1,5 @@
 /**
- * The documents list's search, filters, sort and page live in the URL (`?q=&status=&type=&sort=&order=&page=`),
+ * The documents list's search, filters, sort and page live in the URL (`?q=&status=&type=&in=&sort=&order=&page=`),
  * so they survive a reload and can be shared as a link. Defaults are left out of the URL; values that
  * are not understood are ignored rather than sent to the API.
  */
@@ -12,12 +12,14 @@ export interface DocumentFilters {
   status: DocumentStatus | ''
   /** A MIME type, or '' for all. */
   type: string
+  /** Where the documents live: '' everywhere readable, 'private' the caller's own space, or a collection id. */
+  place: string
   sort: DocumentSort
   order: SortOrder
   page: number
 }
 
-export const DEFAULT_FILTERS: DocumentFilters = { q: '', status: '', type: '', sort: 'created_at', order: 'desc', page: 1 }
+export const DEFAULT_FILTERS: DocumentFilters = { q: '', status: '', type: '', place: '', sort: 'created_at', order: 'desc', page: 1 }
 
 const STATUSES: readonly DocumentStatus[] = ['queued', 'processing', 'ready', 'failed']
 const SORTS: readonly DocumentSort[] = ['created_at', 'filename', 'size_bytes', 'status']
@@ -33,6 +35,7 @@ export function parseFilters(params: URLSearchParams): DocumentFilters {
     q: (params.get('q') ?? '').slice(0, 200),
     status: oneOf(STATUSES, params.get('status')) ?? '',
     type: /^[\w.+-]+\/[\w.+-]+$/.test(type) && type.length <= 127 ? type : '',
+    place: /^[\w-]{1,36}$/.test(params.get('in') ?? '') ? params.get('in')! : '',
     sort: oneOf(SORTS, params.get('sort')) ?? DEFAULT_FILTERS.sort,
     order: oneOf(ORDERS, params.get('order')) ?? DEFAULT_FILTERS.order,
     page: Number.isInteger(page) && page >= 1 ? page : 1,
@@ -42,10 +45,11 @@ export function parseFilters(params: URLSearchParams): DocumentFilters {
 /** The URL parameters for `f`, keeping any unrelated ones already in `base`. */
 export function filtersToParams(f: DocumentFilters, base = new URLSearchParams()): URLSearchParams {
   const out = new URLSearchParams(base)
-  const values: Record<keyof DocumentFilters, string> = {
+  const values: Record<string, string> = {
     q: f.q.trim(),
     status: f.status,
     type: f.type,
+    in: f.place,
     sort: f.sort === DEFAULT_FILTERS.sort ? '' : f.sort,
     order: f.order === DEFAULT_FILTERS.order ? '' : f.order,
     page: f.page > 1 ? String(f.page) : '',
@@ -63,6 +67,7 @@ export function toQuery(f: DocumentFilters, pageSize: number): DocumentQuery {
     ...(f.q.trim() ? { q: f.q.trim() } : {}),
     ...(f.status ? { status: f.status } : {}),
     ...(f.type ? { mime_type: f.type } : {}),
+    ...(f.place ? { collection_id: f.place } : {}),
     sort: f.sort,
     order: f.order,
     page: f.page,
@@ -71,7 +76,7 @@ export function toQuery(f: DocumentFilters, pageSize: number): DocumentQuery {
 }
 
 export function isFiltered(f: DocumentFilters): boolean {
-  return Boolean(f.q.trim() || f.status || f.type)
+  return Boolean(f.q.trim() || f.status || f.type || f.place)
 }
 
 /** The filters in the URL, and a setter that updates them in place (no extra history entries). */

@@ -52,20 +52,21 @@ let seq = 0
 export function useUploads(concurrency = 3) {
   const [items, dispatch] = useReducer(uploadReducer, [])
   const qc = useQueryClient()
-  const queue = useRef<{ key: string; file: File }[]>([])
+  const queue = useRef<{ key: string; file: File; collectionId: string | null }[]>([])
   const running = useRef(0)
   // A finished upload starts the next queued one; the ref breaks the self-reference.
   const pumpRef = useRef<() => void>(() => {})
 
   const pump = useCallback(() => {
     while (running.current < concurrency && queue.current.length > 0) {
-      const { key, file } = queue.current.shift()!
+      const { key, file, collectionId } = queue.current.shift()!
       running.current++
-      const handle = uploadFile(file, (fraction) => dispatch({ type: 'progress', key, fraction }))
+      const handle = uploadFile(file, (fraction) => dispatch({ type: 'progress', key, fraction }), collectionId)
       handle.promise
         .then((response) => {
           dispatch({ type: 'response', key, response })
           void qc.invalidateQueries({ queryKey: ['documents'] })
+          if (collectionId) void qc.invalidateQueries({ queryKey: ['collections'] })
         })
         .catch((err: unknown) => dispatch({ type: 'fail', key, message: errorMessage(err) }))
         .finally(() => {
@@ -78,9 +79,10 @@ export function useUploads(concurrency = 3) {
     pumpRef.current = pump
   }, [pump])
 
+  /** Queues files for the caller's private space, or for a collection they edit. */
   const add = useCallback(
-    (files: File[]) => {
-      const entries = files.map((file) => ({ key: `u${++seq}`, file }))
+    (files: File[], collectionId: string | null = null) => {
+      const entries = files.map((file) => ({ key: `u${++seq}`, file, collectionId }))
       dispatch({ type: 'add', items: entries.map(({ key, file }) => ({ key, name: file.name, size: file.size })) })
       queue.current.push(...entries)
       pump()

@@ -31,7 +31,11 @@ export function SourceViewer({ citation, onClose }: { citation: Citation; onClos
       className="flex h-full min-h-0 flex-col bg-white focus:outline-none dark:bg-zinc-950">
       <ViewerHeader citation={citation} onClose={onClose} />
       <div className="min-h-0 flex-1 overflow-y-auto">
-        {citation.document_id ? (
+        {citation.available === false ? (
+          <p className="p-4 text-sm text-zinc-500 dark:text-zinc-400" data-testid="source-unavailable">
+            Source no longer available: you can no longer read this document.
+          </p>
+        ) : citation.document_id ? (
           <SourceBody documentId={citation.document_id} citation={citation} />
         ) : (
           <div className="space-y-3 p-4">
@@ -53,11 +57,16 @@ function ViewerHeader({ citation, onClose }: { citation: Citation; onClose: () =
           <span className="mr-1.5 rounded bg-accent-100 px-1 text-xs text-accent-700 dark:bg-accent-700/30 dark:text-accent-200">
             {citation.index}
           </span>
-          {citation.filename}
+          {citation.available === false ? 'Source no longer available' : citation.filename}
         </h2>
-        {citation.page !== null && <p className="text-xs text-zinc-500 dark:text-zinc-400">Page {citation.page}</p>}
+        {citation.available !== false && (citation.page !== null || citation.collection_name) && (
+          <p className="truncate text-xs text-zinc-500 dark:text-zinc-400">
+            {[citation.page !== null ? `Page ${citation.page}` : null, citation.collection_name ? `in ${citation.collection_name}` : null]
+              .filter(Boolean).join(' · ')}
+          </p>
+        )}
       </div>
-      {citation.document_id && (
+      {citation.document_id && citation.available !== false && (
         <a
           href={documentFileUrl(citation.document_id)}
           download
