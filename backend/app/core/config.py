@@ -147,7 +147,10 @@ class Settings(BaseSettings):
     relevance_floor: float = 0.25
 
     # Jobs
-    job_concurrency: int = 2
+    # Three, not two: the embedding model runs one batch at a time on every core, and a third document
+    # has its claim, extraction, chunk rows and vector writes done while the other two take turns at
+    # the model, which otherwise waits for them between small documents (docs/benchmarks.md §1).
+    job_concurrency: int = 3
     job_max_attempts: int = 3
     # A dead worker's document is taken over once its lease expires (renewed every third of it
     # while the attempt runs) and the reconciler's next pass sees it: about two minutes.
