@@ -303,7 +303,10 @@ def peak_rss_mb() -> dict[str, float]:
 class DescendantPeak:
     """Samples /proc for this process's descendants (extraction hosts and the children they fork, which
     RUSAGE_CHILDREN never sees: they are not its children) and keeps the largest
-    VmHWM (peak RSS) seen. A child that lives less than one interval can be missed."""
+    VmHWM (peak RSS) seen. A child that lives less than one interval can be missed.
+
+    ``cpu_s``: CPU seconds this process's direct children (the extraction hosts) spent while inside
+    the ``with``, including the per-document children they forked and reaped (a host's cutime)."""
 
     def __init__(self, interval: float = 0.05) -> None:
         import threading
@@ -313,30 +316,53 @@ class DescendantPeak:
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._cpu0: dict[int, float] = {}
+        self._cpu: dict[int, float] = {}
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(cpu - self._cpu0.get(pid, 0.0) for pid, cpu in self._cpu.items())
 
     def __enter__(self) -> DescendantPeak:
+        self._cpu0 = {pid: _cpu_s(pid) for pid in _children(os.getpid())}
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()
 
     def _run(self) -> None:
-        me = os.getpid()
         while not self._stop.wait(self._interval):
-            # Walk this process's tree only (/proc/PID/task/TID/children): scanning every process
-            # of a busy machine several times a second costs the measured process real CPU.
-            todo, seen = [me], set()
-            while todo:
-                pid = todo.pop()
-                for child in _children(pid):
-                    if child not in seen:
-                        seen.add(child)
-                        todo.append(child)
-            for pid in seen:
-                self.seen.add(pid)
-                self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+            self._sample()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        # Walk this process's tree only (/proc/PID/task/TID/children): scanning every process
+        # of a busy machine several times a second costs the measured process real CPU.
+        todo, seen = [me], set()
+        while todo:
+            pid = todo.pop()
+            for child in _children(pid):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+                    if pid == me:
+                        self._cpu[child] = max(self._cpu.get(child, 0.0), _cpu_s(child))
+        for pid in seen:
+            self.seen.add(pid)
+            self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime + cutime + cstime of ``pid`` (its waited-for children included), seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After "pid (comm)": state is fields[0], so utime..cstime (stat fields 14-17) are [11:15].
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:

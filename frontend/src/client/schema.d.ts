@@ -2045,14 +2045,19 @@ export interface components {
             documents_by_status: components["schemas"]["DocumentsByStatus"];
             /** Failures 24H */
             failures_24h: number;
+            /**
+             * Queue Available
+             * @default true
+             */
+            queue_available?: boolean;
             /** Queue Depth */
-            queue_depth: number;
+            queue_depth: number | null;
             /** Storage Bytes */
             storage_bytes: number;
             /** Users */
             users: number;
             /** Workers */
-            workers: number;
+            workers: number | null;
         };
         /** TokenData */
         TokenData: {
