@@ -71,9 +71,23 @@ async def register(client: Any, email: str) -> dict[str, Any]:
     r = await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
     if r.status_code != 202:
         raise SystemExit(f"register failed: {r.status_code} {r.text}")
+    return await login(client, email)
+
+
+async def login(client: Any, email: str) -> dict[str, Any]:
+    """Sign in a bench account (the cookie session stays on ``client``); set the CSRF header."""
     r = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     if r.status_code != 200:
-        raise SystemExit(f"sign-in after registering failed: {r.status_code} {r.text}")
+        raise SystemExit(f"sign-in failed: {r.status_code} {r.text}")
+    client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
+    return dict(r.json())
+
+
+async def sign_in(client: Any, email: str) -> dict[str, Any]:
+    """Sign an existing bench user in (a data dir kept from an earlier run); set the CSRF header."""
+    r = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    if r.status_code != 200:
+        raise SystemExit(f"sign-in failed: {r.status_code} {r.text}")
     client.headers["X-CSRF-Token"] = client.cookies.get("cw_csrf") or ""
     return dict(r.json())
 
@@ -158,33 +172,62 @@ def scifact_qrels(split: str) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def bench_cache_dir() -> Path:
+    """Where benchmarks keep what is slow to make (embeddings, built corpora): survives reboots,
+    unlike /tmp. ``CITEWISE_BENCH_CACHE`` overrides ``~/.cache/citewise-bench``."""
+    path = Path(os.environ.get("CITEWISE_BENCH_CACHE") or Path.home() / ".cache" / "citewise-bench")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def embed_cached(texts: Sequence[str], *, batch_size: int = 16, cache_dir: Path | None = None,
                  label: str = "texts") -> Any:
-    """Embed ``texts`` with the real LocalOnnxEmbedder, cached in /tmp by model id and content.
+    """Embed ``texts`` with the real LocalOnnxEmbedder, each vector cached on disk by model id,
+    max length and the text's hash (one SQLite file per model in `bench_cache_dir()`).
 
-    Returns a float32 array (len(texts), dim). The cache key covers the model id, max length and
-    a hash of the texts, so a changed embedding text can never reuse stale vectors.
+    Returns a float32 array (len(texts), dim). Any run that embeds a text makes it free for every
+    later run, whatever subset it asks for (``--docs 1000`` then the full corpus embeds each
+    abstract once); an interrupted run keeps what it finished (saved every 256 texts). A changed
+    embedding text has another hash, so stale vectors are never reused.
     """
     import asyncio
-    import tempfile
+    import sqlite3
 
     import numpy as np
 
     from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
 
-    cache_dir = cache_dir or Path(tempfile.gettempdir())
     embedder = LocalOnnxEmbedder(batch_size=batch_size)
-    digest = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
-    path = cache_dir / f"citewise-bench-{label}-{embedder.model_id}-{embedder.max_length}-{digest}.npy"
-    if path.exists():
-        return np.load(path)
-    t = time.perf_counter()
-    vectors = np.asarray(asyncio.run(embedder.embed_documents(list(texts))), dtype=np.float32)
-    print(f"embedded {len(texts)} {label} in {time.perf_counter() - t:.1f} s -> {path}", file=sys.stderr)
-    tmp = path.with_suffix(".partial.npy")
-    np.save(tmp, vectors)
-    tmp.rename(path)
-    return vectors
+    model = re.sub(r"[^\w.-]+", "_", f"{embedder.model_id}-{embedder.max_length}")
+    path = (cache_dir or bench_cache_dir()) / f"embeddings-{model}.sqlite"
+    keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    db = sqlite3.connect(path)
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        have: dict[str, Any] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            part = unique[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for key, blob in db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})",  # noqa: S608
+                                        part):
+                have[key] = np.frombuffer(blob, dtype=np.float32)
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}
+        missing = [k for k in unique if k not in have]
+        t = time.perf_counter()
+        for start in range(0, len(missing), 256):
+            part = missing[start:start + 256]
+            vecs = np.asarray(asyncio.run(embedder.embed_documents([texts[first[k]] for k in part])),
+                              dtype=np.float32)
+            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                           [(k, v.tobytes()) for k, v in zip(part, vecs, strict=True)])
+            db.commit()
+            have.update(zip(part, vecs, strict=True))
+            print(f"embedded {start + len(part)}/{len(missing)} {label} "
+                  f"({time.perf_counter() - t:.0f} s) -> {path}", file=sys.stderr)
+    finally:
+        db.close()
+    return np.stack([have[k] for k in keys]).astype(np.float32)
 
 
 # ---- measuring and reporting ----------------------------------------------------------------------
@@ -260,7 +303,10 @@ def peak_rss_mb() -> dict[str, float]:
 class DescendantPeak:
     """Samples /proc for this process's descendants (extraction hosts and the children they fork, which
     RUSAGE_CHILDREN never sees: they are not its children) and keeps the largest
-    VmHWM (peak RSS) seen. A child that lives less than one interval can be missed."""
+    VmHWM (peak RSS) seen. A child that lives less than one interval can be missed.
+
+    ``cpu_s``: CPU seconds this process's direct children (the extraction hosts) spent while inside
+    the ``with``, including the per-document children they forked and reaped (a host's cutime)."""
 
     def __init__(self, interval: float = 0.05) -> None:
         import threading
@@ -270,30 +316,53 @@ class DescendantPeak:
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._cpu0: dict[int, float] = {}
+        self._cpu: dict[int, float] = {}
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(cpu - self._cpu0.get(pid, 0.0) for pid, cpu in self._cpu.items())
 
     def __enter__(self) -> DescendantPeak:
+        self._cpu0 = {pid: _cpu_s(pid) for pid in _children(os.getpid())}
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()
 
     def _run(self) -> None:
-        me = os.getpid()
         while not self._stop.wait(self._interval):
-            # Walk this process's tree only (/proc/PID/task/TID/children): scanning every process
-            # of a busy machine several times a second costs the measured process real CPU.
-            todo, seen = [me], set()
-            while todo:
-                pid = todo.pop()
-                for child in _children(pid):
-                    if child not in seen:
-                        seen.add(child)
-                        todo.append(child)
-            for pid in seen:
-                self.seen.add(pid)
-                self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+            self._sample()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        # Walk this process's tree only (/proc/PID/task/TID/children): scanning every process
+        # of a busy machine several times a second costs the measured process real CPU.
+        todo, seen = [me], set()
+        while todo:
+            pid = todo.pop()
+            for child in _children(pid):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+                    if pid == me:
+                        self._cpu[child] = max(self._cpu.get(child, 0.0), _cpu_s(child))
+        for pid in seen:
+            self.seen.add(pid)
+            self.peak_mb = max(self.peak_mb, _hwm_mb(pid))
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime + cutime + cstime of ``pid`` (its waited-for children included), seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After "pid (comm)": state is fields[0], so utime..cstime (stat fields 14-17) are [11:15].
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:

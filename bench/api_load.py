@@ -17,6 +17,18 @@ test of the server rather than 50 people. Reports errors and p50/p95/p99 per end
 temp dir on free loopback ports — PostgreSQL, Redis, the Chroma server, `--api-procs` API processes
 behind Nginx and `--workers` ARQ workers — and every request goes through Nginx. Peak RSS is then
 the sum over the API processes (the workers are reported apart).
+
+Before measuring, every user makes one search that is not counted: an API process loads its query
+embedder on its first search, and the stack's API processes (unlike the embedded server, which
+embedded the uploads itself) would otherwise pay that inside the measured phase.
+
+Both modes then print where the measured phase's time went (bench/_where.py): CPU time and time
+spent waiting for a CPU (the kernel's run-queue accounting) per process group — the stack's API
+processes, workers, PostgreSQL, Redis, Chroma and Nginx, or the one embedded server — and for this
+client; what the rest of the machine used meanwhile and how often a runnable task waited
+(/proc/pressure/cpu); each endpoint's mean as the client saw it next to the mean the API processes
+measured inside the handler (their Prometheus metrics); and, for the stack, PostgreSQL
+transactions and WAL fsyncs and Redis commands per request.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import _common as c
+import _where
 
 DEFAULT_PDF = "layout-parser-paper-fast.pdf"
 QUERIES = ["layout detection models", "document image analysis toolkit", "optical character recognition",
@@ -61,8 +74,9 @@ def start_server(tmp: Path, port: int) -> subprocess.Popen[bytes]:
         env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
 
 
-def start_stack(tmp: Path, api_procs: int, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """scripts/stack.py on free loopback ports in ``tmp``; returns it and Nginx's URL once READY."""
+def start_stack(tmp: Path, api_procs: int, workers: int) -> tuple[subprocess.Popen[bytes], str, int]:
+    """scripts/stack.py on free loopback ports in ``tmp``; returns it, Nginx's URL and the first API
+    process's port once READY."""
     tmp.chmod(0o755)  # PostgreSQL runs as its own account when this runs as root
     api = consecutive_free_ports(api_procs)
     http, redis, pg, chroma = (c.free_port() for _ in range(4))
@@ -80,7 +94,7 @@ def start_stack(tmp: Path, api_procs: int, workers: int) -> tuple[subprocess.Pop
             proc.kill()
             raise SystemExit(f"the stack did not start:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(1)
-    return proc, f"http://127.0.0.1:{http}"
+    return proc, f"http://127.0.0.1:{http}", api
 
 
 def consecutive_free_ports(n: int) -> int:
@@ -98,14 +112,45 @@ def consecutive_free_ports(n: int) -> int:
             return base
 
 
-def stack_pids(stack_dir: Path, group: str) -> list[int]:
-    """PIDs of the stack's programs in supervisord group ``group`` (api, workers)."""
+def stack_programs(stack_dir: Path) -> dict[str, list[int]]:
+    """PIDs of the stack's running programs by supervisord group (api, workers) or program name
+    (postgres, redis, chroma, nginx)."""
     import re
 
     out = subprocess.run([str(Path(sys.executable).parent / "supervisorctl"), "-c",  # noqa: S603
                           str(stack_dir / "supervisord.conf"), "status"],
                          capture_output=True, text=True, check=False).stdout
-    return [int(m) for m in re.findall(rf"^{group}:\S+\s+RUNNING\s+pid (\d+)", out, re.M)]
+    programs: dict[str, list[int]] = {}
+    for name, pid in re.findall(r"^(\S+)\s+RUNNING\s+pid (\d+)", out, re.M):
+        programs.setdefault(name.split(":")[0], []).append(int(pid))
+    return programs
+
+
+def stack_pids(stack_dir: Path, group: str) -> list[int]:
+    return stack_programs(stack_dir).get(group, [])
+
+
+async def stack_counters(stack_dir: Path) -> dict[str, float]:
+    """Round trips so far: PostgreSQL transactions (pg_stat_database, flushed within a second) and
+    Redis commands of the stack's own servers."""
+    import asyncpg
+    import redis
+
+    env = dict(line.split("=", 1) for line in (stack_dir / "citewise.env").read_text().splitlines()
+               if "=" in line and not line.startswith("#"))
+    dsn = env["DATABASE_URL"].strip("'").replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        xacts = await conn.fetchval("SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                                    "WHERE datname = current_database()")
+        # WAL flushes: each is an fsync a committing request waits for (synchronous_commit=on).
+        syncs = await conn.fetchval("SELECT wal_sync FROM pg_stat_wal")
+    finally:
+        await conn.close()
+    with redis.Redis.from_url(env["REDIS_URL"].strip("'")) as client:
+        commands = client.info("stats")["total_commands_processed"]
+    return {"PostgreSQL transactions": float(xacts), "PostgreSQL WAL fsyncs": float(syncs),
+            "Redis commands": float(commands)}
 
 
 def stop_stack(proc: subprocess.Popen[bytes]) -> None:
@@ -207,13 +252,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="citewise-bench-load-") as tmp_name:
         tmp = Path(tmp_name)
         if args.stack:
-            proc, url = start_stack(tmp, args.api_procs, args.workers)
+            proc, url, api_port = start_stack(tmp, args.api_procs, args.workers)
             log_path = tmp / "stack" / "log"
+            metrics_url = f"http://127.0.0.1:{api_port}/api/v1/metrics"  # straight to an API process
         else:
             port = c.free_port()
             url = f"http://127.0.0.1:{port}"
             proc = start_server(tmp, port)
             log_path = tmp / "server.log"
+            metrics_url = f"{url}/api/v1/metrics"
         users: list[User] = []
         try:
             if not args.stack:
@@ -228,9 +275,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     raise SystemExit("documents not ready in time")
                 await asyncio.sleep(1)
             setup_s = time.perf_counter() - t
+            # Not measured: each API process loads its query embedder on its first search (seconds
+            # of CPU); a search per user reaches every process (Nginx's least_conn spreads them).
+            for u in users:
+                await u.request("search", random.Random(u.n))  # noqa: S311 - not security
 
             lat: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
             errors: dict[str, list[str]] = {e: [] for e in ENDPOINTS}
+            if args.stack:
+                groups = stack_programs(tmp / "stack")
+            else:
+                groups = {"server (API, SQLite, Chroma, jobs)": [proc.pid]}
+            groups["bench client"] = [os.getpid()]
+
+            async def counters() -> dict[str, float]:
+                if not args.stack:
+                    return {}
+                await asyncio.sleep(1.5)  # PostgreSQL flushes its statistics at most once a second
+                return await stack_counters(tmp / "stack")
+
+            before = _where.snapshot(groups, metrics_url, await counters())
             load_before = os.getloadavg()
             t = time.perf_counter()
             deadline = time.monotonic() + args.deadline
@@ -238,6 +302,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                    for i, u in enumerate(users)))
             elapsed = time.perf_counter() - t
             load_after = os.getloadavg()
+            after = _where.snapshot(groups, metrics_url)
+            after.counters = await counters()
+            where = _where.explain(before, after, requests=sum(len(v) for v in lat.values()),
+                                   client_ms=lat)
             if args.stack:
                 hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "api"))
                 worker_hwm = sum(server_hwm_mb(p) for p in stack_pids(tmp / "stack", "workers"))
@@ -270,6 +338,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "server_error_lines": server_errors,
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in load_after],
+        "where": where,
     }
 
 
@@ -302,6 +371,7 @@ def main() -> None:
         print("server log:\n  " + "\n  ".join(r["server_error_lines"]))
     print(f"server peak RSS {r['server_peak_rss_mb']} MB"
           + (f" (API processes); workers {r['worker_peak_rss_mb']} MB" if r["worker_peak_rss_mb"] else ""))
+    _where.print_explanation(r["where"], c.print_table)
     c.emit_json("api_load", r)
 
 

@@ -182,12 +182,15 @@ def report(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     items = load(args.split)
     docs_dir = Path(args.docs)
-    paths = sorted({docs_dir / i["document"] for i in items if i.get("answerable", True)})
+    # Every document of the set, whatever the split: the library a question is asked against.
+    paths = sorted({docs_dir / i["document"] for i in load("all") if i.get("answerable", True)})
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise SystemExit(f"not found: {missing}")
     results: dict[str, Any] = {"questions": len(items)}
     with tempfile.TemporaryDirectory(prefix="citewise-bench-qa-") as tmp:
+        data_dir = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
+        ready = data_dir / ".qa-library-ready"  # --data-dir: the library ingested by an earlier run
         proc = None
         overrides: dict[str, Any] = {}
         if args.llm == "smollm2":
@@ -197,16 +200,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             overrides = {"llm_base_url": base, "llm_model": "smollm2",
                          "llm_max_tokens": args.llm_max_tokens}
         try:
-            settings = c.bench_settings(Path(tmp) / "data", access_token_minutes=24 * 60, **overrides)
+            settings = c.bench_settings(data_dir, access_token_minutes=24 * 60, **overrides)
             async with c.app_client(settings) as (app, client):
-                await c.register(client, "qa@example.com")
-                per = settings.max_files_per_upload
-                docs = []
-                for start in range(0, len(paths), per):
-                    docs += await c.upload_and_wait(client, paths[start:start + per], limit_s=args.timeout)
-                failed = [d["filename"] for d in docs if d["status"] != "ready"]
-                if failed:
-                    raise SystemExit(f"documents failed: {failed}")
+                if ready.is_file():
+                    await c.sign_in(client, "qa@example.com")
+                else:
+                    await c.register(client, "qa@example.com")
+                    per = settings.max_files_per_upload
+                    docs = []
+                    for start in range(0, len(paths), per):
+                        docs += await c.upload_and_wait(client, paths[start:start + per],
+                                                        limit_s=args.timeout)
+                    failed = [d["filename"] for d in docs if d["status"] != "ready"]
+                    if failed:
+                        raise SystemExit(f"documents failed: {failed}")
+                    ready.touch()
                 rows = await evaluate(app, client, items, record=args.llm != "none",
                                       progress=Path(args.answers) if args.answers else None)
         finally:
@@ -228,6 +236,8 @@ def main() -> None:
     parser.add_argument("--llm-max-tokens", type=int, default=700,
                         help="the answer length limit (the product default is 700)")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--data-dir", help="keep the app's data here and reuse its library on the "
+                        "next run (ingest once, then iterate on answering; all splits' documents)")
     parser.add_argument("--answers", help="write every answer and its verdicts to this JSON file")
     args = parser.parse_args()
     results = asyncio.run(run(args))

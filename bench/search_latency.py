@@ -27,14 +27,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import inspect
 import os
+import shutil
+import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import _common as c
-from retrieval_quality import database, load_corpus
+from retrieval_quality import PG_ADMIN, load_corpus
 
 
 def noisy_copy(vectors: Any, seed: int, sigma: float = 0.01) -> Any:
@@ -66,6 +73,96 @@ async def raw_chroma_ms(app: Any, qvecs: list[list[float]], owner: str, n: int) 
     return out
 
 
+def snapshot_key(args: argparse.Namespace, corpus_texts: list[str]) -> str:
+    """What a built corpus depends on: database, owners, the texts, the schema (newest migration)
+    and the code that writes it; any change builds afresh."""
+    migrations = sorted(p.name for p in (c.BACKEND / "alembic" / "versions").glob("0*.py"))
+    parts = ["pg" if args.pg else "sqlite", str(args.owners), migrations[-1],
+             inspect.getsource(load_corpus), inspect.getsource(noisy_copy),
+             hashlib.sha256("\x00".join(corpus_texts).encode()).hexdigest()]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:12]
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def pg_exists(name: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+async def build_corpus(args: argparse.Namespace, settings: Any, corpus: list[dict[str, str]],
+                       vectors: Any) -> None:
+    """Owners registered through the API, each with their copy of the corpus (load_corpus)."""
+    import httpx
+
+    async with c.served_app(settings) as (app, url):
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            for i in range(args.owners):
+                client.cookies.clear()
+                user = await c.register(client, f"search{i}@example.com")
+                owner = user.get("id") or (await client.get("/api/v1/auth/me")).json()["id"]
+                await load_corpus(app, owner, corpus, noisy_copy(vectors, i), False)
+                print(f"owner {i + 1}/{args.owners} loaded", file=sys.stderr)
+        if args.pg:  # what autovacuum's analyze does within a minute of a bulk load
+            from sqlalchemy import text
+
+            async with app.state.container.sessions() as session:
+                await session.execute(text("ANALYZE"))
+
+
+@asynccontextmanager
+async def corpus_app(args: argparse.Namespace, tmp: Path, corpus: list[dict[str, str]],
+                     vectors: Any, texts: list[str]) -> AsyncIterator[tuple[Any, str, float]]:
+    """The served app over the built corpus. The first run builds it and keeps a copy in the bench
+    cache (the data directory, and on PostgreSQL a template database); later runs with the same
+    key copy it back in seconds (`--rebuild` forces a build)."""
+    key = snapshot_key(args, texts)
+    snap = c.bench_cache_dir() / f"search-corpus-{'pg' if args.pg else 'sqlite'}-{key}"
+    template = f"citewise_bench_tpl_{key}"
+    data = tmp / "data"
+    db = f"citewise_bench_{uuid.uuid4().hex[:10]}" if args.pg else None
+    db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}" if db else None
+    settings = c.bench_settings(data, **({"database_url": db_url} if db_url else {}))
+    t = time.perf_counter()
+    ready = (snap / "done").exists() and (not args.pg or await pg_exists(template))
+    try:
+        if ready and not args.rebuild:
+            shutil.copytree(snap / "data", data)
+            if db:
+                await pg_admin(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
+            print(f"corpus restored from {snap}", file=sys.stderr)
+        else:
+            if db:
+                await pg_admin(f'CREATE DATABASE "{db}"')
+            await build_corpus(args, settings, corpus, vectors)
+            shutil.rmtree(snap, ignore_errors=True)
+            shutil.copytree(data, snap / "data")
+            if db:
+                await pg_admin(f'DROP DATABASE IF EXISTS "{template}"')
+                await pg_admin(f'CREATE DATABASE "{template}" TEMPLATE "{db}"')
+            (snap / "done").write_text(template if db else "")
+            print(f"corpus built in {time.perf_counter() - t:.0f} s, kept in {snap}", file=sys.stderr)
+        load_s = time.perf_counter() - t
+        async with c.served_app(settings) as (app, url):
+            yield app, url, load_s
+    finally:
+        if db:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     import httpx
 
@@ -81,65 +178,56 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.shared and args.owners < args.shared + 2:
         raise SystemExit(f"--shared {args.shared} needs --owners >= {args.shared + 2}")
     with tempfile.TemporaryDirectory(prefix="citewise-bench-search-") as tmp:
-        async with database(args.pg, Path(tmp)) as db_url:
-            settings = c.bench_settings(Path(tmp), **({"database_url": db_url} if db_url else {}))
-            async with c.served_app(settings) as (app, url):
-                clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(args.owners)]
-                try:
-                    owners: list[str] = []
+        async with corpus_app(args, Path(tmp), corpus, vectors, texts) as (app, url, load_s):
+            settings = app.state.container.settings
+            clients = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(args.owners)]
+            try:
+                owners = [str((await c.login(cl, f"search{i}@example.com"))["id"])
+                          for i, cl in enumerate(clients)]
+                container = app.state.container
+                active = await container.index.active()
+                total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
+                if args.shared:
+                    await share_collections(app, clients, owners, args.shared)
+                # Shared mode: every query by the reader (owner 0); the reference by owner N+1.
+                asker = (lambda i: 0) if args.shared else (lambda i: i % len(clients))
+
+                async def ask(i: int, q: str, who: int | None = None) -> tuple[float, int]:
                     t = time.perf_counter()
-                    for i, client in enumerate(clients):
-                        user = await c.register(client, f"search{i}@example.com")
-                        owners.append(user.get("id") or (await client.get("/api/v1/auth/me")).json()["id"])
-                        await load_corpus(app, owners[-1], corpus, noisy_copy(vectors, i), False)
-                    load_s = time.perf_counter() - t
-                    container = app.state.container
-                    if args.pg:  # what autovacuum's analyze does within a minute of a bulk load
-                        from sqlalchemy import text
+                    r = await clients[asker(i) if who is None else who].post(
+                        "/api/v1/search", json={"query": q, "k": args.k})
+                    ms = (time.perf_counter() - t) * 1000
+                    if r.status_code != 200 or not r.json()["results"]:
+                        raise SystemExit(f"search failed: {r.status_code} {r.text[:300]}")
+                    return ms, len(r.json()["results"])
 
-                        async with container.sessions() as session:
-                            await session.execute(text("ANALYZE"))
-                    active = await container.index.active()
-                    total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
+                for i, q in enumerate(warmup):
+                    await ask(i, q)
                     if args.shared:
-                        await share_collections(app, clients, owners, args.shared)
-                    # Shared mode: every query by the reader (owner 0); the reference by owner N+1.
-                    asker = (lambda i: 0) if args.shared else (lambda i: i % len(clients))
+                        await ask(i, q, who=args.shared + 1)
+                load_before = os.getloadavg()
+                http_ms: list[float] = []
+                own_only_ms: list[float] = []
+                for i, q in enumerate(measured):
+                    http_ms.append((await ask(i, q))[0])
+                    if args.shared:
+                        own_only_ms.append((await ask(i, q, who=args.shared + 1))[0])
 
-                    async def ask(i: int, q: str, who: int | None = None) -> tuple[float, int]:
-                        t = time.perf_counter()
-                        r = await clients[asker(i) if who is None else who].post(
-                            "/api/v1/search", json={"query": q, "k": args.k})
-                        ms = (time.perf_counter() - t) * 1000
-                        if r.status_code != 200 or not r.json()["results"]:
-                            raise SystemExit(f"search failed: {r.status_code} {r.text[:300]}")
-                        return ms, len(r.json()["results"])
+                # Stage timings from retrieve() itself, same queries and owners.
+                from app.rag.retrieval import retrieve
 
-                    for i, q in enumerate(warmup):
-                        await ask(i, q)
-                    load_before = os.getloadavg()
-                    http_ms: list[float] = []
-                    own_only_ms: list[float] = []
-                    for i, q in enumerate(measured):
-                        http_ms.append((await ask(i, q))[0])
-                        if args.shared:
-                            own_only_ms.append((await ask(i, q, who=args.shared + 1))[0])
-
-                    # Stage timings from retrieve() itself, same queries and owners.
-                    from app.rag.retrieval import retrieve
-
-                    stages: dict[str, list[float]] = {}
-                    qvecs: list[list[float]] = []
-                    for i, q in enumerate(measured):
-                        async with container.sessions() as session:
-                            res = await retrieve(session, container, owner_id=owners[asker(i)],
-                                                 query=q, k=args.k, floor=0.0)
-                        for key, ms in res.timings.items():
-                            stages.setdefault(key, []).append(ms)
-                        qvecs.append(await active.embedder.embed_query(q))
-                    raw = await raw_chroma_ms(app, qvecs, owners[0], settings.retrieval_candidates)
-                finally:
-                    await asyncio.gather(*(cl.aclose() for cl in clients))
+                stages: dict[str, list[float]] = {}
+                qvecs: list[list[float]] = []
+                for i, q in enumerate(measured):
+                    async with container.sessions() as session:
+                        res = await retrieve(session, container, owner_id=owners[asker(i)],
+                                             query=q, k=args.k, floor=0.0)
+                    for key, ms in res.timings.items():
+                        stages.setdefault(key, []).append(ms)
+                    qvecs.append(await active.embedder.embed_query(q))
+                raw = await raw_chroma_ms(app, qvecs, owners[0], settings.retrieval_candidates)
+            finally:
+                await asyncio.gather(*(cl.aclose() for cl in clients))
     return {
         "database": "postgresql" if args.pg else "sqlite", "shared_collections": args.shared,
         "reader_chunks": (args.shared + 1) * len(corpus) if args.shared else len(corpus),
@@ -189,6 +277,8 @@ def main() -> None:
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--docs", type=int, default=0,
                         help="only the first N abstracts per owner (a smaller, quicker run)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the corpus even if the bench cache holds a copy")
     args = parser.parse_args()
     r = asyncio.run(run(args))
 
@@ -203,6 +293,11 @@ def main() -> None:
         rows.append(["  same queries, an owner who shares nothing (reference)",
                      *_cols(r["own_only_http_search_ms"])])
     rows += [[f"retrieve(): {k}", *_cols(v)] for k, v in r["retrieve_stages_ms"].items()]
+    if r["own_only_http_search_ms"]:
+        ratio = {p: round(r["http_search_ms"][p] / r["own_only_http_search_ms"][p], 2)
+                 for p in ("p50", "p95", "p99")}
+        r["reader_over_reference"] = ratio
+        rows.append(["  reader / reference (x)", "", ratio["p50"], ratio["p95"], ratio["p99"]])
     rows += [[f"raw Chroma query, {k}", *_cols(v)] for k, v in r["raw_chroma_ms"].items()]
     c.print_table(["measure", "n", "p50 ms", "p95 ms", "p99 ms"], rows)
     c.emit_json("search_latency", r)

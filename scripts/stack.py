@@ -363,6 +363,8 @@ def citewise_env(cfg: StackConfig, secret: str, db_password: str) -> dict[str, s
         "CHROMA_URL": f"http://127.0.0.1:{cfg.chroma_port}",
         "CITEWISE_DATA_DIR": str(cfg.dir / "files"),
         "CITEWISE_SERVE_FRONTEND": "false",
+        # Nginx adds the security headers to every response (deploy/nginx/citewise.conf).
+        "CITEWISE_SECURITY_HEADERS": "false",
         # Plain http on loopback: a Secure cookie would never come back from the browser.
         "CITEWISE_COOKIE_SECURE": "false",
         # Nginx is the only client of the API processes and overwrites X-Forwarded-For.

@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(OutageMiddleware)  # JSON 503/500 for what fails in the rate limiter or below
-    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.security_headers:  # otherwise the proxy in front adds them (one place, not two)
+        app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, allowed_origins=settings.allowed_origins)
     app.add_middleware(PrometheusMiddleware)
     install_error_handlers(app)

@@ -79,7 +79,6 @@ test('a viewer of a shared collection reads, asks and opens the cited page, chan
     await expect(v.getByRole('button', { name: new RegExp(`^(Remove|Delete) ${PDF_NAME}`) })).toHaveCount(0)
     await expect(v.getByRole('button', { name: 'Rename' })).toHaveCount(0)
     await expect(v.getByRole('button', { name: `Delete ${name}` })).toHaveCount(0)
-    await shot(v, 'collection-viewer')
     // The document's own page: read and ask, but no move, reprocess or delete.
     await row(v, PDF_NAME).getByRole('link', { name: PDF_NAME }).click()
     await expect(v.getByRole('heading', { name: PDF_NAME, level: 1 })).toBeVisible()

@@ -13,7 +13,8 @@ manages its members. In the private space the uploader can do everything.
 requests, so a membership change takes effect on the next one. Every read path (document list,
 detail, file, chunks, search, chat retrieval, citations in conversation history) decides through
 `Access`: `Access.condition()` in SQL, `Access.can_read()` on a loaded row, and `read_plan()` for
-retrieval, which turns the readable set into one vector/keyword scope per owner.
+retrieval, which turns the readable set into one vector/keyword scope per owner (from the
+per-owner, per-space document counts the database keeps in `document_spaces`, migration 0013).
 
 Another user's object is "not found" (404) when the caller cannot read it; a member whose role is
 too weak for an action gets 403 (they already know the object exists).
@@ -24,7 +25,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.collections.models import ROLES, Collection, CollectionMember, GroupMember
@@ -206,46 +218,70 @@ def _wanted(plan: ReadPlan) -> ColumnElement[bool]:
     return or_(*parts) if parts else false()
 
 
+# Documents per owner and space ('' = the owner's private space), kept exact by triggers on
+# `documents` (migration 0013): the partition plan reads a few of its rows instead of aggregating
+# the reader's documents on every request. Not an ORM model: the database writes it.
+document_spaces = Table(
+    "document_spaces", MetaData(),
+    Column("owner_id", String(36), primary_key=True),
+    Column("space", String(36), primary_key=True),
+    Column("documents", Integer, nullable=False),
+)
+PRIVATE_SPACE = ""
+
+
 async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition, ...]:
     """One partition per owner holding wanted documents. An owner all of whose documents are
     wanted is searched without a filter (the fast case: a filter makes Chroma gather ids first);
     otherwise the smaller of "only these" and "all but these" is used."""
-    owners: set[str] = set()
-    if plan.private:
-        owners.add(plan.access.user_id)
-    if plan.collections:
-        owners.update((await session.execute(
-            select(Document.owner_id).where(Document.collection_id.in_(sorted(plan.collections)))
-            .distinct())).scalars())
-    explicit: dict[str, set[str]] = {}
+    reader = plan.access.user_id
+    # Explicitly named documents (each readable, checked by `check_selection`): owner and space.
+    explicit: dict[str, tuple[str, str]] = {}
     if plan.documents:
-        for doc_id, owner in (await session.execute(
-                select(Document.id, Document.owner_id).where(Document.id.in_(sorted(plan.documents)))
-        )).all():
-            explicit.setdefault(owner, set()).add(doc_id)
-    owners.update(explicit)
-    if not owners:
+        explicit = {doc_id: (owner, coll or PRIVATE_SPACE) for doc_id, owner, coll in (
+            await session.execute(
+                select(Document.id, Document.owner_id, Document.collection_id)
+                .where(Document.id.in_(sorted(plan.documents))))).all()}
+    extra = {owner for owner, _ in explicit.values()} | ({reader} if plan.private else set())
+    ds = document_spaces.c
+    who: ColumnElement[bool] = ds.owner_id.in_(sorted(extra)) if extra else false()
+    if plan.collections:
+        who = or_(who, ds.owner_id.in_(
+            select(ds.owner_id).where(ds.space.in_(sorted(plan.collections)))))
+    if not extra and not plan.collections:
         return ()
+
+    def wanted_space(owner: str, space: str) -> bool:
+        if space == PRIVATE_SPACE:
+            return plan.private and owner == reader
+        return space in plan.collections
+
+    counts: dict[str, list[int]] = {}  # owner -> [wanted, not wanted]
+    for owner, space, n in (await session.execute(
+            select(ds.owner_id, ds.space, ds.documents).where(who))).all():
+        counts.setdefault(owner, [0, 0])[0 if wanted_space(owner, space) else 1] += int(n)
+    for owner, space in explicit.values():  # named documents outside the wanted spaces
+        if not wanted_space(owner, space) and owner in counts:
+            counts[owner][0] += 1
+            counts[owner][1] -= 1
     wanted = _wanted(plan)
     if plan.documents:
         wanted = or_(wanted, Document.id.in_(sorted(plan.documents)))
-    counts: dict[str, dict[bool, int]] = {}
-    for owner, is_wanted, n in (await session.execute(
-            select(Document.owner_id, wanted.label("w"), func.count())
-            .where(Document.owner_id.in_(sorted(owners)))
-            .group_by(Document.owner_id, "w"))).all():
-        counts.setdefault(owner, {})[bool(is_wanted)] = int(n)
     out: list[Partition] = []
-    for owner in sorted(owners):
-        yes, no = counts.get(owner, {}).get(True, 0), counts.get(owner, {}).get(False, 0)
-        if yes == 0:
+    for owner in sorted(counts):
+        yes, no = counts[owner]
+        if yes <= 0:
             continue
-        if no == 0:
+        if no <= 0:
             out.append(Partition(owner_id=owner))
             continue
         pick = wanted if yes <= no else ~wanted
         ids = frozenset((await session.execute(
             select(Document.id).where(Document.owner_id == owner, pick))).scalars())
+        if not ids:  # the documents changed since the counts were read (another transaction)
+            if yes > no:  # nothing to leave out any more: all of the owner's documents
+                out.append(Partition(owner_id=owner))
+            continue
         out.append(Partition(owner_id=owner, document_ids=ids) if yes <= no
                    else Partition(owner_id=owner, exclude_document_ids=ids))
     return tuple(out)

@@ -57,8 +57,10 @@ class StatsOut(BaseModel):
     documents: int
     chunks: int
     storage_bytes: int
-    queue_depth: int
-    workers: int
+    # None, with queue_available false, while Redis (the queue, the workers' heartbeats) is away.
+    queue_depth: int | None
+    workers: int | None
+    queue_available: bool = True
     failures_24h: int
 
 

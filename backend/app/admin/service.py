@@ -26,6 +26,7 @@ from app.core import security
 from app.core.config import Settings
 from app.core.context import ClientInfo
 from app.core.errors import Conflict, NotFound
+from app.core.outages import redis_outage
 from app.documents import lifecycle
 from app.platform import audit
 from app.platform.container import Container, after_commit
@@ -114,8 +115,14 @@ async def reset_password(session: AsyncSession, settings: Settings, actor: User,
 
 async def stats(session: AsyncSession, container: Container) -> dict[str, Any]:
     out = await repo.stats(session, _now() - timedelta(hours=24))
-    out["queue_depth"] = await container.jobs.queue_depth()
-    out["workers"] = await container.jobs.active_workers()
+    try:
+        out["queue_depth"] = await container.jobs.queue_depth()
+        out["workers"] = await container.jobs.active_workers()
+    except Exception as exc:
+        if not redis_outage(exc):
+            raise
+        # The queue and the workers' heartbeats live in Redis: show everything else.
+        out.update(queue_depth=None, workers=None, queue_available=False)
     return out
 
 

@@ -1,8 +1,10 @@
 """Security headers on every response the API process sends, the SPA included.
 
 They match what deploy/nginx/citewise.conf adds, so the default single-process install (the API
-serving the built SPA itself) is as protected as the Nginx one. The script hash allows the one
-inline script of frontend/index.html (the theme bootstrap); keep it in sync with the Nginx config."""
+serving the built SPA itself) is as protected as the Nginx one. Behind that Nginx config,
+CITEWISE_SECURITY_HEADERS=false leaves them to Nginx alone (otherwise each header comes twice).
+The script hash allows the one inline script of frontend/index.html (the theme bootstrap); keep it
+in sync with the Nginx config."""
 
 from __future__ import annotations
 

@@ -43,6 +43,14 @@ async def message_with_citations(session: AsyncSession, message_id: str
     return message, list(citations)
 
 
+async def cited_documents(session: AsyncSession, message_id: str) -> list[str]:
+    """The documents an answer cites, in citation order (deleted ones left out)."""
+    stmt = (select(Citation.document_id).where(Citation.message_id == message_id,
+                                                Citation.document_id.is_not(None))
+            .order_by(Citation.index))
+    return list(dict.fromkeys(d for d in (await session.execute(stmt)).scalars() if d))
+
+
 async def recent_messages(session: AsyncSession, conversation_id: str, limit: int) -> list[Message]:
     """The conversation's last `limit` messages, oldest first."""
     stmt = (select(Message).where(Message.conversation_id == conversation_id)

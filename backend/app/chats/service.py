@@ -132,11 +132,15 @@ async def check_ask(session: AsyncSession, user: User, conversation_id: str, con
 
 
 async def add_user_message(session: AsyncSession, conversation_id: str, content: str,
-                           scope: list[str] | None) -> tuple[Message, list[ChatMessage]]:
-    """Store the question; returns it and the turns before it (for the RAG pipeline)."""
+                           scope: list[str] | None
+                           ) -> tuple[Message, list[ChatMessage], list[str]]:
+    """Store the question; returns it, the turns before it and the documents the previous answer
+    cited (for the RAG pipeline)."""
     earlier = await repo.recent_messages(session, conversation_id, rag.HISTORY_TURNS)
     history = [ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
                for m in earlier if m.content and m.role in ("user", "assistant")]
+    last_answer = next((m for m in reversed(earlier) if m.role == "assistant"), None)
+    cited = await repo.cited_documents(session, last_answer.id) if last_answer else []
     question = Message(conversation_id=conversation_id, role="user", content=content,
                        document_ids=scope)
     session.add(question)
@@ -146,7 +150,7 @@ async def add_user_message(session: AsyncSession, conversation_id: str, content:
             conv.title = _title(content)
         conv.updated_at = utcnow()
     await session.flush()
-    return question, history
+    return question, history, cited
 
 
 async def add_assistant_message(session: AsyncSession, conversation_id: str,
@@ -177,7 +181,8 @@ async def answer_events(container: Container, ask: Ask) -> AsyncIterator[rag.Eve
         docs, colls = await check_selection(session, await access_for(session, ask.owner_id),
                                             ask.document_ids, ask.collection_ids)
         scope = sorted(docs) or None
-        question, history = await add_user_message(session, ask.conversation_id, ask.content, scope)
+        question, history, cited = await add_user_message(session, ask.conversation_id,
+                                                           ask.content, scope)
         await session.commit()
 
     async def save(answer: rag.Answer) -> str:
@@ -187,7 +192,7 @@ async def answer_events(container: Container, ask: Ask) -> AsyncIterator[rag.Eve
             return msg.id
 
     asked = rag.Question(owner_id=ask.owner_id, content=ask.content, scope=scope, history=history,
-                         collection_ids=sorted(colls) or None)
+                         collection_ids=sorted(colls) or None, previous_documents=cited)
     async for event, payload in rag.answer_events(container, asked, save):
         if event == "done":
             payload = {**payload, "user_message_id": question.id,

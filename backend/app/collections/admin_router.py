@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminUser, ClientDep, SessionDep
+from app.api.responses import errors
 from app.collections import groups
 from app.collections import repository as repo
 from app.collections.schemas import (
@@ -29,14 +30,15 @@ async def list_groups(admin: AdminUser, session: SessionDep) -> GroupList:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=GroupOut,
-             operation_id="adminCreateGroup")
+             operation_id="adminCreateGroup", responses=errors(409))
 async def create_group(body: GroupIn, admin: AdminUser, session: SessionDep,
                        client: ClientDep) -> GroupOut:
     return GroupOut.model_validate(
         await groups.create(session, admin, body.name, body.description, client))
 
 
-@router.patch("/{group_id}", response_model=GroupOut, operation_id="adminUpdateGroup")
+@router.patch("/{group_id}", response_model=GroupOut, operation_id="adminUpdateGroup",
+              responses=errors(409))
 async def update_group(group_id: str, body: GroupPatch, admin: AdminUser, session: SessionDep,
                        client: ClientDep) -> GroupOut:
     return GroupOut.model_validate(

@@ -68,14 +68,15 @@ async def list_members(collection_id: str, user: CurrentUser, session: SessionDe
 
 
 @router.put("/collections/{collection_id}/members", response_model=MemberOut,
-            operation_id="setCollectionMember")
+            operation_id="setCollectionMember", responses=errors(409))
 async def set_member(collection_id: str, body: MemberIn, user: WriteUser, session: SessionDep,
                      client: ClientDep) -> MemberOut:
     return await service.put_member(session, user, collection_id, body, client)
 
 
 @router.delete("/collections/{collection_id}/members/{member_id}",
-               status_code=status.HTTP_204_NO_CONTENT, operation_id="removeCollectionMember")
+               status_code=status.HTTP_204_NO_CONTENT, operation_id="removeCollectionMember",
+               responses=errors(409))
 async def remove_member(collection_id: str, member_id: str, user: WriteUser, session: SessionDep,
                         client: ClientDep) -> None:
     await service.remove_member(session, user, collection_id, member_id, client)

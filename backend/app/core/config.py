@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     cookie_secure: bool | None = None  # None: Secure in production, not on plain-http embedded
     serve_frontend: bool = True
+    # The API adds the security headers (CSP, X-Frame-Options...) to its responses. False when a
+    # proxy adds them to every response (the shipped Nginx config does): one place, never twice.
+    security_headers: bool = True
     frontend_dist: Path | None = None
     log_level: str = "INFO"
     log_json: bool = True
@@ -147,7 +150,10 @@ class Settings(BaseSettings):
     relevance_floor: float = 0.25
 
     # Jobs
-    job_concurrency: int = 2
+    # Three, not two: the embedding model runs one batch at a time on every core, and a third document
+    # has its claim, extraction, chunk rows and vector writes done while the other two take turns at
+    # the model, which otherwise waits for them between small documents (docs/benchmarks.md §1).
+    job_concurrency: int = 3
     job_max_attempts: int = 3
     # A dead worker's document is taken over once its lease expires (renewed every third of it
     # while the attempt runs) and the reconciler's next pass sees it: about two minutes.

@@ -311,7 +311,8 @@ async def cancel(session: AsyncSession, document_id: str, *, version: int,
 
     The new version takes the lease from a running attempt: its next progress write or lease
     renewal matches no row, and it stops and removes the vectors it wrote (see the pipeline's
-    DocumentGone). The caller deletes the chunk rows in the same transaction."""
+    DocumentGone). The caller deletes the chunk rows in the same transaction; the vectors are
+    deleted after the commit, or by the reconciler's purge if the vector store is down then."""
     now = now or utcnow()
     return await _applied(session, update(Document)
                           .where(Document.id == document_id, Document.version == version,
@@ -320,4 +321,4 @@ async def cancel(session: AsyncSession, document_id: str, *, version: int,
                                   searchable_version=None, stage=None,
                                   progress=0, error=CANCELED_ERROR, retryable=True, chunk_count=0,
                                   lease_expires_at=None, not_before=None, finished_at=now,
-                                  updated_at=now))
+                                  purge_pending=True, updated_at=now))

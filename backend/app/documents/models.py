@@ -100,3 +100,17 @@ class Job(IdMixin, Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     duration_ms: Mapped[int | None] = mapped_column(Integer, default=None)
     stage_timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class VectorPurge(IdMixin, Base):
+    """A deleted document whose vectors may still be in the vector store (it was unreachable when
+    the document was deleted). Written in the deletion's transaction; the row goes once the
+    vectors are gone, by the deletion itself or a later reconciler pass (app/documents/purges.py).
+    Like `Document.purge_pending` for failed documents, but the document row is gone."""
+
+    __tablename__ = "vector_purges"
+
+    owner_id: Mapped[str] = mapped_column(String(36))  # the uploader: whose partition holds them
+    document_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+

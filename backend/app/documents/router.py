@@ -28,7 +28,7 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=UploadResult,
-             operation_id="uploadDocuments", responses=errors(400))
+             operation_id="uploadDocuments", responses=errors(400, 404))
 async def upload_documents(
     files: Annotated[list[UploadFile], File(description="one or many files")],
     user: WriteUser, session: SessionDep, container: ContainerDep, client: ClientDep,
@@ -42,7 +42,7 @@ async def upload_documents(
     return await service.upload(session, container, user, files, client, collection_id or None)
 
 
-@router.get("", response_model=DocumentPage, operation_id="listDocuments")
+@router.get("", response_model=DocumentPage, operation_id="listDocuments", responses=errors(404))
 async def list_documents(
     user: CurrentUser, session: SessionDep, container: ContainerDep,
     q: Annotated[str | None, Query(max_length=200)] = None,

@@ -31,7 +31,7 @@ from app.core.db import new_id
 from app.core.errors import Conflict, TooLarge
 from app.core.outages import redis_outage
 from app.core.text import clean_display_text
-from app.documents import lifecycle, scheduling
+from app.documents import lifecycle, purges, scheduling
 from app.documents import repository as repo
 from app.documents.models import Chunk, Document
 from app.documents.schemas import DocumentOut, UploadedDocument, UploadError, UploadResult
@@ -205,26 +205,22 @@ async def delete_documents(session: AsyncSession, container: Container, user: Us
         return 0
     ids = [d.id for d in docs]
     keys = [d.storage_key for d in docs]
-    by_owner: dict[str, set[str]] = {}
-    for doc in docs:
-        by_owner.setdefault(doc.owner_id, set()).add(doc.id)
+    # In this transaction: if the vector store is down after the commit, the reconciler purges.
+    to_purge = purges.record(session, docs)
     await session.execute(sql_delete(Document).where(Document.id.in_(ids)))
     for doc in docs:
         audit.record(session, "document.deleted", actor_id=user.id, actor_email=user.email,
                      target=doc.id, client=client,
                      details={"filename": doc.filename, "collection_id": doc.collection_id})
 
-    async def purge() -> None:
-        # After the commit: the rows are gone, so a job still running will stop and clean up too.
-        # Vectors live in their uploader's partition, whoever deletes the document.
-        for target in await container.index.targets():
-            for owner, owned in by_owner.items():
-                scope = VectorScope(owner_id=owner, document_ids=frozenset(owned))
-                await container.vectors.delete(target.collection, scope=scope)
+    async def delete_files() -> None:
         for key in keys:
             await container.files.delete(key)
 
-    after_commit(session, purge)
+    # After the commit: the rows are gone, so a job still running will stop and clean up too.
+    # Vectors live in their uploader's partition, whoever deletes the document.
+    after_commit(session, delete_files)
+    after_commit(session, lambda: purges.run(container, to_purge))
     return len(docs)
 
 

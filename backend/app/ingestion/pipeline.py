@@ -66,6 +66,7 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     retry_delay: float = 0.0  # for "retry": seconds until the next try
     admin_detail: str | None = None  # the technical cause, for the Jobs view only
+    recorded: bool = False  # the job row already holds this outcome (written with mark_ready)
 
 
 # What the owner of a document reads when the cause is on the server's side; the cause itself goes
@@ -78,14 +79,22 @@ WILL_RETRY = "A temporary problem interrupted processing; it will be tried again
 
 
 class ProgressReporter:
-    """Writes stage/progress (and renews the lease) at most every half second."""
+    """Writes stage/progress (and renews the lease) at most every half second.
+
+    The claim has just written stage "extracting" and a fresh lease, so the half second counts
+    from now: a small document that is extracted and chunked within it writes no progress of its
+    own before its chunk rows (whose transaction moves it to "embedding", see ``written``)."""
 
     def __init__(self, container: Container, lease: lifecycle.Lease) -> None:
         self._c = container
         self._lease = lease
         self._doc = lease.document_id
-        self._last = 0.0
+        self._last = time.monotonic()
         self.lease_for = timedelta(seconds=container.settings.job_lease_seconds)
+
+    def written(self) -> None:
+        """Progress and lease were just written by the caller's own transaction."""
+        self._last = time.monotonic()
 
     async def report(self, stage: str, progress: int, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -147,7 +156,8 @@ async def process_document(
 
     try:
         try:
-            outcome = await _run(container, doc, lease, progress, timings)
+            outcome = await _run(container, doc, lease, progress, timings,
+                                 job_id=claimed.job_id, started=started)
         finally:
             await stop_keeper()
     except asyncio.CancelledError:
@@ -176,12 +186,14 @@ async def process_document(
         outcome = await _fail_or_retry(container, doc, lease, SERVER_ERROR, transient=True,
                                        retryable=True,
                                        admin_detail=f"{type(exc).__name__}: {exc}"[:1000])
-    outcome.timings = {**timings, "total": round(time.monotonic() - started, 3)}
+    if not outcome.recorded:
+        outcome.timings = {**timings, "total": round(time.monotonic() - started, 3)}
     JOBS_TOTAL.labels(outcome=outcome.status).inc()
     for stage in ("extract", "chunk", "embed", "index"):
         if stage in timings:
             JOB_STAGE_SECONDS.labels(stage=stage).observe(timings[stage])
-    await _record_job(container, claimed.job_id, outcome)
+    if not outcome.recorded:
+        await _record_job(container, claimed.job_id, outcome)
     log.info(
         "ingestion finished",
         extra={
@@ -207,7 +219,7 @@ def retry_delay(settings: Settings, failing_for: float) -> float:
 
 async def _run(
     container: Container, doc: Document, lease: lifecycle.Lease, progress: ProgressReporter,
-    timings: dict[str, float],
+    timings: dict[str, float], *, job_id: str, started: float,
 ) -> Outcome:
     settings = container.settings
     runtime = await container.runtime.current()
@@ -227,8 +239,7 @@ async def _run(
         max_chars_reason=reason,
     )
 
-    # 1. Extract (in a sandboxed child process).
-    await progress.report("extracting", 0, force=True)
+    # 1. Extract (in a sandboxed child process). The claim set stage "extracting", progress 0.
     t = time.monotonic()
     pending: set[asyncio.Task[None]] = set()
 
@@ -247,7 +258,7 @@ async def _run(
     timings["extract"] = round(time.monotonic() - t, 3)
 
     # 2. Chunk (CPU work, off the event loop) and store chunk rows for citations and keyword search.
-    await progress.report("chunking", EXTRACT_BAND[1], force=True)
+    await progress.report("chunking", EXTRACT_BAND[1])
     t = time.monotonic()
     targets = await container.index.targets()
     counter = targets[0].embedder.count_tokens
@@ -268,16 +279,18 @@ async def _run(
         await session.execute(
             update(Document).where(Document.id == doc.id).values(page_count=page_count)
         )
-        # In the same transaction: a document canceled, deleted or reset meanwhile gets no rows.
-        if not await lifecycle.renew_lease(session, lease, lease_for=progress.lease_for):
+        # In the same transaction: a document canceled, deleted or reset meanwhile gets no rows;
+        # and the stage moves to "embedding" before the first batch (on small documents that
+        # batch is all the work) without a transaction of its own.
+        if not await lifecycle.report_progress(session, lease, stage="embedding",
+                                               progress=EMBED_BAND[0], lease_for=progress.lease_for):
             await session.rollback()
             raise DocumentGone(doc.id)
         await session.commit()
+    progress.written()
     timings["chunk"] = round(time.monotonic() - t, 3)
 
     # 3. Embed and upsert in batches, into every target index (two during a re-index).
-    # Report the stage before the first batch: on small documents that batch is all the work.
-    await progress.report("embedding", EMBED_BAND[0], force=True)
     t = time.monotonic()
     embed_seconds = 0.0
     del extracted, drafts  # the rows hold all that is still needed; free the rest now
@@ -309,28 +322,42 @@ async def _run(
 
     # 4. Index: verify, flip to ready (search swaps to this version), then drop older versions.
     # Until the flip, search serves the previous version (a reprocess stays searchable).
-    await progress.report("indexing", EMBED_BAND[1], force=True)
+    await progress.report("indexing", EMBED_BAND[1])
     t = time.monotonic()
+    older = False  # whether vectors of other versions of this document are left to delete
     for target in targets:
-        every = VectorScope.of_document(doc.owner_id, doc.id)
-        others = VectorScope.of_document(doc.owner_id, doc.id, exclude_version=doc.version)
-        stored = (await container.vectors.count(target.collection, scope=every)
-                  - await container.vectors.count(target.collection, scope=others))
+        stored, others = await _stored_vectors(container, target.collection, doc)
+        older = older or others > 0
         if stored != len(rows):
             raise VectorStoreError(
                 f"The vector index holds {stored} of {len(rows)} passages; retrying.", transient=True
             )
     timings["index"] = round(time.monotonic() - t, 3)
+    final = {**timings, "total": round(time.monotonic() - started, 3)}
     async with container.sessions() as session:
         ready = await lifecycle.mark_ready(session, lease, chunk_count=len(rows), page_count=page_count,
                                            embedding_collection=targets[0].collection, timings=timings)
         if ready:
             await repo.replace_chunks(session, doc.id, [], keep_version=doc.version)
+            # The attempt's job row in the same transaction: one commit fewer per document.
+            await lifecycle.finish_job(session, job_id, status="succeeded", error=None,
+                                       duration_ms=int(final["total"] * 1000), stage_timings=final)
         await session.commit()
     if not ready:
         raise DocumentGone(doc.id)
-    await _cleanup_vectors(container, doc, keep_version=doc.version)
-    return Outcome("ready", f"{len(rows)} chunks from {page_count} pages")
+    if older:  # a first version (most documents) has nothing to clean up: skip the store's query
+        await _cleanup_vectors(container, doc, keep_version=doc.version)
+    return Outcome("ready", f"{len(rows)} chunks from {page_count} pages", timings=final,
+                   recorded=True)
+
+
+async def _stored_vectors(container: Container, collection: str, doc: Document) -> tuple[int, int]:
+    """(vectors of this version, vectors of other versions) of ``doc`` in ``collection``, from one
+    listing of the document's vector ids: they are ``{document_id}:{version}:{n}`` (``_chunk_row``)."""
+    ids = await container.vectors.ids(collection, scope=VectorScope.of_document(doc.owner_id, doc.id))
+    prefix = f"{doc.id}:{doc.version}:"
+    stored = sum(1 for i in ids if i.startswith(prefix))
+    return stored, len(ids) - stored
 
 
 def text_limit(settings: Settings, size_bytes: int) -> tuple[int, str]:

@@ -9,7 +9,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -28,6 +28,18 @@ DUPLICATE_JACCARD = 0.7
 RANK_BONUS = 0.25
 SEMANTIC_WEIGHT = 0.5
 SEMANTIC_FLOOR = 0.5
+# "Not found" unless the best evidence is this similar to the question: the best retrieved
+# passage or, when that is lower, the best of the sentences picked (a passage can be long and
+# mixed while one sentence answers). Chosen on the QA set's tune split (bench/qa_eval.py): its
+# unanswerable questions' evidence scored 0.25-0.55, its answerable ones' 0.57-0.88. Above the
+# retrieval floor (which also gates a model's answer): an extract cannot say "they don't say".
+EVIDENCE_FLOOR = 0.56
+CONTEXT_WEIGHT = 0.35  # a follow-up's borrowed words (previous question) count this much
+NAME_BONUS = 0.5  # a sentence holding a name the question spells out ("json.dumps")
+WINDOW_LINES = 3  # lines of code or header fields that may complete a sentence
+SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may be
+DEFINITION_BONUS = 0.5  # "X is a …" for "what is X?"
+NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers, when others do
 _K1, _B = 1.2, 0.75
 
 _STOPWORDS = frozenset(
@@ -51,6 +63,26 @@ _ABBREVIATIONS = frozenset(
 )
 # Reference markers printed in documents ("[12]") would read as citations of our own sources.
 _PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
+# Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
+_PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
+# Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
+_CONTENTS_LINE = re.compile(r"(?:\.\s?){4,}|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
+# A line of code or a shell command: prompts, assignments, calls.
+_CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$)")
+_DEFINITION_QUESTION = re.compile(
+    r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,2})\s*\??$", re.I)
+# An API reference's signature line heads the sentences that describe it.
+_SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
+                        r"|^\.\.\s+(?:\w+:)?(?:function|method|class|decorator|data|attribute)::\s+\S+"
+                        r"|^[A-Za-z]\w*(?:[._]\w+)+$")  # a bare name heading its entry: "total_ordering"
+# A sentence that continues the previous one ("If you do this, …", "It returns …").
+_CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
+                        r"otherwise|so)\b", re.I)
+_JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
+# A spreadsheet row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2".
+_ROW = re.compile(r"^[^:;]{1,40}:[^;]+;\s*[^:;]{1,40}:")
+# "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
+_FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 
 
 class _Stemmer(Protocol):
@@ -78,12 +110,14 @@ class _Candidate:
     text: str
     terms: frozenset[str]
     score: float
+    coverage: float = 0.0  # share of the question's weighted terms the sentence holds
+    lead: str | None = None  # the signature the sentence describes, shown before it once
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences (and list items) of a passage, in order. Use the same function when computing the
     semantic scores passed to `extractive_answer`, so that sentence indexes agree."""
-    text = text.replace("\x02", "").replace("\u00ad", "")
+    text = _PARAGRAPH_NUMBER.sub("", text.replace("\x02", "").replace("\u00ad", ""))
     text = re.sub(r"(\w)-\n(?=[a-z])", r"\1", text)  # words hyphenated across a line break
     sentences: list[str] = []
     for block in re.split(r"\n\s*\n", text):
@@ -101,14 +135,22 @@ def _units(block: str) -> list[str]:
             i > 0 and len(lines[i - 1]) < 60 and not _TERMINAL.search(lines[i - 1])
             and line[:1].isupper()
         )
-        if not units or _BULLET.match(line) or heading_before:
-            units.append(line)
+        code, after_code = _is_code(line), i > 0 and _is_code(lines[i - 1])
+        row = _ROW.match(line) or (i > 0 and _ROW.match(lines[i - 1]))
+        if not units or _BULLET.match(line) or heading_before or code or after_code or row:
+            units.append(line)  # a line of code is a unit of its own, never glued to prose
         else:
             units[-1] += " " + line
     return units
 
 
+def _is_code(line: str) -> bool:
+    return bool(_CODE.match(line.strip()))
+
+
 def _split_unit(unit: str) -> list[str]:
+    if _is_code(unit):
+        return [unit]
     pieces: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(unit):
@@ -131,33 +173,83 @@ def extractive_answer(
     *,
     max_sentences: int = 4,
     embed_scores: Mapping[tuple[int, int], float] | None = None,
+    context: str | None = None,
 ) -> str:
     """Compose an answer from the sentences of `sources` that best match `question`, each ending
-    with its `[n]` marker; "" when no sentence matches."""
+    with its `[n]` marker; "" when no sentence matches. `context` (the previous question of an
+    elliptic follow-up) adds its words at a lower weight: the follow-up's own words lead.
+    """
+    return extract(question, sources, max_sentences=max_sentences, embed_scores=embed_scores,
+                   context=context).text
+
+
+@dataclass(frozen=True, slots=True)
+class Extract:
+    text: str  # the composed answer, "" when no sentence matches
+    evidence: list[str]  # the best-scoring sentences, best first (for a relevance check)
+
+
+def extract(
+    question: str,
+    sources: Sequence[Source],
+    *,
+    max_sentences: int = 4,
+    embed_scores: Mapping[tuple[int, int], float] | None = None,
+    context: str | None = None,
+) -> Extract:
+    """`extractive_answer`, with the sentences it rests on."""
     query = set(_terms(question))
+    weights = dict.fromkeys(query, 1.0)
+    for term in _terms(context or ""):
+        weights.setdefault(term, CONTEXT_WEIGHT)
     ranked = sorted(sources, key=lambda s: s.index)[:MAX_SOURCES]
+    per_source = [(rank, source, split_sentences(source.text)) for rank, source in enumerate(ranked)]
     units = [
-        (rank, source, n, sentence, _terms(sentence))
-        for rank, source in enumerate(ranked)
-        for n, sentence in enumerate(split_sentences(source.text))
+        (rank, source, n, sentences, _terms(sentence))
+        for rank, source, sentences in per_source
+        for n, sentence in enumerate(sentences)
     ]
     if not units or (not query and not embed_scores):
-        return ""
+        return Extract("", [])
     df = Counter(term for *_, terms in units for term in set(terms))
-    idf = {t: math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5)) for t in query}
-    query_mass = sum(idf.values()) or 1.0
+    idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
+           for t, w in weights.items()}
+    query_mass = sum(v for t, v in idf.items() if t in query) or 1.0
     avg_len = sum(len(terms) for *_, terms in units) / len(units) or 1.0
+    names = _names(question)
+    subject = _subject(question)
+    # When some sources mention a model number the question spells out ("Z200"), sentences of
+    # the sources that mention none are about another product with the same manual sections.
+    # (Not for names like "Node.js" that a whole document is about without repeating them.)
+    models = [name for name in names if re.fullmatch(r"(?=\w*\d)(?=\w*[a-z])\w+", name)]
+    named_sources = {source.index for source in ranked
+                     if any(name in source.text.lower() for name in models)}
 
     candidates: list[_Candidate] = []
-    for rank, source, n, sentence, terms in units:
-        if not _eligible(sentence, terms):
+    for rank, source, n, sentences, own_terms in units:
+        text, terms = _window(sentences, n, own_terms)
+        if not _eligible(text, terms) or _CONTENTS_LINE.search(sentences[n]):
             continue
+        signature = _signature_before(sentences, n)
+        if signature:
+            terms = terms + _terms(signature)  # the sentence is about what the signature names
+        heading = _heading_before(sentences, n)
+        if heading:  # a sentence under "Updating the firmware" is about updating the firmware
+            terms = terms + [t for t in _terms(heading) if t not in terms]
         counts = Counter(terms)
-        matched = [t for t in query if counts[t]]
-        coverage = sum(idf[t] for t in matched) / query_mass
+        matched = [t for t in idf if counts[t]]
+        coverage = sum(idf[t] for t in matched if t in query) / query_mass
         norm = _K1 * (1 - _B + _B * len(terms) / avg_len)
         lexical = sum(idf[t] * counts[t] / (counts[t] + norm) for t in matched) / query_mass
         lexical *= 1 + RANK_BONUS / (1 + rank)
+        named = text.lower() + " " + (signature or "").lower()
+        if names and any(name in named for name in names):
+            lexical *= 1 + NAME_BONUS  # the function, command or number the question names
+        if named_sources and source.index not in named_sources:
+            lexical *= NAMELESS_FACTOR
+        if subject and _defines(text, subject):
+            lexical *= 1 + DEFINITION_BONUS
+        lead = signature if signature and signature.lower() not in text.lower() else None
         semantic = embed_scores.get((source.index, n)) if embed_scores else None
         if semantic is None:
             if coverage < MIN_COVERAGE:
@@ -167,10 +259,90 @@ def extractive_answer(
             if coverage < MIN_COVERAGE and semantic < SEMANTIC_FLOOR:
                 continue
             score = (1 - SEMANTIC_WEIGHT) * lexical + SEMANTIC_WEIGHT * max(semantic, 0.0)
-        candidates.append(_Candidate(rank, source.index, n, sentence, frozenset(terms), score))
+        candidates.append(_Candidate(rank, source.index, n, text, frozenset(terms), score,
+                                     coverage, lead))
 
     picked = _pick(candidates, max_sentences)
-    return _compose(picked) if picked else ""
+    return Extract(_compose(picked) if picked else "", [c.text for c in picked])
+
+
+def _window(sentences: list[str], n: int, terms: list[str]) -> tuple[str, list[str]]:
+    """A sentence with what completes it: the code or list items it introduces ("… with the
+    command:" + "> source(…)"), the header lines that follow a header line ("Subject: …",
+    "From: …"), or the next sentence when that one continues it ("If you do this, …")."""
+    text, sentence = sentences[n], sentences[n]
+    follows = sentences[n + 1 : n + 1 + WINDOW_LINES]
+    if _is_code(sentence):
+        return _code(text), terms
+    if follows and _CONTINUES.match(follows[0]) and _TERMINAL.search(sentence) \
+            and not _is_code(follows[0]):
+        # Scored on its own words, shown with the sentence that continues it (each cited).
+        return f"{sentence}{_JOIN}{follows[0]}", terms
+    if _ROW.match(sentence):
+        return text, terms  # a row stands alone
+    if sentence.endswith(":") or not _TERMINAL.search(sentence) or _FIELD.match(sentence):
+        extra: list[str] = []
+        for line in follows:
+            if _is_code(line) and not _FIELD.match(sentence):
+                extra.append(_code(line))
+            elif _FIELD.match(sentence) and _FIELD.match(line):
+                extra.append(line)
+            elif sentence.endswith(":") and _BULLET.match(line):
+                extra.append(line)  # "… the following components:" + its list items
+            else:
+                break
+        if extra:
+            joined = " ".join(extra)
+            text = f"{sentence} {joined}"
+            terms = terms + _terms(joined)
+    return text, terms
+
+
+def _signature_before(sentences: list[str], n: int) -> str | None:
+    """The signature line that heads sentence `n` ("`crypto.randomBytes(size[, callback])`"),
+    if one does within a few lines, with no other prose heading in between."""
+    for i in range(n - 1, max(-1, n - 1 - SIGNATURE_LINES), -1):
+        line = sentences[i].strip()
+        if _SIGNATURE.match(line) and len(line) <= 120:
+            return re.sub(r"^\.\.\s+(?:\w+:)?\w+::\s+", "", line).strip("`:").strip()
+    return None
+
+
+def _heading_before(sentences: list[str], n: int) -> str | None:
+    """The heading of the section sentence `n` is in (within its passage), if there is one."""
+    for i in range(n - 1, -1, -1):
+        line = sentences[i]
+        if (len(line) <= 80 and len(line.split()) <= 10 and not _TERMINAL.search(line)
+                and line[:1].isupper() and not _is_code(line) and not _FIELD.match(line)
+                and not _BULLET.match(line)):
+            return line
+    return None
+
+
+def _defines(sentence: str, subject: str) -> bool:
+    """"LayoutParser, an open-source library …", "A namespace is a mapping …"."""
+    return bool(re.search(rf"\b{re.escape(subject)}\b\s*(?:,\s*(?:an?|the)\s|\((?:[^)]*)\)\s*|"
+                          r"(?:is|are|stands for|means|refers to)\s)", sentence.lower()))
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else text
+
+
+def _names(question: str) -> list[str]:
+    """Code-like names and numbers in the question ("json.dumps", "is.na(x)", "2018"), lowered."""
+    found = re.findall(r"[\w$%]+(?:[.:_][\w$%]+)+(?:\(\w*\))?|\b\w+\(\w*\)|\b\d{2,}\b"
+                       r"|\b(?=\w*\d)(?=\w*[a-z])\w{2,}\b", question, re.IGNORECASE)
+    names = {name.lower() for name in found}
+    # "functools.total_ordering" is documented as "total_ordering", "json.dumps" as "dumps(".
+    names |= {re.split(r"[.:]", n.split("(")[0])[-1] for n in names if re.search(r"[.:]\w", n)}
+    return sorted(n for n in names if len(n) > 2)
+
+
+def _subject(question: str) -> str | None:
+    """What a "what is X?" question asks to define."""
+    match = _DEFINITION_QUESTION.match(question.strip())
+    return match.group(1).lower() if match else None
 
 
 def content_terms(text: str) -> list[str]:
@@ -200,10 +372,16 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
     for candidate in ordered:
         if len(picked) >= limit or candidate.score < RELATIVE_FLOOR * ordered[0].score:
             break
-        if any(_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD for p in picked):
+        if any(_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
+               and _numbers(candidate.terms) == _numbers(p.terms) for p in picked):
             continue
         picked.append(candidate)
     return picked
+
+
+def _numbers(terms: frozenset[str]) -> frozenset[str]:
+    # Rows that differ only in their figures ("Stanley Cups: 0" / "… 13") are not duplicates.
+    return frozenset(t for t in terms if t.isdigit())
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -222,7 +400,18 @@ def _compose(picked: list[_Candidate]) -> str:
         group = sorted(
             (c for c in picked if c.source_index == source_index), key=lambda c: c.sentence_index
         )
-        paragraphs.append(" ".join(_cite(c.text, source_index) for c in group))
+        shown: set[str] = set()
+        pieces = []
+        for c in group:
+            text = c.text
+            if c.lead and c.lead not in shown:
+                shown.add(c.lead)
+                text = f"{_code(c.lead)}: {text}"  # what the sentence describes
+            for piece in text.split(_JOIN):
+                if piece not in shown:  # a continuation may also have been picked itself
+                    shown.add(piece)
+                    pieces.append(_cite(piece, source_index))
+        paragraphs.append(" ".join(pieces))
     return LEAD + "\n\n" + "\n\n".join(paragraphs)
 
 
@@ -235,6 +424,29 @@ def _cite(sentence: str, index: int) -> str:
     if match and match.start() > 0:
         return f"{text[: match.start()]} [{index}]{text[match.start():]}"
     return f"{text} [{index}]"
+
+
+Similarity = Callable[[str, list[str]], Awaitable[float]]
+"""The best dense similarity between a question and some sentences."""
+
+
+class _Embedder(Protocol):
+    async def embed_query(self, text: str) -> list[float]: ...
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+async def sentence_similarity(embedder: _Embedder, question: str, sentences: list[str]) -> float:
+    """The best cosine similarity between `question` (embedded as a query) and `sentences` (as
+    passages): a handful of short texts, so tens of milliseconds."""
+    if not sentences:
+        return 0.0
+    query = await embedder.embed_query(question)
+    best = 0.0
+    for vector in await embedder.embed_documents(sentences):
+        dot = sum(a * b for a, b in zip(query, vector, strict=True))
+        norm = math.sqrt(sum(a * a for a in query) * sum(b * b for b in vector)) or 1.0
+        best = max(best, dot / norm)
+    return best
 
 
 class ExtractiveChatModel:
@@ -258,12 +470,23 @@ class ExtractiveChatModel:
         sources: Sequence[Source],
         *,
         embed_scores: Mapping[tuple[int, int], float] | None = None,
+        context: str | None = None,
+        relevance: float | None = None,
+        similarity: Similarity | None = None,
     ) -> AsyncIterator[str]:
+        """`relevance`: the best retrieved passage's dense similarity to the question; under
+        `EVIDENCE_FLOOR`, the picked sentences are compared with the question (`similarity`) and
+        the answer is "not found" unless one of them reaches it."""
         # Sentence splitting and scoring are CPU work: off the event loop, like every parser.
-        answer = await asyncio.to_thread(
-            extractive_answer, question, sources, max_sentences=self._max_sentences,
-            embed_scores=embed_scores,
+        found = await asyncio.to_thread(
+            extract, question, sources, max_sentences=self._max_sentences,
+            embed_scores=embed_scores, context=context,
         )
+        answer = found.text
+        if answer and relevance is not None and relevance < EVIDENCE_FLOOR:
+            best = await similarity(question, found.evidence) if similarity else relevance
+            if max(relevance, best) < EVIDENCE_FLOOR:
+                answer = ""  # what was found shares words with the question, not its subject
         words = re.findall(r"\S+\s*", answer or NO_ANSWER)
         for i in range(0, len(words), self._words_per_delta):
             yield "".join(words[i : i + self._words_per_delta])

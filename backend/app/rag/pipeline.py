@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.core.errors import NotFound
 from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
+from app.rag import followup
 from app.rag.citations import StreamingCitationFilter, repair_citations
-from app.rag.extractive import ExtractiveChatModel
+from app.rag.extractive import ExtractiveChatModel, sentence_similarity
 from app.rag.grounding import Grounder, cite_something
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
-from app.rag.retrieval import RetrievedChunk, retrieve
+from app.rag.retrieval import RetrievalResult, RetrievedChunk, retrieve
 
 log = logging.getLogger("citewise.rag")
 
@@ -31,7 +32,6 @@ NOT_FOUND = ("I couldn't find anything about this in your documents. Try rephras
              "or check that the relevant documents are uploaded and ready.")
 HISTORY_TURNS = 8  # earlier messages a caller passes as history
 SNIPPET_CHARS = 320
-_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her)\b", re.I)
 
 Event = tuple[str, dict[str, Any]]
 AnswerStatus = Literal["complete", "error", "stopped"]
@@ -44,6 +44,8 @@ class Question:
     scope: list[str] | None  # document ids, already checked readable by owner_id; None: all
     history: list[ChatMessage] = field(default_factory=list)  # earlier turns, oldest first
     collection_ids: list[str] | None = None  # collections in scope (with `scope`); None: all
+    # Documents the previous answer cited, in citation order (a follow-up's first place to look).
+    previous_documents: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,18 +103,11 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
                       citations=_cited_sources(content, sources), rewritten_query=rewritten)
 
     try:
-        # 1. Condense a follow-up into a standalone question.
-        query = question.content
-        if history:
-            query = await _condense(llm, question.content, history)
-        rewritten = query if query != question.content else None
-
-        # 2. Retrieve under the caller's owner filter.
+        # 1–2. Condense a follow-up (rule, and a model's rewrite) and retrieve under the caller's
+        # owner filter, within the previous answer's documents when the follow-up is elliptic.
         t = time.perf_counter()
-        async with container.sessions() as session:
-            result = await retrieve(session, container, owner_id=question.owner_id, query=query,
-                                    k=runtime.retrieval.top_k, document_ids=question.scope,
-                                    collection_ids=question.collection_ids)
+        query, result = await _retrieve_turn(container, llm, runtime.retrieval.top_k, question)
+        rewritten = query if query != question.content else None
         timings["retrieval_ms"] = round((time.perf_counter() - t) * 1000, 2)
         sources = [] if result.not_found else to_sources(result.chunks)
         yield "sources", {"sources": [citation_payload(s) for s in sources]}
@@ -120,7 +115,11 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
         # 3–4. Augment and generate. A model's sentences are checked against the sources as
         # they complete (the extractive answer only copies sentences of the sources).
         valid = {s.index for s in sources}
-        stream = _generate(llm, container, runtime, question.content, sources, history)
+        asked, context = question.content, None
+        if llm is None and history:
+            asked, context = followup.answer_terms(question.content, history)
+        stream = _generate(llm, container, runtime, asked, sources, history, context,
+                           (query, result.best_dense))
         filt = StreamingCitationFilter(valid)
         if llm is not None and sources:
             embedder = (await container.index.active()).embedder
@@ -183,13 +182,25 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
 
 
 async def _generate(llm: Any, container: Container, runtime: Any, question: str,
-                    sources: list[Source], history: list[ChatMessage]) -> AsyncIterator[str]:
+                    sources: list[Source], history: list[ChatMessage], context: str | None = None,
+                    evidence: tuple[str, float] | None = None) -> AsyncIterator[str]:
+    """`evidence`: the query that was searched (a follow-up's condensed form) and its best
+    passage's similarity, for the extractive answerer's "not found" check."""
     if not sources:
         yield NOT_FOUND
         return
     if llm is None:
         # Lexical sentence scoring only: embedding every candidate sentence cost seconds per answer.
-        async for delta in ExtractiveChatModel().answer_stream(question, sources):
+        embedder = (await container.index.active()).embedder
+
+        searched, relevance = evidence or (question, None)
+
+        async def similarity(_: str, sentences: list[str]) -> float:
+            # Against what was searched: "and how do I write it back?" alone is about nothing.
+            return await sentence_similarity(embedder, searched, sentences)
+
+        async for delta in ExtractiveChatModel().answer_stream(
+                question, sources, context=context, relevance=relevance, similarity=similarity):
             yield delta
         return
     embedder = (await container.index.active()).embedder
@@ -207,20 +218,52 @@ async def _generate(llm: Any, container: Container, runtime: Any, question: str,
         LLM_REQUEST_SECONDS.labels(model=llm.model_id).observe(time.perf_counter() - started)
 
 
-async def _condense(llm: Any, question: str, history: list[ChatMessage]) -> str:
-    if llm is not None:
+async def _retrieve_turn(container: Container, llm: Any, k: int, question: Question
+                         ) -> tuple[str, RetrievalResult]:
+    """The query to record and what it retrieved. A follow-up is searched with the rule-based
+    query and, with a model, its rewrite too (fused: the rewrite can only add evidence)."""
+    queries = [question.content]
+    if question.history:
+        queries = [followup.rule_query(question.content, question.history)]
+        if llm is not None:
+            rewrite = await _condense(llm, question.content, question.history)
+            if rewrite not in queries:
+                queries.append(rewrite)
+    restrict: list[str] = []
+    if question.history and question.previous_documents and followup.elliptic(question.content):
+        async with container.sessions() as session:
+            restrict = await followup.follow_up_documents(
+                session, question.owner_id, question.previous_documents, question.scope,
+                question.collection_ids)
+
+    async def search(query: str, docs: list[str] | None, colls: list[str] | None
+                     ) -> RetrievalResult:
+        async with container.sessions() as session:
+            return await retrieve(session, container, owner_id=question.owner_id, query=query, k=k,
+                                  document_ids=docs, collection_ids=colls)
+
+    results: list[RetrievalResult] = []
+    if restrict:
         try:
-            out = await llm.complete(build_condense_messages(question, history),
-                                     GenerationParams(max_tokens=96, temperature=0.0))
-            return parse_condensed(out, question)
-        except LLMError:
-            log.warning("condense failed; using the question as asked")
-            return question
-    # Without a model: a short follow-up that leans on a pronoun borrows the previous question.
-    previous = next((m.content for m in reversed(history) if m.role == "user"), None)
-    if previous and len(question.split()) <= 10 and _PRONOUN.search(question):
-        return f"{previous} {question}"
-    return question
+            results = [await search(q, restrict, None) for q in queries]
+        except NotFound:  # a document deleted or unshared since the previous turn
+            results = []
+        if all(r.not_found or not followup.speaks_to(question.content, r.chunks)
+               for r in results):
+            results = []  # nothing relevant there: the follow-up changed the subject
+    if not results:
+        results = [await search(q, question.scope, question.collection_ids) for q in queries]
+    return queries[-1], followup.fuse_results(results, k)
+
+
+async def _condense(llm: Any, question: str, history: list[ChatMessage]) -> str:
+    try:
+        out = await llm.complete(build_condense_messages(question, history),
+                                 GenerationParams(max_tokens=96, temperature=0.0))
+        return parse_condensed(out, question)
+    except LLMError:
+        log.warning("condense failed; using the question as asked")
+        return question
 
 
 def _cited_sources(text: str, sources: list[Source]) -> list[Source]:

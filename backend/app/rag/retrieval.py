@@ -22,7 +22,7 @@ from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
 from app.platform.container import Container
 from app.providers.keyword.base import KeywordHit, KeywordScope
-from app.providers.vectorstore.base import VectorHit, VectorScope
+from app.providers.vectorstore.base import VectorScope
 
 Fusion = Literal["score", "rrf"]
 RRF_K = 60
@@ -76,29 +76,30 @@ async def retrieve(
         qvec = await active.embedder.embed_query(query)
         timings["embed_ms"] = _ms(t)
         t = time.perf_counter()
-        # One query per owner partition of the readable set, side by side; cosine scores compare.
+        # One query per owner partition of the readable set, side by side in threads (Chroma
+        # releases the GIL while it searches); cosine scores compare. Ids and scores only: every
+        # id that can be returned is re-checked in the database below.
         parts = await asyncio.gather(*(
-            container.vectors.query(active.collection, qvec, k=candidates, scope=VectorScope(
+            container.vectors.nearest(active.collection, qvec, k=candidates, scope=VectorScope(
                 owner_id=p.owner_id, document_ids=p.document_ids,
                 exclude_document_ids=p.exclude_document_ids))
             for p in plan.partitions))
         timings["vector_ms"] = _ms(t)
-        best: list[VectorHit] = sorted((h for hits in parts for h in hits),
-                                       key=lambda h: (-h.score, h.id))[:candidates]
-        return {h.id: h.score for h in best}
+        best = sorted((h for hits in parts for h in hits), key=lambda h: (-h[1], h[0]))[:candidates]
+        return dict(best)
 
     async def keyword_side() -> list[KeywordHit]:
         # Its own session, so the database query runs while the query is embedded and searched.
         t = time.perf_counter()
-        found: list[KeywordHit] = []
+        # One statement over every owner partition (each ranked with its own statistics, merged
+        # by score in the database), not one query per partition.
         async with container.sessions() as own:
-            for p in plan.partitions:  # scores of one index and query compare across owners
-                found += await container.keywords.search(
-                    own, KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
-                                      exclude_document_ids=p.exclude_document_ids),
-                    query, limit=candidates)
+            found = await container.keywords.search(
+                own, [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
+                                   exclude_document_ids=p.exclude_document_ids)
+                      for p in plan.partitions], query, limit=candidates)
         timings["keyword_ms"] = _ms(t)
-        return sorted(found, key=lambda h: (-h[1], h[0]))[:candidates]
+        return found
 
     if not plan.partitions:  # nothing readable in scope (an empty collection, no documents yet)
         return RetrievalResult(chunks=[], best_dense=0.0, not_found=True, timings=timings)

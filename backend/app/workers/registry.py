@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.core.outages import database_outage
-from app.documents import lifecycle
+from app.documents import lifecycle, purges
 from app.ingestion.pipeline import Outcome, TransientFailure, process_document, purge_failed_vectors
 from app.platform.container import Container
 
@@ -71,6 +71,7 @@ async def reconcile(container: Container, *, startup: bool = False) -> int:
     if to_enqueue:
         log.info("reconciled", extra={"requeued": len(to_enqueue), "examined": len(stale)})
     await purge_failed(container)
+    await purges.run_pending(container)
     return len(to_enqueue)
 
 

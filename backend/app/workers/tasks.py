@@ -1,10 +1,13 @@
 """ARQ worker: `arq app.workers.tasks.WorkerSettings` (or `citewise worker`).
 
 Thin wrappers over app.workers.registry; the same functions run in the embedded in-process runner.
-`citewise worker` runs it in `ResilientWorker` (app/workers/resilient.py), which waits out a Redis
-outage instead of exiting. On SIGTERM it stops taking jobs and gives running ones
-`worker_shutdown_grace_seconds` to finish; then it cancels them, and the pipeline hands each
-document back (`queued` at once) for another worker.
+Both commands wait out a Redis outage instead of exiting: the pool from `redis_settings` waits and
+reconnects while the worker runs (app/workers/redis_wait.py); `citewise worker` runs ARQ in
+`ResilientWorker` (app/workers/resilient.py), which also waits for Redis at start-up, where the
+spec's command gives up after ARQ's `conn_retries` and relies on its supervisor.
+On SIGTERM a worker stops taking jobs and gives running ones `worker_shutdown_grace_seconds` to
+finish; then it cancels them, and the pipeline hands each document back (`queued` at once) for
+another worker.
 Health: ARQ writes `citewise:queue:health-check` every `health_check_interval` seconds
 (`arq --check app.workers.tasks.WorkerSettings` exits non-zero when it is stale), and each worker
 keeps a `citewise:worker:<host>:<pid>` heartbeat key that /admin/stats counts.
@@ -18,11 +21,14 @@ import contextlib
 import logging
 import os
 import socket
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.worker import func
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.bootstrap import build_container
 from app.core.config import get_settings
@@ -32,6 +38,7 @@ from app.ingestion.pipeline import TransientFailure
 from app.platform.container import Container
 from app.providers.jobs.arq_queue import QUEUE_NAME, WORKER_KEY_PREFIX
 from app.workers import registry
+from app.workers.redis_wait import WaitForRedis
 
 _settings = get_settings()
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
@@ -39,10 +46,13 @@ log = logging.getLogger("citewise.worker")
 # ARQ's own try limit stays out of the way: the database decides when a document has failed
 # (the retry window for transient errors, job_max_attempts for attempts lost with their worker).
 ARQ_MAX_TRIES = 10_000
+REDIS_WAIT = WaitForRedis()
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(_settings.log_level, _settings.log_json)
+    # ARQ calls this from its main loop: from now until that loop ends, Redis outages are waited out.
+    REDIS_WAIT.serve(asyncio.current_task())
     container = build_container(_settings)
     await container.jobs.start()
     ctx["container"] = container
@@ -110,7 +120,8 @@ class WorkerSettings:
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME
-    redis_settings = RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0")
+    redis_settings = replace(RedisSettings.from_dsn(_settings.redis_url or "redis://127.0.0.1:6379/0"),
+                             retry=REDIS_WAIT, retry_on_error=[RedisConnectionError, RedisTimeoutError])
     max_jobs = _settings.job_concurrency
     job_timeout = _settings.job_timeout_seconds
     keep_result = 0  # results live in the database; lets a finished job id be enqueued again

@@ -1,5 +1,6 @@
 """`read_plan`'s owner partitions on real SQLite and PostgreSQL: whole partitions when every
-document is readable, "only these" or "all but these" otherwise, and the re-check rule."""
+document is readable, "only these" or "all but these" otherwise, the re-check rule, and the
+per-owner document counts (`document_spaces`) the plan is made from."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import uuid
 from typing import Any
 
 from httpx import AsyncClient
+from sqlalchemy import delete, func, insert, select
 
-from app.access.rules import Partition, access_for, read_plan
+from app.access.rules import Partition, access_for, document_spaces, read_plan
 from app.auth.models import User
 from app.collections.models import Collection, CollectionMember
 from app.documents.models import Document
@@ -63,3 +65,71 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
         await s.commit()
         plan = await read_plan(s, await access_for(s, me))
         assert Partition(owner_id=other) in plan.partitions
+
+
+async def _spaces(s: Any) -> dict[tuple[str, str], int]:
+    """`document_spaces` next to what it must equal: the aggregate over `documents`."""
+    kept = {(o, sp): n for o, sp, n in (await s.execute(
+        select(document_spaces.c.owner_id, document_spaces.c.space,
+               document_spaces.c.documents))).all()}
+    actual = {(o, c or ""): n for o, c, n in (await s.execute(
+        select(Document.owner_id, Document.collection_id, func.count())
+        .group_by(Document.owner_id, Document.collection_id))).all()}
+    assert kept == actual
+    return kept
+
+
+async def test_document_spaces_follow_every_change(client: AsyncClient, api_app: Any) -> None:
+    # The counts the partition plan reads are kept by the database (migration 0013) through
+    # uploads, bulk inserts, moves, a collection's deletion (FK SET NULL), deletes and a user's
+    # deletion (FK CASCADE); read_plan then plans from them.
+    container = api_app.state.container
+    me, other = str(uuid.uuid4()), str(uuid.uuid4())
+    async with container.sessions() as s:
+        for uid in (me, other):
+            s.add(User(id=uid, email=f"{uid}@example.com", password_hash="x"))
+        one, two = Collection(name="one"), Collection(name="two")
+        s.add_all([one, two])
+        await s.flush()
+        s.add(CollectionMember(collection_id=one.id, user_id=me, role="viewer"))
+        mine = [_doc(me, None) for _ in range(2)]
+        theirs = [_doc(other, one.id) for _ in range(3)] + [_doc(other, None)]
+        s.add_all([*mine, *theirs])
+        await s.commit()
+        assert await _spaces(s) == {(me, ""): 2, (other, one.id): 3, (other, ""): 1}
+        await s.execute(insert(Document), [  # one statement, several rows
+            {c.key: getattr(d, c.key) for c in Document.__table__.columns if getattr(d, c.key) is not None}
+            for d in (_doc(other, two.id), _doc(other, two.id))])
+        await s.commit()
+        assert (await _spaces(s))[(other, two.id)] == 2
+
+        # A move into the collection: the private space empties and its row goes.
+        theirs[3].collection_id = one.id
+        await s.commit()
+        assert (other, "") not in await _spaces(s)
+        plan = await read_plan(s, await access_for(s, me))
+        assert {p.owner_id: p for p in plan.partitions}[other] == Partition(
+            owner_id=other, exclude_document_ids=frozenset(
+                (await s.execute(select(Document.id).where(Document.collection_id == two.id))
+                 ).scalars()))
+        # A named document outside the readable spaces' counts (my own private one).
+        plan = await read_plan(s, await access_for(s, me), document_ids=[mine[0].id],
+                               collection_ids=[one.id])
+        assert {p.owner_id: p for p in plan.partitions} == {
+            me: Partition(owner_id=me, document_ids=frozenset({mine[0].id})),
+            other: Partition(owner_id=other, exclude_document_ids=frozenset(
+                (await s.execute(select(Document.id).where(Document.collection_id == two.id))
+                 ).scalars()))}
+
+        # Deleting collection two returns its documents to the uploader's private space.
+        await s.execute(delete(Collection).where(Collection.id == two.id))
+        await s.commit()
+        assert (await _spaces(s))[(other, "")] == 2
+        await s.delete(mine[1])
+        await s.commit()
+        assert (await _spaces(s))[(me, "")] == 1
+        await s.execute(delete(User).where(User.id == other))
+        await s.commit()
+        assert await _spaces(s) == {(me, ""): 1}
+        plan = await read_plan(s, await access_for(s, me))
+        assert plan.partitions == (Partition(owner_id=me),)

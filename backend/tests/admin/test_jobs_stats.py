@@ -52,7 +52,7 @@ async def test_stats(admin: AsyncClient, signed_in: Any, api_app: Any, queue: Re
     assert r.json() == {
         "users": 2, "documents": 4, "chunks": 4, "storage_bytes": 1527,
         "documents_by_status": {"queued": 1, "processing": 0, "ready": 2, "failed": 1},
-        "queue_depth": 1, "workers": 3, "failures_24h": 1,
+        "queue_depth": 1, "workers": 3, "queue_available": True, "failures_24h": 1,
     }
 
 

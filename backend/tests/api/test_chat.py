@@ -14,8 +14,6 @@ from tests import docgen
 from tests.api.helpers import parse_sse, upload, upload_bytes, wait_done
 from tests.conftest import register
 
-CANARY = "ZEBRAQUILL-7731"
-
 
 def pages_containing(path: Any, phrase: str) -> set[int]:
     """Oracle computed straight from the PDF, independently of our pipeline."""
@@ -99,43 +97,6 @@ async def test_relevance_floor_says_not_found(client: AsyncClient, paper: Path) 
     final = dict(events)["citations"]
     assert final["citations"] == []
     assert "couldn't find" in final["content"]
-
-
-async def test_canary_never_crosses_users(client: AsyncClient, anon_client_factory) -> None:  # type: ignore[no-untyped-def]
-    await register(client, "alice@example.com")
-    a_doc = (await upload_bytes(client, "alice.md",
-                                b"# Garden plan\n\nAlice grows tomatoes, basil and zebra-striped squash.\n"))
-    await wait_done(client, a_doc["documents"][0]["id"])
-    async with anon_client_factory() as bob:
-        await register(bob, "bob@example.com")
-        b_doc = await upload_bytes(bob, "bob-secret.md", (
-            f"# Launch codes\n\nThe secret launch code is {CANARY}. Zebra quill squash tomatoes "
-            "garden basil plan secret code.\n").encode())
-        await wait_done(bob, b_doc["documents"][0]["id"])
-        hits = (await bob.post("/api/v1/search", json={"query": "secret launch code"})).json()
-        assert any(CANARY in h["text"] for h in hits["results"])  # the canary is really indexed
-
-        queries = ["secret launch code", CANARY, "zebra quill", "garden plan tomatoes basil",
-                   "What is the launch code?", "squash", "Bob", "code", "plan", "zebra-striped squash"]
-        conv = await new_conversation(client)
-        for q in queries:
-            res = (await client.post("/api/v1/search", json={"query": q, "k": 50})).json()["results"]
-            assert all(CANARY not in h["text"] and h["document_id"] != b_doc["documents"][0]["id"]
-                       for h in res), q
-            events = await ask(client, conv, q)
-            blob = str(events)
-            assert CANARY not in blob and b_doc["documents"][0]["id"] not in blob, q
-
-        # Naming another user's document as scope is a 404, for search and chat alike.
-        foreign = [b_doc["documents"][0]["id"]]
-        r = await client.post("/api/v1/search", json={"query": "code", "document_ids": foreign})
-        assert r.status_code == 404
-        r = await client.post(f"/api/v1/conversations/{conv}/messages",
-                              json={"content": "code", "document_ids": foreign})
-        assert r.status_code == 404
-        # ...and Bob cannot read Alice's conversation.
-        assert (await bob.get(f"/api/v1/conversations/{conv}")).status_code == 404
-        assert (await bob.get("/api/v1/conversations")).json()["items"] == []
 
 
 async def test_scope_limits_sources(client: AsyncClient) -> None:

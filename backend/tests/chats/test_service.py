@@ -78,7 +78,7 @@ async def test_questions_and_answers_are_stored_in_turn(sessions: Sessions) -> N
     alice = await new_user(sessions)
     conv = await new_conversation(sessions, alice)
     async with sessions() as s:
-        first, history = await service.add_user_message(s, conv.id, LONG.strip(), None)
+        first, history, _ = await service.add_user_message(s, conv.id, LONG.strip(), None)
         await s.commit()
     assert history == [] and first.role == "user" and first.content == LONG.strip()
     async with sessions() as s:
@@ -110,7 +110,7 @@ async def test_questions_and_answers_are_stored_in_turn(sessions: Sessions) -> N
     stopped = Answer(content="Half", status="stopped", model="m", citations=[])
     async with sessions() as s:
         await service.add_assistant_message(s, conv.id, None, stopped)
-        second, history = await service.add_user_message(s, conv.id, "And then?", None)
+        second, history, _ = await service.add_user_message(s, conv.id, "And then?", None)
         await s.commit()
     assert (second.role, second.content) == ("user", "And then?")
     assert history == [ChatMessage(role="user", content=LONG.strip()),

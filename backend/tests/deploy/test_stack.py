@@ -230,6 +230,25 @@ def test_the_stack_serves_the_whole_flow_through_nginx(stack: Stack, tmp_path: P
         assert r.json()["error"] == "request_too_large" and r.json()["detail"]
 
 
+def test_security_headers_come_once_through_nginx(stack: Stack) -> None:
+    """Nginx adds them to every response; the API processes behind it add none (the stack sets
+    CITEWISE_SECURITY_HEADERS=false), so no header comes twice, on the API's answers or Nginx's."""
+    names = ["content-security-policy", "x-frame-options", "x-content-type-options",
+             "referrer-policy", "permissions-policy", "strict-transport-security"]
+    with _browser(stack.url) as c:
+        answers = {
+            "API JSON": c.get("/api/v1/ready"),
+            "API error": c.get("/api/v1/documents"),  # 401 from the API
+            "Nginx 404": c.get("/assets/no-such-file.js"),
+        }
+        assert answers["API error"].status_code == 401, answers["API error"].text
+        assert answers["Nginx 404"].status_code == 404
+        for what, r in answers.items():
+            counts = {name: len(r.headers.get_list(name)) for name in names}
+            assert counts == dict.fromkeys(names, 1), (what, r.headers)
+        assert answers["API JSON"].headers["x-frame-options"] == "DENY"
+
+
 def test_nginx_answers_json_while_no_api_process_is_up(stack: Stack) -> None:
     assert "stopped" in stack.ctl("stop", "api:*")
     try:

@@ -30,6 +30,7 @@ from tests.providers.conftest import _chroma_binary
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 CITEWISE = BACKEND_DIR / ".venv" / "bin" / "citewise"
+ARQ = BACKEND_DIR / ".venv" / "bin" / "arq"  # the spec's worker command: arq app.workers.tasks.WorkerSettings
 # Variables the processes must not inherit from whoever runs the tests.
 _INHERITED = ("DATABASE_URL", "REDIS_URL", "CHROMA_URL", "SECRET_KEY")
 
@@ -110,7 +111,8 @@ class Process:
         return int(self.proc.returncode)
 
     def log_tail(self, chars: int = 3000) -> str:
-        self._log.flush()
+        if not self._log.closed:  # a stopped process's log is closed, and still worth reading
+            self._log.flush()
         return f"--- {self.name} (pid {self.pid})\n" + self.log_path.read_text(errors="replace")[-chars:]
 
 
@@ -252,10 +254,10 @@ class Topology:
 
         wait_until(up, timeout=90, what="the API process")
 
-    def start_worker(self, **overrides: str) -> Process:
+    def start_worker(self, command: list[str] | None = None, **overrides: str) -> Process:
         n = len(self.workers)
-        worker = Process(f"worker-{n}", [str(CITEWISE), "worker"], self.tmp / f"worker-{n}.log",
-                         env={**self.env, **overrides})
+        worker = Process(f"worker-{n}", command or [str(CITEWISE), "worker"],
+                         self.tmp / f"worker-{n}.log", env={**self.env, **overrides})
         self.workers.append(worker)
         return worker
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,17 +19,18 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from app.bootstrap import build_container
 from app.core.config import Settings
 from app.documents.lifecycle import RELEASED_ERROR
-from app.documents.models import Chunk, Document, Job
+from app.documents.models import Chunk, Document, Job, VectorPurge
 from app.platform.container import Container
 from app.providers.vectorstore.base import VectorScope
 from tests import docgen
 from tests.conftest import TEST_SECRET, register
-from tests.faults.conftest import Topology
+from tests.faults.conftest import ARQ, Topology, wait_until
 from tests.workers.conftest import wait_for
 
 API = "/api/v1"
@@ -119,6 +121,20 @@ async def stored(inspect: Container, doc_id: str) -> tuple[int, int]:
     return int(rows), vectors
 
 
+async def owner_of(inspect: Container, doc_id: str) -> str:
+    async with inspect.sessions() as session:
+        doc = await session.get(Document, doc_id)
+        assert doc is not None
+        return doc.owner_id
+
+
+async def vectors_of(inspect: Container, owner_id: str, doc_id: str) -> int:
+    """Vectors of a document in every target collection (the document row may be gone)."""
+    scope = VectorScope.of_document(owner_id, doc_id)
+    return sum([await inspect.vectors.count(t.collection, scope=scope)
+                for t in await inspect.index.targets()])
+
+
 async def stored_chunk_rows(inspect: Container, doc_id: str) -> int:
     async with inspect.sessions() as session:
         stmt = select(func.count(Chunk.id)).where(Chunk.document_id == doc_id)
@@ -129,6 +145,17 @@ async def jobs(inspect: Container, doc_id: str) -> list[Job]:
     async with inspect.sessions() as session:
         stmt = select(Job).where(Job.document_id == doc_id).order_by(Job.created_at)
         return list((await session.execute(stmt)).scalars())
+
+
+async def workers_started(topology: Topology, count: int) -> None:
+    """`count` workers have run their start-up hook (each then keeps a heartbeat key in Redis)."""
+    with redis.Redis.from_url(topology.redis.url) as client:
+        await wait_for(lambda: _beats(client, count), timeout=120, what=f"{count} workers to start",
+                       on_timeout=topology.logs)
+
+
+async def _beats(client: redis.Redis, count: int) -> bool:
+    return len(list(client.scan_iter(match="citewise:worker:*"))) >= count
 
 
 def assert_workers_alive(topology: Topology, count: int = 2) -> None:
@@ -153,6 +180,14 @@ async def test_redis_outage_degrades_and_recovers(topology: Topology, api: httpx
             login = await browser.post(f"{API}/auth/login",
                                        json={"email": "faults@example.com", "password": PASSWORD})
             assert login.status_code == 200, login.text  # the login throttle fell back too
+            assert login.json()["role"] == "admin"  # the first account
+            # The admin's figures: everything but what lives in Redis.
+            stats = await browser.get(f"{API}/admin/stats")
+            assert stats.status_code == 200, stats.text
+            figures = stats.json()
+            assert figures["queue_available"] is False, figures
+            assert figures["queue_depth"] is None and figures["workers"] is None, figures
+            assert figures["documents"] >= 2 and figures["users"] >= 1, figures
         await asyncio.sleep(5)  # long enough for a worker that would exit on a Redis error to do so
         assert_workers_alive(topology)
         assert topology.api is not None and topology.api.alive()
@@ -163,6 +198,39 @@ async def test_redis_outage_degrades_and_recovers(topology: Topology, api: httpx
         ready = await wait_status(topology, api, doc["id"], "ready", timeout=120)
         assert ready["chunk_count"] > 0
     assert_workers_alive(topology)
+
+
+async def test_the_spec_worker_command_outlives_redis(topology: Topology, api: httpx.AsyncClient,
+                                                      inspect: Container, tmp_path: Path) -> None:
+    """`arq app.workers.tasks.WorkerSettings` (ARQ's own Worker class, not `citewise worker`)
+    stays up while Redis is down, and takes jobs again when it is back."""
+    for worker in topology.live_workers():
+        assert worker.stop() == 0, worker.log_tail()
+    spec = topology.start_worker(command=[str(ARQ), "app.workers.tasks.WorkerSettings"])
+    name = f"{socket.gethostname()}:{spec.pid}"  # app.workers.tasks.WORKER_NAME
+    beat = f"citewise:worker:{name}"
+    try:
+        with redis.Redis.from_url(topology.redis.url) as client:
+            # Its start-up hook has run (it sets the heartbeat): from then on it waits out outages.
+            wait_until(lambda: bool(client.exists(beat)) or not spec.alive(), timeout=120,
+                       what="the arq worker to start", log=spec.log_path)
+        assert spec.alive(), spec.log_tail()
+        topology.redis.stop()
+        try:
+            await asyncio.sleep(8)  # ARQ polls every 0.5 s: its first Redis error came long ago
+            assert spec.alive(), spec.log_tail()
+        finally:
+            topology.redis.start()  # empty
+        doc = await upload(api, text_document(tmp_path, "spec-worker.txt", 150, 8))
+        ready = await wait_status(topology, api, doc["id"], "ready", timeout=120)
+        assert ready["chunk_count"] > 0
+        assert [j.worker for j in await jobs(inspect, doc["id"])] == [name]
+        assert spec.alive(), spec.log_tail()
+        assert spec.stop(60) == 0, spec.log_tail()
+    finally:
+        spec.stop()
+        topology.start_worker()
+        topology.start_worker()
 
 
 async def test_sigterm_mid_document_hands_it_back(topology: Topology, api: httpx.AsyncClient,
@@ -259,19 +327,30 @@ async def test_postgres_outage_answers_json_503_and_recovers(topology: Topology,
     assert_workers_alive(topology)
 
 
+@pytest.mark.timeout(480)
 async def test_failed_document_leaves_no_chunks_or_vectors(topology: Topology, api: httpx.AsyncClient,
                                                            inspect: Container, tmp_path: Path) -> None:
     # Workers whose retry window (8 s) is shorter than the outage below, so the document fails.
+    await workers_started(topology, 2)  # (when this test runs alone, they may still be starting)
     for worker in topology.live_workers():
         assert worker.stop() == 0, worker.log_tail()
     for _ in range(2):
         topology.start_worker(CITEWISE_JOB_RETRY_WINDOW_SECONDS="8")
+    # A ready document, deleted while the store is down below: its vectors must go too. (Uploaded
+    # first: the two workers process both at once, and this small one is ready long before the
+    # other is half embedded.)
+    gone = await upload(api, text_document(tmp_path, "deleted.txt", 501, 6))
     doc = await upload(api, text_document(tmp_path, "fails.txt", 500, 300))
+    await wait_status(topology, api, gone["id"], "ready", timeout=120)
+    gone_owner = await owner_of(inspect, gone["id"])
+    assert await vectors_of(inspect, gone_owner, gone["id"]) > 0
     # Some batches are in the vector store when it goes away.
     await wait_embedding(topology, api, doc["id"], min_progress=45)
     topology.chroma.stop()
     assert (await stored_chunk_rows(inspect, doc["id"])) > 0
     try:
+        r = await api.delete(f"{API}/documents/{gone['id']}")
+        assert r.status_code == 204, r.text
         failed = await wait_status(topology, api, doc["id"], "failed", timeout=90)
         assert "gave up after retrying" in failed["error"], failed
         r = await api.get(f"{API}/documents/{doc['id']}/chunks")
@@ -289,5 +368,14 @@ async def test_failed_document_leaves_no_chunks_or_vectors(topology: Topology, a
         return not flagged and await stored(inspect, doc["id"]) == (0, 0)
 
     await wait_for(clean, timeout=60, what="the failed document's vectors to be purged",
+                   on_timeout=topology.logs)
+
+    # And the deleted document's, although its row is gone.
+    async def deleted_clean() -> bool:
+        async with inspect.sessions() as session:
+            left = (await session.execute(select(func.count(VectorPurge.id)))).scalar_one()
+        return left == 0 and await vectors_of(inspect, gone_owner, gone["id"]) == 0
+
+    await wait_for(deleted_clean, timeout=60, what="the deleted document's vectors to be purged",
                    on_timeout=topology.logs)
     assert_workers_alive(topology)

@@ -86,7 +86,8 @@ def test_nothing_invented() -> None:
 def test_sentence_order_within_a_source_and_limit() -> None:
     answer = extractive_answer("timeout TIMEOUT setting idle connections server seconds",
                                sources(), max_sentences=2)
-    assert len(body_sentences(answer)) == 2
+    # Two picks; the first is shown with the sentence that continues it ("It can be changed …").
+    assert len(body_sentences(answer)) == 3
     # "Connections …" matches more of the question, yet the answer keeps the document's order.
     assert answer.index("default request timeout") < answer.index("Connections that stay idle")
 
@@ -151,3 +152,93 @@ async def test_chat_model_reads_the_answer_prompt() -> None:
                                      context_tokens=10_000, count_tokens=lambda t: len(t.split()))
     text = await ExtractiveChatModel().complete(messages, GenerationParams())
     assert text == extractive_answer(question, sources())
+
+
+# ---- answer-bearing windows, names, follow-up context, "not found" (issue 14) ----------------
+
+R_PAGE = """Commands stored in an external file are executed at any time in an R session with the
+command
+
+> source("commands.R")
+
+1.7 Getting help ................................ 12
+2.3 Reading data ................................ 34
+
+The function sink("record.lis") will divert all subsequent output from the console to an
+external file. The command sink() restores it to the console once again."""
+
+LIVE_MANUAL = """Then, run the lb config command. This will create a "config/" hierarchy in the
+current directory for use by other commands: 「183」
+
+$ lb config
+
+「184」
+
+Now build the image with the lb build command: 「186」
+
+# lb build"""
+
+JSON_PAGE = """If indent is a non-negative integer or string, then JSON array elements and object
+members will be pretty-printed with that indent level. An indent level of 0 only inserts newlines.
+
+If separators is given, it should be an (item_separator, key_separator) tuple. To get the most
+compact JSON representation, specify (',', ':') to eliminate whitespace.
+
+Compact encoding in the json.dumps example:
+
+>>> json.dumps([1, 2, 3], separators=(',', ':'))"""
+
+MAIL = """Subject: Quarterly figures attached
+
+From: Dana Whitfield <dana@example.org>
+
+To: Team <team@example.org>
+
+Hello, the figures for the third quarter are in the attached sheet."""
+
+
+def doc_sources(*texts: str) -> list[Source]:
+    return [Source(index=i, document_id=f"d{i}", filename=f"doc{i}.pdf", page=i, chunk_id=f"c{i}",
+                   text=text, score=1.0) for i, text in enumerate(texts, 1)]
+
+
+def test_a_sentence_brings_the_command_it_introduces() -> None:
+    answer = extractive_answer("How do I run R commands stored in a file?", doc_sources(R_PAGE))
+    assert '`> source("commands.R")` [1]' in answer
+    # The table of contents is never an answer, even when it holds the question's words.
+    assert "...." not in answer and "Reading data" not in answer
+
+
+def test_printed_paragraph_numbers_are_dropped_and_code_kept_as_code() -> None:
+    answer = extractive_answer("Which command builds the live image?", doc_sources(LIVE_MANUAL))
+    assert "lb build" in answer and "「" not in answer
+    assert "`# lb build`" in answer  # a code line, not a Markdown heading
+    assert not re.search(r"^\s*[#>]", answer, re.MULTILINE)
+
+
+def test_the_name_the_question_spells_out_wins() -> None:
+    answer = extractive_answer("What does the indent parameter of json.dumps do?",
+                               doc_sources(JSON_PAGE))
+    first = body_sentences(answer)[0]
+    assert "pretty-printed with that indent level" in first
+
+
+def test_header_fields_answer_who_sent_it() -> None:
+    answer = extractive_answer("Who sent the mail with the quarterly figures?", doc_sources(MAIL))
+    assert "From: Dana Whitfield" in answer
+
+
+def test_follow_up_context_decides_between_equal_matches() -> None:
+    sheets = "The Restore button restores a deleted sheet from the bin within thirty days."
+    question = "and how do I restore it?"
+    alone = extractive_answer(question, doc_sources(sheets, R_PAGE))
+    assert body_sentences(alone)[0].startswith("The Restore button")
+    answer = extractive_answer(question, doc_sources(sheets, R_PAGE),
+                               context="How do I divert R output to a file with sink?")
+    assert "restores it to the console" in body_sentences(answer)[0]
+
+
+def test_not_found_when_no_sentence_is_about_the_question() -> None:
+    # Shares "file" and "R" with the page, but nothing about Kubernetes or ingress controllers.
+    assert extractive_answer("How do I write a Kubernetes ingress controller file?",
+                             doc_sources(R_PAGE, LIVE_MANUAL)) == ""

@@ -155,6 +155,40 @@ async def test_document_exclusion(index: KeywordIndex, session: AsyncSession) ->
                      exclude_document_ids=frozenset({docs[1].id}))
 
 
+async def test_several_scopes_in_one_search(index: KeywordIndex, session: AsyncSession) -> None:
+    # A reader's owner partitions searched at once: each row scores exactly as in its own scope's
+    # search (each scope's own statistics), and the result is those searches merged and cut.
+    first = str(uuid.uuid4())
+    owners = [await add_owner(session, first), await add_owner(session),
+              await add_owner(session, first.replace("-", "").upper())]  # same FTS5 token as first
+    docs = [[await add_doc(session, o, [(["Coral reefs"] if n == 0 else [], body)
+                                       for n, body in enumerate(bodies)])
+             for bodies in (["Coral bleaching spreads on warm reefs.", "Reef fish counts."],
+                            ["Coral spawning and coral larvae drift.", FILLER],
+                            ["Warm water bleaching of coral.", "Reefs recover slowly."])]
+            for o in owners]
+    outsider = await add_owner(session)
+    theirs = await add_doc(session, outsider, [(["Coral reefs"], "Coral bleaching on reefs.")])
+    scopes = [KeywordScope(owner_id=owners[0]),
+              KeywordScope(owner_id=owners[1], document_ids=frozenset({docs[1][0].id, docs[1][2].id})),
+              KeywordScope(owner_id=owners[2], exclude_document_ids=frozenset({docs[2][1].id}))]
+    query = "coral bleaching reefs warm"
+    alone = sorted([hit for sc in scopes for hit in await index.search(session, sc, query, limit=50)],
+                   key=lambda h: (-h[1], h[0]))
+    assert len(alone) > 6
+    for limit in (50, 5):
+        together = await index.search(session, scopes, query, limit=limit)
+        assert [cid for cid, _ in together] == [cid for cid, _ in alone[:limit]]
+        assert [s for _, s in together] == pytest.approx([s for _, s in alone[:limit]])
+    got = {cid for cid, _ in await index.search(session, scopes, query, limit=50)}
+    assert not got & set(theirs.chunks)  # nobody outside the scopes
+    assert not got & set(docs[1][1].chunks + docs[2][1].chunks)  # nor their left-out documents
+    assert await index.search(session, [], query, limit=5) == []
+    with pytest.raises(ValueError, match="one keyword scope per owner"):
+        await index.search(session, [scope(owners[0]), scope(owners[0], docs[0][0].id)], query,
+                           limit=5)
+
+
 async def test_a_new_version_replaces_the_old_one(index: KeywordIndex, session: AsyncSession) -> None:
     # Chunk ids carry the version; re-processing replaces a document's rows (repository
     # `replace_chunks`), and the index follows: the old version's words are gone.

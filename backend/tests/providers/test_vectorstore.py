@@ -111,6 +111,28 @@ async def test_owner_filter_never_leaks(store: VectorStore, coll: str) -> None:
     assert await store.count(coll, scope=owner("alice", "db")) == 0
 
 
+async def test_nearest_is_query_without_metadata(store: VectorStore, coll: str) -> None:
+    # What retrieval uses: the same ids and scores as `query`, scoped the same way (filters too),
+    # and never another owner's vectors.
+    rng = np.random.default_rng(5)
+    a, b = unit(rng, 30), unit(rng, 30)
+    await store.upsert(coll, records(a, "alice", "da") + records(b, "bob", "db")
+                       + records(unit(rng, 5), "alice", "dz", prefix="z"))
+    for scope in (owner("alice"), owner("alice", "dz"),
+                  VectorScope(owner_id="alice", exclude_document_ids=frozenset({"dz"}))):
+        for n in range(10):
+            hits = await store.query(coll, b[n].tolist(), k=12, scope=scope)
+            near = await store.nearest(coll, b[n].tolist(), k=12, scope=scope)
+            assert [i for i, _ in near] == [h.id for h in hits]
+            assert [s for _, s in near] == pytest.approx([h.score for h in hits])
+            assert all(i.startswith(("da:", "z")) for i, _ in near)
+    assert await store.nearest(coll, a[0].tolist(), k=5, scope=owner("mallory")) == []
+    assert await store.nearest(coll, b[0].tolist(), k=5, scope=owner("alice", "db")) == []
+    for not_a_scope in (ALL_OWNERS, every("da"), None):
+        with pytest.raises(TypeError):
+            await store.nearest(coll, [1.0] * DIM, k=3, scope=not_a_scope)  # type: ignore[arg-type]
+
+
 async def test_document_in_filter(store: VectorStore, coll: str) -> None:
     rng = np.random.default_rng(4)
     recs = []

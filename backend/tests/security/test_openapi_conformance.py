@@ -97,3 +97,34 @@ async def test_control_and_bidi_characters_are_stripped_from_names(
             "email": "trent@example.com", "password": "correct horse battery", "display_name": HOSTILE})
         r = await login(newcomer, "trent@example.com", "correct horse battery")
         assert r.json()["display_name"] == "Mallorygpj.exe"
+
+
+async def test_statuses_the_services_raise_are_declared(
+        fresh: Any, client_at: Callable[[str], AsyncClient]) -> None:
+    """Found by schemathesis (an unknown `collection_id` on the document list) and by reading every
+    raise site: each refusal below is a status its operation declares."""
+    fresh.openapi_schema = None
+    declared = {op.operation_id: set(op.responses) for op in operations(fresh.openapi())}
+    missing = "00000000-0000-0000-0000-000000000000"
+    async with client_at("192.0.2.101") as admin:
+        me = await register(admin, "admin@example.com")
+        col = (await admin.post("/api/v1/collections", json={"name": "Shelf"})).json()
+        owner = (await admin.get(f"/api/v1/collections/{col['id']}/members")).json()["items"][0]
+        assert (await admin.post("/api/v1/admin/groups", json={"name": "Team"})).status_code == 201
+        other = (await admin.post("/api/v1/admin/groups", json={"name": "Other"})).json()
+        cases = [
+            ("listDocuments", 404, admin.get("/api/v1/documents", params={"collection_id": missing})),
+            ("uploadDocuments", 404, admin.post("/api/v1/documents", data={"collection_id": missing},
+                                                files=[("files", ("a.txt", b"text", "text/plain"))])),
+            ("setCollectionMember", 409, admin.put(f"/api/v1/collections/{col['id']}/members",
+                                                   json={"user_id": me["id"], "role": "viewer"})),
+            ("removeCollectionMember", 409,
+             admin.delete(f"/api/v1/collections/{col['id']}/members/{owner['id']}")),
+            ("adminCreateGroup", 409, admin.post("/api/v1/admin/groups", json={"name": "Team"})),
+            ("adminUpdateGroup", 409, admin.patch(f"/api/v1/admin/groups/{other['id']}",
+                                                  json={"name": "Team"})),
+        ]
+        for operation_id, status, request in cases:
+            r = await request
+            assert r.status_code == status, (operation_id, r.status_code, r.text)
+            assert str(status) in declared[operation_id], (operation_id, status)

@@ -2045,14 +2045,19 @@ export interface components {
             documents_by_status: components["schemas"]["DocumentsByStatus"];
             /** Failures 24H */
             failures_24h: number;
+            /**
+             * Queue Available
+             * @default true
+             */
+            queue_available?: boolean;
             /** Queue Depth */
-            queue_depth: number;
+            queue_depth: number | null;
             /** Storage Bytes */
             storage_bytes: number;
             /** Users */
             users: number;
             /** Workers */
-            workers: number;
+            workers: number | null;
         };
         /** TokenData */
         TokenData: {
@@ -2376,6 +2381,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request body or a file in it is over the size limit */
             413: {
                 headers: {
@@ -2518,6 +2532,15 @@ export interface operations {
             };
             /** @description Not found (another user's object is not found either) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4874,6 +4897,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request body or a file in it is over the size limit */
             413: {
                 headers: {
@@ -4944,6 +4976,15 @@ export interface operations {
             };
             /** @description Not found (another user's object is not found either) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5480,6 +5521,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The input does not match the schema */
             422: {
                 headers: {
@@ -5544,6 +5594,15 @@ export interface operations {
             };
             /** @description Not allowed: the Origin or CSRF check failed, the role or API-key scope is insufficient, API keys cannot use this route, or a password change is pending */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

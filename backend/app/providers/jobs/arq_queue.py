@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from arq import ArqRedis
 from arq.constants import in_progress_key_prefix
 from redis.asyncio import ConnectionPool
@@ -11,7 +13,7 @@ WORKER_KEY_PREFIX = "citewise:worker:"
 
 
 def ingest_job_id(document_id: str, lost_attempt: int | None = None) -> str:
-    # Deterministic: a second enqueue while the job waits or runs is a no-op in ARQ. When a worker
+    # Deterministic: a second enqueue while the job waits is a no-op in ARQ. When a worker
     # dies mid-job, ARQ keeps that id "in progress" for job_timeout + 10 s (an hour by default), so
     # a requeue after the lost attempt's lease expired needs an id of its own.
     if lost_attempt is None:
@@ -46,9 +48,26 @@ class ArqJobQueue:
 
     async def enqueue_ingest(self, document_id: str, *, request_id: str | None = None,
                              lost_attempt: int | None = None) -> None:
-        await self.pool.enqueue_job("ingest_document", document_id, request_id,
-                                    _job_id=ingest_job_id(document_id, lost_attempt),
-                                    _queue_name=QUEUE_NAME)
+        job_id = ingest_job_id(document_id, lost_attempt)
+        if await self._enqueue(job_id, document_id, request_id) or await self._waiting(job_id):
+            return
+        # The id is taken by a job no worker will start soon: one running now, or one whose
+        # worker took it and never finished it (killed, or its completion write failed while
+        # Redis was away) — ARQ keeps such a job "in progress" for job_timeout + 10 s, an hour
+        # by default, and a persistent Redis keeps it across restarts. A job claims whichever
+        # document is next in line, so a job of a new id costs nothing and nothing waits for it.
+        await self._enqueue(f"{job_id}:{uuid.uuid4().hex[:12]}", document_id, request_id)
+
+    async def _enqueue(self, job_id: str, document_id: str, request_id: str | None) -> bool:
+        job = await self.pool.enqueue_job("ingest_document", document_id, request_id,
+                                          _job_id=job_id, _queue_name=QUEUE_NAME)
+        return job is not None
+
+    async def _waiting(self, job_id: str) -> bool:
+        """The job is in the queue and no worker holds it: a worker will start it."""
+        if await self.pool.zscore(QUEUE_NAME, job_id) is None:
+            return False
+        return not await self.pool.exists(in_progress_key_prefix + job_id)
 
     async def queue_depth(self) -> int:
         """Jobs waiting (deferred retries included); ARQ keeps running jobs in the queue too."""

@@ -1,4 +1,4 @@
-"""The keyword-index protocol: full-text search over the `chunks` table, always within one owner.
+"""The keyword-index protocol: full-text search over the `chunks` table, always within named owners.
 
 The index itself lives in the database, beside the ORM tables, and is maintained by the database
 (not by application code): on SQLite the FTS5 table `chunks_fts` is kept in step with `chunks` by
@@ -11,6 +11,7 @@ columns and tokens its SQL relies on. Writing, replacing or deleting chunk rows 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -61,14 +62,30 @@ class KeywordScope:
                 raise ValueError("document ids must be non-empty ids (None: no restriction)")
 
 
+def scope_list(scope: KeywordScope | Sequence[KeywordScope]) -> tuple[KeywordScope, ...]:
+    """One scope or several, each of a different owner (a reader's readable set has one scope per
+    owner; two scopes of one owner would be ambiguous about whose statistics rank a row)."""
+    scopes = (scope,) if isinstance(scope, KeywordScope) else tuple(scope)
+    for s in scopes:
+        if not isinstance(s, KeywordScope):
+            raise TypeError(f"expected KeywordScope, got {type(s).__name__}")
+    if len({s.owner_id for s in scopes}) != len(scopes):
+        raise ValueError("one keyword scope per owner")
+    return scopes
+
+
 @runtime_checkable
 class KeywordIndex(Protocol):
     async def search(
-        self, session: AsyncSession, scope: KeywordScope, query: str, *, limit: int
+        self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
+        limit: int
     ) -> list[KeywordHit]:
-        """Up to ``limit`` (chunk id, score) pairs within ``scope``, best first (ties by chunk id).
-        A query without usable words returns ``[]``. The caller re-checks every hit (document
-        still ready, chunk of its current version) in the database."""
+        """Up to ``limit`` (chunk id, score) pairs within ``scope`` — or within the union of several
+        scopes, one per owner — best first (ties by chunk id), in one statement. Every row is
+        scored exactly as a search of its own scope alone would score it (each scope keeps its own
+        statistics), so the result is those searches' results merged by score and cut to
+        ``limit``. A query without usable words, or no scope, returns ``[]``. The caller re-checks
+        every hit (document still ready, chunk of its current version) in the database."""
         ...
 
 

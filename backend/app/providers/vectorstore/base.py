@@ -145,6 +145,14 @@ class VectorStore(Protocol):
         """The nearest ``k`` vectors within ``scope``, best first (never another owner's)."""
         ...
 
+    async def nearest(
+        self, collection: str, embedding: Sequence[float], *, k: int, scope: VectorScope
+    ) -> list[tuple[str, float]]:
+        """`query` without the metadata: (vector id, cosine score) pairs, best first. For a caller
+        that re-checks every id in the database (retrieval), where reading each hit's metadata
+        was half the cost of a query."""
+        ...
+
     async def delete(
         self, collection: str, *, scope: VectorSelection, ids: Sequence[str] | None = None
     ) -> None:

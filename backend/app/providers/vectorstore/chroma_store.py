@@ -323,6 +323,28 @@ class ChromaVectorStore:
 
         return await self._run(collection, run)
 
+    async def nearest(
+        self, collection: str, embedding: Sequence[float], *, k: int, scope: VectorScope
+    ) -> list[tuple[str, float]]:
+        # Scoped like `query`: the owner selects the only Chroma collection searched. Only
+        # distances are read (the metadata read from Chroma's SQLite was ~60 % of a query).
+        if not isinstance(scope, VectorScope):
+            raise TypeError(f"nearest needs a VectorScope (an owner), got {type(scope).__name__}")
+        if k <= 0:
+            return []
+
+        def run() -> list[tuple[str, float]]:
+            plan = self._plan(collection, scope)
+            if not plan:
+                return []
+            [(col, where)] = plan
+            res = col.query(query_embeddings=np.asarray([embedding], dtype=np.float32),
+                            n_results=k, where=where, include=cast(Any, ["distances"]))
+            distances = (res["distances"] or [[]])[0]
+            return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], distances, strict=True)]
+
+        return await self._run(collection, run)
+
     async def delete(
         self, collection: str, *, scope: VectorSelection, ids: Sequence[str] | None = None
     ) -> None:

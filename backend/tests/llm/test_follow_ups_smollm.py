@@ -1,0 +1,65 @@
+"""Follow-ups with a real (weak) model configured: SmolLM2 served by llama.cpp rewrites the
+follow-up, and the rule-based query is searched too and fused, so a poor rewrite cannot lose the
+previous turn's document. Two conversations, two turns each (the model is slow on a shared CPU)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.core.migrations import upgrade_async
+from tests import conversation_docs as cd
+from tests.api.helpers import parse_sse, served, upload, upload_bytes, wait_done
+from tests.conftest import make_settings, register
+
+
+@pytest.fixture(scope="module")
+async def smollm_app(llama_server, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    from app.main import create_app
+
+    tmp: Path = tmp_path_factory.mktemp("follow-up-app")
+    url = f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}"
+    await upgrade_async(url)
+    app = create_app(make_settings(tmp, database_url=url, llm_base_url=llama_server.base_url,
+                                   llm_model="smollm2", llm_context_tokens=2048,
+                                   llm_max_tokens=64, cookie_secure=False))
+    async with served(app) as url:
+        yield url
+
+
+async def ask(c: httpx.AsyncClient, conv: str, content: str) -> dict[str, Any]:
+    r = await c.post(f"/api/v1/conversations/{conv}/messages", json={"content": content})
+    events = dict(parse_sse(r.text))
+    assert "error" not in events, events
+    return {"sources": events["sources"]["sources"], **events["citations"]}
+
+
+@pytest.mark.timeout(1200)  # a CPU-bound model on a shared machine
+async def test_follow_ups_keep_the_previous_document(smollm_app: str, tmp_path: Path) -> None:
+    async with httpx.AsyncClient(base_url=smollm_app, timeout=600) as c:
+        await register(c, f"f{uuid.uuid4().hex[:8]}@example.com")
+        ids = [(await upload(c, cd.r_manual(tmp_path)))["documents"][0]["id"]]
+        for name, text in (("spreadsheet-guide.md", cd.SPREADSHEET_GUIDE),
+                           ("acme-x100-manual.md", cd.ACME), ("zeta-z200-manual.md", cd.ZETA)):
+            ids.append((await upload_bytes(c, name, text.encode()))["documents"][0]["id"])
+        for doc_id in ids:
+            await wait_done(c, doc_id)
+
+        conv = (await c.post("/api/v1/conversations", json={})).json()["id"]
+        await ask(c, conv, "How do I read data from a file in R?")
+        follow = await ask(c, conv, "And how do I write it back?")
+        assert follow["citations"], follow["content"]  # answered, and cited
+        assert {s["filename"] for s in follow["citations"]} == {"R-manual.pdf"}
+        # The write.table page was retrieved whatever the model's rewrite said.
+        assert any(s["page"] == 2 for s in follow["sources"] if s["filename"] == "R-manual.pdf")
+
+        conv = (await c.post("/api/v1/conversations", json={})).json()["id"]
+        await ask(c, conv, "How do I reset the Zeta Z200?")
+        follow = await ask(c, conv, "and how do I update its firmware?")
+        assert follow["citations"], follow["content"]
+        assert {s["filename"] for s in follow["citations"]} == {"zeta-z200-manual.md"}
