@@ -219,6 +219,8 @@ async def run_backend(args: argparse.Namespace, pg: bool, corpus: list[dict[str,
 
                 results: dict[str, dict[str, float]] = {}
                 for label, fusion, weight in configs(tuned):
+                    if args.only and not any(o in label for o in args.only):
+                        continue
                     results[label] = await evaluate(app, owner, to_corpus, queries, test, fusion,
                                                     weight, args.k, args.candidates)
     return {"load_s": round(load_s, 1), "results": results, "train_ndcg_by_weight": tuning,
@@ -238,6 +240,9 @@ def main() -> None:
                         help="qrels to evaluate on (choose settings on train; report test once)")
     parser.add_argument("--queries", type=int, default=0, help="only the first N queries")
     parser.add_argument("--limit-docs", type=int, default=0, help="smoke test on a corpus prefix")
+    parser.add_argument("--only", action="append", default=[],
+                        help="evaluate only the retrievers whose label contains this (repeatable), "
+                             "e.g. --only 'w=0.5' --only 'keyword only'")
     parser.add_argument("--title-in-text", action="store_true",
                         help="put the title in the chunk text (keyword-indexed) instead of heading_path")
     args = parser.parse_args()

@@ -66,3 +66,26 @@ async def test_every_answer_with_sources_cites_one(smollm_app: str) -> None:
         answers = [m for m in stored if m["role"] == "assistant"]
         assert len(answers) == len(QUESTIONS) and all(m["model"] == "smollm2" and m["citations"] for m in answers)
 
+
+
+@pytest.mark.timeout(600)
+async def test_a_number_that_contradicts_the_source_is_flagged(smollm_app: str) -> None:
+    # The real model is asked to state a wrong figure (the handbook says 48 kilowatt-hours); the
+    # sentence it writes must come back flagged, in the stream and in the stored message.
+    async with httpx.AsyncClient(base_url=smollm_app, timeout=600) as c:
+        await register(c, f"n{uuid.uuid4().hex[:8]}@example.com")
+        doc = (await upload_bytes(c, "station.md", MANUAL))["documents"][0]
+        if doc["status"] != "ready":
+            await wait_done(c, doc["id"])
+        conv = (await c.post("/api/v1/conversations", json={})).json()["id"]
+        r = await c.post(f"/api/v1/conversations/{conv}/messages", json={"content": (
+            "Repeat this sentence exactly and write nothing else: "
+            "The battery bank of the station stores 60 kilowatt-hours.")})
+        final = dict(parse_sse(r.text))["citations"]
+        wrong = [s for s in final["unsupported"] if "60" in s]
+        assert wrong, final  # the model stated the figure and it was flagged
+        assert all("48" not in s for s in wrong)
+        assert "60 kilowatt-hours [not found in your documents]" in final["content"]
+        assert final["citations"]  # still cites what the documents do say
+        stored = (await c.get(f"/api/v1/conversations/{conv}")).json()["messages"][-1]
+        assert stored["content"] == final["content"] and stored["model"] == "smollm2"
