@@ -4,6 +4,7 @@ HTTP server speaking OpenAI's wire format for the failure modes a real model wil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -313,3 +314,20 @@ def wire_server() -> Iterator[WireServer]:
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+@contextlib.asynccontextmanager
+async def served_with_smollm(server: LlamaServer, tmp: Path, *, max_tokens: int) -> AsyncIterator[str]:
+    """A fresh app (its own SQLite database) answering with ``server``'s SmolLM2, over real HTTP."""
+    from app.core.migrations import upgrade_async
+    from app.main import create_app
+    from tests.api.helpers import served
+    from tests.conftest import make_settings
+
+    url = f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}"
+    await upgrade_async(url)
+    app = create_app(make_settings(tmp, database_url=url, llm_base_url=server.base_url,
+                                   llm_model="smollm2", llm_context_tokens=2048,
+                                   llm_max_tokens=max_tokens, cookie_secure=False))
+    async with served(app) as base_url:
+        yield base_url

@@ -12,23 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.migrations import upgrade_async
 from tests import conversation_docs as cd
-from tests.api.helpers import parse_sse, served, upload, upload_bytes, wait_done
-from tests.conftest import make_settings, register
+from tests.api.helpers import parse_sse, upload, upload_bytes, wait_done
+from tests.conftest import register
+from tests.llm.conftest import LlamaServer, served_with_smollm
 
 
 @pytest.fixture(scope="module")
-async def smollm_app(llama_server, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    from app.main import create_app
-
-    tmp: Path = tmp_path_factory.mktemp("follow-up-app")
-    url = f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}"
-    await upgrade_async(url)
-    app = create_app(make_settings(tmp, database_url=url, llm_base_url=llama_server.base_url,
-                                   llm_model="smollm2", llm_context_tokens=2048,
-                                   llm_max_tokens=64, cookie_secure=False))
-    async with served(app) as url:
+async def smollm_app(llama_server: LlamaServer,
+                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    async with served_with_smollm(llama_server, tmp_path_factory.mktemp("follow-up-app"),
+                                  max_tokens=64) as url:
         yield url
 
 

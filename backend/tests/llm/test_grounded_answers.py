@@ -8,14 +8,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from app.core.migrations import upgrade_async
-from tests.api.helpers import parse_sse, served, upload_bytes, wait_done
-from tests.conftest import make_settings, register
+from tests.api.helpers import parse_sse, upload_bytes, wait_done
+from tests.conftest import register
+from tests.llm.conftest import LlamaServer, served_with_smollm
 
 MANUAL = (b"# Glacier station handbook\n\n"
           b"## Power\n\nThe station runs on two wind turbines and a battery bank of 48 kilowatt-hours. "
@@ -27,16 +26,10 @@ QUESTIONS = ["How is the station powered?", "When is the radio check?"]
 
 
 @pytest.fixture(scope="module")
-async def smollm_app(llama_server, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    from app.main import create_app
-
-    tmp: Path = tmp_path_factory.mktemp("grounded-app")
-    url = f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}"
-    await upgrade_async(url)
-    app = create_app(make_settings(tmp, database_url=url, llm_base_url=llama_server.base_url,
-                                   llm_model="smollm2", llm_context_tokens=2048,
-                                   llm_max_tokens=96, cookie_secure=False))
-    async with served(app) as url:
+async def smollm_app(llama_server: LlamaServer,
+                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    async with served_with_smollm(llama_server, tmp_path_factory.mktemp("grounded-app"),
+                                  max_tokens=96) as url:
         yield url
 
 
