@@ -51,6 +51,9 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\b|\b\w+\(\)|\b[a-z]+_[\w]+\b")
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z0-9]+\b")
 _MARKERS = re.compile(r"[ \t]*\[\d{1,3}\]")
+# The prompt's own delimiters (app/rag/prompts.py) that a small model sometimes copies into its
+# answer: they are not claims, and left in they would be flagged as unsupported sentences.
+_ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?sources>)[ \t]*')
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _NEGATIVE = re.compile(
     r"\b(?:(?:do|does|did)(?: not|n't)|not|no|cannot|can't|couldn't|could not)\b.{0,40}"
@@ -148,7 +151,7 @@ def _units(text: str) -> list[tuple[str, bool]]:
 
 def _prose_units(prose: str) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
-    for line in re.split(r"(\n+)", prose):
+    for line in re.split(r"(\n+)", _ECHOED_DELIMITER.sub("", prose)):
         if not line or line.startswith("\n"):
             if line:
                 out.append((line, False))

@@ -59,6 +59,18 @@ async def test_code_blocks_fragments_and_refusals_are_left_as_written() -> None:
     assert out.unsupported == [] and out.checked == 0
 
 
+async def test_prompt_delimiters_copied_by_the_model_are_dropped() -> None:
+    g = Grounder(sources())
+    g.feed('<source id="2" file="f1.md" page="1">\nThe frobnicator connects to the hub over TLS '
+           'on port 8443 [2].\n</source>\n<source id="1" file="f0.md" page="1">The cafeteria serves '
+           'tomato soup on Tuesdays [1].')
+    out = await g.finish()
+    assert "<source" not in out.text and "</source>" not in out.text
+    assert "The frobnicator connects to the hub over TLS on port 8443 [2]." in out.text
+    assert "The cafeteria serves tomato soup on Tuesdays [1]." in out.text
+    assert out.unsupported == [] and out.cited == [2, 1]
+
+
 async def test_embedding_similarity_supports_a_paraphrase() -> None:
     async def embed(texts: list[str]) -> list[list[float]]:
         # A stand-in for the embedder: the paraphrase and FROB point the same way.
