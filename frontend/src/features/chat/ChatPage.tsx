@@ -45,14 +45,23 @@ export function ChatPage() {
   // Below lg the viewer covers the chat: it is a modal dialog there (focus trapped, Escape closes).
   const narrow = useMediaQuery('(max-width: 1023.98px)')
   const opener = useRef<HTMLElement | null>(null)
+  const openerSlot = useRef(-1)
   const openSource = (citation: Citation) => {
-    if (document.activeElement instanceof HTMLElement) opener.current = document.activeElement
+    if (document.activeElement instanceof HTMLElement) {
+      opener.current = document.activeElement
+      openerSlot.current = citationChips().indexOf(document.activeElement)
+    }
     setSource(citation)
   }
   const closeSource = () => {
     setSource(null)
-    // Back to the citation that opened it, for keyboard users.
-    requestAnimationFrame(() => opener.current?.isConnected && opener.current.focus())
+    // Back to the citation that opened it, for keyboard users. The streamed answer is replaced by
+    // the stored one (same chips, same order) once it is saved, maybe while the source was open:
+    // then its chip in the same place takes the focus.
+    requestAnimationFrame(() => {
+      const target = opener.current?.isConnected ? opener.current : citationChips()[openerSlot.current]
+      target?.focus()
+    })
   }
   const [drawer, setDrawer] = useState(false)
   const drawerFocus = useReturnFocus()
@@ -255,4 +264,8 @@ export function ChatPage() {
       ))}
     </div>
   )
+}
+
+function citationChips(): HTMLElement[] {
+  return Array.from(document.querySelectorAll<HTMLElement>('[data-testid="citation-chip"]'))
 }
