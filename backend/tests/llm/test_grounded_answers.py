@@ -33,14 +33,19 @@ async def smollm_app(llama_server: LlamaServer,
         yield url
 
 
+async def handbook_conversation(c: httpx.AsyncClient, prefix: str) -> str:
+    """A new account with the station handbook ready, and a new conversation's id."""
+    await register(c, f"{prefix}{uuid.uuid4().hex[:8]}@example.com")
+    doc = (await upload_bytes(c, "station.md", MANUAL))["documents"][0]
+    if doc["status"] != "ready":
+        await wait_done(c, doc["id"])
+    return str((await c.post("/api/v1/conversations", json={})).json()["id"])
+
+
 @pytest.mark.timeout(900)  # a CPU-bound model on a shared machine
 async def test_every_answer_with_sources_cites_one(smollm_app: str) -> None:
     async with httpx.AsyncClient(base_url=smollm_app, timeout=600) as c:
-        await register(c, f"g{uuid.uuid4().hex[:8]}@example.com")
-        doc = (await upload_bytes(c, "station.md", MANUAL))["documents"][0]
-        if doc["status"] != "ready":
-            await wait_done(c, doc["id"])
-        conv = (await c.post("/api/v1/conversations", json={})).json()["id"]
+        conv = await handbook_conversation(c, "g")
         for question in QUESTIONS:
             r = await c.post(f"/api/v1/conversations/{conv}/messages", json={"content": question})
             events = dict(parse_sse(r.text))
@@ -60,17 +65,12 @@ async def test_every_answer_with_sources_cites_one(smollm_app: str) -> None:
         assert len(answers) == len(QUESTIONS) and all(m["model"] == "smollm2" and m["citations"] for m in answers)
 
 
-
 @pytest.mark.timeout(600)
 async def test_a_number_that_contradicts_the_source_is_flagged(smollm_app: str) -> None:
     # The real model is asked to state a wrong figure (the handbook says 48 kilowatt-hours); the
     # sentence it writes must come back flagged, in the stream and in the stored message.
     async with httpx.AsyncClient(base_url=smollm_app, timeout=600) as c:
-        await register(c, f"n{uuid.uuid4().hex[:8]}@example.com")
-        doc = (await upload_bytes(c, "station.md", MANUAL))["documents"][0]
-        if doc["status"] != "ready":
-            await wait_done(c, doc["id"])
-        conv = (await c.post("/api/v1/conversations", json={})).json()["id"]
+        conv = await handbook_conversation(c, "n")
         r = await c.post(f"/api/v1/conversations/{conv}/messages", json={"content": (
             "Repeat this sentence exactly and write nothing else: "
             "The battery bank of the station stores 60 kilowatt-hours.")})
