@@ -132,6 +132,7 @@ class Settings(BaseSettings):
     embedding_api_key: SecretStr | None = None
     embedding_dimension: int | None = None
     embedding_batch_size: int = 8  # texts per model run at full length: see LocalOnnxEmbedder
+    # Cores the local model may use: that many single-thread model runs at once (default: all).
     embedding_threads: int | None = None
 
     # Answer generation (OpenAI-compatible); extractive answers when llm_base_url is unset
@@ -150,9 +151,9 @@ class Settings(BaseSettings):
     relevance_floor: float = 0.25
 
     # Jobs
-    # Three, not two: the embedding model runs one batch at a time on every core, and a third document
-    # has its claim, extraction, chunk rows and vector writes done while the other two take turns at
-    # the model, which otherwise waits for them between small documents (docs/benchmarks.md §1).
+    # Three, not two: the embedding model runs one single-thread batch per core, and a third document
+    # has its claim, extraction, chunk rows and vector writes done while the other two use the
+    # model, which otherwise waits for them between small documents (docs/benchmarks.md §1).
     job_concurrency: int = 3
     job_max_attempts: int = 3
     # A dead worker's document is taken over once its lease expires (renewed every third of it

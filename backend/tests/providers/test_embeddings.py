@@ -125,11 +125,13 @@ def test_invalid_options() -> None:
 
 
 def test_session_is_configured_for_throughput_with_bounded_memory() -> None:
-    options = LocalOnnxEmbedder(threads=2).session_options
+    embedder = LocalOnnxEmbedder(threads=2)
     # The arena keeps buffers between runs (no page faults per operator); memory patterns, planned
-    # per input shape, are off; idle threads do not spin on a shared CPU.
-    assert options == SessionOptions(threads=2, memory_arena=True, memory_patterns=False,
-                                     spinning=False)
+    # per input shape, are off; idle threads do not spin on a shared CPU; a run uses one thread
+    # and the cores are used by runs side by side.
+    assert embedder.session_options == SessionOptions(threads=1, memory_arena=True,
+                                                      memory_patterns=False, spinning=False)
+    assert embedder.parallel_runs == 2
 
 
 def test_batches_are_bounded_by_texts_and_padded_tokens() -> None:
@@ -163,6 +165,21 @@ async def test_memory_arena_does_not_change_vectors(local_embedder: LocalOnnxEmb
     texts = [PASSWORD_DOC, UNRELATED_DOC, "short", "word " * 300]
     without = LocalOnnxEmbedder(memory_arena=False, batch_size=2, max_batch_texts=2)
     assert await without.embed_documents(texts) == await local_embedder.embed_documents(texts)
+
+
+async def test_runs_side_by_side_give_the_same_vectors_as_one_at_a_time() -> None:
+    # Many batches per call (batch size 2) spread over two run slots, and three calls at once (three
+    # documents): every vector equals the one a single slot computes, in the caller's order.
+    texts = [f"{PASSWORD_DOC} {n}" if n % 3 else f"{UNRELATED_DOC} " * (n % 5 + 1)
+             for n in range(24)]
+    serial = LocalOnnxEmbedder(threads=1, batch_size=2, max_batch_texts=2)
+    parallel = LocalOnnxEmbedder(threads=2, batch_size=2, max_batch_texts=2)
+    assert parallel.parallel_runs == 2
+    expected = await serial.embed_documents(texts)
+    results = await asyncio.gather(*(parallel.embed_documents(texts[i::3]) for i in range(3)))
+    for i, rows in enumerate(results):
+        assert rows == expected[i::3]
+    assert await parallel.embed_documents(texts) == expected
 
 
 # -- OpenAI-compatible endpoint -----------------------------------------------------------------

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,13 @@ _TOKENIZER_PACKAGE = (
     ("model", "tokenizer.json"),
 )
 
-# One ONNX session per (model, options) per process (it holds ~0.23 GB once optimised). Each has a
-# lock because ONNX Runtime already uses every intra-op thread: concurrent runs would only
-# oversubscribe the CPU and multiply peak memory, so calls take turns.
-_sessions: dict[tuple[Path, SessionOptions], tuple[Any, threading.Lock]] = {}
+# One ONNX session per (model, options) per process (it holds ~0.23 GB once optimised), with a
+# semaphore of run slots: each run uses one intra-op thread and up to `runs` of them (one per core)
+# go side by side, on batches of one call or on different documents' calls. On the small batches
+# of real documents (a few chunks each) a run split over two threads spent much of its time waking
+# and syncing them; two single-thread runs keep both cores busy (docs/benchmarks.md §1).
+_sessions: dict[tuple[Path, SessionOptions, int], tuple[Any, threading.BoundedSemaphore]] = {}
 _sessions_lock = threading.Lock()
-
 
 def _package_file(spec: tuple[str, str, tuple[str, ...]]) -> Path:
     module, pip_name, parts = spec
@@ -66,19 +68,22 @@ class SessionOptions:
     ``memory_patterns``: plan each input shape's allocations ahead. Padded batches have a new shape
     almost every run, so the plans cost memory (+180 MB at batch 8) for ~3 % speed: off.
     ``spinning``: let idle intra-op threads busy-wait for the next operator.
+    ``threads``: intra-op threads per run; parallelism comes from concurrent runs instead.
     """
 
-    threads: int
+    threads: int = 1
     memory_arena: bool = True
     memory_patterns: bool = False
     spinning: bool = False
 
 
-def _load_session(model: Path, options: SessionOptions) -> tuple[Any, threading.Lock]:
+def _load_session(
+    model: Path, options: SessionOptions, runs: int
+) -> tuple[Any, threading.BoundedSemaphore]:
     import onnxruntime as ort  # heavy import, only when the local model is actually used
 
     with _sessions_lock:
-        key = (model, options)
+        key = (model, options, runs)
         if key not in _sessions:
             opts = ort.SessionOptions()
             opts.enable_cpu_mem_arena = options.memory_arena
@@ -93,7 +98,7 @@ def _load_session(model: Path, options: SessionOptions) -> tuple[Any, threading.
             session = ort.InferenceSession(
                 str(model), sess_options=opts, providers=["CPUExecutionProvider"]
             )
-            _sessions[key] = (session, threading.Lock())
+            _sessions[key] = (session, threading.BoundedSemaphore(runs))
         return _sessions[key]
 
 
@@ -104,6 +109,9 @@ class LocalOnnxEmbedder:
     texts *and* at most ``batch_size * max_length`` padded tokens: short texts go in larger
     batches (fewer runs, same memory), and no batch is ever larger than ``batch_size`` texts at
     full length, which bounds what the memory arena can grow to.
+
+    ``threads`` is how many cores the model may use: that many single-thread runs at once, so the
+    arena holds at most that many batches' buffers.
     """
 
     def __init__(
@@ -127,8 +135,9 @@ class LocalOnnxEmbedder:
         self._batch_size = batch_size
         self._batch_tokens = batch_size * max_length
         self._max_batch_texts = max_batch_texts or batch_size * 4
+        self._runs = threads or os.cpu_count() or 1
         self._options = SessionOptions(
-            threads=threads or os.cpu_count() or 1,
+            threads=1,
             memory_arena=memory_arena,
             memory_patterns=memory_patterns,
             spinning=spinning,
@@ -136,7 +145,8 @@ class LocalOnnxEmbedder:
         self._tokenizer: Any = None
         self._counter: Any = None
         self._session: Any = None
-        self._run_lock = threading.Lock()
+        self._run_slots = threading.BoundedSemaphore(1)
+        self._pool: ThreadPoolExecutor | None = None
         self._load_lock = threading.Lock()
 
     @property
@@ -154,6 +164,10 @@ class LocalOnnxEmbedder:
     @property
     def session_options(self) -> SessionOptions:
         return self._options
+
+    @property
+    def parallel_runs(self) -> int:
+        return self._runs
 
     def _load_tokenizers(self) -> None:
         from tokenizers import Tokenizer
@@ -174,7 +188,11 @@ class LocalOnnxEmbedder:
             if self._tokenizer is None:
                 self._load_tokenizers()
             if self._session is None:
-                session, self._run_lock = _load_session(_package_file(_MODEL_PACKAGE), self._options)
+                session, self._run_slots = _load_session(
+                    _package_file(_MODEL_PACKAGE), self._options, self._runs
+                )
+                if self._runs > 1:
+                    self._pool = ThreadPoolExecutor(self._runs, thread_name_prefix="embed")
                 width = session.get_outputs()[0].shape[-1]
                 if width != DIMENSION:
                     raise EmbeddingError(f"model outputs {width}-d vectors, expected {DIMENSION}")
@@ -237,8 +255,17 @@ class LocalOnnxEmbedder:
         ids = [e.ids for e in encodings]
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
         # Similar lengths in one batch means little padding: a large speed-up on mixed input.
-        for idx in self.batches([len(x) for x in ids]):
+        batches = self.batches([len(x) for x in ids])
+
+        def run(idx: list[int]) -> None:
             out[idx] = self._run_batch([ids[i] for i in idx])
+
+        if self._pool is None or len(batches) == 1:
+            for idx in batches:
+                run(idx)
+        else:  # side by side, one core each (the run slots bound it across calls too)
+            for done in [self._pool.submit(run, idx) for idx in batches]:
+                done.result()
         return out
 
     def _run_batch(self, batch: list[list[int]]) -> npt.NDArray[np.float32]:
@@ -254,7 +281,7 @@ class LocalOnnxEmbedder:
             "token_type_ids": np.zeros_like(input_ids),
         }
         try:
-            with self._run_lock:
+            with self._run_slots:
                 (hidden,) = self._session.run(["last_hidden_state"], feeds)
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise EmbeddingError(f"ONNX inference failed: {exc}") from exc
