@@ -59,6 +59,23 @@ def repair_citations(text: str, valid_indexes: set[int]) -> CitationResult:
     return CitationResult(text="".join(parts), cited=cited)
 
 
+def rewrite_markers(text: str, new: dict[int, int]) -> str:
+    """The markers of a repaired text (only `[n]` forms remain there) mapped through `new`;
+    code is left alone, as in `repair_citations`."""
+    def prose(segment: str) -> str:
+        return re.sub(r"\[(\d{1,3})\](?!\()", lambda m: f"[{new.get(int(m.group(1)), m.group(1))}]",
+                      segment)
+
+    parts: list[str] = []
+    pos = 0
+    for code in _CODE.finditer(text):
+        parts.append(prose(text[pos : code.start()]))
+        parts.append(code.group())
+        pos = code.end()
+    parts.append(prose(text[pos:]))
+    return "".join(parts)
+
+
 def _repair_prose(text: str, start: int, end: int, valid: set[int], cited: list[int]) -> str:
     def replace(match: re.Match[str]) -> str:
         indexes: list[int] = []

@@ -22,8 +22,14 @@ LEAD = "From your documents:"
 NO_ANSWER = "I could not find an answer to that in your documents."
 MAX_SOURCES = 8  # lower-ranked sources rarely hold the answer and only add noise
 MAX_SENTENCE_CHARS = 400
+# Sentences picked at most (before the code, fields and in-between sentences that complete them):
+# the fact is often in the 5th or 6th best sentence of the right passage (QA tune split: 6 put
+# the fact in 3 more answers than 4; median answer 105 words instead of 81).
+MAX_PICKS = 6
 MIN_COVERAGE = 0.2  # share of the question's (IDF-weighted) terms a sentence must contain
 RELATIVE_FLOOR = 0.35  # drop picks scoring under this share of the best one
+OTHER_SOURCE_FLOOR = 0.5  # a pick from a passage not cited yet must reach this share of the best
+OTHER_DOCUMENT_FLOOR = 0.7  # … and from a document not cited yet, this share
 DUPLICATE_JACCARD = 0.7
 RANK_BONUS = 0.25
 SEMANTIC_WEIGHT = 0.5
@@ -37,9 +43,11 @@ EVIDENCE_FLOOR = 0.56
 CONTEXT_WEIGHT = 0.35  # a follow-up's borrowed words (previous question) count this much
 NAME_BONUS = 0.5  # a sentence holding a name the question spells out ("json.dumps")
 WINDOW_LINES = 3  # lines of code or header fields that may complete a sentence
+CODE_LINES = 8  # lines an open code statement may continue on
 SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may be
 DEFINITION_BONUS = 0.5  # "X is a …" for "what is X?"
 NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers, when others do
+IDF_FLOOR = 1.0  # see `covered` in extract: a word in ~40 % of the passages' sentences weighs 1
 _K1, _B = 1.2, 0.75
 
 _STOPWORDS = frozenset(
@@ -68,16 +76,20 @@ _PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
 _CONTENTS_LINE = re.compile(r"(?:\.\s?){4,}|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
 # A line of code or a shell command: prompts, assignments, calls.
-_CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$)")
+_CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
+                   r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);$|import\s.*\sfrom\s+['\"].*$)")
 _DEFINITION_QUESTION = re.compile(
-    r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,2})\s*\??$", re.I)
+    r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
 # An API reference's signature line heads the sentences that describe it.
 _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^\.\.\s+(?:\w+:)?(?:function|method|class|decorator|data|attribute)::\s+\S+"
-                        r"|^[A-Za-z]\w*(?:[._]\w+)+$")  # a bare name heading its entry: "total_ordering"
+                        r"|^[A-Za-z]\w*(?:[._]\w+)+$"  # a bare name heading its entry: "total_ordering"
+                        # OCaml's "val initialize : unit -> unit" (after a page number, in a PDF)
+                        r"|^(?:\d{1,4}\s+)?(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*$")
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
                         r"otherwise|so)\b", re.I)
+_HYPHENATED = re.compile(r"\b([^\W\d_]{2,})-([a-z]{2,})\b")
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # A spreadsheet row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2".
 _ROW = re.compile(r"^[^:;]{1,40}:[^;]+;\s*[^:;]{1,40}:")
@@ -106,6 +118,7 @@ def _stem(word: str) -> str:
 class _Candidate:
     rank: int  # position of the source in rank order
     source_index: int
+    document_id: str
     sentence_index: int
     text: str
     terms: frozenset[str]
@@ -130,7 +143,13 @@ def _units(block: str) -> list[str]:
     """Join hard-wrapped lines back together, keeping list items and headings apart."""
     lines = [line.strip() for line in block.split("\n") if line.strip()]
     units: list[str] = []
+    continued = 0  # lines joined to an open code statement ("const {" … "} = require(…);")
     for i, line in enumerate(lines):
+        if units and continued < CODE_LINES and _is_code(units[-1]) and _open_brackets(units[-1]):
+            units[-1] += " " + line
+            continued += 1
+            continue
+        continued = 0
         heading_before = (
             i > 0 and len(lines[i - 1]) < 60 and not _TERMINAL.search(lines[i - 1])
             and line[:1].isupper()
@@ -146,6 +165,11 @@ def _units(block: str) -> list[str]:
 
 def _is_code(line: str) -> bool:
     return bool(_CODE.match(line.strip()))
+
+
+def _open_brackets(code: str) -> bool:
+    """A statement left open on its line: more brackets opened than closed."""
+    return sum(code.count(c) for c in "([{") > sum(code.count(c) for c in ")]}")
 
 
 def _split_unit(unit: str) -> list[str]:
@@ -171,7 +195,7 @@ def extractive_answer(
     question: str,
     sources: Sequence[Source],
     *,
-    max_sentences: int = 4,
+    max_sentences: int = MAX_PICKS,
     embed_scores: Mapping[tuple[int, int], float] | None = None,
     context: str | None = None,
 ) -> str:
@@ -193,7 +217,7 @@ def extract(
     question: str,
     sources: Sequence[Source],
     *,
-    max_sentences: int = 4,
+    max_sentences: int = MAX_PICKS,
     embed_scores: Mapping[tuple[int, int], float] | None = None,
     context: str | None = None,
 ) -> Extract:
@@ -214,7 +238,12 @@ def extract(
     df = Counter(term for *_, terms in units for term in set(terms))
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
-    query_mass = sum(v for t, v in idf.items() if t in query) or 1.0
+    # Coverage (is the sentence about the question at all?) counts a word every passage shares
+    # at no less than IDF_FLOOR: when all of them are about "HMAC", the word still says what
+    # the question is about (else only its phrasing — "compute", "Node.js" — would count).
+    covered = {t: max(v, w * IDF_FLOOR) for (t, v), w in zip(idf.items(), weights.values(),
+                                                             strict=True)}
+    query_mass = sum(v for t, v in covered.items() if t in query) or 1.0
     avg_len = sum(len(terms) for *_, terms in units) / len(units) or 1.0
     names = _names(question)
     subject = _subject(question)
@@ -228,7 +257,7 @@ def extract(
     candidates: list[_Candidate] = []
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms)
-        if not _eligible(text, terms) or _CONTENTS_LINE.search(sentences[n]):
+        if not _eligible(text, terms, query) or _CONTENTS_LINE.search(sentences[n]):
             continue
         signature = _signature_before(sentences, n)
         if signature:
@@ -238,7 +267,7 @@ def extract(
             terms = terms + [t for t in _terms(heading) if t not in terms]
         counts = Counter(terms)
         matched = [t for t in idf if counts[t]]
-        coverage = sum(idf[t] for t in matched if t in query) / query_mass
+        coverage = sum(covered[t] for t in matched if t in query) / query_mass
         norm = _K1 * (1 - _B + _B * len(terms) / avg_len)
         lexical = sum(idf[t] * counts[t] / (counts[t] + norm) for t in matched) / query_mass
         lexical *= 1 + RANK_BONUS / (1 + rank)
@@ -259,11 +288,36 @@ def extract(
             if coverage < MIN_COVERAGE and semantic < SEMANTIC_FLOOR:
                 continue
             score = (1 - SEMANTIC_WEIGHT) * lexical + SEMANTIC_WEIGHT * max(semantic, 0.0)
-        candidates.append(_Candidate(rank, source.index, n, text, frozenset(terms), score,
+        candidates.append(_Candidate(rank, source.index, source.document_id, n, text,
+                                     frozenset(terms), score,
                                      coverage, lead))
 
     picked = _pick(candidates, max_sentences)
-    return Extract(_compose(picked) if picked else "", [c.text for c in picked])
+    # What the answer shows of each pick (with the signature it describes), for the relevance
+    # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
+    evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
+    picked = _fill_gaps(picked, {source.index: sentences for _, source, sentences in per_source})
+    return Extract(_compose(picked) if picked else "", evidence)
+
+
+def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> list[_Candidate]:
+    """The one sentence between two picked sentences of a passage, so that the answer quotes
+    the passage without a hole ("You can use apt or aptitude. [Which one is set by --apt.]
+    Choose the one that …")."""
+    taken = {(c.source_index, c.sentence_index) for c in picked}
+    filled = list(picked)
+    for c in picked:
+        gap = c.sentence_index + 1
+        if (c.source_index, gap + 1) not in taken or (c.source_index, gap) in taken:
+            continue
+        text = sentences[c.source_index][gap]
+        terms = _terms(text)
+        if _eligible(text, terms) and not _is_code(text) and not _CONTENTS_LINE.search(text) \
+                and not any(text in p.text for p in picked):
+            filled.append(_Candidate(c.rank, c.source_index, c.document_id, gap, text,
+                                     frozenset(terms), c.score))
+            taken.add((c.source_index, gap))
+    return filled
 
 
 def _window(sentences: list[str], n: int, terms: list[str]) -> tuple[str, list[str]]:
@@ -283,7 +337,7 @@ def _window(sentences: list[str], n: int, terms: list[str]) -> tuple[str, list[s
     if sentence.endswith(":") or not _TERMINAL.search(sentence) or _FIELD.match(sentence):
         extra: list[str] = []
         for line in follows:
-            if _is_code(line) and not _FIELD.match(sentence):
+            if _is_code(line) and (sentence.endswith(":") or not _FIELD.match(sentence)):
                 extra.append(_code(line))
             elif _FIELD.match(sentence) and _FIELD.match(line):
                 extra.append(line)
@@ -304,6 +358,7 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
     for i in range(n - 1, max(-1, n - 1 - SIGNATURE_LINES), -1):
         line = sentences[i].strip()
         if _SIGNATURE.match(line) and len(line) <= 120:
+            line = re.sub(r"^\d{1,4}\s+(?=val|external)", "", line)  # a page number before it
             return re.sub(r"^\.\.\s+(?:\w+:)?\w+::\s+", "", line).strip("`:").strip()
     return None
 
@@ -340,9 +395,12 @@ def _names(question: str) -> list[str]:
 
 
 def _subject(question: str) -> str | None:
-    """What a "what is X?" question asks to define."""
+    """What a "what is X?" question asks to define: "generators" in "What are generators in
+    Python?" (the context after in/of/for names where, not what)."""
     match = _DEFINITION_QUESTION.match(question.strip())
-    return match.group(1).lower() if match else None
+    if not match:
+        return None
+    return re.split(r"\s+(?:in|of|for|on|within|from)\s+", match.group(1).lower())[0]
 
 
 def content_terms(text: str) -> list[str]:
@@ -352,16 +410,25 @@ def content_terms(text: str) -> list[str]:
 
 def _terms(text: str) -> list[str]:
     words = [w.lower().replace("'", "") for w in _WORD.findall(text)]
-    return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+    terms = [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+    # PDF text keeps a line-end hyphen inside words ("frame-works", "applica-tions"): the
+    # joined word counts too, so "frameworks" in a question finds it.
+    terms += [_stem(a.lower() + b) for a, b in _HYPHENATED.findall(text)]
+    return terms
 
 
-def _eligible(sentence: str, terms: list[str]) -> bool:
+def _eligible(sentence: str, terms: list[str], query: set[str] | None = None) -> bool:
     """Whole statements only: not questions, headings, captions or stray fragments."""
     if sentence.endswith("?"):
         return False
     words = len(sentence.split())
     if _BULLET.match(sentence):
         return words >= 3 and len(terms) >= 2
+    if _ROW.match(sentence) or (_FIELD.match(sentence) and query is not None
+                                and query & set(_terms(sentence.split(":", 1)[0]))):
+        # A table row, or a header field the question names ("Attachments: report.txt" for
+        # "which file is attached?"), states its facts without a verb or a full stop.
+        return len(terms) >= 2
     return words >= 5 and len(terms) >= 2 and (words >= 8 or bool(_TERMINAL.search(sentence)))
 
 
@@ -372,9 +439,23 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
     for candidate in ordered:
         if len(picked) >= limit or candidate.score < RELATIVE_FLOOR * ordered[0].score:
             break
-        if any(_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
-               and _numbers(candidate.terms) == _numbers(p.terms) for p in picked):
+        twin = next((p for p in picked if p.text.startswith(candidate.text)
+                     or candidate.text.startswith(p.text)
+                     or (_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
+                         and _numbers(candidate.terms) == _numbers(p.terms))), None)
+        if twin is not None:
+            if candidate.text.startswith(twin.text) and len(candidate.text) > len(twin.text):
+                # Overlapping passages: the copy cut before the code its sentence introduces
+                # gives way to the whole one.
+                picked[picked.index(twin)] = candidate
             continue
+        if picked and candidate.source_index not in {p.source_index for p in picked}:
+            # Another passage only when it answers about as well (each one is one more
+            # citation to check); another document only when it answers nearly as well.
+            same_document = candidate.document_id in {p.document_id for p in picked}
+            floor = OTHER_SOURCE_FLOOR if same_document else OTHER_DOCUMENT_FLOOR
+            if candidate.score < floor * ordered[0].score:
+                continue
         picked.append(candidate)
     return picked
 
@@ -456,7 +537,7 @@ class ExtractiveChatModel:
     the messages built by `build_answer_messages`, reading the question and sources back from them.
     """
 
-    def __init__(self, *, max_sentences: int = 4, words_per_delta: int = 3) -> None:
+    def __init__(self, *, max_sentences: int = MAX_PICKS, words_per_delta: int = 3) -> None:
         self._max_sentences = max_sentences
         self._words_per_delta = max(1, words_per_delta)
 
@@ -474,19 +555,38 @@ class ExtractiveChatModel:
         relevance: float | None = None,
         similarity: Similarity | None = None,
     ) -> AsyncIterator[str]:
-        """`relevance`: the best retrieved passage's dense similarity to the question; under
-        `EVIDENCE_FLOOR`, the picked sentences are compared with the question (`similarity`) and
-        the answer is "not found" unless one of them reaches it."""
+        """`answer`, streamed (see `stream_text`)."""
+        answer = await self.answer(question, sources, embed_scores=embed_scores, context=context,
+                                   relevance=relevance, similarity=similarity)
+        async for delta in self.stream_text(answer):
+            yield delta
+
+    async def answer(
+        self,
+        question: str,
+        sources: Sequence[Source],
+        *,
+        embed_scores: Mapping[tuple[int, int], float] | None = None,
+        context: str | None = None,
+        relevance: float | None = None,
+        similarity: Similarity | None = None,
+    ) -> str:
+        """The answer, "" when nothing answers. `relevance`: the best retrieved passage's dense
+        similarity to the question; under `EVIDENCE_FLOOR`, the picked sentences are compared
+        with the question (`similarity`) and the answer is "" unless one of them reaches it."""
         # Sentence splitting and scoring are CPU work: off the event loop, like every parser.
         found = await asyncio.to_thread(
             extract, question, sources, max_sentences=self._max_sentences,
             embed_scores=embed_scores, context=context,
         )
-        answer = found.text
-        if answer and relevance is not None and relevance < EVIDENCE_FLOOR:
+        if found.text and relevance is not None and relevance < EVIDENCE_FLOOR:
             best = await similarity(question, found.evidence) if similarity else relevance
             if max(relevance, best) < EVIDENCE_FLOOR:
-                answer = ""  # what was found shares words with the question, not its subject
+                return ""  # what was found shares words with the question, not its subject
+        return found.text
+
+    async def stream_text(self, answer: str) -> AsyncIterator[str]:
+        """`answer` (or the "not found" sentence when it is empty) in groups of a few words."""
         words = re.findall(r"\S+\s*", answer or NO_ANSWER)
         for i in range(0, len(words), self._words_per_delta):
             yield "".join(words[i : i + self._words_per_delta])

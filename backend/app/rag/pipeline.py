@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from app.core.errors import NotFound
@@ -20,7 +20,7 @@ from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
 from app.rag import followup
-from app.rag.citations import StreamingCitationFilter, repair_citations
+from app.rag.citations import StreamingCitationFilter, repair_citations, rewrite_markers
 from app.rag.extractive import ExtractiveChatModel, sentence_similarity
 from app.rag.grounding import Grounder, cite_something
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
@@ -110,16 +110,23 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
         rewritten = query if query != question.content else None
         timings["retrieval_ms"] = round((time.perf_counter() - t) * 1000, 2)
         sources = [] if result.not_found else to_sources(result.chunks)
+        asked, context = question.content, None
+        if llm is None and history:
+            asked, context = followup.answer_terms(question.content, history)
+        extract: str | None = None
+        if llm is None and sources:
+            # The extractive answer is composed before anything is sent, so that the sources
+            # can be listed in the order it cites them: [1], [2], … without gaps.
+            extract = await _extractive(container, asked, sources, context,
+                                        (query, result.best_dense))
+            sources, extract = in_citation_order(sources, extract)
         yield "sources", {"sources": [citation_payload(s) for s in sources]}
 
         # 3–4. Augment and generate. A model's sentences are checked against the sources as
         # they complete (the extractive answer only copies sentences of the sources).
         valid = {s.index for s in sources}
-        asked, context = question.content, None
-        if llm is None and history:
-            asked, context = followup.answer_terms(question.content, history)
-        stream = _generate(llm, container, runtime, asked, sources, history, context,
-                           (query, result.best_dense))
+        stream = (ExtractiveChatModel().stream_text(extract) if extract is not None else
+                  _generate(llm, container, runtime, asked, sources, history))
         filt = StreamingCitationFilter(valid)
         if llm is not None and sources:
             embedder = (await container.index.active()).embedder
@@ -181,27 +188,36 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
         yield "error", {"error": "answer_failed", "detail": detail, "message_id": message_id}
 
 
+async def _extractive(container: Container, question: str, sources: list[Source],
+                      context: str | None, evidence: tuple[str, float | None]) -> str:
+    """The extractive answer ("" when nothing answers). `evidence`: the query that was searched
+    (a follow-up's condensed form) and its best passage's similarity, for the "not found" check.
+    Lexical sentence scoring only: embedding every candidate sentence cost seconds per answer."""
+    embedder = (await container.index.active()).embedder
+    searched, relevance = evidence
+
+    async def similarity(_: str, sentences: list[str]) -> float:
+        # Against what was searched: "and how do I write it back?" alone is about nothing.
+        return await sentence_similarity(embedder, searched, sentences)
+
+    return await ExtractiveChatModel().answer(question, sources, context=context,
+                                              relevance=relevance, similarity=similarity)
+
+
+def in_citation_order(sources: list[Source], answer: str) -> tuple[list[Source], str]:
+    """`sources` renumbered so that those `answer` cites come first, in order of first use,
+    and `answer` with its markers renumbered to match (the others keep their rank order)."""
+    repaired = repair_citations(answer, {s.index for s in sources})
+    order = repaired.cited + [s.index for s in sources if s.index not in repaired.cited]
+    by_index = {s.index: s for s in sources}
+    renumbered = [replace(by_index[old], index=n) for n, old in enumerate(order, 1)]
+    return renumbered, rewrite_markers(repaired.text, {old: n for n, old in enumerate(order, 1)})
+
+
 async def _generate(llm: Any, container: Container, runtime: Any, question: str,
-                    sources: list[Source], history: list[ChatMessage], context: str | None = None,
-                    evidence: tuple[str, float] | None = None) -> AsyncIterator[str]:
-    """`evidence`: the query that was searched (a follow-up's condensed form) and its best
-    passage's similarity, for the extractive answerer's "not found" check."""
-    if not sources:
+                    sources: list[Source], history: list[ChatMessage]) -> AsyncIterator[str]:
+    if not sources or llm is None:
         yield NOT_FOUND
-        return
-    if llm is None:
-        # Lexical sentence scoring only: embedding every candidate sentence cost seconds per answer.
-        embedder = (await container.index.active()).embedder
-
-        searched, relevance = evidence or (question, None)
-
-        async def similarity(_: str, sentences: list[str]) -> float:
-            # Against what was searched: "and how do I write it back?" alone is about nothing.
-            return await sentence_similarity(embedder, searched, sentences)
-
-        async for delta in ExtractiveChatModel().answer_stream(
-                question, sources, context=context, relevance=relevance, similarity=similarity):
-            yield delta
         return
     embedder = (await container.index.active()).embedder
     budget = max(512, runtime.llm.context_size - runtime.llm.max_tokens)

@@ -69,6 +69,13 @@ async def test_answer_cites_right_document_and_page(client: AsyncClient, paper: 
     assert markers and markers == {c["index"] for c in cites}
     source_idx = {s["index"] for s in events[0][1]["sources"]}
     assert markers <= source_idx
+    # Numbered 1..n in the order the answer first cites them (no gaps such as 1, 3, 5), and the
+    # `sources` event lists the sources in that order, so the streamed markers point right too.
+    first_use = list(dict.fromkeys(int(m) for m in re.findall(r"\[(\d+)\]", final["content"])))
+    assert first_use == list(range(1, len(first_use) + 1))
+    listed = events[0][1]["sources"]
+    assert [s["index"] for s in listed] == list(range(1, len(listed) + 1))
+    assert [c["chunk_id"] for c in cites] == [s["chunk_id"] for s in listed[: len(cites)]]
     for c in cites:
         assert set(c) == {"index", "document_id", "filename", "page", "chunk_id", "snippet", "score",
                           "collection_id", "collection_name", "available"}
