@@ -533,7 +533,7 @@ async def sentence_similarity(embedder: _Embedder, question: str, sentences: lis
 class ExtractiveChatModel:
     """A ChatModel that answers extractively, so the RAG pipeline can treat both modes alike.
 
-    The pipeline should call `answer_stream(question, sources)`; `stream`/`complete` also work on
+    The pipeline calls `answer` (then `stream_text`); `stream`/`complete` also work on
     the messages built by `build_answer_messages`, reading the question and sources back from them.
     """
 
@@ -545,20 +545,9 @@ class ExtractiveChatModel:
     def model_id(self) -> str:
         return "extractive"
 
-    async def answer_stream(
-        self,
-        question: str,
-        sources: Sequence[Source],
-        *,
-        embed_scores: Mapping[tuple[int, int], float] | None = None,
-        context: str | None = None,
-        relevance: float | None = None,
-        similarity: Similarity | None = None,
-    ) -> AsyncIterator[str]:
-        """`answer`, streamed (see `stream_text`)."""
-        answer = await self.answer(question, sources, embed_scores=embed_scores, context=context,
-                                   relevance=relevance, similarity=similarity)
-        async for delta in self.stream_text(answer):
+    async def answer_stream(self, question: str, sources: Sequence[Source]) -> AsyncIterator[str]:
+        """`answer` without the relevance check, streamed (see `stream_text`)."""
+        async for delta in self.stream_text(await self.answer(question, sources)):
             yield delta
 
     async def answer(
