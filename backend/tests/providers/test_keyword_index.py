@@ -7,12 +7,15 @@ the old one), ranking (heading field weighted above body text), stop words, and 
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, event, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.auth.models import User
@@ -21,6 +24,7 @@ from app.documents.models import Chunk, Document
 from app.documents.repository import replace_chunks
 from app.providers.keyword import KeywordIndex, KeywordScope, query_terms
 from app.providers.keyword.postgres_fts import PostgresKeywordIndex
+from app.providers.keyword.pruning import certain_top, essential_count, threshold_of
 from app.providers.keyword.sqlite_fts5 import SqliteFts5KeywordIndex, owner_key
 
 FILLER = "The committee reviewed several unrelated budget items during the meeting."
@@ -354,6 +358,148 @@ async def test_sqlite_owner_token_matches_migration_0004(session: AsyncSession) 
     stored = (await session.execute(text("SELECT owner_key FROM chunks_fts WHERE chunk_id = :c"),
                                     {"c": doc.chunks[0]})).scalar_one()
     assert stored == owner_key(owner)
+
+
+# ---- top-k pruning (app/providers/keyword/pruning.py): always the exhaustive ranking's result ----
+
+# Made-up words, so their frequencies are only what the generator gives them; drawn with Zipf-like
+# weights: a few words in most chunks (the terms pruning skips), most of them rare.
+VOCABULARY = [f"{a}{b}{c}" for a, b, c in zip(
+    "bdfgklmnprstvz" * 5, "aeiou" * 14, "rnsltmdkgpbvzx" * 5, strict=False)][:60]
+WEIGHTS = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
+
+
+def random_text(rng: random.Random, low: int, high: int) -> str:
+    return " ".join(rng.choices(VOCABULARY, WEIGHTS, k=rng.randint(low, high)))
+
+
+async def random_corpus(session: AsyncSession, rng: random.Random, owners: int, docs: int
+                        ) -> list[list[Doc]]:
+    corpus: list[list[Doc]] = []
+    for _ in range(owners):
+        owner = await add_owner(session)
+        corpus.append([await add_doc(session, owner, [
+            ([random_text(rng, 1, 3)] if rng.random() < 0.4 else [], random_text(rng, 3, 40))
+            for _ in range(rng.randint(1, 8))]) for _ in range(docs)])
+    return corpus
+
+
+def random_query(rng: random.Random) -> str:
+    # Mostly corpus words (uniformly: rare ones too), sometimes a word no chunk has.
+    words = [rng.choice(VOCABULARY) if rng.random() < 0.9 else f"absent{rng.randint(0, 9)}"
+             for _ in range(rng.randint(1, 12))]
+    return " ".join(words)
+
+
+@contextmanager
+def statements(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL (and parameters) the session sends while the block runs."""
+    seen: list[tuple[str, Any]] = []
+    engine = session.get_bind()
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def pruned(session: AsyncSession, sent: list[tuple[str, Any]]) -> bool:
+    """Whether every ranking statement of a search skipped rows holding only common terms."""
+    if session.get_bind().dialect.name == "sqlite":
+        # The MATCH expressions that name the owners: a pruned one names them twice, the
+        # second time OR-ed with the terms that are not required.
+        matches = [p for _, params in sent for p in params
+                   if isinstance(p, str) and p.startswith("owner_key")]
+        return bool(matches) and all(m.count("owner_key") == 2 for m in matches)
+    ranking = [sql for sql, _ in sent if "keyword_postings" in sql]
+    return bool(ranking) and all("essential" in sql for sql in ranking)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_pruned_search_equals_the_exhaustive_ranking(
+        index: KeywordIndex, session: AsyncSession, seed: int) -> None:
+    # Randomized corpora and queries, one owner, several owners, narrowed and excluding scopes,
+    # small and large limits: the same ids in the same order with the same scores, to the bit.
+    rng = random.Random(seed)
+    corpus = await random_corpus(session, rng, owners=4, docs=6)
+    owners = [docs[0].owner for docs in corpus]
+    scope_sets = [
+        [KeywordScope(owner_id=owners[0])],
+        [KeywordScope(owner_id=o) for o in owners],
+        [KeywordScope(owner_id=owners[0], document_ids=frozenset(d.id for d in corpus[0][:3])),
+         KeywordScope(owner_id=owners[1], exclude_document_ids=frozenset(d.id for d in corpus[1][:2])),
+         KeywordScope(owner_id=owners[2])],
+        [KeywordScope(owner_id=owners[3], document_ids=frozenset({corpus[3][-1].id}))],
+    ]
+    pruned_only = compared = 0
+    for _ in range(25):
+        query = random_query(rng)
+        for scopes in scope_sets:
+            for limit in (1, 4, 15):
+                with statements(session) as sent:
+                    got = await index.search(session, scopes, query, limit=limit)
+                full = await index.search(session, scopes, query, limit=limit, exhaustive=True)
+                assert got == full, (query, limit)
+                compared += bool(full)
+                pruned_only += bool(full) and pruned(session, sent)
+    # The comparison is only worth something if many searches did prune.
+    assert compared > 100
+    assert pruned_only > compared / 4, (pruned_only, compared)
+
+
+async def test_pruning_with_a_narrow_scope_of_a_large_owner(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    # The best rows by score are all outside the scope (SQLite ranks by the owner's token first
+    # and checks the documents after): the result is still the scope's best, exactly.
+    owner = await add_owner(session)
+    strong = [await add_doc(session, owner, [(["Basalt"], "Basalt basalt basalt columns.")])
+              for _ in range(40)]
+    weak = await add_doc(session, owner, [([], FILLER + " Basalt columns and " + FILLER),
+                                          ([], "Columns of " + FILLER)])
+    inside = KeywordScope(owner_id=owner, document_ids=frozenset({weak.id}))
+    outside = KeywordScope(owner_id=owner, exclude_document_ids=frozenset(d.id for d in strong))
+    for sc in (inside, outside):
+        for limit in (1, 2, 5):
+            got = await index.search(session, sc, "basalt columns", limit=limit)
+            assert got == await index.search(session, sc, "basalt columns", limit=limit,
+                                             exhaustive=True)
+            assert [cid for cid, _ in got] == weak.chunks[:limit]
+
+
+async def test_ties_at_the_edge_of_a_window_are_broken_by_chunk_id(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    # 20 identical chunks (same score), in documents whose random ids do not follow insertion
+    # order: whichever tied rows a first, small window keeps, the result is the lowest ids.
+    owner = await add_owner(session)
+    docs = [await add_doc(session, owner, [(["Moraine"], "Moraine ridges of gravel.")])
+            for _ in range(20)]
+    everything = sorted(c for d in docs for c in d.chunks)
+    for limit in (1, 2, 3, 7):
+        got = await index.search(session, scope(owner), "moraine gravel", limit=limit)
+        assert [cid for cid, _ in got] == everything[:limit]
+        assert got == await index.search(session, scope(owner), "moraine gravel", limit=limit,
+                                         exhaustive=True)
+
+
+def test_essential_terms_and_certain_windows() -> None:
+    # Bounds largest first: rows holding only the last terms (bounds 1 + 0.5 < 2) cannot reach 2.
+    assert essential_count([5.0, 3.0, 1.0, 0.5], 2.0) == 2
+    assert essential_count([5.0, 3.0, 1.0, 0.5], 1.5) == 3  # 1.5 is reachable by 1 + 0.5
+    assert essential_count([5.0, 3.0, 1.0, 0.5], None) == 4
+    assert essential_count([5.0, 3.0], 100.0) == 1  # at least the rarest term
+    assert threshold_of([("a", 3.0), ("b", 2.0)], 2) == 2.0
+    assert threshold_of([("a", 3.0)], 2) is None
+    rows = [("c", 3.0, True), ("a", 2.0, False), ("b", 2.0, True), ("d", 1.0, True)]
+    # The window held more rows: those tied with its last one (1.0) may have been cut.
+    assert certain_top(rows, 4, 2) == [("c", 3.0), ("b", 2.0)]
+    assert certain_top(rows, 4, 3) is None
+    assert certain_top(rows, 5, 3) == [("c", 3.0), ("b", 2.0), ("d", 1.0)]  # all rows are here
+    assert certain_top([("b", 2.0, True), ("a", 2.0, True), ("c", 1.0, True)], 3, 2) == [
+        ("a", 2.0), ("b", 2.0)]  # ties by chunk id
 
 
 def test_keyword_scope_cannot_be_built_without_an_owner() -> None:

@@ -78,14 +78,16 @@ def scope_list(scope: KeywordScope | Sequence[KeywordScope]) -> tuple[KeywordSco
 class KeywordIndex(Protocol):
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
-        limit: int
+        limit: int, exhaustive: bool = False
     ) -> list[KeywordHit]:
         """Up to ``limit`` (chunk id, score) pairs within ``scope`` — or within the union of several
-        scopes, one per owner — best first (ties by chunk id), in one statement. Every row is
-        scored exactly as a search of its own scope alone would score it (each scope keeps its own
-        statistics), so the result is those searches' results merged by score and cut to
-        ``limit``. A query without usable words, or no scope, returns ``[]``. The caller re-checks
-        every hit (document still ready, chunk of its current version) in the database."""
+        scopes, one per owner — best first (ties by chunk id). Every row is scored exactly as a
+        search of its own scope alone would score it (each scope keeps its own statistics), so
+        the result is those searches' results merged by score and cut to ``limit``. Rows that
+        cannot reach the top ``limit`` are skipped unscored (`pruning`); ``exhaustive`` scores
+        every matching row instead, for the same result (tests and benchmarks compare the two).
+        A query without usable words, or no scope, returns ``[]``. The caller re-checks every
+        hit (document still ready, chunk of its current version) in the database."""
         ...
 
 

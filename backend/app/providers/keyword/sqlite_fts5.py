@@ -11,6 +11,7 @@ either side needs a migration that rebuilds the table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from sqlalchemy import BindParameter, TextClause, bindparam, text
@@ -23,6 +24,7 @@ from app.providers.keyword.base import (
     query_terms,
     scope_list,
 )
+from app.providers.keyword.pruning import certain_top, essential_count, threshold_of
 
 # A query word found in a chunk's heading path weighs 3x one found in its text (BM25F-style field
 # weight). Chosen on SciFact *train* (titles as headings; 2-4 within 0.005 nDCG@10): keyword-only
@@ -33,8 +35,21 @@ from app.providers.keyword.base import (
 # the same whichever owner tokens the MATCH names (FTS5 takes N and each term's document frequency
 # from the whole table, never from the MATCH: one statement over several owners ranks every row
 # exactly as that owner's own search would).
-_SQL = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_fts "
-        "WHERE chunks_fts MATCH :q AND ({scopes}) ORDER BY score DESC, chunk_id LIMIT :limit")
+# FTS5's bm25() constants (fts5_aux.c), for the terms' score bounds: idf * (K1 + 1).
+K1 = 1.2
+# The ranking with the scopes' conditions on every row: reads each matching row's stored columns.
+_FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_fts "
+             "WHERE chunks_fts MATCH :q AND ({scopes}) ORDER BY score DESC, chunk_id LIMIT :limit")
+# The best :n rows by score alone (the owner tokens already narrow the MATCH), and only then
+# their stored columns: chunk id and whether the scopes' conditions hold (`pruning.certain_top`).
+_WINDOW = ("WITH top AS (SELECT rowid AS r, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_fts "
+           "WHERE chunks_fts MATCH :q ORDER BY score DESC LIMIT :n) "
+           "SELECT f.chunk_id, top.score, ({scopes}) AS ok "
+           "FROM top JOIN chunks_fts f ON f.rowid = top.r ORDER BY top.score DESC")
+# bm25()'s own N: the first varint of FTS5's "averages" record (row count, then tokens per column).
+_AVERAGES = "SELECT block FROM chunks_fts_data WHERE id = 1"
+# The window's size, as a multiple of the limit; past the last one, rank with the conditions.
+_WINDOWS = (4, 32)
 
 
 def owner_key(owner_id: str) -> str:
@@ -43,7 +58,8 @@ def owner_key(owner_id: str) -> str:
     return "u" + owner_id.lower().replace("-", "").replace('"', "") + "0"
 
 
-def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, object]]:
+def _conditions(scopes: Sequence[KeywordScope], table: str = ""
+                ) -> tuple[str, dict[str, object], list[BindParameter[object]]]:
     """The row conditions of every scope, OR-ed: `owner_id = :o<i>` and, for a narrowed scope,
     its document list (the owner token only narrows the MATCH; this keeps the result exact)."""
     parts: list[str] = []
@@ -51,33 +67,132 @@ def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, ob
     expanding: list[BindParameter[object]] = []
     for i, sc in enumerate(scopes):
         params[f"o{i}"] = sc.owner_id
-        cond = f"owner_id = :o{i}"
+        cond = f"{table}owner_id = :o{i}"
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
         if ids is not None:
             params[f"d{i}"] = sorted(ids)
             expanding.append(bindparam(f"d{i}", expanding=True))
-            cond += f" AND document_id {'IN' if sc.document_ids is not None else 'NOT IN'} :d{i}"
+            op = "IN" if sc.document_ids is not None else "NOT IN"
+            cond += f" AND {table}document_id {op} :d{i}"
         parts.append(f"({cond})")
-    stmt = text(_SQL.format(scopes=" OR ".join(parts)))
+    return " OR ".join(parts), params, expanding
+
+
+def _statement(sql: str, scopes: Sequence[KeywordScope], table: str = ""
+               ) -> tuple[TextClause, dict[str, object]]:
+    conds, params, expanding = _conditions(scopes, table)
+    stmt = text(sql.format(scopes=conds))
     return (stmt.bindparams(*expanding) if expanding else stmt), params
+
+
+def _phrases(terms: Sequence[str]) -> str:
+    # Each term a quoted FTS5 string (the words hold only letters and digits; quotes are
+    # stripped anyway), so no query text is ever read as FTS5 syntax.
+    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+
+
+def _match(owners: str, essential: Sequence[str], others: Sequence[str]) -> str:
+    """Rows of the owners holding an essential term, scored with every term: the others are
+    OR-ed with the owner tokens, so they count where present without being required. bm25()
+    adds the phrases' contributions in the order they appear (the owner tokens add 0), so the
+    exhaustive expression (no others) sums the same numbers in the same order: same scores to
+    the last bit."""
+    expr = f"{owners} AND ({_phrases(essential)})"
+    return f"{expr} AND ({_phrases(others)} OR {owners})" if others else expr
+
+
+def _varint(data: bytes) -> int:
+    """SQLite's variable-length integer at the start of `data` (big-endian 7-bit groups, the
+    ninth byte whole), the encoding of FTS5's records."""
+    value = 0
+    for byte in data[:8]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value
+    return (value << 8) | data[8]
 
 
 class SqliteFts5KeywordIndex:
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
-        limit: int
+        limit: int, exhaustive: bool = False
     ) -> list[KeywordHit]:
         check_dialect(session, "sqlite")
         scopes = scope_list(scope)
         terms = query_terms(query)
-        # Each term a quoted FTS5 string (the words hold only letters and digits; quotes are
-        # stripped anyway), so no query text is ever read as FTS5 syntax.
-        either = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        if not either or not scopes:
+        if not terms or not scopes or limit <= 0:
             return []
+        # Plain reads run outside a transaction (app.core.db), each statement on the latest
+        # data: the bounds hold only if no write was committed between the statistics and the
+        # ranking, which `PRAGMA data_version` tells (it changes with every other connection's
+        # commit). Otherwise once more, then the exhaustive ranking (one statement).
+        for pruned in (not exhaustive, not exhaustive, False):
+            before = await _data_version(session)
+            hits = await self._ranked(session, scopes, terms, limit, pruned)
+            if not pruned or await _data_version(session) == before:
+                return hits
+        raise AssertionError("unreachable: the last attempt is exhaustive")
+
+    async def _ranked(self, session: AsyncSession, scopes: Sequence[KeywordScope],
+                      terms: Sequence[str], limit: int, pruned: bool) -> list[KeywordHit]:
         # Requiring one of the scopes' owner tokens lets FTS5 rank only their rows (see migration
         # 0004); the `owner_id` conditions keep the result correct whatever the tokens match.
-        owners = " OR ".join(f'"{owner_key(o)}"' for o in sorted({s.owner_id for s in scopes}))
-        stmt, params = _statement(scopes)
-        params |= {"q": f"owner_key : ({owners}) AND ({either})", "limit": limit}
-        return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
+        owners = "owner_key : (" + " OR ".join(
+            f'"{owner_key(o)}"' for o in sorted({s.owner_id for s in scopes})) + ")"
+        rows, counts = await self._statistics(session, terms)
+        # Rarest first: largest score bound first (the IDF falls as the count grows), and one
+        # fixed phrase order for every statement, pruned or not.
+        order = sorted(range(len(terms)), key=lambda i: (counts[i], terms[i]))
+        ranked = [terms[i] for i in order]
+        bounds = [_idf(rows, counts[i]) * (K1 + 1) for i in order]
+        # A first guess of the threshold: the largest bound (one rare term's worth; the best of
+        # SciFact bench queries' rows hold several). Too high costs a second round, too low
+        # ranks more rows than needed; either way the loop below ends exact.
+        essential = essential_count(bounds, bounds[0]) if pruned else len(ranked)
+        window = pruned
+        while True:
+            q = _match(owners, ranked[:essential], ranked[essential:])
+            hits = await self._window(session, scopes, q, limit) if window else None
+            if hits is None:  # the window could not tell: rank with the conditions on every row
+                window = False
+                stmt, params = _statement(_FILTERED, scopes)
+                found = await session.execute(stmt, params | {"q": q, "limit": limit})
+                hits = [(r[0], float(r[1])) for r in found.all()]
+            needed = essential_count(bounds, threshold_of(hits, limit))
+            if needed <= essential:
+                return hits
+            essential = needed
+
+    async def _statistics(self, session: AsyncSession, terms: Sequence[str]
+                          ) -> tuple[int, list[int]]:
+        """bm25()'s inputs for the bounds: the table's row count and, per term, how many rows
+        hold it (both over the whole table, as bm25() takes them)."""
+        record = (await session.execute(text(_AVERAGES))).scalar_one_or_none()
+        # Only numbered placeholders are formatted in; the terms are bound.
+        counts = text("SELECT " + ", ".join(  # noqa: S608
+            f"(SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :t{i})"  # noqa: S608
+            for i in range(len(terms))))
+        found = (await session.execute(counts, {f"t{i}": _phrases([t])
+                                                for i, t in enumerate(terms)})).one()
+        return (_varint(record) if record else 0), [int(n) for n in found]
+
+    async def _window(self, session: AsyncSession, scopes: Sequence[KeywordScope], q: str,
+                      limit: int) -> list[KeywordHit] | None:
+        stmt, params = _statement(_WINDOW, scopes, "f.")
+        for size in _WINDOWS:
+            n = limit * size
+            rows = (await session.execute(stmt, params | {"q": q, "n": n})).all()
+            hits = certain_top([(r[0], float(r[1]), bool(r[2])) for r in rows], n, limit)
+            if hits is not None:
+                return hits
+        return None
+
+
+async def _data_version(session: AsyncSession) -> int:
+    return int((await session.execute(text("PRAGMA data_version"))).scalar_one())
+
+
+def _idf(rows: int, count: int) -> float:
+    """bm25()'s IDF (fts5_aux.c): log((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
+    idf = math.log((rows - count + 0.5) / (count + 0.5)) if rows > count else 0.0
+    return idf if idf > 0.0 else 1e-6
