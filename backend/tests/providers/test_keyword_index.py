@@ -485,6 +485,52 @@ async def test_ties_at_the_edge_of_a_window_are_broken_by_chunk_id(
                                          exhaustive=True)
 
 
+async def test_sqlite_statistics_read_before_a_concurrent_write_are_not_trusted(
+        session: AsyncSession, database_url: str) -> None:
+    # SQLite reads outside a transaction: another connection commits between the statistics and
+    # the ranking (here: rows that change N and the terms' counts). The bounds may then be off,
+    # so the search starts over with fresh statistics and returns the ranking of the new data.
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL computes bounds and ranking in one statement")
+    import sqlite3
+
+    rng = random.Random(7)
+    corpus = await random_corpus(session, rng, owners=2, docs=6)
+    other = corpus[1][0]
+    scopes = [KeywordScope(owner_id=docs[0].owner) for docs in corpus]
+    query = " ".join(VOCABULARY[:3] + VOCABULARY[20:24])
+    writer = sqlite3.connect(database_url.removeprefix("sqlite+aiosqlite:///"))
+    engine = session.get_bind()
+
+    def write_once(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "WITH top" in statement and not written:
+            written.append(True)
+            for n in range(30):
+                writer.execute(
+                    "INSERT INTO chunks (id, document_id, owner_id, version, n, text, page_start, "
+                    "page_end, char_start, char_end, heading_path, token_count) "
+                    "VALUES (?, ?, ?, 1, ?, ?, 1, 1, 0, 1, '[]', 0)",
+                    (f"{other.id}:1:{100 + n}", other.id, other.owner, 100 + n,
+                     " ".join(VOCABULARY[:3] * 3)))
+            writer.commit()
+
+    written: list[bool] = []
+    event.listen(engine, "before_cursor_execute", write_once)
+    try:
+        with statements(session) as sent:
+            got = await index_for(session).search(session, scopes, query, limit=5)
+    finally:
+        event.remove(engine, "before_cursor_execute", write_once)
+        writer.close()
+    assert written
+    assert sum("pragma_data_version" in sql and "count(*)" in sql for sql, _ in sent) == 2
+    assert got == await index_for(session).search(session, scopes, query, limit=5, exhaustive=True)
+
+
+def index_for(session: AsyncSession) -> KeywordIndex:
+    return build_keyword_index(session.get_bind().dialect.name)
+
+
 def test_essential_terms_and_certain_windows() -> None:
     # Bounds largest first: rows holding only the last terms (bounds 1 + 0.5 < 2) cannot reach 2.
     assert essential_count([5.0, 3.0, 1.0, 0.5], 2.0) == 2

@@ -37,17 +37,21 @@ from app.providers.keyword.pruning import certain_top, essential_count, threshol
 # exactly as that owner's own search would).
 # FTS5's bm25() constants (fts5_aux.c), for the terms' score bounds: idf * (K1 + 1).
 K1 = 1.2
+# `PRAGMA data_version` changes with every commit of another connection: read along with the
+# statistics and with every ranking, it tells whether all of them saw the same data.
+_VERSION = "(SELECT data_version FROM pragma_data_version())"
 # The ranking with the scopes' conditions on every row: reads each matching row's stored columns.
-_FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_fts "
-             "WHERE chunks_fts MATCH :q AND ({scopes}) ORDER BY score DESC, chunk_id LIMIT :limit")
+_FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score, " + _VERSION + " "
+             "FROM chunks_fts WHERE chunks_fts MATCH :q AND ({scopes}) "
+             "ORDER BY score DESC, chunk_id LIMIT :limit")
 # The best :n rows by score alone (the owner tokens already narrow the MATCH), and only then
 # their stored columns: chunk id and whether the scopes' conditions hold (`pruning.certain_top`).
-_WINDOW = ("WITH top AS (SELECT rowid AS r, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score FROM chunks_fts "
-           "WHERE chunks_fts MATCH :q ORDER BY score DESC LIMIT :n) "
-           "SELECT f.chunk_id, top.score, ({scopes}) AS ok "
+_WINDOW = ("WITH top AS (SELECT rowid AS r, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score "
+           "FROM chunks_fts WHERE chunks_fts MATCH :q ORDER BY score DESC LIMIT :n) "
+           "SELECT f.chunk_id, top.score, ({scopes}) AS ok, " + _VERSION + " "
            "FROM top JOIN chunks_fts f ON f.rowid = top.r ORDER BY top.score DESC")
 # bm25()'s own N: the first varint of FTS5's "averages" record (row count, then tokens per column).
-_AVERAGES = "SELECT block FROM chunks_fts_data WHERE id = 1"
+_AVERAGES = "(SELECT block FROM chunks_fts_data WHERE id = 1)"
 # The window's size, as a multiple of the limit; past the last one, rank with the conditions.
 _WINDOWS = (4, 32)
 
@@ -124,22 +128,23 @@ class SqliteFts5KeywordIndex:
             return []
         # Plain reads run outside a transaction (app.core.db), each statement on the latest
         # data: the bounds hold only if no write was committed between the statistics and the
-        # ranking, which `PRAGMA data_version` tells (it changes with every other connection's
-        # commit). Otherwise once more, then the exhaustive ranking (one statement).
+        # rankings (`_VERSION`). Otherwise once more, then the exhaustive ranking (whose bounds
+        # prune nothing, so one statement's data is all it needs).
         for pruned in (not exhaustive, not exhaustive, False):
-            before = await _data_version(session)
-            hits = await self._ranked(session, scopes, terms, limit, pruned)
-            if not pruned or await _data_version(session) == before:
+            hits, consistent = await self._ranked(session, scopes, terms, limit, pruned)
+            if consistent or not pruned:
                 return hits
         raise AssertionError("unreachable: the last attempt is exhaustive")
 
     async def _ranked(self, session: AsyncSession, scopes: Sequence[KeywordScope],
-                      terms: Sequence[str], limit: int, pruned: bool) -> list[KeywordHit]:
+                      terms: Sequence[str], limit: int, pruned: bool
+                      ) -> tuple[list[KeywordHit], bool]:
+        """The best `limit` rows, and whether every statement read the statistics' data."""
         # Requiring one of the scopes' owner tokens lets FTS5 rank only their rows (see migration
         # 0004); the `owner_id` conditions keep the result correct whatever the tokens match.
         owners = "owner_key : (" + " OR ".join(
             f'"{owner_key(o)}"' for o in sorted({s.owner_id for s in scopes})) + ")"
-        rows, counts = await self._statistics(session, terms)
+        version, rows, counts = await _statistics(session, terms)
         # Rarest first: largest score bound first (the IDF falls as the count grows), and one
         # fixed phrase order for every statement, pruned or not.
         order = sorted(range(len(terms)), key=lambda i: (counts[i], terms[i]))
@@ -149,47 +154,47 @@ class SqliteFts5KeywordIndex:
         # SciFact bench queries' rows hold several). Too high costs a second round, too low
         # ranks more rows than needed; either way the loop below ends exact.
         essential = essential_count(bounds, bounds[0]) if pruned else len(ranked)
-        window = pruned
+        window, consistent = pruned, True
         while True:
             q = _match(owners, ranked[:essential], ranked[essential:])
-            hits = await self._window(session, scopes, q, limit) if window else None
+            hits, seen = await _window(session, scopes, q, limit) if window else (None, set())
             if hits is None:  # the window could not tell: rank with the conditions on every row
                 window = False
                 stmt, params = _statement(_FILTERED, scopes)
-                found = await session.execute(stmt, params | {"q": q, "limit": limit})
-                hits = [(r[0], float(r[1])) for r in found.all()]
+                found = (await session.execute(stmt, params | {"q": q, "limit": limit})).all()
+                hits, seen = [(r[0], float(r[1])) for r in found], seen | {r[2] for r in found}
+            consistent = consistent and seen <= {version}
             needed = essential_count(bounds, threshold_of(hits, limit))
             if needed <= essential:
-                return hits
+                return hits, consistent
             essential = needed
 
-    async def _statistics(self, session: AsyncSession, terms: Sequence[str]
-                          ) -> tuple[int, list[int]]:
-        """bm25()'s inputs for the bounds: the table's row count and, per term, how many rows
-        hold it (both over the whole table, as bm25() takes them)."""
-        record = (await session.execute(text(_AVERAGES))).scalar_one_or_none()
-        # Only numbered placeholders are formatted in; the terms are bound.
-        counts = text("SELECT " + ", ".join(  # noqa: S608
-            f"(SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :t{i})"  # noqa: S608
-            for i in range(len(terms))))
-        found = (await session.execute(counts, {f"t{i}": _phrases([t])
-                                                for i, t in enumerate(terms)})).one()
-        return (_varint(record) if record else 0), [int(n) for n in found]
 
-    async def _window(self, session: AsyncSession, scopes: Sequence[KeywordScope], q: str,
-                      limit: int) -> list[KeywordHit] | None:
-        stmt, params = _statement(_WINDOW, scopes, "f.")
-        for size in _WINDOWS:
-            n = limit * size
-            rows = (await session.execute(stmt, params | {"q": q, "n": n})).all()
-            hits = certain_top([(r[0], float(r[1]), bool(r[2])) for r in rows], n, limit)
-            if hits is not None:
-                return hits
-        return None
+async def _statistics(session: AsyncSession, terms: Sequence[str]) -> tuple[int, int, list[int]]:
+    """bm25()'s inputs for the bounds, with the data version they were read at: the table's row
+    count and, per term, how many rows hold it (both over the whole table, as bm25() takes them)."""
+    # Only numbered placeholders are formatted in; the terms are bound.
+    counts = ", ".join(f"(SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :t{i})"  # noqa: S608
+                       for i in range(len(terms)))
+    found = (await session.execute(text(f"SELECT {_VERSION}, {_AVERAGES}, {counts}"),
+                                   {f"t{i}": _phrases([t]) for i, t in enumerate(terms)})).one()
+    return int(found[0]), (_varint(found[1]) if found[1] else 0), [int(n) for n in found[2:]]
 
 
-async def _data_version(session: AsyncSession) -> int:
-    return int((await session.execute(text("PRAGMA data_version"))).scalar_one())
+async def _window(session: AsyncSession, scopes: Sequence[KeywordScope], q: str, limit: int
+                  ) -> tuple[list[KeywordHit] | None, set[int]]:
+    """The best `limit` rows from a window ranked by score alone, widened while it cannot tell
+    (None when the last cannot either), and the data versions the statements saw."""
+    stmt, params = _statement(_WINDOW, scopes, "f.")
+    seen: set[int] = set()
+    for size in _WINDOWS:
+        n = limit * size
+        rows = (await session.execute(stmt, params | {"q": q, "n": n})).all()
+        seen |= {r[3] for r in rows}
+        hits = certain_top([(r[0], float(r[1]), bool(r[2])) for r in rows], n, limit)
+        if hits is not None:
+            return hits, seen
+    return None, seen
 
 
 def _idf(rows: int, count: int) -> float:
