@@ -144,12 +144,18 @@ class SqliteFts5KeywordIndex:
         # 0004); the `owner_id` conditions keep the result correct whatever the tokens match.
         owners = "owner_key : (" + " OR ".join(
             f'"{owner_key(o)}"' for o in sorted({s.owner_id for s in scopes})) + ")"
-        version, rows, counts = await _statistics(session, terms)
-        # Rarest first: largest score bound first (the IDF falls as the count grows), and one
-        # fixed phrase order for every statement, pruned or not.
-        order = sorted(range(len(terms)), key=lambda i: (counts[i], terms[i]))
-        ranked = [terms[i] for i in order]
-        bounds = [_idf(rows, counts[i]) * (K1 + 1) for i in order]
+        if len(scopes) == 1:
+            # One partition: its matches are few enough that the statistics statement would
+            # cost more than the rows it saves (docs/benchmarks.md §5b), so no bounds: every
+            # matching row is ranked, in the query's term order, by score alone first.
+            version, ranked, bounds = None, list(terms), [math.inf] * len(terms)
+        else:
+            version, rows, counts = await _statistics(session, terms)
+            # Rarest first: largest score bound first (the IDF falls as the count grows), and
+            # one fixed phrase order for every statement, pruned or not.
+            order = sorted(range(len(terms)), key=lambda i: (counts[i], terms[i]))
+            ranked = [terms[i] for i in order]
+            bounds = [_idf(rows, counts[i]) * (K1 + 1) for i in order]
         # A first guess of the threshold: the largest bound (one rare term's worth; the best of
         # SciFact bench queries' rows hold several). Too high costs a second round, too low
         # ranks more rows than needed; either way the loop below ends exact.
@@ -163,7 +169,7 @@ class SqliteFts5KeywordIndex:
                 stmt, params = _statement(_FILTERED, scopes)
                 found = (await session.execute(stmt, params | {"q": q, "limit": limit})).all()
                 hits, seen = [(r[0], float(r[1])) for r in found], seen | {r[2] for r in found}
-            consistent = consistent and seen <= {version}
+            consistent = consistent and (version is None or seen <= {version})
             needed = essential_count(bounds, threshold_of(hits, limit))
             if needed <= essential:
                 return hits, consistent
