@@ -83,9 +83,9 @@ class KeywordIndex(Protocol):
         """Up to ``limit`` (chunk id, score) pairs within ``scope`` — or within the union of several
         scopes, one per owner — best first (ties by chunk id). Every row is scored exactly as a
         search of its own scope alone would score it (each scope keeps its own statistics), so
-        the result is those searches' results merged by score and cut to ``limit``. Rows that
-        cannot reach the top ``limit`` are skipped unscored (`pruning`); ``exhaustive`` scores
-        every matching row instead, for the same result (tests and benchmarks compare the two).
+        the result is those searches' results merged by score and cut to ``limit``. An index may
+        skip rows that cannot reach the top ``limit`` (SQLite does: `pruning`); ``exhaustive``
+        ranks every matching row instead, for the same result (tests and benchmarks compare).
         A query without usable words, or no scope, returns ``[]``. The caller re-checks every
         hit (document still ready, chunk of its current version) in the database."""
         ...

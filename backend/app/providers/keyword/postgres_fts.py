@@ -40,76 +40,43 @@ from app.providers.keyword.base import (
 # for a word in most chunks of a small scope, where FTS5's form would go to zero.
 K1, B, HEADING_WEIGHT = 1.2, 0.75, 3.0
 
-_LEXEMES = ("SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', :words))) "
-            "AS lexeme ORDER BY lexeme")
-# Everything a ranking reads comes from one statement, so from one snapshot: the statistics, the
-# bounds computed from them, and the rows. The postings of the query's lexemes in the scopes are
-# read once (document frequencies, candidates and scores all come from them); {ranked} picks the
-# ones to score as `hits`: all of them (exhaustive), or those of the chunks holding an essential
-# lexeme (pruned). Scoring, grouping and sorting are what cost, not reading the postings.
 _SQL = """
-WITH terms(lexeme, n) AS (
-    SELECT * FROM unnest(CAST(:lexemes AS text[])) WITH ORDINALITY
+WITH terms AS (
+    SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', :words))) AS lexeme
 ), stats AS (
 {stats}
-), postings AS MATERIALIZED (
-{postings}
-), weights AS (
-    SELECT d.key, s.avgdl, ln(1.0 + (greatest(s.n, d.df) - d.df + 0.5) / (d.df + 0.5)) AS idf
-    FROM (SELECT part, key, count(*) AS df FROM postings GROUP BY part, key) d
-         JOIN stats s ON s.part = d.part
-), scored AS (
-    SELECT p.part, p.key, p.n, p.chunk_id,
-           w.idf * p.tf * (CAST(:k1 AS float8) + 1)
-             / (p.tf + CAST(:k1 AS float8) * (1 - CAST(:b AS float8)
-                + CAST(:b AS float8) * p.length / greatest(w.avgdl, 1.0))) AS score
-    FROM postings p JOIN weights w ON w.key = p.key
-), {ranked}
-SELECT chunk_id, {total} AS score, {threshold} AS threshold
-FROM hits GROUP BY chunk_id ORDER BY score DESC, chunk_id LIMIT :limit
+), constants AS (
+    SELECT CAST(:k1 AS float8) AS k1, CAST(:b AS float8) AS b
+), hits AS MATERIALIZED (
+{hits}
+), idf AS (
+    SELECT h.part, h.lexeme,
+           ln(1.0 + (greatest(s.n, count(*)) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM hits h JOIN stats s ON s.part = h.part GROUP BY h.part, h.lexeme, s.n
+)
+SELECT h.chunk_id,
+       sum(i.idf * h.tf * (c.k1 + 1) / (h.tf + c.k1 * (1 - c.b + c.b * h.length / greatest(s.avgdl, 1.0))))
+         AS score
+FROM hits h JOIN idf i ON i.part = h.part AND i.lexeme = h.lexeme JOIN stats s ON s.part = h.part
+     CROSS JOIN constants c
+GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
-_EXHAUSTIVE = "hits AS (SELECT chunk_id, n, score FROM scored)"
-# MaxScore (app/providers/keyword/pruning.py) within the statement: per scope, the lexemes sorted by
-# their bound idf * (k1 + 1); the smallest ones whose bounds sum to less than the threshold are
-# not essential. The threshold is :theta, or at first half the largest bound of any lexeme (on
-# SciFact claims over 1 and 11 partitions, one statement was enough for 28-29 queries in 30 with
-# it, 2-27 with the whole bound). Only the chunks holding an essential lexeme are grouped and
-# sorted.
-_PRUNED = """threshold AS (
-    SELECT coalesce(CAST(:theta AS float8), max(idf) * (CAST(:k1 AS float8) + 1) / 2) AS theta FROM weights
-), essential AS (
-    SELECT r.key FROM (
-        SELECT key,
-               row_number() OVER (PARTITION BY key / 1000 ORDER BY idf DESC, key DESC) AS rank,
-               sum(idf) OVER (PARTITION BY key / 1000 ORDER BY idf, key) * (CAST(:k1 AS float8) + 1)
-                 AS below
-        FROM weights) r CROSS JOIN threshold t
-    WHERE r.rank = 1 OR r.below * (1 + CAST(:slack AS float8)) >= t.theta
-), hits AS (
-    SELECT s.chunk_id, s.n, s.score FROM scored s
-    WHERE s.chunk_id IN (SELECT c.chunk_id FROM scored c JOIN essential e ON e.key = c.key)
-)"""
 # One branch per scope (`part` i, owner :o<i>): its own N and average length, its own postings.
 _STATS = """    SELECT {i} AS part, coalesce(sum(chunks), 0)::float8 AS n,
            coalesce(sum(length)::float8 / nullif(sum(chunks), 0), 1.0) AS avgdl
     FROM keyword_stats WHERE owner_id = :o{i}{stats_scope}"""
-_POSTINGS = """    SELECT {i} AS part, {i} * 1000 + t.n AS key, t.n, p.chunk_id,
+_HITS = """    SELECT {i} AS part, p.lexeme, p.chunk_id,
            (CAST(:heading_weight AS float8) * p.tf_heading + p.tf_text)::float8 AS tf,
            p.length::float8 AS length
     FROM terms t JOIN keyword_postings p ON p.owner_id = :o{i} AND p.lexeme = t.lexeme{hits_scope}"""
 _NON_WORD = re.compile(r"\W")
-# Bounds are compared with this relative margin, far above floating-point rounding.
-_SLACK = 1e-9
 
 
-def _statement(scopes: Sequence[KeywordScope], lexemes: int, pruned: bool
-               ) -> tuple[TextClause, dict[str, object]]:
+def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, object]]:
     """BM25 over the union of `scopes` in one statement: every statistic (N, average length,
-    document frequency) is computed per scope, exactly as a search of that scope alone. A chunk's
-    score adds its lexemes' contributions in one fixed order (:l0, :l1, ...; a missing one adds
-    0), so pruned and exhaustive statements give the same scores to the last bit."""
+    document frequency) is computed per scope, exactly as a search of that scope alone."""
     stats: list[str] = []
-    postings: list[str] = []
+    hits: list[str] = []
     params: dict[str, object] = {}
     expanding: list[BindParameter[object]] = []
     for i, sc in enumerate(scopes):
@@ -125,13 +92,9 @@ def _statement(scopes: Sequence[KeywordScope], lexemes: int, pruned: bool
             hits_scope = (f"\n    WHERE p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
                           f"WHERE owner_id = :o{i} AND document_id IN :d{i})")
         stats.append(_STATS.format(i=i, stats_scope=stats_scope))
-        postings.append(_POSTINGS.format(i=i, hits_scope=hits_scope))
-    total = " + ".join(f"coalesce(sum(score) FILTER (WHERE n = {n}), 0)"
-                       for n in range(1, lexemes + 1))
+        hits.append(_HITS.format(i=i, hits_scope=hits_scope))
     stmt = text(_SQL.format(stats="\n    UNION ALL\n".join(stats),
-                            postings="\n    UNION ALL\n".join(postings),
-                            ranked=_PRUNED if pruned else _EXHAUSTIVE, total=total,
-                            threshold="(SELECT theta FROM threshold)" if pruned else "NULL"))
+                            hits="\n    UNION ALL\n".join(hits)))
     return (stmt.bindparams(*expanding) if expanding else stmt), params
 
 
@@ -140,38 +103,19 @@ class PostgresKeywordIndex:
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
         limit: int, exhaustive: bool = False
     ) -> list[KeywordHit]:
+        # Every search here ranks every matching row: MaxScore pruning inside this statement did
+        # not pay off on PostgreSQL (docs/benchmarks.md §5b, 2026-11-30): the postings must all
+        # be read for the document frequencies anyway, and the planner's row estimates for the
+        # CTEs a pruned statement needs led it into nested loops (15-30 s on some queries).
+        del exhaustive
         check_dialect(session, "postgresql")
         scopes = scope_list(scope)
         # Only word characters reach to_tsvector (which has no syntax anyway); PostgreSQL's
         # 'english' configuration then stems them and drops its own stop words.
         words = " ".join(w for w in (_NON_WORD.sub("", t) for t in query_terms(query)) if w)
-        if not words or not scopes or limit <= 0:
+        if not words or not scopes:
             return []
-        lexemes = list((await session.execute(text(_LEXEMES), {"words": words})).scalars())
-        if not lexemes:
-            return []
-        params = {"lexemes": lexemes, "limit": limit, "k1": K1, "b": B,
-                  "heading_weight": HEADING_WEIGHT, "slack": _SLACK}
-        # Pruned with the statement's own first threshold, then with the limit-th score that
-        # found (the bound did not hold: the threshold was above it), then exhaustive. Each
-        # statement checks its bound against its own result, in its own snapshot: a pruned result
-        # is returned only if its limit-th score reaches the threshold it pruned with.
-        theta: float | None = None
-        for _ in range(0 if exhaustive else 2):
-            hits, used = await _ranked(session, scopes, len(lexemes), params | {"theta": theta})
-            if len(hits) < limit or used is None:
-                break  # fewer rows hold an essential lexeme: no threshold to prune with
-            if hits[-1][1] >= used:
-                return hits
-            theta = hits[-1][1]
-        return (await _ranked(session, scopes, len(lexemes), params, pruned=False))[0]
-
-
-async def _ranked(session: AsyncSession, scopes: Sequence[KeywordScope], lexemes: int,
-                  params: dict[str, object], *, pruned: bool = True
-                  ) -> tuple[list[KeywordHit], float | None]:
-    """The best `limit` rows and the threshold the statement pruned with (None: exhaustive)."""
-    stmt, scope_params = _statement(scopes, lexemes, pruned)
-    rows = (await session.execute(stmt, scope_params | params)).all()
-    used = float(rows[0][2]) if rows and rows[0][2] is not None else None
-    return [(r[0], float(r[1])) for r in rows], used
+        stmt, params = _statement(scopes)
+        params |= {"words": words, "limit": limit, "k1": K1, "b": B,
+                   "heading_weight": HEADING_WEIGHT}
+        return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]

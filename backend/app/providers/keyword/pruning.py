@@ -1,11 +1,11 @@
-"""Exact top-k pruning for BM25 keyword search (MaxScore), shared by both keyword indexes.
+"""Exact top-k pruning for BM25 keyword search (MaxScore), used by the SQLite keyword index.
 
 A query's words are OR-ed, so exhaustive ranking scores every row holding any of them, while only
 the best `limit` are returned. In BM25 a term adds at most ``idf * (k1 + 1)`` to a row's score
 (its term-frequency factor ``tf * (k1 + 1) / (tf + k1 * norm)`` stays below ``k1 + 1`` whatever
 the field weights and the row's length). Sort the terms by that bound, largest (rarest) first; once
 the `limit`-th best score of some rows is known (``threshold``), a row holding none of the leading
-terms, only trailing ones whose bounds sum to less than it, cannot enter the result. Each index
+terms, only trailing ones whose bounds sum to less than it, cannot enter the result. The index
 then ranks only the rows holding one of the leading ("essential") terms, scored with *all* the
 terms exactly as before, and widens the essential set until the bound holds: the result is the
 exhaustive ranking's (same ids, same scores, ties by chunk id), never an approximation.
