@@ -6,7 +6,13 @@ UNINDEXED)`` with ``tokenize='porter unicode61'`` (stemming, diacritics folded),
 step with ``chunks`` by the triggers ``chunks_fts_insert/_update/_delete``. ``heading`` holds the
 heading path's strings, ``text`` the chunk text, ``owner_key`` one token per row: `owner_key()`
 below must produce exactly what the triggers' ``_OWNER_KEY`` expression in 0004 writes. Changing
-either side needs a migration that rebuilds the table.
+either side needs a migration that rebuilds the table. The score bounds also read FTS5's own
+"averages" record (``chunks_fts_data`` id 1: the row count bm25() uses).
+
+A search of several owner partitions ranks only the rows that can reach the top ``limit``
+(MaxScore, `app.providers.keyword.pruning`), by bm25() alone first, and reads the stored columns
+(chunk id, the scopes' owner and document conditions) of the best few only; the result is the
+exhaustive ranking's, to the last bit (docs/benchmarks.md §5b).
 """
 
 from __future__ import annotations
