@@ -122,6 +122,8 @@ def test_invalid_options() -> None:
         LocalOnnxEmbedder(batch_size=0)
     with pytest.raises(ValueError):
         LocalOnnxEmbedder(batch_size=8, max_batch_texts=4)
+    with pytest.raises(ValueError):
+        LocalOnnxEmbedder(threads=0)
 
 
 def test_session_is_configured_for_throughput_with_bounded_memory() -> None:
@@ -135,7 +137,7 @@ def test_session_is_configured_for_throughput_with_bounded_memory() -> None:
 
 
 def test_batches_are_bounded_by_texts_and_padded_tokens() -> None:
-    embedder = LocalOnnxEmbedder(max_length=256, batch_size=8, max_batch_texts=32)
+    embedder = LocalOnnxEmbedder(max_length=256, batch_size=8, max_batch_texts=32, threads=1)
     lengths = [((n * 53) % 258) + 2 for n in range(500)] + [3] * 100
     batches = list(embedder.batches(lengths))
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
@@ -152,8 +154,22 @@ def test_batches_are_bounded_by_texts_and_padded_tokens() -> None:
     assert max(len(b) for b in batches if max(lengths[i] for i in b) >= 250) <= 8
 
 
+def test_runs_side_by_side_share_the_padded_token_budget() -> None:
+    # Two runs at once: each gets half of batch_size x max_length, so the arena holds no more than
+    # one run did; a full-length text still fits alone.
+    lengths = [256] * 20 + [100] * 20
+    for batches in (LocalOnnxEmbedder(batch_size=8, threads=2).batches(lengths),
+                    LocalOnnxEmbedder(batch_size=8, threads=4).batches(lengths)):
+        assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    two = LocalOnnxEmbedder(batch_size=8, threads=2).batches(lengths)
+    assert max(len(b) * max(lengths[i] for i in b) for b in two) <= 4 * 256
+    assert max(len(b) for b in two if lengths[b[-1]] == 256) == 4
+    sixteen = LocalOnnxEmbedder(batch_size=8, threads=16).batches([256, 256])
+    assert sixteen == [[0], [1]]  # never below one full-length text per run
+
+
 def test_a_long_text_does_not_pad_short_ones() -> None:
-    embedder = LocalOnnxEmbedder(batch_size=8)
+    embedder = LocalOnnxEmbedder(batch_size=8, threads=1)
     # One document's few chunks: three short ones and a full one go in two runs, not one of
     # 4 x 256 padded tokens.
     assert embedder.batches([12, 256, 10, 11]) == [[2, 3, 0], [1]]

@@ -110,8 +110,8 @@ class LocalOnnxEmbedder:
     batches (fewer runs, same memory), and no batch is ever larger than ``batch_size`` texts at
     full length, which bounds what the memory arena can grow to.
 
-    ``threads`` is how many cores the model may use: that many single-thread runs at once, so the
-    arena holds at most that many batches' buffers.
+    ``threads`` is how many cores the model may use: that many single-thread runs at once, which
+    share the padded-token budget (each run gets ``batch_size * max_length / threads``).
     """
 
     def __init__(
@@ -131,11 +131,16 @@ class LocalOnnxEmbedder:
             raise ValueError("batch_size must be >= 1")
         if max_batch_texts is not None and max_batch_texts < batch_size:
             raise ValueError("max_batch_texts must be >= batch_size")
+        if threads is not None and threads < 1:
+            raise ValueError("threads must be >= 1")
         self._max_length = max_length
         self._batch_size = batch_size
-        self._batch_tokens = batch_size * max_length
-        self._max_batch_texts = max_batch_texts or batch_size * 4
         self._runs = threads or os.cpu_count() or 1
+        # The padded-token budget is shared by the runs that go side by side, so the arena never
+        # holds more than batch_size texts at full length in all (fullrefman.pdf: 920 MB peak with
+        # a full budget per run, against the 1 GiB ceiling; docs/benchmarks.md §1).
+        self._batch_tokens = max(max_length, batch_size * max_length // self._runs)
+        self._max_batch_texts = max_batch_texts or batch_size * 4
         self._options = SessionOptions(
             threads=1,
             memory_arena=memory_arena,
