@@ -48,6 +48,19 @@ SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may b
 DEFINITION_BONUS = 0.5  # "X is a …" for "what is X?"
 NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers, when others do
 IDF_FLOOR = 1.0  # see `covered` in extract: a word in ~40 % of the passages' sentences weighs 1
+QUANTITY_BONUS = 0.5  # "It is over 1300 yards in length" for "how long is …?"
+# Under EVIDENCE_FLOOR, an answer still stands when its best sentence holds nearly all of the
+# question's weighted terms and every one of them occurs in the passages ("For example t(X) is
+# the matrix transpose function" for "How do I transpose a matrix in R?", dense 0.49): the
+# dense similarity of short questions to long passages is low while the words say it all.
+# Chosen on the QA tune split (its answerable questions under the floor: coverage 0.77-1.0;
+# its unanswerable ones: 0-0.42 but for one, a sentence naming the "Australian Capital
+# Territory" for "What is the capital of Australia?").
+RESCUE_FLOOR = 0.45
+RESCUE_COVERAGE = 0.75
+# A question ending on a tool or setting no passage names ("How do I draw a bar chart with
+# matplotlib?" over ReportLab's charts, 0.68) needs this much.
+UNHELD_FLOOR = 0.75
 _K1, _B = 1.2, 0.75
 
 _STOPWORDS = frozenset(
@@ -74,7 +87,8 @@ _PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]
 # Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
 _PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
-_CONTENTS_LINE = re.compile(r"(?:\.\s?){4,}|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
+# (Leaders run up to a page number: a sentence ending in "…." is no contents line.)
+_CONTENTS_LINE = re.compile(r"(?:\.\s?){4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
 # A line of code or a shell command: prompts, assignments, calls.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
                    r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);$|import\s.*\sfrom\s+['\"].*$)")
@@ -89,12 +103,49 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
                         r"otherwise|so)\b", re.I)
+# A sentence whose subject is a pronoun: "It is over 1300 yards" (not "This paper introduces").
+_PRONOUN_SUBJECT = re.compile(
+    r"^(?:it|they|he|she|this|these|that|those)\s+(?:is|was|are|were|has|had|have|can|could|will"
+    r"|would|may|might|must|should|does|did|also|then|means|takes|returns|gives|makes|uses|"
+    r"shows|holds|contains)\b|^(?:each|all|both|some|many|most|none|one)\s+(?:one\s+)?of\s+"
+    r"(?:these|them|those|it)\b", re.I)
 _HYPHENATED = re.compile(r"\b([^\W\d_]{2,})-([a-z]{2,})\b")
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # A spreadsheet row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2".
 _ROW = re.compile(r"^[^:;]{1,40}:[^;]+;\s*[^:;]{1,40}:")
 # "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
+# A paper's keyword list ("Keywords: Document Image Analysis· Deep Learning· …") names topics.
+_KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
+# Identifier parts: "drawCentredString" is about drawing a centred string, "createHmac" an HMAC.
+_CAMEL_WORD = re.compile(r"[a-z][a-z0-9]*[A-Z]|[A-Z]{2,}[a-z]")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# "How long is …?", "What is the average time …?": the answer is a number with a unit.
+_QUANTITY_QUESTION = re.compile(
+    r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many)\b"
+    r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
+    r"width|thickness|weight|size|speed|age|number|price|cost)\b", re.I)
+_NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+           r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half)")
+_UNITS = {
+    "length": r"yards?|yds?|feet|foot|ft|inch(?:es)?|miles?|(?:kilo|centi|milli)?met(?:re|er)s?"
+              r"|km|cm|mm|m",
+    "time": r"(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|ms|s",
+    "weight": r"lbs?|pounds?|kg|kilo(?:gram)?s?|grams?|g|tons?|tonnes?|ounces?|oz|stone",
+    "size": r"bytes?|[kmgt]i?b|pixels?|px",
+}
+_DIMENSION = {"long": ("length", "time"), "far": ("length",), "tall": ("length",),
+              "high": ("length",), "deep": ("length",), "wide": ("length",),
+              "thick": ("length",), "heavy": ("weight",), "big": ("length", "size"),
+              "large": ("length", "size"), "old": ("time",), "often": ("time",),
+              "time": ("time",), "duration": ("time",), "length": ("length",),
+              "distance": ("length",), "height": ("length",), "depth": ("length",),
+              "width": ("length",), "thickness": ("length",), "weight": ("weight",),
+              "size": ("length", "size"), "speed": ("time", "length"), "age": ("time",)}
+# The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
+_SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
+# Questions that ask for a title: headings are the answer then.
+_TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
 
 
 class _Stemmer(Protocol):
@@ -211,6 +262,11 @@ def extractive_answer(
 class Extract:
     text: str  # the composed answer, "" when no sentence matches
     evidence: list[str]  # the best-scoring sentences, best first (for a relevance check)
+    coverage: float = 0.0  # share of the question's weighted terms the best sentence holds
+    missing: float = 0.0  # share of the question's weighted terms no source contains
+    # The tool or setting the question ends on ("… with matplotlib?") is in no source (text or
+    # file name): the passages answer another question unless the evidence is strong.
+    unheld: bool = False
 
 
 def extract(
@@ -222,12 +278,15 @@ def extract(
     context: str | None = None,
 ) -> Extract:
     """`extractive_answer`, with the sentences it rests on."""
-    query = set(_terms(question))
+    asks_for, quantity = _quantity(question)
+    # "long" in "how long is …" asks for a length; documents say "1300 yards", not "long".
+    query = set(_terms(question, parts=False)) - set(_terms(asks_for or ""))
     weights = dict.fromkeys(query, 1.0)
-    for term in _terms(context or ""):
+    for term in _terms(context or "", parts=False):
         weights.setdefault(term, CONTEXT_WEIGHT)
     ranked = sorted(sources, key=lambda s: s.index)[:MAX_SOURCES]
-    per_source = [(rank, source, split_sentences(source.text)) for rank, source in enumerate(ranked)]
+    per_source = [(rank, source, split_sentences(source.before + source.text + source.after))
+                  for rank, source in enumerate(ranked)]
     units = [
         (rank, source, n, sentences, _terms(sentence))
         for rank, source, sentences in per_source
@@ -236,6 +295,9 @@ def extract(
     if not units or (not query and not embed_scores):
         return Extract("", [])
     df = Counter(term for *_, terms in units for term in set(terms))
+    setting = _setting(question)
+    named_files = {t for source in ranked for t in _terms(source.filename)}
+    unheld = bool(setting) and not any(df[t] or t in named_files for t in setting)
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
     # Coverage (is the sentence about the question at all?) counts a word every passage shares
@@ -253,12 +315,20 @@ def extract(
     models = [name for name in names if re.fullmatch(r"(?=\w*\d)(?=\w*[a-z])\w+", name)]
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
+    titles = bool(_TITLE_QUESTION.search(question))
 
     candidates: list[_Candidate] = []
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms)
-        if not _eligible(text, terms, query) or _CONTENTS_LINE.search(sentences[n]):
+        if titles and _is_heading(sentences[n]) and len(own_terms) >= 2:
+            pass  # "What is the title of the first slide?": a heading is the answer
+        elif not _eligible(text, terms, query) or _CONTENTS_LINE.search(sentences[n]):
             continue
+        previous = _referent(sentences, n)
+        if previous:  # "It is over 1300 yards in length" is about what the sentence before names
+            text = f"{previous}{_JOIN}{text}"
+            # Only the question's words it names, so that the pair is not a longer sentence.
+            terms = terms + [t for t in set(_terms(previous)) if t in weights and t not in terms]
         signature = _signature_before(sentences, n)
         if signature:
             terms = terms + _terms(signature)  # the sentence is about what the signature names
@@ -271,17 +341,24 @@ def extract(
         norm = _K1 * (1 - _B + _B * len(terms) / avg_len)
         lexical = sum(idf[t] * counts[t] / (counts[t] + norm) for t in matched) / query_mass
         lexical *= 1 + RANK_BONUS / (1 + rank)
+        defines = bool(subject) and _defines(text, subject or "")
+        measures = quantity is not None and bool(quantity.search(text.split(_JOIN)[-1]))
         named = text.lower() + " " + (signature or "").lower()
         if names and any(name in named for name in names):
             lexical *= 1 + NAME_BONUS  # the function, command or number the question names
         if named_sources and source.index not in named_sources:
             lexical *= NAMELESS_FACTOR
-        if subject and _defines(text, subject):
+        if defines:
             lexical *= 1 + DEFINITION_BONUS
+        if measures:
+            lexical *= 1 + QUANTITY_BONUS  # a number with a unit of what the question asks
         lead = signature if signature and signature.lower() not in text.lower() else None
         semantic = embed_scores.get((source.index, n)) if embed_scores else None
+        # "A cell is …" is about the cell; "… 18 inches of solid ice" answers "how thick is
+        # the ice of a rink?" with one word of it.
+        floor = 0.0 if defines else MIN_COVERAGE / 2 if measures else MIN_COVERAGE
         if semantic is None:
-            if coverage < MIN_COVERAGE:
+            if coverage < floor:
                 continue
             score = lexical
         else:
@@ -289,15 +366,16 @@ def extract(
                 continue
             score = (1 - SEMANTIC_WEIGHT) * lexical + SEMANTIC_WEIGHT * max(semantic, 0.0)
         candidates.append(_Candidate(rank, source.index, source.document_id, n, text,
-                                     frozenset(terms), score,
-                                     coverage, lead))
+                                     frozenset(terms), score, coverage, lead))
 
     picked = _pick(candidates, max_sentences)
+    missing = sum(covered[t] for t in query if not df[t]) / query_mass
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
     picked = _fill_gaps(picked, {source.index: sentences for _, source, sentences in per_source})
-    return Extract(_compose(picked) if picked else "", evidence)
+    coverage = picked[0].coverage if picked else 0.0
+    return Extract(_compose(picked) if picked else "", evidence, coverage, missing, unheld)
 
 
 def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> list[_Candidate]:
@@ -357,21 +435,52 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
     if one does within a few lines, with no other prose heading in between."""
     for i in range(n - 1, max(-1, n - 1 - SIGNATURE_LINES), -1):
         line = sentences[i].strip()
-        if _SIGNATURE.match(line) and len(line) <= 120:
+        if _SIGNATURE.match(line) and len(line) <= 120 and not _example_call(line):
             line = re.sub(r"^\d{1,4}\s+(?=val|external)", "", line)  # a page number before it
             return re.sub(r"^\.\.\s+(?:\w+:)?\w+::\s+", "", line).strip("`:").strip()
     return None
 
 
+def _example_call(line: str) -> bool:
+    """A call with values, not a signature with parameters: `canvas.drawString(100, 675, msg)`,
+    `UseMethod("coef")`, `print(x.counter)`, `self.tricks.append(trick)`. A signature's
+    parameters are names, optionally with a default (`fill=1`, `mode='r'`), `*args`, `/`, `[, x]`."""
+    match = re.search(r"([\w.]*)\(([^()]*)\)", line)
+    if not match:
+        return False
+    if match.group(1).startswith("self."):
+        return True
+    for arg in re.sub(r"[\[\]]", "", match.group(2)).split(","):
+        arg = arg.strip()
+        if arg and not re.fullmatch(r"\*{0,2}[A-Za-z_]\w*(?:\s*=\s*\S.*)?|[/*]|\.\.\.", arg):
+            return True
+    return False
+
+
 def _heading_before(sentences: list[str], n: int) -> str | None:
     """The heading of the section sentence `n` is in (within its passage), if there is one."""
     for i in range(n - 1, -1, -1):
-        line = sentences[i]
-        if (len(line) <= 80 and len(line.split()) <= 10 and not _TERMINAL.search(line)
-                and line[:1].isupper() and not _is_code(line) and not _FIELD.match(line)
-                and not _BULLET.match(line)):
-            return line
+        if _is_heading(sentences[i]):
+            return sentences[i]
     return None
+
+
+def _is_heading(line: str) -> bool:
+    return (len(line) <= 80 and len(line.split()) <= 10 and not _TERMINAL.search(line)
+            and line[:1].isupper() and not _is_code(line) and not _FIELD.match(line)
+            and not _BULLET.match(line) and not _CONTENTS_LINE.search(line))
+
+
+def _referent(sentences: list[str], n: int) -> str | None:
+    """The sentence a pronoun sentence leans on ("It is over 1300 yards in length." after "…
+    the Cresta run …"): a whole prose sentence right before it."""
+    if n == 0 or not _PRONOUN_SUBJECT.match(sentences[n]) or _is_code(sentences[n]):
+        return None
+    previous = sentences[n - 1]
+    if _is_code(previous) or not _TERMINAL.search(previous) or previous.endswith(":") \
+            or len(previous) > MAX_SENTENCE_CHARS:
+        return None
+    return previous
 
 
 def _defines(sentence: str, subject: str) -> bool:
@@ -408,8 +517,13 @@ def content_terms(text: str) -> list[str]:
     return _terms(text)
 
 
-def _terms(text: str) -> list[str]:
-    words = [w.lower().replace("'", "") for w in _WORD.findall(text)]
+def _terms(text: str, *, parts: bool = True) -> list[str]:
+    found = _WORD.findall(text)
+    if parts:
+        # A document's identifiers count by their parts too ("setFillColor" for "fill colour";
+        # not a question's: "LayoutParser" there would weigh three words).
+        found += [p for w in found if _CAMEL_WORD.search(w) for p in _CAMEL_PART.findall(w)]
+    words = [_american(w.lower().replace("'", "")) for w in found]
     terms = [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
     # PDF text keeps a line-end hyphen inside words ("frame-works", "applica-tions"): the
     # joined word counts too, so "frameworks" in a question finds it.
@@ -417,9 +531,39 @@ def _terms(text: str) -> list[str]:
     return terms
 
 
+@functools.lru_cache(maxsize=65_536)
+def _american(word: str) -> str:
+    """British spellings as American ones ("colour", "centred", "initialise"), applied to
+    questions and documents alike, so that either spelling finds the other."""
+    word = re.sub(r"(?<=[a-z]{3})our(s|ed|ing)?$", r"or\1", word)
+    word = re.sub(r"(?<=[a-z]{3})tre(d|s)?$", lambda m: "ter" + {"d": "ed", "s": "s"}.get(
+        m.group(1) or "", ""), word)
+    return re.sub(r"(?<=[a-z]{4})is(e|ed|es|ing|ation|ations)$", r"iz\1", word)
+
+
+def _quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
+    """For a question asking for a quantity, the word that asks it ("long" in "how long …",
+    no subject of its own) and the pattern of a number with a unit of that dimension."""
+    match = _QUANTITY_QUESTION.match(question.strip())
+    if not match:
+        return None, None
+    word = (match.group(1) or match.group(2)).lower()
+    units = "|".join(_UNITS[d] for d in _DIMENSION.get(word, ()))
+    pattern = rf"\b{_NUMBER}\s*(?:{units})\b" if units else rf"\b{_NUMBER}\b"
+    return (word if match.group(1) else None), re.compile(pattern, re.I)
+
+
+def _setting(question: str) -> list[str]:
+    """The terms of the tool or setting a question ends on: "matplotlib" in "How do I draw a bar
+    chart with matplotlib?" (one-letter names such as R leave none)."""
+    match = _SETTING.search(question.strip())
+    return _terms(match.group(1), parts=False) if match else []
+
+
 def _eligible(sentence: str, terms: list[str], query: set[str] | None = None) -> bool:
-    """Whole statements only: not questions, headings, captions or stray fragments."""
-    if sentence.endswith("?"):
+    """Whole statements only: not questions, headings, captions, keyword lists or stray
+    fragments."""
+    if sentence.endswith("?") or _KEYWORD_LIST.search(sentence):
         return False
     words = len(sentence.split())
     if _BULLET.match(sentence):
@@ -507,6 +651,18 @@ def _cite(sentence: str, index: int) -> str:
     return f"{text} [{index}]"
 
 
+def answers(evidence: float, found: Extract) -> bool:
+    """Whether `found` answers, given the best dense similarity of its evidence to the question:
+    at EVIDENCE_FLOOR, or down to RESCUE_FLOOR when its best sentence holds nearly all of the
+    question's weighted terms and no term of the question is missing from the passages."""
+    if found.unheld:
+        return evidence >= UNHELD_FLOOR
+    if evidence >= EVIDENCE_FLOOR:
+        return True
+    return (evidence >= RESCUE_FLOOR and found.coverage >= RESCUE_COVERAGE
+            and found.missing == 0.0)
+
+
 Similarity = Callable[[str, list[str]], Awaitable[float]]
 """The best dense similarity between a question and some sentences."""
 
@@ -568,9 +724,9 @@ class ExtractiveChatModel:
             extract, question, sources, max_sentences=self._max_sentences,
             embed_scores=embed_scores, context=context,
         )
-        if found.text and relevance is not None and relevance < EVIDENCE_FLOOR:
+        if found.text and relevance is not None and (relevance < EVIDENCE_FLOOR or found.unheld):
             best = await similarity(question, found.evidence) if similarity else relevance
-            if max(relevance, best) < EVIDENCE_FLOOR:
+            if not answers(max(relevance, best), found):
                 return ""  # what was found shares words with the question, not its subject
         return found.text
 

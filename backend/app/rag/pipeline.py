@@ -19,7 +19,7 @@ from app.core.errors import NotFound
 from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
-from app.rag import followup
+from app.rag import followup, neighbours
 from app.rag.citations import StreamingCitationFilter, repair_citations, rewrite_markers
 from app.rag.extractive import ExtractiveChatModel, sentence_similarity
 from app.rag.grounding import Grounder, cite_something
@@ -115,6 +115,8 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
             asked, context = followup.answer_terms(question.content, history)
         extract: str | None = None
         if llm is None and sources:
+            async with container.sessions() as session:  # sentences cut by a chunk boundary
+                sources = await neighbours.complete_cut_sentences(session, sources)
             # The extractive answer is composed before anything is sent, so that the sources
             # can be listed in the order it cites them: [1], [2], … without gaps.
             extract = await _extractive(container, asked, sources, context,

@@ -54,6 +54,10 @@ class Source:
     score: float
     collection_id: str | None = None  # where the document lives (None: the reader's private space)
     collection_name: str | None = None
+    # The rest of a sentence the passage starts (ends) in the middle of, from the neighbouring
+    # chunk (app.rag.neighbours): the extractive answerer quotes whole sentences.
+    before: str = ""
+    after: str = ""
 
 
 def build_answer_messages(

@@ -378,8 +378,12 @@ def test_another_passage_is_cited_only_when_it_answers_about_as_well(eval_docs: 
     answer = extractive_answer("Which environment variable gives the location of R's site "
                                "initialization file?", pages)
     assert "R_PROFILE environment variable [1]" in answer
-    # Page 57 only mentions "a site initialization file": one more citation, nothing more said.
-    assert re.findall(r"\[(\d+)\]", answer) == ["1"] * len(body_sentences(answer))
+    # The camlidl page and page 59 do not answer; page 57 ("There is a site initialization
+    # file …", 0.56 of the best score since an example call above it no longer counts as the
+    # signature it describes) may follow the answer, never precede it.
+    cited = re.findall(r"\[(\d+)\]", answer)
+    assert cited[0] == "1" and set(cited) <= {"1", "3"}
+    assert cited == sorted(cited)
 
 
 def test_sources_are_renumbered_in_the_order_the_answer_cites_them() -> None:
