@@ -87,8 +87,9 @@ _PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]
 # Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
 _PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
-# (Leaders run up to a page number: a sentence ending in "…." is no contents line.)
-_CONTENTS_LINE = re.compile(r"(?:\.\s?){4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
+# (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
+# in "water...." is no contents line.)
+_CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
 # A line of code or a shell command: prompts, assignments, calls.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
                    r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);$|import\s.*\sfrom\s+['\"].*$)")

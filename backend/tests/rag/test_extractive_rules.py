@@ -60,6 +60,14 @@ def test_an_ellipsis_is_no_table_of_contents(eval_docs: Path) -> None:
     assert "covered by numberless small holes [1]. Each one of these has to be filled" in alone
 
 
+def test_contents_leaders_without_a_page_number_are_still_contents(eval_docs: Path) -> None:
+    matrices = real_text(eval_docs, "pdf/R-intro.pdf", "5.7 Matrix facilities",
+                         "columns in the matrix A respectively.")
+    contents = "Chapter 5: Arrays and matrices 23 5.6 Generalized transpose of an array . . . . . ."
+    answer = extractive_answer("How do I transpose a matrix in R?", doc_sources(matrices, contents))
+    assert "t(X) is the matrix transpose" in answer and ". . ." not in answer
+
+
 def test_example_calls_are_not_signatures(eval_docs: Path) -> None:
     cid = real_text(eval_docs, "pdf/reportlab-userguide.pdf", "Prior to Version 2.0",
                     "construct vertical text.")
