@@ -41,24 +41,21 @@ from app.providers.keyword.base import (
 K1, B, HEADING_WEIGHT = 1.2, 0.75, 3.0
 
 _SQL = """
-WITH terms AS (
-    SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', :words))) AS lexeme
-), stats AS (
+WITH stats AS MATERIALIZED (
 {stats}
-), constants AS (
-    SELECT CAST(:k1 AS float8) AS k1, CAST(:b AS float8) AS b
 ), hits AS MATERIALIZED (
 {hits}
-), idf AS (
-    SELECT h.part, h.lexeme,
-           ln(1.0 + (greatest(s.n, count(*)) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-    FROM hits h JOIN stats s ON s.part = h.part GROUP BY h.part, h.lexeme, s.n
+), weights AS MATERIALIZED (
+    SELECT d.part, d.lexeme,
+           ln(1.0 + (greatest(s.n, d.df) - d.df + 0.5) / (d.df + 0.5)) AS idf,
+           CAST(:k1 AS float8) AS k1, CAST(:b AS float8) AS b, greatest(s.avgdl, 1.0) AS avgdl
+    FROM (SELECT part, lexeme, count(*) AS df FROM hits GROUP BY part, lexeme) d
+         JOIN stats s ON s.part = d.part
 )
 SELECT h.chunk_id,
-       sum(i.idf * h.tf * (c.k1 + 1) / (h.tf + c.k1 * (1 - c.b + c.b * h.length / greatest(s.avgdl, 1.0))))
+       sum(w.idf * h.tf * (w.k1 + 1) / (h.tf + w.k1 * (1 - w.b + w.b * h.length / w.avgdl)))
          AS score
-FROM hits h JOIN idf i ON i.part = h.part AND i.lexeme = h.lexeme JOIN stats s ON s.part = h.part
-     CROSS JOIN constants c
+FROM hits h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
 GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
 # One branch per scope (`part` i, owner :o<i>): its own N and average length, its own postings.
@@ -68,8 +65,25 @@ _STATS = """    SELECT {i} AS part, coalesce(sum(chunks), 0)::float8 AS n,
 _HITS = """    SELECT {i} AS part, p.lexeme, p.chunk_id,
            (CAST(:heading_weight AS float8) * p.tf_heading + p.tf_text)::float8 AS tf,
            p.length::float8 AS length
-    FROM terms t JOIN keyword_postings p ON p.owner_id = :o{i} AND p.lexeme = t.lexeme{hits_scope}"""
+    FROM keyword_postings p WHERE p.owner_id = :o{i} AND p.lexeme = ANY(:lexemes){hits_scope}"""
 _NON_WORD = re.compile(r"\W")
+# Planner settings for the ranking statement alone (set before it, put back after it, within the
+# caller's transaction). Its row estimates cannot be right (how many postings a lexeme has in one
+# owner, how many rows share a chunk), and wrong ones gave, untouched: grouping by sorting on disk
+# within 4 MB, parallel workers for the small statistics scan, and nested loops that rescanned a
+# CTE per row (47 s once). Every CTE is materialized and joined by hashing, whatever the
+# estimates: each step then costs what its rows cost (docs/benchmarks.md §5b, 2026-11-30).
+_SETTINGS = {"work_mem": "64MB", "max_parallel_workers_per_gather": "0", "jit": "off",
+             "plan_cache_mode": "force_custom_plan", "enable_nestloop": "off",
+             "enable_mergejoin": "off", "enable_sort": "off"}
+# One round trip: the old values (the CTE runs first), the new ones, and the query's lexemes.
+_SWAP = text(
+    "WITH old AS MATERIALIZED (SELECT "  # noqa: S608 (fixed setting names only)
+    + ", ".join(f"current_setting('{k}') AS {k}" for k in _SETTINGS)
+    + ") SELECT old.*, "
+    + "".join(f"set_config('{k}', :{k}, true), " for k in _SETTINGS)
+    + "tsvector_to_array(to_tsvector('english', :words)) FROM old")
+_RESTORE = text("SELECT " + ", ".join(f"set_config('{k}', :{k}, true)" for k in _SETTINGS))
 
 
 def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, object]]:
@@ -89,7 +103,7 @@ def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, ob
             expanding.append(bindparam(f"d{i}", expanding=True))
             stats_scope = f" AND document_id {op} :d{i}"
             # Only fixed SQL and numbered placeholders are formatted in; every value is bound.
-            hits_scope = (f"\n    WHERE p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
+            hits_scope = (f"\n      AND p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
                           f"WHERE owner_id = :o{i} AND document_id IN :d{i})")
         stats.append(_STATS.format(i=i, stats_scope=stats_scope))
         hits.append(_HITS.format(i=i, hits_scope=hits_scope))
@@ -115,7 +129,16 @@ class PostgresKeywordIndex:
         words = " ".join(w for w in (_NON_WORD.sub("", t) for t in query_terms(query)) if w)
         if not words or not scopes:
             return []
-        stmt, params = _statement(scopes)
-        params |= {"words": words, "limit": limit, "k1": K1, "b": B,
-                   "heading_weight": HEADING_WEIGHT}
-        return [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
+        old = (await session.execute(_SWAP, _SETTINGS | {"words": words})).one()
+        # The query's lexemes ('english' stems, its stop words dropped) go in as constants, so
+        # the planner estimates each one's postings from its statistics of that very lexeme.
+        lexemes: list[str] = old[-1]
+        hits: list[KeywordHit] = []
+        if lexemes:
+            stmt, params = _statement(scopes)
+            params |= {"lexemes": lexemes, "limit": limit, "k1": K1, "b": B,
+                       "heading_weight": HEADING_WEIGHT}
+            hits = [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
+        # (A failed statement aborts the transaction, whose rollback drops these settings too.)
+        await session.execute(_RESTORE, dict(zip(_SETTINGS, old[: len(_SETTINGS)], strict=True)))
+        return hits
