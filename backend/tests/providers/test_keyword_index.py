@@ -253,6 +253,25 @@ async def test_postgres_statistics_follow_chunk_writes(session: AsyncSession) ->
                                   {"d": doc.id})).scalar_one() == 0
 
 
+async def test_postgres_search_puts_its_planner_settings_back(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    # The ranking statement runs with its own planner settings (postgres_fts._SETTINGS); the
+    # caller's transaction gets its own values back, whether a search matched or not.
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("planner settings exist on PostgreSQL only")
+    owner = await add_owner(session)
+    await add_doc(session, owner, [(["Glaciers"], "Glaciers retreat.")])
+    await session.execute(text("SET LOCAL work_mem = '5MB'"))
+    names = "work_mem, enable_nestloop, enable_sort, jit, max_parallel_workers_per_gather"
+    query = text("SELECT " + ", ".join(f"current_setting('{n}')" for n in names.split(", ")))
+    before = tuple((await session.execute(query)).one())
+    assert before[0] == "5MB"
+    for words in ("glaciers", "the", "moraines"):  # a match, only stop words, no match
+        await index.search(session, scope(owner), words, limit=3)
+        assert tuple((await session.execute(query)).one()) == before
+    assert await ids(index, session, scope(owner), "glaciers")
+
+
 async def test_heading_match_outranks_body_match(index: KeywordIndex, session: AsyncSession) -> None:
     owner = await add_owner(session)
     # The short body chunk would win if heading and text were one field (0002's index).
