@@ -58,14 +58,16 @@ SELECT h.chunk_id,
 FROM hits h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
 GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
-# One branch per scope (`part` i, owner :o<i>): its own N and average length, its own postings.
-_STATS = """    SELECT {i} AS part, coalesce(sum(chunks), 0)::float8 AS n,
+# `part` is the scope's owner (one scope per owner): its own N and average length, its own
+# postings. The owners searched whole share one branch (one index scan for all of them, one plan
+# whatever their number); a scope narrowed to some documents gets a branch of its own (:o<i>).
+_STATS = """    SELECT owner_id AS part, sum(chunks)::float8 AS n,
            coalesce(sum(length)::float8 / nullif(sum(chunks), 0), 1.0) AS avgdl
-    FROM keyword_stats WHERE owner_id = :o{i}{stats_scope}"""
-_HITS = """    SELECT {i} AS part, p.lexeme, p.chunk_id,
+    FROM keyword_stats WHERE {owner}{stats_scope} GROUP BY owner_id"""
+_HITS = """    SELECT p.owner_id AS part, p.lexeme, p.chunk_id,
            (CAST(:heading_weight AS float8) * p.tf_heading + p.tf_text)::float8 AS tf,
            p.length::float8 AS length
-    FROM keyword_postings p WHERE p.owner_id = :o{i} AND p.lexeme = ANY(:lexemes){hits_scope}"""
+    FROM keyword_postings p WHERE p.{owner} AND p.lexeme = ANY(:lexemes){hits_scope}"""
 _NON_WORD = re.compile(r"\W")
 # Planner settings for the ranking statement alone (set before it, put back after it, within the
 # caller's transaction). Its row estimates cannot be right (how many postings a lexeme has in one
@@ -91,22 +93,28 @@ def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, ob
     document frequency) is computed per scope, exactly as a search of that scope alone."""
     stats: list[str] = []
     hits: list[str] = []
+    whole = [sc.owner_id for sc in scopes
+             if sc.document_ids is None and sc.exclude_document_ids is None]
     params: dict[str, object] = {}
+    if whole:
+        params["owners"] = whole
+        stats.append(_STATS.format(owner="owner_id = ANY(:owners)", stats_scope=""))
+        hits.append(_HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
     expanding: list[BindParameter[object]] = []
     for i, sc in enumerate(scopes):
-        params[f"o{i}"] = sc.owner_id
-        stats_scope = hits_scope = ""
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
-        if ids is not None:
-            op = "IN" if sc.document_ids is not None else "NOT IN"
-            params[f"d{i}"] = sorted(ids)
-            expanding.append(bindparam(f"d{i}", expanding=True))
-            stats_scope = f" AND document_id {op} :d{i}"
-            # Only fixed SQL and numbered placeholders are formatted in; every value is bound.
-            hits_scope = (f"\n      AND p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
-                          f"WHERE owner_id = :o{i} AND document_id IN :d{i})")
-        stats.append(_STATS.format(i=i, stats_scope=stats_scope))
-        hits.append(_HITS.format(i=i, hits_scope=hits_scope))
+        if ids is None:
+            continue
+        op = "IN" if sc.document_ids is not None else "NOT IN"
+        params[f"o{i}"] = sc.owner_id
+        params[f"d{i}"] = sorted(ids)
+        expanding.append(bindparam(f"d{i}", expanding=True))
+        # Only fixed SQL and numbered placeholders are formatted in; every value is bound.
+        stats.append(_STATS.format(owner=f"owner_id = :o{i}",
+                                   stats_scope=f" AND document_id {op} :d{i}"))
+        hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=(
+            f"\n      AND p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
+            f"WHERE owner_id = :o{i} AND document_id IN :d{i})")))
     stmt = text(_SQL.format(stats="\n    UNION ALL\n".join(stats),
                             hits="\n    UNION ALL\n".join(hits)))
     return (stmt.bindparams(*expanding) if expanding else stmt), params
