@@ -63,7 +63,15 @@ GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 # whatever their number); a scope narrowed to some documents gets a branch of its own (:o<i>).
 _STATS = """    SELECT owner_id AS part, sum(chunks)::float8 AS n,
            coalesce(sum(length)::float8 / nullif(sum(chunks), 0), 1.0) AS avgdl
-    FROM keyword_stats WHERE {owner}{stats_scope} GROUP BY owner_id"""
+    FROM keyword_stats WHERE owner_id = :o{i} AND document_id {op} :d{i} GROUP BY owner_id"""
+# The whole owners' statistics, one index-only aggregate per owner (summing all of them in one
+# scan filtered by `= ANY` took twice as long: every row compared with every owner).
+_WHOLE_STATS = """    SELECT o.part, s.n, s.avgdl
+    FROM unnest(CAST(:owners AS varchar[])) AS o(part) CROSS JOIN LATERAL (
+        SELECT sum(chunks)::float8 AS n,
+               coalesce(sum(length)::float8 / nullif(sum(chunks), 0), 1.0) AS avgdl
+        FROM keyword_stats WHERE owner_id = o.part) AS s
+    WHERE s.n IS NOT NULL"""
 _HITS = """    SELECT p.owner_id AS part, p.lexeme, p.chunk_id,
            (CAST(:heading_weight AS float8) * p.tf_heading + p.tf_text)::float8 AS tf,
            p.length::float8 AS length
@@ -98,7 +106,7 @@ def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, ob
     params: dict[str, object] = {}
     if whole:
         params["owners"] = whole
-        stats.append(_STATS.format(owner="owner_id = ANY(:owners)", stats_scope=""))
+        stats.append(_WHOLE_STATS)
         hits.append(_HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
     expanding: list[BindParameter[object]] = []
     for i, sc in enumerate(scopes):
@@ -110,8 +118,7 @@ def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, ob
         params[f"d{i}"] = sorted(ids)
         expanding.append(bindparam(f"d{i}", expanding=True))
         # Only fixed SQL and numbered placeholders are formatted in; every value is bound.
-        stats.append(_STATS.format(owner=f"owner_id = :o{i}",
-                                   stats_scope=f" AND document_id {op} :d{i}"))
+        stats.append(_STATS.format(i=i, op=op))
         hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=(
             f"\n      AND p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
             f"WHERE owner_id = :o{i} AND document_id IN :d{i})")))
