@@ -14,8 +14,10 @@ The score is Okapi BM25, like FTS5's ``bm25()`` on SQLite, with every statistic 
 search's scope** (the owner, and the documents the scope names or excludes): N and the average
 length from ``keyword_stats``, each term's document frequency from the postings the query reads.
 A search reads only the postings of its own terms, never the chunks' text. A search over several
-scopes (a reader's owner partitions) is one statement with one branch per scope (``part``): each
-scope keeps its own statistics, the scores are merged by the final ORDER BY.
+scopes (a reader's owner partitions) is one statement in which each scope (``part``, its owner)
+keeps its own statistics; the scores are merged by the final ORDER BY. Each step is a CTE read
+once, joined by hashing (see `_SETTINGS`): postings, document frequencies per part and lexeme,
+then one weight row per part and lexeme joined to every posting.
 """
 
 from __future__ import annotations
