@@ -7,6 +7,7 @@ and every marker must name a source that was actually given to the model.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # One index inside a marker: "1", "#1", "Source 1", "src. 1". Three digits at most, so that a year
@@ -20,6 +21,7 @@ _RUN = re.compile(
     re.IGNORECASE,
 )
 _MARKER_RE = re.compile(_MARKER, re.IGNORECASE)
+_PLAIN_MARKER = re.compile(r"\[(\d{1,3})\](?!\()")  # the only form left after repair_citations
 _TOKEN = re.compile(r"\d+|[-–]")
 
 # Code is never rewritten: fenced blocks run to their closing fence (or the end of the text), inline
@@ -47,33 +49,33 @@ class CitationResult:
     cited: list[int]  # valid source indexes referenced, in order of first use
 
 
-def repair_citations(text: str, valid_indexes: set[int]) -> CitationResult:
-    cited: list[int] = []
+def _map_prose(text: str, prose: Callable[[int, int], str]) -> str:
+    """`text` with every stretch outside code (start, end) replaced by `prose(start, end)`; code
+    spans and blocks are kept as they are."""
     parts: list[str] = []
     pos = 0
     for code in _CODE.finditer(text):
-        parts.append(_repair_prose(text, pos, code.start(), valid_indexes, cited))
+        parts.append(prose(pos, code.start()))
         parts.append(code.group())
         pos = code.end()
-    parts.append(_repair_prose(text, pos, len(text), valid_indexes, cited))
-    return CitationResult(text="".join(parts), cited=cited)
+    parts.append(prose(pos, len(text)))
+    return "".join(parts)
+
+
+def repair_citations(text: str, valid_indexes: set[int]) -> CitationResult:
+    cited: list[int] = []
+    repaired = _map_prose(
+        text, lambda start, end: _repair_prose(text, start, end, valid_indexes, cited))
+    return CitationResult(text=repaired, cited=cited)
 
 
 def rewrite_markers(text: str, new: dict[int, int]) -> str:
     """The markers of a repaired text (only `[n]` forms remain there) mapped through `new`;
     code is left alone, as in `repair_citations`."""
-    def prose(segment: str) -> str:
-        return re.sub(r"\[(\d{1,3})\](?!\()", lambda m: f"[{new.get(int(m.group(1)), m.group(1))}]",
-                      segment)
+    def renumber(match: re.Match[str]) -> str:
+        return f"[{new.get(int(match.group(1)), match.group(1))}]"
 
-    parts: list[str] = []
-    pos = 0
-    for code in _CODE.finditer(text):
-        parts.append(prose(text[pos : code.start()]))
-        parts.append(code.group())
-        pos = code.end()
-    parts.append(prose(text[pos:]))
-    return "".join(parts)
+    return _map_prose(text, lambda start, end: _PLAIN_MARKER.sub(renumber, text[start:end]))
 
 
 def _repair_prose(text: str, start: int, end: int, valid: set[int], cited: list[int]) -> str:
