@@ -44,9 +44,12 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def load(split: str) -> list[dict[str, Any]]:
+def load(split: str, sample: int = 0) -> list[dict[str, Any]]:
+    """The split's questions; with `sample`, about that many spread evenly over the file (every
+    n-th, so each document keeps its share): a shorter run for a slow model."""
     items = [json.loads(line) for line in QA_FILE.read_text().splitlines() if line.strip()]
-    return [i for i in items if split == "all" or i["split"] == split]
+    chosen = [i for i in items if split == "all" or i["split"] == split]
+    return chosen[:: -(-len(chosen) // sample)] if 0 < sample < len(chosen) else chosen
 
 
 def has_facts(facts: list[str | list[str]], answer: str) -> bool:
@@ -180,7 +183,7 @@ def report(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    items = load(args.split)
+    items = load(args.split, args.sample)
     docs_dir = Path(args.docs)
     # Every document of the set, whatever the split: the library a question is asked against.
     paths = sorted({docs_dir / i["document"] for i in load("all") if i.get("answerable", True)})
@@ -235,6 +238,8 @@ def main() -> None:
     parser.add_argument("--llm-threads", type=int, default=2)
     parser.add_argument("--llm-max-tokens", type=int, default=700,
                         help="the answer length limit (the product default is 700)")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="about this many of the split's questions, every n-th (0: all)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--data-dir", help="keep the app's data here and reuse its library on the "
                         "next run (ingest once, then iterate on answering; all splits' documents)")
