@@ -268,6 +268,8 @@ class Extract:
     # The tool or setting the question ends on ("… with matplotlib?") is in no source (text or
     # file name): the passages answer another question unless the evidence is strong.
     unheld: bool = False
+    # A "what is X?" question and a picked sentence that says what X is ("X is …", "X, a …").
+    defined: bool = True
 
 
 def extract(
@@ -309,6 +311,11 @@ def extract(
     query_mass = sum(v for t, v in covered.items() if t in query) or 1.0
     avg_len = sum(len(terms) for *_, terms in units) / len(units) or 1.0
     names = _names(question)
+    # The platform a question ends on ("… in Node.js?") is what every passage of its document is
+    # about: a sentence that happens to spell it out names nothing the question asks for.
+    where = _SETTING.search(question.strip())
+    asked_names = [n for n in names if not where or n not in _names(where.group(1))]
+    spoken = _sequence(question)
     subject = _subject(question)
     # When some sources mention a model number the question spells out ("Z200"), sentences of
     # the sources that mention none are about another product with the same manual sections.
@@ -345,7 +352,8 @@ def extract(
         defines = bool(subject) and _defines(text, subject or "")
         measures = quantity is not None and bool(quantity.search(text.split(_JOIN)[-1]))
         named = text.lower() + " " + (signature or "").lower()
-        if names and any(name in named for name in names):
+        if (asked_names and any(name in named for name in asked_names)) \
+                or _spelled_out(f"{text} {signature or ''}", spoken):
             lexical *= 1 + NAME_BONUS  # the function, command or number the question names
         if named_sources and source.index not in named_sources:
             lexical *= NAMELESS_FACTOR
@@ -376,7 +384,13 @@ def extract(
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
     picked = _fill_gaps(picked, {source.index: sentences for _, source, sentences in per_source})
     coverage = picked[0].coverage if picked else 0.0
-    return Extract(_compose(picked) if picked else "", evidence, coverage, missing, unheld)
+    # "X is …", or for "what is the capital of Australia?", "the capital of Australia is …".
+    asked = _DEFINITION_QUESTION.match(question.strip())
+    phrase = asked.group(1).lower() if asked else ""
+    defined = not subject or any(_defines(c.text, subject) or _defines(c.text, phrase)
+                                 for c in picked)
+    return Extract(_compose(picked) if picked else "", evidence, coverage, missing, unheld,
+                   defined)
 
 
 def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> list[_Candidate]:
@@ -605,6 +619,31 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
     return picked
 
 
+_IDENTIFIER = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]*|[A-Z]+\b)+|\b[A-Za-z]+(?:_[A-Za-z0-9]+)+")
+
+
+def _sequence(text: str) -> list[str]:
+    """The content words of `text` in order, stemmed as `_terms` stems them."""
+    words = (_american(w.lower().replace("'", "")) for w in _WORD.findall(text))
+    return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def _spelled_out(text: str, spoken: list[str]) -> bool:
+    """Whether `text` holds an identifier the question spells out in words, in its order:
+    `pathToFileURL` for "… a path to a file URL" (not `fileURLToPath`, same words),
+    `drawCentredString` for "draw a centred string", `cache_info` for "cache info"."""
+    for match in _IDENTIFIER.finditer(text):
+        parts = _sequence(" ".join(_CAMEL_PART.findall(match.group().replace("_", " "))))
+        if len(parts) >= 2 and _in_order(parts, spoken):
+            return True
+    return False
+
+
+def _in_order(parts: list[str], words: list[str]) -> bool:
+    rest = iter(words)
+    return all(part in rest for part in parts)  # a subsequence: each found after the last
+
+
 def _numbers(terms: frozenset[str]) -> frozenset[str]:
     # Rows that differ only in their figures ("Stanley Cups: 0" / "… 13") are not duplicates.
     return frozenset(t for t in terms if t.isdigit())
@@ -655,13 +694,16 @@ def _cite(sentence: str, index: int) -> str:
 def answers(evidence: float, found: Extract) -> bool:
     """Whether `found` answers, given the best dense similarity of its evidence to the question:
     at EVIDENCE_FLOOR, or down to RESCUE_FLOOR when its best sentence holds nearly all of the
-    question's weighted terms and no term of the question is missing from the passages."""
+    question's weighted terms, no term of the question is missing from the passages and, for a
+    "what is X?" question, a picked sentence says what X is."""
     if found.unheld:
         return evidence >= UNHELD_FLOOR
     if evidence >= EVIDENCE_FLOOR:
         return True
+    # Under the floor, "what is the capital of Australia?" needs a sentence saying what it is:
+    # every word of it in "the Australian Capital Territory, New South Wales, …" is no answer.
     return (evidence >= RESCUE_FLOOR and found.coverage >= RESCUE_COVERAGE
-            and found.missing == 0.0)
+            and found.missing == 0.0 and found.defined)
 
 
 Similarity = Callable[[str, list[str]], Awaitable[float]]

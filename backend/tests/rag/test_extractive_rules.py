@@ -100,3 +100,41 @@ def test_not_found_weighs_term_coverage_and_the_named_tool(eval_docs: Path) -> N
     tutorial = [Source(index=1, document_id="d1", filename="python_tutorial_classes.html", page=1,
                        chunk_id="c1", text=generators[:1500], score=1.0)]
     assert not extract("What are generators in Python?", tutorial).unheld
+
+
+# ---- third round (issue 14): word order of identifiers, the platform asked in, definitions ----
+
+
+def _one_document(*texts: str) -> list[Source]:
+    """Passages of one document, ranked in the order given (as one file's chunks are retrieved)."""
+    return [Source(index=i, document_id="url", filename="url.md", page=1, chunk_id=f"c{i}",
+                   text=text, score=1.0) for i, text in enumerate(texts, 1)]
+
+
+def test_an_identifier_the_question_spells_out_in_order(eval_docs: Path) -> None:
+    to_path = real_text(eval_docs, "markdown/url.md", "`url.fileURLToPath(url)`",
+                        "valid absolute path string.")
+    to_url = real_text(eval_docs, "markdown/url.md", "`url.pathToFileURL(path)`",
+                       "when converting into a File URL.")
+    # Same words, other order: "a path to a file URL" is pathToFileURL. "Node.js", the platform
+    # the question ends on, is no name it asks for, although one sentence spells it out.
+    forward = extractive_answer("How do I convert a file system path to a file URL in Node.js?",
+                                _one_document(to_path, to_url))
+    assert "The path to convert to a File URL" in forward
+    # … and "a file URL into a path" is fileURLToPath, even when ranked below the other.
+    reverse = extractive_answer("How do I turn a file URL into a path?",
+                                _one_document(to_url, to_path))
+    assert body_sentences(reverse)[0].startswith("`url.fileURLToPath(url)`: `url` {URL | string}")
+
+
+def test_under_the_floor_a_what_is_question_needs_a_definition(eval_docs: Path) -> None:
+    states = real_text(eval_docs, "pdf/R-intro.pdf", "giving a means vector",
+                       "and Western Australia.")
+    # Every word of the question is in "… the Australian Capital Territory, New South Wales …"
+    found = extract("What is the capital of Australia?", _one_document(states))
+    assert found.text and found.coverage == 1.0 and found.missing == 0.0
+    assert not found.defined and not answers(0.55, found) and answers(0.56, found)
+    factors = real_text(eval_docs, "pdf/R-intro.pdf", "A factor is a vector object",
+                        "R provides both ordered and unordered factors.")
+    defined = extract("What is a factor?", _one_document(factors))
+    assert defined.defined and answers(0.5, defined)
