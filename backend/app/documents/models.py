@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin, TimestampMixin, utcnow
+from app.providers.keyword.identifiers import index_terms
 
 STATUSES = ("queued", "processing", "ready", "failed")
 STAGES = ("extracting", "ocr", "chunking", "embedding", "indexing")
@@ -62,6 +63,10 @@ class Document(IdMixin, TimestampMixin, Base):
     purge_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+def _index_terms(context: Any) -> str:
+    return index_terms(str(context.get_current_parameters().get("text") or ""))
+
+
 class Chunk(Base):
     __tablename__ = "chunks"
     __table_args__ = (Index("ix_chunks_document_n", "document_id", "n"),)
@@ -79,6 +84,10 @@ class Chunk(Base):
     char_end: Mapped[int] = mapped_column(Integer)
     heading_path: Mapped[list[str]] = mapped_column(default=list)
     token_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The parts of the text's identifiers ("drawCentredString" → draw, centred, centered, string),
+    # indexed by the keyword index after the text (migration 0015). Derived from `text` when the
+    # row is written; chunk rows are replaced, never edited.
+    index_terms: Mapped[str] = mapped_column(Text, default=_index_terms, server_default="")
 
 
 class Job(IdMixin, Base):

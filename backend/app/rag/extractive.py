@@ -15,6 +15,7 @@ from typing import Protocol, cast
 
 import snowballstemmer
 
+from app.providers.keyword.identifiers import CAMEL_PART, CAMEL_WORD, american
 from app.providers.llm.base import ChatMessage, GenerationParams
 from app.rag.prompts import Source, parse_answer_messages
 
@@ -119,8 +120,7 @@ _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 # A paper's keyword list ("Keywords: Document Image Analysis· Deep Learning· …") names topics.
 _KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
 # Identifier parts: "drawCentredString" is about drawing a centred string, "createHmac" an HMAC.
-_CAMEL_WORD = re.compile(r"[a-z][a-z0-9]*[A-Z]|[A-Z]{2,}[a-z]")
-_CAMEL_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_CAMEL_WORD, _CAMEL_PART = CAMEL_WORD, CAMEL_PART
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
 _QUANTITY_QUESTION = re.compile(
     r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many)\b"
@@ -538,22 +538,12 @@ def _terms(text: str, *, parts: bool = True) -> list[str]:
         # A document's identifiers count by their parts too ("setFillColor" for "fill colour";
         # not a question's: "LayoutParser" there would weigh three words).
         found += [p for w in found if _CAMEL_WORD.search(w) for p in _CAMEL_PART.findall(w)]
-    words = [_american(w.lower().replace("'", "")) for w in found]
+    words = [american(w.lower().replace("'", "")) for w in found]
     terms = [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
     # PDF text keeps a line-end hyphen inside words ("frame-works", "applica-tions"): the
     # joined word counts too, so "frameworks" in a question finds it.
     terms += [_stem(a.lower() + b) for a, b in _HYPHENATED.findall(text)]
     return terms
-
-
-@functools.lru_cache(maxsize=65_536)
-def _american(word: str) -> str:
-    """British spellings as American ones ("colour", "centred", "initialise"), applied to
-    questions and documents alike, so that either spelling finds the other."""
-    word = re.sub(r"(?<=[a-z]{3})our(s|ed|ing)?$", r"or\1", word)
-    word = re.sub(r"(?<=[a-z]{3})tre(d|s)?$", lambda m: "ter" + {"d": "ed", "s": "s"}.get(
-        m.group(1) or "", ""), word)
-    return re.sub(r"(?<=[a-z]{4})is(e|ed|es|ing|ation|ations)$", r"iz\1", word)
 
 
 def _quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
@@ -624,7 +614,7 @@ _IDENTIFIER = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]*|[A-Z]+\b)+|\b[A-Za-z]+(?:_[
 
 def _sequence(text: str) -> list[str]:
     """The content words of `text` in order, stemmed as `_terms` stems them."""
-    words = (_american(w.lower().replace("'", "")) for w in _WORD.findall(text))
+    words = (american(w.lower().replace("'", "")) for w in _WORD.findall(text))
     return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 

@@ -582,3 +582,21 @@ def test_keyword_scope_cannot_be_built_without_an_owner() -> None:
         KeywordScope(owner_id="u1", document_ids=frozenset())
     with pytest.raises(TypeError):
         KeywordScope(owner_id="u1", document_ids="doc-1")  # type: ignore[arg-type]
+
+
+async def test_identifier_parts_are_words(index: KeywordIndex, session: AsyncSession) -> None:
+    # A camel-case identifier is one token to both tokenizers: its parts (and their American
+    # spellings) are indexed after the text (chunks.index_terms, migration 0015).
+    owner = await add_owner(session)
+    doc = await add_doc(session, owner, [
+        (["String drawing methods"], "canvas.drawCentredString(x, y, text)"),
+        ([], "url.fileURLToPath(url) returns a path"),
+        ([], FILLER),
+    ])
+    assert await ids(index, session, scope(owner), "centered") == doc.chunks[:1]
+    assert await ids(index, session, scope(owner), "centred") == doc.chunks[:1]
+    assert await ids(index, session, scope(owner), "file url") == doc.chunks[1:2]
+    assert await ids(index, session, scope(owner), "drawCentredString") == doc.chunks[:1]
+    rows = (await session.execute(text("SELECT index_terms FROM chunks WHERE id = :id"),
+                                  {"id": doc.chunks[0]})).scalar_one()
+    assert rows == "draw centred centered string"

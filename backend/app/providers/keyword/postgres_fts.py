@@ -1,8 +1,9 @@
 """Keyword search on PostgreSQL: BM25 over the postings migration 0011 maintains.
 
-Relies on the schema of migrations 0003, 0011 and 0012 (alembic/versions/): ``chunks.tsv`` is the
-generated column ``setweight(to_tsvector('english', words(heading path)), 'A') ||
-setweight(to_tsvector('english', words(text)), 'D')``, where words() replaces every run of
+Relies on the schema of migrations 0003, 0011, 0012 and 0015 (alembic/versions/): ``chunks.tsv``
+is the generated column ``setweight(to_tsvector('english', words(heading path)), 'A') ||
+setweight(to_tsvector('english', words(text || ' ' || index_terms)), 'D')`` (``index_terms``: the
+parts of the text's identifiers), where words() replaces every run of
 non-alphanumeric characters by a space, as FTS5's unicode61 tokenizer and `query_terms` split
 ("IL-6" is ``il`` + ``6``, "3.5" is ``3`` + ``5``); from it, triggers keep ``keyword_postings`` (one row
 per chunk and distinct lexeme: occurrences in the heading path and in the text, the chunk's length

@@ -1,11 +1,12 @@
 """Keyword search on SQLite: FTS5 with bm25 ranking.
 
-Relies on the schema of migrations 0003 and 0004 (alembic/versions/): the virtual table
+Relies on the schema of migrations 0003, 0004 and 0015 (alembic/versions/): the virtual table
 ``chunks_fts(heading, text, owner_key, chunk_id UNINDEXED, owner_id UNINDEXED, document_id
 UNINDEXED)`` with ``tokenize='porter unicode61'`` (stemming, diacritics folded), filled and kept in
 step with ``chunks`` by the triggers ``chunks_fts_insert/_update/_delete``. ``heading`` holds the
-heading path's strings, ``text`` the chunk text, ``owner_key`` one token per row: `owner_key()`
-below must produce exactly what the triggers' ``_OWNER_KEY`` expression in 0004 writes. Changing
+heading path's strings, ``text`` the chunk text followed by its identifiers' parts
+(``chunks.index_terms``, 0015), ``owner_key`` one token per row: `owner_key()` below must
+produce exactly what the triggers' ``_OWNER_KEY`` expression in 0004 (and 0015) writes. Changing
 either side needs a migration that rebuilds the table. The score bounds also read FTS5's own
 "averages" record (``chunks_fts_data`` id 1: the row count bm25() uses).
 
