@@ -91,6 +91,11 @@ _PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
 # in "water...." is no contents line.)
 _CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
+# A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
+# "1 Readers should note …" under a table of figures), never the rest of the line before.
+_NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
+# A running header at the top of a PDF page: "Chapter 12: Graphical procedures 69".
+_PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
 # A line of code or a shell command: prompts, assignments, calls.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
                    r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);$|import\s.*\sfrom\s+['\"].*$)")
@@ -202,13 +207,18 @@ def _units(block: str) -> list[str]:
             continued += 1
             continue
         continued = 0
-        heading_before = (
-            i > 0 and len(lines[i - 1]) < 60 and not _TERMINAL.search(lines[i - 1])
-            and line[:1].isupper()
-        )
-        code, after_code = _is_code(line), i > 0 and _is_code(lines[i - 1])
-        row = _ROW.match(line) or (i > 0 and _ROW.match(lines[i - 1]))
-        if not units or _BULLET.match(line) or heading_before or code or after_code or row:
+        previous = lines[i - 1] if i > 0 else ""
+        heading_before = bool(previous) and (
+            (len(previous) < 60 and not _TERMINAL.search(previous) and line[:1].isupper())
+            # A numbered heading may end in a bracket ("5.8 Forming partitioned matrices, cbind()
+            # and rbind()"), and what follows may start in lower case ("attach() is a generic …").
+            or (len(previous) < 80 and bool(_NUMBERED.match(previous)) and previous[-1] != "."))
+        # A PDF's running page header is a line of its own, whatever follows it.
+        header = _PAGE_HEADER.match(line) or _PAGE_HEADER.match(previous)
+        code, after_code = _is_code(line), i > 0 and _is_code(previous)
+        row = _ROW.match(line) or (i > 0 and _ROW.match(previous))
+        if not units or _BULLET.match(line) or heading_before or code or after_code or row \
+                or header:
             units.append(line)  # a line of code is a unit of its own, never glued to prose
         else:
             units[-1] += " " + line
@@ -578,7 +588,15 @@ def _eligible(sentence: str, terms: list[str], query: set[str] | None = None) ->
         # A table row, or a header field the question names ("Attachments: report.txt" for
         # "which file is attached?"), states its facts without a verb or a full stop.
         return len(terms) >= 2
+    if not _TERMINAL.search(sentence) and _title_case(sentence):
+        return False  # a paper's author or affiliation line, a title: names, no statement
     return words >= 5 and len(terms) >= 2 and (words >= 8 or bool(_TERMINAL.search(sentence)))
+
+
+def _title_case(text: str) -> bool:
+    """Nearly every word capitalised: "Zejiang Shen 1 (), Ruochen Zhang 2 , Melissa Dell 3"."""
+    words = re.findall(r"[^\W\d_]+", text)
+    return len(words) >= 3 and sum(w[0].islower() for w in words) < 0.25 * len(words)
 
 
 def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:

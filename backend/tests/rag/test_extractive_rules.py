@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.rag.extractive import answers, content_terms, extract, extractive_answer
+from app.rag.extractive import answers, content_terms, extract, extractive_answer, split_sentences
 from app.rag.prompts import Source
 from tests.llm.test_extractive import body_sentences, doc_sources, real_text
 
@@ -138,3 +138,24 @@ def test_under_the_floor_a_what_is_question_needs_a_definition(eval_docs: Path) 
                         "R provides both ordered and unordered factors.")
     defined = extract("What is a factor?", _one_document(factors))
     assert defined.defined and answers(0.5, defined)
+
+
+def test_pdf_headings_page_headers_and_author_lines_stand_apart(eval_docs: Path) -> None:
+    lists = real_text(eval_docs, "pdf/R-intro.pdf", "Chapter 6: Lists and data frames 32",
+                      "other classes of object as well.")
+    # The running page header and a numbered heading followed by a line in lower case were
+    # glued to the sentence: "Chapter 6: … 32 6.3.4 Attaching arbitrary lists attach() is …".
+    assert split_sentences(lists)[:3] == [
+        "Chapter 6: Lists and data frames 32", "6.3.4 Attaching arbitrary lists",
+        "attach() is a generic function that allows not only directories and data frames to be "
+        "attached to the search path, but other classes of object as well."]
+    page = real_text(eval_docs, "pdf/R-intro.pdf", "", page=32)
+    sentences = split_sentences(page[page.index("5.8 Forming partitioned matrices"):])
+    # A numbered heading ending in a bracket is no sentence's beginning.
+    assert sentences[0] == "5.8 Forming partitioned matrices, cbind() and rbind()"
+    assert sentences[1].startswith("As we have already seen informally, matrices can be built")
+
+    paper = real_text(eval_docs, "pdf/layout-parser-paper-fast.pdf", "", page=1)
+    answer = extractive_answer("What is document image analysis driven by?", doc_sources(paper))
+    assert "neural networks" in answer
+    assert "Zejiang Shen" not in answer and "Allen Institute" not in answer  # names, no statement
