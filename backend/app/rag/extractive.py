@@ -334,13 +334,14 @@ def extract(
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
     titles = bool(_TITLE_QUESTION.search(question))
+    who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
     candidates: list[_Candidate] = []
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms)
         if titles and _is_heading(sentences[n]) and len(own_terms) >= 2:
             pass  # "What is the title of the first slide?": a heading is the answer
-        elif not _eligible(text, terms, query) or _CONTENTS_LINE.search(sentences[n]):
+        elif not _eligible(text, terms, query, names=who) or _CONTENTS_LINE.search(sentences[n]):
             continue
         previous = _referent(sentences, n)
         if previous:  # "It is over 1300 yards in length" is about what the sentence before names
@@ -575,9 +576,10 @@ def _setting(question: str) -> list[str]:
     return _terms(match.group(1), parts=False) if match else []
 
 
-def _eligible(sentence: str, terms: list[str], query: set[str] | None = None) -> bool:
+def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
+              names: bool = False) -> bool:
     """Whole statements only: not questions, headings, captions, keyword lists or stray
-    fragments."""
+    fragments (nor lines of names, unless `names`: the question asks who)."""
     if sentence.endswith("?") or _KEYWORD_LIST.search(sentence):
         return False
     words = len(sentence.split())
@@ -588,7 +590,7 @@ def _eligible(sentence: str, terms: list[str], query: set[str] | None = None) ->
         # A table row, or a header field the question names ("Attachments: report.txt" for
         # "which file is attached?"), states its facts without a verb or a full stop.
         return len(terms) >= 2
-    if not _TERMINAL.search(sentence) and _title_case(sentence):
+    if not names and not _TERMINAL.search(sentence) and _title_case(sentence):
         return False  # a paper's author or affiliation line, a title: names, no statement
     return words >= 5 and len(terms) >= 2 and (words >= 8 or bool(_TERMINAL.search(sentence)))
 

@@ -159,3 +159,6 @@ def test_pdf_headings_page_headers_and_author_lines_stand_apart(eval_docs: Path)
     answer = extractive_answer("What is document image analysis driven by?", doc_sources(paper))
     assert "neural networks" in answer
     assert "Zejiang Shen" not in answer and "Allen Institute" not in answer  # names, no statement
+    # … unless the question asks who.
+    who = extractive_answer("Who wrote the paper with Zejiang Shen?", doc_sources(paper))
+    assert body_sentences(who)[0].startswith("Zejiang Shen 1 (), Ruochen Zhang 2")
