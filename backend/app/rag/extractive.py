@@ -629,7 +629,7 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
     return picked
 
 
-_IDENTIFIER = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]*|[A-Z]+\b)+|\b[A-Za-z]+(?:_[A-Za-z0-9]+)+")
+_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*")
 
 
 def _sequence(text: str) -> list[str]:
@@ -643,7 +643,10 @@ def _spelled_out(text: str, spoken: list[str]) -> bool:
     `pathToFileURL` for "… a path to a file URL" (not `fileURLToPath`, same words),
     `drawCentredString` for "draw a centred string", `cache_info` for "cache info"."""
     for match in _IDENTIFIER.finditer(text):
-        parts = _sequence(" ".join(_CAMEL_PART.findall(match.group().replace("_", " "))))
+        word = match.group()
+        if not (_CAMEL_WORD.search(word) or "_" in word.strip("_")):
+            continue
+        parts = _sequence(" ".join(_CAMEL_PART.findall(word.replace("_", " "))))
         if len(parts) >= 2 and _in_order(parts, spoken):
             return True
     return False
