@@ -98,7 +98,12 @@ _NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
 _PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
 # A line of code or a shell command: prompts, assignments, calls.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
-                   r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);$|import\s.*\sfrom\s+['\"].*$)")
+                   r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);$|import\s.*\sfrom\s+['\"].*$"
+                   # Python: "def f(x):", "class Mapping:", "from a.b import c", "import os",
+                   # "@decorator", "for x in y:" (a block opener ends in a colon, prose rarely)
+                   r"|(?:async\s+)?def\s+\w+\(.*\)(?:\s*->.*)?:$|class\s+\w+(?:\(.*\))?:$"
+                   r"|from\s+[\w.]+\s+import\s+[\w*(]|import\s+[\w.]+(?:\s+as\s+\w+)?(?:,\s*[\w.]+)*$"
+                   r"|@[\w.]+(?:\(.*\))?$|(?:for|while|if|elif|with)\s[^.]*:$|(?:else|try|finally):$)")
 _DEFINITION_QUESTION = re.compile(
     r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
 # An API reference's signature line heads the sentences that describe it.
@@ -608,14 +613,14 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
     for candidate in ordered:
         if len(picked) >= limit or candidate.score < RELATIVE_FLOOR * ordered[0].score:
             break
-        twin = next((p for p in picked if p.text.startswith(candidate.text)
-                     or candidate.text.startswith(p.text)
+        # A code line may also be shown within the sentence that introduces it.
+        twin = next((p for p in picked if candidate.text in p.text or p.text in candidate.text
                      or (_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
                          and _numbers(candidate.terms) == _numbers(p.terms))), None)
         if twin is not None:
-            if candidate.text.startswith(twin.text) and len(candidate.text) > len(twin.text):
+            if twin.text in candidate.text and len(candidate.text) > len(twin.text):
                 # Overlapping passages: the copy cut before the code its sentence introduces
-                # gives way to the whole one.
+                # gives way to the whole one (so does a code line to its introduction).
                 picked[picked.index(twin)] = candidate
             continue
         if picked and candidate.source_index not in {p.source_index for p in picked}:

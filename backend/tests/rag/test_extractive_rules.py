@@ -162,3 +162,17 @@ def test_pdf_headings_page_headers_and_author_lines_stand_apart(eval_docs: Path)
     # … unless the question asks who.
     who = extractive_answer("Who wrote the paper with Zejiang Shen?", doc_sources(paper))
     assert body_sentences(who)[0].startswith("Zejiang Shen 1 (), Ruochen Zhang 2")
+
+
+def test_python_code_is_code_and_shown_once(eval_docs: Path) -> None:
+    dogs = real_text(eval_docs, "html/python_tutorial_classes.html",
+                     "Generally speaking, instance variables are for data unique", "# unique to d")
+    answer = extractive_answer(
+        "What is the difference between class variables and instance variables?",
+        doc_sources(dogs))
+    # "class Dog:" and "def __init__(self, name):" are code lines the sentence introduces (they
+    # were prose glued together: "class Dog: `kind = …`"), and a code line the introduction
+    # already shows is not repeated on its own.
+    assert ("shared by all instances of the class: `class Dog:` `kind = 'canine' # class variable "
+            "shared by all instances` `def __init__(self, name):` [1]") in answer
+    assert answer.count("kind = 'canine'") == 1
