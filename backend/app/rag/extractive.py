@@ -222,7 +222,12 @@ def _units(block: str) -> list[str]:
         header = _PAGE_HEADER.match(line) or _PAGE_HEADER.match(previous)
         code, after_code = _is_code(line), i > 0 and _is_code(previous)
         row = _ROW.match(line) or (i > 0 and _ROW.match(previous))
-        if not units or _BULLET.match(line) or heading_before or code or after_code or row \
+        if after_code and not code and len(units) >= 2 and re.match(r"[a-z(]", line) \
+                and not _is_code(units[-2]) and not _TERMINAL.search(units[-2]):
+            # A display in mid-sentence: "The R command" / "> objects()" / "(alternatively,
+            # ls()) can be used to …" is one sentence.
+            units[-2:] = [f"{units[-2]} {units[-1]} {line}"]
+        elif not units or _BULLET.match(line) or heading_before or code or after_code or row \
                 or header:
             units.append(line)  # a line of code is a unit of its own, never glued to prose
         else:

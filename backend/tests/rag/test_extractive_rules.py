@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,16 @@ def test_python_code_is_code_and_shown_once(eval_docs: Path) -> None:
     assert ("shared by all instances of the class: `class Dog:` `kind = 'canine' # class variable "
             "shared by all instances` `def __init__(self, name):` [1]") in answer
     assert answer.count("kind = 'canine'") == 1
+
+
+def test_a_display_in_mid_sentence_stays_in_its_sentence(eval_docs: Path) -> None:
+    workspace = real_text(eval_docs, "pdf/R-intro.pdf", "During an R session, objects are created",
+                          "currently stored is called the workspace.")
+    # "The R command" / "> objects()" / "(alternatively, ls()) can be used to …": the sentence
+    # no longer starts at "(alternatively".
+    assert ("The R command > objects() (alternatively, ls()) can be used to display the names of "
+            "(most of) the objects") in " ".join(split_sentences(workspace))
+    answer = extractive_answer("How do I list the objects stored in my R workspace?",
+                               doc_sources(workspace))
+    assert "The R command > objects() (alternatively, ls())" in answer
+    assert not re.search(r"(?m)^\(alternatively", answer)
