@@ -98,12 +98,17 @@ _NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
 _PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
 # A line of code or a shell command: prompts, assignments, calls.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
-                   r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);$|import\s.*\sfrom\s+['\"].*$"
+                   r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);(?:\s*//.*)?$|import\s.*\sfrom\s+['\"].*$"
                    # Python: "def f(x):", "class Mapping:", "from a.b import c", "import os",
                    # "@decorator", "for x in y:" (a block opener ends in a colon, prose rarely)
                    r"|(?:async\s+)?def\s+\w+\(.*\)(?:\s*->.*)?:$|class\s+\w+(?:\(.*\))?:$"
                    r"|from\s+[\w.]+\s+import\s+[\w*(]|import\s+[\w.]+(?:\s+as\s+\w+)?(?:,\s*[\w.]+)*$"
-                   r"|@[\w.]+(?:\(.*\))?$|(?:for|while|if|elif|with)\s[^.]*:$|(?:else|try|finally):$)")
+                   r"|@[\w.]+(?:\(.*\))?$|(?:for|while|if|elif|with)\s[^.]*:$|(?:else|try|finally):$"
+                   # JavaScript: comments, a block opened by a callback or a statement, its end
+                   # (not anchored at the end: the lines a block opens are joined to it)
+                   r"|//|/\*|.*=>\s*\{|(?:async\s+)?function\s*\w*\s*\([^)]*\)\s*\{"
+                   r"|(?:if|for|while)\s*\(.*\)\s*\{"
+                   r"|\}\)*;?$)")
 _DEFINITION_QUESTION = re.compile(
     r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
 # An API reference's signature line heads the sentences that describe it.
@@ -254,7 +259,7 @@ def _split_unit(unit: str) -> list[str]:
         if not (following.isupper() or following.isdigit() or following in "\"'“‘([-•"):
             continue
         words = unit[start : match.start() + 1].split()
-        last = words[-1].rstrip(".").lower() if words else ""
+        last = words[-1].rstrip(".").lstrip("([\"'“‘").lower() if words else ""
         if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
             continue  # "e.g. The", "J. Smith"
         pieces.append(unit[start : match.end()])

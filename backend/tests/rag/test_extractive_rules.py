@@ -190,3 +190,23 @@ def test_a_display_in_mid_sentence_stays_in_its_sentence(eval_docs: Path) -> Non
                                doc_sources(workspace))
     assert "The R command > objects() (alternatively, ls())" in answer
     assert not re.search(r"(?m)^\(alternatively", answer)
+
+
+def test_javascript_callbacks_and_comments_are_code(eval_docs: Path) -> None:
+    example = real_text(eval_docs, "markdown/crypto.md", "// Using the factory defaults.",
+                        "// '3745e48...aa39b34'\n});")
+    # A block a callback opens is one code line with what it holds, a comment line is code:
+    # they were prose ("// Using the factory defaults. scrypt('password', …") with a "sentence"
+    # ending at "a custom N parameter.".
+    assert split_sentences(example) == [
+        "// Using the factory defaults.",
+        "scrypt('password', 'salt', 64, (err, derivedKey) => { if (err) throw err; "
+        "console.log(derivedKey.toString('hex')); // '3745e48...08d59ae' });",
+        "// Using a custom N parameter. Must be a power of two.",
+        "scrypt('password', 'salt', 64, { N: 1024 }, (err, derivedKey) => { if (err) throw err; "
+        "console.log(derivedKey.toString('hex')); // '3745e48...aa39b34' });"]
+    decoders = real_text(eval_docs, "html/python_library_json.html", "The return value of "
+                         "object_hook", "(e.g. JSON-RPC class hinting).")
+    # "(e.g." is an abbreviation after a bracket too, no sentence end.
+    assert split_sentences(decoders)[-1] == ("This feature can be used to implement custom "
+                                            "decoders (e.g. JSON-RPC class hinting).")
