@@ -116,7 +116,9 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^\.\.\s+(?:\w+:)?(?:function|method|class|decorator|data|attribute)::\s+\S+"
                         r"|^[A-Za-z]\w*(?:[._]\w+)+$"  # a bare name heading its entry: "total_ordering"
                         # OCaml's "val initialize : unit -> unit" (after a page number, in a PDF)
-                        r"|^(?:\d{1,4}\s+)?(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*$")
+                        r"|^(?:\d{1,4}\s+)?(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*$"
+                        # a command-line option heading its description: "-nocpp", "-I dir"
+                        r"|^--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?$")
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
                         r"otherwise|so)\b", re.I)

@@ -210,3 +210,13 @@ def test_javascript_callbacks_and_comments_are_code(eval_docs: Path) -> None:
     # "(e.g." is an abbreviation after a bracket too, no sentence end.
     assert split_sentences(decoders)[-1] == ("This feature can be used to implement custom "
                                             "decoders (e.g. JSON-RPC class hinting).")
+
+
+def test_a_command_line_option_heads_its_description(eval_docs: Path) -> None:
+    options = real_text(eval_docs, "pdf/camlidl-1.04.doc.pdf", "", page=19)
+    answer = extractive_answer("How do I stop camlidl from preprocessing the IDL files?",
+                               doc_sources(options))
+    # "-nocpp" on its own line, then "Suppresses the pre-processing of source IDL files.":
+    # the description alone does not say which option to give.
+    assert "`-nocpp`: Suppresses the pre-processing of source IDL files [1]." in answer
+    assert "`-prepro preprocessing-command`: Set the command" in answer
