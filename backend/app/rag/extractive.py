@@ -659,14 +659,20 @@ def _spelled_out(text: str, spoken: list[str]) -> bool:
     """Whether `text` holds an identifier the question spells out in words, in its order:
     `pathToFileURL` for "… a path to a file URL" (not `fileURLToPath`, same words),
     `drawCentredString` for "draw a centred string", `cache_info` for "cache info"."""
+    return any(_in_order(list(parts), spoken) for parts in _identifiers(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _identifiers(text: str) -> tuple[tuple[str, ...], ...]:
+    """The content-word parts of each camel- or snake-case identifier of `text` (two or more)."""
+    found = []
     for match in _IDENTIFIER.finditer(text):
         word = match.group()
-        if not (_CAMEL_WORD.search(word) or "_" in word.strip("_")):
-            continue
-        parts = _sequence(" ".join(_CAMEL_PART.findall(word.replace("_", " "))))
-        if len(parts) >= 2 and _in_order(parts, spoken):
-            return True
-    return False
+        if _CAMEL_WORD.search(word) or "_" in word.strip("_"):
+            parts = _sequence(" ".join(_CAMEL_PART.findall(word.replace("_", " "))))
+            if len(parts) >= 2:
+                found.append(tuple(parts))
+    return tuple(found)
 
 
 def _in_order(parts: list[str], words: list[str]) -> bool:
