@@ -401,7 +401,11 @@ async def served_app(settings: Any, port: int | None = None) -> AsyncIterator[tu
     app = create_app(settings)
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", access_log=False))
+                                           lifespan="on", access_log=False,
+                                           # Bench clients sit idle while others sign in (argon2)
+                                           # or a corpus loads: uvicorn's 5 s default closed their
+                                           # connections under load, racing the next request.
+                                           timeout_keep_alive=600))
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 120
     while not server.started:
