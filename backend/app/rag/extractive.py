@@ -96,14 +96,20 @@ _CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{
 _NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
 # A running header at the top of a PDF page: "Chapter 12: Graphical procedures 69".
 _PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
+# A Python expression without spaces, and the operators that join such in a condition.
+_EXPR = r"[\w.\[\]:'\"()+*/%-]+"
+_OPERATOR = r"(?:and|or|is|in|not in|is not|==|!=|<=|>=|<|>)"
 # A line of code or a shell command: prompts, assignments, calls.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
                    r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);(?:\s*//.*)?$|import\s.*\sfrom\s+['\"].*$"
                    # Python: "def f(x):", "class Mapping:", "from a.b import c", "import os",
-                   # "@decorator", "for x in y:" (a block opener ends in a colon, prose rarely)
+                   # "@decorator", "for x in y:", "if not found and line[:8] == 'Name':" (a
+                   # condition of names and operators, unlike "if you want the following:")
                    r"|(?:async\s+)?def\s+\w+\(.*\)(?:\s*->.*)?:$|class\s+\w+(?:\(.*\))?:$"
                    r"|from\s+[\w.]+\s+import\s+[\w*(]|import\s+[\w.]+(?:\s+as\s+\w+)?(?:,\s*[\w.]+)*$"
-                   r"|@[\w.]+(?:\(.*\))?$|(?:for|while|if|elif|with)\s[^.]*:$|(?:else|try|finally):$"
+                   r"|@[\w.]+(?:\(.*\))?$|for\s+[\w, ]+?\s+in\s+\S.*:$|with\s+[\w.]+\(.*\)\s+as\s+\w+:$"
+                   rf"|(?:if|elif|while)\s+(?:not\s+)?{_EXPR}(?:\s+{_OPERATOR}\s+(?:not\s+)?{_EXPR})*:$"
+                   r"|(?:else|try|finally):$"
                    # JavaScript: comments, a block opened by a callback or a statement, its end
                    # (not anchored at the end: the lines a block opens are joined to it)
                    r"|//|/\*|.*=>\s*\{|(?:async\s+)?function\s*\w*\s*\([^)]*\)\s*\{"

@@ -220,3 +220,17 @@ def test_a_command_line_option_heads_its_description(eval_docs: Path) -> None:
     # the description alone does not say which option to give.
     assert "`-nocpp`: Suppresses the pre-processing of source IDL files [1]." in answer
     assert "`-prepro preprocessing-command`: Set the command" in answer
+
+
+def test_python_block_openers_are_code_and_wrapped_prose_is_not(eval_docs: Path) -> None:
+    afm = real_text(eval_docs, "pdf/reportlab-userguide.pdf", "def findFontName(path):",
+                    "return fontName")
+    sentences = split_sentences(afm)
+    for line in ("def findFontName(path):", "while not found:",
+                 "if not found and line[:16] == 'StartCharMetrics':", "if line[:8] == 'FontName':"):
+        assert line in sentences  # each a code line of its own, not prose glued together
+    coerce = real_text(eval_docs, "pdf/R-intro.pdf", "However a similar result can be achieved",
+                       "> vec <- c(X)")
+    # A wrapped prose line that starts with "for" and ends in a colon is no "for" loop.
+    assert split_sentences(coerce)[0] == ("However a similar result can be achieved by using c() "
+                                          "with just one argument, simply for this side-effect:")
