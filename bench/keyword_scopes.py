@@ -75,8 +75,12 @@ async def build(url: str, corpus: list[dict[str, str]], owners: int) -> list[str
                 await s.execute(insert(Chunk), chunks[i:i + 1000])
             await s.commit()
             print(f"owner {o + 1}/{owners} loaded", file=sys.stderr)
-        await s.execute(text("ANALYZE"))
-        await s.commit()
+    # What autovacuum does after a bulk load: statistics and, on PostgreSQL, the visibility map
+    # without which every posting read is a heap fetch (docs/benchmarks.md §5b).
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql"
+                                else "ANALYZE"))
     await engine.dispose()
     return ids
 
