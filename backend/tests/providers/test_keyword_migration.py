@@ -1,5 +1,6 @@
-"""Migration 0015 on both databases: existing chunks get their identifiers' parts indexed, and the
-downgrade gives the index back without them."""
+"""Keyword migrations on both databases. 0015: existing chunks get their identifiers' parts indexed,
+and the downgrade gives the index back without them. 0016: PostgreSQL's keyword tables get their
+autovacuum storage parameters, and the downgrade removes them (a no-op on SQLite)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,42 @@ async def test_0015_indexes_the_parts_of_existing_chunks(fresh_url: str, session
     assert await ids(index, session, scope(owner), "centered") == doc.chunks[:1]
     assert await ids(index, session, scope(owner), "drawcentredstring") == doc.chunks[:1]
     assert await ids(index, session, scope(owner), "committee") == doc.chunks[1:]
+
+
+_AUTOVACUUM = {  # 0016's storage parameters (docs/benchmarks.md §5b): table -> reloptions
+    "keyword_postings": ["autovacuum_vacuum_insert_scale_factor=0.01",
+                         "autovacuum_vacuum_insert_threshold=5000",
+                         "autovacuum_vacuum_scale_factor=0.02", "autovacuum_vacuum_threshold=5000",
+                         "autovacuum_analyze_scale_factor=0.02", "autovacuum_analyze_threshold=5000"],
+    "keyword_stats": ["autovacuum_vacuum_insert_scale_factor=0.01",
+                      "autovacuum_vacuum_insert_threshold=100",
+                      "autovacuum_vacuum_scale_factor=0.02", "autovacuum_vacuum_threshold=100",
+                      "autovacuum_analyze_scale_factor=0.02", "autovacuum_analyze_threshold=100"],
+}
+
+
+async def _reloptions(session: AsyncSession) -> dict[str, list[str]]:
+    rows = await session.execute(text(
+        "SELECT relname, coalesce(reloptions, '{}') FROM pg_class "
+        "WHERE relname IN ('keyword_postings', 'keyword_stats')"))
+    await session.commit()  # no snapshot held across the migrations below
+    return {name: sorted(options) for name, options in rows.all()}
+
+
+async def test_0016_sets_and_removes_keyword_autovacuum_parameters(fresh_url: str,
+                                                                   session: AsyncSession) -> None:
+    config = alembic_config(fresh_url)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        assert await _reloptions(session) == {t: sorted(o) for t, o in _AUTOVACUUM.items()}
+
+    await asyncio.to_thread(command.downgrade, config, "0015")
+    if postgres:
+        assert await _reloptions(session) == {"keyword_postings": [], "keyword_stats": []}
+    version = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    assert version == "0015"
+    await session.commit()
+
+    await asyncio.to_thread(command.upgrade, config, "head")  # and back: no-op on SQLite
+    if postgres:
+        assert await _reloptions(session) == {t: sorted(o) for t, o in _AUTOVACUUM.items()}
