@@ -72,7 +72,7 @@ async def replay(row: dict[str, Any], embed: CachedEmbedder) -> dict[str, Any]:
     cited = repair_citations(text, {s.index for s in sources}).cited
     sentences = [p.strip() for p, is_sentence in _units(row["streamed"]) if is_sentence]
     return {"cited": cited, "unsupported": grounded.unsupported, "checked": grounded.checked,
-            "sentences": sentences}
+            "sentences": sentences, "text": text}
 
 
 def score(rows: list[dict[str, Any]], results: dict[str, dict[str, Any]],

@@ -4,11 +4,18 @@ real model server are in test_grounded_answers.py and tests/api/test_chat_llm.py
 
 from __future__ import annotations
 
-from app.rag.grounding import UNSUPPORTED_MARK, Grounder, names, numbers, support
+from app.rag.grounding import UNSUPPORTED_MARK, Grounder, names, numbers, support, word_order
 from app.rag.prompts import Source
 
 FROB = ("The frobnicator connects to the hub over TLS on port 8,443. It gives up after a timeout "
         "of 42 seconds and retries three times.")
+# From the CamlIDL manual (shared/eval/docs), the passage SmolLM2 cited for "What does camlidl do?".
+CAMLIDL = ("For each file f.idl given on the command line, camlidl generates the following files: "
+           "A Caml interface file f.mli that defines the Caml view of the IDL file. It contains Caml "
+           "definitions for the types declared in the IDL file, as well as declarations for the "
+           "functions and the interfaces. A Caml implementation file f.ml that implements the f.mli "
+           "file. A C source file f_stubs.c that contains the stub functions for converting between "
+           "C and Caml data representations.")
 SOUP = "The cafeteria serves tomato soup on Tuesdays and lentil soup on Fridays."
 
 
@@ -30,6 +37,19 @@ def test_a_wrong_number_is_not_supported_even_when_the_words_match() -> None:
     assert wrong.lexical >= 0.6 and not wrong.facts_match and not wrong.supported
     assert support("It uses port 8443 over TLS.", FROB).supported  # "8,443" is 8443
     assert not support("The frobnicator connects to the hub over Bluetooth.", FROB).supported
+
+
+def test_words_recombined_from_a_passage_are_not_supported_by_it() -> None:
+    # Every word of the sentence is in the passage, but not what it says.
+    garbled = "The implementation file converts the interfaces declared in the C source file."
+    assert support(garbled, CAMLIDL).lexical == 1.0
+    assert word_order(garbled, CAMLIDL) < 0.6 and not support(garbled, CAMLIDL).supported
+    # Said back in the passage's words (or with them a little rearranged), it is.
+    told = "camlidl generates a C source file f_stubs.c with the stub functions for converting."
+    assert word_order(told, CAMLIDL) >= 0.6 and support(told, CAMLIDL).supported
+    assert support("The stubs convert between Caml and C data representations.", CAMLIDL).supported
+    # Another word order may still be a paraphrase, if the embeddings say so (see below).
+    assert not support("Stub functions the data file converting source.", CAMLIDL).supported
 
 
 async def test_citations_follow_the_evidence() -> None:
