@@ -3,8 +3,9 @@ a reader, not by the grounding rule that placed the citations.
 
     cd backend && .venv/bin/python ../bench/citation_support.py pairs /tmp/llm.json --out pairs.jsonl
     cd backend && .venv/bin/python ../bench/citation_support.py pairs /tmp/llm.json --replay --out …
-    # a reviewer adds "verdict": "supports" | "partly" | "no" to every line of pairs.jsonl
-    cd backend && .venv/bin/python ../bench/citation_support.py score pairs.jsonl
+    # a reviewer reads pairs.blind.jsonl and writes judged.jsonl:
+    #   {"pair": N, "verdict": "supports" | "partly" | "no"} per line
+    cd backend && .venv/bin/python ../bench/citation_support.py score pairs.jsonl judged.jsonl
 
 `pairs` cuts every stored answer of a `qa_eval.py --llm … --answers` file (answerable questions)
 into sentences as grounding does (`app.rag.grounding._units`) and writes one line per (sentence,
@@ -13,7 +14,8 @@ source is *acceptable* for the question (qa_eval's automatic, stricter proxy: th
 document and page). With `--replay`, the answers are grounded again from what the model streamed,
 by the current code (`grounding_thresholds.replay`, exactly as the chat does it), so a change of
 the grounding rule is judged on the same generations. Lines are written in a shuffled, fixed
-order without the rule's scores, so the reviewer judges each pair on its own. `score` reports the
+order, and `*.blind.jsonl` beside the output holds only what the reviewer reads (the question,
+the sentence, the passage), so each pair is judged on its own. `score` reports the
 share judged "supports" (and with "partly" counted as support), next to the acceptable-page share
 of the same citations.
 """
@@ -86,6 +88,10 @@ def score(judged: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _lines(path: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,7 +100,8 @@ def main() -> None:
     make.add_argument("--out", required=True)
     make.add_argument("--replay", action="store_true",
                       help="ground the streamed answers again with the current rule")
-    judge = sub.add_parser("score", help="score a judged pairs file")
+    judge = sub.add_parser("score", help="score the pairs with the reviewer's verdicts")
+    judge.add_argument("pairs")
     judge.add_argument("judged")
     args = parser.parse_args()
     if args.command == "pairs":
@@ -102,11 +109,16 @@ def main() -> None:
         if args.replay:
             rows = asyncio.run(regrounded(rows))
         found = pairs(rows)
-        Path(args.out).write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in found))
-        print(f"{len(found)} pairs -> {args.out}")
+        out = Path(args.out)
+        out.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in found))
+        out.with_suffix(".blind.jsonl").write_text("".join(
+            json.dumps({k: p[k] for k in ("pair", "question", "sentence", "passage")},
+                       ensure_ascii=False) + "\n" for p in found))
+        print(f"{len(found)} pairs -> {args.out}, {out.with_suffix('.blind.jsonl')}")
     else:
-        judged = [json.loads(line) for line in Path(args.judged).read_text().splitlines() if line]
-        c.emit_json("citation_support", score(judged))
+        verdicts = {v["pair"]: v["verdict"] for v in _lines(args.judged)}
+        c.emit_json("citation_support", score(
+            [p | {"verdict": verdicts.get(p["pair"])} for p in _lines(args.pairs)]))
 
 
 if __name__ == "__main__":
