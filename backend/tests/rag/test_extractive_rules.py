@@ -234,3 +234,38 @@ def test_python_block_openers_are_code_and_wrapped_prose_is_not(eval_docs: Path)
     # A wrapped prose line that starts with "for" and ends in a colon is no "for" loop.
     assert split_sentences(coerce)[0] == ("However a similar result can be achieved by using c() "
                                           "with just one argument, simply for this side-effect:")
+
+
+def test_a_quantity_of_the_type_asked_answers_under_the_dense_floor(eval_docs: Path) -> None:
+    # The chapter on ice-runs, as the chat retrieves it: the beginning of the page, and the end
+    # of the description of the Cresta.
+    start = real_text(eval_docs, "epub/winter-sports.epub", "Ice-runs", "the same time", page=6)
+    run = real_text(eval_docs, "epub/winter-sports.epub", "arch of the railway bridge",
+                    "highest rate of speed must be well over 70 miles an hour.")
+    found = extract("What is the average time to run the Cresta course?", doc_sources(start, run))
+    # "… traversed in a shade over 60 seconds!" is a time, although the sentence after it (shown
+    # with it) speaks of miles an hour; every word of the question is in the passages.
+    assert found.typed and found.missing == 0.0 and "60 seconds" in found.text
+    assert answers(0.40, found) and not answers(0.30, found)
+    # A quantity question a term of which no passage holds, and a question asking for no
+    # quantity, need the usual floors.
+    moons = extract("How many moons does Jupiter have?", doc_sources(start, run))
+    assert moons.missing > 0.0 and not answers(0.40, moons)
+    speed = extract("Why is the Cresta course run so fast?", doc_sources(start, run))
+    assert not speed.typed and not answers(0.40, speed)
+
+
+def test_who_wrote_is_answered_by_the_byline_under_the_title(eval_docs: Path) -> None:
+    page = real_text(eval_docs, "pdf/camlidl-1.04.doc.pdf", "", page=1)
+    assert page.startswith("Camlidl user’s manual\nVersion 1.04\nXavier Leroy\n")
+    found = extract("Who wrote the Camlidl user's manual?", doc_sources(page))
+    # The name line is no statement, but under the title it answers "who wrote …?" ("wrote" is
+    # in no byline), and it covers the question's terms: an answer under the dense floor.
+    assert body_sentences(found.text)[:2] == ["Camlidl user’s manual [1]", " Xavier Leroy [1]"]
+    assert found.coverage == 1.0 and answers(0.46, found)
+    # The same line under a sentence (not a title page), or for another question, is no byline.
+    prose = "The Camlidl user’s manual was revised for each release of the tool.\n"
+    assert "Xavier Leroy" not in extractive_answer("Who wrote the Camlidl user's manual?",
+                                                   doc_sources(prose + page))
+    assert "Xavier Leroy" not in extractive_answer("What is the Camlidl user's manual about?",
+                                                   doc_sources(page))
