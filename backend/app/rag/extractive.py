@@ -589,9 +589,10 @@ def _names(question: str) -> list[str]:
 
 def _subject(question: str) -> str | None:
     """What a "what is X?" question asks to define: "generators" in "What are generators in
-    Python?" (the context after in/of/for names where, not what)."""
+    Python?" (the context after in/of/for names where, not what). None for a question that ends
+    on a preposition: "What is the cached_property decorator useful for?" asks for a purpose."""
     match = _DEFINITION_QUESTION.match(question.strip())
-    if not match:
+    if not match or re.search(r"\s(?:for|of|on|in|with|about|to|from|by)$", match.group(1), re.I):
         return None
     return re.split(r"\s+(?:in|of|for|on|within|from)\s+", match.group(1).lower())[0]
 
@@ -772,15 +773,18 @@ def answers(evidence: float, found: Extract) -> bool:
     """Whether `found` answers, given the best dense similarity of its evidence to the question:
     at EVIDENCE_FLOOR, or down to RESCUE_FLOOR when its best sentence holds nearly all of the
     question's weighted terms, no term of the question is missing from the passages and, for a
-    "what is X?" question, a picked sentence says what X is; or down to TYPED_FLOOR when that
-    sentence holds a quantity the question asks for and most of its terms."""
+    "what is X?" question, a picked sentence says what X is (or gives the quantity it asks for);
+    or down to TYPED_FLOOR when that sentence holds a quantity the question asks for and most
+    of its terms."""
     if found.unheld:
         return evidence >= UNHELD_FLOOR
     if evidence >= EVIDENCE_FLOOR:
         return True
     # Under the floor, "what is the capital of Australia?" needs a sentence saying what it is:
     # every word of it in "the Australian Capital Territory, New South Wales, …" is no answer.
-    if found.missing > 0.0 or not found.defined:
+    # A quantity of the type asked answers "what is the maximum weight of a curling stone?"
+    # although it does not say "the maximum weight is" ("… no greater weight than 44 lb").
+    if found.missing > 0.0 or not (found.defined or found.typed):
         return False
     if found.typed:
         return evidence >= TYPED_FLOOR and found.coverage >= TYPED_COVERAGE

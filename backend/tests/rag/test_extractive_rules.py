@@ -141,6 +141,22 @@ def test_under_the_floor_a_what_is_question_needs_a_definition(eval_docs: Path) 
     assert defined.defined and answers(0.5, defined)
 
 
+def test_a_quantity_or_a_purpose_needs_no_definition(eval_docs: Path) -> None:
+    stones = real_text(eval_docs, "epub/winter-sports.epub", "All curling-stones shall be",
+                       "as much as grand pianos.", page=5)
+    # "… of a greater weight than 44 lb." never says "the greatest weight is", but gives the
+    # weight asked for: no definition is needed under the dense floor.
+    weight = extract("What is the greatest weight of a curling stone?", doc_sources(stones))
+    assert weight.evidence[0].startswith("No stone, including handle and bolts, shall be of a "
+                                         "greater weight than 44 lb.")
+    assert not weight.defined and weight.typed and answers(0.5, weight)
+    # "What is X useful for?" asks for a purpose, not what X is.
+    cached = real_text(eval_docs, "rst/library_functools.rst.txt", "cached_property(func)",
+                       "otherwise effectively immutable.")
+    useful = extract("What is the cached_property decorator useful for?", doc_sources(cached))
+    assert "Useful for expensive computed properties" in useful.text and useful.defined
+
+
 def test_pdf_headings_page_headers_and_author_lines_stand_apart(eval_docs: Path) -> None:
     lists = real_text(eval_docs, "pdf/R-intro.pdf", "Chapter 6: Lists and data frames 32",
                       "other classes of object as well.")
