@@ -1,6 +1,7 @@
 """Keyword search over many owner partitions: latency of the `KeywordIndex` alone, no embeddings.
 
-    cd backend && .venv/bin/python ../bench/keyword_scopes.py [--pg] [--db PATH|NAME] [--queries 150]
+    cd backend && .venv/bin/python ../bench/keyword_scopes.py [--pg] [--db PATH|NAME] [--queries 150] \
+        [--late F]
 
 SciFact's 5,183 abstracts, one chunk each (heading path = [title], text = abstract, as
 retrieval_quality.py loads them), once per owner (20 owners by default: 103,660 chunks, the shape of
@@ -9,6 +10,10 @@ claims, all distinct, after 10 warm-up queries) runs twice: as a reader of 11 ow
 shared-collections case of docs/benchmarks.md §5b, one scope per owner) and as one owner alone,
 limit 50 (retrieval's candidates per side). With `--check` every result is also compared with the
 exhaustive ranking (`exhaustive=True`): same chunk ids, same scores.
+
+`--late F` loads the last share F of every owner's documents after the vacuum, with ANALYZE only:
+on PostgreSQL their postings have no visibility-map bit yet, as between two autovacuums
+(docs/benchmarks.md §5b, migration 0016).
 
 `--db` keeps the built corpus (a SQLite file path, or a PostgreSQL database name) and reuses it when
 it exists, so a second run only measures; without it the corpus is built in a temporary place and
@@ -42,16 +47,20 @@ async def pg_admin(sql: str, *args: Any) -> Any:
         await conn.close()
 
 
-async def build(url: str, corpus: list[dict[str, str]], owners: int) -> list[str]:
-    """`owners` users, each with a copy of the corpus; returns their ids in load order."""
-    from sqlalchemy import insert, text
+async def build(url: str, corpus: list[dict[str, str]], owners: int, late: float = 0.0
+                ) -> list[str]:
+    """`owners` users, each with a copy of the corpus; returns their ids in load order. The last
+    `late` share of every owner's documents is loaded after the vacuum, followed by ANALYZE only:
+    on PostgreSQL, postings autovacuum has not reached yet (no visibility-map bit)."""
+    from sqlalchemy import text
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from app.auth.models import User
-    from app.documents.models import Chunk, Document
 
     engine = create_async_engine(url)
     ids: list[str] = []
+    early = len(corpus) - round(late * len(corpus))
+    rows: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
     async with async_sessionmaker(engine)() as s:
         for o in range(owners):
             owner = str(uuid.uuid4())
@@ -70,19 +79,36 @@ async def build(url: str, corpus: list[dict[str, str]], owners: int) -> list[str
                                "version": 1, "n": 0, "text": d["text"], "page_start": 1,
                                "page_end": 1, "char_start": 0, "char_end": len(d["text"]),
                                "heading_path": [d["title"]], "token_count": 0})
-            for i in range(0, len(docs), 1000):
-                await s.execute(insert(Document), docs[i:i + 1000])
-                await s.execute(insert(Chunk), chunks[i:i + 1000])
-            await s.commit()
+            await _insert(s, docs[:early], chunks[:early])
+            rows.append((docs[early:], chunks[early:]))
             print(f"owner {o + 1}/{owners} loaded", file=sys.stderr)
     # What autovacuum does after a bulk load: statistics and, on PostgreSQL, the visibility map
     # without which every posting read is a heap fetch (docs/benchmarks.md §5b).
+    pg = engine.dialect.name == "postgresql"
     async with engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.execute(text("VACUUM (ANALYZE)" if engine.dialect.name == "postgresql"
-                                else "ANALYZE"))
+        await auto.execute(text("VACUUM (ANALYZE)" if pg else "ANALYZE"))
+    if early < len(corpus):
+        async with async_sessionmaker(engine)() as s:
+            for docs, chunks in rows:
+                await _insert(s, docs, chunks)
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("ANALYZE"))
+        print(f"{len(corpus) - early} documents per owner loaded after the vacuum", file=sys.stderr)
     await engine.dispose()
     return ids
+
+
+async def _insert(s: Any, docs: list[dict[str, Any]], chunks: list[dict[str, Any]]) -> None:
+    from sqlalchemy import insert
+
+    from app.documents.models import Chunk, Document
+
+    for i in range(0, len(docs), 1000):
+        await s.execute(insert(Document), docs[i:i + 1000])
+        await s.execute(insert(Chunk), chunks[i:i + 1000])
+    await s.commit()
 
 
 async def measure(url: str, owners: list[str], queries: list[str], args: argparse.Namespace
@@ -125,6 +151,8 @@ async def main() -> None:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--check", action="store_true", help="compare every result with the exhaustive one")
+    p.add_argument("--late", type=float, default=0.0,
+                   help="share of each owner's documents loaded after the vacuum (ANALYZE only)")
     args = p.parse_args()
 
     from app.core.migrations import upgrade
@@ -146,7 +174,7 @@ async def main() -> None:
                 await pg_admin(f'CREATE DATABASE "{name}"')
             await asyncio.to_thread(upgrade, url)
             t = time.perf_counter()
-            await build(url, corpus, args.owners)
+            await build(url, corpus, args.owners, args.late)
             print(f"built in {time.perf_counter() - t:.0f} s", file=sys.stderr)
         owners = await load_order(url)
         result = await measure(url, owners, queries[: args.warmup + args.queries], args)
