@@ -56,7 +56,7 @@ class CachedEmbedder:
 
 async def replay(row: dict[str, Any], embed: CachedEmbedder) -> dict[str, Any]:
     """Grounding of one recorded answer, as `answer_events` does it."""
-    from app.rag.citations import repair_citations
+    from app.rag.citations import close_fences, repair_citations
     from app.rag.grounding import Grounder, _units, cite_something
     from app.rag.prompts import Source
 
@@ -68,7 +68,8 @@ async def replay(row: dict[str, Any], embed: CachedEmbedder) -> dict[str, Any]:
     grounded = await grounder.finish()
     text = grounded.text.strip()
     if not grounded.cited:
-        text = (text + "\n\n" if text else "") + cite_something(row["question"], sources)
+        text = ((close_fences(text) + "\n\n") if text else "") + cite_something(
+            row["question"], sources)
     cited = repair_citations(text, {s.index for s in sources}).cited
     sentences = [p.strip() for p, is_sentence in _units(row["streamed"]) if is_sentence]
     return {"cited": cited, "unsupported": grounded.unsupported, "checked": grounded.checked,

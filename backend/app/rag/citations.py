@@ -29,6 +29,7 @@ _TOKEN = re.compile(r"\d+|[-–]")
 # where it could still close keeps the result of a prefix a prefix of the result of the whole text,
 # which the streaming filter relies on.
 _CODE = re.compile(r"(`{3,}|~{3,})[\s\S]*?(?:\1|\Z)|`[^`\n]*(?:`|(?=\n)|\Z)")
+_FENCED = re.compile(r"(`{3,}|~{3,})[\s\S]*?(?:\1|\Z)")
 
 # What may still change meaning when more text arrives: trailing whitespace, a trailing run of
 # markers (another may join it), a bracket that may be the start of a marker, a partial fence.
@@ -60,6 +61,17 @@ def _map_prose(text: str, prose: Callable[[int, int], str]) -> str:
         pos = code.end()
     parts.append(prose(pos, len(text)))
     return "".join(parts)
+
+
+def close_fences(text: str) -> str:
+    """`text` with a code block left open at its end closed (a model cut off by its token limit
+    in the middle of one), so that what is appended after it is prose again, its markers read."""
+    blocks = list(_FENCED.finditer(text))
+    if blocks and blocks[-1].end() == len(text):
+        fence, block = blocks[-1].group(1), blocks[-1].group()
+        if len(block) < 2 * len(fence) or not block.endswith(fence):
+            return text.rstrip() + "\n" + fence
+    return text
 
 
 def repair_citations(text: str, valid_indexes: set[int]) -> CitationResult:

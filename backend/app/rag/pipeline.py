@@ -20,7 +20,12 @@ from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
 from app.rag import followup, neighbours
-from app.rag.citations import StreamingCitationFilter, repair_citations, rewrite_markers
+from app.rag.citations import (
+    StreamingCitationFilter,
+    close_fences,
+    repair_citations,
+    rewrite_markers,
+)
 from app.rag.extractive import ExtractiveChatModel, sentence_similarity
 from app.rag.grounding import Grounder, cite_something
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
@@ -155,7 +160,8 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
             timings["grounding_ms"] = round((time.perf_counter() - t) * 1000, 2)
             text, unsupported = grounded.text.strip(), grounded.unsupported
             if not grounded.cited:
-                text = (text + "\n\n" if text else "") + cite_something(question.content, sources)
+                text = ((close_fences(text) + "\n\n") if text else "") + cite_something(
+                    question.content, sources)
         else:
             text = "".join(parts).strip()
         repaired = repair_citations(text, valid)

@@ -157,3 +157,17 @@ async def test_an_answer_with_sources_never_ends_uncited(user: httpx.AsyncClient
     assert final["content"].startswith("I am not sure about that, sorry.")
     assert final["citations"], final
     assert "soup on Tuesdays" in final["content"]  # the passage that answers, cited
+
+
+async def test_an_answer_cut_off_inside_code_still_ends_cited(user: httpx.AsyncClient,
+                                                              double: DoubleServer) -> None:
+    # The token limit stops the model inside a code block: the passage appended after it must
+    # be prose again, or its markers would be code and the answer would cite nothing.
+    conv = await _conversation_with_doc(user)
+    double.state.answer_deltas = ["Try this:\n```python\n", "def soup():\n    return serve("]
+    r = await user.post(f"/api/v1/conversations/{conv}/messages",
+                        json={"content": "When does the cafeteria serve soup?"})
+    final = dict(parse_sse(r.text))["citations"]
+    assert final["content"].startswith("Try this:\n```python\ndef soup():\n    return serve(\n```\n\n")
+    assert final["citations"], final
+    assert "soup on Tuesdays" in final["content"].split("```")[-1]

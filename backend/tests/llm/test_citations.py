@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from app.rag.citations import StreamingCitationFilter, repair_citations
+from app.rag.citations import StreamingCitationFilter, close_fences, repair_citations
 
 VALID = {1, 2, 3}
 
@@ -133,3 +133,13 @@ def test_filter_matches_batch_repair_on_generated_text() -> None:
         expected = repair_citations(text, VALID)
         assert "".join(out) == expected.text, (seed, text)
         assert stream.cited == expected.cited, (seed, text)
+
+
+def test_close_fences_closes_only_a_block_left_open_at_the_end() -> None:
+    assert close_fences("Try:\n```python\nx = 1") == "Try:\n```python\nx = 1\n```"
+    assert close_fences("~~~~\ncode\n~~~") == "~~~~\ncode\n~~~\n~~~~"  # a shorter fence: open
+    for whole in ("plain [1].", "Try:\n```\nx = 1\n```\nDone [1].", "`inline` code"):
+        assert close_fences(whole) == whole
+    closed = close_fences("Try:\n```\nx = 1 [1]") + "\n\nSee the manual [1]."
+    assert repair_citations(closed, {1}).cited == [1]  # the appended marker is read
+
