@@ -33,7 +33,7 @@ from typing import Any
 import _common as c
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
-_SPACE_BEFORE_STOP = re.compile(r"\s+([.!?,;:])")
+_SPACE_BEFORE_STOP = re.compile(r"\s+([.!?,;:])(?=\s|$)")
 
 
 def pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
