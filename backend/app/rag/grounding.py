@@ -12,7 +12,7 @@ retrieved source, and a source *supports* a sentence when
   sentence are near each other there too, or else the sentence is a paraphrase very close to the
   source in embedding space. A small model recombines a passage's words into claims the passage
   does not make ("It generates a C source file that compiles the entire IDL header file into a
-  single"): with the bag of words alone, a reader judged only 43 % of SmolLM2's citations
+  single"): with the bag of words alone, a reader judged only about half of SmolLM2's citations
   supported (docs/benchmarks.md §2b, "SmolLM2's citations judged by a reader").
 
 Then citations follow the evidence: markers pointing at a source that does not support the sentence
