@@ -81,8 +81,8 @@ _STOPWORDS = frozenset(
     this those through to too under until up very was we were what when where which while who whom
     why will with would you your yours yourself yourselves also may might must shall us per via
     within without whether tell explain describe please give list show mean means there's what's
-    it's does doesn't don't isn't aren't can't""".split()
-)
+    it's does doesn't don't isn't aren't can't""".replace("'", "").split()
+)  # compared with words whose apostrophe is gone (`_plain`): "doesn't" is "doesnt"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦‣·]|\d{1,3}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
@@ -608,12 +608,19 @@ def _terms(text: str, *, parts: bool = True) -> list[str]:
         # A document's identifiers count by their parts too ("setFillColor" for "fill colour";
         # not a question's: "LayoutParser" there would weigh three words).
         found += [p for w in found if _CAMEL_WORD.search(w) for p in _CAMEL_PART.findall(w)]
-    words = [american(w.lower().replace("'", "")) for w in found]
+    words = [american(_plain(w)) for w in found]
     terms = [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
     # PDF text keeps a line-end hyphen inside words ("frame-works", "applica-tions"): the
     # joined word counts too, so "frameworks" in a question finds it.
     terms += [_stem(a.lower() + b) for a, b in _HYPHENATED.findall(text)]
     return terms
+
+
+def _plain(word: str) -> str:
+    """A word without its apostrophe, and without a possessive "'s": "R's" is R (no term of
+    its own), not "rs", a word no document holds; "don't" stays "dont" (a stop word)."""
+    word = word.lower()
+    return (word[:-2] if word.endswith("'s") else word).replace("'", "")
 
 
 def _quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
@@ -693,7 +700,7 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*")
 
 def _sequence(text: str) -> list[str]:
     """The content words of `text` in order, stemmed as `_terms` stems them."""
-    words = (american(w.lower().replace("'", "")) for w in _WORD.findall(text))
+    words = (american(_plain(w)) for w in _WORD.findall(text))
     return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 

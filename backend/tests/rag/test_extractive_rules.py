@@ -285,3 +285,14 @@ def test_who_wrote_is_answered_by_the_byline_under_the_title(eval_docs: Path) ->
                                                    doc_sources(prose + page))
     assert "Xavier Leroy" not in extractive_answer("What is the Camlidl user's manual about?",
                                                    doc_sources(page))
+
+
+def test_a_possessive_is_no_word_of_its_own(eval_docs: Path) -> None:
+    site = real_text(eval_docs, "pdf/R-intro.pdf", "The location of the site initialization file",
+                     "R home sub-directory etc is used.", page=58)
+    # "R's" was the term "rs", which no document holds: a question missing a term from every
+    # passage is never rescued under the dense floor, and its coverage was lower.
+    assert content_terms("R's site file, doesn't it? what's that?") == ["site", "file"]
+    found = extract("From which environment variable is the location of R's site initialization "
+                    "file taken?", doc_sources(site))
+    assert "R_PROFILE" in found.text and found.missing == 0.0 and found.coverage >= 0.75
