@@ -296,3 +296,17 @@ def test_a_possessive_is_no_word_of_its_own(eval_docs: Path) -> None:
     found = extract("From which environment variable is the location of R's site initialization "
                     "file taken?", doc_sources(site))
     assert "R_PROFILE" in found.text and found.missing == 0.0 and found.coverage >= 0.75
+
+
+def test_a_phrasing_verb_the_answer_does_not_repeat_keeps_the_rescue(eval_docs: Path) -> None:
+    matrices = real_text(eval_docs, "pdf/R-intro.pdf", "5.7 Matrix facilities",
+                         "columns in the matrix A respectively.")
+    plain = extract("How do I transpose a matrix in R?", doc_sources(matrices))
+    # "compute" is in the passage, not in "t(X) is the matrix transpose function": the sentence
+    # holds 0.65 of the question's weight, and the answer stands under the dense floor as the
+    # plainer question's does.
+    phrased = extract("How do I compute the transpose of a matrix in R?", doc_sources(matrices))
+    assert phrased.evidence[0] == plain.evidence[0]
+    assert phrased.evidence[0].startswith("For example t(X) is the matrix transpose function")
+    assert 0.6 <= phrased.coverage < 0.75 and phrased.missing == 0.0
+    assert answers(0.48, plain) and answers(0.48, phrased)
