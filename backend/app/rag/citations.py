@@ -28,8 +28,9 @@ _TOKEN = re.compile(r"\d+|[-–]")
 # spans to their closing backtick (or the end of the line). Treating an unclosed span as code up to
 # where it could still close keeps the result of a prefix a prefix of the result of the whole text,
 # which the streaming filter relies on.
-_CODE = re.compile(r"(`{3,}|~{3,})[\s\S]*?(?:\1|\Z)|`[^`\n]*(?:`|(?=\n)|\Z)")
-_FENCED = re.compile(r"(`{3,}|~{3,})[\s\S]*?(?:\1|\Z)")
+# A fenced code block, to its closing fence or the end of the text (also used by grounding).
+FENCED_BLOCK = re.compile(r"(`{3,}|~{3,})[\s\S]*?(?:\1|\Z)")
+_CODE = re.compile(FENCED_BLOCK.pattern + r"|`[^`\n]*(?:`|(?=\n)|\Z)")
 
 # What may still change meaning when more text arrives: trailing whitespace, a trailing run of
 # markers (another may join it), a bracket that may be the start of a marker, a partial fence.
@@ -66,7 +67,7 @@ def _map_prose(text: str, prose: Callable[[int, int], str]) -> str:
 def close_fences(text: str) -> str:
     """`text` with a code block left open at its end closed (a model cut off by its token limit
     in the middle of one), so that what is appended after it is prose again, its markers read."""
-    blocks = list(_FENCED.finditer(text))
+    blocks = list(FENCED_BLOCK.finditer(text))
     if blocks and blocks[-1].end() == len(text):
         fence, block = blocks[-1].group(1), blocks[-1].group()
         if len(block) < 2 * len(fence) or not block.endswith(fence):

@@ -371,7 +371,7 @@ def extract(
     # about: a sentence that happens to spell it out names nothing the question asks for.
     where = _SETTING.search(question.strip())
     asked_names = [n for n in names if not where or n not in _names(where.group(1))]
-    spoken = _sequence(question)
+    spoken = term_sequence(question)
     subject = _subject(question)
     # When some sources mention a model number the question spells out ("Z200"), sentences of
     # the sources that mention none are about another product with the same manual sections.
@@ -701,8 +701,9 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*")
 
 
-def _sequence(text: str) -> list[str]:
-    """The content words of `text` in order, stemmed as `_terms` stems them."""
+def term_sequence(text: str) -> list[str]:
+    """The content words of `text` in reading order, stemmed as `_terms` stems them (one term
+    per word: no identifier parts)."""
     words = (american(_plain(w)) for w in _WORD.findall(text))
     return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
 
@@ -721,7 +722,7 @@ def _identifiers(text: str) -> tuple[tuple[str, ...], ...]:
     for match in _IDENTIFIER.finditer(text):
         word = match.group()
         if _CAMEL_WORD.search(word) or "_" in word.strip("_"):
-            parts = _sequence(" ".join(_CAMEL_PART.findall(word.replace("_", " "))))
+            parts = term_sequence(" ".join(_CAMEL_PART.findall(word.replace("_", " "))))
             if len(parts) >= 2:
                 found.append(tuple(parts))
     return tuple(found)

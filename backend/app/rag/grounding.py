@@ -36,8 +36,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.rag.citations import repair_citations
-from app.rag.extractive import content_terms, extractive_answer
+from app.rag.citations import FENCED_BLOCK, repair_citations
+from app.rag.extractive import content_terms, extractive_answer, term_sequence
 from app.rag.prompts import Source
 
 UNSUPPORTED_MARK = "[not found in your documents]"
@@ -57,7 +57,6 @@ PARAPHRASE_SUPPORT = 0.8
 
 Embed = Callable[[list[str]], Coroutine[Any, Any, list[list[float]]]]
 
-_CODE_BLOCK = re.compile(r"(`{3,}|~{3,})[\s\S]*?(?:\1|\Z)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])((?:[ \t]*\[\d{1,3}\])*)[ \t]+(?=[A-Z0-9`\"'(*_\[])")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
@@ -65,7 +64,6 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\b|\b\w+\(\)|\b[a-z]+_[\w]+\b")
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z0-9]+\b")
 _MARKERS = re.compile(r"[ \t]*\[\d{1,3}\]")
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # The prompt's own delimiters (app/rag/prompts.py) that a small model sometimes copies into its
 # answer: they are not claims, and left in they would be flagged as unsupported sentences.
 _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?sources>)[ \t]*')
@@ -149,9 +147,8 @@ def support(sentence: str, source_text: str, *, similarity: float | None = None)
 
 @functools.lru_cache(maxsize=512)  # a source is read against every sentence of the answer
 def _sequence(text: str) -> tuple[str, ...]:
-    """The content terms of `text` in reading order, one per word (no identifier parts)."""
-    return tuple(terms[0] for word in _WORD.findall(_THOUSANDS.sub("", text))
-                 if (terms := content_terms(word)))
+    """`term_sequence` with thousands separators dropped ("8,443" is one number)."""
+    return tuple(term_sequence(_THOUSANDS.sub("", text)))
 
 
 def word_order(sentence: str, source_text: str) -> float:
@@ -184,7 +181,7 @@ def _units(text: str) -> list[tuple[str, bool]]:
     kept verbatim; prose lines are cut into sentences (each with its trailing markers)."""
     out: list[tuple[str, bool]] = []
     pos = 0
-    for block in _CODE_BLOCK.finditer(text):
+    for block in FENCED_BLOCK.finditer(text):
         out.extend(_prose_units(text[pos:block.start()]))
         out.append((block.group(), False))
         pos = block.end()
