@@ -153,8 +153,6 @@ _ROW = re.compile(r"^[^:;]{1,40}:[^;]+;\s*[^:;]{1,40}:")
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 # A paper's keyword list ("Keywords: Document Image Analysis· Deep Learning· …") names topics.
 _KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
-# Identifier parts: "drawCentredString" is about drawing a centred string, "createHmac" an HMAC.
-_CAMEL_WORD, _CAMEL_PART = CAMEL_WORD, CAMEL_PART
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
 _QUANTITY_QUESTION = re.compile(
     r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many)\b"
@@ -610,7 +608,7 @@ def _terms(text: str, *, parts: bool = True) -> list[str]:
     if parts:
         # A document's identifiers count by their parts too ("setFillColor" for "fill colour";
         # not a question's: "LayoutParser" there would weigh three words).
-        found += [p for w in found if _CAMEL_WORD.search(w) for p in _CAMEL_PART.findall(w)]
+        found += [p for w in found if CAMEL_WORD.search(w) for p in CAMEL_PART.findall(w)]
     words = [american(_plain(w)) for w in found]
     terms = [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
     # PDF text keeps a line-end hyphen inside words ("frame-works", "applica-tions"): the
@@ -721,8 +719,8 @@ def _identifiers(text: str) -> tuple[tuple[str, ...], ...]:
     found = []
     for match in _IDENTIFIER.finditer(text):
         word = match.group()
-        if _CAMEL_WORD.search(word) or "_" in word.strip("_"):
-            parts = term_sequence(" ".join(_CAMEL_PART.findall(word.replace("_", " "))))
+        if CAMEL_WORD.search(word) or "_" in word.strip("_"):
+            parts = term_sequence(" ".join(CAMEL_PART.findall(word.replace("_", " "))))
             if len(parts) >= 2:
                 found.append(tuple(parts))
     return tuple(found)
