@@ -89,8 +89,13 @@ elif [[ ! -f "$CITEWISE_EVAL_DOCS/MANIFEST.tsv" ]]; then
 fi
 
 cd frontend
-if E2E_BASE_URL="http://127.0.0.1:$PORT" npx playwright test "$@"; then
+# Playwright's report is kept so that, on failure, what failed and why is printed again *after* the
+# server log: a CI log cut to its last lines then still names the failing spec.
+REPORT="$DATA/playwright.log"
+if E2E_BASE_URL="http://127.0.0.1:$PORT" npx playwright test "$@" 2>&1 | tee "$REPORT"; then
   exit 0
 fi
 echo "e2e: failed; server log follows"; tail -n 200 "$LOG"
+echo "e2e: what failed (Playwright's report, repeated):"
+grep -E '^\s+([0-9]+\) |Error:|Expected|Received|Call log|[0-9]+ (failed|flaky|passed|skipped))|^\s+\[chromium\]' "$REPORT" | tail -n 40 || true
 exit 1

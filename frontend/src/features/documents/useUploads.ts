@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react'
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query'
+import { keepPreviousData, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { getDocument, listDocuments } from '../../client/api'
 import { uploadFile } from '../../client/upload'
 import { ApiError, errorMessage } from '../../client/http'
@@ -46,6 +46,19 @@ export function useUploadedDocuments(ids: string[]) {
   })
 }
 
+/**
+ * The document lists (and the target collection's counts) after an accepted upload. A list request
+ * still in flight was sent before the upload was committed and cannot hold it, yet invalidating a
+ * query that has no data yet joins that request instead of sending a new one (TanStack Query only
+ * cancels a running fetch for queries that already have data): the page's first list would stay
+ * empty and, with nothing busy in it, never be polled again. So running fetches are cancelled first.
+ */
+export async function refreshAfterUpload(qc: QueryClient, collectionId: string | null): Promise<void> {
+  const keys = collectionId ? [['documents'], ['collections']] : [['documents']]
+  await Promise.all(keys.map((queryKey) => qc.cancelQueries({ queryKey })))
+  for (const queryKey of keys) void qc.invalidateQueries({ queryKey })
+}
+
 let seq = 0
 
 /** Uploads files one request each (per-file progress), a few at a time. */
@@ -65,8 +78,7 @@ export function useUploads(concurrency = 3) {
       handle.promise
         .then((response) => {
           dispatch({ type: 'response', key, response })
-          void qc.invalidateQueries({ queryKey: ['documents'] })
-          if (collectionId) void qc.invalidateQueries({ queryKey: ['collections'] })
+          void refreshAfterUpload(qc, collectionId)
         })
         .catch((err: unknown) => dispatch({ type: 'fail', key, message: errorMessage(err) }))
         .finally(() => {
