@@ -44,11 +44,13 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def load(split: str, sample: int = 0) -> list[dict[str, Any]]:
-    """The split's questions; with `sample`, about that many spread evenly over the file (every
-    n-th, so each document keeps its share): a shorter run for a slow model."""
+def load(split: str, sample: int = 0, batch: int = 0) -> list[dict[str, Any]]:
+    """The split's questions (of one `batch` only, when given: 1 = the lines with no "batch"
+    field); with `sample`, about that many spread evenly over the file (every n-th, so each
+    document keeps its share): a shorter run for a slow model."""
     items = [json.loads(line) for line in QA_FILE.read_text().splitlines() if line.strip()]
-    chosen = [i for i in items if split == "all" or i["split"] == split]
+    chosen = [i for i in items if (split == "all" or i["split"] == split)
+              and (not batch or i.get("batch", 1) == batch)]
     return chosen[:: -(-len(chosen) // sample)] if 0 < sample < len(chosen) else chosen
 
 
@@ -106,6 +108,7 @@ async def evaluate(app: Any, client: Any, items: list[dict[str, Any]], *,
         answer = await ask(client, item["question"])
         texts = await chunk_texts(app, [x["chunk_id"] for x in answer["sources"]])
         row: dict[str, Any] = {"id": item["id"], "split": item["split"],
+                               "batch": item.get("batch", 1),
                                "answerable": item.get("answerable", True),
                                "cited": bool(answer["citations"]),
                                "sources": len(answer["sources"]), "answer": answer["content"],
@@ -159,12 +162,22 @@ def report(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     print(f"\n== {label}")
     table = []
+    # Each split, then each of its batches when it has several (a batch written later, blind to
+    # the rules chosen meanwhile, is the fairest held-out figure).
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
     for split in ("tune", "test"):
-        ans = [r for r in rows if r["split"] == split and r["answerable"]]
-        neg = [r for r in rows if r["split"] == split and not r["answerable"]]
+        of_split = [r for r in rows if r["split"] == split]
+        groups.append((split, of_split))
+        batches = sorted({r.get("batch", 1) for r in of_split})
+        if len(batches) > 1:
+            groups += [(f"{split}, batch {b}", [r for r in of_split if r.get("batch", 1) == b])
+                       for b in batches]
+    for split, group in groups:
+        ans = [r for r in group if r["answerable"]]
+        neg = [r for r in group if not r["answerable"]]
         with_sources = [r for r in ans if r["sources"]]
-        any_sources = [r for r in rows if r["split"] == split and r["sources"]]
-        flagged = sum(len(r.get("unsupported", ())) for r in rows if r["split"] == split)
+        any_sources = [r for r in group if r["sources"]]
+        flagged = sum(len(r.get("unsupported", ())) for r in group)
         table.append([split, len(ans), share(ans, "hit1"), share(ans, "hit5"), share(ans, "fact"),
                       share(ans, "citation_ok"), precision(ans), share(with_sources, "cited"),
                       share(any_sources, "cited"), share(neg, "not_found"), flagged])
@@ -183,7 +196,7 @@ def report(rows: list[dict[str, Any]], label: str) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    items = load(args.split, args.sample)
+    items = load(args.split, args.sample, args.batch)
     docs_dir = Path(args.docs)
     # Every document of the set, whatever the split: the library a question is asked against.
     paths = sorted({docs_dir / i["document"] for i in load("all") if i.get("answerable", True)})
@@ -238,6 +251,8 @@ def main() -> None:
     parser.add_argument("--llm-threads", type=int, default=2)
     parser.add_argument("--llm-max-tokens", type=int, default=700,
                         help="the answer length limit (the product default is 700)")
+    parser.add_argument("--batch", type=int, default=0,
+                        help="only the questions of this batch (1: the first one; 0: all)")
     parser.add_argument("--sample", type=int, default=0,
                         help="about this many of the split's questions, every n-th (0: all)")
     parser.add_argument("--timeout", type=float, default=1800)
