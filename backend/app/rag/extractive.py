@@ -770,7 +770,10 @@ def _compose(picked: list[_Candidate]) -> str:
 def _cite(sentence: str, index: int) -> str:
     text = _PRINTED_REFERENCE.sub("", sentence).strip()
     if len(text) > MAX_SENTENCE_CHARS:
-        text = text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0] + " …"
+        text = text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]
+        # Cut inside inline code: close it, or the marker would be read as code and the answer
+        # would cite nothing (`citations` treats an unclosed span as code to the line's end).
+        text += "` …" if text.count("`") % 2 else " …"
     # The marker goes before the closing punctuation: "… 30 seconds [2]."
     match = re.search(r"[.!?…]+[\"'”’)\]]*$", text)
     if match and match.start() > 0:

@@ -213,6 +213,21 @@ def test_a_sentence_brings_the_command_it_introduces() -> None:
     assert "...." not in answer and "Reading data" not in answer
 
 
+def test_a_long_code_line_cut_short_is_closed_so_the_answer_still_cites() -> None:
+    # A code display longer than a sentence may be is cut; cut inside its backticks, the marker
+    # after it was code and the answer cited nothing (QA held-out h08, a ReportLab call).
+    options = ", ".join(f"option{i}=None" for i in range(40))
+    page = ("Balanced columns\n\nTo balance a list of flowables over several columns, wrap them "
+            f"in BalancedColumns:\n\nstory.append(BalancedColumns(F, nCols=2, {options}))\n\n"
+            "The columns are then filled evenly.")
+    answer = extractive_answer("How do I balance flowables over several columns?",
+                               doc_sources(page))
+    assert "`story.append(BalancedColumns(F, nCols=2, option0=None" in answer
+    assert "option39" not in answer  # cut
+    assert answer.count("`") % 2 == 0
+    assert repair_citations(answer, {1}).cited == [1]
+
+
 def test_printed_paragraph_numbers_are_dropped_and_code_kept_as_code() -> None:
     answer = extractive_answer("Which command builds the live image?", doc_sources(LIVE_MANUAL))
     assert "lb build" in answer and "「" not in answer
