@@ -1,8 +1,8 @@
 """Check `bench/qa/questions.jsonl` against the documents' extracted text (no app, no model).
 
-    cd backend && .venv/bin/python ../bench/qa/check_questions.py                  # whole file
-    cd backend && .venv/bin/python ../bench/qa/check_questions.py --db /tmp/qa-data/citewise.db
-    cd backend && .venv/bin/python ../bench/qa/check_questions.py --ids 'h*'       # some lines only
+    cd backend && .venv/bin/python ../bench/qa_check.py                  # whole file
+    cd backend && .venv/bin/python ../bench/qa_check.py --db /tmp/qa-data/citewise.db
+    cd backend && .venv/bin/python ../bench/qa_check.py --ids 'h*'       # some lines only
 
 The extracted text is the app's own: the chunks of an ingested library (the SQLite database of a
 data dir in which every document the set names was uploaded, e.g. the one
@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import json
-import re
 import sqlite3
 import sys
 from collections import Counter
@@ -44,16 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-QA_FILE = Path(__file__).with_name("questions.jsonl")
+from qa_eval import QA_FILE, has_facts, norm
+
 DEFAULT_DB = Path("/tmp/qa-data/citewise.db")  # noqa: S108 - the data dir qa_eval's docs use
 SPLITS = {"tune", "test"}
 ANSWERABLE_KEYS = {"id", "split", "question", "document", "facts", "evidence", "pages", "batch"}
 UNANSWERABLE_KEYS = {"id", "split", "question", "answerable", "batch"}
-
-
-def norm(text: str) -> str:
-    """As `qa_eval.norm`: runs of whitespace to one space, lower case."""
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 @dataclass
@@ -68,6 +64,7 @@ class Document:
     filename: str
     chunks: list[Chunk] = field(default_factory=list)
 
+    @functools.cached_property
     def full_text(self) -> str:
         return norm("\n".join(c.text for c in self.chunks))
 
@@ -147,7 +144,7 @@ def text_problems(item: dict[str, Any], doc: Document) -> list[str]:
     problems: list[str] = []
     evidence = norm(item["evidence"])
     pages = item.get("pages")
-    if evidence not in doc.full_text():
+    if evidence not in doc.full_text:
         problems.append(f"evidence not in the document's text: {item['evidence']!r}")
     elif pages:
         if evidence not in doc.text_on(pages):
@@ -156,11 +153,8 @@ def text_problems(item: dict[str, Any], doc: Document) -> list[str]:
             problems.append(f"evidence not on pages {pages} (found on {where or 'a chunk boundary'})")
     elif not doc.in_one_chunk(evidence):
         problems.append("evidence spans a chunk boundary: no single chunk contains it")
-    text = doc.full_text()
-    for fact in item["facts"]:
-        wordings = fact if isinstance(fact, list) else [fact]
-        if not any(norm(w) in text for w in wordings):
-            problems.append(f"fact {fact!r} not in the document's text")
+    problems += [f"fact {fact!r} not in the document's text" for fact in item["facts"]
+                 if not has_facts([fact], doc.full_text)]
     return problems
 
 
