@@ -10,7 +10,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, cast
 
 import snowballstemmer
@@ -41,11 +41,24 @@ SEMANTIC_FLOOR = 0.5
 # unanswerable questions' evidence scored 0.25-0.55, its answerable ones' 0.57-0.88. Above the
 # retrieval floor (which also gates a model's answer): an extract cannot say "they don't say".
 EVIDENCE_FLOOR = 0.56
+# The more of the question's (weighted) words occur in none of the passages, the more likely they
+# are about something next to it ("lru_cache" for "… on async coroutine functions?", "json" for
+# "… generate a JSON Schema …?", LayoutParser's models for "… mAP on PubLayNet?"): beyond this
+# share missing, the evidence that answers rises by MISSING_SLOPE per unit missing. Chosen on
+# the tune split and the second batch: their answerable questions with most words missing have
+# evidence 0.58-0.81 (e.g. 0.73 at 0.68 missing), their unanswerable ones 0.59-0.64 at 0.54-0.72.
+MISSING_SHARE = 0.4
+HELD_MISSING = 0.5  # see `held_mass` in extract
+MISSING_SLOPE = 0.35
 CONTEXT_WEIGHT = 0.35  # a follow-up's borrowed words (previous question) count this much
 NAME_BONUS = 0.5  # a sentence holding a name the question spells out ("json.dumps")
 WINDOW_LINES = 3  # lines of code or header fields that may complete a sentence
 CODE_LINES = 8  # lines an open code statement may continue on
 SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may be
+# "How do I …?" over a manual is answered by the function, command or option to use, which the
+# asker cannot name: a sentence naming one ("… governed by the --apt argument to lb config",
+# "We use …ttfonts.TTFont to create a true type font object") gains this much.
+HOWTO_BONUS = 0.6
 DEFINITION_BONUS = 0.5  # "X is a …" for "what is X?"
 NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers, when others do
 IDF_FLOOR = 1.0  # see `covered` in extract: a word in ~40 % of the passages' sentences weighs 1
@@ -145,12 +158,25 @@ _PRONOUN_SUBJECT = re.compile(
     r"|would|may|might|must|should|does|did|also|then|means|takes|returns|gives|makes|uses|"
     r"shows|holds|contains)\b|^(?:each|all|both|some|many|most|none|one)\s+(?:one\s+)?of\s+"
     r"(?:these|them|those|it)\b", re.I)
+# "this field", "these options": a sentence about what an earlier one names.
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:this|these|that|those)\s+(?:field|option|value|setting|variable|parameter|argument|"
+    r"function|method|command|file|key|flag|module|class|attribute|property|feature|directory|"
+    r"program|tool|package|type|mode)s?\b", re.I)
+# A sentence that leans on the one before it: "It …", "By default, this is …".
+_LEANS = re.compile(r"^(?:(?:by default|in this case|otherwise|however|also|then|here|now),\s*)?"
+                    r"(?:it|its|this|these|they|that|those|such)\b", re.I)
+_LABELLED = re.compile(r"^[^\s:]{1,30}:\s")  # "apt: With this method, …"
+REFERENT_HOPS = 3  # how far back a sentence about "this field" may look for what names it
 _HYPHENATED = re.compile(r"\b([^\W\d_]{2,})-([a-z]{2,})\b")
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # A spreadsheet row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2".
 _ROW = re.compile(r"^[^:;]{1,40}:[^;]+;\s*[^:;]{1,40}:")
 # "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
+# A figure's or a listing's caption ("Figure 3-6: Using a the Vera TrueType Font") names what a
+# picture shows, in the question's words, and answers nothing the picture does not show here.
+_CAPTION = re.compile(r"^(fig(?:ure)?|table|listing|exhibit|plate)\.?\s+[\dA-Z][\w.-]*[:.]\s", re.I)
 # A paper's keyword list ("Keywords: Document Image Analysis· Deep Learning· …") names topics.
 _KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
@@ -162,7 +188,9 @@ _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleve
            r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half)")
 _UNITS = {
     "length": r"yards?|yds?|feet|foot|ft|inch(?:es)?|miles?|(?:kilo|centi|milli)?met(?:re|er)s?"
-              r"|km|cm|mm|m",
+              r"|km|cm|mm|m"
+              # a text's length: "The maximum length for this field is 32 characters"
+              r"|characters?|chars|digits|letters|words|lines",
     "time": r"(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|ms|s",
     "weight": r"lbs?|pounds?|kg|kilo(?:gram)?s?|grams?|g|tons?|tonnes?|ounces?|oz|stone",
     "size": r"bytes?|[kmgt]i?b|pixels?|px",
@@ -184,6 +212,14 @@ _AUTHORSHIP = re.compile(r"\s*who\s+(wrote|authored|edited|compiled|created|desi
 _PERSON = re.compile(r"^[A-Z](?:[a-z'’-]+|\.)(?:\s+(?:[A-Z](?:[a-z'’-]+|\.)|van|von|de|der|da|"
                      r"di|du|le|la)){1,3}$")
 BYLINE_LINES = 4  # a byline is among the first lines of a title page
+_HOWTO_QUESTION = re.compile(
+    r"^\s*(?:how\s+(?:do|can|could|should|would|may|must)\s+(?:i|we|you|one)\b|how\s+to\b"
+    r"|(?:what|which)\s+(?:\w+\s+)?(?:command|function|method|option|flag|argument|parameter|"
+    r"setting|class|module|utility|tool|statement|operator|keyword|variable)s?\b)", re.I)
+# A name from code in running text: `code`, --option, call(), dotted.name, snake_case, CamelCase.
+_CODE_NAME = re.compile(r"`[^`\s][^`]*`|(?<![\w-])--?[a-z][\w-]{2,}|\b[A-Za-z_][\w.]*\(|"
+                        r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*\b|\b[a-z]+_[a-z_\d]+\b|"
+                        r"\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|:(?:func|meth|class|mod|data):")
 # Questions that ask for a title: headings are the answer then.
 _TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
 
@@ -363,6 +399,14 @@ def extract(
     covered = {t: max(v, w * IDF_FLOOR) for (t, v), w in zip(idf.items(), weights.values(),
                                                              strict=True)}
     query_mass = sum(v for t, v in covered.items() if t in query) or 1.0
+    # What a sentence must hold of the question to be a candidate is measured against the words
+    # the passages hold at all: a clause no passage speaks of ("… without wrapping new URL() in
+    # try/catch") would otherwise leave every sentence under MIN_COVERAGE.
+    # (Not when the passages lack most of it: "… a Kubernetes ingress controller file?" over
+    # manuals that only say "file".)
+    missing = sum(covered[t] for t in query if not df[t]) / query_mass
+    held_mass = (sum(v for t, v in covered.items() if t in query and df[t]) or 1.0
+                 if missing < HELD_MISSING else query_mass)
     avg_len = sum(len(terms) for *_, terms in units) / len(units) or 1.0
     names = _names(question)
     # The platform a question ends on ("… in Node.js?") is what every passage of its document is
@@ -378,6 +422,7 @@ def extract(
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
     titles = bool(_TITLE_QUESTION.search(question))
+    howto = bool(_HOWTO_QUESTION.match(question))
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
     candidates: list[_Candidate] = []
@@ -403,7 +448,9 @@ def extract(
             terms = terms + [t for t in _terms(heading) if t not in terms]
         counts = Counter(terms)
         matched = [t for t in idf if counts[t]]
-        coverage = sum(covered[t] for t in matched if t in query) / query_mass
+        held = sum(covered[t] for t in matched if t in query)
+        coverage = held / query_mass
+        held /= held_mass
         norm = _K1 * (1 - _B + _B * len(terms) / avg_len)
         lexical = sum(idf[t] * counts[t] / (counts[t] + norm) for t in matched) / query_mass
         lexical *= 1 + RANK_BONUS / (1 + rank)
@@ -417,6 +464,8 @@ def extract(
             lexical *= NAMELESS_FACTOR
         if defines:
             lexical *= 1 + DEFINITION_BONUS
+        if howto and _CODE_NAME.search(f"{text} {signature or ''}"):
+            lexical *= 1 + HOWTO_BONUS
         if measures:
             lexical *= 1 + QUANTITY_BONUS  # a number with a unit of what the question asks
         lead = signature if signature and signature.lower() not in text.lower() else None
@@ -425,18 +474,17 @@ def extract(
         # the ice of a rink?" with one word of it.
         floor = 0.0 if defines else MIN_COVERAGE / 2 if measures else MIN_COVERAGE
         if semantic is None:
-            if coverage < floor:
+            if held < floor:
                 continue
             score = lexical
         else:
-            if coverage < MIN_COVERAGE and semantic < SEMANTIC_FLOOR:
+            if held < MIN_COVERAGE and semantic < SEMANTIC_FLOOR:
                 continue
             score = (1 - SEMANTIC_WEIGHT) * lexical + SEMANTIC_WEIGHT * max(semantic, 0.0)
         candidates.append(_Candidate(rank, source.index, source.document_id, n, text,
                                      frozenset(terms), score, coverage, lead, measures))
 
     picked = _pick(candidates, max_sentences)
-    missing = sum(covered[t] for t in query if not df[t]) / query_mass
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
@@ -557,15 +605,23 @@ def _title_above(sentences: list[str], n: int) -> str | None:
 
 
 def _referent(sentences: list[str], n: int) -> str | None:
-    """The sentence a pronoun sentence leans on ("It is over 1300 yards in length." after "…
-    the Cresta run …"): a whole prose sentence right before it."""
-    if n == 0 or not _PRONOUN_SUBJECT.match(sentences[n]) or _is_code(sentences[n]):
+    """The sentences a pronoun sentence leans on ("It is over 1300 yards in length." after "…
+    the Cresta run …"): whole prose sentences right before it, back to one that names its subject
+    ("The maximum length for this field is 32 characters" after "This is used as a label …"
+    after "--iso-volume NAME: This should specify the volume ID …"), joined with `_JOIN`."""
+    sentence = sentences[n]
+    if n == 0 or _is_code(sentence) or not (
+            _PRONOUN_SUBJECT.match(sentence)
+            or (_DEMONSTRATIVE.search(sentence) and not _LABELLED.match(sentence))):
+        return None  # ("apt: With this method, …": the field's label is what it is about)
+    k = n - 1
+    while k > 0 and n - k < REFERENT_HOPS and _LEANS.match(sentences[k]):
+        k -= 1
+    chain = sentences[k:n]
+    if any(_is_code(s) or not _TERMINAL.search(s) or s.endswith(":")
+           or len(s) > MAX_SENTENCE_CHARS for s in chain):
         return None
-    previous = sentences[n - 1]
-    if _is_code(previous) or not _TERMINAL.search(previous) or previous.endswith(":") \
-            or len(previous) > MAX_SENTENCE_CHARS:
-        return None
-    return previous
+    return _JOIN.join(chain)
 
 
 def _defines(sentence: str, subject: str) -> bool:
@@ -649,6 +705,10 @@ def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
     fragments (nor lines of names, unless `names`: the question asks who)."""
     if sentence.endswith("?") or _KEYWORD_LIST.search(sentence):
         return False
+    caption = _CAPTION.match(sentence)
+    kind = caption and ("figure" if caption.group(1).lower().startswith("fig") else caption.group(1))
+    if kind and not (query and set(_terms(kind)) & query):
+        return False  # unless the question asks about a figure or table
     words = len(sentence.split())
     if _BULLET.match(sentence):
         return words >= 3 and len(terms) >= 2
@@ -682,8 +742,12 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
         if twin is not None:
             if twin.text in candidate.text and len(candidate.text) > len(twin.text):
                 # Overlapping passages: the copy cut before the code its sentence introduces
-                # gives way to the whole one (so does a code line to its introduction).
-                picked[picked.index(twin)] = candidate
+                # gives way to the whole one (so does a code line to its introduction), which
+                # keeps the rank and the answer type the shorter copy earned.
+                picked[picked.index(twin)] = replace(
+                    candidate, score=max(candidate.score, twin.score),
+                    coverage=max(candidate.coverage, twin.coverage),
+                    typed=candidate.typed or twin.typed)
             continue
         if picked and candidate.source_index not in {p.source_index for p in picked}:
             # Another passage only when it answers about as well (each one is one more
@@ -790,7 +854,7 @@ def answers(evidence: float, found: Extract) -> bool:
     of its terms."""
     if found.unheld:
         return evidence >= UNHELD_FLOOR
-    if evidence >= EVIDENCE_FLOOR:
+    if evidence >= floor_for(found):
         return True
     # Under the floor, "what is the capital of Australia?" needs a sentence saying what it is:
     # every word of it in "the Australian Capital Territory, New South Wales, …" is no answer.
@@ -801,6 +865,12 @@ def answers(evidence: float, found: Extract) -> bool:
     if found.typed:
         return evidence >= TYPED_FLOOR and found.coverage >= TYPED_COVERAGE
     return evidence >= RESCUE_FLOOR and found.coverage >= RESCUE_COVERAGE
+
+
+def floor_for(found: Extract) -> float:
+    """The evidence that answers without a rescue: higher when the passages lack most of the
+    question's words."""
+    return EVIDENCE_FLOOR + MISSING_SLOPE * max(0.0, found.missing - MISSING_SHARE)
 
 
 Similarity = Callable[[str, list[str]], Awaitable[float]]
@@ -864,7 +934,7 @@ class ExtractiveChatModel:
             extract, question, sources, max_sentences=self._max_sentences,
             embed_scores=embed_scores, context=context,
         )
-        if found.text and relevance is not None and (relevance < EVIDENCE_FLOOR or found.unheld):
+        if found.text and relevance is not None and (relevance < floor_for(found) or found.unheld):
             best = await similarity(question, found.evidence) if similarity else relevance
             if not answers(max(relevance, best), found):
                 return ""  # what was found shares words with the question, not its subject

@@ -10,12 +10,17 @@ from app.ingestion.parsers import extract as parse
 from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionLimits
 from app.providers.llm import ChatMessage, ChatModel, GenerationParams
+from app.rag import extractive
 from app.rag.citations import repair_citations
 from app.rag.extractive import (
+    EVIDENCE_FLOOR,
     LEAD,
     NO_ANSWER,
+    Extract,
     ExtractiveChatModel,
+    answers,
     extractive_answer,
+    floor_for,
     split_sentences,
 )
 from app.rag.prompts import Source, build_answer_messages
@@ -415,3 +420,69 @@ def test_sources_are_renumbered_in_the_order_the_answer_cites_them() -> None:
     assert text == "Only [1]." and [s.text for s in ordered] == [
         "second passage", "first passage", "third passage"]
     assert in_citation_order(given, "") == (given, "")
+
+
+# Issue 14, third round of rules (chosen on the tune split and the second QA batch).
+
+URL_DOC = """`URL.canParse(input[, base])`
+
+`input` {string} The absolute or relative input URL to parse. If `input` is relative, then `base`
+is required.
+
+Returns: {boolean}
+
+Checks if an `input` relative to the `base` can be parsed to a `URL`.
+
+The `node:url` module provides utilities for URL resolution and parsing."""
+
+
+def test_a_clause_no_passage_speaks_of_does_not_hide_the_answer() -> None:
+    # "without wrapping new URL() in try/catch" is in no passage: measured against the whole
+    # question, every sentence fell under the coverage a candidate needs.
+    answer = extractive_answer("How do I safely check whether a string can be parsed as a URL in "
+                               "Node.js without wrapping new URL() in try/catch?",
+                               doc_sources(URL_DOC, "New safe APIs in Node.js 19"))
+    assert "Checks if an `input` relative to the `base` can be parsed" in answer
+
+
+def test_a_figure_caption_is_no_answer_unless_a_figure_is_asked_for() -> None:
+    page = ("Figure 3-6: Using the Vera TrueType font in a document\n\n"
+            "We use ttfonts.TTFont to create a TrueType font object and register it with "
+            "pdfmetrics.registerFont before using the Vera font in a document.")
+    answer = extractive_answer("How do I use a TrueType font such as Vera in a document?",
+                               doc_sources(page))
+    assert "registerFont" in answer and "Figure 3-6" not in answer
+    assert "Figure 3-6" in extractive_answer("Which figure shows the Vera TrueType font?",
+                                             doc_sources(page))
+
+
+LIVE_OPTIONS = """LB_ISO_APPLICATION/--iso-application NAME: This should describe the application
+that will be on the image. The maximum length for this field is 128 characters.
+
+LB_ISO_VOLUME/--iso-volume NAME: This should specify the volume ID of the image. This is used as
+a user-visible label on some platforms such as Windows and Apple Mac OS. The maximum length for
+this field is 32 characters."""
+
+
+def test_a_sentence_about_this_field_brings_what_names_the_field() -> None:
+    sentences = body_sentences(extractive_answer(
+        "How long may the volume ID of a live ISO image be?", doc_sources(LIVE_OPTIONS)))
+    at = next(i for i, s in enumerate(sentences) if "32 characters" in s)
+    assert "volume ID" in sentences[at - 2] and "user-visible label" in sentences[at - 1]
+
+
+def test_how_to_prefers_the_sentence_that_names_what_to_use(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    page = ("The packages to install are selected when the image is built. "
+            "The packages to install are selected with the --pkg-list option.")
+    question = "How do I select the packages to install?"
+    assert "--pkg-list" in extractive_answer(question, doc_sources(page), max_sentences=1)
+    monkeypatch.setattr(extractive, "HOWTO_BONUS", 0.0)  # the shorter sentence, without it
+    assert "--pkg-list" not in extractive_answer(question, doc_sources(page), max_sentences=1)
+
+
+def test_the_passages_lacking_most_of_the_question_need_stronger_evidence() -> None:
+    asked = Extract("text [1]", ["text"], coverage=0.3, missing=0.7)
+    held = Extract("text [1]", ["text"], coverage=0.3, missing=0.0)
+    assert floor_for(held) == EVIDENCE_FLOOR < floor_for(asked)
+    assert answers(0.6, held) and not answers(0.6, asked) and answers(0.7, asked)
