@@ -55,9 +55,10 @@ NAME_BONUS = 0.5  # a sentence holding a name the question spells out ("json.dum
 WINDOW_LINES = 3  # lines of code or header fields that may complete a sentence
 CODE_LINES = 8  # lines an open code statement may continue on
 SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may be
-# "How do I …?" over a manual is answered by the function, command or option to use, which the
-# asker cannot name: a sentence naming one ("… governed by the --apt argument to lb config",
-# "We use …ttfonts.TTFont to create a true type font object") gains this much.
+# "How do I …?" over a manual is answered by the function, command, option (or for "where do
+# I …?", the path) to use, which the asker cannot name: a sentence naming one ("… governed by
+# the --apt argument to lb config", "We use …ttfonts.TTFont to create a true type font object")
+# gains this much.
 HOWTO_BONUS = 0.6
 DEFINITION_BONUS = 0.5  # "X is a …" for "what is X?"
 NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers, when others do
@@ -114,7 +115,9 @@ _PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
 # (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
 # in "water...." is no contents line.)
-_CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$")
+_CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$"
+                            # a list of illustrations: "Ski-joring ( colour ) | Facing p. 166"
+                            r"|\b(?:facing|to face)\s+p(?:age|\.)\s*\d+|\bfrontispiece\b", re.I)
 # A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
 # "1 Readers should note …" under a table of figures), never the rest of the line before.
 _NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
@@ -213,11 +216,16 @@ _PERSON = re.compile(r"^[A-Z](?:[a-z'’-]+|\.)(?:\s+(?:[A-Z](?:[a-z'’-]+|\.)|
                      r"di|du|le|la)){1,3}$")
 BYLINE_LINES = 4  # a byline is among the first lines of a title page
 _HOWTO_QUESTION = re.compile(
-    r"^\s*(?:how\s+(?:do|can|could|should|would|may|must)\s+(?:i|we|you|one)\b|how\s+to\b"
+    r"^\s*(?:(?:how|where)\s+(?:do|can|could|should|would|may|must)\s+(?:i|we|you|one)\b"
+    r"|how\s+to\b"
     r"|(?:what|which)\s+(?:\w+\s+)?(?:command|function|method|option|flag|argument|parameter|"
     r"setting|class|module|utility|tool|statement|operator|keyword|variable)s?\b)", re.I)
 # A name from code in running text: `code`, --option, call(), dotted.name, snake_case, CamelCase.
+# (And a path: "Where do I list the packages?" — "in config/package-lists/".)
 _CODE_NAME = re.compile(r"`[^`\s][^`]*`|(?<![\w-])--?[a-z][\w-]{2,}|\b[A-Za-z_][\w.]*\(|"
+                        # a path: "/etc/x", "./x", "a/b/", "a/b/c", "a/b.txt" (not "and/or")
+                        r"(?<![\w/])(?:\.{0,2}/[\w.-]+(?:/[\w.-]*)*|[\w.-]+/(?:[\w.-]+/)+[\w.-]*"
+                        r"|[\w.-]+/[\w-]+\.\w{1,4}\b)|"
                         r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*\b|\b[a-z]+_[a-z_\d]+\b|"
                         r"\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|:(?:func|meth|class|mod|data):")
 # Questions that ask for a title: headings are the answer then.

@@ -486,3 +486,20 @@ def test_the_passages_lacking_most_of_the_question_need_stronger_evidence() -> N
     held = Extract("text [1]", ["text"], coverage=0.3, missing=0.0)
     assert floor_for(held) == EVIDENCE_FLOOR < floor_for(asked)
     assert answers(0.6, held) and not answers(0.6, asked) and answers(0.7, asked)
+
+
+def test_a_list_of_illustrations_is_no_answer() -> None:
+    page = ("Ski-joring ( colour ) | Facing p. 166\n\n"
+            "Ski-joring is a pastime on skis for which the co-operation of a horse is needed.")
+    sentences = body_sentences(extractive_answer("What is ski-joring?", doc_sources(page)))
+    assert sentences and not any("Facing p." in s for s in sentences)
+
+
+def test_where_do_i_prefers_the_sentence_that_names_a_path(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    page = ("Package lists name the packages that you want installed. "
+            "Package lists that you want installed are files in config/lists/ here.")
+    question = "Where do I list the packages I want installed?"
+    assert "config/lists/" in extractive_answer(question, doc_sources(page), max_sentences=1)
+    monkeypatch.setattr(extractive, "HOWTO_BONUS", 0.0)
+    assert "config/lists/" not in extractive_answer(question, doc_sources(page), max_sentences=1)
