@@ -206,6 +206,11 @@ _DIMENSION = {"long": ("length", "time"), "far": ("length",), "tall": ("length",
               "distance": ("length",), "height": ("length",), "depth": ("length",),
               "width": ("length",), "thickness": ("length",), "weight": ("weight",),
               "size": ("length", "size"), "speed": ("time", "length"), "age": ("time",)}
+# "In which year …?", "When was … sent?": a year answers (in a date or alone).
+_YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
+_YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
+# Quantities a sentence may give without a number ("yearly", "as much as you like").
+_LOOSE_QUANTITY = re.compile(r"how\s+(?:often|much)\b", re.I)
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
 _SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
 # "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
@@ -365,6 +370,7 @@ class Extract:
     # A "what is X?" question and a picked sentence that says what X is ("X is …", "X, a …").
     defined: bool = True
     typed: bool = False  # the best sentence has the type of answer asked for (a quantity)
+    untyped: bool = False  # the question asks for a quantity or a year no picked sentence gives
 
 
 def extract(
@@ -463,7 +469,7 @@ def extract(
         lexical = sum(idf[t] * counts[t] / (counts[t] + norm) for t in matched) / query_mass
         lexical *= 1 + RANK_BONUS / (1 + rank)
         defines = bool(subject) and _defines(text, subject or "")
-        measures = quantity is not None and bool(quantity.search(sentences[n]))
+        measures = quantity is not None and bool(quantity.search(text))
         named = text.lower() + " " + (signature or "").lower()
         if (asked_names and any(name in named for name in asked_names)) \
                 or _spelled_out(f"{text} {signature or ''}", spoken):
@@ -493,6 +499,17 @@ def extract(
                                      frozenset(terms), score, coverage, lead, measures))
 
     picked = _pick(candidates, max_sentences)
+    if quantity is not None and picked and not any(c.typed for c in picked):
+        # "How thick should the ice be?": the best sentence that gives a thickness joins the
+        # answer, even when others share more of the question's words.
+        typed_ones = sorted((c for c in candidates if c.typed),
+                            key=lambda c: (-c.score, c.rank, c.sentence_index))
+        if typed_ones:
+            picked = [*picked[: max(max_sentences - 1, 1)], typed_ones[0]]
+    # A question asking for a number, a measure or a year that no picked sentence gives is not
+    # answered by them ("How big is the attached file?" over the e-mail's header lines).
+    untyped = (quantity is not None and not _LOOSE_QUANTITY.match(question.strip())
+               and not any(c.typed for c in picked))
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
@@ -505,7 +522,7 @@ def extract(
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
     return Extract(_compose(picked) if picked else "", evidence, coverage, missing, unheld,
-                   defined, typed)
+                   defined, typed, untyped)
 
 
 def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> list[_Candidate]:
@@ -691,6 +708,8 @@ def _plain(word: str) -> str:
 def _quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     """For a question asking for a quantity, the word that asks it ("long" in "how long …",
     no subject of its own) and the pattern of a number with a unit of that dimension."""
+    if _YEAR_QUESTION.search(question):
+        return None, _YEAR
     match = _QUANTITY_QUESTION.match(question.strip())
     if not match:
         return None, None
@@ -942,6 +961,8 @@ class ExtractiveChatModel:
             extract, question, sources, max_sentences=self._max_sentences,
             embed_scores=embed_scores, context=context,
         )
+        if found.untyped:
+            return ""  # the passages do not give the number, measure or year asked for
         if found.text and relevance is not None and (relevance < floor_for(found) or found.unheld):
             best = await similarity(question, found.evidence) if similarity else relevance
             if not answers(max(relevance, best), found):

@@ -503,3 +503,29 @@ def test_where_do_i_prefers_the_sentence_that_names_a_path(monkeypatch: pytest.M
     assert "config/lists/" in extractive_answer(question, doc_sources(page), max_sentences=1)
     monkeypatch.setattr(extractive, "HOWTO_BONUS", 0.0)
     assert "config/lists/" not in extractive_answer(question, doc_sources(page), max_sentences=1)
+
+
+async def test_a_question_asking_for_a_year_is_not_answered_without_one() -> None:
+    table = "Team: Blues; Location: STL; Stanley Cups: 1\nTeam: Flyers; Location: PHI; Stanley Cups: 2"
+    question = "In which year did the Blues win their Stanley Cup?"
+    assert await ExtractiveChatModel().answer(question, doc_sources(table)) == ""
+    told = "The Blues won their Stanley Cup in 2019, beating Boston in the final."
+    assert "2019" in await ExtractiveChatModel().answer(question, doc_sources(table, told))
+
+
+async def test_a_date_in_a_header_field_answers_when() -> None:
+    header = ("Subject: Fake email with attachment\nFrom: Mallori Harrell <m@example.com>\n"
+              "Date: Fri, 23 Dec 2022 12:08:48 -0600")
+    answer = await ExtractiveChatModel().answer("When was the fake email with an attachment sent?",
+                                                doc_sources(header))
+    assert "23 Dec 2022" in answer
+
+
+def test_the_sentence_giving_the_measure_asked_for_joins_the_answer() -> None:
+    page = ("An artificial skating rink is as necessary to a Swiss resort as the hotel itself. "
+            "The ice of a Swiss rink is swept and sprinkled every evening. "
+            "A Swiss rink serves skating, ice hockey and curling. "
+            "After a fortnight of floodings there is something like 18 inches of solid ice.")
+    answer = extractive_answer("How thick should the ice of a Swiss skating rink be?",
+                               doc_sources(page), max_sentences=2)
+    assert "18 inches" in answer
