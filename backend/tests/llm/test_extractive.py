@@ -471,14 +471,20 @@ def test_a_sentence_about_this_field_brings_what_names_the_field() -> None:
     assert "volume ID" in sentences[at - 2] and "user-visible label" in sentences[at - 1]
 
 
-def test_how_to_prefers_the_sentence_that_names_what_to_use(monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
-    page = ("The packages to install are selected when the image is built. "
-            "The packages to install are selected with the --pkg-list option.")
-    question = "How do I select the packages to install?"
-    assert "--pkg-list" in extractive_answer(question, doc_sources(page), max_sentences=1)
-    monkeypatch.setattr(extractive, "HOWTO_BONUS", 0.0)  # the shorter sentence, without it
-    assert "--pkg-list" not in extractive_answer(question, doc_sources(page), max_sentences=1)
+@pytest.mark.parametrize(("page", "question", "name"), [
+    ("The packages to install are selected when the image is built. "
+     "The packages to install are selected with the --pkg-list option.",
+     "How do I select the packages to install?", "--pkg-list"),
+    # "Where do I …?" is answered by a path.
+    ("Package lists name the packages that you want installed. "
+     "Package lists that you want installed are files in config/lists/ here.",
+     "Where do I list the packages I want installed?", "config/lists/"),
+])
+def test_how_to_prefers_the_sentence_that_names_what_to_use(
+        monkeypatch: pytest.MonkeyPatch, page: str, question: str, name: str) -> None:
+    assert name in extractive_answer(question, doc_sources(page), max_sentences=1)
+    monkeypatch.setattr(extractive, "HOWTO_BONUS", 0.0)  # the other sentence, without it
+    assert name not in extractive_answer(question, doc_sources(page), max_sentences=1)
 
 
 def test_the_passages_lacking_most_of_the_question_need_stronger_evidence() -> None:
@@ -493,16 +499,6 @@ def test_a_list_of_illustrations_is_no_answer() -> None:
             "Ski-joring is a pastime on skis for which the co-operation of a horse is needed.")
     sentences = body_sentences(extractive_answer("What is ski-joring?", doc_sources(page)))
     assert sentences and not any("Facing p." in s for s in sentences)
-
-
-def test_where_do_i_prefers_the_sentence_that_names_a_path(monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
-    page = ("Package lists name the packages that you want installed. "
-            "Package lists that you want installed are files in config/lists/ here.")
-    question = "Where do I list the packages I want installed?"
-    assert "config/lists/" in extractive_answer(question, doc_sources(page), max_sentences=1)
-    monkeypatch.setattr(extractive, "HOWTO_BONUS", 0.0)
-    assert "config/lists/" not in extractive_answer(question, doc_sources(page), max_sentences=1)
 
 
 async def test_a_question_asking_for_a_year_is_not_answered_without_one() -> None:
