@@ -188,7 +188,9 @@ _QUANTITY_QUESTION = re.compile(
     r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
     r"width|thickness|weight|size|speed|age|number|price|cost)\b", re.I)
 _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-           r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half)")
+           r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half|"
+           # vague amounts still answer "how long does the build take?" ("a few minutes")
+           r"few|several|couple of)")
 _UNITS = {
     "length": r"yards?|yds?|feet|foot|ft|inch(?:es)?|miles?|(?:kilo|centi|milli)?met(?:re|er)s?"
               r"|km|cm|mm|m"

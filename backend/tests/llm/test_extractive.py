@@ -525,3 +525,11 @@ def test_the_sentence_giving_the_measure_asked_for_joins_the_answer() -> None:
     answer = extractive_answer("How thick should the ice of a Swiss skating rink be?",
                                doc_sources(page), max_sentences=2)
     assert "18 inches" in answer
+
+
+async def test_a_vague_amount_with_its_unit_answers_how_long() -> None:
+    page = ("Building the image downloads the packages first. "
+            "A complete build of the image takes a few minutes on a fast mirror.")
+    answer = await ExtractiveChatModel().answer("How long does a build of the image take?",
+                                                doc_sources(page))
+    assert "a few minutes" in answer
