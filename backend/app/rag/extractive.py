@@ -212,7 +212,7 @@ _DIMENSION = {"long": ("length", "time"), "far": ("length",), "tall": ("length",
 _YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
-_LOOSE_QUANTITY = re.compile(r"how\s+(?:often|much)\b", re.I)
+_LOOSE_QUANTITIES = frozenset({"often", "much"})
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
 _SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
 # "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
@@ -510,7 +510,7 @@ def extract(
             picked = [*picked[: max(max_sentences - 1, 1)], typed_ones[0]]
     # A question asking for a number, a measure or a year that no picked sentence gives is not
     # answered by them ("How big is the attached file?" over the e-mail's header lines).
-    untyped = (quantity is not None and not _LOOSE_QUANTITY.match(question.strip())
+    untyped = (quantity is not None and asks_for not in _LOOSE_QUANTITIES
                and not any(c.typed for c in picked))
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
