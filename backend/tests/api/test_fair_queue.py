@@ -65,7 +65,10 @@ async def test_one_document_does_not_wait_for_another_owners_batch(
         b_id = b["documents"][0]["id"]
         first_look = (await other.get(f"/api/v1/documents/{b_id}")).json()
         if first_look["status"] == "queued":  # next in line, whatever A has queued
-            assert first_look["queue_position"] == 1, first_look
+            # Unless none of A's batch had started yet (a loaded machine): two owners who never
+            # started are served in owner-id order, so B may come after A's first document.
+            started = any(d["started_at"] for d in a_before)
+            assert first_look["queue_position"] in ((1,) if started else (1, 2)), first_look
 
         b_done = await wait_done(other, b_id)
         assert b_done["status"] == "ready", b_done["error"]
