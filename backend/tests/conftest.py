@@ -24,6 +24,7 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
@@ -196,12 +197,22 @@ TABLES = ["citations", "messages", "conversations", "chunks", "jobs", "documents
 
 async def truncate_all(app: Any) -> None:
     container = app.state.container
-    async with container.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(TABLES) + " CASCADE"))
-        else:
-            for table in TABLES:
-                await conn.execute(text(f"DELETE FROM {table}"))
+    for attempt in range(5):
+        try:
+            async with container.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(text("TRUNCATE " + ", ".join(TABLES) + " CASCADE"))
+                else:
+                    for table in TABLES:
+                        await conn.execute(text(f"DELETE FROM {table}"))
+            break
+        except DBAPIError as exc:
+            # A test's background job may still be writing (a job row, an audit line) when the
+            # TRUNCATE takes its locks: PostgreSQL aborts one side of that deadlock, and the
+            # other finishes. Try again; anything else is a real failure.
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
     container.runtime.invalidate()  # cached runtime values / index state belong to the old rows
     container.index.invalidate()
     if container.redis is not None:
