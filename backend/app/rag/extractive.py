@@ -101,6 +101,7 @@ _STOPWORDS = frozenset(
     it's does doesn't don't isn't aren't can't""".replace("'", "").split()
 )  # compared with words whose apostrophe is gone (`_plain`): "doesn't" is "doesnt"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_LIST_NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # "2. The goal-posts …": no term of the sentence
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦‣·]|\d{1,3}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 _TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
@@ -186,7 +187,7 @@ _KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·",
 _QUANTITY_QUESTION = re.compile(
     r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many)\b"
     r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
-    r"width|thickness|weight|size|speed|age|number|price|cost)\b", re.I)
+    r"width|thickness|weight|size|speed|age|number|price|cost|amount)\b", re.I)
 _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
            r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half|"
            # vague amounts still answer "how long does the build take?" ("a few minutes")
@@ -211,6 +212,13 @@ _DIMENSION = {"long": ("length", "time"), "far": ("length",), "tall": ("length",
 # "In which year …?", "When was … sent?": a year answers (in a date or alone).
 _YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
+# "Which version added …?", "Since what release …?": a version number answers ("v15.6.0", "3.9").
+_VERSION_QUESTION = re.compile(r"\b(?:what|which)\s+(?:[\w.]+\s+)?(?:version|release)\b(?!\s+control)",
+                               re.I)
+_VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b")
+# A proper name the question spells out ("the Chicago Blackhawks", "Kyber", "CC'd"): capitalised,
+# not the question's first word. Split on the apostrophe: "CC'd" is CC.
+_PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 _LOOSE_QUANTITIES = frozenset({"often", "much"})
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
@@ -338,6 +346,16 @@ def _split_unit(unit: str) -> list[str]:
         last = words[-1].rstrip(".").lstrip("([\"'“‘").lower() if words else ""
         if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
             continue  # "e.g. The", "J. Smith"
+        if re.fullmatch(r"\d{1,3}[.)]", words[-1] if words else ""):
+            # A list item's own number starts the item: "1. Use IDispatch …", "… the
+            # following: 2. Write …" (not "… shown in Figure 2. The …").
+            if len(words) == 1:
+                continue
+            if _TERMINAL.search(words[-2]):
+                number = unit.rindex(words[-1], start, match.end())
+                pieces.append(unit[start:number])
+                start = number
+                continue
         pieces.append(unit[start : match.end()])
         start = match.end()
     pieces.append(unit[start:])
@@ -373,6 +391,9 @@ class Extract:
     defined: bool = True
     typed: bool = False  # the best sentence has the type of answer asked for (a quantity)
     untyped: bool = False  # the question asks for a quantity or a year no picked sentence gives
+    # A name the question spells out ("the Chicago Blackhawks") is in no passage nor file name:
+    # whatever the passages say is about something else.
+    unnamed: bool = False
 
 
 def extract(
@@ -397,7 +418,7 @@ def extract(
     per_source = [(rank, source, split_sentences(source.before + source.text + source.after))
                   for rank, source in enumerate(ranked)]
     units = [
-        (rank, source, n, sentences, _terms(sentence))
+        (rank, source, n, sentences, _terms(_LIST_NUMBER.sub("", sentence)))
         for rank, source, sentences in per_source
         for n, sentence in enumerate(sentences)
     ]
@@ -407,6 +428,7 @@ def extract(
     setting = _setting(question)
     named_files = {t for source in ranked for t in _terms(source.filename)}
     unheld = bool(setting) and not any(df[t] or t in named_files for t in setting)
+    unnamed = any(not _holds(df, named_files, name) for name in _proper_names(question))
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
     # Coverage (is the sentence about the question at all?) counts a word every passage shares
@@ -524,7 +546,7 @@ def extract(
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
     return Extract(_compose(picked) if picked else "", evidence, coverage, missing, unheld,
-                   defined, typed, untyped)
+                   defined, typed, untyped, unnamed)
 
 
 def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> list[_Candidate]:
@@ -671,6 +693,33 @@ def _names(question: str) -> list[str]:
     return sorted(n for n in names if len(n) > 2)
 
 
+def _proper_names(question: str) -> list[str]:
+    """The capitalised names of `question` ("Chicago", "Blackhawks", "CC"), not its first word nor
+    a capitalised stop word; three letters or more ("R", "Ax" are no names to look for)."""
+    names = []
+    # "… according to Benson?" names the document's author, whom its passages seldom repeat.
+    question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
+    for match in _PROPER_NAME.finditer(question):
+        before, name = question[: match.start()].rstrip(), match.group()
+        # After a full stop, a new sentence starts, unless it ends an abbreviation: "St. Louis".
+        sentence_start = not before or before[-1] in "?!:;\"“(" or (
+            before[-1] == "." and not re.search(r"(?:^|\s)[A-Z][a-z]{0,2}\.$", before))
+        if sentence_start or name.lower() in _STOPWORDS:
+            continue
+        if len(name) >= 3 or name.isupper():  # acronyms too ("CC"); not "Ax" in "Ax = b"
+            names.append(name)
+    return names
+
+
+def _holds(df: Mapping[str, int], named_files: set[str], name: str) -> bool:
+    """Some passage or file name holds `name`: its word, or every part of a CamelCase name
+    ("NodeJS" as "node" + "js")."""
+    whole = _terms(name, parts=False)
+    parts = [t for t in _terms(name) if t not in whole]
+    return all(df[t] or t in named_files for t in whole) or (bool(parts) and all(
+        df[t] or t in named_files for t in parts))
+
+
 def _subject(question: str) -> str | None:
     """What a "what is X?" question asks to define: "generators" in "What are generators in
     Python?" (the context after in/of/for names where, not what). None for a question that ends
@@ -712,6 +761,8 @@ def _quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     no subject of its own) and the pattern of a number with a unit of that dimension."""
     if _YEAR_QUESTION.search(question):
         return None, _YEAR
+    if _VERSION_QUESTION.search(question):
+        return None, _VERSION
     match = _QUANTITY_QUESTION.match(question.strip())
     if not match:
         return None, None
@@ -963,8 +1014,10 @@ class ExtractiveChatModel:
             extract, question, sources, max_sentences=self._max_sentences,
             embed_scores=embed_scores, context=context,
         )
-        if found.untyped:
-            return ""  # the passages do not give the number, measure or year asked for
+        if found.untyped or found.unnamed:
+            # The passages do not give the number, measure or year asked for, or do not name
+            # what the question names.
+            return ""
         if found.text and relevance is not None and (relevance < floor_for(found) or found.unheld):
             best = await similarity(question, found.evidence) if similarity else relevance
             if not answers(max(relevance, best), found):

@@ -18,7 +18,9 @@ from app.rag.extractive import (
     NO_ANSWER,
     Extract,
     ExtractiveChatModel,
+    _proper_names,
     answers,
+    extract,
     extractive_answer,
     floor_for,
     split_sentences,
@@ -533,3 +535,79 @@ def test_the_sentence_giving_the_measure_asked_for_joins_the_answer() -> None:
 async def test_the_type_asked_for_is_found_where_it_is_given(text: str, question: str,
                                                              given: str) -> None:
     assert given in await ExtractiveChatModel().answer(question, doc_sources(text))
+
+
+async def test_a_name_no_passage_holds_is_not_answered() -> None:
+    table = ("Team: Blues; Location: STL; Stanley Cups: 1\n"
+             "Team: Flyers; Location: PHI; Stanley Cups: 2\n"
+             "Team: Maple Leafs; Location: TOR; Stanley Cups: 13")
+    model = ExtractiveChatModel()
+    # Every other word of the question is in the table; the team it names is not.
+    assert await model.answer("How many Stanley Cups have the Chicago Blackhawks won?",
+                              doc_sources(table)) == ""
+    assert "13" in await model.answer("How many Stanley Cups have the Maple Leafs won?",
+                                      doc_sources(table))
+    # An acronym with a clitic ("CC'd") is a name too; the header has no CC field.
+    header = ("Subject: Fake email with attachment\nFrom: Mallori Harrell <m@example.com>\n"
+              "To: Mallori Harrell <m@example.com>\nAttachments: fake-attachment.txt")
+    assert await model.answer("Who was CC'd on the fake email with an attachment?",
+                              doc_sources(header)) == ""
+    # A name the passages only hold as a file name still counts ("backus" in a1977-backus.pdf).
+    assert not extract("What did Backus propose?", [Source(
+        index=1, document_id="d", filename="a1977-backus-p21.pdf", page=1, chunk_id="c",
+        text="The paper proposes a functional style of programming and its algebra of programs.",
+        score=1.0)]).unnamed
+
+
+def test_which_names_a_question_spells_out() -> None:
+    assert _proper_names("How many Stanley Cups have the St. Louis Blues won?") == [
+        "Stanley", "Cups", "Louis", "Blues"]
+    # Not the first word, a sentence's first word, a two-letter mixed-case symbol, nor the
+    # author a question attributes the document to.
+    assert _proper_names("Does R solve Ax = b? Then How?") == []
+    assert _proper_names("How long should skis be, according to Benson?") == []
+    # A CamelCase name is held when its parts are ("NodeJS" by "node" and "js").
+    assert not extract("Does NodeJS have a crypto module?", doc_sources(
+        "The node:crypto module of Node.js provides cryptographic functionality.")).unnamed
+
+
+async def test_a_question_asking_for_a_version_needs_one() -> None:
+    passage = ("crypto.randomUUID() generates a random RFC 4122 version 4 UUID. The UUID is "
+               "generated using a cryptographic pseudorandom number generator.")
+    model = ExtractiveChatModel()
+    # "version 4" names a kind of UUID, not a release.
+    assert await model.answer("In which Node.js version was crypto.randomUUID() added?",
+                              doc_sources(passage)) == ""
+    added = "crypto.randomUUID() was added in v15.6.0 and v14.17.0 of Node.js."
+    assert "v15.6.0" in await model.answer(
+        "In which Node.js version was crypto.randomUUID() added?", doc_sources(passage, added))
+    # "Which version control system …" asks for a name.
+    vcs = "The live-build sources are developed with the Git version control system."
+    assert "Git" in await model.answer("Which version control system is live-build developed with?",
+                                       doc_sources(vcs))
+
+
+def test_the_minimum_amount_of_something_is_a_quantity() -> None:
+    found = extract("What is the minimum amount of RAM a computer needs to boot a live image?",
+                    doc_sources("Booting a live image needs enough RAM for the whole system image, "
+                                "as the initial RAM disk is loaded into memory at boot."))
+    assert found.untyped
+    assert not extract("What is the minimum amount of RAM a computer needs to boot a live image?",
+                       doc_sources("A live image needs a computer with at least 512 MB of RAM "
+                                   "to boot.")).untyped
+
+
+def test_a_numbered_list_item_keeps_its_number_and_follows_its_lead_in() -> None:
+    text = ("To make the component callable from Visual Basic, you need to do the following:\n"
+            "1. Use IDispatch instead of IUnknown as the super-interface.\n"
+            "2. Write a type library for your component. Compile it with midl.\n")
+    assert split_sentences(text) == [
+        "To make the component callable from Visual Basic, you need to do the following:",
+        "1. Use IDispatch instead of IUnknown as the super-interface.",
+        "2. Write a type library for your component.", "Compile it with midl."]
+    # A number ending a sentence is no list item: "… shown in Figure 2. The …".
+    assert split_sentences("The result is shown in Figure 2. The next step is simple.") == [
+        "The result is shown in Figure 2.", "The next step is simple."]
+    answer = extractive_answer("What must I change so that my component can be called from "
+                               "Visual Basic?", doc_sources(text), max_sentences=1)
+    assert "Use IDispatch instead of IUnknown" in answer
