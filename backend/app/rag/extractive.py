@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol, cast
 
 import snowballstemmer
+from wordfreq import zipf_frequency
 
 from app.providers.keyword.identifiers import CAMEL_PART, CAMEL_WORD, american
 from app.providers.llm.base import ChatMessage, GenerationParams
@@ -48,6 +49,7 @@ EVIDENCE_FLOOR = 0.56
 # the tune split and the second batch: their answerable questions with most words missing have
 # evidence 0.58-0.81 (e.g. 0.73 at 0.68 missing), their unanswerable ones 0.59-0.64 at 0.54-0.72.
 MISSING_SHARE = 0.4
+COMMON_ZIPF, SPECIFIC_SPAN = 6.0, 2.0  # see `_specificity`
 HELD_MISSING = 0.5  # see `held_mass` in extract
 MISSING_SLOPE = 0.35
 CONTEXT_WEIGHT = 0.35  # a follow-up's borrowed words (previous question) count this much
@@ -76,6 +78,7 @@ QUANTITY_BONUS = 0.5  # "It is over 1300 yards in length" for "how long is …?"
 # same tune figures).
 RESCUE_FLOOR = 0.45
 RESCUE_COVERAGE = 0.6
+RESCUE_MISSING = 0.1
 # A question ending on a tool or setting no passage names ("How do I draw a bar chart with
 # matplotlib?" over ReportLab's charts, 0.68) needs this much.
 UNHELD_FLOOR = 0.75
@@ -436,13 +439,17 @@ def extract(
     # the question is about (else only its phrasing — "compute", "Node.js" — would count).
     covered = {t: max(v, w * IDF_FLOOR) for (t, v), w in zip(idf.items(), weights.values(),
                                                              strict=True)}
-    query_mass = sum(v for t, v in covered.items() if t in query) or 1.0
+    # A word of the question that no passage holds counts as missing by how specific it is:
+    # "get" or "several" in the question is phrasing, "coroutine" or "workbook" a subject.
+    phrasing = {t: covered[t] * (1.0 - _specificity(t, question)) for t in query if not df[t]}
+    query_mass = (sum(v for t, v in covered.items() if t in query)
+                  - sum(phrasing.values())) or 1.0
     # What a sentence must hold of the question to be a candidate is measured against the words
     # the passages hold at all: a clause no passage speaks of ("… without wrapping new URL() in
     # try/catch") would otherwise leave every sentence under MIN_COVERAGE.
     # (Not when the passages lack most of it: "… a Kubernetes ingress controller file?" over
     # manuals that only say "file".)
-    missing = sum(covered[t] for t in query if not df[t]) / query_mass
+    missing = sum(covered[t] - phrasing[t] for t in phrasing) / query_mass
     held_mass = (sum(v for t, v in covered.items() if t in query and df[t]) or 1.0
                  if missing < HELD_MISSING else query_mass)
     avg_len = sum(len(terms) for *_, terms in units) / len(units) or 1.0
@@ -720,6 +727,14 @@ def _holds(df: Mapping[str, int], named_files: set[str], name: str) -> bool:
         df[t] or t in named_files for t in parts))
 
 
+def _specificity(term: str, question: str) -> float:
+    """How much a question word says what the question is about, from its frequency in
+    English: 0 for the commonest words ("get", "one"), 1 for rare ones ("coroutine")."""
+    words = [w for w in _WORD.findall(question) if term in _terms(w, parts=False)]
+    zipf = max((zipf_frequency(_plain(w), "en", wordlist="small") for w in words), default=0.0)
+    return min(1.0, max(0.0, (COMMON_ZIPF - zipf) / SPECIFIC_SPAN))
+
+
 def _subject(question: str) -> str | None:
     """What a "what is X?" question asks to define: "generators" in "What are generators in
     Python?" (the context after in/of/for names where, not what). None for a question that ends
@@ -940,7 +955,7 @@ def answers(evidence: float, found: Extract) -> bool:
     # every word of it in "the Australian Capital Territory, New South Wales, …" is no answer.
     # A quantity of the type asked answers "what is the maximum weight of a curling stone?"
     # although it does not say "the maximum weight is" ("… no greater weight than 44 lb").
-    if found.missing > 0.0 or not (found.defined or found.typed):
+    if found.missing > RESCUE_MISSING or not (found.defined or found.typed):
         return False
     if found.typed:
         return evidence >= TYPED_FLOOR and found.coverage >= TYPED_COVERAGE

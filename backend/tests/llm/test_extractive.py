@@ -611,3 +611,15 @@ def test_a_numbered_list_item_keeps_its_number_and_follows_its_lead_in() -> None
     answer = extractive_answer("What must I change so that my component can be called from "
                                "Visual Basic?", doc_sources(text), max_sentences=1)
     assert "Use IDispatch instead of IUnknown" in answer
+
+
+def test_a_common_word_no_passage_holds_is_phrasing_not_a_missing_subject() -> None:
+    passage = doc_sources("5.7.3 Eigenvalues and eigenvectors\nThe function eigen(Sm) calculates "
+                          "the eigenvalues and eigenvectors of a symmetric matrix Sm.")
+    # "get" is in no passage, but it is among the commonest English words: phrasing.
+    found = extract("how to get eigenvalues of a symmetric matrix in R", passage)
+    assert found.missing == 0.0 and found.coverage == pytest.approx(1.0)
+    assert "eigen(Sm)" in found.text and answers(0.5, found)
+    # "coroutine" is rare: the question asks about something the passage does not speak of.
+    rare = extract("how to get eigenvalues of a symmetric matrix in a coroutine", passage)
+    assert rare.missing > 0.3 and not answers(0.5, rare)
