@@ -188,7 +188,7 @@ _CAPTION = re.compile(r"^(fig(?:ure)?|table|listing|exhibit|plate)\.?\s+[\dA-Z][
 _KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
 _QUANTITY_QUESTION = re.compile(
-    r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many)\b"
+    r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many|fast)\b"
     r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
     r"width|thickness|weight|size|speed|age|number|price|cost|amount)\b", re.I)
 _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -203,7 +203,11 @@ _UNITS = {
     "time": r"(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|ms|s",
     "weight": r"lbs?|pounds?|kg|kilo(?:gram)?s?|grams?|g|tons?|tonnes?|ounces?|oz|stone",
     "size": r"bytes?|[kmgt]i?b|pixels?|px",
+    "speed": r"(?:miles?|kilomet(?:re|er)s?|km|feet|foot|ft|met(?:re|er)s?|yards?)\s*(?:an?|per)\s*"
+             r"(?:hour|minute|second)|mph|km/h|kph|m/s|knots?",
 }
+# "70 miles an hour" is a speed, not a length ("how long is the run?").
+_PER_TIME = r"(?!\s*(?:an?|per)\s+(?:hour|minute|second)\b|/h)"
 _DIMENSION = {"long": ("length", "time"), "far": ("length",), "tall": ("length",),
               "high": ("length",), "deep": ("length",), "wide": ("length",),
               "thick": ("length",), "heavy": ("weight",), "big": ("length", "size"),
@@ -211,7 +215,8 @@ _DIMENSION = {"long": ("length", "time"), "far": ("length",), "tall": ("length",
               "time": ("time",), "duration": ("time",), "length": ("length",),
               "distance": ("length",), "height": ("length",), "depth": ("length",),
               "width": ("length",), "thickness": ("length",), "weight": ("weight",),
-              "size": ("length", "size"), "speed": ("time", "length"), "age": ("time",)}
+              "size": ("length", "size"), "speed": ("speed",), "fast": ("speed",),
+              "age": ("time",)}
 # "In which year …?", "When was … sent?": a year answers (in a date or alone).
 _YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
@@ -783,7 +788,7 @@ def _quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
         return None, None
     word = (match.group(1) or match.group(2)).lower()
     units = "|".join(_UNITS[d] for d in _DIMENSION.get(word, ()))
-    pattern = rf"\b{_NUMBER}\s*(?:{units})\b" if units else rf"\b{_NUMBER}\b"
+    pattern = rf"\b{_NUMBER}\s*(?:{units})\b{_PER_TIME}" if units else rf"\b{_NUMBER}\b"
     return (word if match.group(1) else None), re.compile(pattern, re.I)
 
 

@@ -623,3 +623,12 @@ def test_a_common_word_no_passage_holds_is_phrasing_not_a_missing_subject() -> N
     # "coroutine" is rare: the question asks about something the passage does not speak of.
     rare = extract("how to get eigenvalues of a symmetric matrix in a coroutine", passage)
     assert rare.missing > 0.3 and not answers(0.5, rare)
+
+
+def test_a_speed_is_no_length_and_how_fast_asks_for_one() -> None:
+    run = ("The Cresta is the ice-run of St. Moritz. A rider on the Cresta may travel at a speed "
+           "that sometimes exceeds 70 miles an hour. The Cresta run starts at the top of the hill.")
+    # "70 miles an hour" gives no length: "how long is the run?" finds none in the passages.
+    assert extract("How long is the Cresta run?", doc_sources(run)).untyped
+    fast = extract("How fast can a rider on the Cresta travel?", doc_sources(run), max_sentences=1)
+    assert not fast.untyped and "70 miles an hour" in fast.text
