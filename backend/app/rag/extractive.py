@@ -177,8 +177,9 @@ _LABELLED = re.compile(r"^[^\s:]{1,30}:\s")  # "apt: With this method, …"
 REFERENT_HOPS = 3  # how far back a sentence about "this field" may look for what names it
 _HYPHENATED = re.compile(r"\b([^\W\d_]{2,})-([a-z]{2,})\b")
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
-# A spreadsheet row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2".
-_ROW = re.compile(r"^[^:;]{1,40}:[^;]+;\s*[^:;]{1,40}:")
+# A table row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2" (a sheet),
+# "Python: dict | JSON: object" (an HTML or slide table).
+_ROW = re.compile(r"^[^:;|]{1,40}:[^;|]+[;|]\s*[^:;|]{1,40}:")
 # "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 # A figure's or a listing's caption ("Figure 3-6: Using a the Vera TrueType Font") names what a

@@ -632,3 +632,10 @@ def test_a_speed_is_no_length_and_how_fast_asks_for_one() -> None:
     assert extract("How long is the Cresta run?", doc_sources(run)).untyped
     fast = extract("How fast can a rider on the Cresta travel?", doc_sources(run), max_sentences=1)
     assert not fast.untyped and "70 miles an hour" in fast.text
+
+
+def test_a_table_row_with_bars_is_a_statement() -> None:
+    # HTML and PPTX tables are written "Table: 1 | A: A1 | B: B1", as spreadsheets use "; ".
+    slide = "This is kinda backwards, huh?\n\nTable: 1 | A: A1 | B: B1 | C: C1\n\nTable: 2 | A: A2"
+    answer = extractive_answer("Which cell of the table holds C1?", doc_sources(slide))
+    assert "Table: 1 | A: A1 | B: B1 | C: C1 [1]" in answer
