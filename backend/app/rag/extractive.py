@@ -209,7 +209,7 @@ _UNITS = {
 }
 # "70 miles an hour" is a speed, not a length ("how long is the run?").
 _PER_TIME = r"(?!\s*(?:an?|per)\s+(?:hour|minute|second)\b|/h)"
-_DIMENSION = {"long": ("length", "time"), "far": ("length",), "tall": ("length",),
+_DIMENSION = {"long": ("length", "time", "size"), "far": ("length",), "tall": ("length",),
               "high": ("length",), "deep": ("length",), "wide": ("length",),
               "thick": ("length",), "heavy": ("weight",), "big": ("length", "size"),
               "large": ("length", "size"), "old": ("time",), "often": ("time",),
@@ -437,7 +437,9 @@ def extract(
     setting = _setting(question)
     named_files = {t for source in ranked for t in _terms(source.filename)}
     unheld = bool(setting) and not any(df[t] or t in named_files for t in setting)
-    unnamed = any(not _holds(df, named_files, name) for name in _proper_names(question))
+    # A name of several words is held by any of them: "the St. Louis Blues" by "Blues" ("STL").
+    unnamed = any(not any(_holds(df, named_files, word) for word in name)
+                  for name in _proper_names(question))
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
     # Coverage (is the sentence about the question at all?) counts a word every passage shares
@@ -706,12 +708,14 @@ def _names(question: str) -> list[str]:
     return sorted(n for n in names if len(n) > 2)
 
 
-def _proper_names(question: str) -> list[str]:
-    """The capitalised names of `question` ("Chicago", "Blackhawks", "CC"), not its first word nor
-    a capitalised stop word; three letters or more ("R", "Ax" are no names to look for)."""
-    names = []
+def _proper_names(question: str) -> list[list[str]]:
+    """The capitalised names of `question`, word by word and grouped as written together
+    ([["Chicago", "Blackhawks"]], [["Louis", "Blues"]] for "St. Louis Blues", [["CC"]]): not its
+    first word nor a capitalised stop word; three letters or more ("R", "Ax" are no names)."""
+    names: list[list[str]] = []
     # "… according to Benson?" names the document's author, whom its passages seldom repeat.
     question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
+    end = -1
     for match in _PROPER_NAME.finditer(question):
         before, name = question[: match.start()].rstrip(), match.group()
         # After a full stop, a new sentence starts, unless it ends an abbreviation: "St. Louis".
@@ -720,7 +724,11 @@ def _proper_names(question: str) -> list[str]:
         if sentence_start or name.lower() in _STOPWORDS:
             continue
         if len(name) >= 3 or name.isupper():  # acronyms too ("CC"); not "Ax" in "Ax = b"
-            names.append(name)
+            if names and re.fullmatch(r"\s+", question[end : match.start()]):
+                names[-1].append(name)  # "Chicago Blackhawks": one name
+            else:
+                names.append([name])
+            end = match.end()
     return names
 
 

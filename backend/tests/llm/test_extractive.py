@@ -547,6 +547,9 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
                               doc_sources(table)) == ""
     assert "13" in await model.answer("How many Stanley Cups have the Maple Leafs won?",
                                       doc_sources(table))
+    # A name of several words is held by any of them: the table says "Blues", not "St. Louis".
+    assert "Stanley Cups: 1" in await model.answer(
+        "How many Stanley Cups have the St. Louis Blues won?", doc_sources(table))
     # An acronym with a clitic ("CC'd") is a name too; the header has no CC field.
     header = ("Subject: Fake email with attachment\nFrom: Mallori Harrell <m@example.com>\n"
               "To: Mallori Harrell <m@example.com>\nAttachments: fake-attachment.txt")
@@ -561,7 +564,7 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
 
 def test_which_names_a_question_spells_out() -> None:
     assert _proper_names("How many Stanley Cups have the St. Louis Blues won?") == [
-        "Stanley", "Cups", "Louis", "Blues"]
+        ["Stanley", "Cups"], ["Louis", "Blues"]]
     # Not the first word, a sentence's first word, a two-letter mixed-case symbol, nor the
     # author a question attributes the document to.
     assert _proper_names("Does R solve Ax = b? Then How?") == []
@@ -639,3 +642,10 @@ def test_a_table_row_with_bars_is_a_statement() -> None:
     slide = "This is kinda backwards, huh?\n\nTable: 1 | A: A1 | B: B1 | C: C1\n\nTable: 2 | A: A2"
     answer = extractive_answer("Which cell of the table holds C1?", doc_sources(slide))
     assert "Table: 1 | A: A1 | B: B1 | C: C1 [1]" in answer
+
+
+def test_how_long_is_answered_by_a_size_in_bytes() -> None:
+    gcm = ("The `authTagLength` option sets the length of the authentication tag that will be "
+           "returned by `getAuthTag()` and defaults to 16 bytes.")
+    found = extract("How long is the authentication tag returned by getAuthTag()?", doc_sources(gcm))
+    assert not found.untyped and "16 bytes" in found.text
