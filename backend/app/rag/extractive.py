@@ -62,6 +62,9 @@ SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may b
 # the --apt argument to lb config", "We use …ttfonts.TTFont to create a true type font object")
 # gains this much.
 HOWTO_BONUS = 0.6
+SLIDE_LINES = 15  # a slide of at most this many lines is quoted whole
+_SLIDES = re.compile(r"\.(?:pptx?|odp|key)$", re.I)
+_SLIDE_JOIN = " • "
 DEFINITION_BONUS = 0.5  # "X is a …" for "what is X?"
 NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers, when others do
 IDF_FLOOR = 1.0  # see `covered` in extract: a word in ~40 % of the passages' sentences weighs 1
@@ -424,7 +427,9 @@ def extract(
     for term in _terms(context or "", parts=False):
         weights.setdefault(term, CONTEXT_WEIGHT)
     ranked = sorted(sources, key=lambda s: s.index)[:MAX_SOURCES]
-    per_source = [(rank, source, split_sentences(source.before + source.text + source.after))
+    # (A question asking for a title is answered by a slide's first line: the lines stay apart.)
+    titles = bool(_TITLE_QUESTION.search(question))
+    per_source = [(rank, source, _slide_or_sentences(source, whole=not titles))
                   for rank, source in enumerate(ranked)]
     units = [
         (rank, source, n, sentences, _terms(_LIST_NUMBER.sub("", sentence)))
@@ -474,7 +479,6 @@ def extract(
     models = [name for name in names if re.fullmatch(r"(?=\w*\d)(?=\w*[a-z])\w+", name)]
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
-    titles = bool(_TITLE_QUESTION.search(question))
     howto = bool(_HOWTO_QUESTION.match(question))
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
@@ -562,6 +566,15 @@ def extract(
     typed = bool(picked) and picked[0].typed
     return Extract(_compose(picked) if picked else "", evidence, coverage, missing, unheld,
                    defined, typed, untyped, unnamed)
+
+
+def _slide_or_sentences(source: Source, *, whole: bool) -> list[str]:
+    """A passage's sentences; a slide's short lines (title, bullets, table rows) as one unit, so
+    that "what is on the second content slide?" is answered by the slide, not by a line of it."""
+    sentences = split_sentences(source.before + source.text + source.after)
+    if whole and _SLIDES.search(source.filename) and 1 < len(sentences) <= SLIDE_LINES:
+        return [_SLIDE_JOIN.join(sentences)]
+    return sentences
 
 
 def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> list[_Candidate]:

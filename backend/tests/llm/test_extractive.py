@@ -649,3 +649,22 @@ def test_how_long_is_answered_by_a_size_in_bytes() -> None:
            "returned by `getAuthTag()` and defaults to 16 bytes.")
     found = extract("How long is the authentication tag returned by getAuthTag()?", doc_sources(gcm))
     assert not found.untyped and "16 bytes" in found.text
+
+
+def test_a_slide_is_quoted_whole() -> None:
+    lines = ["This is the second content slide", "Topic 1", "Subtopic 1", "Topic 2", "Details 1"]
+
+    def deck(filename: str) -> list[Source]:
+        return [Source(index=1, document_id="d", filename=filename, page=3, chunk_id="c",
+                       text="\n\n".join(lines), score=1.0)]
+
+    question = "Which topics are listed on the second content slide of the presentation?"
+    answer = extractive_answer(question, deck("sample-presentation.pptx"))
+    # The slide's lines are no sentences: alone, none is an answer; together they are the slide.
+    assert "This is the second content slide • Topic 1 • Subtopic 1 • Topic 2 • Details 1 [1]" \
+        in answer
+    assert "Topic 2" not in extractive_answer(question, deck("notes.txt"))
+    # A question asking for a title is answered by the slide's first line.
+    assert body_sentences(extractive_answer("What is the title of the second content slide?",
+                                            deck("sample-presentation.pptx")))[0] \
+        == "This is the second content slide [1]"
