@@ -7,18 +7,30 @@ import asyncio
 import functools
 import math
 import re
-import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, cast
+from typing import Protocol
 
-import snowballstemmer
-from wordfreq import zipf_frequency
-
-from app.providers.keyword.identifiers import CAMEL_PART, CAMEL_WORD, american
+from app.providers.keyword.identifiers import CAMEL_PART, CAMEL_WORD
 from app.providers.llm.base import ChatMessage, GenerationParams
 from app.rag.prompts import Source, parse_answer_messages
+from app.rag.question import (
+    AUTHORSHIP,
+    DEFINITION_QUESTION,
+    HOWTO_QUESTION,
+    LOOSE_QUANTITIES,
+    SETTING,
+    TITLE_QUESTION,
+    asked_quantity,
+    code_names,
+    definition_subject,
+    proper_names,
+    setting_terms,
+    specificity,
+)
+from app.rag.sentences import BULLET, LIST_NUMBER, TABLE_ROW, TERMINAL, is_code, split_sentences
+from app.rag.terms import stemmed_terms, term_sequence
 
 LEAD = "From your documents:"
 NO_ANSWER = "I could not find an answer to that in your documents."
@@ -49,13 +61,11 @@ EVIDENCE_FLOOR = 0.56
 # the tune split and the second batch: their answerable questions with most words missing have
 # evidence 0.58-0.81 (e.g. 0.73 at 0.68 missing), their unanswerable ones 0.59-0.64 at 0.54-0.72.
 MISSING_SHARE = 0.4
-COMMON_ZIPF, SPECIFIC_SPAN = 6.0, 2.0  # see `_specificity`
 HELD_MISSING = 0.5  # see `held_mass` in extract
 MISSING_SLOPE = 0.35
 CONTEXT_WEIGHT = 0.35  # a follow-up's borrowed words (previous question) count this much
 NAME_BONUS = 0.5  # a sentence holding a name the question spells out ("json.dumps")
 WINDOW_LINES = 3  # lines of code or header fields that may complete a sentence
-CODE_LINES = 8  # lines an open code statement may continue on
 SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may be
 # "How do I …?" over a manual is answered by the function, command, option (or for "where do
 # I …?", the path) to use, which the asker cannot name: a sentence naming one ("… governed by
@@ -95,62 +105,14 @@ TYPED_FLOOR = 0.35
 TYPED_COVERAGE = 0.5
 _K1, _B = 1.2, 0.75
 
-_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they
-    this those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours yourself yourselves also may might must shall us per via
-    within without whether tell explain describe please give list show mean means there's what's
-    it's does doesn't don't isn't aren't can't""".replace("'", "").split()
-)  # compared with words whose apostrophe is gone (`_plain`): "doesn't" is "doesnt"
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-_LIST_NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # "2. The goal-posts …": no term of the sentence
-_BULLET = re.compile(r"^\s*(?:[-*•▪◦‣·]|\d{1,3}[.)])\s+")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
-_TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
-_ABBREVIATIONS = frozenset(
-    """e.g i.e etc vs mr mrs ms dr prof fig figs no nos vol pp p ch sec approx cf al inc ltd co jr
-    sr st eq ref resp min max""".split()
-)
 # Reference markers printed in documents ("[12]") would read as citations of our own sources.
 _PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
-# Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
-_PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
 # (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
 # in "water...." is no contents line.)
 _CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$"
                             # a list of illustrations: "Ski-joring ( colour ) | Facing p. 166"
                             r"|\b(?:facing|to face)\s+p(?:age|\.)\s*\d+|\bfrontispiece\b", re.I)
-# A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
-# "1 Readers should note …" under a table of figures), never the rest of the line before.
-_NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
-# A running header at the top of a PDF page: "Chapter 12: Graphical procedures 69".
-_PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
-# A Python expression without spaces, and the operators that join such in a condition.
-_EXPR = r"[\w.\[\]:'\"()+*/%-]+"
-_OPERATOR = r"(?:and|or|is|in|not in|is not|==|!=|<=|>=|<|>)"
-# A line of code or a shell command: prompts, assignments, calls.
-_CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
-                   r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);(?:\s*//.*)?$|import\s.*\sfrom\s+['\"].*$"
-                   # Python: "def f(x):", "class Mapping:", "from a.b import c", "import os",
-                   # "@decorator", "for x in y:", "if not found and line[:8] == 'Name':" (a
-                   # condition of names and operators, unlike "if you want the following:")
-                   r"|(?:async\s+)?def\s+\w+\(.*\)(?:\s*->.*)?:$|class\s+\w+(?:\(.*\))?:$"
-                   r"|from\s+[\w.]+\s+import\s+[\w*(]|import\s+[\w.]+(?:\s+as\s+\w+)?(?:,\s*[\w.]+)*$"
-                   r"|@[\w.]+(?:\(.*\))?$|for\s+[\w, ]+?\s+in\s+\S.*:$|with\s+[\w.]+\(.*\)\s+as\s+\w+:$"
-                   rf"|(?:if|elif|while)\s+(?:not\s+)?{_EXPR}(?:\s+{_OPERATOR}\s+(?:not\s+)?{_EXPR})*:$"
-                   r"|(?:else|try|finally):$"
-                   # JavaScript: comments, a block opened by a callback or a statement, its end
-                   # (not anchored at the end: the lines a block opens are joined to it)
-                   r"|//|/\*|.*=>\s*\{|(?:async\s+)?function\s*\w*\s*\([^)]*\)\s*\{"
-                   r"|(?:if|for|while)\s*\(.*\)\s*\{"
-                   r"|\}\)*;?$)")
-_DEFINITION_QUESTION = re.compile(
-    r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
 # An API reference's signature line heads the sentences that describe it.
 _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^\.\.\s+(?:\w+:)?(?:function|method|class|decorator|data|attribute)::\s+\S+"
@@ -178,11 +140,7 @@ _LEANS = re.compile(r"^(?:(?:by default|in this case|otherwise|however|also|then
                     r"(?:it|its|this|these|they|that|those|such)\b", re.I)
 _LABELLED = re.compile(r"^[^\s:]{1,30}:\s")  # "apt: With this method, …"
 REFERENT_HOPS = 3  # how far back a sentence about "this field" may look for what names it
-_HYPHENATED = re.compile(r"\b([^\W\d_]{2,})-([a-z]{2,})\b")
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
-# A table row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2" (a sheet),
-# "Python: dict | JSON: object" (an HTML or slide table).
-_ROW = re.compile(r"^[^:;|]{1,40}:[^;|]+[;|]\s*[^:;|]{1,40}:")
 # "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 # A figure's or a listing's caption ("Figure 3-6: Using a the Vera TrueType Font") names what a
@@ -190,63 +148,10 @@ _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 _CAPTION = re.compile(r"^(fig(?:ure)?|table|listing|exhibit|plate)\.?\s+[\dA-Z][\w.-]*[:.]\s", re.I)
 # A paper's keyword list ("Keywords: Document Image Analysis· Deep Learning· …") names topics.
 _KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
-# "How long is …?", "What is the average time …?": the answer is a number with a unit.
-_QUANTITY_QUESTION = re.compile(
-    r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many|fast)\b"
-    r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
-    r"width|thickness|weight|size|speed|age|number|price|cost|amount)\b", re.I)
-_NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-           r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half|"
-           # vague amounts still answer "how long does the build take?" ("a few minutes")
-           r"few|several|couple of)")
-_UNITS = {
-    "length": r"yards?|yds?|feet|foot|ft|inch(?:es)?|miles?|(?:kilo|centi|milli)?met(?:re|er)s?"
-              r"|km|cm|mm|m"
-              # a text's length: "The maximum length for this field is 32 characters"
-              r"|characters?|chars|digits|letters|words|lines",
-    "time": r"(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|ms|s",
-    "weight": r"lbs?|pounds?|kg|kilo(?:gram)?s?|grams?|g|tons?|tonnes?|ounces?|oz|stone",
-    "size": r"bytes?|[kmgt]i?b|pixels?|px",
-    "speed": r"(?:miles?|kilomet(?:re|er)s?|km|feet|foot|ft|met(?:re|er)s?|yards?)\s*(?:an?|per)\s*"
-             r"(?:hour|minute|second)|mph|km/h|kph|m/s|knots?",
-}
-# "70 miles an hour" is a speed, not a length ("how long is the run?").
-_PER_TIME = r"(?!\s*(?:an?|per)\s+(?:hour|minute|second)\b|/h)"
-_DIMENSION = {"long": ("length", "time", "size"), "far": ("length",), "tall": ("length",),
-              "high": ("length",), "deep": ("length",), "wide": ("length",),
-              "thick": ("length",), "heavy": ("weight",), "big": ("length", "size"),
-              "large": ("length", "size"), "old": ("time",), "often": ("time",),
-              "time": ("time",), "duration": ("time",), "length": ("length",),
-              "distance": ("length",), "height": ("length",), "depth": ("length",),
-              "width": ("length",), "thickness": ("length",), "weight": ("weight",),
-              "size": ("length", "size"), "speed": ("speed",), "fast": ("speed",),
-              "age": ("time",)}
-# "In which year …?", "When was … sent?": a year answers (in a date or alone).
-_YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
-_YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
-# "Which version added …?", "Since what release …?": a version number answers ("v15.6.0", "3.9").
-_VERSION_QUESTION = re.compile(r"\b(?:what|which)\s+(?:[\w.]+\s+)?(?:version|release)\b(?!\s+control)",
-                               re.I)
-_VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b")
-# A proper name the question spells out ("the Chicago Blackhawks", "Kyber", "CC'd"): capitalised,
-# not the question's first word. Split on the apostrophe: "CC'd" is CC.
-_PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
-# Quantities a sentence may give without a number ("yearly", "as much as you like").
-_LOOSE_QUANTITIES = frozenset({"often", "much"})
-# The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
-_SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
-# "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
-_AUTHORSHIP = re.compile(r"\s*who\s+(wrote|authored|edited|compiled|created|designed|developed)"
-                         r"\b", re.I)
 # A person's name on a line of its own: "Xavier Leroy", "Jean-Paul de la Tour", "J. R. Smith".
 _PERSON = re.compile(r"^[A-Z](?:[a-z'’-]+|\.)(?:\s+(?:[A-Z](?:[a-z'’-]+|\.)|van|von|de|der|da|"
                      r"di|du|le|la)){1,3}$")
 BYLINE_LINES = 4  # a byline is among the first lines of a title page
-_HOWTO_QUESTION = re.compile(
-    r"^\s*(?:(?:how|where)\s+(?:do|can|could|should|would|may|must)\s+(?:i|we|you|one)\b"
-    r"|how\s+to\b"
-    r"|(?:what|which)\s+(?:\w+\s+)?(?:command|function|method|option|flag|argument|parameter|"
-    r"setting|class|module|utility|tool|statement|operator|keyword|variable)s?\b)", re.I)
 # A name from code in running text: `code`, --option, call(), dotted.name, snake_case, CamelCase.
 # (And a path: "Where do I list the packages?" — "in config/package-lists/".)
 _CODE_NAME = re.compile(r"`[^`\s][^`]*`|(?<![\w-])--?[a-z][\w-]{2,}|\b[A-Za-z_][\w.]*\(|"
@@ -255,25 +160,6 @@ _CODE_NAME = re.compile(r"`[^`\s][^`]*`|(?<![\w-])--?[a-z][\w-]{2,}|\b[A-Za-z_][
                         r"|[\w.-]+/[\w-]+\.\w{1,4}\b)|"
                         r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*\b|\b[a-z]+_[a-z_\d]+\b|"
                         r"\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|:(?:func|meth|class|mod|data):")
-# Questions that ask for a title: headings are the answer then.
-_TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
-
-
-class _Stemmer(Protocol):
-    def stemWord(self, word: str) -> str: ...  # snowballstemmer's API name
-
-
-_local = threading.local()  # snowballstemmer objects are not thread-safe: one per thread
-
-
-@functools.lru_cache(maxsize=65_536)
-def _stem(word: str) -> str:
-    # The pure-Python stemmer cost ~80 ms per answer (every word of six sources); documents and
-    # questions reuse a small vocabulary, so a process-wide cache makes that a few ms.
-    stemmer = cast("_Stemmer | None", getattr(_local, "stemmer", None))
-    if stemmer is None:
-        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
-    return stemmer.stemWord(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,90 +174,6 @@ class _Candidate:
     coverage: float = 0.0  # share of the question's weighted terms the sentence holds
     lead: str | None = None  # the signature the sentence describes, shown before it once
     typed: bool = False  # a number with a unit of the quantity the question asks for
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences (and list items) of a passage, in order. Use the same function when computing the
-    semantic scores passed to `extractive_answer`, so that sentence indexes agree."""
-    text = _PARAGRAPH_NUMBER.sub("", text.replace("\x02", "").replace("\u00ad", ""))
-    text = re.sub(r"(\w)-\n(?=[a-z])", r"\1", text)  # words hyphenated across a line break
-    sentences: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
-        for unit in _units(block):
-            sentences.extend(_split_unit(unit))
-    return [s for s in (" ".join(s.split()) for s in sentences) if s]
-
-
-def _units(block: str) -> list[str]:
-    """Join hard-wrapped lines back together, keeping list items and headings apart."""
-    lines = [line.strip() for line in block.split("\n") if line.strip()]
-    units: list[str] = []
-    continued = 0  # lines joined to an open code statement ("const {" … "} = require(…);")
-    for i, line in enumerate(lines):
-        if units and continued < CODE_LINES and _is_code(units[-1]) and _open_brackets(units[-1]):
-            units[-1] += " " + line
-            continued += 1
-            continue
-        continued = 0
-        previous = lines[i - 1] if i > 0 else ""
-        heading_before = bool(previous) and (
-            (len(previous) < 60 and not _TERMINAL.search(previous) and line[:1].isupper())
-            # A numbered heading may end in a bracket ("5.8 Forming partitioned matrices, cbind()
-            # and rbind()"), and what follows may start in lower case ("attach() is a generic …").
-            or (len(previous) < 80 and bool(_NUMBERED.match(previous)) and previous[-1] != "."))
-        # A PDF's running page header is a line of its own, whatever follows it.
-        header = _PAGE_HEADER.match(line) or _PAGE_HEADER.match(previous)
-        code, after_code = _is_code(line), i > 0 and _is_code(previous)
-        row = _ROW.match(line) or (i > 0 and _ROW.match(previous))
-        if after_code and not code and len(units) >= 2 and re.match(r"[a-z(]", line) \
-                and not _is_code(units[-2]) and not _TERMINAL.search(units[-2]):
-            # A display in mid-sentence: "The R command" / "> objects()" / "(alternatively,
-            # ls()) can be used to …" is one sentence.
-            units[-2:] = [f"{units[-2]} {units[-1]} {line}"]
-        elif not units or _BULLET.match(line) or heading_before or code or after_code or row \
-                or header:
-            units.append(line)  # a line of code is a unit of its own, never glued to prose
-        else:
-            units[-1] += " " + line
-    return units
-
-
-def _is_code(line: str) -> bool:
-    return bool(_CODE.match(line.strip()))
-
-
-def _open_brackets(code: str) -> bool:
-    """A statement left open on its line: more brackets opened than closed."""
-    return sum(code.count(c) for c in "([{") > sum(code.count(c) for c in ")]}")
-
-
-def _split_unit(unit: str) -> list[str]:
-    if _is_code(unit):
-        return [unit]
-    pieces: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(unit):
-        following = unit[match.end() : match.end() + 1]
-        if not (following.isupper() or following.isdigit() or following in "\"'“‘([-•"):
-            continue
-        words = unit[start : match.start() + 1].split()
-        last = words[-1].rstrip(".").lstrip("([\"'“‘").lower() if words else ""
-        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
-            continue  # "e.g. The", "J. Smith"
-        if re.fullmatch(r"\d{1,3}[.)]", words[-1] if words else ""):
-            # A list item's own number starts the item: "1. Use IDispatch …", "… the
-            # following: 2. Write …" (not "… shown in Figure 2. The …").
-            if len(words) == 1:
-                continue
-            if _TERMINAL.search(words[-2]):
-                number = unit.rindex(words[-1], start, match.end())
-                pieces.append(unit[start:number])
-                start = number
-                continue
-        pieces.append(unit[start : match.end()])
-        start = match.end()
-    pieces.append(unit[start:])
-    return pieces
 
 
 def extractive_answer(
@@ -417,34 +219,34 @@ def extract(
     context: str | None = None,
 ) -> Extract:
     """`extractive_answer`, with the sentences it rests on."""
-    asks_for, quantity = _quantity(question)
+    asks_for, quantity = asked_quantity(question)
     # "long" in "how long is …" asks for a length; documents say "1300 yards", not "long"; and
     # "wrote" in "who wrote …?" asks for a byline, which names the author under the title.
-    authorship = _AUTHORSHIP.match(question)
+    authorship = AUTHORSHIP.match(question)
     asks_for = asks_for or (authorship.group(1) if authorship else None)
-    query = set(_terms(question, parts=False)) - set(_terms(asks_for or ""))
+    query = set(stemmed_terms(question, parts=False)) - set(stemmed_terms(asks_for or ""))
     weights = dict.fromkeys(query, 1.0)
-    for term in _terms(context or "", parts=False):
+    for term in stemmed_terms(context or "", parts=False):
         weights.setdefault(term, CONTEXT_WEIGHT)
     ranked = sorted(sources, key=lambda s: s.index)[:MAX_SOURCES]
     # (A question asking for a title is answered by a slide's first line: the lines stay apart.)
-    titles = bool(_TITLE_QUESTION.search(question))
+    titles = bool(TITLE_QUESTION.search(question))
     per_source = [(rank, source, _slide_or_sentences(source, whole=not titles))
                   for rank, source in enumerate(ranked)]
     units = [
-        (rank, source, n, sentences, _terms(_LIST_NUMBER.sub("", sentence)))
+        (rank, source, n, sentences, stemmed_terms(LIST_NUMBER.sub("", sentence)))
         for rank, source, sentences in per_source
         for n, sentence in enumerate(sentences)
     ]
     if not units or (not query and not embed_scores):
         return Extract("", [])
     df = Counter(term for *_, terms in units for term in set(terms))
-    setting = _setting(question)
-    named_files = {t for source in ranked for t in _terms(source.filename)}
+    setting = setting_terms(question)
+    named_files = {t for source in ranked for t in stemmed_terms(source.filename)}
     unheld = bool(setting) and not any(df[t] or t in named_files for t in setting)
     # A name of several words is held by any of them: "the St. Louis Blues" by "Blues" ("STL").
     unnamed = any(not any(_holds(df, named_files, word) for word in name)
-                  for name in _proper_names(question))
+                  for name in proper_names(question))
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
     # Coverage (is the sentence about the question at all?) counts a word every passage shares
@@ -454,7 +256,7 @@ def extract(
                                                              strict=True)}
     # A word of the question that no passage holds counts as missing by how specific it is:
     # "get" or "several" in the question is phrasing, "coroutine" or "workbook" a subject.
-    phrasing = {t: covered[t] * (1.0 - _specificity(t, question)) for t in query if not df[t]}
+    phrasing = {t: covered[t] * (1.0 - specificity(t, question)) for t in query if not df[t]}
     query_mass = (sum(v for t, v in covered.items() if t in query)
                   - sum(phrasing.values())) or 1.0
     # What a sentence must hold of the question to be a candidate is measured against the words
@@ -466,20 +268,20 @@ def extract(
     held_mass = (sum(v for t, v in covered.items() if t in query and df[t]) or 1.0
                  if missing < HELD_MISSING else query_mass)
     avg_len = sum(len(terms) for *_, terms in units) / len(units) or 1.0
-    names = _names(question)
+    names = code_names(question)
     # The platform a question ends on ("… in Node.js?") is what every passage of its document is
     # about: a sentence that happens to spell it out names nothing the question asks for.
-    where = _SETTING.search(question.strip())
-    asked_names = [n for n in names if not where or n not in _names(where.group(1))]
+    where = SETTING.search(question.strip())
+    asked_names = [n for n in names if not where or n not in code_names(where.group(1))]
     spoken = term_sequence(question)
-    subject = _subject(question)
+    subject = definition_subject(question)
     # When some sources mention a model number the question spells out ("Z200"), sentences of
     # the sources that mention none are about another product with the same manual sections.
     # (Not for names like "Node.js" that a whole document is about without repeating them.)
     models = [name for name in names if re.fullmatch(r"(?=\w*\d)(?=\w*[a-z])\w+", name)]
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
-    howto = bool(_HOWTO_QUESTION.match(question))
+    howto = bool(HOWTO_QUESTION.match(question))
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
     candidates: list[_Candidate] = []
@@ -487,7 +289,7 @@ def extract(
         text, terms = _window(sentences, n, own_terms)
         title = _title_above(sentences, n) if authorship else None
         if title:  # "Xavier Leroy" under "Camlidl user's manual": shown and scored with it
-            text, terms = f"{title}{_JOIN}{text}", terms + _terms(title)
+            text, terms = f"{title}{_JOIN}{text}", terms + stemmed_terms(title)
         elif titles and _is_heading(sentences[n]) and len(own_terms) >= 2:
             pass  # "What is the title of the first slide?": a heading is the answer
         elif not _eligible(text, terms, query, names=who) or _CONTENTS_LINE.search(sentences[n]):
@@ -496,13 +298,13 @@ def extract(
         if previous:  # "It is over 1300 yards in length" is about what the sentence before names
             text = f"{previous}{_JOIN}{text}"
             # Only the question's words it names, so that the pair is not a longer sentence.
-            terms = terms + [t for t in set(_terms(previous)) if t in weights and t not in terms]
+            terms = terms + [t for t in set(stemmed_terms(previous)) if t in weights and t not in terms]
         signature = _signature_before(sentences, n)
         if signature:
-            terms = terms + _terms(signature)  # the sentence is about what the signature names
+            terms = terms + stemmed_terms(signature)  # the sentence is about what the signature names
         heading = _heading_before(sentences, n)
         if heading:  # a sentence under "Updating the firmware" is about updating the firmware
-            terms = terms + [t for t in _terms(heading) if t not in terms]
+            terms = terms + [t for t in stemmed_terms(heading) if t not in terms]
         counts = Counter(terms)
         matched = [t for t in idf if counts[t]]
         held = sum(covered[t] for t in matched if t in query)
@@ -551,7 +353,7 @@ def extract(
             picked = [*picked[: max(max_sentences - 1, 1)], typed_ones[0]]
     # A question asking for a number, a measure or a year that no picked sentence gives is not
     # answered by them ("How big is the attached file?" over the e-mail's header lines).
-    untyped = (quantity is not None and asks_for not in _LOOSE_QUANTITIES
+    untyped = (quantity is not None and asks_for not in LOOSE_QUANTITIES
                and not any(c.typed for c in picked))
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
@@ -559,7 +361,7 @@ def extract(
     picked = _fill_gaps(picked, {source.index: sentences for _, source, sentences in per_source})
     coverage = picked[0].coverage if picked else 0.0
     # "X is …", or for "what is the capital of Australia?", "the capital of Australia is …".
-    asked = _DEFINITION_QUESTION.match(question.strip())
+    asked = DEFINITION_QUESTION.match(question.strip())
     phrase = asked.group(1).lower() if asked else ""
     defined = not subject or any(_defines(c.text, subject) or _defines(c.text, phrase)
                                  for c in picked)
@@ -588,8 +390,8 @@ def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> 
         if (c.source_index, gap + 1) not in taken or (c.source_index, gap) in taken:
             continue
         text = sentences[c.source_index][gap]
-        terms = _terms(text)
-        if _eligible(text, terms) and not _is_code(text) and not _CONTENTS_LINE.search(text) \
+        terms = stemmed_terms(text)
+        if _eligible(text, terms) and not is_code(text) and not _CONTENTS_LINE.search(text) \
                 and not any(text in p.text for p in picked):
             filled.append(_Candidate(c.rank, c.source_index, c.document_id, gap, text,
                                      frozenset(terms), c.score))
@@ -603,29 +405,29 @@ def _window(sentences: list[str], n: int, terms: list[str]) -> tuple[str, list[s
     "From: …"), or the next sentence when that one continues it ("If you do this, …")."""
     text, sentence = sentences[n], sentences[n]
     follows = sentences[n + 1 : n + 1 + WINDOW_LINES]
-    if _is_code(sentence):
+    if is_code(sentence):
         return _code(text), terms
-    if follows and _CONTINUES.match(follows[0]) and _TERMINAL.search(sentence) \
-            and not _is_code(follows[0]):
+    if follows and _CONTINUES.match(follows[0]) and TERMINAL.search(sentence) \
+            and not is_code(follows[0]):
         # Scored on its own words, shown with the sentence that continues it (each cited).
         return f"{sentence}{_JOIN}{follows[0]}", terms
-    if _ROW.match(sentence):
+    if TABLE_ROW.match(sentence):
         return text, terms  # a row stands alone
-    if sentence.endswith(":") or not _TERMINAL.search(sentence) or _FIELD.match(sentence):
+    if sentence.endswith(":") or not TERMINAL.search(sentence) or _FIELD.match(sentence):
         extra: list[str] = []
         for line in follows:
-            if _is_code(line) and (sentence.endswith(":") or not _FIELD.match(sentence)):
+            if is_code(line) and (sentence.endswith(":") or not _FIELD.match(sentence)):
                 extra.append(_code(line))
             elif _FIELD.match(sentence) and _FIELD.match(line):
                 extra.append(line)
-            elif sentence.endswith(":") and _BULLET.match(line):
+            elif sentence.endswith(":") and BULLET.match(line):
                 extra.append(line)  # "… the following components:" + its list items
             else:
                 break
         if extra:
             joined = " ".join(extra)
             text = f"{sentence} {joined}"
-            terms = terms + _terms(joined)
+            terms = terms + stemmed_terms(joined)
     return text, terms
 
 
@@ -665,9 +467,9 @@ def _heading_before(sentences: list[str], n: int) -> str | None:
 
 
 def _is_heading(line: str) -> bool:
-    return (len(line) <= 80 and len(line.split()) <= 10 and not _TERMINAL.search(line)
-            and line[:1].isupper() and not _is_code(line) and not _FIELD.match(line)
-            and not _BULLET.match(line) and not _CONTENTS_LINE.search(line))
+    return (len(line) <= 80 and len(line.split()) <= 10 and not TERMINAL.search(line)
+            and line[:1].isupper() and not is_code(line) and not _FIELD.match(line)
+            and not BULLET.match(line) and not _CONTENTS_LINE.search(line))
 
 
 def _title_above(sentences: list[str], n: int) -> str | None:
@@ -687,7 +489,7 @@ def _referent(sentences: list[str], n: int) -> str | None:
     ("The maximum length for this field is 32 characters" after "This is used as a label …"
     after "--iso-volume NAME: This should specify the volume ID …"), joined with `_JOIN`."""
     sentence = sentences[n]
-    if n == 0 or _is_code(sentence) or not (
+    if n == 0 or is_code(sentence) or not (
             _PRONOUN_SUBJECT.match(sentence)
             or (_DEMONSTRATIVE.search(sentence) and not _LABELLED.match(sentence))):
         return None  # ("apt: With this method, …": the field's label is what it is about)
@@ -695,7 +497,7 @@ def _referent(sentences: list[str], n: int) -> str | None:
     while k > 0 and n - k < REFERENT_HOPS and _LEANS.match(sentences[k]):
         k -= 1
     chain = sentences[k:n]
-    if any(_is_code(s) or not _TERMINAL.search(s) or s.endswith(":")
+    if any(is_code(s) or not TERMINAL.search(s) or s.endswith(":")
            or len(s) > MAX_SENTENCE_CHARS for s in chain):
         return None
     return _JOIN.join(chain)
@@ -711,114 +513,13 @@ def _code(text: str) -> str:
     return f"`{text}`" if "`" not in text else text
 
 
-def _names(question: str) -> list[str]:
-    """Code-like names and numbers in the question ("json.dumps", "is.na(x)", "2018"), lowered."""
-    found = re.findall(r"[\w$%]+(?:[.:_][\w$%]+)+(?:\(\w*\))?|\b\w+\(\w*\)|\b\d{2,}\b"
-                       r"|\b(?=\w*\d)(?=\w*[a-z])\w{2,}\b", question, re.IGNORECASE)
-    names = {name.lower() for name in found}
-    # "functools.total_ordering" is documented as "total_ordering", "json.dumps" as "dumps(".
-    names |= {re.split(r"[.:]", n.split("(")[0])[-1] for n in names if re.search(r"[.:]\w", n)}
-    return sorted(n for n in names if len(n) > 2)
-
-
-def _proper_names(question: str) -> list[list[str]]:
-    """The capitalised names of `question`, word by word and grouped as written together
-    ([["Chicago", "Blackhawks"]], [["Louis", "Blues"]] for "St. Louis Blues", [["CC"]]): not its
-    first word nor a capitalised stop word; three letters or more ("R", "Ax" are no names)."""
-    names: list[list[str]] = []
-    # "… according to Benson?" names the document's author, whom its passages seldom repeat.
-    question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
-    end = -1
-    for match in _PROPER_NAME.finditer(question):
-        before, name = question[: match.start()].rstrip(), match.group()
-        # After a full stop, a new sentence starts, unless it ends an abbreviation: "St. Louis".
-        sentence_start = not before or before[-1] in "?!:;\"“(" or (
-            before[-1] == "." and not re.search(r"(?:^|\s)[A-Z][a-z]{0,2}\.$", before))
-        if sentence_start or name.lower() in _STOPWORDS:
-            continue
-        if len(name) >= 3 or name.isupper():  # acronyms too ("CC"); not "Ax" in "Ax = b"
-            if names and re.fullmatch(r"\s+", question[end : match.start()]):
-                names[-1].append(name)  # "Chicago Blackhawks": one name
-            else:
-                names.append([name])
-            end = match.end()
-    return names
-
-
 def _holds(df: Mapping[str, int], named_files: set[str], name: str) -> bool:
     """Some passage or file name holds `name`: its word, or every part of a CamelCase name
     ("NodeJS" as "node" + "js")."""
-    whole = _terms(name, parts=False)
-    parts = [t for t in _terms(name) if t not in whole]
+    whole = stemmed_terms(name, parts=False)
+    parts = [t for t in stemmed_terms(name) if t not in whole]
     return all(df[t] or t in named_files for t in whole) or (bool(parts) and all(
         df[t] or t in named_files for t in parts))
-
-
-def _specificity(term: str, question: str) -> float:
-    """How much a question word says what the question is about, from its frequency in
-    English: 0 for the commonest words ("get", "one"), 1 for rare ones ("coroutine")."""
-    words = [w for w in _WORD.findall(question) if term in _terms(w, parts=False)]
-    zipf = max((zipf_frequency(_plain(w), "en", wordlist="small") for w in words), default=0.0)
-    return min(1.0, max(0.0, (COMMON_ZIPF - zipf) / SPECIFIC_SPAN))
-
-
-def _subject(question: str) -> str | None:
-    """What a "what is X?" question asks to define: "generators" in "What are generators in
-    Python?" (the context after in/of/for names where, not what). None for a question that ends
-    on a preposition: "What is the cached_property decorator useful for?" asks for a purpose."""
-    match = _DEFINITION_QUESTION.match(question.strip())
-    if not match or re.search(r"\s(?:for|of|on|in|with|about|to|from|by)$", match.group(1), re.I):
-        return None
-    return re.split(r"\s+(?:in|of|for|on|within|from)\s+", match.group(1).lower())[0]
-
-
-def content_terms(text: str) -> list[str]:
-    """The stemmed content words of `text` (stop words dropped), as the answerer matches them."""
-    return _terms(text)
-
-
-def _terms(text: str, *, parts: bool = True) -> list[str]:
-    found = _WORD.findall(text)
-    if parts:
-        # A document's identifiers count by their parts too ("setFillColor" for "fill colour";
-        # not a question's: "LayoutParser" there would weigh three words).
-        found += [p for w in found if CAMEL_WORD.search(w) for p in CAMEL_PART.findall(w)]
-    words = [american(_plain(w)) for w in found]
-    terms = [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-    # PDF text keeps a line-end hyphen inside words ("frame-works", "applica-tions"): the
-    # joined word counts too, so "frameworks" in a question finds it.
-    terms += [_stem(a.lower() + b) for a, b in _HYPHENATED.findall(text)]
-    return terms
-
-
-def _plain(word: str) -> str:
-    """A word without its apostrophe, and without a possessive "'s": "R's" is R (no term of
-    its own), not "rs", a word no document holds; "don't" stays "dont" (a stop word)."""
-    word = word.lower()
-    return (word[:-2] if word.endswith("'s") else word).replace("'", "")
-
-
-def _quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
-    """For a question asking for a quantity, the word that asks it ("long" in "how long …",
-    no subject of its own) and the pattern of a number with a unit of that dimension."""
-    if _YEAR_QUESTION.search(question):
-        return None, _YEAR
-    if _VERSION_QUESTION.search(question):
-        return None, _VERSION
-    match = _QUANTITY_QUESTION.match(question.strip())
-    if not match:
-        return None, None
-    word = (match.group(1) or match.group(2)).lower()
-    units = "|".join(_UNITS[d] for d in _DIMENSION.get(word, ()))
-    pattern = rf"\b{_NUMBER}\s*(?:{units})\b{_PER_TIME}" if units else rf"\b{_NUMBER}\b"
-    return (word if match.group(1) else None), re.compile(pattern, re.I)
-
-
-def _setting(question: str) -> list[str]:
-    """The terms of the tool or setting a question ends on: "matplotlib" in "How do I draw a bar
-    chart with matplotlib?" (one-letter names such as R leave none)."""
-    match = _SETTING.search(question.strip())
-    return _terms(match.group(1), parts=False) if match else []
 
 
 def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
@@ -829,19 +530,19 @@ def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
         return False
     caption = _CAPTION.match(sentence)
     kind = caption and ("figure" if caption.group(1).lower().startswith("fig") else caption.group(1))
-    if kind and not (query and set(_terms(kind)) & query):
+    if kind and not (query and set(stemmed_terms(kind)) & query):
         return False  # unless the question asks about a figure or table
     words = len(sentence.split())
-    if _BULLET.match(sentence):
+    if BULLET.match(sentence):
         return words >= 3 and len(terms) >= 2
-    if _ROW.match(sentence) or (_FIELD.match(sentence) and query is not None
-                                and query & set(_terms(sentence.split(":", 1)[0]))):
+    if TABLE_ROW.match(sentence) or (_FIELD.match(sentence) and query is not None
+                                and query & set(stemmed_terms(sentence.split(":", 1)[0]))):
         # A table row, or a header field the question names ("Attachments: report.txt" for
         # "which file is attached?"), states its facts without a verb or a full stop.
         return len(terms) >= 2
-    if not names and not _TERMINAL.search(sentence) and _title_case(sentence):
+    if not names and not TERMINAL.search(sentence) and _title_case(sentence):
         return False  # a paper's author or affiliation line, a title: names, no statement
-    return words >= 5 and len(terms) >= 2 and (words >= 8 or bool(_TERMINAL.search(sentence)))
+    return words >= 5 and len(terms) >= 2 and (words >= 8 or bool(TERMINAL.search(sentence)))
 
 
 def _title_case(text: str) -> bool:
@@ -883,13 +584,6 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
 
 
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*")
-
-
-def term_sequence(text: str) -> list[str]:
-    """The content words of `text` in reading order, stemmed as `_terms` stems them (one term
-    per word: no identifier parts)."""
-    words = (american(_plain(w)) for w in _WORD.findall(text))
-    return [_stem(w) for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 def _spelled_out(text: str, spoken: list[str]) -> bool:

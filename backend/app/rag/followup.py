@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.rules import access_for, read_plan
 from app.documents.models import Document
 from app.providers.llm.base import ChatMessage
-from app.rag.extractive import content_terms
 from app.rag.retrieval import RetrievalResult, RetrievedChunk
+from app.rag.terms import content_terms
 
 MAX_WORDS = 14  # longer questions carry their own subject
 TOPIC_TURNS = 3  # questions a chain of follow-ups may reach back to for its topic

@@ -37,8 +37,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.rag.citations import FENCED_BLOCK, repair_citations
-from app.rag.extractive import content_terms, extractive_answer, term_sequence
+from app.rag.extractive import extractive_answer
 from app.rag.prompts import Source
+from app.rag.terms import content_terms, term_sequence
 
 UNSUPPORTED_MARK = "[not found in your documents]"
 

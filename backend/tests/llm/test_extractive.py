@@ -18,14 +18,14 @@ from app.rag.extractive import (
     NO_ANSWER,
     Extract,
     ExtractiveChatModel,
-    _proper_names,
     answers,
     extract,
     extractive_answer,
     floor_for,
-    split_sentences,
 )
 from app.rag.prompts import Source, build_answer_messages
+from app.rag.question import proper_names
+from app.rag.sentences import split_sentences
 
 MANUAL = """3.2 Timeouts
 The default request timeout is 30 seconds. It can be changed with the TIMEOUT
@@ -563,12 +563,12 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
 
 
 def test_which_names_a_question_spells_out() -> None:
-    assert _proper_names("How many Stanley Cups have the St. Louis Blues won?") == [
+    assert proper_names("How many Stanley Cups have the St. Louis Blues won?") == [
         ["Stanley", "Cups"], ["Louis", "Blues"]]
     # Not the first word, a sentence's first word, a two-letter mixed-case symbol, nor the
     # author a question attributes the document to.
-    assert _proper_names("Does R solve Ax = b? Then How?") == []
-    assert _proper_names("How long should skis be, according to Benson?") == []
+    assert proper_names("Does R solve Ax = b? Then How?") == []
+    assert proper_names("How long should skis be, according to Benson?") == []
     # A CamelCase name is held when its parts are ("NodeJS" by "node" and "js").
     assert not extract("Does NodeJS have a crypto module?", doc_sources(
         "The node:crypto module of Node.js provides cryptographic functionality.")).unnamed

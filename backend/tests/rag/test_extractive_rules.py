@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.rag.extractive import answers, content_terms, extract, extractive_answer, split_sentences
+from app.rag.extractive import answers, extract, extractive_answer
 from app.rag.prompts import Source
+from app.rag.sentences import split_sentences
+from app.rag.terms import content_terms
 from tests.llm.test_extractive import body_sentences, doc_sources, real_text
 
 pytestmark = pytest.mark.eval_docs

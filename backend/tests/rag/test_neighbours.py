@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
 from app.documents.models import Chunk, Document
-from app.rag.extractive import extractive_answer, split_sentences
+from app.rag.extractive import extractive_answer
 from app.rag.neighbours import complete_cut_sentences
 from app.rag.prompts import Source
+from app.rag.sentences import split_sentences
 from tests.llm.test_extractive import real_text
 
 pytestmark = pytest.mark.eval_docs

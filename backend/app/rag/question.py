@@ -1,0 +1,176 @@
+"""What a question asks for, read from its wording alone: a quantity, a year or a version; a
+definition; a command (how do I …?); a title; the names it spells out; how specific its words are."""
+
+from __future__ import annotations
+
+import re
+
+from wordfreq import zipf_frequency
+
+from app.rag.terms import STOPWORDS, WORD, plain_word, stemmed_terms
+
+COMMON_ZIPF, SPECIFIC_SPAN = 6.0, 2.0  # see `specificity`
+
+
+DEFINITION_QUESTION = re.compile(
+    r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
+
+
+# "How long is …?", "What is the average time …?": the answer is a number with a unit.
+_QUANTITY_QUESTION = re.compile(
+    r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many|fast)\b"
+    r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
+    r"width|thickness|weight|size|speed|age|number|price|cost|amount)\b", re.I)
+
+
+_NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+           r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half|"
+           # vague amounts still answer "how long does the build take?" ("a few minutes")
+           r"few|several|couple of)")
+
+
+_UNITS = {
+    "length": r"yards?|yds?|feet|foot|ft|inch(?:es)?|miles?|(?:kilo|centi|milli)?met(?:re|er)s?"
+              r"|km|cm|mm|m"
+              # a text's length: "The maximum length for this field is 32 characters"
+              r"|characters?|chars|digits|letters|words|lines",
+    "time": r"(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|ms|s",
+    "weight": r"lbs?|pounds?|kg|kilo(?:gram)?s?|grams?|g|tons?|tonnes?|ounces?|oz|stone",
+    "size": r"bytes?|[kmgt]i?b|pixels?|px",
+    "speed": r"(?:miles?|kilomet(?:re|er)s?|km|feet|foot|ft|met(?:re|er)s?|yards?)\s*(?:an?|per)\s*"
+             r"(?:hour|minute|second)|mph|km/h|kph|m/s|knots?",
+}
+
+
+# "70 miles an hour" is a speed, not a length ("how long is the run?").
+_PER_TIME = r"(?!\s*(?:an?|per)\s+(?:hour|minute|second)\b|/h)"
+
+
+_DIMENSION = {"long": ("length", "time", "size"), "far": ("length",), "tall": ("length",),
+              "high": ("length",), "deep": ("length",), "wide": ("length",),
+              "thick": ("length",), "heavy": ("weight",), "big": ("length", "size"),
+              "large": ("length", "size"), "old": ("time",), "often": ("time",),
+              "time": ("time",), "duration": ("time",), "length": ("length",),
+              "distance": ("length",), "height": ("length",), "depth": ("length",),
+              "width": ("length",), "thickness": ("length",), "weight": ("weight",),
+              "size": ("length", "size"), "speed": ("speed",), "fast": ("speed",),
+              "age": ("time",)}
+
+
+# "In which year …?", "When was … sent?": a year answers (in a date or alone).
+_YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
+
+
+_YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
+
+
+# "Which version added …?", "Since what release …?": a version number answers ("v15.6.0", "3.9").
+_VERSION_QUESTION = re.compile(r"\b(?:what|which)\s+(?:[\w.]+\s+)?(?:version|release)\b(?!\s+control)",
+                               re.I)
+
+
+_VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b")
+
+
+# A proper name the question spells out ("the Chicago Blackhawks", "Kyber", "CC'd"): capitalised,
+# not the question's first word. Split on the apostrophe: "CC'd" is CC.
+_PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
+
+
+# Quantities a sentence may give without a number ("yearly", "as much as you like").
+LOOSE_QUANTITIES = frozenset({"often", "much"})
+
+
+# The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
+SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
+
+
+# "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
+AUTHORSHIP = re.compile(r"\s*who\s+(wrote|authored|edited|compiled|created|designed|developed)"
+                         r"\b", re.I)
+
+
+HOWTO_QUESTION = re.compile(
+    r"^\s*(?:(?:how|where)\s+(?:do|can|could|should|would|may|must)\s+(?:i|we|you|one)\b"
+    r"|how\s+to\b"
+    r"|(?:what|which)\s+(?:\w+\s+)?(?:command|function|method|option|flag|argument|parameter|"
+    r"setting|class|module|utility|tool|statement|operator|keyword|variable)s?\b)", re.I)
+
+
+# Questions that ask for a title: headings are the answer then.
+TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
+
+
+def code_names(question: str) -> list[str]:
+    """Code-like names and numbers in the question ("json.dumps", "is.na(x)", "2018"), lowered."""
+    found = re.findall(r"[\w$%]+(?:[.:_][\w$%]+)+(?:\(\w*\))?|\b\w+\(\w*\)|\b\d{2,}\b"
+                       r"|\b(?=\w*\d)(?=\w*[a-z])\w{2,}\b", question, re.IGNORECASE)
+    names = {name.lower() for name in found}
+    # "functools.total_ordering" is documented as "total_ordering", "json.dumps" as "dumps(".
+    names |= {re.split(r"[.:]", n.split("(")[0])[-1] for n in names if re.search(r"[.:]\w", n)}
+    return sorted(n for n in names if len(n) > 2)
+
+
+def proper_names(question: str) -> list[list[str]]:
+    """The capitalised names of `question`, word by word and grouped as written together
+    ([["Chicago", "Blackhawks"]], [["Louis", "Blues"]] for "St. Louis Blues", [["CC"]]): not its
+    first word nor a capitalised stop word; three letters or more ("R", "Ax" are no names)."""
+    names: list[list[str]] = []
+    # "… according to Benson?" names the document's author, whom its passages seldom repeat.
+    question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
+    end = -1
+    for match in _PROPER_NAME.finditer(question):
+        before, name = question[: match.start()].rstrip(), match.group()
+        # After a full stop, a new sentence starts, unless it ends an abbreviation: "St. Louis".
+        sentence_start = not before or before[-1] in "?!:;\"“(" or (
+            before[-1] == "." and not re.search(r"(?:^|\s)[A-Z][a-z]{0,2}\.$", before))
+        if sentence_start or name.lower() in STOPWORDS:
+            continue
+        if len(name) >= 3 or name.isupper():  # acronyms too ("CC"); not "Ax" in "Ax = b"
+            if names and re.fullmatch(r"\s+", question[end : match.start()]):
+                names[-1].append(name)  # "Chicago Blackhawks": one name
+            else:
+                names.append([name])
+            end = match.end()
+    return names
+
+
+def specificity(term: str, question: str) -> float:
+    """How much a question word says what the question is about, from its frequency in
+    English: 0 for the commonest words ("get", "one"), 1 for rare ones ("coroutine")."""
+    words = [w for w in WORD.findall(question) if term in stemmed_terms(w, parts=False)]
+    zipf = max((zipf_frequency(plain_word(w), "en", wordlist="small") for w in words), default=0.0)
+    return min(1.0, max(0.0, (COMMON_ZIPF - zipf) / SPECIFIC_SPAN))
+
+
+def definition_subject(question: str) -> str | None:
+    """What a "what is X?" question asks to define: "generators" in "What are generators in
+    Python?" (the context after in/of/for names where, not what). None for a question that ends
+    on a preposition: "What is the cached_property decorator useful for?" asks for a purpose."""
+    match = DEFINITION_QUESTION.match(question.strip())
+    if not match or re.search(r"\s(?:for|of|on|in|with|about|to|from|by)$", match.group(1), re.I):
+        return None
+    return re.split(r"\s+(?:in|of|for|on|within|from)\s+", match.group(1).lower())[0]
+
+
+def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
+    """For a question asking for a quantity, the word that asks it ("long" in "how long …",
+    no subject of its own) and the pattern of a number with a unit of that dimension."""
+    if _YEAR_QUESTION.search(question):
+        return None, _YEAR
+    if _VERSION_QUESTION.search(question):
+        return None, _VERSION
+    match = _QUANTITY_QUESTION.match(question.strip())
+    if not match:
+        return None, None
+    word = (match.group(1) or match.group(2)).lower()
+    units = "|".join(_UNITS[d] for d in _DIMENSION.get(word, ()))
+    pattern = rf"\b{_NUMBER}\s*(?:{units})\b{_PER_TIME}" if units else rf"\b{_NUMBER}\b"
+    return (word if match.group(1) else None), re.compile(pattern, re.I)
+
+
+def setting_terms(question: str) -> list[str]:
+    """The terms of the tool or setting a question ends on: "matplotlib" in "How do I draw a bar
+    chart with matplotlib?" (one-letter names such as R leave none)."""
+    match = SETTING.search(question.strip())
+    return stemmed_terms(match.group(1), parts=False) if match else []

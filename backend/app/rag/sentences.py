@@ -1,0 +1,153 @@
+"""A passage cut into what the answerer can quote: sentences, list items, lines of code, headings
+and table rows, with hard-wrapped lines joined back."""
+
+from __future__ import annotations
+
+import re
+
+CODE_LINES = 8  # lines an open code statement may continue on
+
+
+LIST_NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # "2. The goal-posts …": no term of the sentence
+
+
+BULLET = re.compile(r"^\s*(?:[-*•▪◦‣·]|\d{1,3}[.)])\s+")
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
+
+
+TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
+
+
+_ABBREVIATIONS = frozenset(
+    """e.g i.e etc vs mr mrs ms dr prof fig figs no nos vol pp p ch sec approx cf al inc ltd co jr
+    sr st eq ref resp min max""".split()
+)
+
+
+# Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
+_PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
+
+
+# A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
+# "1 Readers should note …" under a table of figures), never the rest of the line before.
+_NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
+
+
+# A running header at the top of a PDF page: "Chapter 12: Graphical procedures 69".
+_PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
+
+
+# A Python expression without spaces, and the operators that join such in a condition.
+_EXPR = r"[\w.\[\]:'\"()+*/%-]+"
+
+
+_OPERATOR = r"(?:and|or|is|in|not in|is not|==|!=|<=|>=|<|>)"
+
+
+# A line of code or a shell command: prompts, assignments, calls.
+_CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
+                   r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);(?:\s*//.*)?$|import\s.*\sfrom\s+['\"].*$"
+                   # Python: "def f(x):", "class Mapping:", "from a.b import c", "import os",
+                   # "@decorator", "for x in y:", "if not found and line[:8] == 'Name':" (a
+                   # condition of names and operators, unlike "if you want the following:")
+                   r"|(?:async\s+)?def\s+\w+\(.*\)(?:\s*->.*)?:$|class\s+\w+(?:\(.*\))?:$"
+                   r"|from\s+[\w.]+\s+import\s+[\w*(]|import\s+[\w.]+(?:\s+as\s+\w+)?(?:,\s*[\w.]+)*$"
+                   r"|@[\w.]+(?:\(.*\))?$|for\s+[\w, ]+?\s+in\s+\S.*:$|with\s+[\w.]+\(.*\)\s+as\s+\w+:$"
+                   rf"|(?:if|elif|while)\s+(?:not\s+)?{_EXPR}(?:\s+{_OPERATOR}\s+(?:not\s+)?{_EXPR})*:$"
+                   r"|(?:else|try|finally):$"
+                   # JavaScript: comments, a block opened by a callback or a statement, its end
+                   # (not anchored at the end: the lines a block opens are joined to it)
+                   r"|//|/\*|.*=>\s*\{|(?:async\s+)?function\s*\w*\s*\([^)]*\)\s*\{"
+                   r"|(?:if|for|while)\s*\(.*\)\s*\{"
+                   r"|\}\)*;?$)")
+
+
+# A table row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2" (a sheet),
+# "Python: dict | JSON: object" (an HTML or slide table).
+TABLE_ROW = re.compile(r"^[^:;|]{1,40}:[^;|]+[;|]\s*[^:;|]{1,40}:")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (and list items) of a passage, in order. Use the same function when computing the
+    semantic scores passed to `extractive_answer`, so that sentence indexes agree."""
+    text = _PARAGRAPH_NUMBER.sub("", text.replace("\x02", "").replace("\u00ad", ""))
+    text = re.sub(r"(\w)-\n(?=[a-z])", r"\1", text)  # words hyphenated across a line break
+    sentences: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        for unit in _units(block):
+            sentences.extend(_split_unit(unit))
+    return [s for s in (" ".join(s.split()) for s in sentences) if s]
+
+
+def _units(block: str) -> list[str]:
+    """Join hard-wrapped lines back together, keeping list items and headings apart."""
+    lines = [line.strip() for line in block.split("\n") if line.strip()]
+    units: list[str] = []
+    continued = 0  # lines joined to an open code statement ("const {" … "} = require(…);")
+    for i, line in enumerate(lines):
+        if units and continued < CODE_LINES and is_code(units[-1]) and _open_brackets(units[-1]):
+            units[-1] += " " + line
+            continued += 1
+            continue
+        continued = 0
+        previous = lines[i - 1] if i > 0 else ""
+        heading_before = bool(previous) and (
+            (len(previous) < 60 and not TERMINAL.search(previous) and line[:1].isupper())
+            # A numbered heading may end in a bracket ("5.8 Forming partitioned matrices, cbind()
+            # and rbind()"), and what follows may start in lower case ("attach() is a generic …").
+            or (len(previous) < 80 and bool(_NUMBERED.match(previous)) and previous[-1] != "."))
+        # A PDF's running page header is a line of its own, whatever follows it.
+        header = _PAGE_HEADER.match(line) or _PAGE_HEADER.match(previous)
+        code, after_code = is_code(line), i > 0 and is_code(previous)
+        row = TABLE_ROW.match(line) or (i > 0 and TABLE_ROW.match(previous))
+        if after_code and not code and len(units) >= 2 and re.match(r"[a-z(]", line) \
+                and not is_code(units[-2]) and not TERMINAL.search(units[-2]):
+            # A display in mid-sentence: "The R command" / "> objects()" / "(alternatively,
+            # ls()) can be used to …" is one sentence.
+            units[-2:] = [f"{units[-2]} {units[-1]} {line}"]
+        elif not units or BULLET.match(line) or heading_before or code or after_code or row \
+                or header:
+            units.append(line)  # a line of code is a unit of its own, never glued to prose
+        else:
+            units[-1] += " " + line
+    return units
+
+
+def is_code(line: str) -> bool:
+    return bool(_CODE.match(line.strip()))
+
+
+def _open_brackets(code: str) -> bool:
+    """A statement left open on its line: more brackets opened than closed."""
+    return sum(code.count(c) for c in "([{") > sum(code.count(c) for c in ")]}")
+
+
+def _split_unit(unit: str) -> list[str]:
+    if is_code(unit):
+        return [unit]
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(unit):
+        following = unit[match.end() : match.end() + 1]
+        if not (following.isupper() or following.isdigit() or following in "\"'“‘([-•"):
+            continue
+        words = unit[start : match.start() + 1].split()
+        last = words[-1].rstrip(".").lstrip("([\"'“‘").lower() if words else ""
+        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+            continue  # "e.g. The", "J. Smith"
+        if re.fullmatch(r"\d{1,3}[.)]", words[-1] if words else ""):
+            # A list item's own number starts the item: "1. Use IDispatch …", "… the
+            # following: 2. Write …" (not "… shown in Figure 2. The …").
+            if len(words) == 1:
+                continue
+            if TERMINAL.search(words[-2]):
+                number = unit.rindex(words[-1], start, match.end())
+                pieces.append(unit[start:number])
+                start = number
+                continue
+        pieces.append(unit[start : match.end()])
+        start = match.end()
+    pieces.append(unit[start:])
+    return pieces
