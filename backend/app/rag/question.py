@@ -10,25 +10,17 @@ from wordfreq import zipf_frequency
 from app.rag.terms import STOPWORDS, WORD, plain_word, stemmed_terms
 
 COMMON_ZIPF, SPECIFIC_SPAN = 6.0, 2.0  # see `specificity`
-
-
 DEFINITION_QUESTION = re.compile(
     r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
-
-
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
 _QUANTITY_QUESTION = re.compile(
     r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many|fast)\b"
     r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
     r"width|thickness|weight|size|speed|age|number|price|cost|amount)\b", re.I)
-
-
 _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
            r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half|"
            # vague amounts still answer "how long does the build take?" ("a few minutes")
            r"few|several|couple of)")
-
-
 _UNITS = {
     "length": r"yards?|yds?|feet|foot|ft|inch(?:es)?|miles?|(?:kilo|centi|milli)?met(?:re|er)s?"
               r"|km|cm|mm|m"
@@ -40,12 +32,8 @@ _UNITS = {
     "speed": r"(?:miles?|kilomet(?:re|er)s?|km|feet|foot|ft|met(?:re|er)s?|yards?)\s*(?:an?|per)\s*"
              r"(?:hour|minute|second)|mph|km/h|kph|m/s|knots?",
 }
-
-
 # "70 miles an hour" is a speed, not a length ("how long is the run?").
 _PER_TIME = r"(?!\s*(?:an?|per)\s+(?:hour|minute|second)\b|/h)"
-
-
 _DIMENSION = {"long": ("length", "time", "size"), "far": ("length",), "tall": ("length",),
               "high": ("length",), "deep": ("length",), "wide": ("length",),
               "thick": ("length",), "heavy": ("weight",), "big": ("length", "size"),
@@ -55,48 +43,28 @@ _DIMENSION = {"long": ("length", "time", "size"), "far": ("length",), "tall": ("
               "width": ("length",), "thickness": ("length",), "weight": ("weight",),
               "size": ("length", "size"), "speed": ("speed",), "fast": ("speed",),
               "age": ("time",)}
-
-
 # "In which year …?", "When was … sent?": a year answers (in a date or alone).
 _YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
-
-
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
-
-
 # "Which version added …?", "Since what release …?": a version number answers ("v15.6.0", "3.9").
 _VERSION_QUESTION = re.compile(r"\b(?:what|which)\s+(?:[\w.]+\s+)?(?:version|release)\b(?!\s+control)",
                                re.I)
-
-
 _VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b")
-
-
 # A proper name the question spells out ("the Chicago Blackhawks", "Kyber", "CC'd"): capitalised,
 # not the question's first word. Split on the apostrophe: "CC'd" is CC.
 _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
-
-
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})
-
-
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
 SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
-
-
 # "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
 AUTHORSHIP = re.compile(r"\s*who\s+(wrote|authored|edited|compiled|created|designed|developed)"
                          r"\b", re.I)
-
-
 HOWTO_QUESTION = re.compile(
     r"^\s*(?:(?:how|where)\s+(?:do|can|could|should|would|may|must)\s+(?:i|we|you|one)\b"
     r"|how\s+to\b"
     r"|(?:what|which)\s+(?:\w+\s+)?(?:command|function|method|option|flag|argument|parameter|"
     r"setting|class|module|utility|tool|statement|operator|keyword|variable)s?\b)", re.I)
-
-
 # Questions that ask for a title: headings are the answer then.
 TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
 

@@ -6,46 +6,24 @@ from __future__ import annotations
 import re
 
 CODE_LINES = 8  # lines an open code statement may continue on
-
-
 LIST_NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # "2. The goal-posts …": no term of the sentence
-
-
 BULLET = re.compile(r"^\s*(?:[-*•▪◦‣·]|\d{1,3}[.)])\s+")
-
-
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
-
-
 TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
-
-
 _ABBREVIATIONS = frozenset(
     """e.g i.e etc vs mr mrs ms dr prof fig figs no nos vol pp p ch sec approx cf al inc ltd co jr
     sr st eq ref resp min max""".split()
 )
-
-
 # Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
 _PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
-
-
 # A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
 # "1 Readers should note …" under a table of figures), never the rest of the line before.
 _NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
-
-
 # A running header at the top of a PDF page: "Chapter 12: Graphical procedures 69".
 _PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
-
-
 # A Python expression without spaces, and the operators that join such in a condition.
 _EXPR = r"[\w.\[\]:'\"()+*/%-]+"
-
-
 _OPERATOR = r"(?:and|or|is|in|not in|is not|==|!=|<=|>=|<|>)"
-
-
 # A line of code or a shell command: prompts, assignments, calls.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
                    r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);(?:\s*//.*)?$|import\s.*\sfrom\s+['\"].*$"
@@ -62,8 +40,6 @@ _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.
                    r"|//|/\*|.*=>\s*\{|(?:async\s+)?function\s*\w*\s*\([^)]*\)\s*\{"
                    r"|(?:if|for|while)\s*\(.*\)\s*\{"
                    r"|\}\)*;?$)")
-
-
 # A table row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2" (a sheet),
 # "Python: dict | JSON: object" (an HTML or slide table).
 TABLE_ROW = re.compile(r"^[^:;|]{1,40}:[^;|]+[;|]\s*[^:;|]{1,40}:")

@@ -23,11 +23,7 @@ STOPWORDS = frozenset(
     within without whether tell explain describe please give list show mean means there's what's
     it's does doesn't don't isn't aren't can't""".replace("'", "").split()
 )  # compared with words whose apostrophe is gone (`plain_word`): "doesn't" is "doesnt"
-
-
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-
-
 _HYPHENATED = re.compile(r"\b([^\W\d_]{2,})-([a-z]{2,})\b")
 
 
