@@ -30,7 +30,7 @@ from app.rag.question import (
     specificity,
 )
 from app.rag.sentences import BULLET, LIST_NUMBER, TABLE_ROW, TERMINAL, is_code, split_sentences
-from app.rag.terms import stemmed_terms, term_sequence
+from app.rag.terms import acronyms, stemmed_terms, term_sequence, with_acronyms
 
 LEAD = "From your documents:"
 NO_ANSWER = "I could not find an answer to that in your documents."
@@ -233,8 +233,11 @@ def extract(
     titles = bool(TITLE_QUESTION.search(question))
     per_source = [(rank, source, _slide_or_sentences(source, whole=not titles))
                   for rank, source in enumerate(ranked)]
+    # An acronym a passage defines ("byte order mark (BOM)") stands for its words in every passage.
+    spelled = acronyms("\n".join(source.text for source in ranked))
     units = [
-        (rank, source, n, sentences, stemmed_terms(LIST_NUMBER.sub("", sentence)))
+        (rank, source, n, sentences,
+         with_acronyms(stemmed_terms(LIST_NUMBER.sub("", sentence)), spelled))
         for rank, source, sentences in per_source
         for n, sentence in enumerate(sentences)
     ]

@@ -75,3 +75,27 @@ def term_sequence(text: str) -> list[str]:
     per word: no identifier parts)."""
     words = (american(plain_word(w)) for w in WORD.findall(text))
     return [_stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+# "a byte order mark (BOM)": the words before the brackets whose initials spell it.
+_DEFINED_ACRONYM = re.compile(r"((?:[A-Za-z][\w'’-]*\s+){2,8})\(([A-Z]{2,8})s?\)")
+
+
+def acronyms(text: str) -> dict[str, list[str]]:
+    """The acronyms `text` defines, each with the terms of what it stands for:
+    {"bom": ["byte", "order", "mark"]} for "… a byte order mark (BOM) …"."""
+    found: dict[str, list[str]] = {}
+    for match in _DEFINED_ACRONYM.finditer(text):
+        letters = match.group(2).lower()
+        words = match.group(1).split()[-len(letters):]
+        if len(words) == len(letters) and all(w[0].lower() == c for w, c in zip(words, letters,
+                                                                                strict=True)):
+            found.setdefault(_stem(letters), stemmed_terms(" ".join(words), parts=False))
+    return found
+
+
+def with_acronyms(terms: list[str], defined: dict[str, list[str]]) -> list[str]:
+    """`terms`, and for each acronym among them the terms of what it stands for: "The
+    deserializer raises a ValueError when an initial BOM is present" holds "byte order mark"."""
+    extra = [t for a in terms if a in defined for t in defined[a] if t not in terms]
+    return terms + list(dict.fromkeys(extra))

@@ -26,6 +26,7 @@ from app.rag.extractive import (
 from app.rag.prompts import Source, build_answer_messages
 from app.rag.question import proper_names
 from app.rag.sentences import split_sentences
+from app.rag.terms import acronyms, with_acronyms
 
 MANUAL = """3.2 Timeouts
 The default request timeout is 30 seconds. It can be changed with the TIMEOUT
@@ -668,3 +669,11 @@ def test_a_slide_is_quoted_whole() -> None:
     assert body_sentences(extractive_answer("What is the title of the second content slide?",
                                             deck("sample-presentation.pptx")))[0] \
         == "This is the second content slide [1]"
+
+
+
+def test_an_acronym_a_passage_defines_stands_for_its_words() -> None:
+    defined = acronyms("… adding a byte order mark (BOM) to the start, as a virtual machine (VM) "
+                       "would; Password-Based Key Derivation Function 2 (PBKDF2) …")
+    assert defined == {"bom": ["byte", "order", "mark"], "vm": ["virtual", "machin"]}
+    assert with_acronyms(["rais", "bom"], defined) == ["rais", "bom", "byte", "order", "mark"]

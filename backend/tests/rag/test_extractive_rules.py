@@ -312,3 +312,12 @@ def test_a_phrasing_verb_the_answer_does_not_repeat_keeps_the_rescue(eval_docs: 
     assert phrased.evidence[0].startswith("For example t(X) is the matrix transpose function")
     assert 0.6 <= phrased.coverage < 0.75 and phrased.missing == 0.0
     assert answers(0.48, plain) and answers(0.48, phrased)
+
+
+def test_a_sentence_with_an_acronym_holds_the_words_it_stands_for(eval_docs: Path) -> None:
+    encodings = real_text(eval_docs, "html/python_library_json.html", "Character Encodings",
+                          "raises a ValueError when an initial BOM is present.")
+    # "byte order mark (BOM)" is defined one sentence before the answer, which says only "BOM".
+    answer = extractive_answer("What does Python's json decoder do if the input starts with a "
+                               "byte order mark?", doc_sources(encodings))
+    assert "raises a ValueError when an initial BOM is present" in answer
