@@ -59,7 +59,7 @@ LOOSE_QUANTITIES = frozenset({"often", "much"})
 SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
 # "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
 AUTHORSHIP = re.compile(r"\s*who\s+(wrote|authored|edited|compiled|created|designed|developed)"
-                         r"\b", re.I)
+                        r"\b", re.I)
 HOWTO_QUESTION = re.compile(
     r"^\s*(?:(?:how|where)\s+(?:do|can|could|should|would|may|must)\s+(?:i|we|you|one)\b"
     r"|how\s+to\b"
