@@ -20,13 +20,12 @@ from app.rag.question import (
     DEFINITION_QUESTION,
     HOWTO_QUESTION,
     LOOSE_QUANTITIES,
-    SETTING,
     TITLE_QUESTION,
     asked_quantity,
     code_names,
     definition_subject,
     proper_names,
-    setting_terms,
+    setting_phrase,
     specificity,
 )
 from app.rag.sentences import BULLET, LIST_NUMBER, TABLE_ROW, TERMINAL, is_code, split_sentences
@@ -244,12 +243,15 @@ def extract(
     if not units or (not query and not embed_scores):
         return Extract("", [])
     df = Counter(term for *_, terms in units for term in set(terms))
-    setting = setting_terms(question)
-    named_files = {t for source in ranked for t in stemmed_terms(source.filename)}
-    unheld = bool(setting) and not any(df[t] or t in named_files for t in setting)
+    # What some passage or file name holds: a tool or name the question ends on or spells out
+    # that none holds means the passages are about something else.
+    known = set(df) | {t for source in ranked for t in stemmed_terms(source.filename)}
+    where = setting_phrase(question)
+    # (One-letter names such as R leave no term: no setting to find.)
+    setting = stemmed_terms(where, parts=False) if where else []
+    unheld = bool(setting) and not any(t in known for t in setting)
     # A name of several words is held by any of them: "the St. Louis Blues" by "Blues" ("STL").
-    unnamed = any(not any(_holds(df, named_files, word) for word in name)
-                  for name in proper_names(question))
+    unnamed = any(not any(_holds(known, word) for word in name) for name in proper_names(question))
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
     # Coverage (is the sentence about the question at all?) counts a word every passage shares
@@ -274,8 +276,7 @@ def extract(
     names = code_names(question)
     # The platform a question ends on ("… in Node.js?") is what every passage of its document is
     # about: a sentence that happens to spell it out names nothing the question asks for.
-    where = SETTING.search(question.strip())
-    asked_names = [n for n in names if not where or n not in code_names(where.group(1))]
+    asked_names = [n for n in names if not where or n not in code_names(where)]
     spoken = term_sequence(question)
     subject = definition_subject(question)
     # When some sources mention a model number the question spells out ("Z200"), sentences of
@@ -301,10 +302,12 @@ def extract(
         if previous:  # "It is over 1300 yards in length" is about what the sentence before names
             text = f"{previous}{_JOIN}{text}"
             # Only the question's words it names, so that the pair is not a longer sentence.
-            terms = terms + [t for t in set(stemmed_terms(previous)) if t in weights and t not in terms]
+            terms = terms + [t for t in set(stemmed_terms(previous))
+                             if t in weights and t not in terms]
         signature = _signature_before(sentences, n)
         if signature:
-            terms = terms + stemmed_terms(signature)  # the sentence is about what the signature names
+            # The sentence is about what the signature names.
+            terms = terms + stemmed_terms(signature)
         heading = _heading_before(sentences, n)
         if heading:  # a sentence under "Updating the firmware" is about updating the firmware
             terms = terms + [t for t in stemmed_terms(heading) if t not in terms]
@@ -516,13 +519,12 @@ def _code(text: str) -> str:
     return f"`{text}`" if "`" not in text else text
 
 
-def _holds(df: Mapping[str, int], named_files: set[str], name: str) -> bool:
-    """Some passage or file name holds `name`: its word, or every part of a CamelCase name
-    ("NodeJS" as "node" + "js")."""
+def _holds(known: set[str], name: str) -> bool:
+    """`known` (the passages' and file names' terms) holds `name`: its word, or every part of a
+    CamelCase name ("NodeJS" as "node" + "js")."""
     whole = stemmed_terms(name, parts=False)
     parts = [t for t in stemmed_terms(name) if t not in whole]
-    return all(df[t] or t in named_files for t in whole) or (bool(parts) and all(
-        df[t] or t in named_files for t in parts))
+    return all(t in known for t in whole) or (bool(parts) and all(t in known for t in parts))
 
 
 def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
@@ -539,7 +541,7 @@ def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
     if BULLET.match(sentence):
         return words >= 3 and len(terms) >= 2
     if TABLE_ROW.match(sentence) or (_FIELD.match(sentence) and query is not None
-                                and query & set(stemmed_terms(sentence.split(":", 1)[0]))):
+                                     and query & set(stemmed_terms(sentence.split(":", 1)[0]))):
         # A table row, or a header field the question names ("Attachments: report.txt" for
         # "which file is attached?"), states its facts without a verb or a full stop.
         return len(terms) >= 2

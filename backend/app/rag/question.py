@@ -56,7 +56,7 @@ _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
-SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
+_SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
 # "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
 AUTHORSHIP = re.compile(r"\s*who\s+(wrote|authored|edited|compiled|created|designed|developed)"
                         r"\b", re.I)
@@ -137,8 +137,8 @@ def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     return (word if match.group(1) else None), re.compile(pattern, re.I)
 
 
-def setting_terms(question: str) -> list[str]:
-    """The terms of the tool or setting a question ends on: "matplotlib" in "How do I draw a bar
-    chart with matplotlib?" (one-letter names such as R leave none)."""
-    match = SETTING.search(question.strip())
-    return stemmed_terms(match.group(1), parts=False) if match else []
+def setting_phrase(question: str) -> str | None:
+    """The tool or setting a question ends on: "matplotlib" in "How do I draw a bar chart with
+    matplotlib?", "Node.js" in "… in Node.js?"."""
+    match = _SETTING.search(question.strip())
+    return match.group(1) if match else None

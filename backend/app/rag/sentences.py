@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 CODE_LINES = 8  # lines an open code statement may continue on
-LIST_NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # "2. The goal-posts …": no term of the sentence
-BULLET = re.compile(r"^\s*(?:[-*•▪◦‣·]|\d{1,3}[.)])\s+")
+_ITEM_NUMBER = r"\d{1,3}[.)]"  # a numbered list item's own number: "2." or "2)"
+LIST_NUMBER = re.compile(rf"^{_ITEM_NUMBER}\s+")  # "2. The goal-posts …": no term of the sentence
+BULLET = re.compile(rf"^\s*(?:[-*•▪◦‣·]|{_ITEM_NUMBER})\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
 _ABBREVIATIONS = frozenset(
@@ -113,7 +114,7 @@ def _split_unit(unit: str) -> list[str]:
         last = words[-1].rstrip(".").lstrip("([\"'“‘").lower() if words else ""
         if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
             continue  # "e.g. The", "J. Smith"
-        if re.fullmatch(r"\d{1,3}[.)]", words[-1] if words else ""):
+        if re.fullmatch(_ITEM_NUMBER, words[-1] if words else ""):
             # A list item's own number starts the item: "1. Use IDispatch …", "… the
             # following: 2. Write …" (not "… shown in Figure 2. The …").
             if len(words) == 1:
