@@ -28,7 +28,7 @@ _UNITS = {
               r"|characters?|chars|digits|letters|words|lines",
     "time": r"(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|ms|s",
     "weight": r"lbs?|pounds?|kg|kilo(?:gram)?s?|grams?|g|tons?|tonnes?|ounces?|oz|stone",
-    "size": r"bytes?|[kmgt]i?b|pixels?|px",
+    "size": r"bytes?|bits?|[kmgt]i?b|pixels?|px",
     "speed": r"(?:miles?|kilomet(?:re|er)s?|km|feet|foot|ft|met(?:re|er)s?|yards?)\s*(?:an?|per)\s*"
              r"(?:hour|minute|second)|mph|km/h|kph|m/s|knots?",
 }
@@ -133,7 +133,8 @@ def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
         return None, None
     word = (match.group(1) or match.group(2)).lower()
     units = "|".join(_UNITS[d] for d in _DIMENSION.get(word, ()))
-    pattern = rf"\b{_NUMBER}\s*(?:{units})\b{_PER_TIME}" if units else rf"\b{_NUMBER}\b"
+    # "1300 yards", "128-bit"
+    pattern = rf"\b{_NUMBER}(?:\s*|-)(?:{units})\b{_PER_TIME}" if units else rf"\b{_NUMBER}\b"
     return (word if match.group(1) else None), re.compile(pattern, re.I)
 
 

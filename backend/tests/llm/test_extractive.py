@@ -677,3 +677,14 @@ def test_an_acronym_a_passage_defines_stands_for_its_words() -> None:
                        "would; Password-Based Key Derivation Function 2 (PBKDF2) …")
     assert defined == {"bom": ["byte", "order", "mark"], "vm": ["virtual", "machin"]}
     assert with_acronyms(["rais", "bom"], defined) == ["rais", "bom", "byte", "order", "mark"]
+
+
+def test_a_hyphenated_size_in_bits_answers_how_long() -> None:
+    com = ("COM components implement one or several interfaces, identified by unique 128-bit "
+           "interface identifiers (IIDs). Interfaces are described in IDL files.")
+    found = extract("How long are the interface identifiers that identify COM interfaces?",
+                    doc_sources(com), max_sentences=1)
+    assert not found.untyped and found.typed and "128-bit" in found.text
+    # A number without the unit asked for is still no size.
+    assert extract("How long are the interface identifiers?",
+                   doc_sources("Interface identifiers are listed in 3 tables.")).untyped
