@@ -24,6 +24,7 @@ from app.rag.question import (
     asked_quantity,
     code_names,
     definition_subject,
+    document_words,
     proper_names,
     setting_phrase,
     specificity,
@@ -223,7 +224,8 @@ def extract(
     # "wrote" in "who wrote …?" asks for a byline, which names the author under the title.
     authorship = AUTHORSHIP.match(question)
     asks_for = asks_for or (authorship.group(1) if authorship else None)
-    query = set(stemmed_terms(question, parts=False)) - set(stemmed_terms(asks_for or ""))
+    query = (set(stemmed_terms(question, parts=False)) - set(stemmed_terms(asks_for or ""))
+             - set(stemmed_terms(" ".join(document_words(question)))))
     weights = dict.fromkeys(query, 1.0)
     for term in stemmed_terms(context or "", parts=False):
         weights.setdefault(term, CONTEXT_WEIGHT)

@@ -66,6 +66,12 @@ HOWTO_QUESTION = re.compile(
     r"|(?:what|which)\s+(?:\w+\s+)?(?:command|function|method|option|flag|argument|parameter|"
     r"setting|class|module|utility|tool|statement|operator|keyword|variable)s?\b)", re.I)
 # Questions that ask for a title: headings are the answer then.
+# "the R manual", "the Python tutorial", "the LayoutParser paper": the words name the document,
+# not what it says ("tutorial" would favour a passage listing tutorials). Not "the manual page".
+_DOCUMENT_REFERENCE = re.compile(
+    r"\b(?:the|this|that|[\w.]+['’]s?)\s+(?:[\w.+-]+\s+){0,3}?"
+    r"(manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation)s?\b"
+    r"(?!\s+(?:pages?|entry|entries|styles?|formats?|files?)\b)", re.I)
 TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
 
 
@@ -136,6 +142,12 @@ def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     # "1300 yards", "128-bit"
     pattern = rf"\b{_NUMBER}(?:\s*|-)(?:{units})\b{_PER_TIME}" if units else rf"\b{_NUMBER}\b"
     return (word if match.group(1) else None), re.compile(pattern, re.I)
+
+
+def document_words(question: str) -> list[str]:
+    """The words by which a question names the document it asks about: "manual" in "What does
+    the camlidl manual recommend …?"."""
+    return [match.group(1).lower() for match in _DOCUMENT_REFERENCE.finditer(question)]
 
 
 def setting_phrase(question: str) -> str | None:

@@ -24,7 +24,7 @@ from app.rag.extractive import (
     floor_for,
 )
 from app.rag.prompts import Source, build_answer_messages
-from app.rag.question import proper_names
+from app.rag.question import document_words, proper_names
 from app.rag.sentences import split_sentences
 from app.rag.terms import acronyms, with_acronyms
 
@@ -688,3 +688,23 @@ def test_a_hyphenated_size_in_bits_answers_how_long() -> None:
     # A number without the unit asked for is still no size.
     assert extract("How long are the interface identifiers?",
                    doc_sources("Interface identifiers are listed in 3 tables.")).untyped
+
+
+def test_the_words_naming_the_document_are_not_asked_about() -> None:
+    assert document_words("What does the camlidl manual recommend doing about in,out "
+                          "parameters?") == ["manual"]
+    assert document_words("Which model is fitted in the example of the R manual?") == ["manual"]
+    assert document_words("How do I write the manual page of my command?") == []
+    # ReportLab's user guide lists Python tutorials; the tutorial itself defines the word.
+    links = ("• Python Tutorial.\nThe official Python Tutorial , originally written by Guido van "
+             "Rossum himself. http://docs.python.org/tutorial/\n• Learning to Program.\n"
+             "A tutorial on programming by Alan Gauld.")
+    tutorial = ("By the way, I use the word attribute for any name following a dot — for "
+                "example, in the expression z.real, real is an attribute of the object z.")
+    classes = ("Attribute references use the standard syntax used for all attribute references "
+               "in Python: obj.name. Class objects support two kinds of operations: attribute "
+               "references and instantiation. Data attributes need not be declared; like local "
+               "variables, they spring into existence when they are first assigned to.")
+    answer = extractive_answer("What does the Python tutorial mean by the word attribute?",
+                               doc_sources(links, tutorial, classes), max_sentences=1)
+    assert "I use the word attribute for any name following a dot" in answer
