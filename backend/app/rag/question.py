@@ -65,13 +65,13 @@ HOWTO_QUESTION = re.compile(
     r"|how\s+to\b"
     r"|(?:what|which)\s+(?:\w+\s+)?(?:command|function|method|option|flag|argument|parameter|"
     r"setting|class|module|utility|tool|statement|operator|keyword|variable)s?\b)", re.I)
-# Questions that ask for a title: headings are the answer then.
 # "the R manual", "the Python tutorial", "the LayoutParser paper": the words name the document,
 # not what it says ("tutorial" would favour a passage listing tutorials). Not "the manual page".
 _DOCUMENT_REFERENCE = re.compile(
     r"\b(?:the|this|that|[\w.]+['’]s?)\s+(?:[\w.+-]+\s+){0,3}?"
     r"(manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation)s?\b"
     r"(?!\s+(?:pages?|entry|entries|styles?|formats?|files?)\b)", re.I)
+# Questions that ask for a title: headings are the answer then.
 TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
 
 
