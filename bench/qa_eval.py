@@ -68,6 +68,18 @@ def acceptable(item: dict[str, Any], filename: str, page: int | None, text: str)
     return norm(item["evidence"]) in norm(text)
 
 
+def verdicts(item: dict[str, Any], content: str,
+             cited: list[tuple[str, int | None, str]]) -> dict[str, Any]:
+    """An answer's verdicts: for an answerable question, the fact and the acceptability of each
+    cited (filename, page, chunk text); for an unanswerable one, whether it said "not found"."""
+    if not item.get("answerable", True):
+        return {"not_found": not cited or bool(NOT_FOUND.search(content))}
+    ok = [acceptable(item, filename, page, text) for filename, page, text in cited]
+    # citation precision: of all citations, the share on an acceptable document+page
+    return {"fact": has_facts(item["facts"], content), "citation_ok": any(ok),
+            "citations_n": len(ok), "citations_ok_n": sum(ok)}
+
+
 async def chunk_texts(app: Any, chunk_ids: list[str]) -> dict[str, str]:
     from sqlalchemy import select
 
@@ -127,17 +139,9 @@ async def evaluate(app: Any, client: Any, items: list[dict[str, Any]], *,
             r = await client.post("/api/v1/search", json={"query": item["question"], "k": 5})
             hits = r.json()["results"]
             ok = [acceptable(item, h["filename"], h["page"], h["text"]) for h in hits]
-            verdicts = [acceptable(item, x["filename"], x["page"], texts.get(x["chunk_id"], ""))
-                        for x in answer["citations"]]
-            row.update({
-                "hit1": bool(ok[:1] and ok[0]), "hit5": any(ok[:5]),
-                "fact": has_facts(item["facts"], answer["content"]),
-                "citation_ok": any(verdicts),
-                # citation precision: of all citations, the share on an acceptable document+page
-                "citations_n": len(verdicts), "citations_ok_n": sum(verdicts),
-            })
-        else:
-            row["not_found"] = not answer["citations"] or bool(NOT_FOUND.search(answer["content"]))
+            row.update({"hit1": bool(ok[:1] and ok[0]), "hit5": any(ok[:5])})
+        row.update(verdicts(item, answer["content"], [
+            (x["filename"], x["page"], texts.get(x["chunk_id"], "")) for x in answer["citations"]]))
         rows.append(row)
         if progress is not None:  # a long (LLM) run keeps what it has if interrupted
             await asyncio.to_thread(progress.write_text, json.dumps(rows, indent=1, ensure_ascii=False))

@@ -89,12 +89,8 @@ async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
                  if n in by_index]
         row |= {"answer": text or NO_ANSWER, "cited": bool(cited)}
         if row["answerable"]:
-            verdicts = [qa_eval.acceptable(item, s.filename, s.page, s.text) for s in cited]
-            row |= {"hit1": captured["hit1"], "hit5": captured["hit5"],
-                    "fact": qa_eval.has_facts(item["facts"], text), "citation_ok": any(verdicts),
-                    "citations_n": len(verdicts), "citations_ok_n": sum(verdicts)}
-        else:
-            row["not_found"] = not text
+            row |= {"hit1": captured["hit1"], "hit5": captured["hit5"]}
+        row |= qa_eval.verdicts(item, row["answer"], [(s.filename, s.page, s.text) for s in cited])
         rows.append(row)
     return rows
 
