@@ -195,8 +195,22 @@ TABLES = ["citations", "messages", "conversations", "chunks", "jobs", "documents
           "auth_sessions", "api_keys", "audit_log", "app_settings", "users"]
 
 
+async def _restart_in_process_jobs(jobs: Any) -> None:
+    """Stop the in-process runner and forget its queue: a job a previous test left queued (a
+    canceled batch's) would otherwise claim this test's documents out of turn."""
+    from app.providers.jobs.inprocess import InProcessJobQueue
+
+    if not isinstance(jobs, InProcessJobQueue):
+        return
+    await jobs.stop()
+    jobs._queue = asyncio.Queue()
+    jobs._pending.clear()
+    await jobs.start()
+
+
 async def truncate_all(app: Any) -> None:
     container = app.state.container
+    await _restart_in_process_jobs(container.jobs)
     for attempt in range(5):
         try:
             async with container.engine.begin() as conn:
