@@ -1,6 +1,6 @@
 """Keyword search on PostgreSQL: BM25 over the postings migration 0011 maintains.
 
-Relies on the schema of migrations 0003, 0011, 0012 and 0015 (alembic/versions/): ``chunks.tsv``
+Relies on the schema of migrations 0003, 0011, 0012, 0015 and 0017 (alembic/versions/): ``chunks.tsv``
 is the generated column ``setweight(to_tsvector('english', words(heading path)), 'A') ||
 setweight(to_tsvector('english', words(text || ' ' || index_terms)), 'D')`` (``index_terms``: the
 parts of the text's identifiers), where words() replaces every run of
@@ -18,7 +18,9 @@ A search reads only the postings of its own terms, never the chunks' text. A sea
 scopes (a reader's owner partitions) is one statement in which each scope (``part``, its owner)
 keeps its own statistics; the scores are merged by the final ORDER BY. Each step is a CTE read
 once, joined by hashing (see `_SETTINGS`): postings, document frequencies per part and lexeme,
-then one weight row per part and lexeme joined to every posting.
+then one weight row per part and lexeme joined to every posting. When every scope is an owner
+searched whole, the triggers of 0017 already hold those statistics (``keyword_owner_stats``,
+``keyword_lexeme_stats``): the weights are read from them and the postings only summed.
 """
 
 from __future__ import annotations
@@ -61,6 +63,31 @@ SELECT h.chunk_id,
 FROM hits h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
 GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
+# Owners searched whole (the common case: an owner's own documents, a reader of collections that
+# hold all of an owner's documents): N, the average length and every document frequency come
+# from the per-owner statistics migration 0017 keeps, a few rows by primary key, so the postings
+# are read once, joined to their weights and summed, never grouped or materialized first. The
+# same values and the same expressions as `_SQL`: the same scores.
+_WHOLE_SQL = """
+WITH weights AS MATERIALIZED (
+    SELECT k.owner_id AS part, k.lexeme,
+           ln(1.0 + (greatest(o.chunks::float8, k.chunks) - k.chunks + 0.5) / (k.chunks + 0.5))
+             AS idf,
+           CAST(:k1 AS float8) AS k1, CAST(:b AS float8) AS b,
+           greatest(coalesce(o.length::float8 / nullif(o.chunks, 0), 1.0), 1.0) AS avgdl
+    FROM keyword_lexeme_stats k JOIN keyword_owner_stats o ON o.owner_id = k.owner_id
+    WHERE k.owner_id = ANY(:owners) AND k.lexeme = ANY(:lexemes) AND k.chunks > 0
+)
+SELECT p.chunk_id,
+       sum(w.idf * h.tf * (w.k1 + 1) / (h.tf + w.k1 * (1 - w.b + w.b * h.length / w.avgdl)))
+         AS score
+FROM keyword_postings p
+     CROSS JOIN LATERAL (SELECT (CAST(:heading_weight AS float8) * p.tf_heading + p.tf_text)::float8
+                           AS tf, p.length::float8 AS length) h
+     JOIN weights w ON w.part = p.owner_id AND w.lexeme = p.lexeme
+WHERE p.owner_id = ANY(:owners) AND p.lexeme = ANY(:lexemes)
+GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT :limit
+"""
 # `part` is the scope's owner (one scope per owner): its own N and average length, its own
 # postings. The owners searched whole share one branch (one index scan for all of them, one plan
 # whatever their number); a scope narrowed to some documents gets a branch of its own (:o<i>).
@@ -99,16 +126,21 @@ _SWAP = text(
 _RESTORE = text("SELECT " + ", ".join(f"set_config('{k}', :{k}, true)" for k in _SETTINGS))
 
 
-def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, object]]:
+def _statement(scopes: Sequence[KeywordScope], *, whole: bool = True
+               ) -> tuple[TextClause, dict[str, object]]:
     """BM25 over the union of `scopes` in one statement: every statistic (N, average length,
-    document frequency) is computed per scope, exactly as a search of that scope alone."""
+    document frequency) is computed per scope, exactly as a search of that scope alone. With
+    `whole` and only owners searched whole, from the owners' kept statistics (`_WHOLE_SQL`)."""
     stats: list[str] = []
     hits: list[str] = []
-    whole = [sc.owner_id for sc in scopes
-             if sc.document_ids is None and sc.exclude_document_ids is None]
+    owners = [sc.owner_id for sc in scopes
+              if sc.document_ids is None and sc.exclude_document_ids is None]
+    if whole and len(owners) == len(scopes):
+        return text(_WHOLE_SQL), {"owners": owners}
+    whole_owners = owners
     params: dict[str, object] = {}
-    if whole:
-        params["owners"] = whole
+    if whole_owners:
+        params["owners"] = whole_owners
         stats.append(_WHOLE_STATS)
         hits.append(_HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
     expanding: list[BindParameter[object]] = []
@@ -133,12 +165,16 @@ def _statement(scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, ob
 class PostgresKeywordIndex:
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
-        limit: int, exhaustive: bool = False
+        limit: int, exhaustive: bool = False, from_postings: bool = False
     ) -> list[KeywordHit]:
+        """`from_postings`: every statistic computed from the postings read, as for a narrowed
+        scope, even for owners searched whole (tests: the kept statistics give the same scores).
+        """
         # Every search here ranks every matching row: MaxScore pruning inside this statement did
-        # not pay off on PostgreSQL (docs/benchmarks.md §5b, 2026-11-30): the postings must all
-        # be read for the document frequencies anyway, and the planner's row estimates for the
-        # CTEs a pruned statement needs led it into nested loops (15-30 s on some queries).
+        # not pay off on PostgreSQL (docs/benchmarks.md §5b, 2026-11-30 and 2026-12-01): the
+        # planner's row estimates for the CTEs a pruned statement needs led it into nested loops
+        # (15-30 s on some queries), and with a threshold from partial scores (one statement,
+        # always exact) the extra passes over the postings cost more than the chunks not summed.
         del exhaustive
         check_dialect(session, "postgresql")
         scopes = scope_list(scope)
@@ -153,7 +189,7 @@ class PostgresKeywordIndex:
         lexemes: list[str] = old[-1]
         hits: list[KeywordHit] = []
         if lexemes:
-            stmt, params = _statement(scopes)
+            stmt, params = _statement(scopes, whole=not from_postings)
             params |= {"lexemes": lexemes, "limit": limit, "k1": K1, "b": B,
                        "heading_weight": HEADING_WEIGHT}
             hits = [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]

@@ -1,0 +1,125 @@
+"""keyword index: each owner's BM25 statistics kept whole on PostgreSQL
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-01
+
+A search over owners read whole (app/providers/keyword/postgres_fts.py) computed, in every
+statement, each owner's chunk count and total length (an aggregate over one `keyword_stats` row per
+document: 5,183 rows per owner at 100k chunks) and every term's document frequency (by
+materializing and grouping all the postings the query reads). For a reader of 11 owners that was
+~40 % of the statement (docs/benchmarks.md §5b, 2026-12-01). Two tables now hold them, kept exact
+by the statement-level triggers of 0011 in the same transaction as every chunk write:
+
+* `keyword_owner_stats(owner_id, chunks, length)`: chunks and tokens per owner;
+* `keyword_lexeme_stats(owner_id, lexeme, chunks)`: per owner and lexeme, how many chunks hold it.
+
+The owner's row is written first in every trigger (rows locked in owner order): it serializes the
+statistics writes of one owner's concurrent transactions, so their lexeme rows cannot deadlock;
+different owners never share a row. A scope narrowed to some documents keeps computing its
+statistics from its own postings (they are statistics of that scope, not of the owner).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from alembic import op
+
+revision: str = "0017"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _migration_0011() -> Any:
+    """0011's trigger bodies (postings and per-document statistics), which this one extends."""
+    path = Path(__file__).with_name("0011_keyword_bm25_postgres.py")
+    spec = importlib.util.spec_from_file_location("citewise_migration_0011", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_OWNERS_ADD = """
+    INSERT INTO keyword_owner_stats AS o (owner_id, chunks, length)
+    SELECT owner_id, count(*), sum(keyword_token_count(tsv)) FROM {rows}
+    GROUP BY owner_id ORDER BY owner_id
+    ON CONFLICT (owner_id) DO UPDATE
+        SET chunks = o.chunks + excluded.chunks, length = o.length + excluded.length;
+"""
+_LEXEMES_ADD = """
+    INSERT INTO keyword_lexeme_stats AS k (owner_id, lexeme, chunks)
+    SELECT r.owner_id, u.lexeme, count(*) FROM {rows} r, unnest(r.tsv) u
+    GROUP BY r.owner_id, u.lexeme ORDER BY r.owner_id, u.lexeme
+    ON CONFLICT (owner_id, lexeme) DO UPDATE SET chunks = k.chunks + excluded.chunks;
+"""
+_OWNERS_REMOVE = """
+    PERFORM 1 FROM keyword_owner_stats WHERE owner_id IN (SELECT owner_id FROM {rows})
+    ORDER BY owner_id FOR UPDATE;
+    UPDATE keyword_owner_stats o SET chunks = o.chunks - d.chunks, length = o.length - d.length
+    FROM (SELECT owner_id, count(*) AS chunks, sum(keyword_token_count(tsv)) AS length
+          FROM {rows} GROUP BY owner_id) d
+    WHERE o.owner_id = d.owner_id;
+"""
+_LEXEMES_REMOVE = """
+    UPDATE keyword_lexeme_stats k SET chunks = k.chunks - d.chunks
+    FROM (SELECT r.owner_id, u.lexeme, count(*) AS chunks FROM {rows} r, unnest(r.tsv) u
+          GROUP BY r.owner_id, u.lexeme) d
+    WHERE k.owner_id = d.owner_id AND k.lexeme = d.lexeme;
+    DELETE FROM keyword_lexeme_stats k
+    USING (SELECT DISTINCT r.owner_id, u.lexeme FROM {rows} r, unnest(r.tsv) u) d
+    WHERE k.owner_id = d.owner_id AND k.lexeme = d.lexeme AND k.chunks <= 0;
+    DELETE FROM keyword_owner_stats
+    WHERE chunks <= 0 AND owner_id IN (SELECT owner_id FROM {rows});
+"""
+
+
+def _bodies(old: Any) -> dict[str, str]:
+    add = _OWNERS_ADD + old._ADD + _LEXEMES_ADD
+    remove = _OWNERS_REMOVE + old._REMOVE + _LEXEMES_REMOVE
+    return {
+        "keyword_index_insert": add.format(rows="new_rows"),
+        "keyword_index_delete": remove.format(rows="old_rows"),
+        "keyword_index_update": remove.format(rows="old_rows") + add.format(rows="new_rows"),
+        "keyword_index_truncate": "TRUNCATE keyword_postings, keyword_stats, keyword_owner_stats, "
+                                  "keyword_lexeme_stats;",
+    }
+
+
+def _replace_functions(bodies: dict[str, str]) -> None:
+    for name, body in bodies.items():
+        op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   f"BEGIN {body} RETURN NULL; END $$")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("CREATE TABLE keyword_owner_stats (owner_id varchar(36) PRIMARY KEY, "
+               "chunks bigint NOT NULL, length bigint NOT NULL)")
+    op.execute("CREATE TABLE keyword_lexeme_stats (owner_id varchar(36) NOT NULL, "
+               "lexeme text NOT NULL, chunks integer NOT NULL, PRIMARY KEY (owner_id, lexeme))")
+    # Rows are updated in place on every upload and delete: vacuum them as 0016 does the others.
+    op.execute("ALTER TABLE keyword_lexeme_stats SET (autovacuum_vacuum_scale_factor = 0.02, "
+               "autovacuum_vacuum_threshold = 5000, autovacuum_analyze_scale_factor = 0.02, "
+               "autovacuum_analyze_threshold = 5000)")
+    # Lock out chunk writes while the two tables are filled from what is there.
+    op.execute("LOCK TABLE chunks IN SHARE MODE")
+    op.execute("INSERT INTO keyword_owner_stats (owner_id, chunks, length) "
+               "SELECT owner_id, sum(chunks), sum(length) FROM keyword_stats GROUP BY owner_id")
+    op.execute("INSERT INTO keyword_lexeme_stats (owner_id, lexeme, chunks) "
+               "SELECT owner_id, lexeme, count(*) FROM keyword_postings GROUP BY owner_id, lexeme")
+    _replace_functions(_bodies(_migration_0011()))
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    _replace_functions(_migration_0011()._FUNCTIONS)
+    op.execute("DROP TABLE IF EXISTS keyword_lexeme_stats")
+    op.execute("DROP TABLE IF EXISTS keyword_owner_stats")
