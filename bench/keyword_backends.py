@@ -29,7 +29,8 @@ async def load(url: str, corpus: list[dict[str, str]], owner: str) -> dict[str, 
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from app.auth.models import User
-    from app.documents.models import Chunk, Document
+    from app.documents.models import Document
+    from app.documents.repository import insert_chunks
 
     engine = create_async_engine(url)
     to_corpus: dict[str, str] = {}
@@ -50,7 +51,7 @@ async def load(url: str, corpus: list[dict[str, str]], owner: str) -> dict[str, 
             to_corpus[cid] = d["_id"]
         for i in range(0, len(docs), 1000):
             await s.execute(insert(Document), docs[i:i + 1000])
-            await s.execute(insert(Chunk), chunks[i:i + 1000])
+            await insert_chunks(s, chunks[i:i + 1000])  # multi-row, as the pipeline writes them
         await s.commit()
     await engine.dispose()
     return to_corpus

@@ -103,11 +103,12 @@ async def build(url: str, corpus: list[dict[str, str]], owners: int, late: float
 async def _insert(s: Any, docs: list[dict[str, Any]], chunks: list[dict[str, Any]]) -> None:
     from sqlalchemy import insert
 
-    from app.documents.models import Chunk, Document
+    from app.documents.models import Document
+    from app.documents.repository import insert_chunks
 
     for i in range(0, len(docs), 1000):
         await s.execute(insert(Document), docs[i:i + 1000])
-        await s.execute(insert(Chunk), chunks[i:i + 1000])
+        await insert_chunks(s, chunks[i:i + 1000])  # multi-row, as the pipeline writes them
     await s.commit()
 
 

@@ -94,7 +94,8 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
     """Write documents, chunks and vectors as the pipeline would; returns chunk id -> corpus id."""
     from sqlalchemy import insert
 
-    from app.documents.models import Chunk, Document
+    from app.documents.models import Document
+    from app.documents.repository import insert_chunks
     from app.documents.vectors import vector_record
 
     container = app.state.container
@@ -120,7 +121,7 @@ async def load_corpus(app: Any, owner_id: str, corpus: list[dict[str, str]], vec
     async with container.sessions() as session:
         for start in range(0, len(docs), 1000):
             await session.execute(insert(Document), docs[start:start + 1000])
-            await session.execute(insert(Chunk), chunks[start:start + 1000])
+            await insert_chunks(session, chunks[start:start + 1000])  # multi-row, as the pipeline writes them
         await session.commit()
     records = [vector_record(chunk_id=ch["id"], owner_id=ch["owner_id"], document_id=ch["document_id"],
                              version=ch["version"], n=ch["n"], page_start=ch["page_start"],

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select
+from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.collections.models import Collection
@@ -82,6 +82,12 @@ async def list_chunks(
     return list((await session.execute(stmt)).scalars()), total
 
 
+# Rows per INSERT statement: 13 bound values each stay far below both drivers' limits (SQLite
+# 32,766 variables, PostgreSQL 32,767 parameters).
+CHUNK_INSERT_ROWS = 500
+_CHUNKS = cast(Table, Chunk.__table__)
+
+
 async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence[dict[str, Any]],
                          *, keep_version: int | None = None) -> None:
     """The document's chunk rows become `rows`, next to those of `keep_version` (the version
@@ -90,6 +96,14 @@ async def replace_chunks(session: AsyncSession, document_id: str, rows: Sequence
     if keep_version is not None:
         stmt = stmt.where(Chunk.version != keep_version)
     await session.execute(stmt)
-    if rows:
-        await session.execute(insert(Chunk), list(rows))
+    await insert_chunks(session, rows)
+
+
+async def insert_chunks(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Chunk rows in multi-row INSERTs, not an executemany: asyncpg's executemany sends one
+    statement per row, and PostgreSQL's keyword index triggers (statement-level, migrations 0011
+    and 0017) then ran once per chunk: 5 s for one 1,000-chunk document against 2 s now."""
+    for start in range(0, len(rows), CHUNK_INSERT_ROWS):
+        # (The Core table: the ORM's multi-row insert does not run `index_terms`' per-row default.)
+        await session.execute(insert(_CHUNKS).values(list(rows[start:start + CHUNK_INSERT_ROWS])))
 

@@ -600,3 +600,22 @@ async def test_identifier_parts_are_words(index: KeywordIndex, session: AsyncSes
     rows = (await session.execute(text("SELECT index_terms FROM chunks WHERE id = :id"),
                                   {"id": doc.chunks[0]})).scalar_one()
     assert rows == "draw centred centered string"
+
+
+async def test_a_document_larger_than_one_insert_is_indexed_whole(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    # replace_chunks writes CHUNK_INSERT_ROWS rows per statement (statement-level triggers on
+    # PostgreSQL): every row of every statement is stored and indexed, with its identifiers' parts.
+    from app.documents.repository import CHUNK_INSERT_ROWS
+
+    owner = await add_owner(session)
+    n = 2 * CHUNK_INSERT_ROWS + 3
+    doc = await add_doc(session, owner, [([], f"Section {i} calls drawCentredString{i}.")
+                                         for i in range(n)])
+    stored = (await session.execute(text(
+        "SELECT count(*), sum(CASE WHEN index_terms LIKE 'draw centred centered string%' THEN 1 ELSE 0 END) "
+        "FROM chunks "
+        "WHERE document_id = :d"), {"d": doc.id})).one()
+    assert tuple(stored) == (n, n)
+    got = await ids(index, session, scope(owner), "centered string", limit=n + 10)
+    assert sorted(got) == sorted(doc.chunks)
