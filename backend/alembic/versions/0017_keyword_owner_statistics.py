@@ -45,6 +45,11 @@ def _migration_0011() -> Any:
     return module
 
 
+_V0011 = _migration_0011()
+# 0011's per-document statistics (`keyword_stats`), unchanged: the second statement of its
+# insert body, the second and third of its delete body.
+_DOCUMENTS_ADD = _V0011._ADD.split(";")[1] + ";\n"
+_DOCUMENTS_REMOVE = ";".join(_V0011._REMOVE.split(";")[1:3]) + ";\n"
 # The owner's row first (see above). Each posting's lexeme is counted as it is written
 # (RETURNING): the chunks' tsvectors are unnested once. A chunk's length is computed once per
 # chunk (OFFSET 0 keeps the subquery from being flattened): 0011 computed it once per posting,
@@ -66,12 +71,7 @@ _ADD = """
     INSERT INTO keyword_lexeme_stats AS k (owner_id, lexeme, chunks)
     SELECT owner_id, lexeme, count(*) FROM added GROUP BY owner_id, lexeme
     ON CONFLICT (owner_id, lexeme) DO UPDATE SET chunks = k.chunks + excluded.chunks;
-    INSERT INTO keyword_stats AS s (document_id, owner_id, chunks, length)
-    SELECT document_id, owner_id, count(*), sum(keyword_token_count(tsv)) FROM {rows}
-    GROUP BY document_id, owner_id
-    ON CONFLICT (document_id) DO UPDATE
-        SET chunks = s.chunks + excluded.chunks, length = s.length + excluded.length;
-"""
+""" + _DOCUMENTS_ADD  # noqa: S608 (fixed SQL of migrations 0011 and 0017 only)
 _REMOVE = """
     PERFORM 1 FROM keyword_owner_stats WHERE owner_id IN (SELECT owner_id FROM {rows})
     ORDER BY owner_id FOR UPDATE;
@@ -92,12 +92,7 @@ _REMOVE = """
     DELETE FROM keyword_lexeme_stats k
     USING (SELECT DISTINCT r.owner_id, u.lexeme FROM {rows} r, unnest(r.tsv) u) d
     WHERE k.owner_id = d.owner_id AND k.lexeme = d.lexeme AND k.chunks <= 0;
-    UPDATE keyword_stats s SET chunks = s.chunks - d.chunks, length = s.length - d.length
-    FROM (SELECT document_id, count(*) AS chunks, sum(keyword_token_count(tsv)) AS length
-          FROM {rows} GROUP BY document_id) d
-    WHERE s.document_id = d.document_id;
-    DELETE FROM keyword_stats WHERE chunks <= 0 AND document_id IN (SELECT document_id FROM {rows});
-"""
+""" + _DOCUMENTS_REMOVE  # noqa: S608 (fixed SQL only)
 _FUNCTIONS = {
     "keyword_index_insert": _ADD.format(rows="new_rows"),
     "keyword_index_delete": _REMOVE.format(rows="old_rows"),
@@ -136,6 +131,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    _replace_functions(_migration_0011()._FUNCTIONS)
+    _replace_functions(_V0011._FUNCTIONS)
     op.execute("DROP TABLE IF EXISTS keyword_lexeme_stats")
     op.execute("DROP TABLE IF EXISTS keyword_owner_stats")
