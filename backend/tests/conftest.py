@@ -195,22 +195,26 @@ TABLES = ["citations", "messages", "conversations", "chunks", "jobs", "documents
           "auth_sessions", "api_keys", "audit_log", "app_settings", "users"]
 
 
-async def _restart_in_process_jobs(jobs: Any) -> None:
-    """Stop the in-process runner and forget its queue: a job a previous test left queued (a
-    canceled batch's) would otherwise claim this test's documents out of turn."""
+async def _drain_in_process_jobs(jobs: Any) -> None:
+    """Forget the jobs a previous test left queued in the in-process runner (a canceled batch's:
+    they would claim this test's documents out of turn) and let the running ones finish. Running
+    jobs are not canceled: a job canceled inside a write would leave SQLite locked."""
     from app.providers.jobs.inprocess import InProcessJobQueue
 
     if not isinstance(jobs, InProcessJobQueue):
         return
-    await jobs.stop()
-    jobs._queue = asyncio.Queue()
-    jobs._pending.clear()
-    await jobs.start()
+    for timer in list(jobs._timers):  # retries waiting for their delay
+        timer.cancel()
+    while not jobs._queue.empty():
+        document_id, _ = jobs._queue.get_nowait()
+        jobs._pending.discard(document_id)
+        jobs._queue.task_done()
+    await asyncio.wait_for(jobs.join(), timeout=120)
 
 
 async def truncate_all(app: Any) -> None:
     container = app.state.container
-    await _restart_in_process_jobs(container.jobs)
+    await _drain_in_process_jobs(container.jobs)
     for attempt in range(5):
         try:
             async with container.engine.begin() as conn:
