@@ -45,6 +45,10 @@ from app.providers.keyword.base import (
 # for a word in most chunks of a small scope, where FTS5's form would go to zero.
 K1, B, HEADING_WEIGHT = 1.2, 0.75, 3.0
 
+# Each chunk's BM25 score: the sum over its postings (h) of their terms' weights (w).
+_RANKING = """SELECT h.chunk_id,
+       sum(w.idf * h.tf * (w.k1 + 1) / (h.tf + w.k1 * (1 - w.b + w.b * h.length / w.avgdl)))
+         AS score"""
 _SQL = """
 WITH stats AS MATERIALIZED (
 {stats}
@@ -57,9 +61,7 @@ WITH stats AS MATERIALIZED (
     FROM (SELECT part, lexeme, count(*) AS df FROM hits GROUP BY part, lexeme) d
          JOIN stats s ON s.part = d.part
 )
-SELECT h.chunk_id,
-       sum(w.idf * h.tf * (w.k1 + 1) / (h.tf + w.k1 * (1 - w.b + w.b * h.length / w.avgdl)))
-         AS score
+{ranking}
 FROM hits h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
 GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
@@ -78,15 +80,11 @@ WITH weights AS MATERIALIZED (
     FROM keyword_lexeme_stats k JOIN keyword_owner_stats o ON o.owner_id = k.owner_id
     WHERE k.owner_id = ANY(:owners) AND k.lexeme = ANY(:lexemes) AND k.chunks > 0
 )
-SELECT p.chunk_id,
-       sum(w.idf * h.tf * (w.k1 + 1) / (h.tf + w.k1 * (1 - w.b + w.b * h.length / w.avgdl)))
-         AS score
-FROM keyword_postings p
-     CROSS JOIN LATERAL (SELECT (CAST(:heading_weight AS float8) * p.tf_heading + p.tf_text)::float8
-                           AS tf, p.length::float8 AS length) h
-     JOIN weights w ON w.part = p.owner_id AND w.lexeme = p.lexeme
-WHERE p.owner_id = ANY(:owners) AND p.lexeme = ANY(:lexemes)
-GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT :limit
+{ranking}
+FROM (
+{hits}
+) h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
+GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
 # `part` is the scope's owner (one scope per owner): its own N and average length, its own
 # postings. The owners searched whole share one branch (one index scan for all of them, one plan
@@ -126,23 +124,23 @@ _SWAP = text(
 _RESTORE = text("SELECT " + ", ".join(f"set_config('{k}', :{k}, true)" for k in _SETTINGS))
 
 
-def _statement(scopes: Sequence[KeywordScope], *, whole: bool = True
+def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
                ) -> tuple[TextClause, dict[str, object]]:
     """BM25 over the union of `scopes` in one statement: every statistic (N, average length,
     document frequency) is computed per scope, exactly as a search of that scope alone. With
-    `whole` and only owners searched whole, from the owners' kept statistics (`_WHOLE_SQL`)."""
+    `kept` and only owners searched whole, from the owners' kept statistics (`_WHOLE_SQL`)."""
     stats: list[str] = []
     hits: list[str] = []
-    owners = [sc.owner_id for sc in scopes
-              if sc.document_ids is None and sc.exclude_document_ids is None]
-    if whole and len(owners) == len(scopes):
-        return text(_WHOLE_SQL), {"owners": owners}
-    whole_owners = owners
+    whole = [sc.owner_id for sc in scopes
+             if sc.document_ids is None and sc.exclude_document_ids is None]
+    whole_hits = _HITS.format(owner="owner_id = ANY(:owners)", hits_scope="")
+    if kept and len(whole) == len(scopes):
+        return text(_WHOLE_SQL.format(ranking=_RANKING, hits=whole_hits)), {"owners": whole}
     params: dict[str, object] = {}
-    if whole_owners:
-        params["owners"] = whole_owners
+    if whole:
+        params["owners"] = whole
         stats.append(_WHOLE_STATS)
-        hits.append(_HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
+        hits.append(whole_hits)
     expanding: list[BindParameter[object]] = []
     for i, sc in enumerate(scopes):
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
@@ -157,7 +155,7 @@ def _statement(scopes: Sequence[KeywordScope], *, whole: bool = True
         hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=(
             f"\n      AND p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
             f"WHERE owner_id = :o{i} AND document_id IN :d{i})")))
-    stmt = text(_SQL.format(stats="\n    UNION ALL\n".join(stats),
+    stmt = text(_SQL.format(ranking=_RANKING, stats="\n    UNION ALL\n".join(stats),
                             hits="\n    UNION ALL\n".join(hits)))
     return (stmt.bindparams(*expanding) if expanding else stmt), params
 
@@ -189,7 +187,7 @@ class PostgresKeywordIndex:
         lexemes: list[str] = old[-1]
         hits: list[KeywordHit] = []
         if lexemes:
-            stmt, params = _statement(scopes, whole=not from_postings)
+            stmt, params = _statement(scopes, kept=not from_postings)
             params |= {"lexemes": lexemes, "limit": limit, "k1": K1, "b": B,
                        "heading_weight": HEADING_WEIGHT}
             hits = [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
