@@ -50,6 +50,13 @@ async def owner_docs(client: AsyncClient) -> list[dict[str, Any]]:
     return list(r.json()["items"])
 
 
+def describe(doc: dict[str, Any], batch: list[dict[str, Any]]) -> str:
+    """The fields that explain a queue position (pytest shortens a dict)."""
+    fields = ("status", "attempts", "started_at", "error", "queue_position")
+    return f"{ {f: doc[f] for f in fields} }; batch: " + "; ".join(
+        str({f: d[f] for f in fields}) for d in batch if d["status"] != "queued")
+
+
 async def test_one_document_does_not_wait_for_another_owners_batch(
         client: AsyncClient, anon_client_factory: Callable[[], AsyncClient], api_app: Any) -> None:
     await register(client, email="batch@example.com")
@@ -64,18 +71,25 @@ async def test_one_document_does_not_wait_for_another_owners_batch(
         b = (await upload_bytes(other, "mine.md", b"# Mine\n\nThe harbour opens at dawn.\n"))
         b_id = b["documents"][0]["id"]
         first_look = (await other.get(f"/api/v1/documents/{b_id}")).json()
+        # On a loaded machine B's first attempt may already have failed in passing (a document
+        # reader that did not start in time) and been handed back: B then backs off, and its owner,
+        # having started, goes behind A in the rotation.
+        handed_back = first_look["status"] == "queued" and first_look["started_at"] is not None
         if first_look["status"] == "queued":  # next in line, whatever A has queued
             # Unless none of A's batch had started yet (a loaded machine): two owners who never
             # started are served in owner-id order, so B may come after A's first document.
+            # None: B was claimed between the status read and the positions read.
             started = any(d["started_at"] for d in a_before)
-            assert first_look["queue_position"] in ((1,) if started else (1, 2)), first_look
+            allowed = {None, 1} if started and not handed_back else {None, 1, 2}
+            assert first_look["queue_position"] in allowed, describe(first_look, a_before)
 
         b_done = await wait_done(other, b_id)
         assert b_done["status"] == "ready", b_done["error"]
         a_now = await owner_docs(client)
-        assert any(d["status"] == "queued" for d in a_now), "A's batch finished before B's document"
-        fifth_now = next(d for d in a_now if d["id"] == fifth)
-        assert fifth_now["started_at"] is None or fifth_now["started_at"] > b_done["started_at"]
+        if not handed_back:  # else A's documents rightly ran while B was backing off
+            assert any(d["status"] == "queued" for d in a_now), "A's batch finished before B's"
+            fifth_now = next(d for d in a_now if d["id"] == fifth)
+            assert fifth_now["started_at"] is None or fifth_now["started_at"] > b_done["started_at"]
         queued = [d for d in a_now if d["status"] == "queued"]
         # Positions are read just after the list: a document that started in between has none.
         positions = sorted(d["queue_position"] for d in queued if d["queue_position"] is not None)
