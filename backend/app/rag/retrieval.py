@@ -76,14 +76,12 @@ async def retrieve(
         qvec = await active.embedder.embed_query(query)
         timings["embed_ms"] = _ms(t)
         t = time.perf_counter()
-        # One query per owner partition of the readable set, side by side in threads (Chroma
-        # releases the GIL while it searches); cosine scores compare. Ids and scores only: every
-        # id that can be returned is re-checked in the database below.
-        parts = await asyncio.gather(*(
-            container.vectors.nearest(active.collection, qvec, k=candidates, scope=VectorScope(
-                owner_id=p.owner_id, document_ids=p.document_ids,
-                exclude_document_ids=p.exclude_document_ids))
-            for p in plan.partitions))
+        # One search per owner partition of the readable set; cosine scores compare. Ids and
+        # scores only: every id that can be returned is re-checked in the database below.
+        parts = await container.vectors.nearest_each(active.collection, qvec, k=candidates, scopes=[
+            VectorScope(owner_id=p.owner_id, document_ids=p.document_ids,
+                        exclude_document_ids=p.exclude_document_ids)
+            for p in plan.partitions])
         timings["vector_ms"] = _ms(t)
         best = sorted((h for hits in parts for h in hits), key=lambda h: (-h[1], h[0]))[:candidates]
         return dict(best)

@@ -133,6 +133,28 @@ async def test_nearest_is_query_without_metadata(store: VectorStore, coll: str) 
             await store.nearest(coll, [1.0] * DIM, k=3, scope=not_a_scope)  # type: ignore[arg-type]
 
 
+async def test_nearest_each_is_nearest_per_scope(store: VectorStore, coll: str) -> None:
+    # A reader of several partitions (retrieval): one list per scope, in order, each exactly what
+    # `nearest` gives for that scope alone, whether the store runs them in turn or side by side.
+    rng = np.random.default_rng(6)
+    vecs = {o: unit(rng, 20) for o in ("alice", "bob", "carol")}
+    await store.upsert(coll, [r for o, v in vecs.items() for r in records(v, o, f"d{o}")])
+    scopes = [owner("carol"), owner("mallory"), owner("alice", "dalice"), owner("bob", "dalice"),
+              VectorScope(owner_id="bob", exclude_document_ids=frozenset({"dbob"})), owner("bob")]
+    for n in range(5):
+        q = vecs["bob"][n].tolist()
+        each = await store.nearest_each(coll, q, k=7, scopes=scopes)
+        assert each == [await store.nearest(coll, q, k=7, scope=s) for s in scopes]
+        assert [len(hits) for hits in each] == [7, 0, 7, 0, 0, 7]
+        assert each[-1][0] == (f"dbob:1:{n}", pytest.approx(1.0))
+    assert await store.nearest_each(coll, vecs["bob"][0].tolist(), k=5, scopes=[]) == []
+    assert await store.nearest_each(coll, vecs["bob"][0].tolist(), k=0,
+                                    scopes=[owner("bob")]) == [[]]
+    with pytest.raises(TypeError):
+        await store.nearest_each(coll, [1.0] * DIM, k=3,
+                                 scopes=[owner("bob"), ALL_OWNERS])  # type: ignore[list-item]
+
+
 async def test_document_in_filter(store: VectorStore, coll: str) -> None:
     rng = np.random.default_rng(4)
     recs = []

@@ -153,6 +153,13 @@ class VectorStore(Protocol):
         was half the cost of a query."""
         ...
 
+    async def nearest_each(
+        self, collection: str, embedding: Sequence[float], *, k: int, scopes: Sequence[VectorScope]
+    ) -> list[list[tuple[str, float]]]:
+        """`nearest` for each of ``scopes`` (one list per scope, in order), the way this store
+        runs several searches fastest."""
+        ...
+
     async def delete(
         self, collection: str, *, scope: VectorSelection, ids: Sequence[str] | None = None
     ) -> None:

@@ -144,10 +144,11 @@ def _hit(vector_id: str, distance: float, metadata: Metadata | None) -> VectorHi
 
 
 class ChromaVectorStore:
-    def __init__(self, client_factory: Callable[[], ClientAPI]) -> None:
+    def __init__(self, client_factory: Callable[[], ClientAPI], *, in_process: bool = False) -> None:
         # The client is made lazily: HttpClient connects in its constructor, and the app must start
         # (and report "not ready") even while the Chroma server is down.
         self._client_factory = client_factory
+        self._in_process = in_process  # embedded: searches run on this process's cores
         self._client: ClientAPI | None = None
         self._max_batch = 0
         self._collections: dict[str, Collection] = {}
@@ -157,7 +158,8 @@ class ChromaVectorStore:
     def embedded(cls, path: Path) -> ChromaVectorStore:
         """One process only: embedded Chroma is not safe with several writing processes."""
         path.mkdir(parents=True, exist_ok=True)
-        return cls(lambda: chromadb.PersistentClient(path=str(path), settings=_settings()))
+        return cls(lambda: chromadb.PersistentClient(path=str(path), settings=_settings()),
+                   in_process=True)
 
     @classmethod
     def http(cls, url: str) -> ChromaVectorStore:
@@ -332,18 +334,38 @@ class ChromaVectorStore:
             raise TypeError(f"nearest needs a VectorScope (an owner), got {type(scope).__name__}")
         if k <= 0:
             return []
+        query = np.asarray([embedding], dtype=np.float32)
+        return await self._run(collection, lambda: self._nearest(collection, query, k, scope))
 
-        def run() -> list[tuple[str, float]]:
-            plan = self._plan(collection, scope)
-            if not plan:
-                return []
-            [(col, where)] = plan
-            res = col.query(query_embeddings=np.asarray([embedding], dtype=np.float32),
-                            n_results=k, where=where, include=cast(Any, ["distances"]))
-            distances = (res["distances"] or [[]])[0]
-            return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], distances, strict=True)]
+    async def nearest_each(
+        self, collection: str, embedding: Sequence[float], *, k: int, scopes: Sequence[VectorScope]
+    ) -> list[list[tuple[str, float]]]:
+        # Embedded, the searches are CPU work in this process: one thread runs them one after
+        # the other. One thread per scope (11 for a reader of 10 collections) contended for the
+        # GIL with the keyword search and cost more than it overlapped (docs/benchmarks.md §5b).
+        # A server's searches are network waits: those run side by side.
+        if not self._in_process:
+            return list(await asyncio.gather(*(
+                self.nearest(collection, embedding, k=k, scope=scope) for scope in scopes)))
+        for scope in scopes:
+            if not isinstance(scope, VectorScope):
+                raise TypeError(f"nearest needs a VectorScope (an owner), got {type(scope).__name__}")
+        if k <= 0:
+            return [[] for _ in scopes]
+        query = np.asarray([embedding], dtype=np.float32)
+        return await self._run(
+            collection, lambda: [self._nearest(collection, query, k, scope) for scope in scopes])
 
-        return await self._run(collection, run)
+    def _nearest(self, collection: str, query: np.ndarray, k: int, scope: VectorScope
+                 ) -> list[tuple[str, float]]:
+        plan = self._plan(collection, scope)
+        if not plan:
+            return []
+        [(col, where)] = plan
+        res = col.query(query_embeddings=query, n_results=k, where=where,
+                        include=cast(Any, ["distances"]))
+        distances = (res["distances"] or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], distances, strict=True)]
 
     async def delete(
         self, collection: str, *, scope: VectorSelection, ids: Sequence[str] | None = None
