@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -273,20 +274,13 @@ async def _run(
         raise ExtractionError("No extractable text was found in this file.")
     page_count = extracted.page_count
     rows = [_chunk_row(doc, d) for d in drafts]
-    async with container.sessions() as session:
-        await _check_chunk_limits(session, settings, doc, len(rows))
-        await repo.replace_chunks(session, doc.id, rows, keep_version=doc.searchable_version)
-        await session.execute(
-            update(Document).where(Document.id == doc.id).values(page_count=page_count)
-        )
-        # In the same transaction: a document canceled, deleted or reset meanwhile gets no rows;
-        # and the stage moves to "embedding" before the first batch (on small documents that
-        # batch is all the work) without a transaction of its own.
-        if not await lifecycle.report_progress(session, lease, stage="embedding",
-                                               progress=EMBED_BAND[0], lease_for=progress.lease_for):
-            await session.rollback()
-            raise DocumentGone(doc.id)
-        await session.commit()
+    try:
+        await _write_chunks(container, doc, lease, progress, rows, page_count)
+    except IntegrityError:
+        # A delete that committed just before the insert: the rows' foreign key fails.
+        if await _exists(container, doc.id):
+            raise
+        raise DocumentGone(doc.id) from None
     progress.written()
     timings["chunk"] = round(time.monotonic() - t, 3)
 
@@ -349,6 +343,30 @@ async def _run(
         await _cleanup_vectors(container, doc, keep_version=doc.version)
     return Outcome("ready", f"{len(rows)} chunks from {page_count} pages", timings=final,
                    recorded=True)
+
+
+async def _write_chunks(container: Container, doc: Document, lease: lifecycle.Lease,
+                        progress: ProgressReporter, rows: list[dict[str, Any]],
+                        page_count: int) -> None:
+    async with container.sessions() as session:
+        await _check_chunk_limits(session, container.settings, doc, len(rows))
+        await repo.replace_chunks(session, doc.id, rows, keep_version=doc.searchable_version)
+        await session.execute(
+            update(Document).where(Document.id == doc.id).values(page_count=page_count)
+        )
+        # In the same transaction: a document canceled, deleted or reset meanwhile gets no rows;
+        # and the stage moves to "embedding" before the first batch (on small documents that
+        # batch is all the work) without a transaction of its own.
+        if not await lifecycle.report_progress(session, lease, stage="embedding",
+                                               progress=EMBED_BAND[0], lease_for=progress.lease_for):
+            await session.rollback()
+            raise DocumentGone(doc.id)
+        await session.commit()
+
+
+async def _exists(container: Container, document_id: str) -> bool:
+    async with container.sessions() as session:
+        return await session.get(Document, document_id) is not None
 
 
 async def _stored_vectors(container: Container, collection: str, doc: Document) -> tuple[int, int]:

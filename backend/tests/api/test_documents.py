@@ -3,11 +3,14 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 
+from app.documents import repository as repo
 from app.providers.vectorstore import AllOwners
 from tests import docgen
 from tests.api.helpers import upload, upload_bytes, wait_done
@@ -138,6 +141,33 @@ async def test_delete_while_processing(client: AsyncClient, api_app: Any, tmp_pa
     runner = api_app.state.container.jobs
     await runner.join()
     assert await _vector_count(api_app, doc["id"]) == 0
+
+
+async def test_a_document_deleted_as_its_chunks_are_written_is_skipped_quietly(
+        client: AsyncClient, api_app: Any, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The delete commits between the worker's last check and its chunk insert: the rows' foreign
+    # key fails. That is the document gone (stop, nothing to retry), not a crash of the pipeline.
+    await register(client)
+    write = repo.replace_chunks
+    deleted: list[str] = []
+
+    async def deleted_first(session: Any, document_id: str, rows: Any, **kwargs: Any) -> Any:
+        if rows and not deleted:
+            assert (await client.delete(f"/api/v1/documents/{document_id}")).status_code == 204
+            deleted.append(document_id)
+        return await write(session, document_id, rows, **kwargs)
+
+    monkeypatch.setattr(repo, "replace_chunks", deleted_first)
+    caplog.set_level(logging.INFO, logger="citewise.ingestion")
+    doc = (await upload_bytes(client, "gone.md", b"# Gone\n\nDeleted while it was read.\n"))
+    await api_app.state.container.jobs.join()
+    assert deleted == [doc["documents"][0]["id"]]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    finished = [r for r in caplog.records if r.getMessage() == "ingestion finished"]
+    assert [getattr(r, "outcome", None) for r in finished] == ["skipped"], caplog.text
+    assert (await client.get("/api/v1/documents")).json()["total"] == 0
+    assert await _vector_count(api_app, deleted[0]) == 0
 
 
 async def test_reprocess_replaces_chunks(client: AsyncClient, api_app: Any) -> None:
