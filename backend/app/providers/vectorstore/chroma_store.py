@@ -143,6 +143,12 @@ def _hit(vector_id: str, distance: float, metadata: Metadata | None) -> VectorHi
                      version=version, metadata=extra)
 
 
+def _require_owner(scope: object, call: str) -> None:
+    # The types say so already; this also stops a caller that ignores them.
+    if not isinstance(scope, VectorScope):
+        raise TypeError(f"{call} needs a VectorScope (an owner), got {type(scope).__name__}")
+
+
 class ChromaVectorStore:
     def __init__(self, client_factory: Callable[[], ClientAPI], *, in_process: bool = False) -> None:
         # The client is made lazily: HttpClient connects in its constructor, and the app must start
@@ -296,9 +302,7 @@ class ChromaVectorStore:
     async def query(
         self, collection: str, embedding: Sequence[float], *, k: int, scope: VectorScope
     ) -> list[VectorHit]:
-        # The type says so already; this also stops a caller that ignores the types.
-        if not isinstance(scope, VectorScope):
-            raise TypeError(f"query needs a VectorScope (an owner), got {type(scope).__name__}")
+        _require_owner(scope, "query")
         if k <= 0:
             return []
         owner = scope.owner_id
@@ -330,8 +334,7 @@ class ChromaVectorStore:
     ) -> list[tuple[str, float]]:
         # Scoped like `query`: the owner selects the only Chroma collection searched. Only
         # distances are read (the metadata read from Chroma's SQLite was ~60 % of a query).
-        if not isinstance(scope, VectorScope):
-            raise TypeError(f"nearest needs a VectorScope (an owner), got {type(scope).__name__}")
+        _require_owner(scope, "nearest")
         if k <= 0:
             return []
         query = np.asarray([embedding], dtype=np.float32)
@@ -348,8 +351,7 @@ class ChromaVectorStore:
             return list(await asyncio.gather(*(
                 self.nearest(collection, embedding, k=k, scope=scope) for scope in scopes)))
         for scope in scopes:
-            if not isinstance(scope, VectorScope):
-                raise TypeError(f"nearest needs a VectorScope (an owner), got {type(scope).__name__}")
+            _require_owner(scope, "nearest")
         if k <= 0:
             return [[] for _ in scopes]
         query = np.asarray([embedding], dtype=np.float32)
