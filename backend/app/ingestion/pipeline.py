@@ -278,8 +278,9 @@ async def _run(
         await _write_chunks(container, doc, lease, progress, rows, page_count)
     except IntegrityError:
         # A delete that committed just before the insert: the rows' foreign key fails.
-        if await _exists(container, doc.id):
-            raise
+        async with container.sessions() as session:
+            if await lifecycle.current_version(session, doc.id) is not None:
+                raise
         raise DocumentGone(doc.id) from None
     progress.written()
     timings["chunk"] = round(time.monotonic() - t, 3)
@@ -362,11 +363,6 @@ async def _write_chunks(container: Container, doc: Document, lease: lifecycle.Le
             await session.rollback()
             raise DocumentGone(doc.id)
         await session.commit()
-
-
-async def _exists(container: Container, document_id: str) -> bool:
-    async with container.sessions() as session:
-        return await session.get(Document, document_id) is not None
 
 
 async def _stored_vectors(container: Container, collection: str, doc: Document) -> tuple[int, int]:

@@ -20,6 +20,7 @@ vectors have always carried, so existing collections stay valid).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import threading
 from collections import defaultdict
@@ -334,29 +335,26 @@ class ChromaVectorStore:
     ) -> list[tuple[str, float]]:
         # Scoped like `query`: the owner selects the only Chroma collection searched. Only
         # distances are read (the metadata read from Chroma's SQLite was ~60 % of a query).
-        _require_owner(scope, "nearest")
-        if k <= 0:
-            return []
-        query = np.asarray([embedding], dtype=np.float32)
-        return await self._run(collection, lambda: self._nearest(collection, query, k, scope))
+        return (await self.nearest_each(collection, embedding, k=k, scopes=[scope]))[0]
 
     async def nearest_each(
         self, collection: str, embedding: Sequence[float], *, k: int, scopes: Sequence[VectorScope]
     ) -> list[list[tuple[str, float]]]:
-        # Embedded, the searches are CPU work in this process: one thread runs them one after
-        # the other. One thread per scope (11 for a reader of 10 collections) contended for the
-        # GIL with the keyword search and cost more than it overlapped (docs/benchmarks.md §5b).
-        # A server's searches are network waits: those run side by side.
-        if not self._in_process:
-            return list(await asyncio.gather(*(
-                self.nearest(collection, embedding, k=k, scope=scope) for scope in scopes)))
         for scope in scopes:
             _require_owner(scope, "nearest")
         if k <= 0:
             return [[] for _ in scopes]
         query = np.asarray([embedding], dtype=np.float32)
-        return await self._run(
-            collection, lambda: [self._nearest(collection, query, k, scope) for scope in scopes])
+        # Embedded, the searches are CPU work in this process: one thread runs them one after
+        # the other. One thread per scope (11 for a reader of 10 collections) contended for the
+        # GIL with the keyword search and cost more than it overlapped (docs/benchmarks.md §5b).
+        # A server's searches are network waits: those run side by side.
+        if self._in_process:
+            return await self._run(
+                collection, lambda: [self._nearest(collection, query, k, s) for s in scopes])
+        return list(await asyncio.gather(*(
+            self._run(collection, functools.partial(self._nearest, collection, query, k, scope))
+            for scope in scopes)))
 
     def _nearest(self, collection: str, query: np.ndarray, k: int, scope: VectorScope
                  ) -> list[tuple[str, float]]:
