@@ -3,6 +3,7 @@
     cd backend && .venv/bin/python ../bench/search_latency.py                    # 20 owners x 5,183
     cd backend && .venv/bin/python ../bench/search_latency.py --owners 2 --queries 50   # quick look
     cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 [--pg]   # sharing (#10)
+    cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 --pg --compare keyword_statements=1
 
 The corpus is SciFact's 5,183 abstracts, written the way the pipeline leaves them (real migrations,
 ready Document + Chunk rows, FTS index, vectors from the real MiniLM embedder with the pipeline's
@@ -210,8 +211,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 load_before = os.getloadavg()
                 http_ms: list[float] = []
                 own_only_ms: list[float] = []
+                compared_ms: list[float] = []
+                name, alt = compare_setting(settings, args.compare)
                 for i, q in enumerate(measured):
-                    http_ms.append((await ask(i, q))[0])
+                    if name is None:
+                        http_ms.append((await ask(i, q))[0])
+                    else:  # A/B per query, each side first every other time
+                        base = getattr(settings, name)
+                        for value, sink in ((base, http_ms), (alt, compared_ms))[:: 1 - 2 * (i % 2)]:
+                            setattr(settings, name, value)
+                            sink.append((await ask(i, q))[0])
+                        setattr(settings, name, base)
                     if args.shared:
                         own_only_ms.append((await ask(i, q, who=args.shared + 1))[0])
 
@@ -239,9 +249,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "queries": len(measured), "k": args.k, "candidates": settings.retrieval_candidates,
         "load_s": round(load_s, 1), "loadavg_before": [round(x, 2) for x in load_before],
         "http_search_ms": c.summary_ms(http_ms),
+        "compared": ({"setting": args.compare, "http_search_ms": c.summary_ms(compared_ms)}
+                     if compared_ms else None),
         "retrieve_stages_ms": {k: c.summary_ms(v) for k, v in stages.items()},
         "raw_chroma_ms": raw,
     }
+
+
+def compare_setting(settings: Any, spec: str | None) -> tuple[str | None, Any]:
+    """`--compare NAME=VALUE`: the setting's name and the value to compare with (its own type)."""
+    if not spec:
+        return None, None
+    name, _, value = spec.partition("=")
+    if not hasattr(settings, name):
+        raise SystemExit(f"--compare: no setting {name!r}")
+    current = getattr(settings, name)
+    if isinstance(current, bool):
+        return name, value.lower() in ("1", "true", "yes")
+    if current is not None:
+        return name, type(current)(value)
+    try:  # an optional setting, unset: a number if it reads as one
+        return name, int(value)
+    except ValueError:
+        return name, value
 
 
 async def share_collections(app: Any, clients: list[Any], owners: list[str], n: int) -> None:
@@ -279,6 +309,10 @@ def main() -> None:
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--docs", type=int, default=0,
                         help="only the first N abstracts per owner (a smaller, quicker run)")
+    parser.add_argument("--compare", metavar="SETTING=VALUE",
+                        help="A/B in one run: every measured query asked twice, as configured and "
+                             "with this setting changed (e.g. keyword_statements=1), alternating "
+                             "which goes first")
     parser.add_argument("--rebuild", action="store_true",
                         help="build the corpus even if the bench cache holds a copy")
     args = parser.parse_args()
@@ -291,6 +325,8 @@ def main() -> None:
           f"{r['queries']} queries, k={r['k']}, candidates={r['candidates']}; loaded in {r['load_s']} s; "
           f"load average before {r['loadavg_before']}\n")
     rows = [["POST /api/v1/search (HTTP, client-side)", *_cols(r["http_search_ms"])]]
+    if r["compared"]:
+        rows.append([f"  the same, {r['compared']['setting']}", *_cols(r["compared"]["http_search_ms"])])
     if r["own_only_http_search_ms"]:
         rows.append(["  same queries, an owner who shares nothing (reference)",
                      *_cols(r["own_only_http_search_ms"])])

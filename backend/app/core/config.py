@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     # Retrieval
     retrieval_top_k: int = 6
     retrieval_candidates: int = 50
+    # A reader's keyword search over several owner partitions runs as up to this many statements
+    # side by side, each on its own connection (each partition is ranked with its own statistics,
+    # so the merged result is exactly the one statement's). None: the index's own choice
+    # (PostgreSQL 2, SQLite 1).
+    keyword_statements: int | None = Field(default=None, ge=1, le=8)
     hybrid_weight: float = 0.5
     relevance_floor: float = 0.25
 

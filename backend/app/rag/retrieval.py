@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from app.collections.models import Collection
 from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
 from app.platform.container import Container
-from app.providers.keyword.base import KeywordHit, KeywordScope
+from app.providers.keyword.base import KeywordHit, KeywordScope, merge_hits, split_scopes
 from app.providers.vectorstore.base import VectorScope
 
 Fusion = Literal["score", "rrf"]
@@ -87,15 +87,22 @@ async def retrieve(
         return dict(best)
 
     async def keyword_side() -> list[KeywordHit]:
-        # Its own session, so the database query runs while the query is embedded and searched.
         t = time.perf_counter()
-        # One statement over every owner partition (each ranked with its own statistics, merged
-        # by score in the database), not one query per partition.
-        async with container.sessions() as own:
-            found = await container.keywords.search(
-                own, [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
-                                   exclude_document_ids=p.exclude_document_ids)
-                      for p in plan.partitions], query, limit=candidates)
+        scopes = [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
+                               exclude_document_ids=p.exclude_document_ids)
+                  for p in plan.partitions]
+        # Each scope is ranked with its own statistics, so a search of some of them ranks each
+        # row exactly as a search of all: the partitions are split into a few statements, run
+        # side by side on connections of their own (and beside the dense side), and merged.
+        groups = split_scopes(scopes, container.settings.keyword_statements
+                              or container.keywords.side_by_side)
+
+        async def search(group: list[KeywordScope]) -> list[KeywordHit]:
+            async with container.sessions() as own:
+                return await container.keywords.search(own, group, query, limit=candidates)
+
+        found = merge_hits(await _gather([asyncio.ensure_future(search(g)) for g in groups]),
+                           candidates)
         timings["keyword_ms"] = _ms(t)
         return found
 
@@ -105,12 +112,7 @@ async def retrieve(
     # Both sides wait on threads (ONNX + Chroma, the database driver): run them side by side. The
     # first error propagates as itself (callers map VectorStoreError etc.), and stops the other.
     tasks = (asyncio.ensure_future(dense_side()), asyncio.ensure_future(keyword_side()))
-    try:
-        dense, keyword = await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        raise
+    dense, keyword = await _gather(tasks)
 
     fused = fuse(dense, keyword, fusion=fusion, weight=weight)
     t = time.perf_counter()
@@ -183,6 +185,16 @@ async def _load_readable(session: AsyncSession, plan: ReadPlan, chunk_ids: Seque
         if plan.allows(doc_owner, collection_id, c.document_id) and c.owner_id == doc_owner
         and searchable == c.version
     }
+
+
+async def _gather(tasks: Sequence[asyncio.Future[Any]]) -> list[Any]:
+    """All results, or the first error as itself with the other tasks cancelled."""
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
 
 
 def _ms(t: float) -> float:

@@ -273,6 +273,43 @@ async def test_one_copy_serves_every_member(client: AsyncClient, api_app: Any, c
     assert (await alice.get(f"/api/v1/documents/{doc}")).json()["status"] == "ready"
 
 
+async def test_a_reader_of_many_owners_gets_one_ranking_however_the_keyword_search_is_split(
+        client: AsyncClient, api_app: Any, clients: Any) -> None:
+    # Retrieval splits a reader's owner partitions into statements side by side
+    # (`keyword_statements`, 2 on PostgreSQL): the same hits, scores and order as one statement,
+    # from every owner shared with the reader, and never from an owner who shared nothing.
+    reader = await clients("reader@example.com")
+    stranger = await clients("stranger@example.com")
+    mine = await _upload_into(reader, None, "mine.txt", "My lighthouse lamp log: wicks trimmed.\n")
+    hidden = await _upload_into(stranger, None, "hidden.txt", CANARY_TEXT)
+    shared = []
+    for i in range(4):
+        owner = await clients(f"keeper{i}@example.com")
+        coll = await _collection(owner, f"Station {i}")
+        shared.append(await _upload_into(owner, coll, f"station{i}.txt", (
+            f"Station {i}: the lighthouse keeper logs the lamp {i + 2} times a night.\n"
+            f"The brass box at station {i} holds {CANARY} logs.\n")))
+        await _share(owner, coll, "viewer", user_id=await _me(reader))
+    for c, d in ((reader, mine), (stranger, hidden)):
+        assert (await wait_done(c, d))["status"] == "ready"
+    for d in shared:
+        assert (await wait_done(reader, d))["status"] == "ready"
+    settings = api_app.state.container.settings
+    runs = []
+    try:
+        for ways in (1, 2, 3):
+            settings.keyword_statements = ways
+            r = await reader.post("/api/v1/search", json={
+                "query": f"lighthouse keeper lamp log {CANARY}", "k": 10})
+            assert r.status_code == 200, r.text
+            runs.append([(h["chunk_id"], h["score"]) for h in r.json()["results"]])
+    finally:
+        settings.keyword_statements = None
+    assert runs[0] == runs[1] == runs[2]
+    found = {h["document_id"] for h in r.json()["results"]}
+    assert found == {mine, *shared}
+
+
 async def test_private_documents_stay_private(client: AsyncClient, clients: Any) -> None:
     """A member of alice's collection still cannot see her private documents, and a document she
     uploads into a collection is not in anyone's view but the collection's members'."""

@@ -23,6 +23,7 @@ from app.bootstrap import build_keyword_index
 from app.documents.models import Chunk, Document
 from app.documents.repository import replace_chunks
 from app.providers.keyword import KeywordIndex, KeywordScope, query_terms
+from app.providers.keyword.base import merge_hits, split_scopes
 from app.providers.keyword.postgres_fts import PostgresKeywordIndex
 from app.providers.keyword.pruning import certain_top, essential_count, threshold_of
 from app.providers.keyword.sqlite_fts5 import SqliteFts5KeywordIndex, owner_key
@@ -495,6 +496,37 @@ async def test_pruning_with_a_narrow_scope_of_a_large_owner(
             assert got == await index.search(session, sc, "basalt columns", limit=limit,
                                              exhaustive=True)
             assert [cid for cid, _ in got] == weak.chunks[:limit]
+
+
+async def test_searches_of_split_scopes_merge_to_the_search_of_all(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    # Retrieval searches a reader's owner partitions as a few statements side by side
+    # (`split_scopes`) and merges them: the same ids, order and scores, to the bit, as one search.
+    rng = random.Random(7)
+    corpus = await random_corpus(session, rng, owners=7, docs=4)
+    owners = [docs[0].owner for docs in corpus]
+    whole = [KeywordScope(owner_id=o) for o in owners]
+    mixed = [*whole[:4],
+             KeywordScope(owner_id=owners[4], document_ids=frozenset(d.id for d in corpus[4][:2])),
+             KeywordScope(owner_id=owners[5], exclude_document_ids=frozenset({corpus[5][0].id})),
+             whole[6]]
+    assert [len(g) for g in split_scopes(whole, 3)] == [3, 2, 2]
+    assert [len(g) for g in split_scopes(whole[:3], 2)] == [3]  # never a lone scope
+    assert split_scopes(whole[:1], 4) == [whole[:1]]
+    compared = 0
+    for _ in range(20):
+        query = random_query(rng)
+        for scopes in (whole, mixed):
+            for limit in (1, 6, 40):
+                full = await index.search(session, scopes, query, limit=limit)
+                for ways in (2, 3):
+                    groups = split_scopes(scopes, ways)
+                    assert sorted(s.owner_id for g in groups for s in g) == sorted(owners)
+                    merged = merge_hits([await index.search(session, g, query, limit=limit)
+                                         for g in groups], limit)
+                    assert merged == full, (query, limit, ways)
+                compared += bool(full)
+    assert compared > 60
 
 
 async def test_ties_at_the_edge_of_a_window_are_broken_by_chunk_id(

@@ -74,8 +74,26 @@ def scope_list(scope: KeywordScope | Sequence[KeywordScope]) -> tuple[KeywordSco
     return scopes
 
 
+def split_scopes(scopes: Sequence[KeywordScope], ways: int) -> list[list[KeywordScope]]:
+    """`scopes` dealt into at most `ways` groups of at least two scopes each, to be searched side
+    by side and merged with `merge_hits`. Two at least: FTS5 ranks a lone scope with its terms in
+    the query's order, several in one fixed order, and the sums may differ in the last bit."""
+    ways = max(1, min(ways, len(scopes) // 2))
+    return [list(scopes[i::ways]) for i in range(ways)]
+
+
+def merge_hits(found: Sequence[Sequence[KeywordHit]], limit: int) -> list[KeywordHit]:
+    """The best `limit` of several searches of disjoint scopes, in the order one search of all of
+    them gives (score, then chunk id: every scope is ranked with its own statistics)."""
+    return sorted((h for hits in found for h in hits), key=lambda h: (-h[1], h[0]))[:limit]
+
+
 @runtime_checkable
 class KeywordIndex(Protocol):
+    # How many statements a search of several owners is best split into (`split_scopes`), run
+    # side by side on connections of their own; `keyword_statements` overrides it.
+    side_by_side: int
+
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
         limit: int, exhaustive: bool = False

@@ -124,6 +124,10 @@ def _varint(data: bytes) -> int:
 
 
 class SqliteFts5KeywordIndex:
+    # In this process: two statements compete for the GIL and repeat the term statistics
+    # (p50 +14 % for a reader of 11 owners, docs/benchmarks.md §5b). One statement.
+    side_by_side = 1
+
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
         limit: int, exhaustive: bool = False
