@@ -162,7 +162,7 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
 
 class PostgresKeywordIndex:
     # Each statement runs in a server process of its own: two halves of a reader's owners
-    # overlap (p95 −17 % for a reader of 11 owners, docs/benchmarks.md §5b).
+    # overlap (p95 −14 to −17 % for a reader of 11 owners, docs/benchmarks.md §5b).
     side_by_side = 2
 
     async def search(
