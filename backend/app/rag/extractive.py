@@ -66,6 +66,11 @@ MISSING_SLOPE = 0.35
 CONTEXT_WEIGHT = 0.35  # a follow-up's borrowed words (previous question) count this much
 NAME_BONUS = 0.5  # a sentence holding a name the question spells out ("json.dumps")
 WINDOW_LINES = 3  # lines of code or header fields that may complete a sentence
+# A sentence of at most RESTATE_TERMS words, RESTATE_SHARE of them the question's, restates it:
+# the next sentence joins it (chosen on the QA tune split: +1 fact, no answer lost; 0.6 of
+# "Be cautious when parsing JSON data from untrusted sources" is the question's).
+RESTATE_TERMS = 10
+RESTATE_SHARE = 0.6
 SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may be
 # "How do I …?" over a manual is answered by the function, command, option (or for "where do
 # I …?", the path) to use, which the asker cannot name: a sentence naming one ("… governed by
@@ -292,7 +297,7 @@ def extract(
 
     candidates: list[_Candidate] = []
     for rank, source, n, sentences, own_terms in units:
-        text, terms = _window(sentences, n, own_terms)
+        text, terms = _window(sentences, n, own_terms, query)
         title = _title_above(sentences, n) if authorship else None
         if title:  # "Xavier Leroy" under "Camlidl user's manual": shown and scored with it
             text, terms = f"{title}{_JOIN}{text}", terms + stemmed_terms(title)
@@ -407,16 +412,22 @@ def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> 
     return filled
 
 
-def _window(sentences: list[str], n: int, terms: list[str]) -> tuple[str, list[str]]:
+def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
+            ) -> tuple[str, list[str]]:
     """A sentence with what completes it: the code or list items it introduces ("… with the
     command:" + "> source(…)"), the header lines that follow a header line ("Subject: …",
-    "From: …"), or the next sentence when that one continues it ("If you do this, …")."""
+    "From: …"), or the next sentence when that one continues it ("If you do this, …") or when
+    the sentence only restates the question (`_restates`)."""
     text, sentence = sentences[n], sentences[n]
     follows = sentences[n + 1 : n + 1 + WINDOW_LINES]
     if is_code(sentence):
         return _code(text), terms
-    if follows and _CONTINUES.match(follows[0]) and TERMINAL.search(sentence) \
-            and not is_code(follows[0]):
+    if follows and TERMINAL.search(sentence) and not is_code(follows[0]) and (
+            _CONTINUES.match(follows[0]) or (
+                # (Not a sentence that introduces code or a list, nor one the next introduces.)
+                _restates(terms, query) and not sentence.endswith(":")
+                and TERMINAL.search(follows[0]) and not follows[0].endswith(":")
+                and not _is_heading(follows[0]))):
         # Scored on its own words, shown with the sentence that continues it (each cited).
         return f"{sentence}{_JOIN}{follows[0]}", terms
     if TABLE_ROW.match(sentence):
@@ -437,6 +448,14 @@ def _window(sentences: list[str], n: int, terms: list[str]) -> tuple[str, list[s
             text = f"{sentence} {joined}"
             terms = terms + stemmed_terms(joined)
     return text, terms
+
+
+def _restates(terms: list[str], query: set[str]) -> bool:
+    """Most of a short sentence's words are the question's ("Be cautious when parsing JSON data
+    from untrusted sources" for "Is it risky to parse JSON from untrusted sources?"): it says
+    what was asked, and the next sentence says the rest."""
+    own = set(terms)
+    return 3 <= len(own) <= RESTATE_TERMS and len(own & query) >= RESTATE_SHARE * len(own)
 
 
 def _signature_before(sentences: list[str], n: int) -> str | None:

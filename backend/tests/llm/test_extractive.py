@@ -221,6 +221,23 @@ def test_a_sentence_brings_the_command_it_introduces() -> None:
     assert "...." not in answer and "Reading data" not in answer
 
 
+def test_a_sentence_that_restates_the_question_brings_the_one_that_answers_it() -> None:
+    # (The json module's security note.) "Be cautious when parsing …" is all the question's own
+    # words; what the risk is, the next sentence says.
+    page = ("Be cautious when parsing JSON data from untrusted sources. A malicious JSON string "
+            "may cause the decoder to consume considerable CPU and memory resources. Limiting "
+            "the size of data to be parsed is recommended.\n\n"
+            "Basic usage. Serialize obj as a JSON formatted stream to fp.")
+    question = "Is it risky to parse JSON from untrusted sources with Python's json module?"
+    found = body_sentences(extractive_answer(question, doc_sources(page)))
+    assert found[0] == "Be cautious when parsing JSON data from untrusted sources [1]."
+    assert found[1].strip().startswith("A malicious JSON string may cause the decoder to consume")
+    # A sentence with words of its own is no restatement: it stands alone.
+    other = extractive_answer("Which resources can a malicious JSON string consume?",
+                              doc_sources(page))
+    assert "Be cautious" not in other and "Limiting the size" not in other
+
+
 def test_a_long_code_line_cut_short_is_closed_so_the_answer_still_cites() -> None:
     # A code display longer than a sentence may be is cut; cut inside its backticks, the marker
     # after it was code and the answer cited nothing (QA held-out h08, a ReportLab call).
@@ -475,11 +492,12 @@ def test_a_sentence_about_this_field_brings_what_names_the_field() -> None:
 
 
 @pytest.mark.parametrize(("page", "question", "name"), [
-    ("The packages to install are selected when the image is built. "
+    # (A sentence between the two: a restatement brings the one that follows it.)
+    ("The packages to install are selected when the image is built. Building takes a while. "
      "The packages to install are selected with the --pkg-list option.",
      "How do I select the packages to install?", "--pkg-list"),
     # "Where do I …?" is answered by a path.
-    ("Package lists name the packages that you want installed. "
+    ("Package lists name the packages that you want installed. Building takes a while. "
      "Package lists that you want installed are files in config/lists/ here.",
      "Where do I list the packages I want installed?", "config/lists/"),
 ])
