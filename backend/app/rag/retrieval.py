@@ -83,8 +83,7 @@ async def retrieve(
                         exclude_document_ids=p.exclude_document_ids)
             for p in plan.partitions])
         timings["vector_ms"] = _ms(t)
-        best = sorted((h for hits in parts for h in hits), key=lambda h: (-h[1], h[0]))[:candidates]
-        return dict(best)
+        return dict(merge_hits(parts, candidates))
 
     async def keyword_side() -> list[KeywordHit]:
         t = time.perf_counter()

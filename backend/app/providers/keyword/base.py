@@ -82,9 +82,10 @@ def split_scopes(scopes: Sequence[KeywordScope], ways: int) -> list[list[Keyword
     return [list(scopes[i::ways]) for i in range(ways)]
 
 
-def merge_hits(found: Sequence[Sequence[KeywordHit]], limit: int) -> list[KeywordHit]:
-    """The best `limit` of several searches of disjoint scopes, in the order one search of all of
-    them gives (score, then chunk id: every scope is ranked with its own statistics)."""
+def merge_hits(found: Sequence[Sequence[tuple[str, float]]], limit: int) -> list[tuple[str, float]]:
+    """The best `limit` (id, score) pairs of several searches of disjoint scopes, best first, ties
+    by id: for keyword hits the order one search of all of them gives (every scope is ranked with
+    its own statistics); retrieval merges a reader's vector partitions the same way."""
     return sorted((h for hits in found for h in hits), key=lambda h: (-h[1], h[0]))[:limit]
 
 
