@@ -372,6 +372,9 @@ def extract(
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
     picked = _fill_gaps(picked, {source.index: sentences for _, source, sentences in per_source})
+    # … and each passage's paragraph as the answer shows it: a method's signature, what it
+    # does and "set the effect to 'dissolve'" answer together what none of them does alone.
+    evidence += [" ".join(pieces) for _, pieces in _paragraphs(picked) if len(pieces) > 1]
     coverage = picked[0].coverage if picked else 0.0
     # "X is …", or for "what is the capital of Australia?", "the capital of Australia is …".
     asked = DEFINITION_QUESTION.match(question.strip())
@@ -648,7 +651,14 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 def _compose(picked: list[_Candidate]) -> str:
     """One paragraph per source, sources in order of their best sentence, sentences in document
-    order within a source."""
+    order within a source, each sentence cited."""
+    return LEAD + "\n\n" + "\n\n".join(
+        " ".join(_cite(piece, source_index) for piece in pieces)
+        for source_index, pieces in _paragraphs(picked))
+
+
+def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:
+    """The answer's paragraphs, uncited: (source index, its sentences as shown)."""
     order: list[int] = []
     for candidate in picked:
         if candidate.source_index not in order:
@@ -668,9 +678,9 @@ def _compose(picked: list[_Candidate]) -> str:
             for piece in text.split(_JOIN):
                 if piece not in shown:  # a continuation may also have been picked itself
                     shown.add(piece)
-                    pieces.append(_cite(piece, source_index))
-        paragraphs.append(" ".join(pieces))
-    return LEAD + "\n\n" + "\n\n".join(paragraphs)
+                    pieces.append(piece)
+        paragraphs.append((source_index, pieces))
+    return paragraphs
 
 
 def _cite(sentence: str, index: int) -> str:

@@ -63,10 +63,12 @@ def _units(block: str) -> list[str]:
     lines = [line.strip() for line in block.split("\n") if line.strip()]
     units: list[str] = []
     continued = 0  # lines joined to an open code statement ("const {" … "} = require(…);")
+    in_code = False  # the line before ended in a code unit (its own line or a statement's last)
     for i, line in enumerate(lines):
         if units and continued < CODE_LINES and is_code(units[-1]) and _open_brackets(units[-1]):
             units[-1] += " " + line
             continued += 1
+            in_code = True
             continue
         continued = 0
         previous = lines[i - 1] if i > 0 else ""
@@ -77,7 +79,9 @@ def _units(block: str) -> list[str]:
             or (len(previous) < 80 and bool(_NUMBERED.match(previous)) and previous[-1] != "."))
         # A PDF's running page header is a line of its own, whatever follows it.
         header = _PAGE_HEADER.match(line) or _PAGE_HEADER.match(previous)
-        code, after_code = is_code(line), i > 0 and is_code(previous)
+        # (After "> incomes <- c(60, 49," / "59, 46, 58, 43)", the statement's last line is code
+        # too: "To calculate …" starts a sentence of its own.)
+        code, after_code = is_code(line), i > 0 and (is_code(previous) or in_code)
         row = TABLE_ROW.match(line) or (i > 0 and TABLE_ROW.match(previous))
         if after_code and not code and len(units) >= 2 and re.match(r"[a-z(]", line) \
                 and not is_code(units[-2]) and not TERMINAL.search(units[-2]):
@@ -89,6 +93,7 @@ def _units(block: str) -> list[str]:
             units.append(line)  # a line of code is a unit of its own, never glued to prose
         else:
             units[-1] += " " + line
+        in_code = is_code(units[-1])
     return units
 
 

@@ -67,6 +67,25 @@ def test_split_sentences() -> None:
         "- first item here", "- second item", "Paragraph text.", "Next one."]
 
 
+
+def test_a_code_statement_over_several_lines_ends_where_its_brackets_close() -> None:
+    # R-intro p. 23: the sentence that answers "which function computes the mean per group?"
+    # was the tail of the code above it, its score diluted by thirty numbers.
+    text = ("in another vector (in suitably large units of money)\n"
+            "> incomes <- c(60, 49, 40, 61, 64, 60, 59, 54, 62, 69, 70, 42, 56,\n"
+            "61, 61, 61, 58, 51, 48, 65, 49, 49, 41, 48, 52, 46,\n"
+            "59, 46, 58, 43)\n"
+            "To calculate the sample mean income for each state we can now use the special "
+            "function\ntapply():\n"
+            "> incmeans <- tapply(incomes, statef, mean)\n")
+    assert split_sentences(text) == [
+        "in another vector (in suitably large units of money)",
+        "> incomes <- c(60, 49, 40, 61, 64, 60, 59, 54, 62, 69, 70, 42, 56, 61, 61, 61, 58, 51, "
+        "48, 65, 49, 49, 41, 48, 52, 46, 59, 46, 58, 43)",
+        "To calculate the sample mean income for each state we can now use the special "
+        "function tapply():",
+        "> incmeans <- tapply(incomes, statef, mean)"]
+
 def test_picks_the_sentence_that_answers() -> None:
     answer = extractive_answer("What is the default request timeout?", sources())
     assert "The default request timeout is 30 seconds [1]." in answer
@@ -726,3 +745,26 @@ def test_the_words_naming_the_document_are_not_asked_about() -> None:
     answer = extractive_answer("What does the Python tutorial mean by the word attribute?",
                                doc_sources(links, tutorial, classes), max_sentences=1)
     assert "I use the word attribute for any name following a dot" in answer
+
+
+async def test_the_relevance_check_weighs_each_paragraph_as_the_answer_shows_it() -> None:
+    page = ("4.4 Page Transition Effects\n"
+            "canvas.setPageTransition(self, effectname=None, duration=1, direction=0)\n"
+            "The setPageTransition method specifies how one page will be replaced with the next.\n"
+            'By setting the page transition effect to "dissolve" for example the current page '
+            "will appear to melt away when it is replaced by the next page.\n"
+            "These effects are useful in spicing up slide presentations.")
+    question = "How can I make one page dissolve into the next in a slide presentation?"
+    seen: list[str] = []
+
+    async def similarity(_: str, texts: list[str]) -> float:
+        # What the method does and how to get the dissolve are one answer; neither sentence
+        # alone is.
+        seen.extend(texts)
+        return 0.7 if any("replaced with the next" in t and "dissolve" in t for t in texts) \
+            else 0.4
+
+    answer = await ExtractiveChatModel().answer(question, doc_sources(page), relevance=0.4,
+                                                similarity=similarity)
+    assert "`canvas.setPageTransition(" in answer and "dissolve" in answer
+    assert any("replaced with the next" in t and "slide presentations" in t for t in seen)
