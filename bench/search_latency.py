@@ -4,6 +4,7 @@
     cd backend && .venv/bin/python ../bench/search_latency.py --owners 2 --queries 50   # quick look
     cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 [--pg]   # sharing (#10)
     cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 --pg --compare keyword_statements=1
+    cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 --private 0.3  # narrowed
 
 The corpus is SciFact's 5,183 abstracts, written the way the pipeline leaves them (real migrations,
 ready Document + Chunk rows, FTS index, vectors from the real MiniLM embedder with the pipeline's
@@ -18,6 +19,8 @@ add owner 0, the *reader*, as a viewer; the reader's searches then span their ow
 collections of other owners ((N+1) x 5,183 chunks in N+1 owner partitions). Each measured query is
 sent twice in a row: by the reader, and by owner N+1 who shares nothing (the reference: one owner's
 own documents, the pre-sharing case). `--pg` runs the same on a throwaway PostgreSQL database.
+`--private F` (with `--shared`): each sharing owner keeps the share F of their documents private,
+so the reader's partitions of them are narrowed to some documents (filtered searches).
 
 References measured in the same run, with the same query vectors: a raw Chroma query
 (n_results = the app's candidate depth) on the owner's own Chroma collection (the adapter keeps one
@@ -191,7 +194,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 active = await container.index.active()
                 total = await container.vectors.count(active.collection, scope=ALL_OWNERS)
                 if args.shared:
-                    await share_collections(app, clients, owners, args.shared)
+                    await share_collections(app, clients, owners, args.shared, args.private)
                 # Shared mode: every query by the reader (owner 0); the reference by owner N+1.
                 asker = (lambda i: 0) if args.shared else (lambda i: i % len(clients))
 
@@ -242,7 +245,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.gather(*(cl.aclose() for cl in clients))
     return {
         "database": "postgresql" if args.pg else "sqlite", "shared_collections": args.shared,
-        "reader_chunks": (args.shared + 1) * len(corpus) if args.shared else len(corpus),
+        "private_share": args.private,
+        "reader_chunks": len(corpus) + args.shared * (len(corpus) - round(len(corpus) * args.private)),
         "own_only_http_search_ms": c.summary_ms(own_only_ms) if own_only_ms else None,
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "owners": args.owners, "chunks_total": total, "chunks_per_owner": len(corpus),
@@ -274,11 +278,13 @@ def compare_setting(settings: Any, spec: str | None) -> tuple[str | None, Any]:
         return name, value
 
 
-async def share_collections(app: Any, clients: list[Any], owners: list[str], n: int) -> None:
-    """Owners 1..n: a collection each, holding all their documents, with owner 0 as a viewer.
-    The documents are moved in SQL (the API moves one document per request; the effect is the
-    same row update), the collection and membership go through the API."""
-    from sqlalchemy import update
+async def share_collections(app: Any, clients: list[Any], owners: list[str], n: int,
+                            private: float = 0.0) -> None:
+    """Owners 1..n: a collection each, holding all their documents (all but the `private` share,
+    which stays in their private space), with owner 0 as a viewer. The documents are moved in SQL
+    (the API moves one document per request; the effect is the same row update), the collection
+    and membership go through the API."""
+    from sqlalchemy import select, update
 
     from app.documents.models import Document
 
@@ -289,7 +295,11 @@ async def share_collections(app: Any, clients: list[Any], owners: list[str], n: 
             raise SystemExit(f"create collection failed: {r.status_code} {r.text}")
         coll = r.json()["id"]
         async with container.sessions() as session:
-            await session.execute(update(Document).where(Document.owner_id == owners[i])
+            ids = sorted((await session.execute(
+                select(Document.id).where(Document.owner_id == owners[i]))).scalars())
+            kept = ids[: round(len(ids) * private)]
+            await session.execute(update(Document).where(Document.owner_id == owners[i],
+                                                         Document.id.not_in(kept))
                                   .values(collection_id=coll))
             await session.commit()
         r = await clients[i].put(f"/api/v1/collections/{coll}/members",
@@ -306,6 +316,9 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--shared", type=int, default=0,
                         help="the reader can read N collections of other owners (issue #10)")
+    parser.add_argument("--private", type=float, default=0.0,
+                        help="with --shared: the share of each sharing owner's documents kept "
+                             "private (the reader's partitions are then narrowed to the rest)")
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--docs", type=int, default=0,
                         help="only the first N abstracts per owner (a smaller, quicker run)")

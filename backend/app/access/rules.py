@@ -151,6 +151,7 @@ class Partition:
     owner_id: str
     document_ids: frozenset[str] | None = None
     exclude_document_ids: frozenset[str] | None = None
+    share: float | None = None  # of the owner's documents, when narrowed (a search's hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +283,7 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
             if yes > no:  # nothing to leave out any more: all of the owner's documents
                 out.append(Partition(owner_id=owner))
             continue
-        out.append(Partition(owner_id=owner, document_ids=ids) if yes <= no
-                   else Partition(owner_id=owner, exclude_document_ids=ids))
+        share = yes / (yes + no)
+        out.append(Partition(owner_id=owner, document_ids=ids, share=share) if yes <= no
+                   else Partition(owner_id=owner, exclude_document_ids=ids, share=share))
     return tuple(out)

@@ -80,7 +80,7 @@ async def retrieve(
         # scores only: every id that can be returned is re-checked in the database below.
         parts = await container.vectors.nearest_each(active.collection, qvec, k=candidates, scopes=[
             VectorScope(owner_id=p.owner_id, document_ids=p.document_ids,
-                        exclude_document_ids=p.exclude_document_ids)
+                        exclude_document_ids=p.exclude_document_ids, share=p.share)
             for p in plan.partitions])
         timings["vector_ms"] = _ms(t)
         return dict(merge_hits(parts, candidates))

@@ -46,8 +46,11 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
         plan = await read_plan(s, access)
         parts = {p.owner_id: p for p in plan.partitions}
         # Mostly readable: all but the one left behind. Mostly unreadable: only the shared one.
-        assert parts[me] == Partition(owner_id=me, exclude_document_ids=frozenset({left.id}))
-        assert parts[other] == Partition(owner_id=other, document_ids=frozenset({readable.id}))
+        # (With the share of the owner's documents kept: how the vector store may search it.)
+        assert parts[me] == Partition(owner_id=me, exclude_document_ids=frozenset({left.id}),
+                                      share=0.75)
+        assert parts[other] == Partition(owner_id=other, document_ids=frozenset({readable.id}),
+                                         share=0.25)
         assert plan.allows(other, shared.id, readable.id)
         assert not plan.allows(other, None, others[0].id)
         assert not plan.allows(me, mine_gone.id, left.id)
@@ -111,15 +114,15 @@ async def test_document_spaces_follow_every_change(client: AsyncClient, api_app:
         assert {p.owner_id: p for p in plan.partitions}[other] == Partition(
             owner_id=other, exclude_document_ids=frozenset(
                 (await s.execute(select(Document.id).where(Document.collection_id == two.id))
-                 ).scalars()))
+                 ).scalars()), share=4 / 6)
         # A named document outside the readable spaces' counts (my own private one).
         plan = await read_plan(s, await access_for(s, me), document_ids=[mine[0].id],
                                collection_ids=[one.id])
         assert {p.owner_id: p for p in plan.partitions} == {
-            me: Partition(owner_id=me, document_ids=frozenset({mine[0].id})),
+            me: Partition(owner_id=me, document_ids=frozenset({mine[0].id}), share=0.5),
             other: Partition(owner_id=other, exclude_document_ids=frozenset(
                 (await s.execute(select(Document.id).where(Document.collection_id == two.id))
-                 ).scalars()))}
+                 ).scalars()), share=4 / 6)}
 
         # Deleting collection two returns its documents to the uploader's private space.
         await s.execute(delete(Collection).where(Collection.id == two.id))

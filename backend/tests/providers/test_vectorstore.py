@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from app.providers.vectorstore import (
     VectorScope,
     VectorStore,
     VectorStoreError,
+    chroma_store,
     collection_name,
 )
 from app.providers.vectorstore.chroma_store import ChromaVectorStore, shard_name
@@ -153,6 +155,46 @@ async def test_nearest_each_is_nearest_per_scope(store: VectorStore, coll: str) 
     with pytest.raises(TypeError):
         await store.nearest_each(coll, [1.0] * DIM, k=3,
                                  scopes=[owner("bob"), ALL_OWNERS])  # type: ignore[list-item]
+
+
+async def test_a_scope_keeping_most_documents_finds_what_the_filtered_search_finds(
+        store: VectorStore, coll: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A scope that says it keeps most of its owner's documents is searched without Chroma's
+    # metadata filter, its documents' hits kept: the same hits as the filtered search, never a
+    # vector outside the scope, and the filtered search after all when the depth held too few.
+    taken: list[bool] = []
+    post_filtered = chroma_store._post_filtered
+
+    def spy(*args: Any) -> list[tuple[str, float]] | None:
+        found = post_filtered(*args)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(chroma_store, "_post_filtered", spy)
+    rng = np.random.default_rng(15)
+    docs = {"da": unit(rng, 30), "dy": unit(rng, 25), "dz": unit(rng, 5)}
+    await store.upsert(coll, [r for d, v in docs.items() for r in records(v, "alice", d)]
+                       + records(unit(rng, 30), "bob", "da", prefix="bob"))
+    plain = VectorScope(owner_id="alice", document_ids=frozenset({"da", "dy"}))
+    unread = VectorScope(owner_id="alice", exclude_document_ids=frozenset({"dz"}))
+    for scope, share, k, post in ((plain, 0.9, 12, True), (unread, 0.9, 12, True),
+                                  (plain, 0.9, 80, True),  # deeper than the owner: all seen
+                                  # a wrong hint: 27 nearest hold at most 5 of dz's
+                                  (owner("alice", "dz"), 0.9, 12, False)):
+        hinted = VectorScope(owner_id="alice", document_ids=scope.document_ids,
+                             exclude_document_ids=scope.exclude_document_ids, share=share)
+        for n in range(8):
+            q = docs["dy"][n].tolist()
+            taken.clear()
+            near = await store.nearest(coll, q, k=k, scope=hinted)
+            assert taken == [post]
+            assert near == await store.nearest(coll, q, k=k, scope=scope)  # filtered
+            assert near and all(i.split(":")[0] in (scope.document_ids or {"da", "dy"})
+                                for i, _ in near)
+    assert await store.nearest(coll, docs["da"][0].tolist(), k=5, scope=VectorScope(
+        owner_id="alice", document_ids=frozenset({"nope"}), share=0.5)) == []
+    with pytest.raises(ValueError):
+        VectorScope(owner_id="alice", document_ids=frozenset({"da"}), share=1.5)
 
 
 async def test_document_in_filter(store: VectorStore, coll: str) -> None:

@@ -91,9 +91,14 @@ class VectorScope:
     document_ids: frozenset[str] | None = None
     exclude_document_ids: frozenset[str] | None = None
     exclude_version: int | None = None
+    # About what share of the owner's documents a narrowed scope keeps, when the caller knows
+    # (a reader's plan counts them): how a store may search it. Never widens what is returned.
+    share: float | None = None
 
     def __post_init__(self) -> None:
         _check_id(self.owner_id, "a vector scope's owner_id")
+        if self.share is not None and not 0.0 <= self.share <= 1.0:
+            raise ValueError("a vector scope's share lies between 0 and 1")
         _check_document_ids(self.document_ids)
         _check_document_ids(self.exclude_document_ids)
         if self.document_ids is not None and self.exclude_document_ids is not None:
