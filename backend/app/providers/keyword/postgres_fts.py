@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import BindParameter, TextClause, bindparam, text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.providers.keyword.base import (
@@ -91,7 +91,9 @@ GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 # whatever their number); a scope narrowed to some documents gets a branch of its own (:o<i>).
 _STATS = """    SELECT owner_id AS part, sum(chunks)::float8 AS n,
            coalesce(sum(length)::float8 / nullif(sum(chunks), 0), 1.0) AS avgdl
-    FROM keyword_stats WHERE owner_id = :o{i} AND document_id {op} :d{i} GROUP BY owner_id"""
+    FROM keyword_stats
+    WHERE owner_id = :o{i} AND {negate}(document_id = ANY(CAST(:d{i} AS varchar[])))
+    GROUP BY owner_id"""
 # The whole owners' statistics, one index-only aggregate per owner (summing all of them in one
 # scan filtered by `= ANY` took twice as long: every row compared with every owner).
 _WHOLE_STATS = """    SELECT o.part, s.n, s.avgdl
@@ -141,23 +143,22 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
         params["owners"] = whole
         stats.append(_WHOLE_STATS)
         hits.append(whole_hits)
-    expanding: list[BindParameter[object]] = []
     for i, sc in enumerate(scopes):
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
         if ids is None:
             continue
         op = "IN" if sc.document_ids is not None else "NOT IN"
         params[f"o{i}"] = sc.owner_id
+        # One array parameter, not a placeholder per id: a reader's partitions may name
+        # thousands of documents (docs/benchmarks.md §5b).
         params[f"d{i}"] = sorted(ids)
-        expanding.append(bindparam(f"d{i}", expanding=True))
         # Only fixed SQL and numbered placeholders are formatted in; every value is bound.
-        stats.append(_STATS.format(i=i, op=op))
+        stats.append(_STATS.format(i=i, negate="" if sc.document_ids is not None else "NOT "))
         hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=(
             f"\n      AND p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
-            f"WHERE owner_id = :o{i} AND document_id IN :d{i})")))
-    stmt = text(_SQL.format(ranking=_RANKING, stats="\n    UNION ALL\n".join(stats),
-                            hits="\n    UNION ALL\n".join(hits)))
-    return (stmt.bindparams(*expanding) if expanding else stmt), params
+            f"WHERE owner_id = :o{i} AND document_id = ANY(CAST(:d{i} AS varchar[])))")))
+    return text(_SQL.format(ranking=_RANKING, stats="\n    UNION ALL\n".join(stats),
+                            hits="\n    UNION ALL\n".join(hits))), params
 
 
 class PostgresKeywordIndex:
