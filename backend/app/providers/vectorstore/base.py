@@ -108,6 +108,13 @@ class VectorScope:
         ):
             raise ValueError("exclude_version needs exactly one document id (versions are per document)")
 
+    def keeps(self, document_id: str) -> bool:
+        """Whether the scope's document conditions admit `document_id` (of this owner; not
+        `exclude_version`, which is about versions)."""
+        if self.document_ids is not None:
+            return document_id in self.document_ids
+        return self.exclude_document_ids is None or document_id not in self.exclude_document_ids
+
     @classmethod
     def of_document(
         cls, owner_id: str, document_id: str, *, exclude_version: int | None = None

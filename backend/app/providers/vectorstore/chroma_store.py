@@ -147,16 +147,10 @@ def _post_filtered(col: Collection, query: np.ndarray, k: int, scope: VectorScop
     ids, distances = res["ids"][0], (res["distances"] or [[]])[0]
     metadatas = (res["metadatas"] or [[]])[0]
     hits = [(i, 1.0 - float(d)) for i, d, m in zip(ids, distances, metadatas, strict=True)
-            if m is not None and _in_scope(str(m.get(_DOCUMENT_ID)), scope)]
+            if m is not None and scope.keeps(str(m.get(_DOCUMENT_ID)))]
     if len(hits) >= k or len(ids) < depth:  # k found, or every vector of the owner was seen
         return hits[:k]
     return None
-
-
-def _in_scope(document_id: str, scope: VectorScope) -> bool:
-    if scope.document_ids is not None:
-        return document_id in scope.document_ids
-    return scope.exclude_document_ids is None or document_id not in scope.exclude_document_ids
 
 
 def _metadata(record: VectorRecord) -> dict[str, MetadataValue]:
