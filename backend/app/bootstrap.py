@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from app.admin.reindex import Reindexer
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
+from app.documents.vectors import chunk_document
 from app.ingestion.pipeline import TransientFailure
 from app.platform.chat_models import ChatModelCache
 from app.platform.container import Container
@@ -69,10 +70,11 @@ def build_chat_model(values: LLMValues) -> ChatModel:
 
 
 def build_vector_store(settings: Settings) -> VectorStore:
+    # The app's vector ids are its chunk ids, which name their document (`chunk_id`).
     if settings.chroma_url:
-        return ChromaVectorStore.http(settings.chroma_url)
+        return ChromaVectorStore.http(settings.chroma_url, document_of=chunk_document)
     # Embedded Chroma is single-writer: only the one-process embedded profile uses it.
-    return ChromaVectorStore.embedded(settings.chroma_path)
+    return ChromaVectorStore.embedded(settings.chroma_path, document_of=chunk_document)
 
 
 def build_keyword_index(dialect: str) -> KeywordIndex:

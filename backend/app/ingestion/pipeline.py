@@ -25,7 +25,7 @@ from app.core.metrics import JOB_STAGE_SECONDS, JOBS_TOTAL
 from app.documents import lifecycle, scheduling
 from app.documents import repository as repo
 from app.documents.models import Document
-from app.documents.vectors import vector_record
+from app.documents.vectors import chunk_id, vector_record
 from app.ingestion.chunking import ChunkDraft, chunk_blocks
 from app.ingestion.embedding_text import embedding_text
 from app.ingestion.sandbox import extract_isolated
@@ -422,7 +422,7 @@ def embedding_order(rows: list[dict[str, Any]], count_tokens: Any) -> list[dict[
 
 def _chunk_row(doc: Document, d: ChunkDraft) -> dict[str, Any]:
     return {
-        "id": f"{doc.id}:{doc.version}:{d.n}",
+        "id": chunk_id(doc.id, doc.version, d.n),
         "document_id": doc.id,
         "owner_id": doc.owner_id,
         "version": doc.version,

@@ -69,6 +69,22 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
         plan = await read_plan(s, await access_for(s, me))
         assert Partition(owner_id=other) in plan.partitions
 
+        # Named documents outside the selected spaces: added to an owner's "only these" list,
+        # taken out of their "all but these" list.
+        plan = await read_plan(s, access, collection_ids=[shared.id], document_ids=[private[0].id])
+        parts = {p.owner_id: p for p in plan.partitions}
+        assert parts[me] == Partition(owner_id=me, document_ids=frozenset({private[0].id}),
+                                      share=0.25)
+        mine_shared = [_doc(me, shared.id) for _ in range(4)]
+        s.add_all(mine_shared)
+        await s.commit()
+        plan = await read_plan(s, access, collection_ids=[shared.id], document_ids=[private[0].id])
+        parts = {p.owner_id: p for p in plan.partitions}
+        assert parts[me] == Partition(
+            owner_id=me, exclude_document_ids=frozenset({private[1].id, private[2].id, left.id}),
+            share=5 / 8)
+        assert plan.allows(me, None, private[0].id) and not plan.allows(me, None, private[1].id)
+
 
 async def _spaces(s: Any) -> dict[tuple[str, str], int]:
     """`document_spaces` next to what it must equal: the aggregate over `documents`."""

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app.documents.vectors import chunk_document
 from app.providers.vectorstore import (
     ALL_OWNERS,
     AllOwners,
@@ -157,11 +158,20 @@ async def test_nearest_each_is_nearest_per_scope(store: VectorStore, coll: str) 
                                  scopes=[owner("bob"), ALL_OWNERS])  # type: ignore[list-item]
 
 
+@pytest.mark.parametrize("ids_name_documents", [False, True])
 async def test_a_scope_keeping_most_documents_finds_what_the_filtered_search_finds(
-        store: VectorStore, coll: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: VectorStore, coll: str, monkeypatch: pytest.MonkeyPatch,
+        ids_name_documents: bool) -> None:
     # A scope that says it keeps most of its owner's documents is searched without Chroma's
     # metadata filter, its documents' hits kept: the same hits as the filtered search, never a
     # vector outside the scope, and the filtered search after all when the depth held too few.
+    # Each hit's document comes from its metadata, or off its id when the store is told how
+    # (the app's vector ids are its chunk ids).
+    read_off: list[str] = []
+    if ids_name_documents:
+        assert isinstance(store, ChromaVectorStore)
+        monkeypatch.setattr(store, "_document_of",
+                            lambda i: read_off.append(i) or chunk_document(i))
     taken: list[bool] = []
     post_filtered = chroma_store._post_filtered
 
@@ -193,6 +203,7 @@ async def test_a_scope_keeping_most_documents_finds_what_the_filtered_search_fin
                                 for i, _ in near)
     assert await store.nearest(coll, docs["da"][0].tolist(), k=5, scope=VectorScope(
         owner_id="alice", document_ids=frozenset({"nope"}), share=0.5)) == []
+    assert bool(read_off) == ids_name_documents
     with pytest.raises(ValueError):
         VectorScope(owner_id="alice", document_ids=frozenset({"da"}), share=1.5)
 

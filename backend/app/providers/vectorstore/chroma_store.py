@@ -137,17 +137,24 @@ POST_FILTER_SHARE = 0.2
 POST_FILTER_DEPTH = 2.0
 
 
-def _post_filtered(col: Collection, query: np.ndarray, k: int, scope: VectorScope
+def _post_filtered(col: Collection, query: np.ndarray, k: int, scope: VectorScope,
+                   document_of: Callable[[str], str] | None = None
                    ) -> list[tuple[str, float]] | None:
     """`scope`'s nearest k from an unfiltered search of its owner's collection, or None when the
-    search's depth did not hold k of them."""
+    search's depth did not hold k of them. With `document_of` (a vector id's document, read off
+    the id) the search returns ids and distances only: reading the hits' metadata for their
+    document cost 4x the search itself (docs/benchmarks.md §5b)."""
     depth = math.ceil(k * POST_FILTER_DEPTH / (scope.share or 1.0))
-    res = col.query(query_embeddings=query, n_results=depth,
-                    include=cast(Any, ["distances", "metadatas"]))
+    include = ["distances"] if document_of else ["distances", "metadatas"]
+    res = col.query(query_embeddings=query, n_results=depth, include=cast(Any, include))
     ids, distances = res["ids"][0], (res["distances"] or [[]])[0]
-    metadatas = (res["metadatas"] or [[]])[0]
-    hits = [(i, 1.0 - float(d)) for i, d, m in zip(ids, distances, metadatas, strict=True)
-            if m is not None and scope.keeps(str(m.get(_DOCUMENT_ID)))]
+    if document_of is not None:
+        documents = [document_of(i) for i in ids]
+    else:
+        documents = [None if m is None else str(m.get(_DOCUMENT_ID))
+                     for m in (res["metadatas"] or [[]])[0]]
+    hits = [(i, 1.0 - float(d)) for i, d, doc in zip(ids, distances, documents, strict=True)
+            if doc is not None and scope.keeps(doc)]
     if len(hits) >= k or len(ids) < depth:  # k found, or every vector of the owner was seen
         return hits[:k]
     return None
@@ -177,25 +184,31 @@ def _require_owner(scope: object, call: str) -> None:
 
 
 class ChromaVectorStore:
-    def __init__(self, client_factory: Callable[[], ClientAPI], *, in_process: bool = False) -> None:
+    def __init__(self, client_factory: Callable[[], ClientAPI], *, in_process: bool = False,
+                 document_of: Callable[[str], str] | None = None) -> None:
         # The client is made lazily: HttpClient connects in its constructor, and the app must start
         # (and report "not ready") even while the Chroma server is down.
         self._client_factory = client_factory
         self._in_process = in_process  # embedded: searches run on this process's cores
+        # How to read a vector's document off its id, when its ids say (the app's do:
+        # `app.documents.vectors.chunk_id`); otherwise a search that must know reads metadata.
+        self._document_of = document_of
         self._client: ClientAPI | None = None
         self._max_batch = 0
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def embedded(cls, path: Path) -> ChromaVectorStore:
+    def embedded(cls, path: Path, *, document_of: Callable[[str], str] | None = None
+                 ) -> ChromaVectorStore:
         """One process only: embedded Chroma is not safe with several writing processes."""
         path.mkdir(parents=True, exist_ok=True)
         return cls(lambda: chromadb.PersistentClient(path=str(path), settings=_settings()),
-                   in_process=True)
+                   in_process=True, document_of=document_of)
 
     @classmethod
-    def http(cls, url: str) -> ChromaVectorStore:
+    def http(cls, url: str, *, document_of: Callable[[str], str] | None = None
+             ) -> ChromaVectorStore:
         """``http(s)://host[:port]``; the port defaults to 8000 (http) or 443 (https)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -207,7 +220,7 @@ class ChromaVectorStore:
         def factory() -> ClientAPI:
             return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=_settings())
 
-        return cls(factory)
+        return cls(factory, document_of=document_of)
 
     @property
     def max_batch_size(self) -> int:
@@ -390,7 +403,7 @@ class ChromaVectorStore:
         [(col, where)] = plan
         if where is not None and scope.exclude_version is None and \
                 (scope.share or 0.0) >= POST_FILTER_SHARE:
-            found = _post_filtered(col, query, k, scope)
+            found = _post_filtered(col, query, k, scope, self._document_of)
             if found is not None:
                 return found
         res = col.query(query_embeddings=query, n_results=k, where=where,
