@@ -34,8 +34,11 @@ from sqlalchemy import (
     Table,
     and_,
     false,
+    func,
+    literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -216,6 +219,8 @@ document_spaces = Table(
     Column("documents", Integer, nullable=False),
 )
 PRIVATE_SPACE = ""
+# Spaces listed per statement: SQLite allows 500 terms in a compound SELECT.
+MAX_UNION = 400
 
 
 async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition, ...]:
@@ -258,23 +263,27 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
             counts[owner][1] -= 1
     # A narrowed owner's partition is "only these" or "all but these", whichever list is shorter,
     # read per space (owner and collection: an index range each) in one statement for all such
-    # owners, as plain rows; the named documents are added to or taken from the lists after.
-    # "owner in (...) and not (wanted)" made SQLite visit every document of those owners, and
-    # one statement per owner added a round trip each (docs/benchmarks.md §5b).
+    # owners, each space's ids joined by commas into one value (ids are UUIDs); the named
+    # documents are added to or taken from the lists after. "owner in (...) and not (wanted)"
+    # made SQLite visit every document of those owners, one statement per owner cost a round
+    # trip each, and a row per id left thousands of objects for Python's collector to trace,
+    # whose collections stretched the tail (docs/benchmarks.md §5b).
     listed: dict[str, set[str]] = {}
-    pairs: list[ColumnElement[bool]] = []
-    for owner, (yes, no) in counts.items():
-        if yes > 0 and no > 0:
-            for space in spaces.get(owner, [[], []])[0 if yes <= no else 1]:
-                pairs.append(and_(Document.owner_id == owner,
-                                  Document.collection_id.is_(None) if space == PRIVATE_SPACE
-                                  else Document.collection_id == space))
+    docs = Document.__table__.c
+    pairs = [
+        select(literal(owner, String), func.aggregate_strings(docs.id, ",")).where(
+            docs.owner_id == owner,
+            docs.collection_id.is_(None) if space == PRIVATE_SPACE else docs.collection_id == space)
+        for owner, (yes, no) in counts.items() if yes > 0 and no > 0
+        for space in spaces.get(owner, [[], []])[0 if yes <= no else 1]
+    ]
     if pairs:
-        docs = Document.__table__.c
         connection = await session.connection()
-        for owner, doc_id in (await connection.execute(
-                select(docs.owner_id, docs.id).where(or_(*pairs)))).all():
-            listed.setdefault(owner, set()).add(doc_id)
+        for start in range(0, len(pairs), MAX_UNION):
+            statement = union_all(*pairs[start:start + MAX_UNION])
+            for owner, joined in (await connection.execute(statement)).all():
+                if joined:
+                    listed.setdefault(owner, set()).update(joined.split(","))
     for doc_id, (owner, space) in explicit.items():
         if owner in counts and not wanted_space(owner, space):
             yes, no = counts[owner]
