@@ -61,6 +61,12 @@ class KeywordScope:
             if not ids or not all(isinstance(d, str) and d for d in ids):
                 raise ValueError("document ids must be non-empty ids (None: no restriction)")
 
+    def keeps(self, document_id: str) -> bool:
+        """Whether the scope's document conditions admit `document_id` (of this owner)."""
+        if self.document_ids is not None:
+            return document_id in self.document_ids
+        return self.exclude_document_ids is None or document_id not in self.exclude_document_ids
+
 
 def scope_list(scope: KeywordScope | Sequence[KeywordScope]) -> tuple[KeywordScope, ...]:
     """One scope or several, each of a different owner (a reader's readable set has one scope per

@@ -53,10 +53,13 @@ _FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score, " + _V
              "FROM chunks_fts WHERE chunks_fts MATCH :q AND ({scopes}) "
              "ORDER BY score DESC, chunk_id LIMIT :limit")
 # The best :n rows by score alone (the owner tokens already narrow the MATCH), and only then
-# their stored columns: chunk id and whether the scopes' conditions hold (`pruning.certain_top`).
+# their stored columns: chunk id, owner and document, which `KeywordScope.keeps` checks
+# here (`pruning.certain_top`): the scopes' document lists are already in memory, whereas binding
+# them made SQLite build a table of every listed id for each statement (a reader's narrowed
+# partitions list thousands).
 _WINDOW = ("WITH top AS (SELECT rowid AS r, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score "
            "FROM chunks_fts WHERE chunks_fts MATCH :q ORDER BY score DESC LIMIT :n) "
-           "SELECT f.chunk_id, top.score, ({scopes}) AS ok, " + _VERSION + " "
+           "SELECT f.chunk_id, top.score, f.owner_id, f.document_id, " + _VERSION + " "
            "FROM top JOIN chunks_fts f ON f.rowid = top.r ORDER BY top.score DESC")
 # bm25()'s own N: the first varint of FTS5's "averages" record (row count, then tokens per column).
 _AVERAGES = "(SELECT block FROM chunks_fts_data WHERE id = 1)"
@@ -70,8 +73,7 @@ def owner_key(owner_id: str) -> str:
     return "u" + owner_id.lower().replace("-", "").replace('"', "") + "0"
 
 
-def _conditions(scopes: Sequence[KeywordScope], table: str = ""
-                ) -> tuple[str, dict[str, object]]:
+def _conditions(scopes: Sequence[KeywordScope]) -> tuple[str, dict[str, object]]:
     """The row conditions of every scope, OR-ed: `owner_id = :o<i>` and, for a narrowed scope,
     its document list (the owner token only narrows the MATCH; this keeps the result exact).
     A list is one JSON parameter read by `json_each`, not a placeholder per id: a reader's
@@ -81,20 +83,19 @@ def _conditions(scopes: Sequence[KeywordScope], table: str = ""
     params: dict[str, object] = {}
     for i, sc in enumerate(scopes):
         params[f"o{i}"] = sc.owner_id
-        cond = f"{table}owner_id = :o{i}"
+        cond = f"owner_id = :o{i}"
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
         if ids is not None:
             params[f"d{i}"] = json.dumps(sorted(ids))
             op = "IN" if sc.document_ids is not None else "NOT IN"
             # Only fixed SQL and numbered placeholders are formatted in; the ids are bound.
-            cond += f" AND {table}document_id {op} (SELECT value FROM json_each(:d{i}))"  # noqa: S608
+            cond += f" AND document_id {op} (SELECT value FROM json_each(:d{i}))"  # noqa: S608
         parts.append(f"({cond})")
     return " OR ".join(parts), params
 
 
-def _statement(sql: str, scopes: Sequence[KeywordScope], table: str = ""
-               ) -> tuple[TextClause, dict[str, object]]:
-    conds, params = _conditions(scopes, table)
+def _statement(sql: str, scopes: Sequence[KeywordScope]) -> tuple[TextClause, dict[str, object]]:
+    conds, params = _conditions(scopes)
     return text(sql.format(scopes=conds)), params
 
 
@@ -204,16 +205,19 @@ async def _window(session: AsyncSession, scopes: Sequence[KeywordScope], q: str,
                   ) -> tuple[list[KeywordHit] | None, set[int]]:
     """The best `limit` rows from a window ranked by score alone, widened while it cannot tell
     (None when the last cannot either), and the data versions the statements saw."""
-    stmt, params = _statement(_WINDOW, scopes, "f.")
+    by_owner = {sc.owner_id: sc for sc in scopes}
     seen: set[int] = set()
     for size in _WINDOWS:
         n = limit * size
-        rows = (await session.execute(stmt, params | {"q": q, "n": n})).all()
-        seen |= {r[3] for r in rows}
-        hits = certain_top([(r[0], float(r[1]), bool(r[2])) for r in rows], n, limit)
+        rows = (await session.execute(text(_WINDOW), {"q": q, "n": n})).all()
+        seen |= {r[4] for r in rows}
+        # A row of an owner without a scope is one the owner tokens matched by a collision.
+        hits = certain_top([(r[0], float(r[1]), r[2] in by_owner and by_owner[r[2]].keeps(r[3]))
+                            for r in rows], n, limit)
         if hits is not None:
             return hits, seen
     return None, seen
+
 
 
 def _idf(rows: int, count: int) -> float:
