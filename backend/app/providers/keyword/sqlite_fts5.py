@@ -219,7 +219,6 @@ async def _window(session: AsyncSession, scopes: Sequence[KeywordScope], q: str,
     return None, seen
 
 
-
 def _idf(rows: int, count: int) -> float:
     """bm25()'s IDF (fts5_aux.c): log((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
     idf = math.log((rows - count + 0.5) / (count + 0.5)) if rows > count else 0.0
