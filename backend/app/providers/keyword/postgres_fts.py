@@ -20,7 +20,9 @@ keeps its own statistics; the scores are merged by the final ORDER BY. Each step
 once, joined by hashing (see `_SETTINGS`): postings, document frequencies per part and lexeme,
 then one weight row per part and lexeme joined to every posting. When every scope is an owner
 searched whole, the triggers of 0017 already hold those statistics (``keyword_owner_stats``,
-``keyword_lexeme_stats``): the weights are read from them and the postings only summed.
+``keyword_lexeme_stats``): the weights are read from them and the postings only summed. A scope
+narrowed to some documents reads each posting's document off its chunk id, which starts with it
+(``{document_id}:{version}:{n}``, `app.documents.vectors.chunk_id`).
 """
 
 from __future__ import annotations
@@ -147,16 +149,18 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
         if ids is None:
             continue
-        op = "IN" if sc.document_ids is not None else "NOT IN"
+        op = "= ANY" if sc.document_ids is not None else "<> ALL"
         params[f"o{i}"] = sc.owner_id
         # One array parameter, not a placeholder per id: a reader's partitions may name
         # thousands of documents (docs/benchmarks.md §5b).
         params[f"d{i}"] = sorted(ids)
         # Only fixed SQL and numbered placeholders are formatted in; every value is bound.
         stats.append(_STATS.format(i=i, negate="" if sc.document_ids is not None else "NOT "))
+        # A posting's document is read off its chunk id (`app.documents.vectors.chunk_id`) and
+        # looked up in the list hashed: looking the listed documents' chunks up first took most
+        # of a narrowed branch's time (docs/benchmarks.md §5b).
         hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=(
-            f"\n      AND p.chunk_id {op} (SELECT id FROM chunks "  # noqa: S608
-            f"WHERE owner_id = :o{i} AND document_id = ANY(CAST(:d{i} AS varchar[])))")))
+            f"\n      AND split_part(p.chunk_id, ':', 1) {op}(CAST(:d{i} AS varchar[]))")))
     return text(_SQL.format(ranking=_RANKING, stats="\n    UNION ALL\n".join(stats),
                             hits="\n    UNION ALL\n".join(hits))), params
 
