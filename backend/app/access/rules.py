@@ -30,6 +30,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     and_,
@@ -223,6 +224,15 @@ PRIVATE_SPACE = ""
 MAX_UNION = 400
 
 
+def space_document_ids(owner: str, space: str) -> Select[str, str]:
+    """The ids of `owner`'s documents in `space` (a collection id or PRIVATE_SPACE), joined by
+    commas, as one row (owner, ids): read from `ix_documents_owner_collection_id` alone."""
+    docs = Document.__table__.c
+    return select(literal(owner, String), func.aggregate_strings(docs.id, ",")).where(
+        docs.owner_id == owner,
+        docs.collection_id.is_(None) if space == PRIVATE_SPACE else docs.collection_id == space)
+
+
 async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition, ...]:
     """One partition per owner holding wanted documents. An owner all of whose documents are
     wanted is searched without a filter (the fast case: a filter makes Chroma gather ids first);
@@ -269,11 +279,8 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
     # trip each, and a row per id left thousands of objects for Python's collector to trace,
     # whose collections stretched the tail (docs/benchmarks.md §5b).
     listed: dict[str, set[str]] = {}
-    docs = Document.__table__.c
     pairs = [
-        select(literal(owner, String), func.aggregate_strings(docs.id, ",")).where(
-            docs.owner_id == owner,
-            docs.collection_id.is_(None) if space == PRIVATE_SPACE else docs.collection_id == space)
+        space_document_ids(owner, space)
         for owner, (yes, no) in counts.items() if yes > 0 and no > 0
         for space in spaces.get(owner, [[], []])[0 if yes <= no else 1]
     ]

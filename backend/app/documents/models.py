@@ -20,7 +20,8 @@ class Document(IdMixin, TimestampMixin, Base):
         Index("ix_documents_owner_created", "owner_id", "created_at"),
         Index("ix_documents_status_lease", "status", "lease_expires_at"),
         Index("ix_documents_status_owner", "status", "owner_id"),
-        Index("ix_documents_owner_collection", "owner_id", "collection_id"),
+        # With the id: a space's documents listed from the index alone (migration 0018).
+        Index("ix_documents_owner_collection_id", "owner_id", "collection_id", "id"),
         Index("ix_documents_collection_owner", "collection_id", "owner_id"),
     )
 

@@ -161,3 +161,36 @@ async def test_document_spaces_follow_every_change(client: AsyncClient, api_app:
         assert await _spaces(s) == {(me, ""): 1}
         plan = await read_plan(s, await access_for(s, me))
         assert plan.partitions == (Partition(owner_id=me),)
+
+
+@pytest.mark.parametrize("space", ["private", "collection"])
+async def test_a_space_is_listed_from_its_index_alone(client: AsyncClient, api_app: Any,
+                                                     space: str) -> None:
+    """A narrowed owner's list (`space_document_ids`) reads no table row: the index holds the ids
+    (SQLite: a covering index; PostgreSQL: an index-only scan is possible, the other scans
+    disabled: on a tiny table with no statistics the planner would read the table anyway)."""
+    container = api_app.state.container
+    owner = str(uuid.uuid4())
+    async with container.sessions() as s:
+        s.add(User(id=owner, email=f"{owner}@example.com", password_hash="x"))
+        collection = Collection(name="c")
+        s.add(collection)
+        await s.flush()
+        s.add_all([_doc(owner, None), _doc(owner, collection.id)])
+        await s.commit()
+        statement = rules.space_document_ids(
+            owner, rules.PRIVATE_SPACE if space == "private" else collection.id)
+        connection = await s.connection()
+        dialect = connection.dialect
+        sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "sqlite":
+            plan = " ".join(str(row[-1]) for row in
+                            (await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")).all())
+            assert "COVERING INDEX ix_documents_owner_collection_id" in plan, plan
+        else:
+            for scan in ("seqscan", "bitmapscan", "indexscan"):  # index-only scans stay on
+                await connection.exec_driver_sql(f"SET LOCAL enable_{scan} = off")
+            plan = " ".join(row[0] for row in
+                            (await connection.exec_driver_sql(f"EXPLAIN {sql}")).all())
+            assert "Index Only Scan using ix_documents_owner_collection_id" in plan, plan
+        assert (await connection.execute(statement)).one()[0] == owner
