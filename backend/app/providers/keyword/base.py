@@ -17,6 +17,8 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.providers.scopes import admits
+
 KeywordHit = tuple[str, float]  # (chunk id, relevance: higher is better, comparable within a query)
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -63,9 +65,7 @@ class KeywordScope:
 
     def keeps(self, document_id: str) -> bool:
         """Whether the scope's document conditions admit `document_id` (of this owner)."""
-        if self.document_ids is not None:
-            return document_id in self.document_ids
-        return self.exclude_document_ids is None or document_id not in self.exclude_document_ids
+        return admits(document_id, self.document_ids, self.exclude_document_ids)
 
 
 def scope_list(scope: KeywordScope | Sequence[KeywordScope]) -> tuple[KeywordScope, ...]:

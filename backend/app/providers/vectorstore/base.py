@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from app.providers.scopes import admits
+
 MetadataValue = str | int | float | bool
 
 # The typed fields of a record; its free-form `metadata` must not reuse these names.
@@ -111,9 +113,7 @@ class VectorScope:
     def keeps(self, document_id: str) -> bool:
         """Whether the scope's document conditions admit `document_id` (of this owner; not
         `exclude_version`, which is about versions)."""
-        if self.document_ids is not None:
-            return document_id in self.document_ids
-        return self.exclude_document_ids is None or document_id not in self.exclude_document_ids
+        return admits(document_id, self.document_ids, self.exclude_document_ids)
 
     @classmethod
     def of_document(
