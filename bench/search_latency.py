@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import hashlib
 import inspect
 import os
@@ -56,6 +58,40 @@ def noisy_copy(vectors: Any, seed: int, sigma: float = 0.01) -> Any:
     rng = np.random.default_rng(seed)
     out = vectors + rng.normal(0.0, sigma, vectors.shape).astype(np.float32)
     return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+class GcPauses:
+    """`--gc-stats`: the cycle collector's passes while attached (the app runs in this process),
+    by generation: how many, their total and longest duration; then the objects frozen out of them,
+    those tracked, and what one full pass (`gc.collect()`) costs the process at that point."""
+
+    def __init__(self) -> None:
+        self.ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._start = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.ms[info["generation"]].append((time.perf_counter() - self._start) * 1000)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f"gen{g}": {"n": len(v), "total_ms": round(sum(v), 1),
+                                           "max_ms": round(max(v, default=0.0), 1)}
+                               for g, v in self.ms.items()}
+        out["frozen_objects"] = gc.get_freeze_count()
+        out["tracked_objects"] = len(gc.get_objects())
+        t = time.perf_counter()
+        gc.collect()  # what one full pass costs this process now
+        out["full_pass_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        return out
 
 
 async def raw_chroma_ms(app: Any, qvecs: list[list[float]], owner: str, n: int) -> dict[str, Any]:
@@ -216,17 +252,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 own_only_ms: list[float] = []
                 compared_ms: list[float] = []
                 name, alt = compare_setting(settings, args.compare)
-                for i, q in enumerate(measured):
-                    if name is None:
-                        http_ms.append((await ask(i, q))[0])
-                    else:  # A/B per query, each side first every other time
-                        base = getattr(settings, name)
-                        for value, sink in ((base, http_ms), (alt, compared_ms))[:: 1 - 2 * (i % 2)]:
-                            setattr(settings, name, value)
-                            sink.append((await ask(i, q))[0])
-                        setattr(settings, name, base)
-                    if args.shared:
-                        own_only_ms.append((await ask(i, q, who=args.shared + 1))[0])
+                with GcPauses() if args.gc_stats else contextlib.nullcontext() as pauses:
+                    for i, q in enumerate(measured):
+                        if name is None:
+                            http_ms.append((await ask(i, q))[0])
+                        else:  # A/B per query, each side first every other time
+                            base = getattr(settings, name)
+                            for value, sink in ((base, http_ms), (alt, compared_ms))[:: 1 - 2 * (i % 2)]:
+                                setattr(settings, name, value)
+                                sink.append((await ask(i, q))[0])
+                            setattr(settings, name, base)
+                        if args.shared:
+                            own_only_ms.append((await ask(i, q, who=args.shared + 1))[0])
+                gc_stats = pauses.summary() if pauses else None
 
                 # Stage timings from retrieve() itself, same queries and owners.
                 from app.rag.retrieval import retrieve
@@ -257,6 +295,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                      if compared_ms else None),
         "retrieve_stages_ms": {k: c.summary_ms(v) for k, v in stages.items()},
         "raw_chroma_ms": raw,
+        "gc_during_http_searches": gc_stats,
     }
 
 
@@ -326,6 +365,8 @@ def main() -> None:
                         help="A/B in one run: every measured query asked twice, as configured and "
                              "with this setting changed (e.g. keyword_statements=1), alternating "
                              "which goes first")
+    parser.add_argument("--gc-stats", action="store_true",
+                        help="time the cycle collector's passes during the HTTP searches, by generation")
     parser.add_argument("--rebuild", action="store_true",
                         help="build the corpus even if the bench cache holds a copy")
     args = parser.parse_args()
@@ -351,6 +392,13 @@ def main() -> None:
         rows.append(["  reader / reference (x)", "", ratio["p50"], ratio["p95"], ratio["p99"]])
     rows += [[f"raw Chroma query, {k}", *_cols(v)] for k, v in r["raw_chroma_ms"].items()]
     c.print_table(["measure", "n", "p50 ms", "p95 ms", "p99 ms"], rows)
+    if r["gc_during_http_searches"]:
+        g = r["gc_during_http_searches"]
+        print("\ncollector during the HTTP searches: " + "; ".join(
+            f"{k}: {v['n']} passes, {v['total_ms']} ms in all, longest {v['max_ms']} ms"
+            for k, v in g.items() if k.startswith("gen"))
+            + f"; {g['frozen_objects']} objects frozen, {g['tracked_objects']} tracked; "
+            f"one full pass after them {g['full_pass_ms']} ms")
     c.emit_json("search_latency", r)
 
 
