@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.documents.models import Chunk, Document
-from app.documents.vectors import vector_record
+from app.documents.vectors import chunk_document, vector_record
 from app.ingestion.embedding_text import embedding_text
 from app.platform.index import (
     LOCK_KEY,
@@ -225,15 +225,15 @@ class Reindexer:
                 select(Chunk.id).join(Document, Document.id == Chunk.document_id)
                 .where(Document.status == "ready"))).scalars())
             extra = present - expected
-            # Chunk ids are `{document_id}:{version}:{n}`. Remove vectors of deleted documents and
-            # stale versions of ready ones; leave documents still being processed alone.
-            doc_ids = {cid.rsplit(":", 2)[0] for cid in extra}
+            # A chunk id names its document (`chunk_document`). Remove vectors of deleted documents
+            # and stale versions of ready ones; leave documents still being processed alone.
+            doc_ids = {chunk_document(cid) for cid in extra}
             live: dict[str, str] = {}
             if doc_ids:
                 rows = await session.execute(
                     select(Document.id, Document.status).where(Document.id.in_(doc_ids)))
                 live = {doc_id: status for doc_id, status in rows.all()}
-        stale = [cid for cid in extra if live.get(cid.rsplit(":", 2)[0], "ready") == "ready"]
+        stale = [cid for cid in extra if live.get(chunk_document(cid), "ready") == "ready"]
         if stale:
             await self._vectors.delete(index.collection, scope=ALL_OWNERS, ids=stale)
         missing = sorted(expected - present)

@@ -367,7 +367,7 @@ async def _write_chunks(container: Container, doc: Document, lease: lifecycle.Le
 
 async def _stored_vectors(container: Container, collection: str, doc: Document) -> tuple[int, int]:
     """(vectors of this version, vectors of other versions) of ``doc`` in ``collection``, from one
-    listing of the document's vector ids: they are ``{document_id}:{version}:{n}`` (``_chunk_row``)."""
+    listing of the document's vector ids: they are ``{document_id}:{version}:{n}`` (`chunk_id`)."""
     ids = await container.vectors.ids(collection, scope=VectorScope.of_document(doc.owner_id, doc.id))
     prefix = f"{doc.id}:{doc.version}:"
     stored = sum(1 for i in ids if i.startswith(prefix))
