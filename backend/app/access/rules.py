@@ -156,6 +156,9 @@ class Partition:
     document_ids: frozenset[str] | None = None
     exclude_document_ids: frozenset[str] | None = None
     share: float | None = None  # of the owner's documents, when narrowed (a search's hint)
+    # When narrowed to whole spaces (no document named outside them): those spaces, as the
+    # document lists were read (the keyword index may rank with their kept statistics).
+    spaces: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +301,8 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
                 listed.setdefault(owner, set()).add(doc_id)
             else:
                 listed.get(owner, set()).discard(doc_id)
+    # Owners of named documents outside the wanted spaces: their partitions are not whole spaces.
+    mixed = {owner for owner, space in explicit.values() if not wanted_space(owner, space)}
     out: list[Partition] = []
     for owner in sorted(counts):
         yes, no = counts[owner]
@@ -312,6 +317,10 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
                 out.append(Partition(owner_id=owner))
             continue
         share = yes / (yes + no)
-        out.append(Partition(owner_id=owner, document_ids=ids, share=share) if yes <= no
-                   else Partition(owner_id=owner, exclude_document_ids=ids, share=share))
+        whole_spaces = (frozenset(spaces.get(owner, [[], []])[0]) or None
+                        if owner not in mixed else None)
+        out.append(Partition(owner_id=owner, document_ids=ids, share=share, spaces=whole_spaces)
+                   if yes <= no else
+                   Partition(owner_id=owner, exclude_document_ids=ids, share=share,
+                             spaces=whole_spaces))
     return tuple(out)

@@ -88,7 +88,7 @@ async def retrieve(
     async def keyword_side() -> list[KeywordHit]:
         t = time.perf_counter()
         scopes = [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
-                               exclude_document_ids=p.exclude_document_ids)
+                               exclude_document_ids=p.exclude_document_ids, spaces=p.spaces)
                   for p in plan.partitions]
         # Each scope is ranked with its own statistics, so a search of some of them ranks each
         # row exactly as a search of all: the partitions are split into a few statements, run

@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import delete, func, insert, select
 
 from app.access import rules
-from app.access.rules import Partition, access_for, document_spaces, read_plan
+from app.access.rules import PRIVATE_SPACE, Partition, access_for, document_spaces, read_plan
 from app.auth.models import User
 from app.collections.models import Collection, CollectionMember
 from app.documents.models import Document
@@ -49,10 +49,11 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
         parts = {p.owner_id: p for p in plan.partitions}
         # Mostly readable: all but the one left behind. Mostly unreadable: only the shared one.
         # (With the share of the owner's documents kept: how the vector store may search it.)
+        # (And the spaces they are, for the keyword index's kept statistics.)
         assert parts[me] == Partition(owner_id=me, exclude_document_ids=frozenset({left.id}),
-                                      share=0.75)
+                                      share=0.75, spaces=frozenset({PRIVATE_SPACE}))
         assert parts[other] == Partition(owner_id=other, document_ids=frozenset({readable.id}),
-                                         share=0.25)
+                                         share=0.25, spaces=frozenset({shared.id}))
         assert plan.allows(other, shared.id, readable.id)
         assert not plan.allows(other, None, others[0].id)
         assert not plan.allows(me, mine_gone.id, left.id)
@@ -72,11 +73,13 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
         assert Partition(owner_id=other) in plan.partitions
 
         # Named documents outside the selected spaces: added to an owner's "only these" list,
-        # taken out of their "all but these" list.
+        # taken out of their "all but these" list; that partition is no longer whole spaces.
         plan = await read_plan(s, access, collection_ids=[shared.id], document_ids=[private[0].id])
         parts = {p.owner_id: p for p in plan.partitions}
         assert parts[me] == Partition(owner_id=me, document_ids=frozenset({private[0].id}),
                                       share=0.25)
+        assert parts[other] == Partition(owner_id=other, exclude_document_ids=frozenset(
+            {others[2].id}), share=0.75, spaces=frozenset({shared.id}))
         mine_shared = [_doc(me, shared.id) for _ in range(4)]
         s.add_all(mine_shared)
         await s.commit()
@@ -139,7 +142,7 @@ async def test_document_spaces_follow_every_change(client: AsyncClient, api_app:
         assert {p.owner_id: p for p in plan.partitions}[other] == Partition(
             owner_id=other, exclude_document_ids=frozenset(
                 (await s.execute(select(Document.id).where(Document.collection_id == two.id))
-                 ).scalars()), share=4 / 6)
+                 ).scalars()), share=4 / 6, spaces=frozenset({one.id}))
         # A named document outside the readable spaces' counts (my own private one).
         plan = await read_plan(s, await access_for(s, me), document_ids=[mine[0].id],
                                collection_ids=[one.id])
@@ -147,7 +150,7 @@ async def test_document_spaces_follow_every_change(client: AsyncClient, api_app:
             me: Partition(owner_id=me, document_ids=frozenset({mine[0].id}), share=0.5),
             other: Partition(owner_id=other, exclude_document_ids=frozenset(
                 (await s.execute(select(Document.id).where(Document.collection_id == two.id))
-                 ).scalars()), share=4 / 6)}
+                 ).scalars()), share=4 / 6, spaces=frozenset({one.id}))}
 
         # Deleting collection two returns its documents to the uploader's private space.
         await s.execute(delete(Collection).where(Collection.id == two.id))

@@ -49,12 +49,22 @@ class KeywordScope:
     owner_id: str
     document_ids: frozenset[str] | None = None
     exclude_document_ids: frozenset[str] | None = None
+    # Set by the access rule when the document condition is exactly the owner's documents in
+    # these spaces (collection ids, '' for the private space) as it listed them: an index may
+    # take the scope's statistics from the spaces (PostgreSQL, migration 0019). The condition
+    # alone decides which rows are returned.
+    spaces: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.owner_id, str) or not self.owner_id:
             raise ValueError(f"a keyword scope needs an owner id, got {self.owner_id!r}")
         if self.document_ids is not None and self.exclude_document_ids is not None:
             raise ValueError("document_ids and exclude_document_ids are exclusive")
+        if self.spaces is not None and (
+                (self.document_ids is None and self.exclude_document_ids is None)
+                or not isinstance(self.spaces, frozenset) or not self.spaces
+                or not all(isinstance(s, str) for s in self.spaces)):
+            raise ValueError("spaces: a non-empty frozenset of space ids, with a document condition")
         for ids in (self.document_ids, self.exclude_document_ids):
             if ids is None:
                 continue

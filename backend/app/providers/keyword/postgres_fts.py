@@ -1,7 +1,7 @@
 """Keyword search on PostgreSQL: BM25 over the postings migration 0011 maintains.
 
-Relies on the schema of migrations 0003, 0011, 0012, 0015 and 0017 (alembic/versions/): ``chunks.tsv``
-is the generated column ``setweight(to_tsvector('english', words(heading path)), 'A') ||
+Relies on the schema of migrations 0003, 0011, 0012, 0015, 0017 and 0019 (alembic/versions/):
+``chunks.tsv`` is the generated column ``setweight(to_tsvector('english', words(heading path)), 'A') ||
 setweight(to_tsvector('english', words(text || ' ' || index_terms)), 'D')`` (``index_terms``: the
 parts of the text's identifiers), where words() replaces every run of
 non-alphanumeric characters by a space, as FTS5's unicode61 tokenizer and `query_terms` split
@@ -19,8 +19,10 @@ scopes (a reader's owner partitions) is one statement in which each scope (``par
 keeps its own statistics; the scores are merged by the final ORDER BY. Each step is a CTE read
 once, joined by hashing (see `_SETTINGS`): postings, document frequencies per part and lexeme,
 then one weight row per part and lexeme joined to every posting. When every scope is an owner
-searched whole, the triggers of 0017 already hold those statistics (``keyword_owner_stats``,
-``keyword_lexeme_stats``): the weights are read from them and the postings only summed. A scope
+searched whole or a set of the owner's spaces (`KeywordScope.spaces`), the triggers already hold
+those statistics (0017: ``keyword_owner_stats``, ``keyword_lexeme_stats``; 0019, per space:
+``keyword_space_stats``, ``keyword_space_lexemes``): the weights are read from them and the
+postings only summed. A scope
 narrowed to some documents reads each posting's document off its chunk id, which starts with it
 (``{document_id}:{version}:{n}``, `app.documents.vectors.chunk_id`).
 """
@@ -67,20 +69,16 @@ WITH stats AS MATERIALIZED (
 FROM hits h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
 GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
-# Owners searched whole (the common case: an owner's own documents, a reader of collections that
-# hold all of an owner's documents): N, the average length and every document frequency come
-# from the per-owner statistics migration 0017 keeps, a few rows by primary key, so the postings
-# are read once, joined to their weights and summed, never grouped or materialized first. The
-# same values and the same expressions as `_SQL`: the same scores.
-_WHOLE_SQL = """
+# Every scope's statistics kept by the triggers: owners searched whole (the common case: an
+# owner's own documents, a reader of collections that hold all of an owner's documents) read N,
+# the average length and every document frequency from the per-owner statistics of migration 0017;
+# a scope that is exactly some of an owner's spaces (`KeywordScope.spaces`) sums those of its
+# spaces (0019). A few rows by primary key, so the postings are read once, joined to their
+# weights and summed, never grouped or materialized first. The same values and the same
+# expressions as `_SQL`: the same scores.
+_KEPT_SQL = """
 WITH weights AS MATERIALIZED (
-    SELECT k.owner_id AS part, k.lexeme,
-           ln(1.0 + (greatest(o.chunks::float8, k.chunks) - k.chunks + 0.5) / (k.chunks + 0.5))
-             AS idf,
-           CAST(:k1 AS float8) AS k1, CAST(:b AS float8) AS b,
-           greatest(coalesce(o.length::float8 / nullif(o.chunks, 0), 1.0), 1.0) AS avgdl
-    FROM keyword_lexeme_stats k JOIN keyword_owner_stats o ON o.owner_id = k.owner_id
-    WHERE k.owner_id = ANY(:owners) AND k.lexeme = ANY(:lexemes) AND k.chunks > 0
+{weights}
 )
 {ranking}
 FROM (
@@ -88,6 +86,27 @@ FROM (
 ) h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
 GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 """
+_WHOLE_WEIGHTS = """    SELECT k.owner_id AS part, k.lexeme,
+           ln(1.0 + (greatest(o.chunks::float8, k.chunks) - k.chunks + 0.5) / (k.chunks + 0.5))
+             AS idf,
+           CAST(:k1 AS float8) AS k1, CAST(:b AS float8) AS b,
+           greatest(coalesce(o.length::float8 / nullif(o.chunks, 0), 1.0), 1.0) AS avgdl
+    FROM keyword_lexeme_stats k JOIN keyword_owner_stats o ON o.owner_id = k.owner_id
+    WHERE k.owner_id = ANY(:owners) AND k.lexeme = ANY(:lexemes) AND k.chunks > 0"""
+# One scope of spaces (:s<i>) of one owner (:o<i>): `_STATS` and the grouped document
+# frequencies of `_SQL`, summed over the spaces' kept rows instead.
+_SPACE_WEIGHTS = """    SELECT CAST(:o{i} AS varchar) AS part, k.lexeme,
+           ln(1.0 + (greatest(s.n, k.df) - k.df + 0.5) / (k.df + 0.5)) AS idf,
+           CAST(:k1 AS float8) AS k1, CAST(:b AS float8) AS b, greatest(s.avgdl, 1.0) AS avgdl
+    FROM (SELECT lexeme, sum(chunks) AS df FROM keyword_space_lexemes
+          WHERE owner_id = :o{i} AND space = ANY(CAST(:s{i} AS varchar[]))
+            AND lexeme = ANY(:lexemes)
+          GROUP BY lexeme) k
+    CROSS JOIN (SELECT sum(chunks)::float8 AS n,
+                       coalesce(sum(length)::float8 / nullif(sum(chunks), 0), 1.0) AS avgdl
+                FROM keyword_space_stats
+                WHERE owner_id = :o{i} AND space = ANY(CAST(:s{i} AS varchar[]))) s
+    WHERE k.df > 0 AND s.n IS NOT NULL"""
 # `part` is the scope's owner (one scope per owner): its own N and average length, its own
 # postings. The owners searched whole share one branch (one index scan for all of them, one plan
 # whatever their number); a scope narrowed to some documents gets a branch of its own (:o<i>).
@@ -132,37 +151,45 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
                ) -> tuple[TextClause, dict[str, object]]:
     """BM25 over the union of `scopes` in one statement: every statistic (N, average length,
     document frequency) is computed per scope, exactly as a search of that scope alone. With
-    `kept` and only owners searched whole, from the owners' kept statistics (`_WHOLE_SQL`)."""
-    stats: list[str] = []
-    hits: list[str] = []
+    `kept`, and every scope an owner searched whole or a scope of spaces, from the statistics the
+    triggers keep (`_KEPT_SQL`)."""
     whole = [sc.owner_id for sc in scopes
              if sc.document_ids is None and sc.exclude_document_ids is None]
-    whole_hits = _HITS.format(owner="owner_id = ANY(:owners)", hits_scope="")
-    if kept and len(whole) == len(scopes):
-        return text(_WHOLE_SQL.format(ranking=_RANKING, hits=whole_hits)), {"owners": whole}
+    narrowed = [(i, sc) for i, sc in enumerate(scopes)
+                if sc.document_ids is not None or sc.exclude_document_ids is not None]
     params: dict[str, object] = {}
+    hits: list[str] = []
     if whole:
         params["owners"] = whole
-        stats.append(_WHOLE_STATS)
-        hits.append(whole_hits)
-    for i, sc in enumerate(scopes):
+        hits.append(_HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
+    for i, sc in narrowed:
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
-        if ids is None:
-            continue
+        assert ids is not None
         op = "= ANY" if sc.document_ids is not None else "<> ALL"
         params[f"o{i}"] = sc.owner_id
         # One array parameter, not a placeholder per id: a reader's partitions may name
         # thousands of documents (docs/benchmarks.md §5b).
         params[f"d{i}"] = sorted(ids)
         # Only fixed SQL and numbered placeholders are formatted in; every value is bound.
-        stats.append(_STATS.format(i=i, negate="" if sc.document_ids is not None else "NOT "))
         # A posting's document is read off its chunk id (`app.documents.vectors.chunk_id`) and
         # looked up in the list hashed: looking the listed documents' chunks up first took most
         # of a narrowed branch's time (docs/benchmarks.md §5b).
         hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=(
             f"\n      AND split_part(p.chunk_id, ':', 1) {op}(CAST(:d{i} AS varchar[]))")))
-    return text(_SQL.format(ranking=_RANKING, stats="\n    UNION ALL\n".join(stats),
-                            hits="\n    UNION ALL\n".join(hits))), params
+    union = "\n    UNION ALL\n"
+    if kept and all(sc.spaces is not None for _, sc in narrowed):
+        weights = [_WHOLE_WEIGHTS] if whole else []
+        for i, sc in narrowed:
+            assert sc.spaces is not None
+            params[f"s{i}"] = sorted(sc.spaces)
+            weights.append(_SPACE_WEIGHTS.format(i=i))
+        return text(_KEPT_SQL.format(ranking=_RANKING, weights=union.join(weights),
+                                     hits=union.join(hits))), params
+    stats = [_WHOLE_STATS] if whole else []
+    stats += [_STATS.format(i=i, negate="" if sc.document_ids is not None else "NOT ")
+              for i, sc in narrowed]
+    return text(_SQL.format(ranking=_RANKING, stats=union.join(stats),
+                            hits=union.join(hits))), params
 
 
 class PostgresKeywordIndex:
@@ -174,9 +201,9 @@ class PostgresKeywordIndex:
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
         limit: int, exhaustive: bool = False, from_postings: bool = False
     ) -> list[KeywordHit]:
-        """`from_postings`: every statistic computed from the postings read, as for a narrowed
-        scope, even for owners searched whole (tests: the kept statistics give the same scores).
-        """
+        """`from_postings`: every statistic computed from the postings read, as for a scope
+        narrowed to listed documents, even for owners searched whole and scopes of spaces (tests:
+        the kept statistics give the same scores)."""
         # Every search here ranks every matching row: MaxScore pruning inside this statement did
         # not pay off on PostgreSQL (docs/benchmarks.md §5b, 2026-11-30 and 2026-12-01): the
         # planner's row estimates for the CTEs a pruned statement needs led it into nested loops
