@@ -21,6 +21,7 @@ from app.collections.models import Collection
 from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.models import Chunk, Document
 from app.platform.container import Container
+from app.platform.index import ActiveIndex
 from app.providers.keyword.base import KeywordHit, KeywordScope, merge_hits, split_scopes
 from app.providers.vectorstore.base import VectorScope
 
@@ -66,15 +67,27 @@ async def retrieve(
     floor = runtime.retrieval.relevance_floor if floor is None else floor
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    plan = await read_plan(session, await access_for(session, owner_id),
-                           document_ids=document_ids, collection_ids=collection_ids)
-    timings["access_ms"] = _ms(started)  # the readable set: roles and owner partitions
 
-    async def dense_side() -> dict[str, float]:
+    async def embed() -> tuple[ActiveIndex, list[float]]:
         t = time.perf_counter()
         active = await container.index.active()
         qvec = await active.embedder.embed_query(query)
         timings["embed_ms"] = _ms(t)
+        return active, qvec
+
+    # The query's embedding needs no access decision: it runs (in the model's thread) while the
+    # readable set is read, instead of after it (docs/benchmarks.md §5b, 2026-12-02).
+    embedding = asyncio.ensure_future(embed())
+    try:
+        plan = await read_plan(session, await access_for(session, owner_id),
+                               document_ids=document_ids, collection_ids=collection_ids)
+    except BaseException:
+        _drop(embedding)
+        raise
+    timings["access_ms"] = _ms(started)  # the readable set: roles and owner partitions
+
+    async def dense_side() -> dict[str, float]:
+        active, qvec = await embedding
         t = time.perf_counter()
         # One search per owner partition of the readable set; cosine scores compare. Ids and
         # scores only: every id that can be returned is re-checked in the database below.
@@ -106,6 +119,7 @@ async def retrieve(
         return found
 
     if not plan.partitions:  # nothing readable in scope (an empty collection, no documents yet)
+        _drop(embedding)
         return RetrievalResult(chunks=[], best_dense=0.0, not_found=True, timings=timings)
 
     # Both sides wait on threads (ONNX + Chroma, the database driver): run them side by side. The
@@ -194,6 +208,16 @@ async def _gather(tasks: Sequence[asyncio.Future[Any]]) -> list[Any]:
         for task in tasks:
             task.cancel()
         raise
+
+
+def _drop(task: asyncio.Future[Any]) -> None:
+    """A task whose result is no longer wanted: cancelled, or its error (if it already failed)
+    marked as seen, so that asyncio does not log it as never retrieved."""
+    if task.done():
+        if not task.cancelled():
+            task.exception()
+    else:
+        task.cancel()
 
 
 def _ms(t: float) -> float:

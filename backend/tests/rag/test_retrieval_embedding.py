@@ -1,0 +1,117 @@
+"""`retrieve` embeds the query while the access rule reads the readable set (the embedding needs no
+access decision), and drops that work when the access check fails or nothing is readable."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from app.auth.models import User
+from app.core.errors import NotFound
+from app.providers.embeddings import EmbeddingError
+from app.rag import retrieval
+
+
+class _Embedder:
+    """Stands in for the active index's embedder: records when the query's embedding starts."""
+
+    def __init__(self, *, fail: bool = False, hold: bool = False) -> None:
+        self.started = asyncio.Event()
+        self.cancelled = False
+        self.fail, self.hold = fail, hold
+
+    async def embed_query(self, text: str) -> list[float]:
+        self.started.set()
+        if self.fail:
+            raise EmbeddingError("the embedding endpoint is down")
+        try:
+            if self.hold:
+                await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        return [0.0] * 8
+
+
+class _Index:
+    def __init__(self, embedder: _Embedder) -> None:
+        self.embedder = embedder
+        self.collection = "unused"
+
+
+async def _reader(api_app: Any) -> str:
+    user = str(uuid.uuid4())
+    async with api_app.state.container.sessions() as s:
+        s.add(User(id=user, email=f"{user}@example.com", password_hash="x"))
+        await s.commit()
+    return user
+
+
+def _patch(monkeypatch: pytest.MonkeyPatch, api_app: Any, embedder: _Embedder,
+           read_plan: Any) -> None:
+    async def active() -> _Index:
+        return _Index(embedder)
+
+    monkeypatch.setattr(api_app.state.container.index, "active", active)
+    monkeypatch.setattr(retrieval, "read_plan", read_plan)
+
+
+async def test_the_query_is_embedded_while_access_is_decided(
+        client: AsyncClient, api_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = _Embedder()
+    real = retrieval.read_plan
+
+    async def read_plan(*args: Any, **kwargs: Any) -> Any:
+        # Done only once the embedding has started: had retrieve embedded after the access
+        # step, this would wait forever (the timeout fails the test).
+        await asyncio.wait_for(embedder.started.wait(), timeout=10)
+        return await real(*args, **kwargs)
+
+    _patch(monkeypatch, api_app, embedder, read_plan)
+    user = await _reader(api_app)
+    async with api_app.state.container.sessions() as s:
+        result = await retrieval.retrieve(s, api_app.state.container, owner_id=user,
+                                          query="basalt columns", k=5)
+    assert result.not_found and result.chunks == []  # nothing readable yet
+    assert "embed_ms" in result.timings and "access_ms" in result.timings
+
+
+async def test_a_failed_access_check_cancels_the_embedding(
+        client: AsyncClient, api_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = _Embedder(hold=True)
+
+    async def read_plan(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.wait_for(embedder.started.wait(), timeout=10)
+        raise NotFound("One or more of the selected collections were not found.")
+
+    _patch(monkeypatch, api_app, embedder, read_plan)
+    user = await _reader(api_app)
+    async with api_app.state.container.sessions() as s:
+        with pytest.raises(NotFound):
+            await retrieval.retrieve(s, api_app.state.container, owner_id=user,
+                                     query="basalt", k=5, collection_ids=["not-mine"])
+    await asyncio.sleep(0)  # the cancellation is delivered at the task's next step
+    assert embedder.cancelled
+
+
+async def test_an_embedding_error_with_nothing_readable_answers_not_found(
+        client: AsyncClient, api_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing to search: the embedding (already failed by the time access is decided) is dropped,
+    # as before this change, when nothing readable meant no embedding at all.
+    embedder = _Embedder(fail=True)
+    real = retrieval.read_plan
+
+    async def read_plan(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.wait_for(embedder.started.wait(), timeout=10)
+        return await real(*args, **kwargs)
+
+    _patch(monkeypatch, api_app, embedder, read_plan)
+    user = await _reader(api_app)
+    async with api_app.state.container.sessions() as s:
+        result = await retrieval.retrieve(s, api_app.state.container, owner_id=user,
+                                          query="basalt", k=5)
+    assert result.not_found and result.chunks == []
