@@ -22,12 +22,10 @@ statistics from its own postings (they are statistics of that scope, not of the 
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from alembic import op
+from app.core.migrations import revision_module
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -35,17 +33,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _migration_0011() -> Any:
-    """0011's trigger bodies, which the downgrade puts back."""
-    path = Path(__file__).with_name("0011_keyword_bm25_postgres.py")
-    spec = importlib.util.spec_from_file_location("citewise_migration_0011", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_V0011 = _migration_0011()
+_V0011 = revision_module("0011_keyword_bm25_postgres.py")
 # 0011's per-document statistics (`keyword_stats`), unchanged: the second statement of its
 # insert body, the second and third of its delete body.
 _DOCUMENTS_ADD = _V0011._ADD.split(";")[1] + ";\n"

@@ -29,27 +29,15 @@ reads the space the last move wrote.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from alembic import op
+from app.core.migrations import revision_module
 
 revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _migration_0017() -> Any:
-    """0017's trigger bodies, which the downgrade puts back."""
-    path = Path(__file__).with_name("0017_keyword_owner_statistics.py")
-    spec = importlib.util.spec_from_file_location("citewise_migration_0017", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # The chunks' documents, in share mode and id order, before any statistics row (see above).
@@ -147,7 +135,7 @@ _REMOVE = """
            FROM {rows} r JOIN keyword_stats s ON s.document_id = r.document_id) d
     WHERE k.owner_id = d.owner_id AND k.space = d.space AND k.chunks <= 0;
     DELETE FROM keyword_stats WHERE chunks <= 0 AND document_id IN (SELECT document_id FROM {rows});
-"""  # noqa: S608 (fixed SQL only)
+"""
 # Documents moved between spaces (an UPDATE of their collection, by the app or by a collection's
 # deletion setting it to NULL): their chunks, tokens and lexemes leave the old spaces for the new
 # ones, all the statement's moves at once (a bulk move of thousands of small documents shares most
@@ -280,7 +268,7 @@ def downgrade() -> None:
         return
     op.execute("DROP TRIGGER IF EXISTS keyword_space_move ON documents")
     op.execute("DROP FUNCTION IF EXISTS keyword_space_move()")
-    _replace_functions(_migration_0017()._FUNCTIONS)
+    _replace_functions(revision_module("0017_keyword_owner_statistics.py")._FUNCTIONS)
     op.execute("DROP TABLE IF EXISTS keyword_space_lexemes")
     op.execute("DROP TABLE IF EXISTS keyword_space_stats")
     op.execute("ALTER TABLE keyword_stats DROP COLUMN IF EXISTS space")

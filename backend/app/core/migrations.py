@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 from alembic.config import Config
 
@@ -18,6 +20,17 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(BACKEND_DIR / "alembic"))
     cfg.attributes["url"] = url
     return cfg
+
+
+def revision_module(filename: str) -> ModuleType:
+    """A migration file of `alembic/versions` as a module: a later migration's downgrade puts
+    back the trigger bodies an earlier one defined, from that file rather than a copy."""
+    path = BACKEND_DIR / "alembic" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"citewise_migration_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -257,8 +257,8 @@ async def test_concurrent_writers_keep_the_statistics_exact(
 
 @pytest.fixture
 def fresh_pg_url() -> Iterator[str]:
-    """A database of its own (migrated to head), since this test moves it down and up."""
-    with migrated_pg_database("citewise_mig17") as url:
+    """A database of its own (migrated to head), since these tests move it down and up."""
+    with migrated_pg_database("citewise_migstats") as url:
         yield url
 
 
@@ -293,18 +293,12 @@ async def test_0017_fills_the_statistics_and_the_downgrade_removes_them(fresh_pg
         await engine.dispose()
 
 
-@pytest.fixture
-def fresh_pg_url_19() -> Iterator[str]:
-    with migrated_pg_database("citewise_mig19") as url:
-        yield url
-
-
 async def test_0019_fills_the_space_statistics_and_the_downgrade_removes_them(
-        fresh_pg_url_19: str) -> None:
-    engine = create_async_engine(fresh_pg_url_19)
+        fresh_pg_url: str) -> None:
+    engine = create_async_engine(fresh_pg_url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            config = alembic_config(fresh_pg_url_19)
+            config = alembic_config(fresh_pg_url)
             await asyncio.to_thread(command.downgrade, config, "0018")
             owner = await add_owner(session, str(uuid.uuid4()))
             shared = await add_collection(session)

@@ -52,30 +52,35 @@ async def _reader(api_app: Any) -> str:
 
 
 def _patch(monkeypatch: pytest.MonkeyPatch, api_app: Any, embedder: _Embedder,
-           read_plan: Any) -> None:
+           error: Exception | None = None) -> None:
+    """The embedder above, and an access step that finishes only once the embedding has started
+    (had retrieve embedded after it, it would wait forever: the timeout fails the test), then
+    decides as usual or raises `error`."""
+    real = retrieval.read_plan
+
     async def active() -> _Index:
         return _Index(embedder)
+
+    async def read_plan(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.wait_for(embedder.started.wait(), timeout=10)
+        if error is not None:
+            raise error
+        return await real(*args, **kwargs)
 
     monkeypatch.setattr(api_app.state.container.index, "active", active)
     monkeypatch.setattr(retrieval, "read_plan", read_plan)
 
 
+async def _retrieve(api_app: Any, **kwargs: Any) -> retrieval.RetrievalResult:
+    async with api_app.state.container.sessions() as s:
+        return await retrieval.retrieve(s, api_app.state.container, owner_id=await _reader(api_app),
+                                        query="basalt columns", k=5, **kwargs)
+
+
 async def test_the_query_is_embedded_while_access_is_decided(
         client: AsyncClient, api_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    embedder = _Embedder()
-    real = retrieval.read_plan
-
-    async def read_plan(*args: Any, **kwargs: Any) -> Any:
-        # Done only once the embedding has started: had retrieve embedded after the access
-        # step, this would wait forever (the timeout fails the test).
-        await asyncio.wait_for(embedder.started.wait(), timeout=10)
-        return await real(*args, **kwargs)
-
-    _patch(monkeypatch, api_app, embedder, read_plan)
-    user = await _reader(api_app)
-    async with api_app.state.container.sessions() as s:
-        result = await retrieval.retrieve(s, api_app.state.container, owner_id=user,
-                                          query="basalt columns", k=5)
+    _patch(monkeypatch, api_app, _Embedder())
+    result = await _retrieve(api_app)
     assert result.not_found and result.chunks == []  # nothing readable yet
     assert "embed_ms" in result.timings and "access_ms" in result.timings
 
@@ -83,35 +88,18 @@ async def test_the_query_is_embedded_while_access_is_decided(
 async def test_a_failed_access_check_cancels_the_embedding(
         client: AsyncClient, api_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     embedder = _Embedder(hold=True)
-
-    async def read_plan(*args: Any, **kwargs: Any) -> Any:
-        await asyncio.wait_for(embedder.started.wait(), timeout=10)
-        raise NotFound("One or more of the selected collections were not found.")
-
-    _patch(monkeypatch, api_app, embedder, read_plan)
-    user = await _reader(api_app)
-    async with api_app.state.container.sessions() as s:
-        with pytest.raises(NotFound):
-            await retrieval.retrieve(s, api_app.state.container, owner_id=user,
-                                     query="basalt", k=5, collection_ids=["not-mine"])
+    _patch(monkeypatch, api_app, embedder,
+           NotFound("One or more of the selected collections were not found."))
+    with pytest.raises(NotFound):
+        await _retrieve(api_app, collection_ids=["not-mine"])
     await asyncio.sleep(0)  # the cancellation is delivered at the task's next step
     assert embedder.cancelled
 
 
 async def test_an_embedding_error_with_nothing_readable_answers_not_found(
         client: AsyncClient, api_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Nothing to search: the embedding (already failed by the time access is decided) is dropped,
-    # as before this change, when nothing readable meant no embedding at all.
-    embedder = _Embedder(fail=True)
-    real = retrieval.read_plan
-
-    async def read_plan(*args: Any, **kwargs: Any) -> Any:
-        await asyncio.wait_for(embedder.started.wait(), timeout=10)
-        return await real(*args, **kwargs)
-
-    _patch(monkeypatch, api_app, embedder, read_plan)
-    user = await _reader(api_app)
-    async with api_app.state.container.sessions() as s:
-        result = await retrieval.retrieve(s, api_app.state.container, owner_id=user,
-                                          query="basalt", k=5)
+    # Nothing to search: the failed embedding is dropped, as before this change, when nothing
+    # readable meant no embedding at all.
+    _patch(monkeypatch, api_app, _Embedder(fail=True))
+    result = await _retrieve(api_app)
     assert result.not_found and result.chunks == []
