@@ -616,6 +616,18 @@ def test_keyword_scope_cannot_be_built_without_an_owner() -> None:
         KeywordScope(owner_id="u1", document_ids="doc-1")  # type: ignore[arg-type]
 
 
+def test_a_scope_of_spaces_needs_its_document_condition() -> None:
+    # `spaces` only says which statistics a document condition's rows may be ranked with.
+    docs = frozenset({"d1"})
+    assert KeywordScope(owner_id="u1", document_ids=docs, spaces=frozenset({""})).spaces
+    assert KeywordScope(owner_id="u1", exclude_document_ids=docs, spaces=frozenset({"c1"})).spaces
+    for bad in (dict(spaces=frozenset({"c1"})),  # an owner read whole has no spaces to name
+                dict(document_ids=docs, spaces=frozenset()),
+                dict(document_ids=docs, spaces={"c1"})):
+        with pytest.raises(ValueError):
+            KeywordScope(owner_id="u1", **bad)  # type: ignore[arg-type]
+
+
 async def test_identifier_parts_are_words(index: KeywordIndex, session: AsyncSession) -> None:
     # A camel-case identifier is one token to both tokenizers: its parts (and their American
     # spellings) are indexed after the text (chunks.index_terms, migration 0015).
