@@ -317,8 +317,7 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
                 out.append(Partition(owner_id=owner))
             continue
         share = yes / (yes + no)
-        whole_spaces = (frozenset(spaces.get(owner, [[], []])[0]) or None
-                        if owner not in mixed else None)
+        whole_spaces = None if owner in mixed else frozenset(spaces.get(owner, [[], []])[0]) or None
         out.append(Partition(owner_id=owner, document_ids=ids, share=share, spaces=whole_spaces)
                    if yes <= no else
                    Partition(owner_id=owner, exclude_document_ids=ids, share=share,

@@ -61,8 +61,7 @@ class KeywordScope:
         if self.document_ids is not None and self.exclude_document_ids is not None:
             raise ValueError("document_ids and exclude_document_ids are exclusive")
         if self.spaces is not None and (
-                (self.document_ids is None and self.exclude_document_ids is None)
-                or not isinstance(self.spaces, frozenset) or not self.spaces
+                self.whole or not isinstance(self.spaces, frozenset) or not self.spaces
                 or not all(isinstance(s, str) for s in self.spaces)):
             raise ValueError("spaces: a non-empty frozenset of space ids, with a document condition")
         for ids in (self.document_ids, self.exclude_document_ids):
@@ -72,6 +71,11 @@ class KeywordScope:
                 raise TypeError(f"document ids must be a frozenset or None, got {type(ids).__name__}")
             if not ids or not all(isinstance(d, str) and d for d in ids):
                 raise ValueError("document ids must be non-empty ids (None: no restriction)")
+
+    @property
+    def whole(self) -> bool:
+        """All of the owner's documents: no document condition."""
+        return self.document_ids is None and self.exclude_document_ids is None
 
     def keeps(self, document_id: str) -> bool:
         """Whether the scope's document conditions admit `document_id` (of this owner)."""

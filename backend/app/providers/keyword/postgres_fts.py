@@ -153,10 +153,8 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
     document frequency) is computed per scope, exactly as a search of that scope alone. With
     `kept`, and every scope an owner searched whole or a scope of spaces, from the statistics the
     triggers keep (`_KEPT_SQL`)."""
-    whole = [sc.owner_id for sc in scopes
-             if sc.document_ids is None and sc.exclude_document_ids is None]
-    narrowed = [(i, sc) for i, sc in enumerate(scopes)
-                if sc.document_ids is not None or sc.exclude_document_ids is not None]
+    whole = [sc.owner_id for sc in scopes if sc.whole]
+    narrowed = [(i, sc) for i, sc in enumerate(scopes) if not sc.whole]
     params: dict[str, object] = {}
     hits: list[str] = []
     if whole:
