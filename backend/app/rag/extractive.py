@@ -143,6 +143,10 @@ _DEMONSTRATIVE = re.compile(
 # A sentence that leans on the one before it: "It …", "By default, this is …".
 _LEANS = re.compile(r"^(?:(?:by default|in this case|otherwise|however|also|then|here|now),\s*)?"
                     r"(?:it|its|this|these|they|that|those|such)\b", re.I)
+# A sentence that announces what the next one names: "There are several functions available for
+# fitting regression models in a way resistant to … outliers." (then "Function lqs in … MASS …").
+_ANNOUNCES = re.compile(r"^there\s+(?:are|is|exist)\s+(?:several|many|various|some|two|three"
+                        r"|a\s+(?:few|number|variety))\b", re.I)
 _LABELLED = re.compile(r"^[^\s:]{1,30}:\s")  # "apt: With this method, …"
 REFERENT_HOPS = 3  # how far back a sentence about "this field" may look for what names it
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
@@ -419,8 +423,9 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
             ) -> tuple[str, list[str]]:
     """A sentence with what completes it: the code or list items it introduces ("… with the
     command:" + "> source(…)"), the header lines that follow a header line ("Subject: …",
-    "From: …"), or the next sentence when that one continues it ("If you do this, …") or when
-    the sentence only restates the question (`_restates`)."""
+    "From: …"), or the next sentence when that one continues it ("If you do this, …"), when
+    the sentence only restates the question (`_restates`) or announces what the next one names
+    ("There are several functions …")."""
     text, sentence = sentences[n], sentences[n]
     follows = sentences[n + 1 : n + 1 + WINDOW_LINES]
     if is_code(sentence):
@@ -428,7 +433,8 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
     if follows and TERMINAL.search(sentence) and not is_code(follows[0]) and (
             _CONTINUES.match(follows[0]) or (
                 # (Not a sentence that introduces code or a list, nor one the next introduces.)
-                _restates(terms, query) and not sentence.endswith(":")
+                (_restates(terms, query) or _ANNOUNCES.match(sentence))
+                and not sentence.endswith(":")
                 and TERMINAL.search(follows[0]) and not follows[0].endswith(":")
                 and not _is_heading(follows[0]))):
         # Scored on its own words, shown with the sentence that continues it (each cited).

@@ -257,6 +257,23 @@ def test_a_sentence_that_restates_the_question_brings_the_one_that_answers_it() 
     assert "Be cautious" not in other and "Limiting the size" not in other
 
 
+def test_a_sentence_that_announces_what_follows_brings_the_one_that_names_it() -> None:
+    # (R-intro, robust regression.) The announcing sentence holds the question's words; the
+    # functions it announces are in the next one, which shares none of them.
+    page = ("Robust regression. There are several functions available for fitting regression "
+            "models in a way resistant to the influence of extreme outliers in the data. Function "
+            "lqs in the recommended package MASS provides state-of-art algorithms for "
+            "highly-resistant fits.\n\n"
+            "Additive models. This technique aims to construct a regression function from smooth "
+            "additive functions of the determining variables.")
+    question = "Which R functions fit a regression that isn't thrown off by a few extreme outliers?"
+    found = body_sentences(extractive_answer(question, doc_sources(page)))
+    assert found[0].startswith("There are several functions available for fitting regression")
+    # (Alone, the naming sentence scores under the relative floor: it shares no word with the
+    # question but "functions"; before this rule the answer was the announcement alone.)
+    assert found[1].strip().startswith("Function lqs in the recommended package MASS")
+
+
 def test_a_long_code_line_cut_short_is_closed_so_the_answer_still_cites() -> None:
     # A code display longer than a sentence may be is cut; cut inside its backticks, the marker
     # after it was code and the answer cited nothing (QA held-out h08, a ReportLab call).
