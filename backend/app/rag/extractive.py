@@ -126,6 +126,9 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^(?:\d{1,4}\s+)?(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*$"
                         # a command-line option heading its description: "-nocpp", "-I dir"
                         r"|^--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?$")
+# A definition list's term on a line of its own, right above its description: a lower-case
+# name ("lineno", "colno" over "The line corresponding to pos."; an HTML <dt> as extracted).
+_TERM = re.compile(r"^[a-z_][a-z0-9_]{1,30}$")
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
                         r"otherwise|so)\b", re.I)
@@ -470,6 +473,8 @@ def _restates(terms: list[str], query: set[str]) -> bool:
 def _signature_before(sentences: list[str], n: int) -> str | None:
     """The signature line that heads sentence `n` ("`crypto.randomBytes(size[, callback])`"),
     if one does within a few lines, with no other prose heading in between."""
+    if n > 0 and _TERM.match(sentences[n - 1].strip()):
+        return sentences[n - 1].strip()  # "lineno" over "The line corresponding to pos."
     for i in range(n - 1, max(-1, n - 1 - SIGNATURE_LINES), -1):
         line = sentences[i].strip()
         if _SIGNATURE.match(line) and len(line) <= 120 and not _example_call(line):

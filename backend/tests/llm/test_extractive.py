@@ -408,6 +408,23 @@ def test_a_word_every_passage_shares_still_counts(eval_docs: Path) -> None:
     assert "Calculates the HMAC digest" in answer
 
 
+def test_a_definition_list_term_heads_its_description() -> None:
+    # (The Python docs' JSONDecodeError attributes, as HTML extraction leaves a <dl>: each term on
+    # a line of its own above its description.) The answer says which attribute it describes.
+    page = ("exception json.JSONDecodeError(msg, doc, pos)\n\nSubclass of ValueError with the "
+            "following additional attributes:\n\nmsg\n\nThe unformatted error message.\n\n"
+            "pos\n\nThe start index of doc where parsing failed.\n\nlineno\n\nThe line "
+            "corresponding to pos.")
+    found = body_sentences(extractive_answer("Where in the document did parsing fail?",
+                                             doc_sources(page)))
+    assert found[0].startswith("`pos`: The start index of doc where parsing failed")
+    # A lower-case word is a term only right above the sentence; a heading ("Note") never is.
+    prose = ("Note\n\nThe start index of doc where parsing failed is counted from zero.\n\n"
+             "msg\n\nSee the message. The line where parsing failed is given too.")
+    found = body_sentences(extractive_answer("Where did parsing fail?", doc_sources(prose)))
+    assert found and not any(f.lstrip().startswith("`") for f in found)
+
+
 @pytest.mark.eval_docs
 def test_an_ocaml_signature_heads_its_description(eval_docs: Path) -> None:
     page = real_text(eval_docs, "pdf/camlidl-1.04.doc.pdf", "val initialize", "Terminate the COM",
