@@ -680,12 +680,14 @@ def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:
             (c for c in picked if c.source_index == source_index), key=lambda c: c.sentence_index
         )
         shown: set[str] = set()
-        pieces = []
+        pieces: list[str] = []
         for c in group:
             text = c.text
-            if c.lead and c.lead not in shown:
+            # What the sentence describes, unless the paragraph already shows it as code (an
+            # example the sentence before introduces: "… generated: `doc.multiBuild(story)`").
+            if c.lead and c.lead not in shown and not any(_code(c.lead) in p for p in pieces):
                 shown.add(c.lead)
-                text = f"{_code(c.lead)}: {text}"  # what the sentence describes
+                text = f"{_code(c.lead)}: {text}"
             for piece in text.split(_JOIN):
                 if piece not in shown:  # a continuation may also have been picked itself
                     shown.add(piece)

@@ -425,6 +425,19 @@ def test_a_definition_list_term_heads_its_description() -> None:
     assert found and not any(f.lstrip().startswith("`") for f in found)
 
 
+def test_code_the_answer_already_shows_is_not_repeated_as_the_next_sentences_lead() -> None:
+    # (ReportLab's user guide.) The example call ends the first sentence's code; the next
+    # sentence is not about it, and "`doc.multiBuild(story)`: Below is …" showed it twice.
+    page = ("Finally you need to use the multiBuild method of the DocTemplate because tables of "
+            "contents need several passes to be generated:\n\ndoc.multiBuild(story)\n\n"
+            "Below is a simple but working example of a document with a table of contents:\n\n"
+            "from reportlab.platypus import PageBreak")
+    answer = extractive_answer("How do I build a document with a table of contents?",
+                               doc_sources(page))
+    assert answer.count("`doc.multiBuild(story)`") == 1
+    assert "generated: `doc.multiBuild(story)` [1] Below is a simple but working example" in answer
+
+
 @pytest.mark.eval_docs
 def test_an_ocaml_signature_heads_its_description(eval_docs: Path) -> None:
     page = real_text(eval_docs, "pdf/camlidl-1.04.doc.pdf", "val initialize", "Terminate the COM",
