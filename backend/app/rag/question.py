@@ -53,6 +53,10 @@ _VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b")
 # A proper name the question spells out ("the Chicago Blackhawks", "Kyber", "CC'd"): capitalised,
 # not the question's first word. Split on the apostrophe: "CC'd" is CC.
 _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
+# A name owning a document ("Benson's book") or a name from code ("Node's crypto.scrypt").
+_POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:manual|paper|tutorial|"
+                        r"documentation|docs|guide|handbook|book|article|presentation)s?\b"
+                        r"|[\w$]+[.:_][\w$.:]+))")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
@@ -92,6 +96,9 @@ def proper_names(question: str) -> list[list[str]]:
     names: list[list[str]] = []
     # "… according to Benson?" names the document's author, whom its passages seldom repeat.
     question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
+    # So does "Benson's book", and "Node's crypto.scrypt" the platform a whole document is about:
+    # the possessor of a document or of a name from code is its context, not its subject.
+    question = _POSSESSOR.sub("", question)
     end = -1
     for match in _PROPER_NAME.finditer(question):
         before, name = question[: match.start()].rstrip(), match.group()

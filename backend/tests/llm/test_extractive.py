@@ -654,6 +654,11 @@ def test_which_names_a_question_spells_out() -> None:
     # author a question attributes the document to.
     assert proper_names("Does R solve Ax = b? Then How?") == []
     assert proper_names("How long should skis be, according to Benson?") == []
+    # Nor the owner of the document or of a name from code: its author, its platform.
+    assert proper_names("In the rules printed in Benson's book, what is the puck made of?") == []
+    assert proper_names("What cost does Node's crypto.scrypt use by default?") == []
+    # A possessor of anything else is asked about.
+    assert proper_names("What is the date of Mallori's fake email?") == [["Mallori"]]
     # A CamelCase name is held when its parts are ("NodeJS" by "node" and "js").
     assert not extract("Does NodeJS have a crypto module?", doc_sources(
         "The node:crypto module of Node.js provides cryptographic functionality.")).unnamed
