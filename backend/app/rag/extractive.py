@@ -130,8 +130,11 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
 # name ("lineno", "colno" over "The line corresponding to pos."; an HTML <dt> as extracted).
 _TERM = re.compile(r"^[a-z_][a-z0-9_]{1,30}$")
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
+# (Or sets what it names against the previous one: "In contrast, a cached_property allows writes."
+# after "A regular property blocks attribute writes …".)
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
-                        r"otherwise|so)\b", re.I)
+                        r"otherwise|so|in contrast|by contrast|conversely|on the other hand)\b",
+                        re.I)
 # A sentence whose subject is a pronoun: "It is over 1300 yards" (not "This paper introduces").
 _PRONOUN_SUBJECT = re.compile(
     r"^(?:it|they|he|she|this|these|that|those)\s+(?:is|was|are|were|has|had|have|can|could|will"

@@ -257,6 +257,21 @@ def test_a_sentence_that_restates_the_question_brings_the_one_that_answers_it() 
     assert "Be cautious" not in other and "Limiting the size" not in other
 
 
+def test_a_sentence_set_against_the_answer_joins_it() -> None:
+    # (functools: cached_property.) The sentence the question's words pick says what a plain
+    # property does; the answer is the next one, which sets cached_property against it.
+    page = ("The mechanics of cached_property are somewhat different from property. A regular "
+            "property blocks attribute writes unless a setter is defined. In contrast, a "
+            "cached_property allows writes.\n\nThe cached value can be cleared by deleting the "
+            "attribute.")
+    question = ("Can I assign a new value to an attribute defined with cached_property, the way I "
+                "can't with a plain property that has no setter?")
+    # One pick: the sentence the words choose, and what continues it.
+    found = body_sentences(extractive_answer(question, doc_sources(page), max_sentences=1))
+    assert found[0].startswith("A regular property blocks attribute writes")
+    assert found[1].strip().startswith("In contrast, a cached_property allows writes")
+
+
 def test_a_sentence_that_announces_what_follows_brings_the_one_that_names_it() -> None:
     # (R-intro, robust regression.) The announcing sentence holds the question's words; the
     # functions it announces are in the next one, which shares none of them.
