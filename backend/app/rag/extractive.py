@@ -133,7 +133,9 @@ _TERM = re.compile(r"^[a-z_][a-z0-9_]{1,30}$")
 # (Or sets what it names against the previous one: "In contrast, a cached_property allows writes."
 # after "A regular property blocks attribute writes …".)
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
-                        r"otherwise|so|in contrast|by contrast|conversely|on the other hand)\b",
+                        r"otherwise|so|in contrast|by contrast|conversely|on the other hand)\b"
+                        # "… must then be played": what follows from it
+                        r"|^[^.;:]{0,60}?\b(?:must|shall|should|will|can|is|are)\s+then\b",
                         re.I)
 # A sentence whose subject is a pronoun: "It is over 1300 yards" (not "This paper introduces").
 _PRONOUN_SUBJECT = re.compile(

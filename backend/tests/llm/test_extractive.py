@@ -272,6 +272,19 @@ def test_a_sentence_set_against_the_answer_joins_it() -> None:
     assert found[1].strip().startswith("In contrast, a cached_property allows writes")
 
 
+def test_what_must_then_be_done_follows_the_sentence_it_depends_on() -> None:
+    # (Winter Sports in Switzerland, the ice-hockey rules.) "What happens if the score is level?"
+    # picks the rule defining a tie; what happens is the next sentence, "… must then be played".
+    page = ("6. The match is won by the team who scores the greater number of goals. If, when "
+            "time is called, the number of goals is the same on both sides, the match is said to "
+            "be a tie. Five minutes each way must then be played until the tie is decided, or the "
+            "teams may arrange another match.\n\n7. A referee shall be appointed.")
+    question = "What happens if the number of goals is the same when time is called?"
+    found = body_sentences(extractive_answer(question, doc_sources(page), max_sentences=1))
+    assert "the match is said to be a tie" in found[0]
+    assert found[1].strip().startswith("Five minutes each way must then be played")
+
+
 def test_a_sentence_that_announces_what_follows_brings_the_one_that_names_it() -> None:
     # (R-intro, robust regression.) The announcing sentence holds the question's words; the
     # functions it announces are in the next one, which shares none of them.
