@@ -124,8 +124,10 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^[A-Za-z]\w*(?:[._]\w+)+$"  # a bare name heading its entry: "total_ordering"
                         # OCaml's "val initialize : unit -> unit" (after a page number, in a PDF)
                         r"|^(?:\d{1,4}\s+)?(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*$"
-                        # a command-line option heading its description: "-nocpp", "-I dir"
-                        r"|^--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?$")
+                        # a command-line option heading its description: "-nocpp", "-I dir",
+                        # or several: "-h, --help", "--indent, --tab, --no-indent, --compact"
+                        r"|^--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?"
+                        r"(?:,\s*--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?)*$")
 # A definition list's term on a line of its own, right above its description: a lower-case
 # name ("lineno", "colno" over "The line corresponding to pos."; an HTML <dt> as extracted).
 _TERM = re.compile(r"^[a-z_][a-z0-9_]{1,30}$")

@@ -453,6 +453,17 @@ def test_a_definition_list_term_heads_its_description() -> None:
     assert found and not any(f.lstrip().startswith("`") for f in found)
 
 
+def test_a_list_of_options_heads_its_description() -> None:
+    # (json.tool's command line options.) The options are named only in the line above the
+    # description: the answer must show them.
+    page = ("--json-lines\n\nParse every input line as separate JSON object.\n\n"
+            "--indent, --tab, --no-indent, --compact\n\nMutually exclusive options for whitespace "
+            "control.\n\n-h, --help\n\nShow the help message.")
+    answer = extractive_answer("How do I indent the output with a tab?", doc_sources(page))
+    assert ("`--indent, --tab, --no-indent, --compact`: Mutually exclusive options for whitespace "
+            "control") in answer
+
+
 def test_code_the_answer_already_shows_is_not_repeated_as_the_next_sentences_lead() -> None:
     # (ReportLab's user guide.) The example call ends the first sentence's code; the next
     # sentence is not about it, and "`doc.multiBuild(story)`: Below is …" showed it twice.
