@@ -54,9 +54,10 @@ _VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b")
 # not the question's first word. Split on the apostrophe: "CC'd" is CC.
 _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
 # A name owning a document ("Benson's book") or a name from code ("Node's crypto.scrypt").
-_POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:manual|paper|tutorial|"
-                        r"documentation|docs|guide|handbook|book|article|presentation)s?\b"
-                        r"|[\w$]+[.:_][\w$.:]+))")
+# The words by which a question names a document ("the R manual", "Benson's book").
+_DOCUMENT_WORD = r"manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation"
+_POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:" + _DOCUMENT_WORD
+                        + r")s?\b|[\w$]+[.:_][\w$.:]+))")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
@@ -73,7 +74,7 @@ HOWTO_QUESTION = re.compile(
 # not what it says ("tutorial" would favour a passage listing tutorials). Not "the manual page".
 _DOCUMENT_REFERENCE = re.compile(
     r"\b(?:the|this|that|[\w.]+['’]s?)\s+(?:[\w.+-]+\s+){0,3}?"
-    r"(manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation)s?\b"
+    r"(" + _DOCUMENT_WORD + r")s?\b"
     r"(?!\s+(?:pages?|entry|entries|styles?|formats?|files?)\b)", re.I)
 # Questions that ask for a title: headings are the answer then.
 TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
