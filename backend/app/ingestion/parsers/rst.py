@@ -1,8 +1,11 @@
-"""reStructuredText (and underlined plain text): section titles by adornment style."""
+"""reStructuredText (and underlined plain text): section titles by adornment style; in
+reStructuredText, literal blocks ("…::" and an indented block), code directives and doctest
+blocks are kept line by line, as a Markdown fence's code is, never reflowed into prose."""
 
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 from app.ingestion.parsers._text import BlockBuilder, decode_bytes
@@ -27,6 +30,14 @@ _SKIP_DIRECTIVES = {
     "include",
     "raw",
 }
+# Directives whose body is code: shown as written.
+_CODE_DIRECTIVES = {"code-block", "code", "sourcecode", "doctest", "testcode", "testoutput"}
+# A directive's options at the top of its body: ":linenos:", ":caption: Example".
+_OPTION = re.compile(r"^:[\w -]+:(?:\s.*)?$")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 class UnderlineParser:
@@ -40,6 +51,10 @@ class UnderlineParser:
         self.para: list[str] = []
         self.kind: str = "paragraph"
         self.page = 1
+        # The indentation of a line that announced a literal block ("…::", ".. code-block::"),
+        # and of a skipped directive whose indented body is skipped with it.
+        self.literal: int | None = None
+        self.skipped: int | None = None
 
     def flush(self) -> None:
         if self.para:
@@ -67,6 +82,9 @@ class UnderlineParser:
                 self.flush()
                 self.page += line.count("\f")
                 line = line.replace("\f", "")
+            if self.rst and (taken := self.code(lines, i)):
+                i += taken
+                continue
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             after = lines[i + 2] if i + 2 < len(lines) else ""
             over = _ADORNMENT.match(line)
@@ -91,6 +109,36 @@ class UnderlineParser:
             i += 1
         self.flush()
 
+    def code(self, lines: list[str], i: int) -> int:
+        """How many lines from `i` are code (a literal or doctest block, added as such) or the
+        body of a skipped directive; 0 when line `i` is neither."""
+        line = lines[i]
+        if not line.strip():
+            return 0
+        for announced in ("skipped", "literal"):
+            base = getattr(self, announced)
+            setattr(self, announced, None)
+            if base is None or _indent(line) <= base:
+                continue
+            end = i
+            while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > base):
+                end += 1
+            if announced == "literal":
+                body = textwrap.dedent("\n".join(lines[i:end])).split("\n")
+                while body and _OPTION.match(body[0].strip()):
+                    body.pop(0)
+                self.flush()
+                self.out.add("\n".join(body), page=self.page, keep_lines=True)
+            return end - i
+        if not self.para and line.lstrip().startswith(">>>"):  # a doctest block: to a blank line
+            end = i
+            while end < len(lines) and lines[end].strip():
+                end += 1
+            self.out.add(textwrap.dedent("\n".join(lines[i:end])), page=self.page,
+                         keep_lines=True)
+            return end - i
+        return 0
+
     def body_line(self, line: str) -> None:
         stripped = line.strip()
         if not stripped or _ADORNMENT.match(line):
@@ -99,7 +147,12 @@ class UnderlineParser:
         if self.rst and stripped.startswith(".."):
             self.flush()
             directive = _DIRECTIVE.match(stripped)
-            if directive and directive.group(1) not in _SKIP_DIRECTIVES and directive.group(2):
+            name = directive.group(1) if directive else ""
+            if name in _CODE_DIRECTIVES:
+                self.literal = _indent(line)
+            elif name in _SKIP_DIRECTIVES:
+                self.skipped = _indent(line)
+            elif directive and directive.group(2):
                 self.para.append(directive.group(2))
                 self.flush()
             elif not directive and not _TARGET.match(stripped) and stripped != "..":
@@ -113,6 +166,14 @@ class UnderlineParser:
             return
         if self.rst and stripped.startswith(":") and re.match(r"^:[\w -]+:\s*$", stripped):
             return  # bare option of a directive (":noindex:")
+        if self.rst and stripped.endswith("::"):
+            # "… as follows::" introduces a literal block and reads "… as follows:"; a lone
+            # "::" (or one after a space) introduces it and reads as nothing.
+            self.literal = _indent(line)
+            stripped = stripped[:-1] if len(stripped) > 2 and stripped[-3] != " " else \
+                stripped[:-2].rstrip()
+            if not stripped:
+                return
         self.para.append(stripped)
 
 

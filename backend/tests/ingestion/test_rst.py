@@ -1,0 +1,85 @@
+"""reStructuredText: code stays code, line by line (as a Markdown fence's does), prose stays prose."""
+
+from __future__ import annotations
+
+from app.ingestion.parsers.rst import parse_text
+
+DOC = """\
+Caching
+=======
+
+Example of an LRU cache for static web content::
+
+    @lru_cache(maxsize=32)
+    def get_pep(num):
+        'Retrieve text of a Python Enhancement Proposal'
+
+        resource = 'https://peps.python.org/pep-%04d/' % num
+        return resource
+
+    >>> for n in 8, 290:
+    ...     pep = get_pep(n)
+
+The cache's size limit assures that the cache does not grow without bound.
+
+.. code-block:: python
+   :caption: A second example
+
+   print(get_pep.cache_info())
+
+.. testsetup::
+
+   import functools
+   hidden = "never shown"
+
+>>> fib(10)
+55
+
+A literal block introduced on its own:
+
+::
+
+   $ make html
+
+And a paragraph that says "::" only in the middle:: of a line, then goes on.
+"""
+
+
+def _blocks() -> list[tuple[str, str]]:
+    out, _ = parse_text(DOC, rst=True)
+    return [(b.kind, b.text) for b in out.blocks]
+
+
+def test_a_literal_block_keeps_its_lines_and_its_introduction_reads_as_prose() -> None:
+    blocks = _blocks()
+    texts = [t for _, t in blocks]
+    assert "Example of an LRU cache for static web content:" in texts
+    code = next(t for t in texts if t.startswith("@lru_cache"))
+    assert code.split("\n")[:3] == [
+        "@lru_cache(maxsize=32)", "def get_pep(num):",
+        "'Retrieve text of a Python Enhancement Proposal'"]
+    # The blank line inside the block does not end it; a doctest's "..." is code, not a comment.
+    assert "return resource" in code and "... pep = get_pep(n)" in code
+    assert "The cache's size limit assures that the cache does not grow without bound." in texts
+
+
+def test_code_directives_keep_lines_without_their_options_and_skipped_bodies_go() -> None:
+    texts = [t for _, t in _blocks()]
+    assert "print(get_pep.cache_info())" in texts
+    assert not any("caption" in t or t == "python" for t in texts)
+    assert not any("hidden" in t or "import functools" in t for t in texts)
+
+
+def test_doctest_blocks_and_bare_literal_markers() -> None:
+    texts = [t for _, t in _blocks()]
+    assert ">>> fib(10)\n55" in texts
+    assert "A literal block introduced on its own:" in texts
+    assert "$ make html" in texts
+    assert "::" not in texts
+    assert ('And a paragraph that says "::" only in the middle:: of a line, then goes on.'
+            in texts)
+
+
+def test_plain_text_is_not_read_as_restructuredtext() -> None:
+    out, _ = parse_text("Intro::\n\n    indented line\n    another\n", rst=False)
+    assert [b.text for b in out.blocks] == ["Intro::", "indented line another"]
