@@ -55,11 +55,12 @@ def test_a_literal_block_keeps_its_lines_and_its_introduction_reads_as_prose() -
     texts = [t for _, t in blocks]
     assert "Example of an LRU cache for static web content:" in texts
     code = next(t for t in texts if t.startswith("@lru_cache"))
+    # Lines and their indentation (Python's nesting), less the block's own.
     assert code.split("\n")[:3] == [
         "@lru_cache(maxsize=32)", "def get_pep(num):",
-        "'Retrieve text of a Python Enhancement Proposal'"]
+        "    'Retrieve text of a Python Enhancement Proposal'"]
     # The blank line inside the block does not end it; a doctest's "..." is code, not a comment.
-    assert "return resource" in code and "... pep = get_pep(n)" in code
+    assert "    return resource" in code and "... pep = get_pep(n)" in code
     assert "The cache's size limit assures that the cache does not grow without bound." in texts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 
 import charset_normalizer
@@ -87,10 +88,16 @@ def squash(text: str) -> str:
 
 
 def tidy_lines(text: str) -> str:
-    """Keep line structure (code, addresses) but trim runs of spaces and blank-line runs."""
-    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    """Keep line structure and indentation (code, addresses) but trim runs of spaces within
+    lines and runs of blank lines; the block's common indentation goes. (Python's nesting is its
+    indentation: "def f():" / "    return 1" must not lose it.)"""
+    lines = []
+    for line in textwrap.dedent(text.expandtabs(4)).split("\n"):
+        body = line.lstrip()
+        indent = " " * (len(line) - len(body))
+        lines.append(indent + _SPACES_RE.sub(" ", body).rstrip() if body else "")
     out = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", out).strip()
+    return re.sub(r"\n{3,}", "\n\n", out).strip("\n")
 
 
 def is_number(value: str) -> bool:
