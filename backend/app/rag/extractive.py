@@ -160,6 +160,10 @@ _ANNOUNCES = re.compile(r"^there\s+(?:are|is|exist)\s+(?:several|many|various|so
 _LABELLED = re.compile(r"^[^\s:]{1,30}:\s")  # "apt: With this method, …"
 REFERENT_HOPS = 3  # how far back a sentence about "this field" may look for what names it
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
+# A sentence followed by the lines of code it introduces, each shown as an inline span
+# (`_window`): in the answer, the lines become a code block ("… like this:" + the block).
+_CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 # A figure's or a listing's caption ("Figure 3-6: Using a the Vera TrueType Font") names what a
@@ -396,7 +400,7 @@ def extract(
     defined = not subject or any(_defines(c.text, subject) or _defines(c.text, phrase)
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
-    return Extract(_compose(picked) if picked else "", evidence, coverage, missing, unheld,
+    return Extract(_compose(picked, ranked) if picked else "", evidence, coverage, missing, unheld,
                    defined, typed, untyped, unnamed)
 
 
@@ -667,12 +671,40 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-def _compose(picked: list[_Candidate]) -> str:
+def _compose(picked: list[_Candidate], sources: Sequence[Source] = ()) -> str:
     """One paragraph per source, sources in order of their best sentence, sentences in document
-    order within a source, each sentence cited."""
-    return LEAD + "\n\n" + "\n\n".join(
-        " ".join(_cite(piece, source_index) for piece in pieces)
-        for source_index, pieces in _paragraphs(picked))
+    order within a source, each sentence cited; the lines of code a sentence introduces as a
+    code block after it, indented as in its passage."""
+    texts = {source.index: source.text for source in sources}
+    paragraphs = []
+    for source_index, pieces in _paragraphs(picked):
+        out = ""
+        for piece in pieces:
+            block = _CODE_AFTER.match(piece)
+            head, code = (block.group(1), _CODE_SPAN.findall(block.group(2))) if block else \
+                (piece, [])
+            out += (" " if out and not out.endswith("\n") else "") + _cite(head, source_index)
+            if code:
+                indents = _indents(texts.get(source_index, ""))
+                lines = [indents.get(line, "") + _clip(line) for line in code]
+                out += "\n\n```\n" + "\n".join(lines) + "\n```\n\n"
+        paragraphs.append(out.strip())
+    return LEAD + "\n\n" + "\n\n".join(paragraphs)
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= MAX_SENTENCE_CHARS else \
+        line[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _indents(text: str) -> dict[str, str]:
+    """Each line of a passage, stripped, to its indentation (the first line's, for repeats)."""
+    found: dict[str, str] = {}
+    for line in text.split("\n"):
+        body = line.strip()
+        if body:
+            found.setdefault(body, line[: len(line) - len(line.lstrip())])
+    return found
 
 
 def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:

@@ -402,9 +402,10 @@ def test_javascript_code_an_example_introduces(eval_docs: Path) -> None:
                         "Example: Using the [`hmac.update()`][] and [`hmac.digest()`][] methods:",
                         "console.log(hmac.digest('hex'));")
     answer = extractive_answer("How do I compute an HMAC digest?", doc_sources(example))
-    # The statement open over three lines ("const {" … "} = await import(…);") is one code span.
-    assert "`const { createHmac, } = await import('node:crypto');`" in answer
-    assert "`const hmac = createHmac('sha256', 'a secret');`" in answer
+    # The statement open over three lines ("const {" … "} = await import(…);") is one line of
+    # code; the lines the example introduces follow it as a code block.
+    assert ("methods: [1]\n\n```\nconst { createHmac, } = await import('node:crypto');\n"
+            "const hmac = createHmac('sha256', 'a secret');\n") in answer
 
 
 @pytest.mark.eval_docs

@@ -190,10 +190,11 @@ def test_python_code_is_code_and_shown_once(eval_docs: Path) -> None:
         "What is the difference between class variables and instance variables?",
         doc_sources(dogs))
     # "class Dog:" and "def __init__(self, name):" are code lines the sentence introduces (they
-    # were prose glued together: "class Dog: `kind = …`"), and a code line the introduction
-    # already shows is not repeated on its own.
-    assert ("shared by all instances of the class: `class Dog:` `kind = 'canine' # class variable "
-            "shared by all instances` `def __init__(self, name):` [1]") in answer
+    # were prose glued together: "class Dog: `kind = …`"), shown as a code block after it,
+    # indented as in the document; a code line the block already shows is not repeated.
+    assert ("shared by all instances of the class: [1]\n\n```\nclass Dog:\n"
+            "    kind = 'canine' # class variable shared by all instances\n"
+            "    def __init__(self, name):\n```") in answer
     assert answer.count("kind = 'canine'") == 1
 
 

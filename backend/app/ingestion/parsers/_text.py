@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 import unicodedata
 
 import charset_normalizer
@@ -89,10 +88,10 @@ def squash(text: str) -> str:
 
 def tidy_lines(text: str) -> str:
     """Keep line structure and indentation (code, addresses) but trim runs of spaces within
-    lines and runs of blank lines; the block's common indentation goes. (Python's nesting is its
-    indentation: "def f():" / "    return 1" must not lose it.)"""
+    lines and runs of blank lines. (Python's nesting is its indentation: "def f():" /
+    "    return 1" must not lose it; a parser removes a code block's own margin, as a whole.)"""
     lines = []
-    for line in textwrap.dedent(text.expandtabs(4)).split("\n"):
+    for line in text.expandtabs(4).split("\n"):
         body = line.lstrip()
         indent = " " * (len(line) - len(body))
         lines.append(indent + _SPACES_RE.sub(" ", body).rstrip() if body else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -94,7 +95,9 @@ class _Walker:
                 self.out.heading(node.text(deep=True), _HEADINGS[tag], self.page)
             elif tag == "pre":
                 self.flush(kinds[-1])
-                for part in re.split(r"\n[ \t]*\n", node.text(deep=True)):
+                # The block's own margin goes as a whole: its parts keep their nesting.
+                code = textwrap.dedent(node.text(deep=True).expandtabs(4))
+                for part in re.split(r"\n[ \t]*\n", code):
                     self.out.add(part, "paragraph", self.page, keep_lines=True)
             elif tag == "table":
                 self.flush(kinds[-1])

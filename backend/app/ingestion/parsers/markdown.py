@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 from app.ingestion.parsers._text import BlockBuilder, decode_bytes, format_row, squash
@@ -51,7 +52,8 @@ class _Parser:
                 while i < len(lines) and not lines[i].lstrip().startswith(marker):
                     body.append(lines[i])
                     i += 1
-                self.out.add("\n".join(body), keep_lines=True)
+                # (A fence inside a list item is indented with it: that margin goes.)
+                self.out.add(textwrap.dedent("\n".join(body).expandtabs(4)), keep_lines=True)
             elif atx := _ATX.match(line):
                 self.flush()
                 self.out.heading(atx.group(2) or "", len(atx.group(1)))
