@@ -164,6 +164,7 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # (`_window`): in the answer, the lines become a code block ("… like this:" + the block).
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_MORE_CODE = "…"
 # "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
 # A figure's or a listing's caption ("Figure 3-6: Using a the Vera TrueType Font") names what a
@@ -468,8 +469,12 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
                 break
         if extra:
             joined = " ".join(extra)
-            text = f"{sentence} {joined}"
             terms = terms + stemmed_terms(joined)
+            more = sentences[n + 1 + len(extra) : n + 2 + len(extra)]
+            if len(extra) == WINDOW_LINES and more and is_code(more[0]) and \
+                    all(line.startswith("`") for line in extra):
+                joined += f" {_code(_MORE_CODE)}"  # the code goes on in the passage
+            text = f"{sentence} {joined}"
     return text, terms
 
 
@@ -680,6 +685,13 @@ def _compose(picked: list[_Candidate], sources: Sequence[Source] = ()) -> str:
     for source_index, pieces in _paragraphs(picked):
         out = ""
         for piece in pieces:
+            line = _CODE_SPAN.fullmatch(piece)
+            if line and out.endswith(f"\n{_MORE_CODE}\n```\n\n"):
+                # The line the block's "…" stands for was picked too: it joins the block.
+                indent = _indents(texts.get(source_index, "")).get(line.group(1), "")
+                out = out[: -len(f"{_MORE_CODE}\n```\n\n")] + \
+                    f"{indent}{_clip(line.group(1))}\n```\n\n"
+                continue
             block = _CODE_AFTER.match(piece)
             head, code = (block.group(1), _CODE_SPAN.findall(block.group(2))) if block else \
                 (piece, [])

@@ -191,10 +191,12 @@ def test_python_code_is_code_and_shown_once(eval_docs: Path) -> None:
         doc_sources(dogs))
     # "class Dog:" and "def __init__(self, name):" are code lines the sentence introduces (they
     # were prose glued together: "class Dog: `kind = …`"), shown as a code block after it,
-    # indented as in the document; a code line the block already shows is not repeated.
+    # indented as in the document; a code line the block already shows is not repeated, and
+    # the next line, picked on its own, joins the block where its "…" would be.
     assert ("shared by all instances of the class: [1]\n\n```\nclass Dog:\n"
             "    kind = 'canine' # class variable shared by all instances\n"
-            "    def __init__(self, name):\n```") in answer
+            "    def __init__(self, name):\n"
+            "        self.name = name # instance variable unique to each instance\n```") in answer
     assert answer.count("kind = 'canine'") == 1
 
 
@@ -322,3 +324,16 @@ def test_a_sentence_with_an_acronym_holds_the_words_it_stands_for(eval_docs: Pat
     answer = extractive_answer("What does Python's json decoder do if the input starts with a "
                                "byte order mark?", doc_sources(encodings))
     assert "raises a ValueError when an initial BOM is present" in answer
+
+
+@pytest.mark.eval_docs
+def test_code_a_sentence_introduces_is_a_block_indented_and_says_when_it_goes_on(
+        eval_docs: Path) -> None:
+    reduce = real_text(eval_docs, "rst/library_functools.rst.txt", "Roughly equivalent to:",
+                       "return value")
+    answer = extractive_answer("What is functools.reduce roughly equivalent to?",
+                               doc_sources(reduce))
+    # Three lines of the function, as indented in the document, and "…": the rest is in the
+    # passage (the cited source), not in the answer.
+    assert ("Roughly equivalent to: [1]\n\n```\ndef reduce(function, iterable, initializer=None):\n"
+            "    it = iter(iterable)\n    if initializer is None:\n…\n```") in answer
