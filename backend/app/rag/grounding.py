@@ -39,6 +39,7 @@ from typing import Any
 from app.rag.citations import FENCED_BLOCK, repair_citations
 from app.rag.extractive import extractive_answer
 from app.rag.prompts import Source
+from app.rag.sentences import is_code
 from app.rag.terms import content_terms, term_sequence
 
 UNSUPPORTED_MARK = "[not found in your documents]"
@@ -65,6 +66,9 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\b|\b\w+\(\)|\b[a-z]+_[\w]+\b")
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z0-9]+\b")
 _MARKERS = re.compile(r"[ \t]*\[\d{1,3}\]")
+# A statement of code written as prose ("return func(*args, **kwargs)"): held to the passage's
+# code line for line, not to its words.
+_CODE_STATEMENT = re.compile(r"^(?:return|raise|yield|await|print)\b.*[(\[=]")
 # The prompt's own delimiters (app/rag/prompts.py) that a small model sometimes copies into its
 # answer: they are not claims, and left in they would be flagged as unsupported sentences.
 _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?sources>)[ \t]*')
@@ -267,10 +271,18 @@ class Grounder:
         bare = _MARKERS.sub("", piece).strip()
         claim = _BULLET.sub("", bare)
         if (len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
-                or claim.startswith("#") or _NEGATIVE.search(claim)):
+                or claim.startswith("#") or _NEGATIVE.search(claim)) and not _is_code(claim):
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
                             as_written=repaired.text)
         marked = repaired.cited
+        if _is_code(claim):
+            # A line of code is supported by a passage that holds that line, not its words (a
+            # call may close where the passage's goes on: "plot(fitted(fm), resid(fm),").
+            line = " ".join(claim.split()).lower().rstrip(";) ")
+            supporting = [s.index for s in self._sources
+                          if line in " ".join(s.text.split()).lower()]
+            keep = [i for i in marked if i in supporting] or supporting[:1]
+            return _Verdict(keep=keep, unsupported=not supporting, checked=True)
         similarities = await self._similarities(claim)
         scored = {s.index: support(claim, s.text, similarity=similarities.get(s.index))
                   for s in self._sources}
@@ -289,6 +301,11 @@ class Grounder:
         vectors = await self._source_vectors
         [query] = await self._embed([claim])
         return {s.index: _cosine(query, v) for s, v in zip(self._sources, vectors, strict=True)}
+
+
+def _is_code(claim: str) -> bool:
+    # (A Markdown heading, "# Usage", is no shell comment here.)
+    return not claim.startswith("#") and (is_code(claim) or bool(_CODE_STATEMENT.match(claim)))
 
 
 def _rewrite(piece: str, bare: str, verdict: _Verdict) -> str:

@@ -103,3 +103,26 @@ async def test_embedding_similarity_supports_a_paraphrase() -> None:
     g.feed(claim)
     out = await g.finish()
     assert out.cited == [2] and out.unsupported == []
+
+
+PARTIAL = ("def partial(func, /, *args, **keywords):\n    def newfunc(*fargs, **fkeywords):\n"
+           "        newkeywords = {**keywords, **fkeywords}\n"
+           "        return func(*args, *fargs, **newkeywords)\n    return newfunc")
+PLOT = "plot(fitted(fm), resid(fm),\nxlab=\"Fitted values\",\nylab=\"Residuals\")"
+
+
+async def test_a_line_of_code_is_held_to_the_passages_code_not_to_its_words() -> None:
+    srcs = [Source(index=i + 1, document_id=f"d{i}", filename=f"f{i}.txt", page=1,
+                   chunk_id=f"c{i}", text=t, score=1.0) for i, t in enumerate((PARTIAL, PLOT))]
+    g = Grounder(srcs)
+    # SmolLM2 on the eleventh QA batch: every word is in the passage, the statement is not.
+    g.feed("return func(*args, **kwargs) [1]\n"
+           "return func(*args, *fargs, **newkeywords) [2]\n"
+           "plot(fitted(fm), resid(fm)) [2]\n")
+    out = await g.finish()
+    assert out.unsupported == ["return func(*args, **kwargs)"]
+    # The line as the passage writes it is cited there, whichever source the model named; a call
+    # the passage continues on its next line ("resid(fm),") is the passage's call.
+    assert "return func(*args, *fargs, **newkeywords) [1]" in out.text
+    assert "plot(fitted(fm), resid(fm)) [2]" in out.text
+    assert out.cited == [1, 2] and out.checked == 3
