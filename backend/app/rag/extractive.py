@@ -29,7 +29,15 @@ from app.rag.question import (
     setting_phrase,
     specificity,
 )
-from app.rag.sentences import BULLET, LIST_NUMBER, TABLE_ROW, TERMINAL, is_code, split_sentences
+from app.rag.sentences import (
+    BULLET,
+    CODE_SPAN,
+    LIST_NUMBER,
+    TABLE_ROW,
+    TERMINAL,
+    is_code,
+    split_sentences,
+)
 from app.rag.terms import acronyms, stemmed_terms, term_sequence, with_acronyms
 
 LEAD = "From your documents:"
@@ -163,7 +171,6 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # A sentence followed by the lines of code it introduces, each shown as an inline span
 # (`_window`): in the answer, the lines become a code block ("… like this:" + the block).
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _MORE_CODE = "…"
 # "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
 _FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
@@ -683,30 +690,40 @@ def _compose(picked: list[_Candidate], sources: Sequence[Source] = ()) -> str:
     texts = {source.index: source.text for source in sources}
     paragraphs = []
     for source_index, pieces in _paragraphs(picked):
-        out = ""
+        parts: list[str | list[str]] = []  # cited sentences, and the lines of code blocks
         for piece in pieces:
-            line = _CODE_SPAN.fullmatch(piece)
-            if line and out.endswith(f"\n{_MORE_CODE}\n```\n\n"):
-                # The line the block's "…" stands for was picked too: it joins the block.
-                indent = _indents(texts.get(source_index, "")).get(line.group(1), "")
-                out = out[: -len(f"{_MORE_CODE}\n```\n\n")] + \
-                    f"{indent}{_clip(line.group(1))}\n```\n\n"
+            line = CODE_SPAN.fullmatch(piece)
+            if line and parts and isinstance(parts[-1], list) and parts[-1][-1] == _MORE_CODE:
+                parts[-1][-1] = line.group(1)  # the line the block's "…" stands for was picked
                 continue
             block = _CODE_AFTER.match(piece)
-            head, code = (block.group(1), _CODE_SPAN.findall(block.group(2))) if block else \
-                (piece, [])
-            out += (" " if out and not out.endswith("\n") else "") + _cite(head, source_index)
-            if code:
-                indents = _indents(texts.get(source_index, ""))
-                lines = [indents.get(line, "") + _clip(line) for line in code]
-                out += "\n\n```\n" + "\n".join(lines) + "\n```\n\n"
-        paragraphs.append(out.strip())
+            parts.append(_cite(block.group(1) if block else piece, source_index))
+            if block:
+                parts.append(CODE_SPAN.findall(block.group(2)))
+        paragraphs.append(_render(parts, _indents(texts.get(source_index, ""))))
     return LEAD + "\n\n" + "\n\n".join(paragraphs)
 
 
+def _render(parts: list[str | list[str]], indents: Mapping[str, str]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, list):
+            code = "\n".join(indents.get(line, "") + _clip(line) for line in part)
+            out += f"\n\n```\n{code}\n```\n\n"
+        else:
+            out += (" " if out and not out.endswith("\n") else "") + part
+    return out.strip()
+
+
+def _cut(text: str) -> str:
+    """`text`, or its first MAX_SENTENCE_CHARS characters cut at a word."""
+    return text if len(text) <= MAX_SENTENCE_CHARS else \
+        text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]
+
+
 def _clip(line: str) -> str:
-    return line if len(line) <= MAX_SENTENCE_CHARS else \
-        line[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0] + " …"
+    cut = _cut(line)
+    return cut if cut == line else f"{cut} …"
 
 
 def _indents(text: str) -> dict[str, str]:
@@ -749,11 +766,10 @@ def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:
 
 def _cite(sentence: str, index: int) -> str:
     text = _PRINTED_REFERENCE.sub("", sentence).strip()
-    if len(text) > MAX_SENTENCE_CHARS:
-        text = text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]
+    if (cut := _cut(text)) != text:
         # Cut inside inline code: close it, or the marker would be read as code and the answer
         # would cite nothing (`citations` treats an unclosed span as code to the line's end).
-        text += "` …" if text.count("`") % 2 else " …"
+        text = cut + ("` …" if cut.count("`") % 2 else " …")
     # The marker goes before the closing punctuation: "… 30 seconds [2]."
     match = re.search(r"[.!?…]+[\"'”’)\]]*$", text)
     if match and match.start() > 0:

@@ -39,7 +39,7 @@ from typing import Any
 from app.rag.citations import FENCED_BLOCK, repair_citations
 from app.rag.extractive import extractive_answer
 from app.rag.prompts import Source
-from app.rag.sentences import is_code
+from app.rag.sentences import CODE_SPAN, is_code
 from app.rag.terms import content_terms, term_sequence
 
 UNSUPPORTED_MARK = "[not found in your documents]"
@@ -62,7 +62,6 @@ Embed = Callable[[list[str]], Coroutine[Any, Any, list[list[float]]]]
 _SENTENCE_END = re.compile(r"(?<=[.!?])((?:[ \t]*\[\d{1,3}\])*)[ \t]+(?=[A-Z0-9`\"'(*_\[])")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\b|\b\w+\(\)|\b[a-z]+_[\w]+\b")
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z0-9]+\b")
 _MARKERS = re.compile(r"[ \t]*\[\d{1,3}\]")
@@ -130,8 +129,8 @@ def numbers(text: str) -> set[str]:
 def names(sentence: str) -> set[str]:
     """The names a sentence relies on: code spans, dotted or called identifiers, snake_case words,
     and capitalised words other than the sentence's first word and common openers."""
-    found = {m.strip().lower() for m in _CODE_SPAN.findall(sentence)}
-    plain = _CODE_SPAN.sub(" ", sentence)
+    found = {m.strip().lower() for m in CODE_SPAN.findall(sentence)}
+    plain = CODE_SPAN.sub(" ", sentence)
     found |= {m.lower() for m in _IDENTIFIER.findall(plain)}
     body = _BULLET.sub("", plain).lstrip("*_ ")
     found |= {m.lower() for m in _CAPITALISED.findall(body) if m not in _COMMON_CAPITALS}
@@ -142,7 +141,7 @@ def support(sentence: str, source_text: str, *, similarity: float | None = None)
     terms = set(content_terms(_THOUSANDS.sub("", sentence)))
     source_terms = set(content_terms(_THOUSANDS.sub("", source_text)))
     lexical = len(terms & source_terms) / len(terms) if terms else 0.0
-    haystack = " ".join(source_text.lower().split())
+    haystack = _flat(source_text)
     source_numbers = numbers(source_text)
     facts = all(n in source_numbers for n in numbers(sentence)) and all(
         n in haystack for n in names(sentence))
@@ -278,9 +277,8 @@ class Grounder:
         if _is_code(claim):
             # A line of code is supported by a passage that holds that line, not its words (a
             # call may close where the passage's goes on: "plot(fitted(fm), resid(fm),").
-            line = " ".join(claim.split()).lower().rstrip(";) ")
-            supporting = [s.index for s in self._sources
-                          if line in " ".join(s.text.split()).lower()]
+            line = _flat(claim).rstrip(";) ")
+            supporting = [s.index for s in self._sources if line in _flat(s.text)]
             keep = [i for i in marked if i in supporting] or supporting[:1]
             return _Verdict(keep=keep, unsupported=not supporting, checked=True)
         similarities = await self._similarities(claim)
@@ -301,6 +299,12 @@ class Grounder:
         vectors = await self._source_vectors
         [query] = await self._embed([claim])
         return {s.index: _cosine(query, v) for s, v in zip(self._sources, vectors, strict=True)}
+
+
+def _flat(text: str) -> str:
+    """`text` lower-cased on one line, runs of whitespace as one space: for finding names and
+    code in a passage whatever its line breaks."""
+    return " ".join(text.lower().split())
 
 
 def _is_code(claim: str) -> bool:

@@ -11,6 +11,7 @@ LIST_NUMBER = re.compile(rf"^{_ITEM_NUMBER}\s+")  # "2. The goal-posts …": no 
 BULLET = re.compile(rf"^\s*(?:[-*•▪◦‣·]|{_ITEM_NUMBER})\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
+CODE_SPAN = re.compile(r"`([^`\n]+)`")  # inline code in Markdown: "`json.dumps`"
 _ABBREVIATIONS = frozenset(
     """e.g i.e etc vs mr mrs ms dr prof fig figs no nos vol pp p ch sec approx cf al inc ltd co jr
     sr st eq ref resp min max""".split()
