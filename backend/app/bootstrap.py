@@ -71,10 +71,12 @@ def build_chat_model(values: LLMValues) -> ChatModel:
 
 def build_vector_store(settings: Settings) -> VectorStore:
     # The app's vector ids are its chunk ids, which name their document (`chunk_id`).
+    union = settings.vector_union_index
     if settings.chroma_url:
-        return ChromaVectorStore.http(settings.chroma_url, document_of=chunk_document)
+        return ChromaVectorStore.http(settings.chroma_url, document_of=chunk_document, union=union)
     # Embedded Chroma is single-writer: only the one-process embedded profile uses it.
-    return ChromaVectorStore.embedded(settings.chroma_path, document_of=chunk_document)
+    return ChromaVectorStore.embedded(settings.chroma_path, document_of=chunk_document,
+                                      union=union)
 
 
 def build_keyword_index(dialect: str) -> KeywordIndex:

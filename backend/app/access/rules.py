@@ -156,6 +156,7 @@ class Partition:
     document_ids: frozenset[str] | None = None
     exclude_document_ids: frozenset[str] | None = None
     share: float | None = None  # of the owner's documents, when narrowed (a search's hint)
+    documents: int = 0  # how many of the owner's documents are in scope (when counted)
     # When narrowed to whole spaces (no document named outside them): those spaces, as the
     # document lists were read (the keyword index may rank with their kept statistics).
     spaces: frozenset[str] | None = None
@@ -171,6 +172,9 @@ class ReadPlan:
     private: bool  # the caller's private space is in scope
     collections: frozenset[str]  # collections in scope (all readable ones by default)
     documents: frozenset[str]  # documents named explicitly (each readable)
+    # About what share of all documents the partitions hold, for a search of many owners: a
+    # store may then search them together (`VectorStore.nearest_each`). None: not counted.
+    share: float | None = None
 
     def allows(self, owner_id: str, collection_id: str | None, document_id: str) -> bool:
         if self.access.role_in(collection_id, owner_id) is None:
@@ -209,8 +213,12 @@ async def read_plan(session: AsyncSession, access: Access, *,
         colls = access.collections
     plan = ReadPlan(access=access, partitions=(), private=private, collections=colls,
                     documents=docs)
-    return ReadPlan(access=access, partitions=await _partitions(session, plan), private=private,
-                    collections=colls, documents=docs)
+    partitions, total = await _partitions(session, plan)
+    share = None
+    if len(partitions) >= MANY_OWNERS and total:
+        share = min(1.0, sum(p.documents for p in partitions) / total)
+    return ReadPlan(access=access, partitions=partitions, private=private,
+                    collections=colls, documents=docs, share=share)
 
 
 # Documents per owner and space ('' = the owner's private space), kept exact by triggers on
@@ -223,6 +231,8 @@ document_spaces = Table(
     Column("documents", Integer, nullable=False),
 )
 PRIVATE_SPACE = ""
+# A plan over this many owners says what share of all documents it holds (`ReadPlan.share`).
+MANY_OWNERS = 3
 # Spaces listed per statement: SQLite allows 500 terms in a compound SELECT.
 MAX_UNION = 400
 
@@ -236,10 +246,12 @@ def space_document_ids(owner: str, space: str) -> Select[str, str]:
         docs.collection_id.is_(None) if space == PRIVATE_SPACE else docs.collection_id == space)
 
 
-async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition, ...]:
-    """One partition per owner holding wanted documents. An owner all of whose documents are
-    wanted is searched without a filter (the fast case: a filter makes Chroma gather ids first);
-    otherwise the smaller of "only these" and "all but these" is used."""
+async def _partitions(session: AsyncSession, plan: ReadPlan
+                      ) -> tuple[tuple[Partition, ...], int]:
+    """One partition per owner holding wanted documents, and how many documents there are in
+    all. An owner all of whose documents are wanted is searched without a filter (the fast case:
+    a filter makes Chroma gather ids first); otherwise the smaller of "only these" and "all but
+    these" is used."""
     reader = plan.access.user_id
     # Explicitly named documents (each readable, checked by `check_selection`): owner and space.
     explicit: dict[str, tuple[str, str]] = {}
@@ -255,7 +267,7 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
         who = or_(who, ds.owner_id.in_(
             select(ds.owner_id).where(ds.space.in_(sorted(plan.collections)))))
     if not extra and not plan.collections:
-        return ()
+        return (), 0
 
     def wanted_space(owner: str, space: str) -> bool:
         if space == PRIVATE_SPACE:
@@ -264,8 +276,13 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
 
     counts: dict[str, list[int]] = {}  # owner -> [wanted, not wanted]
     spaces: dict[str, list[list[str]]] = {}  # owner -> [wanted spaces, other spaces] (not empty)
-    for owner, space, n in (await session.execute(
-            select(ds.owner_id, ds.space, ds.documents).where(who))).all():
+    # Every row also carries the total of all owners (`ReadPlan.share`): same round trip.
+    every = document_spaces.alias("every_space").c
+    rows = (await session.execute(select(
+        ds.owner_id, ds.space, ds.documents,
+        select(func.sum(every.documents)).scalar_subquery()).where(who))).all()
+    total = int(rows[0][3] or 0) if rows else 0
+    for owner, space, n, _ in rows:
         side = 0 if wanted_space(owner, space) else 1
         counts.setdefault(owner, [0, 0])[side] += int(n)
         if n > 0:
@@ -309,17 +326,18 @@ async def _partitions(session: AsyncSession, plan: ReadPlan) -> tuple[Partition,
         if yes <= 0:
             continue
         if no <= 0:
-            out.append(Partition(owner_id=owner))
+            out.append(Partition(owner_id=owner, documents=yes))
             continue
         ids = frozenset(listed.get(owner, ()))
         if not ids:  # the documents changed since the counts were read (another transaction)
             if yes > no:  # nothing to leave out any more: all of the owner's documents
-                out.append(Partition(owner_id=owner))
+                out.append(Partition(owner_id=owner, documents=yes))
             continue
         share = yes / (yes + no)
         whole_spaces = None if owner in mixed else frozenset(spaces.get(owner, [[], []])[0]) or None
-        out.append(Partition(owner_id=owner, document_ids=ids, share=share, spaces=whole_spaces)
+        out.append(Partition(owner_id=owner, document_ids=ids, share=share, spaces=whole_spaces,
+                             documents=yes)
                    if yes <= no else
                    Partition(owner_id=owner, exclude_document_ids=ids, share=share,
-                             spaces=whole_spaces))
-    return tuple(out)
+                             spaces=whole_spaces, documents=yes))
+    return tuple(out), total

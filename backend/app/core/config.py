@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # so the merged result is exactly the one statement's). None: the index's own choice
     # (PostgreSQL 2, SQLite 1).
     keyword_statements: int | None = Field(default=None, ge=1, le=8)
+    # Keep a copy of every owner's vectors in one Chroma collection, so that a reader of many
+    # owners' shared collections is searched once instead of once per owner (`chroma_union`).
+    vector_union_index: bool = True
     hybrid_weight: float = 0.5
     relevance_floor: float = 0.25
 

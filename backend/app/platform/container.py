@@ -84,6 +84,7 @@ class Container:
         if self.identity is not None:
             await self.identity.aclose()
         await self.index.aclose()
+        await self.vectors.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()

@@ -91,10 +91,13 @@ async def retrieve(
         t = time.perf_counter()
         # One search per owner partition of the readable set; cosine scores compare. Ids and
         # scores only: every id that can be returned is re-checked in the database below.
+        # With many owners holding much of the collection, the store may search them together
+        # (Chroma's union index: one search instead of one per owner, `chroma_union`).
         parts = await container.vectors.nearest_each(active.collection, qvec, k=candidates, scopes=[
             VectorScope(owner_id=p.owner_id, document_ids=p.document_ids,
                         exclude_document_ids=p.exclude_document_ids, share=p.share)
-            for p in plan.partitions])
+            for p in plan.partitions],
+            share=plan.share if container.settings.vector_union_index else None)
         timings["vector_ms"] = _ms(t)
         return dict(merge_hits(parts, candidates))
 

@@ -51,9 +51,16 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
         # (With the share of the owner's documents kept: how the vector store may search it.)
         # (And the spaces they are, for the keyword index's kept statistics.)
         assert parts[me] == Partition(owner_id=me, exclude_document_ids=frozenset({left.id}),
-                                      share=0.75, spaces=frozenset({PRIVATE_SPACE}))
+                                      share=0.75, spaces=frozenset({PRIVATE_SPACE}), documents=3)
         assert parts[other] == Partition(owner_id=other, document_ids=frozenset({readable.id}),
-                                         share=0.25, spaces=frozenset({shared.id}))
+                                         share=0.25, spaces=frozenset({shared.id}), documents=1)
+        # Two owners: no share of the whole counted. From three on (patched here: two), the share
+        # of all documents the plan holds (a vector store may then search the owners together).
+        assert plan.share is None
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(rules, "MANY_OWNERS", 2)
+            total = await s.scalar(select(func.sum(document_spaces.c.documents)))
+            assert (await read_plan(s, access)).share == pytest.approx(4 / total)
         assert plan.allows(other, shared.id, readable.id)
         assert not plan.allows(other, None, others[0].id)
         assert not plan.allows(me, mine_gone.id, left.id)
@@ -70,16 +77,16 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
             d.collection_id = shared.id
         await s.commit()
         plan = await read_plan(s, await access_for(s, me))
-        assert Partition(owner_id=other) in plan.partitions
+        assert Partition(owner_id=other, documents=4) in plan.partitions
 
         # Named documents outside the selected spaces: added to an owner's "only these" list,
         # taken out of their "all but these" list; that partition is no longer whole spaces.
         plan = await read_plan(s, access, collection_ids=[shared.id], document_ids=[private[0].id])
         parts = {p.owner_id: p for p in plan.partitions}
         assert parts[me] == Partition(owner_id=me, document_ids=frozenset({private[0].id}),
-                                      share=0.25)
+                                      share=0.25, documents=1)
         assert parts[other] == Partition(owner_id=other, exclude_document_ids=frozenset(
-            {others[2].id}), share=0.75, spaces=frozenset({shared.id}))
+            {others[2].id}), share=0.75, spaces=frozenset({shared.id}), documents=3)
         mine_shared = [_doc(me, shared.id) for _ in range(4)]
         s.add_all(mine_shared)
         await s.commit()
@@ -87,7 +94,7 @@ async def test_partitions(client: AsyncClient, api_app: Any) -> None:
         parts = {p.owner_id: p for p in plan.partitions}
         assert parts[me] == Partition(
             owner_id=me, exclude_document_ids=frozenset({private[1].id, private[2].id, left.id}),
-            share=5 / 8)
+            share=5 / 8, documents=5)
         assert plan.allows(me, None, private[0].id) and not plan.allows(me, None, private[1].id)
         # The same lists when each space takes a statement of its own (SQLite caps a UNION).
         everything = await read_plan(s, access)
@@ -142,15 +149,17 @@ async def test_document_spaces_follow_every_change(client: AsyncClient, api_app:
         assert {p.owner_id: p for p in plan.partitions}[other] == Partition(
             owner_id=other, exclude_document_ids=frozenset(
                 (await s.execute(select(Document.id).where(Document.collection_id == two.id))
-                 ).scalars()), share=4 / 6, spaces=frozenset({one.id}))
+                 ).scalars()), share=4 / 6, spaces=frozenset({one.id}), documents=4)
         # A named document outside the readable spaces' counts (my own private one).
         plan = await read_plan(s, await access_for(s, me), document_ids=[mine[0].id],
                                collection_ids=[one.id])
         assert {p.owner_id: p for p in plan.partitions} == {
-            me: Partition(owner_id=me, document_ids=frozenset({mine[0].id}), share=0.5),
+            me: Partition(owner_id=me, document_ids=frozenset({mine[0].id}), share=0.5,
+                          documents=1),
             other: Partition(owner_id=other, exclude_document_ids=frozenset(
                 (await s.execute(select(Document.id).where(Document.collection_id == two.id))
-                 ).scalars()), share=4 / 6, spaces=frozenset({one.id}))}
+                 ).scalars()), share=4 / 6, spaces=frozenset({one.id}),
+                documents=4)}
 
         # Deleting collection two returns its documents to the uploader's private space.
         await s.execute(delete(Collection).where(Collection.id == two.id))
@@ -163,7 +172,7 @@ async def test_document_spaces_follow_every_change(client: AsyncClient, api_app:
         await s.commit()
         assert await _spaces(s) == {(me, ""): 1}
         plan = await read_plan(s, await access_for(s, me))
-        assert plan.partitions == (Partition(owner_id=me),)
+        assert plan.partitions == (Partition(owner_id=me, documents=1),)
 
 
 @pytest.mark.parametrize("space", ["private", "collection"])

@@ -16,7 +16,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from app.documents.models import Job
-from app.providers.vectorstore import AllOwners
+from app.providers.vectorstore import AllOwners, chroma_union
 from tests.api.helpers import wait_done
 from tests.conftest import register
 
@@ -308,6 +308,63 @@ async def test_a_reader_of_many_owners_gets_one_ranking_however_the_keyword_sear
     assert runs[0] == runs[1] == runs[2]
     found = {h["document_id"] for h in r.json()["results"]}
     assert found == {mine, *shared}
+
+
+async def test_a_reader_of_many_owners_is_searched_once_in_the_union_index(
+        client: AsyncClient, api_app: Any, clients: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Five owners' documents readable: one vector search of every owner's vectors (Chroma's union
+    # index) instead of five, with the same ranking as the owners' own indexes; a stranger's
+    # document is never returned, and a removed member loses the collection at once.
+    answered: list[bool] = []
+    union_nearest = chroma_union.UnionIndex.nearest
+
+    def spy(self: Any, *args: Any) -> Any:
+        found = union_nearest(self, *args)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(chroma_union.UnionIndex, "nearest", spy)
+    # The app outlives each test, its tables are emptied but not Chroma: start from no vectors,
+    # as an installation's vectors are its documents'.
+    container = api_app.state.container
+    collection = (await container.index.active()).collection
+    await container.vectors.drop_collection(collection)
+    reader = await clients("reader@example.com")
+    stranger = await clients("stranger@example.com")
+    reader_id = await _me(reader)
+    mine = await _upload_into(reader, None, "mine.txt", "My lighthouse lamp log: wicks trimmed.\n")
+    hidden = await _upload_into(stranger, None, "hidden.txt", CANARY_TEXT)
+    shared: list[str] = []
+    owners: list[tuple[AsyncClient, str, str]] = []
+    for i in range(4):
+        owner = await clients(f"keeper{i}@example.com")
+        coll = await _collection(owner, f"Station {i}")
+        shared.append(await _upload_into(owner, coll, f"station{i}.txt", (
+            f"Station {i}: the lighthouse keeper logs the lamp {i + 2} times a night.\n"
+            f"The brass box at station {i} holds {CANARY} logs.\n")))
+        owners.append((owner, coll, await _share(owner, coll, "viewer", user_id=reader_id)))
+    for c, d in ((reader, mine), (stranger, hidden)):
+        assert (await wait_done(c, d))["status"] == "ready"
+    for d in shared:
+        assert (await wait_done(reader, d))["status"] == "ready"
+    query = {"query": f"lighthouse keeper lamp log {CANARY}", "k": 10}
+
+    async def search() -> list[tuple[str, str, float]]:
+        r = await reader.post("/api/v1/search", json=query)
+        assert r.status_code == 200, r.text
+        return [(h["document_id"], h["chunk_id"], h["score"]) for h in r.json()["results"]]
+
+    by_owner = await search()  # no union yet: each owner's index (and the union's build starts)
+    assert {d for d, _, _ in by_owner} == {mine, *shared} and not answered
+    await container.vectors.build_union(collection)
+    together = await search()
+    assert answered == [True]
+    assert [(d, c) for d, c, _ in together] == [(d, c) for d, c, _ in by_owner]
+    assert [s for _, _, s in together] == pytest.approx([s for _, _, s in by_owner], abs=1e-4)
+    owner, coll, member = owners[0]
+    assert (await owner.delete(f"/api/v1/collections/{coll}/members/{member}")).status_code == 204
+    assert {d for d, _, _ in await search()} == {mine, *shared[1:]}
+    assert answered == [True, True]
 
 
 async def test_private_documents_stay_private(client: AsyncClient, clients: Any) -> None:

@@ -166,10 +166,14 @@ class VectorStore(Protocol):
         ...
 
     async def nearest_each(
-        self, collection: str, embedding: Sequence[float], *, k: int, scopes: Sequence[VectorScope]
+        self, collection: str, embedding: Sequence[float], *, k: int,
+        scopes: Sequence[VectorScope], share: float | None = None
     ) -> list[list[tuple[str, float]]]:
         """`nearest` for each of ``scopes`` (one list per scope, in order), the way this store
-        runs several searches fastest."""
+        runs several searches fastest. ``share``: about what share of the collection's documents
+        the scopes hold together, when the caller knows; a store may then search them together,
+        and the lists hold the k best of all scopes between them (each alone may be shorter
+        than k): for a caller that merges them."""
         ...
 
     async def delete(
@@ -186,6 +190,10 @@ class VectorStore(Protocol):
     async def drop_collection(self, collection: str) -> None: ...
 
     async def list_collections(self) -> list[str]: ...
+
+    async def aclose(self) -> None:
+        """Stop background work (at shut-down)."""
+        ...
 
     async def ping(self) -> None:
         """Raise ``VectorStoreError(transient=True)`` if the store cannot be reached."""

@@ -46,6 +46,7 @@ from chromadb.base_types import (
 from chromadb.config import Settings
 from chromadb.errors import ChromaError, InternalError, NotFoundError, RateLimitError
 
+from app.providers.vectorstore import chroma_union
 from app.providers.vectorstore.base import (
     AllOwners,
     MetadataValue,
@@ -93,13 +94,18 @@ _LOGICAL = "citewise_collection"
 _OWNER = "citewise_owner"
 
 
+def _digest(value: str, n: int) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:n]
+
+
 def shard_name(collection: str, owner_id: str) -> str:
     """The Chroma collection holding ``owner_id``'s vectors of logical ``collection`` (33 chars)."""
+    return f"cw{_digest(collection, 10)}-{_digest(owner_id, 20)}"
 
-    def digest(value: str, n: int) -> str:
-        return hashlib.sha256(value.encode()).hexdigest()[:n]
 
-    return f"cw{digest(collection, 10)}-{digest(owner_id, 20)}"
+def union_name(collection: str) -> str:
+    """The Chroma collection holding every owner's vectors of ``collection`` (`chroma_union`)."""
+    return f"cw{_digest(collection, 10)}-all"
 
 
 # Metadata keys of a record's typed fields (VectorRecord.owner_id, .document_id, .version).
@@ -126,6 +132,15 @@ def _filter(document_ids: frozenset[str] | None, exclude_version: int | None,
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _owner_where(owner_id: str, where: Where | None) -> Where:
+    """`where` within one owner's vectors (of the union index, which holds every owner's)."""
+    mine: Where = {_OWNER_ID: owner_id}
+    if where is None:
+        return mine
+    inner = cast(list[Where], where["$and"]) if "$and" in where else [where]
+    return {"$and": [mine, *inner]}
 
 
 # A scope that keeps at least this share of an owner's documents is searched without Chroma's
@@ -185,7 +200,7 @@ def _require_owner(scope: object, call: str) -> None:
 
 class ChromaVectorStore:
     def __init__(self, client_factory: Callable[[], ClientAPI], *, in_process: bool = False,
-                 document_of: Callable[[str], str] | None = None) -> None:
+                 document_of: Callable[[str], str] | None = None, union: bool = True) -> None:
         # The client is made lazily: HttpClient connects in its constructor, and the app must start
         # (and report "not ready") even while the Chroma server is down.
         self._client_factory = client_factory
@@ -197,18 +212,22 @@ class ChromaVectorStore:
         self._max_batch = 0
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
+        # A reader of many owners' vectors is searched in one Chroma collection (`chroma_union`).
+        self._union = chroma_union.UnionIndex(
+            self._get_client, union_name, _LOGICAL, self._shards,
+            lambda shard: str((shard.metadata or {})[_OWNER]), _COSINE) if union else None
 
     @classmethod
-    def embedded(cls, path: Path, *, document_of: Callable[[str], str] | None = None
-                 ) -> ChromaVectorStore:
+    def embedded(cls, path: Path, *, document_of: Callable[[str], str] | None = None,
+                 union: bool = True) -> ChromaVectorStore:
         """One process only: embedded Chroma is not safe with several writing processes."""
         path.mkdir(parents=True, exist_ok=True)
         return cls(lambda: chromadb.PersistentClient(path=str(path), settings=_settings()),
-                   in_process=True, document_of=document_of)
+                   in_process=True, document_of=document_of, union=union)
 
     @classmethod
-    def http(cls, url: str, *, document_of: Callable[[str], str] | None = None
-             ) -> ChromaVectorStore:
+    def http(cls, url: str, *, document_of: Callable[[str], str] | None = None,
+             union: bool = True) -> ChromaVectorStore:
         """``http(s)://host[:port]``; the port defaults to 8000 (http) or 443 (https)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -220,7 +239,7 @@ class ChromaVectorStore:
         def factory() -> ClientAPI:
             return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=_settings())
 
-        return cls(factory, document_of=document_of)
+        return cls(factory, document_of=document_of, union=union)
 
     @property
     def max_batch_size(self) -> int:
@@ -264,7 +283,7 @@ class ChromaVectorStore:
     def _shards(self, collection: str) -> list[Collection]:
         """Every owner's collection of ``collection`` (for calls that do not name an owner)."""
         found = [c for c in self._get_client().list_collections()
-                 if (c.metadata or {}).get(_LOGICAL) == collection]
+                 if (c.metadata or {}).get(_LOGICAL) == collection and _OWNER in (c.metadata or {})]
         for col in found:
             self._collections.setdefault(col.name, col)
         return [self._collections[c.name] for c in found]
@@ -299,6 +318,8 @@ class ChromaVectorStore:
                     raise
                 for n in stale:
                     self._collections.pop(n, None)
+                if self._union is not None:
+                    self._union.forget()
                 return fn()
 
         try:
@@ -325,6 +346,8 @@ class ChromaVectorStore:
         by_owner: dict[str, list[VectorRecord]] = defaultdict(list)
         for r in records:
             by_owner[r.owner_id].append(r)  # VectorRecord refuses an empty owner
+            if self._union is not None:
+                chroma_union.check_owner(r.owner_id)
 
         def run() -> None:
             for owner, owned in by_owner.items():
@@ -333,6 +356,15 @@ class ChromaVectorStore:
                 for batch in _chunks(owned, self._max_batch):
                     col.upsert(
                         ids=[r.id for r in batch],
+                        embeddings=np.asarray([r.embedding for r in batch], dtype=np.float32),
+                        metadatas=[_metadata(r) for r in batch],
+                    )
+            # After the shards: a union whose build starts meanwhile lists them after it exists.
+            union = self._union_for_writes(collection)
+            if union is not None:
+                for batch in _chunks(list(records), self._max_batch):
+                    union.upsert(
+                        ids=[chroma_union.union_id(r.owner_id, r.id) for r in batch],
                         embeddings=np.asarray([r.embedding for r in batch], dtype=np.float32),
                         metadatas=[_metadata(r) for r in batch],
                     )
@@ -377,13 +409,26 @@ class ChromaVectorStore:
         return (await self.nearest_each(collection, embedding, k=k, scopes=[scope]))[0]
 
     async def nearest_each(
-        self, collection: str, embedding: Sequence[float], *, k: int, scopes: Sequence[VectorScope]
+        self, collection: str, embedding: Sequence[float], *, k: int,
+        scopes: Sequence[VectorScope], share: float | None = None
     ) -> list[list[tuple[str, float]]]:
         for scope in scopes:
             _require_owner(scope, "nearest")
         if k <= 0:
             return [[] for _ in scopes]
         query = np.asarray([embedding], dtype=np.float32)
+        if self._union is not None and chroma_union.usable_for(scopes, share):
+            union = self._union
+            assert share is not None
+
+            def together() -> list[list[tuple[str, float]]] | None:
+                col = union.searchable(collection)
+                return None if col is None else union.nearest(
+                    col, query, k, scopes, share, self._document_of)
+
+            found = await self._run(collection, together)
+            if found is not None:
+                return found
         # Embedded, the searches are CPU work in this process: one thread runs them one after
         # the other. One thread per scope (11 for a reader of 10 collections) contended for the
         # GIL with the keyword search and cost more than it overlapped (docs/benchmarks.md §5b).
@@ -420,7 +465,9 @@ class ChromaVectorStore:
             return
 
         def run() -> None:
+            owners: list[str] = []
             for col, where in self._plan(collection, scope):
+                owners.append(str((col.metadata or {}).get(_OWNER)))
                 if ids is None:
                     if where is None:  # everything of that owner: their whole collection
                         self._collections.pop(col.name, None)
@@ -430,8 +477,37 @@ class ChromaVectorStore:
                     continue
                 for batch in _chunks(list(ids), self._max_batch):
                     col.delete(ids=list(batch), where=where)
+            union = self._union_for_writes(collection)
+            if union is not None:
+                self._delete_in_union(union, scope, ids, owners)
 
         await self._run(collection, run)
+
+    def _union_for_writes(self, collection: str) -> Collection | None:
+        """The union collection that writes must reach. With the union off, one left from when it
+        was on is dropped instead: it would miss this write, and must not be searched again."""
+        if self._union is not None:
+            return self._union.handle(collection)
+        try:
+            self._get_client().delete_collection(union_name(collection))
+        except (NotFoundError, ValueError):  # none (older chromadb raise ValueError)
+            pass
+        return None
+
+    def _delete_in_union(self, union: Collection, scope: VectorSelection,
+                         ids: Sequence[str] | None, owners: Sequence[str]) -> None:
+        """The same deletion in the union index (whose ids are `<owner>/<id>`)."""
+        if isinstance(scope, VectorScope):
+            where = _filter(scope.document_ids, scope.exclude_version, scope.exclude_document_ids)
+            owners, where = [scope.owner_id], _owner_where(scope.owner_id, where)
+        else:
+            where = _filter(scope.document_ids, None)
+        if ids is None:
+            union.delete(where=where)  # never None: a whole-store delete is drop_collection
+            return
+        stored = [chroma_union.union_id(o, i) for o in owners for i in ids]
+        for batch in _chunks(stored, self._max_batch):
+            union.delete(ids=list(batch), where=where)
 
     async def count(self, collection: str, *, scope: VectorSelection) -> int:
         def run() -> int:
@@ -452,6 +528,8 @@ class ChromaVectorStore:
             client = self._get_client()
             names = [c.name for c in client.list_collections()
                      if c.name == collection or (c.metadata or {}).get(_LOGICAL) == collection]
+            if self._union is not None:
+                self._union.forget(collection)
             for name in names:
                 self._collections.pop(name, None)
                 try:
@@ -460,6 +538,18 @@ class ChromaVectorStore:
                     pass
 
         await self._run(None, run)
+
+    async def build_union(self, collection: str) -> int:
+        """Build `collection`'s union index now (a search starts it in the background when it
+        is missing): the vectors copied. For start-up and benchmarks."""
+        union = self._union
+        if union is None:
+            return 0
+        return await self._run(collection, lambda: union.build(collection))
+
+    async def aclose(self) -> None:
+        if self._union is not None:
+            await asyncio.to_thread(self._union.close)
 
     async def list_collections(self) -> list[str]:
         def run() -> list[str]:
