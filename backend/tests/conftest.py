@@ -301,3 +301,21 @@ async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
     r = Redis.from_url(redis_url)
     yield r
     await r.aclose()
+
+
+@pytest.fixture
+def union_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per search Chroma's union index was asked for (`chroma_union`): whether it
+    answered (False: the owners' shards did)."""
+    from app.providers.vectorstore import chroma_union
+
+    answered: list[bool] = []
+    nearest = chroma_union.UnionIndex.nearest
+
+    def spy(self: Any, *args: Any) -> Any:
+        found = nearest(self, *args)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(chroma_union.UnionIndex, "nearest", spy)
+    return answered

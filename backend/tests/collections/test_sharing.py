@@ -16,7 +16,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from app.documents.models import Job
-from app.providers.vectorstore import AllOwners, chroma_union
+from app.providers.vectorstore import AllOwners
 from tests.api.helpers import wait_done
 from tests.conftest import register
 
@@ -83,6 +83,30 @@ async def _chat_cites(c: AsyncClient, question: str) -> tuple[str, set[str], dic
     assert r.status_code == 200, r.text
     body = r.json()
     return conv, {cit["document_id"] for cit in body["citations"]}, body
+
+
+async def _stations(clients: Any, reader: AsyncClient, stranger: AsyncClient
+                    ) -> tuple[str, str, list[str], list[tuple[AsyncClient, str, str]]]:
+    """The reader's own document, a stranger's canary, and four keepers' station logs, each in a
+    collection of its keeper's shared with the reader: (mine, hidden, shared documents, and per
+    keeper (client, collection, the reader's membership)), all ready."""
+    reader_id = await _me(reader)
+    mine = await _upload_into(reader, None, "mine.txt", "My lighthouse lamp log: wicks trimmed.\n")
+    hidden = await _upload_into(stranger, None, "hidden.txt", CANARY_TEXT)
+    shared: list[str] = []
+    keepers: list[tuple[AsyncClient, str, str]] = []
+    for i in range(4):
+        owner = await clients(f"keeper{i}@example.com")
+        coll = await _collection(owner, f"Station {i}")
+        shared.append(await _upload_into(owner, coll, f"station{i}.txt", (
+            f"Station {i}: the lighthouse keeper logs the lamp {i + 2} times a night.\n"
+            f"The brass box at station {i} holds {CANARY} logs.\n")))
+        keepers.append((owner, coll, await _share(owner, coll, "viewer", user_id=reader_id)))
+    for c, d in ((reader, mine), (stranger, hidden)):
+        assert (await wait_done(c, d))["status"] == "ready"
+    for d in shared:
+        assert (await wait_done(reader, d))["status"] == "ready"
+    return mine, hidden, shared, keepers
 
 
 async def _group_with(admin: AsyncClient, name: str, *user_ids: str) -> str:
@@ -279,21 +303,7 @@ async def test_a_reader_of_many_owners_gets_one_ranking_however_the_keyword_sear
     # (`keyword_statements`, 2 on PostgreSQL): the same hits, scores and order as one statement,
     # from every owner shared with the reader, and never from an owner who shared nothing.
     reader = await clients("reader@example.com")
-    stranger = await clients("stranger@example.com")
-    mine = await _upload_into(reader, None, "mine.txt", "My lighthouse lamp log: wicks trimmed.\n")
-    hidden = await _upload_into(stranger, None, "hidden.txt", CANARY_TEXT)
-    shared = []
-    for i in range(4):
-        owner = await clients(f"keeper{i}@example.com")
-        coll = await _collection(owner, f"Station {i}")
-        shared.append(await _upload_into(owner, coll, f"station{i}.txt", (
-            f"Station {i}: the lighthouse keeper logs the lamp {i + 2} times a night.\n"
-            f"The brass box at station {i} holds {CANARY} logs.\n")))
-        await _share(owner, coll, "viewer", user_id=await _me(reader))
-    for c, d in ((reader, mine), (stranger, hidden)):
-        assert (await wait_done(c, d))["status"] == "ready"
-    for d in shared:
-        assert (await wait_done(reader, d))["status"] == "ready"
+    mine, _, shared, _ = await _stations(clients, reader, await clients("stranger@example.com"))
     settings = api_app.state.container.settings
     runs = []
     try:
@@ -311,42 +321,19 @@ async def test_a_reader_of_many_owners_gets_one_ranking_however_the_keyword_sear
 
 
 async def test_a_reader_of_many_owners_is_searched_once_in_the_union_index(
-        client: AsyncClient, api_app: Any, clients: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: AsyncClient, api_app: Any, clients: Any, union_answers: list[bool]) -> None:
     # Five owners' documents readable: one vector search of every owner's vectors (Chroma's union
     # index) instead of five, with the same ranking as the owners' own indexes; a stranger's
     # document is never returned, and a removed member loses the collection at once.
-    answered: list[bool] = []
-    union_nearest = chroma_union.UnionIndex.nearest
-
-    def spy(self: Any, *args: Any) -> Any:
-        found = union_nearest(self, *args)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(chroma_union.UnionIndex, "nearest", spy)
+    answered = union_answers
     # The app outlives each test, its tables are emptied but not Chroma: start from no vectors,
     # as an installation's vectors are its documents'.
     container = api_app.state.container
     collection = (await container.index.active()).collection
     await container.vectors.drop_collection(collection)
     reader = await clients("reader@example.com")
-    stranger = await clients("stranger@example.com")
-    reader_id = await _me(reader)
-    mine = await _upload_into(reader, None, "mine.txt", "My lighthouse lamp log: wicks trimmed.\n")
-    hidden = await _upload_into(stranger, None, "hidden.txt", CANARY_TEXT)
-    shared: list[str] = []
-    owners: list[tuple[AsyncClient, str, str]] = []
-    for i in range(4):
-        owner = await clients(f"keeper{i}@example.com")
-        coll = await _collection(owner, f"Station {i}")
-        shared.append(await _upload_into(owner, coll, f"station{i}.txt", (
-            f"Station {i}: the lighthouse keeper logs the lamp {i + 2} times a night.\n"
-            f"The brass box at station {i} holds {CANARY} logs.\n")))
-        owners.append((owner, coll, await _share(owner, coll, "viewer", user_id=reader_id)))
-    for c, d in ((reader, mine), (stranger, hidden)):
-        assert (await wait_done(c, d))["status"] == "ready"
-    for d in shared:
-        assert (await wait_done(reader, d))["status"] == "ready"
+    mine, _, shared, owners = await _stations(clients, reader,
+                                              await clients("stranger@example.com"))
     query = {"query": f"lighthouse keeper lamp log {CANARY}", "k": 10}
 
     async def search() -> list[tuple[str, str, float]]:

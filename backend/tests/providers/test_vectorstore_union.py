@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -54,18 +53,8 @@ def same(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> bool:
 
 
 @pytest.fixture
-def used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """One entry per search the union was asked for: whether it answered."""
-    answered: list[bool] = []
-    nearest = union_module.UnionIndex.nearest
-
-    def spy(self: Any, *args: Any) -> Any:
-        found = nearest(self, *args)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(union_module.UnionIndex, "nearest", spy)
-    return answered
+def used(union_answers: list[bool]) -> list[bool]:
+    return union_answers
 
 
 async def test_many_owners_are_searched_once_with_the_same_result(
