@@ -167,8 +167,11 @@ class UnionIndex:
     def build(self, collection: str) -> int:
         """Copy every shard of `collection` into its union (created first, so that every write
         from then on goes to both), then mark it complete. Idempotent: upserts by id. Returns the
-        number of vectors copied."""
+        number of vectors copied. A collection without shards gets no union (a search of a
+        collection dropped by a re-index must not leave one behind)."""
         started = time.perf_counter()
+        if not self._shards(collection):  # nothing to copy, e.g. a collection dropped meanwhile
+            return 0
         client = self._client()
         col = client.get_or_create_collection(
             self._name(collection), configuration=cast(Any, self._configuration),
