@@ -9,7 +9,8 @@ The owner every `VectorScope` names selects that owner's collection: another own
 not filtered out, they are simply not in the index searched. This is also what keeps search fast
 as users add documents: at 100k chunks over 20 owners a metadata-filtered query took ~57 ms and
 the same query on the owner's own collection ~2 ms (bench/search_latency.py, docs/benchmarks.md).
-Each physical collection records its logical name and owner in its metadata.
+Each physical collection records its logical name and owner in its metadata. One more, the
+union index (`chroma_union`), holds a copy of every owner's vectors for readers of many owners.
 
 This module is the only place that speaks Chroma's filter dialect (``$and``/``$in``/``$ne``): the
 typed selectors of `app.providers.vectorstore.base` are translated by `_plan`. A record's typed
