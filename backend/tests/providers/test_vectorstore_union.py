@@ -155,13 +155,39 @@ async def test_with_the_union_off_a_write_drops_the_old_copy(
     rng = np.random.default_rng(35)
     await store.upsert(coll, records(unit(rng, 3), "a", "d1"))
     await store.build_union(coll)
+    # Another process that has only ever searched the union (no shard handles cached).
+    reader = ChromaVectorStore(store._client_factory, document_of=chunk_document)
+    assert reader._union is not None and reader._union.searchable(coll) is not None
     off = ChromaVectorStore(store._client_factory, document_of=chunk_document, union=False)
     await off.upsert(coll, records(unit(rng, 2), "b", "d2"))
     names = {c.name for c in store._get_client().list_collections()}
     assert union_name(coll) not in names
     await off.delete(coll, scope=owner("b"))  # nothing to drop: no error
-    store._union.forget()  # type: ignore[union-attr]
-    assert store._union.searchable(coll) is None  # type: ignore[union-attr]  # rebuilt
+    # That process still holds the dropped union as complete: its next search falls back to the
+    # shards (and looks again), never fails.
+    await off.upsert(coll, records(unit(rng, 2), "c", "d3") + records(unit(rng, 2), "d", "d4"))
+    scopes = [owner("a"), owner("c"), owner("d")]
+    q = unit(rng, 1)[0].tolist()
+    assert await reader.nearest_each(coll, q, k=3, scopes=scopes, share=0.9) == [
+        await store.nearest(coll, q, k=3, scope=s) for s in scopes]
+
+
+async def test_a_build_leaves_the_union_holding_exactly_the_shards(
+        store: ChromaVectorStore, coll: str) -> None:
+    # A page copied just before a delete reached both (another process), or a write by a process
+    # that does not mirror: the build's last step removes what no shard holds and adds the rest.
+    rng = np.random.default_rng(36)
+    owners = ["a", "b", "c"]
+    await store.upsert(coll, [r for o in owners for r in records(unit(rng, 4), o, f"d{o}")])
+    await store.build_union(coll)
+    union = store._get_client().get_collection(union_name(coll), embedding_function=None)
+    union.upsert(ids=["a/ghost:1:0"], embeddings=unit(rng, 1), metadatas=[
+        {"owner_id": "a", "document_id": "ghost", "version": 1}])
+    union.delete(ids=["b/db:1:2"])
+    union.modify(metadata={"citewise_collection": coll, union_module.STATE: union_module.BUILDING,
+                           union_module.SINCE: time.time()})
+    await store.build_union(coll)
+    assert stored_in_union(store, coll) == await stored_in_shards(store, coll, owners)
 
 
 async def test_a_stalled_build_is_taken_over(store: ChromaVectorStore, coll: str) -> None:

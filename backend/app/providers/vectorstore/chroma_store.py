@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import logging
 import math
 import threading
 from collections import defaultdict
@@ -59,6 +60,7 @@ from app.providers.vectorstore.base import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _COSINE: dict[str, Any] = {"hnsw": {"space": "cosine"}}
 # chromadb's HttpClient raises this plain ValueError when the server cannot be reached at creation.
@@ -313,7 +315,7 @@ class ChromaVectorStore:
                 if name is None:
                     raise
                 # Forget this logical collection's cached handles (each shard's name differs).
-                stale = [n for n, c in self._collections.items()
+                stale = [n for n, c in list(self._collections.items())
                          if n == name or (c.metadata or {}).get(_LOGICAL) == name]
                 if not stale:
                     raise
@@ -424,8 +426,15 @@ class ChromaVectorStore:
 
             def together() -> list[list[tuple[str, float]]] | None:
                 col = union.searchable(collection)
-                return None if col is None else union.nearest(
-                    col, query, k, scopes, share, self._document_of)
+                if col is None:
+                    return None
+                try:
+                    return union.nearest(col, query, k, scopes, share, self._document_of)
+                except Exception:  # e.g. dropped by another process: the shards answer
+                    log.warning("the union index of %s failed; searching the shards",
+                                collection, exc_info=True)
+                    union.forget(collection)
+                    return None
 
             found = await self._run(collection, together)
             if found is not None:

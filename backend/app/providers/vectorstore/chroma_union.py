@@ -166,9 +166,9 @@ class UnionIndex:
 
     def build(self, collection: str) -> int:
         """Copy every shard of `collection` into its union (created first, so that every write
-        from then on goes to both), then mark it complete. Idempotent: upserts by id. Returns the
-        number of vectors copied. A collection without shards gets no union (a search of a
-        collection dropped by a re-index must not leave one behind)."""
+        from then on goes to both), make it hold exactly the shards' ids, then mark it complete.
+        Idempotent. Returns the number of vectors copied. A collection without shards gets no
+        union (a search of a collection dropped by a re-index must not leave one behind)."""
         started = time.perf_counter()
         if not self._shards(collection):  # nothing to copy, e.g. a collection dropped meanwhile
             return 0
@@ -179,31 +179,66 @@ class UnionIndex:
             metadata={self._logical_key: collection, STATE: BUILDING, SINCE: time.time()})
         if (col.metadata or {}).get(STATE) == COMPLETE:
             return 0
-        col.modify(metadata={self._logical_key: collection, STATE: BUILDING, SINCE: time.time()})
+        shards = self._shards(collection)
+        if not shards:  # dropped between the two looks: leave nothing behind
+            client.delete_collection(col.name)
+            return 0
         copied = 0
-        for shard in self._shards(collection):
-            owner = self._owner_of_shard(shard)
+        for shard in shards:
             # Ids first, then the vectors by id: paging by offset could skip rows that a delete
             # moves, whereas a deleted id is simply not returned.
-            ids = shard.get(include=[])["ids"]
-            for start in range(0, len(ids), _PAGE):
-                if self._stop.is_set():
-                    log.info("building the union index of %s stopped (shut-down)", collection)
-                    return copied
-                got = shard.get(ids=ids[start:start + _PAGE],
-                                include=cast(Any, ["embeddings", "metadatas"]))
-                if not got["ids"]:
-                    continue
-                col.upsert(ids=[union_id(owner, i) for i in got["ids"]],
-                           embeddings=cast(Any, got["embeddings"]),
-                           metadatas=cast(Any, got["metadatas"]))
-                copied += len(got["ids"])
+            copied += self._copy(col, collection, shard, shard.get(include=[])["ids"])
+            if self._stop.is_set():
+                log.info("building the union index of %s stopped (shut-down)", collection)
+                return copied
+        copied += self._reconcile(col, collection)
         col.modify(metadata={self._logical_key: collection, STATE: COMPLETE})
         with self._lock:
             self._known[collection] = (col, True, time.monotonic())
         log.info("union index of %s built: %d vectors in %.1f s", collection, copied,
                  time.perf_counter() - started)
         return copied
+
+    def _copy(self, col: Collection, collection: str, shard: Collection, ids: Sequence[str]
+              ) -> int:
+        owner, copied = self._owner_of_shard(shard), 0
+        for start in range(0, len(ids), _PAGE):
+            if self._stop.is_set():
+                return copied
+            got = shard.get(ids=list(ids[start:start + _PAGE]),
+                            include=cast(Any, ["embeddings", "metadatas"]))
+            if got["ids"]:
+                col.upsert(ids=[union_id(owner, i) for i in got["ids"]],
+                           embeddings=cast(Any, got["embeddings"]),
+                           metadatas=cast(Any, got["metadatas"]))
+                copied += len(got["ids"])
+            # Still alive: a build is taken over only when it stops making progress.
+            col.modify(metadata={self._logical_key: collection, STATE: BUILDING,
+                                 SINCE: time.time()})
+        return copied
+
+    def _reconcile(self, col: Collection, collection: str) -> int:
+        """Make the union hold exactly the shards' ids: a page copied just before a delete
+        reached both would otherwise bring deleted vectors back, and a write by a process that
+        does not mirror would be missing. The union's ids are read before the shards' (a write
+        reaches the shard first), so a vector written meanwhile is never taken for an extra."""
+        held = set(col.get(include=[])["ids"])
+        expected: dict[str, tuple[Collection, str]] = {}
+        for shard in self._shards(collection):
+            owner = self._owner_of_shard(shard)
+            for vector_id in shard.get(include=[])["ids"]:
+                expected[union_id(owner, vector_id)] = (shard, vector_id)
+        extra = sorted(held - expected.keys())
+        for start in range(0, len(extra), _PAGE):
+            col.delete(ids=extra[start:start + _PAGE])
+        missing: dict[str, tuple[Collection, list[str]]] = {}
+        for stored in expected.keys() - held:
+            shard, vector_id = expected[stored]
+            missing.setdefault(shard.name, (shard, []))[1].append(vector_id)
+        if extra:
+            log.info("union index of %s: %d vectors no shard holds removed", collection,
+                     len(extra))
+        return sum(self._copy(col, collection, shard, ids) for shard, ids in missing.values())
 
     def nearest(self, col: Collection, query: np.ndarray, k: int, scopes: Sequence[VectorScope],
                 share: float, document_of: Callable[[str], str] | None
