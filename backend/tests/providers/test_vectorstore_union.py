@@ -190,6 +190,19 @@ async def test_a_build_leaves_the_union_holding_exactly_the_shards(
     assert stored_in_union(store, coll) == await stored_in_shards(store, coll, owners)
 
 
+async def test_writes_never_put_the_build_off(store: ChromaVectorStore, coll: str) -> None:
+    # Each write looks the union up (missing); the next search of many owners still starts the
+    # build at once, however recent the writes (a busy installation writes all the time).
+    rng = np.random.default_rng(37)
+    await store.upsert(coll, [r for o in ("a", "b", "c") for r in records(unit(rng, 3), o, f"d{o}")])
+    await store.nearest_each(coll, unit(rng, 1)[0].tolist(), k=3, share=1.0,
+                             scopes=[owner("a"), owner("b"), owner("c")])
+    deadline = time.monotonic() + 30
+    while union_name(coll) not in {c.name for c in store._get_client().list_collections()}:
+        assert time.monotonic() < deadline, "no build started"
+        await asyncio.sleep(0.1)
+
+
 async def test_a_stalled_build_is_taken_over(store: ChromaVectorStore, coll: str) -> None:
     # A process died while building: the union stays "building"; after STALE_AFTER the next
     # process that looks builds it again.

@@ -121,8 +121,15 @@ class UnionIndex:
         there is none (or the last one stalled)."""
         with self._lock:
             known = self._known.get(collection)
-        if known is not None and (known[1] or time.monotonic() - known[2] < RECHECK_AFTER):
-            return known[0] if known[1] else None
+            building_here = collection in self._building
+        if known is not None:
+            col, complete, checked = known
+            if complete:
+                return col
+            # Building here, or (another process) lately: look again later. Missing: look now,
+            # whatever a write looked up lately (writes must never put a build off).
+            if building_here or (col is not None and time.monotonic() - checked < RECHECK_AFTER):
+                return None
         col, complete, stalled = self._look(collection)
         if complete:
             return col
