@@ -16,7 +16,7 @@ from app.providers.vectorstore import chroma_union as union_module
 from app.providers.vectorstore.chroma_store import ChromaVectorStore, union_name
 from tests.providers.test_vectorstore import coll, every, owner, records, unit
 
-__all__ = ["coll"]  # the fixture, used by name
+__all__ = ["coll"]  # the fixture, union_answers by name
 
 
 @pytest.fixture(params=["embedded", "server"])
@@ -52,13 +52,8 @@ def same(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> bool:
                                                                   [s for _, s in b], atol=1e-5)
 
 
-@pytest.fixture
-def used(union_answers: list[bool]) -> list[bool]:
-    return union_answers
-
-
 async def test_many_owners_are_searched_once_with_the_same_result(
-        store: ChromaVectorStore, coll: str, used: list[bool]) -> None:
+        store: ChromaVectorStore, coll: str, union_answers: list[bool]) -> None:
     rng = np.random.default_rng(31)
     owners = ["alice", "bob", "carol", "dave", "erin"]
     vecs = {o: unit(rng, 40) for o in owners}
@@ -72,23 +67,23 @@ async def test_many_owners_are_searched_once_with_the_same_result(
     for n in range(10):
         q = vecs[owners[n % 5]][n].tolist()
         together = await store.nearest_each(coll, q, k=12, scopes=scopes, share=0.5)
-        assert used[-1] is True
+        assert union_answers[-1] is True
         alone = [await store.nearest(coll, q, k=12, scope=s) for s in scopes]
         assert same(merged(together, 12), merged(alone, 12))
         for scope, hits in zip(scopes, together, strict=True):  # each hit in its own scope only
             assert all(i.startswith(f"d{scope.owner_id}") and scope.keeps(chunk_document(i))
                        for i, _ in hits)
     # Too small a share, too few owners, or a clean-up scope: the shards, as before.
-    count = len(used)
+    count = len(union_answers)
     await store.nearest_each(coll, q, k=12, scopes=scopes, share=0.1)
     await store.nearest_each(coll, q, k=12, scopes=scopes[:2], share=0.9)
     await store.nearest_each(coll, q, k=12, scopes=scopes)
-    assert len(used) == count
+    assert len(union_answers) == count
     # The depth held fewer than k of the scopes' vectors (a wrong share): the shards answer.
     narrow = [owner("alice", "dalice0"), owner("bob", "dbob0"), owner("carol", "dcarol0")]
     q = vecs["erin"][3].tolist()
     found = await store.nearest_each(coll, q, k=30, scopes=narrow, share=0.9)
-    assert used[-1] is False
+    assert union_answers[-1] is False
     assert found == [await store.nearest(coll, q, k=30, scope=s) for s in narrow]
 
 
@@ -125,7 +120,7 @@ async def test_every_write_and_delete_reaches_the_union(
 
 
 async def test_a_missing_union_is_built_in_the_background_from_the_shards(
-        store: ChromaVectorStore, coll: str, used: list[bool]) -> None:
+        store: ChromaVectorStore, coll: str, union_answers: list[bool]) -> None:
     # Vectors written before the union existed (an older version, or `vector_union_index` off).
     rng = np.random.default_rng(33)
     owners = ["p", "q", "r", "s"]
@@ -136,7 +131,7 @@ async def test_a_missing_union_is_built_in_the_background_from_the_shards(
     q = vecs["q"][0].tolist()
     # The first search of many owners finds no union: it searches the shards and starts the build.
     first = await store.nearest_each(coll, q, k=10, scopes=scopes, share=0.75)
-    assert used == []
+    assert union_answers == []
     assert merged(first, 10)[0] == ("dq:1:0", pytest.approx(1.0))
     deadline = time.monotonic() + 60
     while not store._union or store._union.searchable(coll) is None:
@@ -145,7 +140,7 @@ async def test_a_missing_union_is_built_in_the_background_from_the_shards(
         store._union.forget(coll)  # look again now, not after RECHECK_AFTER
     assert stored_in_union(store, coll) == await stored_in_shards(store, coll, owners)
     again = await store.nearest_each(coll, q, k=10, scopes=scopes, share=0.75)
-    assert used == [True]
+    assert union_answers == [True]
     assert same(merged(again, 10), merged(first, 10))
 
 
