@@ -148,6 +148,32 @@ test.describe('on a 390×844 phone', () => {
   })
 })
 
+test('the suggested prompts work: the newest document is summarised with its sources', async ({ page }) => {
+  await registerViaUi(page, uniqueEmail('suggest'), 'Suggestion Tester')
+  const name = `harbour-guide-${stamp()}.md`
+  await uploadInline(page, [
+    markdown(name, [
+      '# Harbour guide',
+      '',
+      '## Cranes',
+      '',
+      'The harbour tool moves shipping containers between terminals with scheduled cranes.',
+      '',
+      '## Trucks',
+      '',
+      'Trucks carry containers from the quay to the terminals on fixed routes.',
+    ]),
+  ])
+  await waitReady(page, name)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).click()
+  await page.getByRole('button', { name: `What is “${name}” about?` }).click()
+  const answer = page.getByTestId('assistant-message').last()
+  await expect(answer).toHaveAttribute('data-status', 'complete', { timeout: 120_000 })
+  await expect(answer).toContainText('The harbour tool moves shipping containers between terminals')
+  await expect(answer.getByTestId('citation-chip').filter({ hasText: name }).first()).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Summarise the main points of my documents' })).toHaveCount(0)
+})
+
 test('sign-in goes to the page that asked for it, and stays there', async ({ page }) => {
   const email = await accountSignedOut(page, 'next')
 

@@ -19,7 +19,7 @@ from app.core.errors import NotFound
 from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
-from app.rag import followup, neighbours
+from app.rag import followup, neighbours, overview
 from app.rag.citations import (
     StreamingCitationFilter,
     close_fences,
@@ -108,18 +108,27 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
                       citations=_cited_sources(content, sources), rewritten_query=rewritten)
 
     try:
-        # 1–2. Condense a follow-up (rule, and a model's rewrite) and retrieve under the caller's
-        # owner filter, within the previous answer's documents when the follow-up is elliptic.
-        t = time.perf_counter()
-        query, result = await _retrieve_turn(container, llm, runtime.retrieval.top_k, question)
-        rewritten = query if query != question.content else None
-        timings["retrieval_ms"] = round((time.perf_counter() - t) * 1000, 2)
-        sources = [] if result.not_found else to_sources(result.chunks)
         asked, context = question.content, None
-        if llm is None and history:
-            asked, context = followup.answer_terms(question.content, history)
         extract: str | None = None
-        if llm is None and sources:
+        t = time.perf_counter()
+        summary = await _overview(container, question)
+        if summary is not None:
+            # A whole-document request: the documents' central passages, not a search.
+            timings["overview_ms"] = round((time.perf_counter() - t) * 1000, 2)
+            sources = summary.sources
+            if llm is None or not sources:
+                sources, extract = in_citation_order(sources, summary.text)
+        else:
+            # 1–2. Condense a follow-up (rule, and a model's rewrite) and retrieve under the
+            # caller's owner filter, within the previous answer's documents when the follow-up
+            # is elliptic.
+            query, result = await _retrieve_turn(container, llm, runtime.retrieval.top_k, question)
+            rewritten = query if query != question.content else None
+            timings["retrieval_ms"] = round((time.perf_counter() - t) * 1000, 2)
+            sources = [] if result.not_found else to_sources(result.chunks)
+            if llm is None and history:
+                asked, context = followup.answer_terms(question.content, history)
+        if llm is None and sources and summary is None:
             async with container.sessions() as session:  # sentences cut by a chunk boundary
                 sources = await neighbours.complete_cut_sentences(session, sources)
             # The extractive answer is composed before anything is sent, so that the sources
@@ -278,6 +287,17 @@ async def _retrieve_turn(container: Container, llm: Any, k: int, question: Quest
     if not results:
         results = [await search(q, question.scope, question.collection_ids) for q in queries]
     return queries[-1], followup.fuse_results(results, k)
+
+
+async def _overview(container: Container, question: Question) -> overview.Overview | None:
+    """The overview a whole-document request asks for ("summarise my documents"), or None."""
+    request = overview.overview_request(question.content)
+    if request is None:
+        return None
+    async with container.sessions() as session:
+        return await overview.summarise(
+            session, question.owner_id, request, scope=question.scope,
+            collection_ids=question.collection_ids, previous_documents=question.previous_documents)
 
 
 async def _condense(llm: Any, question: str, history: list[ChatMessage]) -> str:

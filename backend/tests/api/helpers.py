@@ -26,6 +26,23 @@ async def upload_bytes(client: AsyncClient, name: str, data: bytes) -> dict[str,
     return dict(r.json())
 
 
+async def new_conversation(client: AsyncClient) -> str:
+    r = await client.post("/api/v1/conversations", json={})
+    assert r.status_code == 201
+    return str(r.json()["id"])
+
+
+async def ask(client: AsyncClient, conv: str, content: str, **scope: Any) -> dict[str, Any]:
+    """Ask in a conversation over SSE; the final `citations` event, with the `sources` listed."""
+    r = await client.post(f"/api/v1/conversations/{conv}/messages",
+                          json={"content": content, **scope},
+                          headers={"Accept": "text/event-stream"})
+    assert r.status_code == 200, r.text
+    events = dict(parse_sse(r.text))
+    assert "error" not in events, events
+    return dict(events["citations"]) | {"sources": events["sources"]["sources"]}
+
+
 async def wait_done(client: AsyncClient, doc_id: str, timeout: float = 300) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     seen_progress: list[int] = []

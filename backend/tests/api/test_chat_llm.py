@@ -171,3 +171,21 @@ async def test_an_answer_cut_off_inside_code_still_ends_cited(user: httpx.AsyncC
     assert final["content"].startswith("Try this:\n```python\ndef soup():\n    return serve(\n```\n\n")
     assert final["citations"], final
     assert "soup on Tuesdays" in final["content"].split("```")[-1]
+
+
+async def test_a_summary_request_gives_the_model_the_documents_central_passages(
+        user: httpx.AsyncClient, double: DoubleServer) -> None:
+    conv = await _conversation_with_doc(user)
+    double.state.answer_deltas = ["The frobnicator connects to the hub over TLS [1]."]
+    before = len(double.state.requests)
+    r = await user.post(f"/api/v1/conversations/{conv}/messages",
+                        json={"content": "Summarise my documents"})
+    events = dict(parse_sse(r.text))
+    sources = events["sources"]["sources"]
+    assert sources and {s["filename"] for s in sources} == {"frobnicator.md"}
+    prompts = double.state.requests[before:]
+    assert len(prompts) == 1  # no rewrite, no search: the answer prompt only
+    assert any("port 8443" in m["content"] for m in prompts[0]["messages"])
+    final = events["citations"]
+    assert [c["index"] for c in final["citations"]] == [1] and final["citations"][0]["filename"] == \
+        "frobnicator.md"

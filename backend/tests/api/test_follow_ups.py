@@ -12,23 +12,8 @@ import pytest
 from httpx import AsyncClient
 
 from tests import conversation_docs as cd
-from tests.api.helpers import parse_sse, upload, upload_bytes, wait_done
+from tests.api.helpers import ask, new_conversation, upload, upload_bytes, wait_done
 from tests.conftest import register
-
-
-async def ask(client: AsyncClient, conv: str, content: str) -> dict[str, Any]:
-    r = await client.post(f"/api/v1/conversations/{conv}/messages", json={"content": content},
-                          headers={"Accept": "text/event-stream"})
-    assert r.status_code == 200, r.text
-    events = dict(parse_sse(r.text))
-    assert "error" not in events, events
-    return dict(events["citations"])
-
-
-async def new_conversation(client: AsyncClient) -> str:
-    r = await client.post("/api/v1/conversations", json={})
-    assert r.status_code == 201
-    return str(r.json()["id"])
 
 
 def cited_files(final: dict[str, Any]) -> set[str]:

@@ -18,16 +18,12 @@ import { Composer } from './Composer'
 import { ConversationSidebar } from './ConversationSidebar'
 import { AssistantMessage, UserMessage } from './MessageView'
 import { scopeBody, scopeFromSearch, type Scope } from './scope'
+import { suggestions } from './suggestions'
 import { applyEvent, citationsFor, endStream, startStream, type StreamState } from './streamState'
 
 /** How long to wait for the server to show a finished answer in the conversation. */
 const SETTLE_MS = 15_000
 
-const SUGGESTIONS = [
-  'Summarise the main points of my documents',
-  'What are the key definitions?',
-  'List the requirements mentioned, with sources',
-]
 
 export function ChatPage() {
   const { conversationId } = useParams()
@@ -83,6 +79,13 @@ export function ChatPage() {
     queryKey: ['documents', 'any'],
     queryFn: () => listDocuments({ page_size: 1 }),
     staleTime: 60_000,
+  })
+
+  const newestReady = useQuery({
+    queryKey: ['documents', 'newest-ready'],
+    queryFn: () => listDocuments({ status: 'ready', page_size: 1 }),
+    staleTime: 60_000,
+    enabled: !!hasDocs.data?.total,
   })
 
   const streamConv = useRef<string | null>(null)
@@ -197,7 +200,7 @@ export function ChatPage() {
                   <h1 className="mt-3 text-xl font-semibold tracking-tight">What would you like to know?</h1>
                   <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">Answers cite the exact passages they come from.</p>
                   <div className="mt-6 flex flex-wrap justify-center gap-2">
-                    {SUGGESTIONS.map((s) => (
+                    {suggestions(newestReady.data?.items[0]?.filename).map((s) => (
                       <button key={s} type="button" onClick={() => void send(s)}
                         className="rounded-full border border-zinc-200 px-3 py-1.5 text-sm text-zinc-700 hover:border-accent-300 hover:bg-accent-50 dark:border-zinc-800 dark:text-zinc-300 dark:hover:bg-accent-700/10">
                         {s}

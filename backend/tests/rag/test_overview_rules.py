@@ -1,0 +1,92 @@
+"""The rules of the extractive overview (app.rag.overview), on passages built by hand: which
+sections are listed, which sentences are quoted, in what order, and how they are shown."""
+
+from __future__ import annotations
+
+from app.rag.overview import _compose, _Doc, _Passage
+
+
+def doc(name: str = "guide.md", chunks: int = 6) -> _Doc:
+    return _Doc(id="d1", filename=name, version=1, chunk_count=chunks, collection_id=None,
+                collection_name=None)
+
+
+def passage(n: int, text: str, *path: str, page: int = 1) -> _Passage:
+    return _Passage(chunk_id=f"d1:1:{n}", n=n, page=page, text=text, heading_path=path)
+
+
+GUIDE = [
+    passage(0, "Copyright 2024 Example Corp. Permission is granted to copy this guide freely "
+               "for any purpose whatsoever.\n\nThe Harbour tool moves shipping containers "
+               "between terminals using scheduled cranes and trucks.", "Harbour guide"),
+    passage(1, "Contents\n\n1 Cranes ........ 3\n\n2 Trucks ........ 7", "Harbour guide",
+            "Table of contents"),
+    passage(2, "Cranes lift containers from ships onto the quay in scheduled crane windows. "
+               "For example, crane three works the night window on the eastern quay of the "
+               "harbour.", "Harbour guide", "1 Cranes", page=3),
+    passage(3, "Trucks carry containers from the quay to the terminals on fixed routes. "
+               "Trucks carry containers from the quay to the terminals on fixed routes daily.",
+            "Harbour guide", "2 Trucks", page=7),
+    passage(4, "> harbour move --from quay --to terminal\n\nIt prints the route it chose.",
+            "Harbour guide", "2 Trucks", page=8),
+    passage(5, "Terminals store containers until their owners collect them with trucks.",
+            "Harbour guide", "3 Terminals_and_yards", page=9),
+]
+
+
+def test_sections_skip_the_shared_title_numbers_and_contents() -> None:
+    text = _compose([doc()], {"d1": GUIDE}, 0).text
+    sections = next(line for line in text.splitlines() if line.startswith("Sections: "))
+    # The title every passage shares is not a section; numbers and the contents page are dropped;
+    # a name's Markdown characters are escaped.
+    assert sections == r"Sections: Cranes · Trucks · Terminals\_and\_yards"
+
+
+def test_central_sentences_lead_with_what_the_document_is_and_skip_notices() -> None:
+    overview = _compose([doc()], {"d1": GUIDE}, 0)
+    bullets = [line for line in overview.text.splitlines() if line.startswith("- ")]
+    # First the document's opening sentence of prose, never the copyright notice; then the
+    # central ones in reading order, one per passage; no code, no sentence leaning on "It",
+    # no example ("For example, …") while main points remain.
+    assert bullets[0].startswith("- The Harbour tool moves shipping containers")
+    assert not any("Copyright" in b or "Permission" in b for b in bullets)
+    assert not any("harbour move" in b or b.startswith("- It ") for b in bullets)
+    assert not any("For example" in b for b in bullets)
+    assert [s.page for s in overview.sources] == sorted(s.page for s in overview.sources)
+    assert len({s.chunk_id for s in overview.sources}) == len(overview.sources) == len(bullets)
+    assert [f"[{s.index}]" for s in overview.sources] == [b.rsplit(" ", 1)[1] for b in bullets]
+
+
+def test_a_repeated_sentence_is_quoted_once() -> None:
+    bullets = [line for line in _compose([doc()], {"d1": GUIDE}, 0).text.splitlines()
+               if line.startswith("- ")]
+    assert sum("Trucks carry containers" in b for b in bullets) <= 1
+
+
+def test_sentences_are_shared_among_documents_and_the_rest_counted() -> None:
+    other = _Doc(id="d2", filename="notes.md", version=1, chunk_count=1, collection_id="c1",
+                 collection_name="Ops team")
+    notes = [_Passage(chunk_id="d2:1:0", n=0, page=1, heading_path=(),
+                      text="The notes record which cranes failed during the winter storms.")]
+    text = _compose([doc(), other], {"d1": GUIDE, "d2": notes}, 3).text
+    assert "**guide.md**" in text and r"**notes.md** (collection Ops team)" in text
+    assert text.endswith("… and 3 more documents. Choose documents in the scope picker to "
+                         "summarise them.")
+
+
+def test_a_document_without_prose_quotes_its_first_rows() -> None:
+    sheet = [_Passage(chunk_id="d1:1:0", n=0, page=1, heading_path=("Cups",),
+                      text="Team: Blues; Location: STL; Cups: 1\nTeam: Flyers; Location: PHI; "
+                           "Cups: 2")]
+    overview = _compose([doc("cups.xlsx", 1)], {"d1": sheet}, 0)
+    assert "- Team: Blues; Location: STL; Cups: 1 [1]" in overview.text
+    assert len(overview.sources) == 1
+
+
+def test_printed_markers_never_read_as_citations() -> None:
+    paper = [_Passage(chunk_id="d1:1:0", n=0, page=1, heading_path=(),
+                      text="Layout models detect the regions of a scanned page [12] with deep "
+                           "networks trained on [large] annotated collections.")]
+    overview = _compose([doc("paper.pdf", 1)], {"d1": paper}, 0)
+    assert "[12]" not in overview.text and r"\[large\]" in overview.text
+    assert overview.text.count("[1]") == 1
