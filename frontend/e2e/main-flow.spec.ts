@@ -37,7 +37,7 @@ test('register → upload → ready → ask → cited source → delete', async 
   const viewer = page.getByTestId('source-viewer')
   await expect(viewer).toBeVisible()
   const pageLabel = await viewer.locator('header p').textContent()
-  const cited = Number(/Page (\d+)/.exec(pageLabel ?? '')?.[1] ?? '1')
+  const cited = Number(/(?:Page|p\.) (\d+)/.exec(pageLabel ?? '')?.[1] ?? '1')
   await expect(viewer.getByTestId('pdf-page')).toHaveAttribute('data-page', String(cited))
   await expect(viewer.getByTestId('cited-passage')).toBeVisible()
   await expect(viewer.locator('.cw-textlayer .cw-hit').first()).toBeVisible({ timeout: 30_000 })

@@ -22,7 +22,7 @@ test('a real two-column paper: the cited passage is highlighted on its page', as
   await chip.click()
   const viewer = page.getByTestId('source-viewer')
   const pageLabel = await viewer.locator('header p').textContent()
-  const cited = Number(/Page (\d+)/.exec(pageLabel ?? '')?.[1] ?? '1')
+  const cited = Number(/(?:Page|p\.) (\d+)/.exec(pageLabel ?? '')?.[1] ?? '1')
   await expect(viewer.getByTestId('pdf-page')).toHaveAttribute('data-page', String(cited))
   await expect(viewer.getByTestId('cited-passage')).toBeVisible()
   await expect(viewer.locator('.cw-textlayer .cw-hit').first()).toBeVisible({ timeout: 30_000 })

@@ -123,7 +123,7 @@ test('a viewer of a shared collection reads, asks and opens the cited page, chan
     await chip.click()
     const viewerPane = v.getByTestId('source-viewer')
     await expect(viewerPane).toBeVisible()
-    const cited = Number(/Page (\d+)/.exec((await viewerPane.locator('header p').textContent()) ?? '')?.[1] ?? '1')
+    const cited = Number(/(?:Page|p\.) (\d+)/.exec((await viewerPane.locator('header p').textContent()) ?? '')?.[1] ?? '1')
     await expect(viewerPane.getByTestId('pdf-page')).toHaveAttribute('data-page', String(cited))
     await expect(viewerPane.locator('.cw-textlayer .cw-hit').first()).toBeVisible({ timeout: 30_000 })
     await shot(v, 'collection-chat-source')

@@ -108,5 +108,6 @@ async def search(body: SearchIn, user: CurrentUser, session: SessionDep, contain
     return SearchOut(results=[
         SearchHit(chunk_id=c.chunk_id, document_id=c.document_id, filename=c.filename, page=c.page,
                   snippet=snippet(c.text), text=c.text, score=c.score,
-                  collection_id=c.collection_id, collection_name=c.collection_name)
+                  collection_id=c.collection_id, collection_name=c.collection_name,
+                  location=c.location)
         for c in result.chunks])

@@ -22,6 +22,8 @@ class CitationOut(BaseModel):
     # The collection the document lives in (None: the reader's private space).
     collection_id: str | None = None
     collection_name: str | None = None
+    # Where the passage is: "p. 12", "slide 3", or its section where the format has no pages.
+    location: str | None = None
     # False once the reader can no longer read the document (deleted, moved, access revoked):
     # filename and snippet are then empty ("source no longer available").
     available: bool = True
@@ -90,6 +92,7 @@ class SearchHit(BaseModel):
     score: float
     collection_id: str | None = None  # None: the caller's private space
     collection_name: str | None = None
+    location: str | None = None  # "p. 12", "slide 3", or the section (formats without pages)
 
 
 class SearchOut(BaseModel):
@@ -119,6 +122,7 @@ class CitationsData(BaseModel):
 
 class AnswerTimings(BaseModel):
     retrieval_ms: float | None = None
+    overview_ms: float | None = None  # a whole-document request reads its documents instead
     first_token_ms: float | None = None
     grounding_ms: float | None = None
     total_ms: float | None = None

@@ -22,7 +22,8 @@ from app.collections.models import Collection
 from app.core.db import utcnow
 from app.core.errors import AppError, NotFound
 from app.core.text import clean_display_text
-from app.documents.models import Document
+from app.documents.locations import location
+from app.documents.models import Chunk, Document
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage
 from app.rag import pipeline as rag
@@ -76,22 +77,29 @@ async def show_citations(session: AsyncSession, reader_id: str, citations: list[
     `available: False` with no text once the reader can no longer read it."""
     cited = {c.document_id for c in citations if c.document_id}
     readable = await readable_ids(session, await access_for(session, reader_id), cited)
-    places: dict[str, tuple[str | None, str | None]] = {}
+    places: dict[str, tuple[str | None, str | None, str]] = {}
+    sections: dict[str, list[str]] = {}
     if readable:
         rows = await session.execute(
-            select(Document.id, Document.collection_id, Collection.name)
+            select(Document.id, Document.collection_id, Collection.name, Document.kind)
             .outerjoin(Collection, Collection.id == Document.collection_id)
             .where(Document.id.in_(sorted(readable))))
-        places = {doc_id: (coll_id, name) for doc_id, coll_id, name in rows.all()}
-    return {c.id: _shown(c, places) for c in citations}
+        places = {doc_id: (coll_id, name, kind) for doc_id, coll_id, name, kind in rows.all()}
+        # The cited passages' sections (a passage replaced by a reprocess has none any more).
+        chunk_ids = sorted({c.chunk_id for c in citations if c.document_id in places})
+        sections = {cid: list(path or []) for cid, path in (await session.execute(
+            select(Chunk.id, Chunk.heading_path).where(Chunk.id.in_(chunk_ids)))).all()}
+    return {c.id: _shown(c, places, sections) for c in citations}
 
 
-def _shown(c: Citation, places: dict[str, tuple[str | None, str | None]]) -> CitationOut:
+def _shown(c: Citation, places: dict[str, tuple[str | None, str | None, str]],
+           sections: dict[str, list[str]]) -> CitationOut:
     out = CitationOut.model_validate(c)
     if c.document_id is None or c.document_id not in places:
         return out.model_copy(update={"filename": "", "snippet": "", "available": False})
-    collection_id, name = places[c.document_id]
-    return out.model_copy(update={"collection_id": collection_id, "collection_name": name})
+    collection_id, name, kind = places[c.document_id]
+    return out.model_copy(update={"collection_id": collection_id, "collection_name": name,
+                                  "location": location(kind, c.page, sections.get(c.chunk_id, []))})
 
 
 async def rename_conversation(session: AsyncSession, user: User, conversation_id: str,

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.rules import access_for, read_plan
 from app.collections.models import Collection
+from app.documents.locations import location
 from app.documents.models import Chunk, Document
 from app.rag.extractive import _CAPTION, _CONTENTS_LINE, _KEYWORD_LIST, _LEANS, _PRINTED_REFERENCE
 from app.rag.prompts import Source
@@ -115,6 +116,7 @@ class _Doc:
     filename: str
     version: int
     chunk_count: int
+    kind: str
     collection_id: str | None
     collection_name: str | None
 
@@ -156,16 +158,18 @@ async def summarise(session: AsyncSession, owner_id: str, request: Request, *,
     plan = await read_plan(session, await access_for(session, owner_id), document_ids=scope,
                            collection_ids=collection_ids)
     stmt = (select(Document.id, Document.filename, Document.owner_id, Document.collection_id,
-                   Document.searchable_version, Document.chunk_count, Collection.name)
+                   Document.searchable_version, Document.chunk_count, Document.kind,
+                   Collection.name)
             .outerjoin(Collection, Collection.id == Document.collection_id)
             .where(plan.access.condition(), Document.searchable_version.is_not(None))
             .order_by(Document.created_at.desc(), Document.id))
     if plan.documents or not plan.private:
         stmt = stmt.where(or_(Document.id.in_(sorted(plan.documents)),
                               Document.collection_id.in_(sorted(plan.collections))))
-    docs = [_Doc(id=d, filename=name, version=int(version or 0), chunk_count=count,
+    docs = [_Doc(id=d, filename=name, version=int(version or 0), chunk_count=count, kind=kind,
                  collection_id=coll, collection_name=coll_name)
-            for d, name, owner, coll, version, count, coll_name in (await session.execute(stmt)).all()
+            for d, name, owner, coll, version, count, kind, coll_name
+            in (await session.execute(stmt)).all()
             if plan.allows(owner, coll, d)]
     if request.names:
         named = [d for d in docs if set(request.names) <= _name_words(d.filename)]
@@ -216,7 +220,8 @@ def _compose(docs: list[_Doc], passages: dict[str, list[_Passage]], more: int) -
                 source = sources[passage.chunk_id] = Source(
                     index=len(sources) + 1, document_id=doc.id, filename=doc.filename,
                     page=passage.page, chunk_id=passage.chunk_id, text=passage.text, score=0.0,
-                    collection_id=doc.collection_id, collection_name=doc.collection_name)
+                    collection_id=doc.collection_id, collection_name=doc.collection_name,
+                    location=location(doc.kind, passage.page, passage.heading_path))
             lines.append(f"- {_plain(sentence)} [{source.index}]")
         if not picks:
             lines.append("- (no sentence of running text to quote: see the document itself)")

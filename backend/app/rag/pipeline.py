@@ -80,13 +80,15 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 def to_sources(chunks: Sequence[RetrievedChunk]) -> list[Source]:
     return [Source(index=i + 1, document_id=c.document_id, filename=c.filename, page=c.page,
                    chunk_id=c.chunk_id, text=c.text, score=c.score, collection_id=c.collection_id,
-                   collection_name=c.collection_name) for i, c in enumerate(chunks)]
+                   collection_name=c.collection_name, location=c.location)
+            for i, c in enumerate(chunks)]
 
 
 def citation_payload(s: Source) -> dict[str, Any]:
     return {"index": s.index, "document_id": s.document_id, "filename": s.filename, "page": s.page,
             "chunk_id": s.chunk_id, "snippet": snippet(s.text), "score": s.score,
-            "collection_id": s.collection_id, "collection_name": s.collection_name}
+            "collection_id": s.collection_id, "collection_name": s.collection_name,
+            "location": s.location}
 
 
 async def answer_events(container: Container, question: Question, save: SaveAnswer

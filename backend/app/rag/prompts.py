@@ -54,6 +54,7 @@ class Source:
     score: float
     collection_id: str | None = None  # where the document lives (None: the reader's private space)
     collection_name: str | None = None
+    location: str | None = None  # "p. 12", "slide 3", or the section (formats without pages)
     # The rest of a sentence the passage starts (ends) in the middle of, from the neighbouring
     # chunk (app.rag.neighbours): the extractive answerer quotes whole sentences.
     before: str = ""

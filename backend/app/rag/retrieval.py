@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.rules import ReadPlan, access_for, read_plan
 from app.collections.models import Collection
 from app.core.metrics import RETRIEVAL_SECONDS
+from app.documents.locations import location
 from app.documents.models import Chunk, Document
 from app.platform.container import Container
 from app.platform.index import ActiveIndex
@@ -43,6 +44,7 @@ class RetrievedChunk:
     keyword_rank: int | None
     collection_id: str | None = None  # None: the reader's private space
     collection_name: str | None = None
+    location: str | None = None  # "p. 12", or the section where the format has no pages
 
 
 @dataclass
@@ -141,12 +143,13 @@ async def retrieve(
         row = rows.get(cid)
         if row is None:  # deleted, not ready, another version, or not the caller's: never returned
             continue
-        chunk, filename, collection_id, collection_name = row
+        chunk, filename, collection_id, collection_name, kind = row
         chunks.append(RetrievedChunk(
             chunk_id=cid, document_id=chunk.document_id, filename=filename, page=chunk.page_start,
             page_end=chunk.page_end, text=chunk.text, heading_path=list(chunk.heading_path or []),
             score=round(score, 4), dense_score=dense.get(cid), keyword_rank=keyword_rank.get(cid),
             collection_id=collection_id, collection_name=collection_name,
+            location=location(kind, chunk.page_start, chunk.heading_path or []),
         ))
         if len(chunks) >= k:
             break
@@ -180,7 +183,7 @@ def fuse(dense: dict[str, float], keyword: Sequence[tuple[str, float]], *, fusio
 
 
 async def _load_readable(session: AsyncSession, plan: ReadPlan, chunk_ids: Sequence[str]
-                         ) -> dict[str, tuple[Chunk, str, str | None, str | None]]:
+                         ) -> dict[str, tuple[Chunk, str, str | None, str | None, str]]:
     if not chunk_ids:
         return {}
     # Look the rows up by primary key only and check readability, status and version on them here:
@@ -188,15 +191,15 @@ async def _load_readable(session: AsyncSession, plan: ReadPlan, chunk_ids: Seque
     # index and walked all of the owner's chunks (ms on SQLite, seconds on PostgreSQL at 5k docs).
     stmt = (
         select(Chunk, Document.filename, Document.owner_id, Document.collection_id,
-               Document.searchable_version, Collection.name)
+               Document.searchable_version, Collection.name, Document.kind)
         .join(Document, Document.id == Chunk.document_id)
         .outerjoin(Collection, Collection.id == Document.collection_id)
         .where(Chunk.id.in_(list(chunk_ids)))
     )
     # The searchable version: the ready one, or during a reprocess the previous one.
     return {
-        c.id: (c, filename, collection_id, collection_name)
-        for c, filename, doc_owner, collection_id, searchable, collection_name
+        c.id: (c, filename, collection_id, collection_name, kind)
+        for c, filename, doc_owner, collection_id, searchable, collection_name, kind
         in (await session.execute(stmt)).all()
         if plan.allows(doc_owner, collection_id, c.document_id) and c.owner_id == doc_owner
         and searchable == c.version

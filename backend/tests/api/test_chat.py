@@ -78,8 +78,10 @@ async def test_answer_cites_right_document_and_page(client: AsyncClient, paper: 
     assert [c["chunk_id"] for c in cites] == [s["chunk_id"] for s in listed[: len(cites)]]
     for c in cites:
         assert set(c) == {"index", "document_id", "filename", "page", "chunk_id", "snippet", "score",
-                          "collection_id", "collection_name", "available"}
+                          "collection_id", "collection_name", "location", "available"}
         assert c["collection_id"] is None and c["available"]  # the private space
+        if c["document_id"] == pdf_id:  # a PDF's place is its page
+            assert c["location"] == f"p. {c['page']}"
 
     # History is persisted with the citations, and the title comes from the first question.
     detail = (await client.get(f"/api/v1/conversations/{conv}")).json()

@@ -105,6 +105,12 @@ async def test_a_named_document_is_summarised_alone(client: AsyncClient,
     final = await ask(client, conv, "What is the Acme X100 manual about?")
     assert cited_files(final) == {"acme-x100-manual.md"}, final["content"]
     check_numbering(final)
+    # A Markdown file has no pages: its citations name their section, live and when stored.
+    places = {c["location"] for c in final["citations"]}
+    assert places and places <= {"Acme X100 user manual", "Resetting the device",
+                                 "Updating the firmware", "Connecting to Wi-Fi"}, places
+    stored = (await client.get(f"/api/v1/conversations/{conv}")).json()["messages"][-1]
+    assert [c["location"] for c in stored["citations"]] == [c["location"] for c in final["citations"]]
     assert "Zeta" not in final["content"]
     # A whole-document word with a name that matches nothing is a question like any other.
     other = await ask(client, conv, "Summarise how to reset the Zeta Z200")
@@ -122,7 +128,7 @@ async def test_scope_and_previous_turn_choose_the_document(client: AsyncClient,
     assert "R-manual.pdf" in cited_files(first)
     follow = await ask(client, conv, "summarise it")
     assert cited_files(follow) == {"R-manual.pdf"}, follow["content"]
-    assert all(c["page"] >= 1 for c in follow["citations"])
+    assert all(c["location"] == f"p. {c['page']}" for c in follow["citations"])
 
 
 async def test_nothing_ready_to_summarise(client: AsyncClient) -> None:

@@ -7,7 +7,7 @@ from app.rag.overview import _compose, _Doc, _Passage
 
 
 def doc(name: str = "guide.md", chunks: int = 6) -> _Doc:
-    return _Doc(id="d1", filename=name, version=1, chunk_count=chunks, collection_id=None,
+    return _Doc(id="d1", filename=name, version=1, chunk_count=chunks, kind="markdown", collection_id=None,
                 collection_name=None)
 
 
@@ -64,7 +64,7 @@ def test_a_repeated_sentence_is_quoted_once() -> None:
 
 
 def test_sentences_are_shared_among_documents_and_the_rest_counted() -> None:
-    other = _Doc(id="d2", filename="notes.md", version=1, chunk_count=1, collection_id="c1",
+    other = _Doc(id="d2", filename="notes.md", version=1, chunk_count=1, kind="markdown", collection_id="c1",
                  collection_name="Ops team")
     notes = [_Passage(chunk_id="d2:1:0", n=0, page=1, heading_path=(),
                       text="The notes record which cranes failed during the winter storms.")]

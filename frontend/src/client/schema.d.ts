@@ -920,6 +920,11 @@ export interface components {
              */
             grounding_ms?: number | null;
             /**
+             * Overview Ms
+             * @default null
+             */
+            overview_ms?: number | null;
+            /**
              * Retrieval Ms
              * @default null
              */
@@ -1095,6 +1100,8 @@ export interface components {
             filename: string;
             /** Index */
             index: number;
+            /** Location */
+            location?: string | null;
             /** Page */
             page: number;
             /** Score */
@@ -1975,6 +1982,8 @@ export interface components {
             document_id: string;
             /** Filename */
             filename: string;
+            /** Location */
+            location?: string | null;
             /** Page */
             page: number;
             /** Score */

@@ -3,6 +3,7 @@ import { AlertCircle, FileText, Library, Square } from 'lucide-react'
 import type { Citation } from '../../client/types'
 import { Markdown } from '../../components/markdown/Markdown'
 import { cn } from '../../lib/cn'
+import { citationPlace } from './place'
 
 /** Shown instead of a source the reader can no longer read (access revoked, or deleted). */
 export const UNAVAILABLE = 'Source no longer available'
@@ -38,7 +39,8 @@ export const AssistantMessage = memo(function AssistantMessage({
     const c = byIndex.get(n)
     if (!c) return undefined
     if (c.available === false) return UNAVAILABLE
-    return `${c.filename}${c.page !== null ? `, p. ${c.page}` : ''}${c.collection_name ? ` (${c.collection_name})` : ''}`
+    const place = citationPlace(c)
+    return `${c.filename}${place ? `, ${place}` : ''}${c.collection_name ? ` (${c.collection_name})` : ''}`
   }
   // Only the sources the answer actually cites are listed (all of them, when final).
   const listed = streaming ? [] : citations
@@ -94,7 +96,11 @@ export const AssistantMessage = memo(function AssistantMessage({
                       <>
                         <FileText className="h-3 w-3 shrink-0 text-zinc-400" aria-hidden="true" />
                         <span className="truncate">{c.filename}</span>
-                        {c.page !== null && <span className="shrink-0 text-zinc-500 dark:text-zinc-400">p. {c.page}</span>}
+                        {citationPlace(c) && (
+                          <span className="max-w-[40%] shrink-0 truncate text-zinc-500 dark:text-zinc-400" data-testid="citation-place">
+                            {citationPlace(c)}
+                          </span>
+                        )}
                         {c.collection_name && (
                           <span className="flex max-w-[45%] min-w-0 shrink-0 items-center gap-0.5 text-zinc-500 dark:text-zinc-400" data-testid="citation-collection">
                             <Library className="h-3 w-3 shrink-0" aria-hidden="true" />

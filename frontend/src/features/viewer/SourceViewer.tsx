@@ -7,6 +7,7 @@ import type { Citation } from '../../client/types'
 import { Button } from '../../components/ui/button'
 import { ErrorState, Skeleton } from '../../components/ui/feedback'
 import { ChunkContext, CitedPassage } from './ChunkContext'
+import { citationPlace } from '../chat/place'
 
 // pdf.js is large: load it only when a PDF source is opened.
 const PdfView = lazy(() => import('./PdfView'))
@@ -59,9 +60,9 @@ function ViewerHeader({ citation, onClose }: { citation: Citation; onClose: () =
           </span>
           {citation.available === false ? 'Source no longer available' : citation.filename}
         </h2>
-        {citation.available !== false && (citation.page !== null || citation.collection_name) && (
+        {citation.available !== false && (citationPlace(citation) || citation.collection_name) && (
           <p className="truncate text-xs text-zinc-500 dark:text-zinc-400">
-            {[citation.page !== null ? `Page ${citation.page}` : null, citation.collection_name ? `in ${citation.collection_name}` : null]
+            {[citationPlace(citation), citation.collection_name ? `in ${citation.collection_name}` : null]
               .filter(Boolean).join(' · ')}
           </p>
         )}
