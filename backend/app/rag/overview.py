@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,7 +77,8 @@ _FILLER = frozenset(
     papers manual manuals book books report reports contract contracts text texts upload uploads
     uploaded source sources collection collections library knowledge base content contents
     selected attached above here them they is are about and with short few words sentences
-    bullet bullets summary overview what we i have has been""".split())
+    bullet bullets summary overview what we i have has been selected selection scope picked
+    chosen""".split())
 _SINGULAR = frozenset({"this", "it", "its", "that"})
 _PLURAL = frozenset({"these", "those", "all", "documents", "files", "docs", "papers", "manuals",
                      "books", "reports", "contracts", "sources", "uploads", "them", "they"})
@@ -302,9 +304,11 @@ def _central(passages: list[_Passage], limit: int, names: set[str]
         return base * bonus * detail * (1.0 + LEAD_BONUS if first_n <= n <= lead_until else 1.0)
 
     ranked = sorted(candidates, key=lambda c: (-score(c[2], c[3], c[0].n), c[0].n, c[1]))
-    # The document's first sentence of prose, when it opens on no detail: what it says it is.
+    # The document's first sentence of prose that is about its subject (scores at least the
+    # median: not "We have made a number of small changes …" of a preface): what it says it is.
+    floor = statistics.median(score(c[2], c[3], c[0].n) for c in candidates)
     first = next((c for c in sorted(candidates, key=lambda c: (c[0].n, c[1]))
-                  if not _DETAIL.match(c[2])), None)
+                  if not _DETAIL.match(c[2]) and score(c[2], c[3], c[0].n) >= floor), None)
     picked: list[tuple[_Passage, int, str, set[str]]] = []
     used: set[str] = set()
     if first is not None:

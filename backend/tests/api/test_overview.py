@@ -29,6 +29,7 @@ CANARY = "The stranger's canary sentence about quasar migration lives only in th
     ("tl;dr", (), False),
     ("What are the key points of R-manual.pdf", ("r",), False),
     ("summarise it", (), True),
+    ("Summarise the selected documents", (), False),
 ])
 def test_whole_document_requests_are_recognised(question: str, names: tuple[str, ...],
                                                 singular: bool) -> None:
@@ -123,6 +124,10 @@ async def test_scope_and_previous_turn_choose_the_document(client: AsyncClient,
     scoped = await ask(client, await new_conversation(client), "Summarise this document",
                        document_ids=[library["zeta-z200-manual.md"]])
     assert cited_files(scoped) == {"zeta-z200-manual.md"}, scoped["content"]
+    pair = [library["zeta-z200-manual.md"], library["spreadsheet-guide.md"]]
+    selected = await ask(client, await new_conversation(client), "Summarise the selected documents",
+                         document_ids=pair)
+    assert cited_files(selected) == {"zeta-z200-manual.md", "spreadsheet-guide.md"}
     conv = await new_conversation(client)
     first = await ask(client, conv, "How do I read data from a file in R?")
     assert "R-manual.pdf" in cited_files(first)

@@ -200,7 +200,7 @@ export function ChatPage() {
                   <h1 className="mt-3 text-xl font-semibold tracking-tight">What would you like to know?</h1>
                   <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">Answers cite the exact passages they come from.</p>
                   <div className="mt-6 flex flex-wrap justify-center gap-2">
-                    {suggestions(newestReady.data?.items[0]?.filename).map((s) => (
+                    {suggestions(scope, newestReady.data?.items[0]?.filename).map((s) => (
                       <button key={s} type="button" onClick={() => void send(s)}
                         className="rounded-full border border-zinc-200 px-3 py-1.5 text-sm text-zinc-700 hover:border-accent-300 hover:bg-accent-50 dark:border-zinc-800 dark:text-zinc-300 dark:hover:bg-accent-700/10">
                         {s}
