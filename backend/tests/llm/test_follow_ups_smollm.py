@@ -57,3 +57,19 @@ async def test_follow_ups_keep_the_previous_document(smollm_app: str, tmp_path: 
         follow = await ask(c, conv, "and how do I update its firmware?")
         assert follow["citations"], follow["content"]
         assert {s["filename"] for s in follow["citations"]} == {"zeta-z200-manual.md"}
+
+
+@pytest.mark.timeout(600)
+async def test_a_summary_request_is_answered_from_the_named_document_and_cited(
+        smollm_app: str) -> None:
+    async with httpx.AsyncClient(base_url=smollm_app, timeout=600) as c:
+        await register(c, f"s{uuid.uuid4().hex[:8]}@example.com")
+        for name, text in (("acme-x100-manual.md", cd.ACME), ("zeta-z200-manual.md", cd.ZETA)):
+            await wait_done(c, (await upload_bytes(c, name, text.encode()))["documents"][0]["id"])
+        conv = (await c.post("/api/v1/conversations", json={})).json()["id"]
+        summary = await ask(c, conv, "What is the Acme X100 manual about?")
+        # The model is given the named document's central passages (no search), and whatever it
+        # writes, the answer cites them: grounding attaches citations the model left out.
+        assert {s["filename"] for s in summary["sources"]} == {"acme-x100-manual.md"}
+        assert summary["citations"], summary["content"]
+        assert {s["filename"] for s in summary["citations"]} == {"acme-x100-manual.md"}
