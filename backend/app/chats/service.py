@@ -86,9 +86,11 @@ async def show_citations(session: AsyncSession, reader_id: str, citations: list[
             .where(Document.id.in_(sorted(readable))))
         places = {doc_id: (coll_id, name, kind) for doc_id, coll_id, name, kind in rows.all()}
         # The cited passages' sections (a passage replaced by a reprocess has none any more).
-        chunk_ids = sorted({c.chunk_id for c in citations if c.document_id in places})
-        sections = {cid: list(path or []) for cid, path in (await session.execute(
-            select(Chunk.id, Chunk.heading_path).where(Chunk.id.in_(chunk_ids)))).all()}
+        cited_chunks = {c.chunk_id: c.document_id for c in citations if c.document_id in places}
+        sections = {cid: list(path or []) for cid, doc_id, path in (await session.execute(
+            select(Chunk.id, Chunk.document_id, Chunk.heading_path)
+            .where(Chunk.id.in_(sorted(cited_chunks))))).all()
+            if cited_chunks.get(cid) == doc_id}  # only a readable document's own passages
     return {c.id: _shown(c, places, sections) for c in citations}
 
 

@@ -68,7 +68,7 @@ _ASKS = re.compile(
     r"(?:points?|ideas?|topics?|takeaways?|messages?)))"
     r"\b(?P<rest>.*)$")
 _ABOUT = re.compile(r"^what(?:\s+is|\s+are|'s|\s+does|\s+do)\s+(?P<rest>.+?)\s+"
-                    r"(?:about|cover|say|contain)$")
+                    r"(?:about|cover)$")
 # Words that may follow such a request without making it a question about something specific.
 _FILLER = frozenset(
     """the a an of in on for to me us please briefly quickly shortly this these that those it its
@@ -82,20 +82,30 @@ _FILLER = frozenset(
 _SINGULAR = frozenset({"this", "it", "its", "that"})
 _PLURAL = frozenset({"these", "those", "all", "documents", "files", "docs", "papers", "manuals",
                      "books", "reports", "contracts", "sources", "uploads", "them", "they"})
+# Words that point at documents in general ("my documents", "these files", "all of them"): the
+# request is about them, not about what the conversation was discussing.
+_GENERAL = _PLURAL | frozenset({"my", "our", "document", "doc", "file", "pdf", "paper", "manual",
+                                "book", "report", "contract", "upload", "uploaded", "library",
+                                "collection", "collections", "selected", "selection", "scope"})
 _WORDS = re.compile(r"[a-z0-9]+")
+# A file name in the request ("contract.pdf", “R-intro.pdf”): all its words name it, extension
+# included ("report.docx" is not every Word file, and "contract" is no filler there).
+_FILENAME = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z0-9]{2,5}\b")
+MAX_LISTED = 500  # documents read per request (newest first): names are matched among these
 # Openings of a sentence that reads as a detail or leans on its context, not as a main point.
 _DETAIL = re.compile(r"^(?:for (?:example|instance)|e\.g\.|so|at this point|as (?:\w+ )?noted|note"
                      r"|here|now|then|thus|hence|also|however|but|and|or|because|since|if|when"
                      r"|unless|otherwise|in (?:the|this|that) (?:assignment|example|case)"
                      r"|suppose|consider|see|similarly|finally|first|second|third)\b", re.I)
 # Licences and notices say nothing about what a document is about.
-_BOILERPLATE = re.compile(r"\b(?:copyright|licen[cs]e[ds]?|permission is granted|all rights reserved"
-                          r"|project gutenberg|trademarks?|warranty)\b", re.I)
+_BOILERPLATE = re.compile(r"\b(?:copyright|permission is granted|all rights reserved"
+                          r"|project gutenberg)\b", re.I)
 _ROLE = re.compile(r":\w+:(`[^`]*`)")  # reStructuredText's ":func:`name`": the name as code
 _LABEL = re.compile(r"^[A-Z][\w -]{1,24}:\s")  # "Returns: …", "Target system: …"
 _HEADING_NUMBER = re.compile(r"\s*「\d{1,5}」|^\s*(?:chapter\s+)?[\dIVX]+(?:\.\d+)*\.?\s+", re.I)
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
-_MARKDOWN = re.compile(r"([\\*_\[\]<>#|])")  # inline `code` stays code
+_MARKDOWN = re.compile(r"([\\*_\[\]<>#|&])")  # inline `code` stays code
+_NUMBER_IN_BRACKETS = re.compile(r"\[(?=\s*\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,7 @@ class Request:
 
     names: tuple[str, ...]
     singular: bool
+    general: bool = False  # says "my documents", "these files", "all": not the conversation's
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +149,17 @@ def overview_request(question: str) -> Request | None:
     match = _ASKS.match(q) or _ABOUT.match(q)
     if match is None:
         return None
-    words = _WORDS.findall(match.group("rest"))
-    names = tuple(w for w in words if w not in _FILLER)
+    rest = match.group("rest")
+    words = _WORDS.findall(rest)
+    in_names = [w for f in _FILENAME.findall(rest) for w in _WORDS.findall(f)]
+    # (A number alone names nothing: "summarise in 3 bullets".)
+    names = tuple(dict.fromkeys(in_names + [w for w in words if w not in _FILLER
+                                            and not w.isdigit() and w not in in_names]))
     if _ABOUT.match(q) and not _ASKS.match(q) and not names and not set(words) & (
             _SINGULAR | _PLURAL | {"my", "our", "document", "file", "pdf"}):
         return None  # "what is it all about" is; "what are the rules about" never gets here
     singular = bool(set(words) & _SINGULAR) and not set(words) & _PLURAL
-    return Request(names=names, singular=singular)
+    return Request(names=names, singular=singular, general=bool(set(words) & _GENERAL))
 
 
 def _name_words(filename: str) -> set[str]:
@@ -164,7 +179,7 @@ async def summarise(session: AsyncSession, owner_id: str, request: Request, *,
                    Collection.name)
             .outerjoin(Collection, Collection.id == Document.collection_id)
             .where(plan.access.condition(), Document.searchable_version.is_not(None))
-            .order_by(Document.created_at.desc(), Document.id))
+            .order_by(Document.created_at.desc(), Document.id).limit(MAX_LISTED))
     if plan.documents or not plan.private:
         stmt = stmt.where(or_(Document.id.in_(sorted(plan.documents)),
                               Document.collection_id.in_(sorted(plan.collections))))
@@ -178,9 +193,12 @@ async def summarise(session: AsyncSession, owner_id: str, request: Request, *,
         if not named:
             return None
         docs = named
-    elif request.singular and previous_documents:
-        first = next((d for d in docs if d.id == previous_documents[0]), None)
-        docs = [first] if first is not None else docs
+    elif previous_documents and (request.singular or not request.general):
+        # "Summarise it", "What are the key points?" after an answer: the document(s) that answer
+        # cited, still in scope ("this"/"it": the first one).
+        cited = previous_documents[:1] if request.singular else previous_documents
+        by_id = {d.id: d for d in docs}
+        docs = [by_id[d] for d in dict.fromkeys(cited) if d in by_id] or docs
     if not docs:
         return Overview(text="There is no ready document to summarise here yet.", sources=[])
     shown = docs[:MAX_DOCUMENTS]
@@ -194,8 +212,8 @@ async def _passages(session: AsyncSession, doc: _Doc) -> list[_Passage]:
     stmt = (select(Chunk.id, Chunk.n, Chunk.page_start, Chunk.text, Chunk.heading_path)
             .where(Chunk.document_id == doc.id, Chunk.version == doc.version)
             .order_by(Chunk.n))
-    if step > 1:
-        stmt = stmt.where(Chunk.n % step == 0)
+    if step > 1:  # the sampled numbers listed: read through ix_chunks_document_n, not a scan
+        stmt = stmt.where(Chunk.n.in_(range(0, doc.chunk_count, step)))
     return [_Passage(chunk_id=cid, n=n, page=page, text=text, heading_path=tuple(path or ()))
             for cid, n, page, text, path in (await session.execute(stmt)).all()]
 
@@ -345,4 +363,12 @@ def _plain(text: str) -> str:
     """Document text shown as Markdown text, never as markup or a citation marker (inline code
     spans stay code: a backslash there would show)."""
     parts = _CODE_SPAN.split(" ".join(text.split()))
-    return "".join(part if i % 2 else _MARKDOWN.sub(r"\\\1", part) for i, part in enumerate(parts))
+    return "".join(part if i % 2 else _text(part) for i, part in enumerate(parts))
+
+
+def _text(part: str) -> str:
+    # A lone backtick would open a code span to the end of the line, hiding the line's marker;
+    # "[2]" in a name or a heading reads as a citation even escaped (Markdown unescapes it): a
+    # word joiner after its bracket keeps it text.
+    part = _NUMBER_IN_BRACKETS.sub("[\u2060", part.replace("`", "'"))
+    return _MARKDOWN.sub(r"\\\1", part)

@@ -27,9 +27,13 @@ CANARY = "The stranger's canary sentence about quasar migration lives only in th
     ("What is this about?", (), True),
     ("What is the Acme X100 manual about?", ("acme", "x100"), False),
     ("tl;dr", (), False),
-    ("What are the key points of R-manual.pdf", ("r",), False),
+    ("What are the key points of R-manual.pdf", ("r", "manual", "pdf"), False),
     ("summarise it", (), True),
     ("Summarise the selected documents", (), False),
+    # A file name names that file, its extension included; a number alone names nothing.
+    ("Summarise contract.pdf", ("contract", "pdf"), False),
+    ("What is report.docx about?", ("report", "docx"), False),
+    ("Summarize in 3 bullets", (), False),
 ])
 def test_whole_document_requests_are_recognised(question: str, names: tuple[str, ...],
                                                 singular: bool) -> None:
@@ -42,6 +46,7 @@ def test_whole_document_requests_are_recognised(question: str, names: tuple[str,
     "How do I reset the Zeta Z200?",
     "What is the default port about",  # no document word: names a thing, checked against names
     "What does the status light say",
+    "What does it say?",
     "What are the rules about sharing?",
     "Outline-free question: which port is used?",
 ])
@@ -133,6 +138,11 @@ async def test_scope_and_previous_turn_choose_the_document(client: AsyncClient,
     assert "R-manual.pdf" in cited_files(first)
     follow = await ask(client, conv, "summarise it")
     assert cited_files(follow) == {"R-manual.pdf"}, follow["content"]
+    # "The key points" after an answer are those of what it cited, not of every document.
+    points = await ask(client, conv, "What are the key points?")
+    assert cited_files(points) == {"R-manual.pdf"}, points["content"]
+    everything = await ask(client, conv, "Summarise all my documents")
+    assert cited_files(everything) == set(library), everything["content"]
     assert all(c["location"] == f"p. {c['page']}" for c in follow["citations"])
 
 

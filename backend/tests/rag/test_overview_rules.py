@@ -3,6 +3,8 @@ sections are listed, which sentences are quoted, in what order, and how they are
 
 from __future__ import annotations
 
+import re
+
 from app.rag.overview import _compose, _Doc, _Passage
 
 
@@ -90,3 +92,17 @@ def test_printed_markers_never_read_as_citations() -> None:
     overview = _compose([doc("paper.pdf", 1)], {"d1": paper}, 0)
     assert "[12]" not in overview.text and r"\[large\]" in overview.text
     assert overview.text.count("[1]") == 1
+
+
+def test_document_text_never_hides_or_fakes_a_marker() -> None:
+    # A lone backtick would open a code span to the end of the line and hide its [n]; "[2]" in a
+    # file name or a heading, even escaped, reads as a citation in Markdown; so do entities.
+    tricky = [_Passage(chunk_id="d1:1:0", n=0, page=1, heading_path=("Results [2]",),
+                       text="The `make tool builds every target of the harbour project quickly. "
+                            "Quay cranes &lbrack;2&rsqb; lift containers from ships onto trucks."),
+              _Passage(chunk_id="d1:1:1", n=1, page=2, heading_path=("Methods &lbrack;3&rsqb;",),
+                       text="Trucks carry the containers from the quay to the inland terminals.")]
+    overview = _compose([doc("scan[2].pdf", 2)], {"d1": tricky}, 0)
+    markers = re.findall(r"\[(\d+)\]", overview.text)
+    assert markers == [str(s.index) for s in overview.sources], overview.text
+    assert "`" not in overview.text and r"Methods \&lbrack;3\&rsqb;" in overview.text
