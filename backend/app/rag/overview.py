@@ -17,8 +17,8 @@ Everything here is a bounded, explainable rule, no model:
 - *Which sentences?* Centroid summarisation: a sentence scores by how much of the document's
   characteristic vocabulary (term frequency × inverse frequency over the document's sentences) it
   holds, with a small bonus for the opening passages (abstracts, introductions) and for the words
-  of the document's name and sections; picks are spread over the document (one per passage,
-  none repeating another) and shown in reading order.
+  of the document's name and sections; picks are spread over the document (one per passage while
+  it has enough, none repeating another) and shown in reading order.
 """
 
 from __future__ import annotations
@@ -291,7 +291,7 @@ def _candidate(sentence: str) -> str | None:
 
 def _central(passages: list[_Passage], limit: int, names: set[str]
              ) -> list[tuple[_Passage, str]]:
-    """The `limit` most central sentences of a document, one per passage, in reading order."""
+    """The `limit` most central sentences of a document, spread over its passages, in reading order."""
     candidates: list[tuple[_Passage, int, str, set[str]]] = []
     df: Counter[str] = Counter()
     tf: Counter[str] = Counter()
@@ -328,18 +328,25 @@ def _central(passages: list[_Passage], limit: int, names: set[str]
     first = next((c for c in sorted(candidates, key=lambda c: (c[0].n, c[1]))
                   if not _DETAIL.match(c[2]) and score(c[2], c[3], c[0].n) >= floor), None)
     picked: list[tuple[_Passage, int, str, set[str]]] = []
-    used: set[str] = set()
+    # Spread over the document: one sentence per passage, more only when it has fewer passages
+    # than sentences to show (a short file is often one passage).
+    per_passage = math.ceil(limit / len({c[0].chunk_id for c in candidates}))
+    used: Counter[str] = Counter()
     if first is not None:
         ranked = [first] + [c for c in ranked if c is not first]
-    for cand in ranked:
-        if cand[0].chunk_id in used:
-            continue
-        if any(len(cand[3] & p[3]) / len(cand[3] | p[3]) > REDUNDANT_JACCARD for p in picked):
-            continue
-        picked.append(cand)
-        used.add(cand[0].chunk_id)
-        if len(picked) == limit:
-            break
+    # First one sentence per passage; then, if room is left, more main points (no details).
+    for extra in (False, True):
+        for cand in ranked:
+            if len(picked) == limit:
+                break
+            if extra and (per_passage == 1 or _DETAIL.match(cand[2])):
+                continue
+            if cand in picked or used[cand[0].chunk_id] >= (per_passage if extra else 1):
+                continue
+            if any(len(cand[3] & p[3]) / len(cand[3] | p[3]) > REDUNDANT_JACCARD for p in picked):
+                continue
+            picked.append(cand)
+            used[cand[0].chunk_id] += 1
     picked.sort(key=lambda c: (c[0].n, c[1]))
     return [(p, s) for p, _, s, _ in picked]
 

@@ -104,5 +104,16 @@ def test_document_text_never_hides_or_fakes_a_marker() -> None:
                        text="Trucks carry the containers from the quay to the inland terminals.")]
     overview = _compose([doc("scan[2].pdf", 2)], {"d1": tricky}, 0)
     markers = re.findall(r"\[(\d+)\]", overview.text)
-    assert markers == [str(s.index) for s in overview.sources], overview.text
+    lines = [line for line in overview.text.splitlines() if line.startswith("- ")]
+    assert len(markers) == len(lines), overview.text  # every line's marker is read as one
+    assert list(dict.fromkeys(markers)) == [str(s.index) for s in overview.sources]
     assert "`" not in overview.text and r"Methods \&lbrack;3\&rsqb;" in overview.text
+
+
+def test_a_short_file_in_one_passage_gets_several_sentences() -> None:
+    note = [_Passage(chunk_id="d1:1:0", n=0, page=1, heading_path=("Pump guide", "Priming"),
+                     text="The pump must be primed with water before its first start. Replace "
+                          "the pump seal every two years to prevent leaks of the cooling water.")]
+    overview = _compose([doc("pump.md", 1)], {"d1": note}, 0)
+    bullets = [line for line in overview.text.splitlines() if line.startswith("- ")]
+    assert len(bullets) == 2 and all(b.endswith("[1]") for b in bullets), overview.text
