@@ -38,9 +38,23 @@ from app.access.rules import access_for, read_plan
 from app.collections.models import Collection
 from app.documents.locations import location
 from app.documents.models import Chunk, Document
-from app.rag.extractive import _CAPTION, _CONTENTS_LINE, _KEYWORD_LIST, _LEANS, _PRINTED_REFERENCE
+from app.rag.extractive import (
+    _CAPTION,
+    _CONTENTS_LINE,
+    _FIELD,
+    _KEYWORD_LIST,
+    _LEANS,
+    _PRINTED_REFERENCE,
+)
 from app.rag.prompts import Source
-from app.rag.sentences import BULLET, TERMINAL, is_code, split_sentences
+from app.rag.sentences import (
+    BULLET,
+    CODE_SPAN,
+    PARAGRAPH_NUMBER,
+    TERMINAL,
+    is_code,
+    split_sentences,
+)
 from app.rag.terms import content_terms
 
 MAX_DOCUMENTS = 8  # summarised in one answer; the rest are counted
@@ -101,9 +115,7 @@ _DETAIL = re.compile(r"^(?:for (?:example|instance)|e\.g\.|so|at this point|as (
 _BOILERPLATE = re.compile(r"\b(?:copyright|permission is granted|all rights reserved"
                           r"|project gutenberg)\b", re.I)
 _ROLE = re.compile(r":\w+:(`[^`]*`)")  # reStructuredText's ":func:`name`": the name as code
-_LABEL = re.compile(r"^[A-Z][\w -]{1,24}:\s")  # "Returns: …", "Target system: …"
-_HEADING_NUMBER = re.compile(r"\s*「\d{1,5}」|^\s*(?:chapter\s+)?[\dIVX]+(?:\.\d+)*\.?\s+", re.I)
-_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+_HEADING_NUMBER = re.compile(r"^\s*(?:chapter\s+)?[\dIVX]+(?:\.\d+)*\.?\s+", re.I)
 _MARKDOWN = re.compile(r"([\\*_\[\]<>#|&])")  # inline `code` stays code
 _NUMBER_IN_BRACKETS = re.compile(r"\[(?=\s*\d)")
 
@@ -262,7 +274,7 @@ def _sections(passages: list[_Passage]) -> list[str]:
     seen: dict[str, None] = {}
     for path in paths:
         if len(path) > level:
-            name = _HEADING_NUMBER.sub(" ", path[level]).strip()
+            name = _HEADING_NUMBER.sub(" ", PARAGRAPH_NUMBER.sub(" ", path[level])).strip()
             name = _ROLE.sub(r"\1", " ".join(name.split()))
             if (name and not _CONTENTS_LINE.search(name) and not _BOILERPLATE.search(name)
                     and name.lower() != "table of contents"):
@@ -281,7 +293,7 @@ def _candidate(sentence: str) -> str | None:
         return None
     if (is_code(sentence) or BULLET.match(sentence) or _CONTENTS_LINE.search(sentence)
             or _CAPTION.match(sentence) or _KEYWORD_LIST.search(sentence)
-            or _LEANS.match(sentence) or _BOILERPLATE.search(sentence) or _LABEL.match(sentence)
+            or _LEANS.match(sentence) or _BOILERPLATE.search(sentence) or _FIELD.match(sentence)
             or "http" in sentence or "{" in sentence or "|" in sentence
             or sentence.endswith("!")):
         return None
@@ -369,8 +381,8 @@ def _opening_lines(passages: list[_Passage], limit: int) -> list[tuple[_Passage,
 def _plain(text: str) -> str:
     """Document text shown as Markdown text, never as markup or a citation marker (inline code
     spans stay code: a backslash there would show)."""
-    parts = _CODE_SPAN.split(" ".join(text.split()))
-    return "".join(part if i % 2 else _text(part) for i, part in enumerate(parts))
+    parts = CODE_SPAN.split(" ".join(text.split()))  # odd parts: a code span's inside
+    return "".join(f"`{part}`" if i % 2 else _text(part) for i, part in enumerate(parts))
 
 
 def _text(part: str) -> str:

@@ -17,7 +17,7 @@ _ABBREVIATIONS = frozenset(
     sr st eq ref resp min max""".split()
 )
 # Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
-_PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
+PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
 # "1 Readers should note …" under a table of figures), never the rest of the line before.
 _NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
@@ -50,7 +50,7 @@ TABLE_ROW = re.compile(r"^[^:;|]{1,40}:[^;|]+[;|]\s*[^:;|]{1,40}:")
 def split_sentences(text: str) -> list[str]:
     """Sentences (and list items) of a passage, in order. Use the same function when computing the
     semantic scores passed to `extractive_answer`, so that sentence indexes agree."""
-    text = _PARAGRAPH_NUMBER.sub("", text.replace("\x02", "").replace("\u00ad", ""))
+    text = PARAGRAPH_NUMBER.sub("", text.replace("\x02", "").replace("\u00ad", ""))
     text = re.sub(r"(\w)-\n(?=[a-z])", r"\1", text)  # words hyphenated across a line break
     sentences: list[str] = []
     for block in re.split(r"\n\s*\n", text):
