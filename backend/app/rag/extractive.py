@@ -31,8 +31,14 @@ from app.rag.question import (
 )
 from app.rag.sentences import (
     BULLET,
+    CAPTION,
     CODE_SPAN,
+    CONTENTS_LINE,
+    FIELD,
+    KEYWORD_LIST,
+    LEANS,
     LIST_NUMBER,
+    PRINTED_REFERENCE,
     TABLE_ROW,
     TERMINAL,
     is_code,
@@ -118,14 +124,6 @@ TYPED_FLOOR = 0.35
 TYPED_COVERAGE = 0.5
 _K1, _B = 1.2, 0.75
 
-# Reference markers printed in documents ("[12]") would read as citations of our own sources.
-_PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
-# Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
-# (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
-# in "water...." is no contents line.)
-_CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$"
-                            # a list of illustrations: "Ski-joring ( colour ) | Facing p. 166"
-                            r"|\b(?:facing|to face)\s+p(?:age|\.)\s*\d+|\bfrontispiece\b", re.I)
 # An API reference's signature line heads the sentences that describe it.
 _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^\.\.\s+(?:\w+:)?(?:function|method|class|decorator|data|attribute)::\s+\S+"
@@ -158,9 +156,6 @@ _DEMONSTRATIVE = re.compile(
     r"\b(?:this|these|that|those)\s+(?:field|option|value|setting|variable|parameter|argument|"
     r"function|method|command|file|key|flag|module|class|attribute|property|feature|directory|"
     r"program|tool|package|type|mode)s?\b", re.I)
-# A sentence that leans on the one before it: "It …", "By default, this is …".
-_LEANS = re.compile(r"^(?:(?:by default|in this case|otherwise|however|also|then|here|now),\s*)?"
-                    r"(?:it|its|this|these|they|that|those|such)\b", re.I)
 # A sentence that announces what the next one names: "There are several functions available for
 # fitting regression models in a way resistant to … outliers." (then "Function lqs in … MASS …").
 _ANNOUNCES = re.compile(r"^there\s+(?:are|is|exist)\s+(?:several|many|various|some|two|three"
@@ -172,13 +167,6 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # (`_window`): in the answer, the lines become a code block ("… like this:" + the block).
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
-# "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
-_FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
-# A figure's or a listing's caption ("Figure 3-6: Using a the Vera TrueType Font") names what a
-# picture shows, in the question's words, and answers nothing the picture does not show here.
-_CAPTION = re.compile(r"^(fig(?:ure)?|table|listing|exhibit|plate)\.?\s+[\dA-Z][\w.-]*[:.]\s", re.I)
-# A paper's keyword list ("Keywords: Document Image Analysis· Deep Learning· …") names topics.
-_KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
 # A person's name on a line of its own: "Xavier Leroy", "Jean-Paul de la Tour", "J. R. Smith".
 _PERSON = re.compile(r"^[A-Z](?:[a-z'’-]+|\.)(?:\s+(?:[A-Z](?:[a-z'’-]+|\.)|van|von|de|der|da|"
                      r"di|du|le|la)){1,3}$")
@@ -329,7 +317,7 @@ def extract(
             text, terms = f"{title}{_JOIN}{text}", terms + stemmed_terms(title)
         elif titles and _is_heading(sentences[n]) and len(own_terms) >= 2:
             pass  # "What is the title of the first slide?": a heading is the answer
-        elif not _eligible(text, terms, query, names=who) or _CONTENTS_LINE.search(sentences[n]):
+        elif not _eligible(text, terms, query, names=who) or CONTENTS_LINE.search(sentences[n]):
             continue
         previous = _referent(sentences, n)
         if previous:  # "It is over 1300 yards in length" is about what the sentence before names
@@ -433,7 +421,7 @@ def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> 
             continue
         text = sentences[c.source_index][gap]
         terms = stemmed_terms(text)
-        if _eligible(text, terms) and not is_code(text) and not _CONTENTS_LINE.search(text) \
+        if _eligible(text, terms) and not is_code(text) and not CONTENTS_LINE.search(text) \
                 and not any(text in p.text for p in picked):
             filled.append(_Candidate(c.rank, c.source_index, c.document_id, gap, text,
                                      frozenset(terms), c.score))
@@ -463,12 +451,12 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
         return f"{sentence}{_JOIN}{follows[0]}", terms
     if TABLE_ROW.match(sentence):
         return text, terms  # a row stands alone
-    if sentence.endswith(":") or not TERMINAL.search(sentence) or _FIELD.match(sentence):
+    if sentence.endswith(":") or not TERMINAL.search(sentence) or FIELD.match(sentence):
         extra: list[str] = []
         for line in follows:
-            if is_code(line) and (sentence.endswith(":") or not _FIELD.match(sentence)):
+            if is_code(line) and (sentence.endswith(":") or not FIELD.match(sentence)):
                 extra.append(_code(line))
-            elif _FIELD.match(sentence) and _FIELD.match(line):
+            elif FIELD.match(sentence) and FIELD.match(line):
                 extra.append(line)
             elif sentence.endswith(":") and BULLET.match(line):
                 extra.append(line)  # "… the following components:" + its list items
@@ -532,8 +520,8 @@ def _heading_before(sentences: list[str], n: int) -> str | None:
 
 def _is_heading(line: str) -> bool:
     return (len(line) <= 80 and len(line.split()) <= 10 and not TERMINAL.search(line)
-            and line[:1].isupper() and not is_code(line) and not _FIELD.match(line)
-            and not BULLET.match(line) and not _CONTENTS_LINE.search(line))
+            and line[:1].isupper() and not is_code(line) and not FIELD.match(line)
+            and not BULLET.match(line) and not CONTENTS_LINE.search(line))
 
 
 def _title_above(sentences: list[str], n: int) -> str | None:
@@ -558,7 +546,7 @@ def _referent(sentences: list[str], n: int) -> str | None:
             or (_DEMONSTRATIVE.search(sentence) and not _LABELLED.match(sentence))):
         return None  # ("apt: With this method, …": the field's label is what it is about)
     k = n - 1
-    while k > 0 and n - k < REFERENT_HOPS and _LEANS.match(sentences[k]):
+    while k > 0 and n - k < REFERENT_HOPS and LEANS.match(sentences[k]):
         k -= 1
     chain = sentences[k:n]
     if any(is_code(s) or not TERMINAL.search(s) or s.endswith(":")
@@ -589,16 +577,16 @@ def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
               names: bool = False) -> bool:
     """Whole statements only: not questions, headings, captions, keyword lists or stray
     fragments (nor lines of names, unless `names`: the question asks who)."""
-    if sentence.endswith("?") or _KEYWORD_LIST.search(sentence):
+    if sentence.endswith("?") or KEYWORD_LIST.search(sentence):
         return False
-    caption = _CAPTION.match(sentence)
+    caption = CAPTION.match(sentence)
     kind = caption and ("figure" if caption.group(1).lower().startswith("fig") else caption.group(1))
     if kind and not (query and set(stemmed_terms(kind)) & query):
         return False  # unless the question asks about a figure or table
     words = len(sentence.split())
     if BULLET.match(sentence):
         return words >= 3 and len(terms) >= 2
-    if TABLE_ROW.match(sentence) or (_FIELD.match(sentence) and query is not None
+    if TABLE_ROW.match(sentence) or (FIELD.match(sentence) and query is not None
                                      and query & set(stemmed_terms(sentence.split(":", 1)[0]))):
         # A table row, or a header field the question names ("Attachments: report.txt" for
         # "which file is attached?"), states its facts without a verb or a full stop.
@@ -765,7 +753,7 @@ def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:
 
 
 def _cite(sentence: str, index: int) -> str:
-    text = _PRINTED_REFERENCE.sub("", sentence).strip()
+    text = PRINTED_REFERENCE.sub("", sentence).strip()
     if (cut := _cut(text)) != text:
         # Cut inside inline code: close it, or the marker would be read as code and the answer
         # would cite nothing (`citations` treats an unclosed span as code to the line's end).

@@ -38,19 +38,17 @@ from app.access.rules import access_for, read_plan
 from app.collections.models import Collection
 from app.documents.locations import location
 from app.documents.models import Chunk, Document
-from app.rag.extractive import (
-    _CAPTION,
-    _CONTENTS_LINE,
-    _FIELD,
-    _KEYWORD_LIST,
-    _LEANS,
-    _PRINTED_REFERENCE,
-)
 from app.rag.prompts import Source
 from app.rag.sentences import (
     BULLET,
+    CAPTION,
     CODE_SPAN,
+    CONTENTS_LINE,
+    FIELD,
+    KEYWORD_LIST,
+    LEANS,
     PARAGRAPH_NUMBER,
+    PRINTED_REFERENCE,
     TERMINAL,
     is_code,
     split_sentences,
@@ -276,7 +274,7 @@ def _sections(passages: list[_Passage]) -> list[str]:
         if len(path) > level:
             name = _HEADING_NUMBER.sub(" ", PARAGRAPH_NUMBER.sub(" ", path[level])).strip()
             name = _ROLE.sub(r"\1", " ".join(name.split()))
-            if (name and not _CONTENTS_LINE.search(name) and not _BOILERPLATE.search(name)
+            if (name and not CONTENTS_LINE.search(name) and not _BOILERPLATE.search(name)
                     and name.lower() != "table of contents"):
                 seen.setdefault(name[:SECTION_CHARS].rstrip() + (
                     "…" if len(name) > SECTION_CHARS else ""), None)
@@ -285,15 +283,15 @@ def _sections(passages: list[_Passage]) -> list[str]:
 
 def _candidate(sentence: str) -> str | None:
     """`sentence` as it may be quoted in a summary, or None: prose only, whole, of fair length."""
-    sentence = _ROLE.sub(r"\1", _PRINTED_REFERENCE.sub("", sentence)).strip()
+    sentence = _ROLE.sub(r"\1", PRINTED_REFERENCE.sub("", sentence)).strip()
     words = sentence.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS or not sentence[:1].isupper():
         return None
     if not TERMINAL.search(sentence) or sentence.endswith((":", "?", ";")):
         return None
-    if (is_code(sentence) or BULLET.match(sentence) or _CONTENTS_LINE.search(sentence)
-            or _CAPTION.match(sentence) or _KEYWORD_LIST.search(sentence)
-            or _LEANS.match(sentence) or _BOILERPLATE.search(sentence) or _FIELD.match(sentence)
+    if (is_code(sentence) or BULLET.match(sentence) or CONTENTS_LINE.search(sentence)
+            or CAPTION.match(sentence) or KEYWORD_LIST.search(sentence)
+            or LEANS.match(sentence) or _BOILERPLATE.search(sentence) or FIELD.match(sentence)
             or "http" in sentence or "{" in sentence or "|" in sentence
             or sentence.endswith("!")):
         return None
@@ -369,8 +367,8 @@ def _opening_lines(passages: list[_Passage], limit: int) -> list[tuple[_Passage,
     found: list[tuple[_Passage, str]] = []
     for passage in passages:
         for line in split_sentences(passage.text):
-            line = _ROLE.sub(r"\1", _PRINTED_REFERENCE.sub("", line)).strip()
-            if (len(line.split()) >= 3 and not is_code(line) and not _CONTENTS_LINE.search(line)
+            line = _ROLE.sub(r"\1", PRINTED_REFERENCE.sub("", line)).strip()
+            if (len(line.split()) >= 3 and not is_code(line) and not CONTENTS_LINE.search(line)
                     and line not in {text for _, text in found}):
                 found.append((passage, line[:300]))
                 if len(found) == limit:

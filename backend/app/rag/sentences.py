@@ -16,6 +16,26 @@ _ABBREVIATIONS = frozenset(
     """e.g i.e etc vs mr mrs ms dr prof fig figs no nos vol pp p ch sec approx cf al inc ltd co jr
     sr st eq ref resp min max""".split()
 )
+# Lines and sentences that are not statements to quote as they stand (the answerer and the
+# document overview share them).
+# Reference markers printed in documents ("[12]") would read as citations of our own sources.
+PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
+# Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
+# (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
+# in "water...." is no contents line.)
+CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$"
+                           # a list of illustrations: "Ski-joring ( colour ) | Facing p. 166"
+                           r"|\b(?:facing|to face)\s+p(?:age|\.)\s*\d+|\bfrontispiece\b", re.I)
+# A sentence that leans on the one before it: "It …", "By default, this is …".
+LEANS = re.compile(r"^(?:(?:by default|in this case|otherwise|however|also|then|here|now),\s*)?"
+                   r"(?:it|its|this|these|they|that|those|such)\b", re.I)
+# "From: …", "Author: …": a field line answers "who sent/wrote …" although it is no sentence.
+FIELD = re.compile(r"^[A-Z][\w -]{1,24}:\s+\S")
+# A figure's or a listing's caption ("Figure 3-6: Using a the Vera TrueType Font") names what a
+# picture shows, in the question's words, and answers nothing the picture does not show here.
+CAPTION = re.compile(r"^(fig(?:ure)?|table|listing|exhibit|plate)\.?\s+[\dA-Z][\w.-]*[:.]\s", re.I)
+# A paper's keyword list ("Keywords: Document Image Analysis· Deep Learning· …") names topics.
+KEYWORD_LIST = re.compile(r"^(?:key\s?words|index terms)\s*[:—-]|·[^·]+·", re.I)
 # Paragraph numbers some exports print ("「183」"): noise that also splits a sentence from its code.
 PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
