@@ -127,7 +127,8 @@ _K1, _B = 1.2, 0.75
 # An API reference's signature line heads the sentences that describe it.
 _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^\.\.\s+(?:\w+:)?(?:function|method|class|decorator|data|attribute)::\s+\S+"
-                        r"|^[A-Za-z]\w*(?:[._]\w+)+$"  # a bare name heading its entry: "total_ordering"
+                        # a bare name heading its entry: "total_ordering", "`urlSearchParams.size`"
+                        r"|^`?[A-Za-z]\w*(?:[._]\w+)+`?$"
                         # OCaml's "val initialize : unit -> unit" (after a page number, in a PDF)
                         r"|^(?:\d{1,4}\s+)?(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*$"
                         # a command-line option heading its description: "-nocpp", "-I dir",
@@ -135,8 +136,9 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?"
                         r"(?:,\s*--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?)*$")
 # A definition list's term on a line of its own, right above its description: a lower-case
-# name ("lineno", "colno" over "The line corresponding to pos."; an HTML <dt> as extracted).
-_TERM = re.compile(r"^[a-z_][a-z0-9_]{1,30}$")
+# name ("lineno", "colno" over "The line corresponding to pos."; an HTML <dt> as extracted;
+# "startAngle" in a PDF's attribute table).
+_TERM = re.compile(r"^[a-z_][A-Za-z0-9_]{1,30}$")
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
 # (Or sets what it names against the previous one: "In contrast, a cached_property allows writes."
 # after "A regular property blocks attribute writes …".)
@@ -167,6 +169,10 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # (`_window`): in the answer, the lines become a code block ("… like this:" + the block).
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
+# An item of a list of values whose bullet the format's parser dropped (Markdown, HTML): a code
+# span, a note in brackets, a colon: "`'ieee-p1363'`: Signature format `r || s` …",
+# "`crypto.constants.RSA_PKCS1_PADDING` (default)".
+_OPTION = re.compile(r"^`[^`\n]{1,60}`(?:\s*\([^()\n]{1,30}\))?(?::\s|$)")
 # A person's name on a line of its own: "Xavier Leroy", "Jean-Paul de la Tour", "J. R. Smith".
 _PERSON = re.compile(r"^[A-Z](?:[a-z'’-]+|\.)(?:\s+(?:[A-Z](?:[a-z'’-]+|\.)|van|von|de|der|da|"
                      r"di|du|le|la)){1,3}$")
@@ -432,14 +438,21 @@ def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> 
 def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
             ) -> tuple[str, list[str]]:
     """A sentence with what completes it: the code or list items it introduces ("… with the
-    command:" + "> source(…)"), the header lines that follow a header line ("Subject: …",
-    "From: …"), or the next sentence when that one continues it ("If you do this, …"), when
+    command:" + "> source(…)"), the answer to a question the document asks, the header lines
+    that follow a header line ("Subject: …", "From: …"), or the next sentence when that one continues it ("If you do this, …"), when
     the sentence only restates the question (`_restates`) or announces what the next one names
     ("There are several functions …")."""
     text, sentence = sentences[n], sentences[n]
     follows = sentences[n + 1 : n + 1 + WINDOW_LINES]
     if is_code(sentence):
         return _code(text), terms
+    if sentence.endswith("?") and follows and TERMINAL.search(follows[0]) \
+            and not follows[0].endswith(("?", ":")) and not is_code(follows[0]) \
+            and not _is_heading(follows[0]):
+        # A question the document asks and answers ("Where is the start angle of the first pie
+        # slice?" + "The default is '90' which is twelve o'clock."): scored on the question's
+        # words, which are the reader's, shown with its answer.
+        return f"{sentence}{_JOIN}{follows[0]}", terms
     if follows and TERMINAL.search(sentence) and not is_code(follows[0]) and (
             _CONTINUES.match(follows[0]) or (
                 # (Not a sentence that introduces code or a list, nor one the next introduces.)
@@ -458,7 +471,7 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
                 extra.append(_code(line))
             elif FIELD.match(sentence) and FIELD.match(line):
                 extra.append(line)
-            elif sentence.endswith(":") and BULLET.match(line):
+            elif sentence.endswith(":") and (BULLET.match(line) or _OPTION.match(line)):
                 extra.append(line)  # "… the following components:" + its list items
             else:
                 break

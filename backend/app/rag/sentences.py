@@ -41,6 +41,9 @@ PARAGRAPH_NUMBER = re.compile(r"[ \t]*「\d{1,5}」")
 # A numbered heading or footnote starts a line of its own ("5.8 Forming partitioned matrices",
 # "1 Readers should note …" under a table of figures), never the rest of the line before.
 _NUMBERED = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][a-z]")
+# An attribute's or a parameter's name: "startAngle", "lineno", "max_depth"; an OCaml
+# signature: "val combine : 'a interface -> 'b interface -> 'a interface".
+_TERM_LINE = re.compile(r"[a-z_][A-Za-z0-9_]{1,40}|(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*")
 # A running header at the top of a PDF page: "Chapter 12: Graphical procedures 69".
 _PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,4}$")
 # A Python expression without spaces, and the operators that join such in a condition.
@@ -104,13 +107,18 @@ def _units(block: str) -> list[str]:
         # too: "To calculate …" starts a sentence of its own.)
         code, after_code = is_code(line), i > 0 and (is_code(previous) or in_code)
         row = TABLE_ROW.match(line) or (i > 0 and TABLE_ROW.match(previous))
+        # A name on a line of its own after a finished sentence heads what follows: the
+        # attribute tables of a PDF manual ("… in a legend alongside." / "startAngle" / "Where is
+        # the start angle …?"), never the end of the sentence before.
+        term = bool(_TERM_LINE.fullmatch(line)) and bool(TERMINAL.search(previous))
+        described = units and units[-1] == previous and bool(_TERM_LINE.fullmatch(previous))
         if after_code and not code and len(units) >= 2 and re.match(r"[a-z(]", line) \
                 and not is_code(units[-2]) and not TERMINAL.search(units[-2]):
             # A display in mid-sentence: "The R command" / "> objects()" / "(alternatively,
             # ls()) can be used to …" is one sentence.
             units[-2:] = [f"{units[-2]} {units[-1]} {line}"]
         elif not units or BULLET.match(line) or heading_before or code or after_code or row \
-                or header:
+                or header or term or described:
             units.append(line)  # a line of code is a unit of its own, never glued to prose
         else:
             units[-1] += " " + line

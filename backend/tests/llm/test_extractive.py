@@ -100,7 +100,9 @@ def test_every_sentence_cited_with_a_valid_index() -> None:
         assert re.search(r"\[(1|2|3)\][.!?…]?$", line.strip())
     assert "Files larger than 50 MB are rejected with an error [1]." in answer  # no "[12]"
     assert "Uploads are rejected when the file is larger than the limit" in answer
-    assert "Why was my upload rejected" not in answer  # a question is not an answer
+    # A question is no answer: the FAQ's question comes only with the answer after it.
+    assert "Why was my upload rejected [3]? Uploads are rejected when" in answer
+    assert re.findall(r"[^.!?\n]*\?", answer) == ["Why was my upload rejected [3]?"]
     repaired = repair_citations(answer, {1, 2, 3})
     assert repaired.text == answer  # nothing for the pipeline to repair
     assert set(repaired.cited) <= {1, 3}
@@ -860,3 +862,64 @@ async def test_the_relevance_check_weighs_each_paragraph_as_the_answer_shows_it(
                                                 similarity=similarity)
     assert "`canvas.setPageTransition(" in answer and "dissolve" in answer
     assert any("replaced with the next" in t and "slide presentations" in t for t in seen)
+
+
+# The shapes of API references as the parsers extract them (issue 14, a fourteenth look): each
+# entry's name on a line of its own, its description below.
+ATTRIBUTE_TABLE = ("the labels of the pie are placed around it. It is much better to put them\n"
+                   "in a legend alongside.\nstartAngle\nWhere is the start angle of the first "
+                   "pie slice?\nThe default is '90' which is twelve o'clock.\ndirection\n"
+                   "Which direction do slices progress in?\nThe default is 'clockwise'.")
+
+
+def test_a_name_on_a_line_of_its_own_heads_what_follows_it() -> None:
+    # A PDF's attribute table: the name was glued to the sentence before ("… alongside.
+    # startAngle") and the next name to the answer ("… twelve o'clock. direction").
+    assert split_sentences(ATTRIBUTE_TABLE)[2:6] == [
+        "startAngle", "Where is the start angle of the first pie slice?",
+        "The default is '90' which is twelve o'clock.", "direction"]
+    ocaml = ("Return the IUnknown interface of the given component. This never fails.\n"
+             "val combine : 'a interface -> 'b interface -> 'a interface\n"
+             "Combine the interfaces of two components.")
+    assert split_sentences(ocaml)[2:] == [
+        "val combine : 'a interface -> 'b interface -> 'a interface",
+        "Combine the interfaces of two components."]
+    # A one-word line inside a sentence is no name: the sentence before it goes on.
+    assert split_sentences("The value is read from\nstdin\nwhen no file is given.") == [
+        "The value is read from stdin when no file is given."]
+
+
+def test_a_question_the_document_asks_is_shown_with_its_answer() -> None:
+    answer = extractive_answer("Where does the first slice of a pie chart start by default?",
+                               doc_sources(ATTRIBUTE_TABLE))
+    # The document's own question holds the reader's words; its answer holds the fact.
+    assert body_sentences(answer)[:2] == [
+        "`startAngle`: Where is the start angle of the first pie slice [1]?",
+        " The default is '90' which is twelve o'clock [1]."]
+    # Questions are never quoted alone.
+    assert "Which direction do slices progress in [1]?\n" not in answer
+
+
+def test_a_markdown_property_heading_names_the_description_under_it() -> None:
+    # Node's url.md: "#### `urlSearchParams.size`" above its one-line description.
+    page = ("`urlSearchParams.size`\n\nThe total number of parameter entries.\n\n"
+            "`urlSearchParams.sort()`\n\nSort all existing name-value pairs in-place by their "
+            "names.")
+    answer = extractive_answer("How can I find out how many parameter entries a URLSearchParams "
+                               "object holds?", doc_sources(page))
+    assert body_sentences(answer)[0] == (
+        "`urlSearchParams.size`: The total number of parameter entries [1].")
+
+
+def test_a_list_of_values_without_bullets_comes_with_the_sentence_that_introduces_it() -> None:
+    # Node's crypto.md: a nested Markdown list, its bullets dropped by the parser.
+    page = ("`dsaEncoding` {string} For DSA and ECDSA, this option specifies the format of the "
+            "generated signature. It can be one of the following:\n\n"
+            "`'der'` (default): DER-encoded ASN.1 signature structure encoding `(r, s)`.\n\n"
+            "`'ieee-p1363'`: Signature format `r || s` as proposed in IEEE-P1363.\n\n"
+            "`padding` {integer} Optional padding value for RSA.")
+    answer = extractive_answer("Which dsaEncoding option gives ECDSA signatures in r || s form?",
+                               doc_sources(page))
+    assert ("It can be one of the following: `'der'` (default): DER-encoded ASN.1 signature "
+            "structure encoding `(r, s)`. `'ieee-p1363'`: Signature format `r || s` as proposed "
+            "in IEEE-P1363 [1].") in answer
