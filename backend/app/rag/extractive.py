@@ -439,9 +439,9 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
             ) -> tuple[str, list[str]]:
     """A sentence with what completes it: the code or list items it introduces ("… with the
     command:" + "> source(…)"), the answer to a question the document asks, the header lines
-    that follow a header line ("Subject: …", "From: …"), or the next sentence when that one continues it ("If you do this, …"), when
-    the sentence only restates the question (`_restates`) or announces what the next one names
-    ("There are several functions …")."""
+    that follow a header line ("Subject: …", "From: …"), or the next sentence when that one
+    continues it ("If you do this, …"), when the sentence only restates the question
+    (`_restates`) or announces what the next one names ("There are several functions …")."""
     text, sentence = sentences[n], sentences[n]
     follows = sentences[n + 1 : n + 1 + WINDOW_LINES]
     if is_code(sentence):
@@ -466,8 +466,9 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
         return text, terms  # a row stands alone
     if sentence.endswith(":") or not TERMINAL.search(sentence) or FIELD.match(sentence):
         extra: list[str] = []
-        for line in follows:
-            if is_code(line) and (sentence.endswith(":") or not FIELD.match(sentence)):
+        for i, line in enumerate(follows):
+            if (is_code(line) or _amid_code(follows, i)) \
+                    and (sentence.endswith(":") or not FIELD.match(sentence)):
                 extra.append(_code(line))
             elif FIELD.match(sentence) and FIELD.match(line):
                 extra.append(line)
@@ -484,6 +485,14 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
                 joined += f" {_code(_MORE_CODE)}"  # the code goes on in the passage
             text = f"{sentence} {joined}"
     return text, terms
+
+
+def _amid_code(lines: list[str], i: int) -> bool:
+    """A bare word between two lines of code is code too: a package in a package list's
+    condition ("#if ARCHITECTURES amd64" / "ia32-libs" / "#endif"), each line a paragraph of
+    its own in a word processor's file."""
+    return 0 < i < len(lines) - 1 and bool(re.fullmatch(r"[\w.+-]+", lines[i])) \
+        and is_code(lines[i - 1]) and is_code(lines[i + 1])
 
 
 def _restates(terms: list[str], query: set[str]) -> bool:

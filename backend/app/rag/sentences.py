@@ -49,7 +49,7 @@ _PAGE_HEADER = re.compile(r"^(?:Chapter|Appendix)\s+[\w.]+:?\s+\S.{0,80}?\s\d{1,
 # A Python expression without spaces, and the operators that join such in a condition.
 _EXPR = r"[\w.\[\]:'\"()+*/%-]+"
 _OPERATOR = r"(?:and|or|is|in|not in|is not|==|!=|<=|>=|<|>)"
-# A line of code or a shell command: prompts, assignments, calls.
+# A line of code or a shell command: prompts, assignments, calls, preprocessor directives.
 _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.*\)\s*;?$"
                    r"|(?:const|let|var)\s+[\w${\[]|[\w$]+[.(]\S*.*\);(?:\s*//.*)?$|import\s.*\sfrom\s+['\"].*$"
                    # Python: "def f(x):", "class Mapping:", "from a.b import c", "import os",
@@ -60,6 +60,8 @@ _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.
                    r"|@[\w.]+(?:\(.*\))?$|for\s+[\w, ]+?\s+in\s+\S.*:$|with\s+[\w.]+\(.*\)\s+as\s+\w+:$"
                    rf"|(?:if|elif|while)\s+(?:not\s+)?{_EXPR}(?:\s+{_OPERATOR}\s+(?:not\s+)?{_EXPR})*:$"
                    r"|(?:else|try|finally):$"
+                   # C's preprocessor (and live-build's package lists): "#if ARCHITECTURES amd64"
+                   r"|#(?:if|ifdef|ifndef|elif|else|endif|include|define|undef|pragma)\b"
                    # JavaScript: comments, a block opened by a callback or a statement, its end
                    # (not anchored at the end: the lines a block opens are joined to it)
                    r"|//|/\*|.*=>\s*\{|(?:async\s+)?function\s*\w*\s*\([^)]*\)\s*\{"

@@ -923,3 +923,14 @@ def test_a_list_of_values_without_bullets_comes_with_the_sentence_that_introduce
     assert ("It can be one of the following: `'der'` (default): DER-encoded ASN.1 signature "
             "structure encoding `(r, s)`. `'ieee-p1363'`: Signature format `r || s` as proposed "
             "in IEEE-P1363 [1].") in answer
+
+
+def test_a_package_list_condition_is_shown_as_the_code_it_is() -> None:
+    # The Debian Live manual (DOCX): each line of the example is a paragraph of its own.
+    page = ("Any of the live-build configuration variables may be used in conditional statements "
+            "in package lists.\n\nFor example, to install ia32-libs if the --architectures amd64 "
+            "is specified:\n\n#if ARCHITECTURES amd64\n\nia32-libs\n\n#endif\n\n"
+            "You may also test against variables that may contain more than one value.")
+    answer = extractive_answer("How can I get live-build to install a package only when I build "
+                               "for amd64?", doc_sources(page))
+    assert "is specified: [1]\n\n```\n#if ARCHITECTURES amd64\nia32-libs\n#endif\n```" in answer
