@@ -72,6 +72,10 @@ _CODE_STATEMENT = re.compile(r"^(?:return|raise|yield|await|print)\b.*[(\[=]")
 # answer: they are not claims, and left in they would be flagged as unsupported sentences.
 _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?sources>)[ \t]*')
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+# A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
+_NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
+HEADING_WORDS = 8  # a title longer than this is a sentence written in title case
+_TITLE_SMALL_WORDS = frozenset("a an the of and or for to in on with by from at as".split())
 _NEGATIVE = re.compile(
     r"\b(?:(?:do|does|did)(?: not|n't)|not|no|cannot|can't|couldn't|could not)\b.{0,40}"
     r"\b(?:cover|mention|contain|say|state|find|found|provide|include|information|answer)", re.I)
@@ -269,6 +273,12 @@ class Grounder:
         repaired = repair_citations(piece, set(self._by_index))
         bare = _MARKERS.sub("", piece).strip()
         claim = _BULLET.sub("", bare)
+        if _is_heading(claim):
+            # A heading states nothing: left as written, never given a citation the model did
+            # not write (one would vouch for a claim never made: "B.1 Invoking R from the
+            # command line [6]" as the answer to "which function unpacks a tarball?").
+            return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
+                            as_written=repaired.text)
         if (len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
                 or claim.startswith("#") or _NEGATIVE.search(claim)) and not _is_code(claim):
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
@@ -305,6 +315,19 @@ def _flat(text: str) -> str:
     """`text` lower-cased on one line, runs of whitespace as one space: for finding names and
     code in a passage whatever its line breaks."""
     return " ".join(text.lower().split())
+
+
+def _is_heading(claim: str) -> bool:
+    """A section heading the model copied as an answer line: numbered ("B.1 Invoking R from the
+    command line", "6.1 Writing an IDL file for a C library") or a short title whose every word
+    is capitalised ("The Ice-hockey Team"), with no closing punctuation."""
+    if not claim or claim[-1] in ".!?:;)]`" or _is_code(claim):
+        return False
+    if _NUMBERED_HEADING.match(claim):
+        return True
+    words = re.findall(r"[^\W\d_][\w'’-]*", claim)
+    return 2 <= len(words) <= HEADING_WORDS and all(
+        w[0].isupper() or w.lower() in _TITLE_SMALL_WORDS for w in words)
 
 
 def _is_code(claim: str) -> bool:

@@ -79,6 +79,29 @@ async def test_code_blocks_fragments_and_refusals_are_left_as_written() -> None:
     assert out.unsupported == [] and out.checked == 0
 
 
+async def test_a_heading_the_model_copied_is_never_given_a_citation() -> None:
+    manual = ("Appendix B: Invoking R\nB.1 Invoking R from the command line\nWhen working at a "
+              "command line on UNIX or Windows, the command 'R' can be used to start R.")
+    chapter = ("CHAPTER V ICE-HOCKEY\nMany of the Swiss winter-resorts can put into the field a "
+               "very strong ice-hockey team.")
+    srcs = [Source(index=i + 1, document_id=f"d{i}", filename=f"f{i}.txt", page=1,
+                   chunk_id=f"c{i}", text=t, score=1.0) for i, t in enumerate((manual, chapter))]
+    g = Grounder(srcs)
+    # SmolLM2 on QA batches 11 and 12: headings as answer lines, every word in the passage.
+    answer = ("B.1 Invoking R from the command line\n1. The Ice-hockey Team\n"
+              "6.1 Writing an IDL file [2]\n"
+              "When working at a command line, the command 'R' can be used to start R.")
+    g.feed(answer)
+    out = await g.finish()
+    # Nothing is attached to a heading; a marker the model wrote itself stays, as on any
+    # fragment that claims nothing; the sentence after the heading is checked as usual.
+    assert out.text == ("B.1 Invoking R from the command line\n1. The Ice-hockey Team\n"
+                        "6.1 Writing an IDL file [2]\n"
+                        "When working at a command line, the command 'R' can be used to start "
+                        "R [1].")
+    assert out.cited == [2, 1] and out.checked == 1 and out.unsupported == []
+
+
 async def test_prompt_delimiters_copied_by_the_model_are_dropped() -> None:
     g = Grounder(sources())
     g.feed('<source id="2" file="f1.md" page="1">\nThe frobnicator connects to the hub over TLS '
