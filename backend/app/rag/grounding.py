@@ -40,7 +40,7 @@ from app.rag.citations import FENCED_BLOCK, repair_citations
 from app.rag.extractive import extractive_answer
 from app.rag.prompts import Source
 from app.rag.sentences import CODE_SPAN, is_code
-from app.rag.terms import content_terms, term_sequence
+from app.rag.terms import STOPWORDS, WORD, content_terms, plain_word, term_sequence
 
 UNSUPPORTED_MARK = "[not found in your documents]"
 
@@ -74,6 +74,7 @@ _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
+DATA_WORDS = 4  # a line of values this long is held to the passage's text, like code
 HEADING_WORDS = 8  # a title longer than this is a sentence written in title case
 _TITLE_SMALL_WORDS = frozenset("a an the of and or for to in on with by from at as".split())
 _NEGATIVE = re.compile(
@@ -284,9 +285,10 @@ class Grounder:
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
                             as_written=repaired.text)
         marked = repaired.cited
-        if _is_code(claim):
+        if _is_code(claim) or _is_data(claim):
             # A line of code is supported by a passage that holds that line, not its words (a
-            # call may close where the passage's goes on: "plot(fitted(fm), resid(fm),").
+            # call may close where the passage's goes on: "plot(fitted(fm), resid(fm),"); so
+            # is a line of data, whose words say nothing in another order.
             line = _flat(claim).rstrip(";) ")
             supporting = [s.index for s in self._sources if line in _flat(s.text)]
             keep = [i for i in marked if i in supporting] or supporting[:1]
@@ -328,6 +330,14 @@ def _is_heading(claim: str) -> bool:
     words = re.findall(r"[^\W\d_][\w'’-]*", claim)
     return 2 <= len(words) <= HEADING_WORDS and all(
         w[0].isupper() or w.lower() in _TITLE_SMALL_WORDS for w in words)
+
+
+def _is_data(claim: str) -> bool:
+    """A line of values without a single function word ("tas sa qld nsw nt wa wa qld vic"): a
+    printed table or output, not prose."""
+    words = [plain_word(w) for w in WORD.findall(claim)]
+    return len(words) >= DATA_WORDS and not any(w in STOPWORDS for w in words) \
+        and claim[-1] not in ".!?"
 
 
 def _is_code(claim: str) -> bool:

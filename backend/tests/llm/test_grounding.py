@@ -102,6 +102,21 @@ async def test_a_heading_the_model_copied_is_never_given_a_citation() -> None:
     assert out.cited == [2, 1] and out.checked == 1 and out.unsupported == []
 
 
+async def test_a_line_of_data_is_held_to_the_passages_text_not_to_its_words() -> None:
+    output = ("> state <- c(\"tas\", \"sa\", \"qld\", \"nsw\", \"nt\", \"wa\")\n"
+              "> statef <- factor(state)\n> levels(statef)\n[1] \"nsw\" \"nt\" \"qld\" \"sa\" "
+              "\"tas\" \"wa\"")
+    srcs = [Source(index=1, document_id="d", filename="R-intro.pdf", page=23, chunk_id="c",
+                   text=output, score=1.0)]
+    g = Grounder(srcs)
+    # SmolLM2 on QA batch 12: the values of a printed vector in an order the passage never
+    # prints; every word is in the passage, so a bag of words "supported" it.
+    g.feed("tas sa qld nsw nt wa wa qld vic\n\"nsw\" \"nt\" \"qld\" \"sa\" \"tas\" \"wa\"\n")
+    out = await g.finish()
+    assert out.unsupported == ["tas sa qld nsw nt wa wa qld vic"]
+    assert out.text.splitlines()[1] == '"nsw" "nt" "qld" "sa" "tas" "wa" [1]'
+
+
 async def test_prompt_delimiters_copied_by_the_model_are_dropped() -> None:
     g = Grounder(sources())
     g.feed('<source id="2" file="f1.md" page="1">\nThe frobnicator connects to the hub over TLS '
