@@ -44,7 +44,7 @@ from app.rag.sentences import (
     is_code,
     split_sentences,
 )
-from app.rag.terms import acronyms, stemmed_terms, term_sequence, with_acronyms
+from app.rag.terms import STOPWORDS, acronyms, stemmed_terms, term_sequence, with_acronyms
 
 LEAD = "From your documents:"
 NO_ANSWER = "I could not find an answer to that in your documents."
@@ -489,10 +489,10 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
 
 def _amid_code(lines: list[str], i: int) -> bool:
     """A bare word between two lines of code is code too: a package in a package list's
-    condition ("#if ARCHITECTURES amd64" / "ia32-libs" / "#endif"), each line a paragraph of
-    its own in a word processor's file."""
+    condition ("#if ARCHITECTURES amd64" / "ia32-libs" / "#endif", each line a paragraph of
+    its own in a word processor's file); not "or" between two commands."""
     return 0 < i < len(lines) - 1 and bool(re.fullmatch(r"[\w.+-]+", lines[i])) \
-        and is_code(lines[i - 1]) and is_code(lines[i + 1])
+        and lines[i].lower() not in STOPWORDS and is_code(lines[i - 1]) and is_code(lines[i + 1])
 
 
 def _restates(terms: list[str], query: set[str]) -> bool:

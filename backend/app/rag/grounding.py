@@ -75,8 +75,6 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
 DATA_WORDS = 4  # a line of values this long is held to the passage's text, like code
-HEADING_WORDS = 8  # a title longer than this is a sentence written in title case
-_TITLE_SMALL_WORDS = frozenset("a an the of and or for to in on with by from at as".split())
 _NEGATIVE = re.compile(
     r"\b(?:(?:do|does|did)(?: not|n't)|not|no|cannot|can't|couldn't|could not)\b.{0,40}"
     r"\b(?:cover|mention|contain|say|state|find|found|provide|include|information|answer)", re.I)
@@ -220,6 +218,7 @@ class Grounder:
     def __init__(self, sources: Sequence[Source], embed: Embed | None = None) -> None:
         self._sources = list(sources)
         self._by_index = {s.index: s for s in sources}
+        self._lines = frozenset(_flat(line) for s in sources for line in s.text.splitlines())
         self._embed = embed
         self._source_vectors: asyncio.Task[list[list[float]]] | None = None
         self._text = ""
@@ -274,10 +273,12 @@ class Grounder:
         repaired = repair_citations(piece, set(self._by_index))
         bare = _MARKERS.sub("", piece).strip()
         claim = _BULLET.sub("", bare)
-        if _is_heading(claim):
+        if _is_heading(claim, self._lines):
             # A heading states nothing: left as written, never given a citation the model did
             # not write (one would vouch for a claim never made: "B.1 Invoking R from the
-            # command line [6]" as the answer to "which function unpacks a tarball?").
+            # command line [6]" as the answer to "which function unpacks a tarball?"). Only a
+            # numbered one copied from a passage: a line of names ("Xavier Leroy and Damien
+            # Doligez") is a claim to check, though it looks like a title.
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
                             as_written=repaired.text)
         if (len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
@@ -319,25 +320,20 @@ def _flat(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _is_heading(claim: str) -> bool:
-    """A section heading the model copied as an answer line: numbered ("B.1 Invoking R from the
-    command line", "6.1 Writing an IDL file for a C library") or a short title whose every word
-    is capitalised ("The Ice-hockey Team"), with no closing punctuation."""
-    if not claim or claim[-1] in ".!?:;)]`" or _is_code(claim):
-        return False
-    if _NUMBERED_HEADING.match(claim):
-        return True
-    words = re.findall(r"[^\W\d_][\w'’-]*", claim)
-    return 2 <= len(words) <= HEADING_WORDS and all(
-        w[0].isupper() or w.lower() in _TITLE_SMALL_WORDS for w in words)
+def _is_heading(claim: str, lines: frozenset[str]) -> bool:
+    """A numbered section heading that the model copied from a passage as an answer line ("B.1
+    Invoking R from the command line"): `lines` are the passages' lines, flattened. (A claim
+    that only starts with a number, "2.4 GHz gives a longer range", is no line of a passage.)"""
+    return bool(_NUMBERED_HEADING.match(claim)) and _flat(claim) in lines
 
 
 def _is_data(claim: str) -> bool:
-    """A line of values without a single function word ("tas sa qld nsw nt wa wa qld vic"): a
-    printed table or output, not prose."""
-    words = [plain_word(w) for w in WORD.findall(claim)]
-    return len(words) >= DATA_WORDS and not any(w in STOPWORDS for w in words) \
-        and claim[-1] not in ".!?"
+    """A line of short lower-case values without a single function word ("tas sa qld nsw nt wa
+    wa qld vic"): printed output, not prose, nor a model's list item ("Upload limit: 50 MB")."""
+    words = WORD.findall(claim)
+    return len(words) >= DATA_WORDS and claim[-1] not in ".!?" and ":" not in claim \
+        and all(w == w.lower() for w in words) and sum(map(len, words)) <= 4 * len(words) \
+        and not any(plain_word(w) in STOPWORDS for w in words)
 
 
 def _is_code(claim: str) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from app.rag.terms import STOPWORDS
+
 CODE_LINES = 8  # lines an open code statement may continue on
 _ITEM_NUMBER = r"\d{1,3}[.)]"  # a numbered list item's own number: "2." or "2)"
 LIST_NUMBER = re.compile(rf"^{_ITEM_NUMBER}\s+")  # "2. The goal-posts …": no term of the sentence
@@ -90,6 +92,7 @@ def _units(block: str) -> list[str]:
     units: list[str] = []
     continued = 0  # lines joined to an open code statement ("const {" … "} = require(…);")
     in_code = False  # the line before ended in a code unit (its own line or a statement's last)
+    term_unit = False  # the line before was a name heading what follows (`_is_term`)
     for i, line in enumerate(lines):
         if units and continued < CODE_LINES and is_code(units[-1]) and _open_brackets(units[-1]):
             units[-1] += " " + line
@@ -112,8 +115,11 @@ def _units(block: str) -> list[str]:
         # A name on a line of its own after a finished sentence heads what follows: the
         # attribute tables of a PDF manual ("… in a legend alongside." / "startAngle" / "Where is
         # the start angle …?"), never the end of the sentence before.
-        term = bool(_TERM_LINE.fullmatch(line)) and bool(TERMINAL.search(previous))
-        described = units and units[-1] == previous and bool(_TERM_LINE.fullmatch(previous))
+        # (Not after "… the following packages:", whose lines are its list; not a word of prose
+        # on a line of its own: "… the matrix M." / "where" / "M is updated …".)
+        term = _is_term(line) and previous[-1:] in (".", "!", "?")
+        described = term_unit
+        term_unit = False
         if after_code and not code and len(units) >= 2 and re.match(r"[a-z(]", line) \
                 and not is_code(units[-2]) and not TERMINAL.search(units[-2]):
             # A display in mid-sentence: "The R command" / "> objects()" / "(alternatively,
@@ -122,10 +128,15 @@ def _units(block: str) -> list[str]:
         elif not units or BULLET.match(line) or heading_before or code or after_code or row \
                 or header or term or described:
             units.append(line)  # a line of code is a unit of its own, never glued to prose
+            term_unit = term
         else:
             units[-1] += " " + line
         in_code = is_code(units[-1])
     return units
+
+
+def _is_term(line: str) -> bool:
+    return bool(_TERM_LINE.fullmatch(line)) and line.lower() not in STOPWORDS
 
 
 def is_code(line: str) -> bool:

@@ -884,9 +884,14 @@ def test_a_name_on_a_line_of_its_own_heads_what_follows_it() -> None:
     assert split_sentences(ocaml)[2:] == [
         "val combine : 'a interface -> 'b interface -> 'a interface",
         "Combine the interfaces of two components."]
-    # A one-word line inside a sentence is no name: the sentence before it goes on.
+    # A one-word line inside a sentence is no name: the sentence before it goes on; nor are
+    # the words a sentence ending in ":" lists, nor a word of prose after a full stop.
     assert split_sentences("The value is read from\nstdin\nwhen no file is given.") == [
         "The value is read from stdin when no file is given."]
+    assert split_sentences("Install the following packages:\ncurl\nwget\nThen run it.") == [
+        "Install the following packages: curl wget", "Then run it."]
+    assert split_sentences("It is stored in the matrix M.\nwhere\nM is updated.") == [
+        "It is stored in the matrix M. where", "M is updated."]
 
 
 def test_a_question_the_document_asks_is_shown_with_its_answer() -> None:
@@ -934,3 +939,7 @@ def test_a_package_list_condition_is_shown_as_the_code_it_is() -> None:
     answer = extractive_answer("How can I get live-build to install a package only when I build "
                                "for amd64?", doc_sources(page))
     assert "is specified: [1]\n\n```\n#if ARCHITECTURES amd64\nia32-libs\n#endif\n```" in answer
+    # A word of prose between two commands is no code.
+    answer = extractive_answer("How do I install foo?", doc_sources(
+        "You can install foo with:\n\n$ pip install foo\n\nor\n\n$ conda install foo"))
+    assert "with: `$ pip install foo` [1]" in answer and "\nor\n" not in answer

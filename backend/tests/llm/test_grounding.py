@@ -81,25 +81,36 @@ async def test_code_blocks_fragments_and_refusals_are_left_as_written() -> None:
 
 async def test_a_heading_the_model_copied_is_never_given_a_citation() -> None:
     manual = ("Appendix B: Invoking R\nB.1 Invoking R from the command line\nWhen working at a "
-              "command line on UNIX or Windows, the command 'R' can be used to start R.")
-    chapter = ("CHAPTER V ICE-HOCKEY\nMany of the Swiss winter-resorts can put into the field a "
-               "very strong ice-hockey team.")
+              "command line on UNIX or Windows, the command 'R' can be used to start R.\n"
+              "6.1 Writing an IDL file")
+    radio = "The 2.4 GHz band gives a longer range than the 5 GHz band."
     srcs = [Source(index=i + 1, document_id=f"d{i}", filename=f"f{i}.txt", page=1,
-                   chunk_id=f"c{i}", text=t, score=1.0) for i, t in enumerate((manual, chapter))]
+                   chunk_id=f"c{i}", text=t, score=1.0) for i, t in enumerate((manual, radio))]
     g = Grounder(srcs)
-    # SmolLM2 on QA batches 11 and 12: headings as answer lines, every word in the passage.
-    answer = ("B.1 Invoking R from the command line\n1. The Ice-hockey Team\n"
-              "6.1 Writing an IDL file [2]\n"
-              "When working at a command line, the command 'R' can be used to start R.")
+    # SmolLM2 on QA batch 12: headings copied as answer lines, every word in the passage.
+    answer = ("B.1 Invoking R from the command line\n6.1 Writing an IDL file [2]\n"
+              "When working at a command line, the command 'R' can be used to start R.\n"
+              "- 2.4 GHz band gives a longer range than 5 GHz [1]\n")
     g.feed(answer)
     out = await g.finish()
     # Nothing is attached to a heading; a marker the model wrote itself stays, as on any
-    # fragment that claims nothing; the sentence after the heading is checked as usual.
-    assert out.text == ("B.1 Invoking R from the command line\n1. The Ice-hockey Team\n"
-                        "6.1 Writing an IDL file [2]\n"
+    # fragment that claims nothing. A claim that merely starts with a number is checked.
+    assert out.text == ("B.1 Invoking R from the command line\n6.1 Writing an IDL file [2]\n"
                         "When working at a command line, the command 'R' can be used to start "
-                        "R [1].")
-    assert out.cited == [2, 1] and out.checked == 1 and out.unsupported == []
+                        "R [1].\n- 2.4 GHz band gives a longer range than 5 GHz [2]\n")
+    assert out.cited == [2, 1] and out.checked == 2 and out.unsupported == []
+
+
+async def test_a_line_of_names_is_a_claim_to_check() -> None:
+    srcs = [Source(index=i + 1, document_id=f"d{i}", filename=f"f{i}.txt", page=1,
+                   chunk_id=f"c{i}", text=t, score=1.0) for i, t in enumerate((
+                       "The Camlidl manual was written by Xavier Leroy and Damien Doligez.",
+                       "The team toured Paris, London and Berlin in the winter."))]
+    g = Grounder(srcs)
+    g.feed("Xavier Leroy and Damien Doligez [2]\nXavier Leroy and John Smith\n")
+    out = await g.finish()
+    assert out.text.splitlines() == ["Xavier Leroy and Damien Doligez [1]",
+                                         f"Xavier Leroy and John Smith {UNSUPPORTED_MARK}"]
 
 
 async def test_a_line_of_data_is_held_to_the_passages_text_not_to_its_words() -> None:
