@@ -510,6 +510,8 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
         return sentences[n - 1].strip()  # "lineno" over "The line corresponding to pos."
     for i in range(n - 1, max(-1, n - 1 - SIGNATURE_LINES), -1):
         line = sentences[i].strip()
+        if _is_heading(line) and not _SIGNATURE.match(line):
+            return None  # "Signatures" above "The `dsaEncoding` option …": another section
         if _SIGNATURE.match(line) and len(line) <= 120 and not _example_call(line):
             line = re.sub(r"^\d{1,4}\s+(?=val|external)", "", line)  # a page number before it
             return re.sub(r"^\.\.\s+(?:\w+:)?\w+::\s+", "", line).strip("`:").strip()

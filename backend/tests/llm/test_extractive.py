@@ -943,3 +943,16 @@ def test_a_package_list_condition_is_shown_as_the_code_it_is() -> None:
     answer = extractive_answer("How do I install foo?", doc_sources(
         "You can install foo with:\n\n$ pip install foo\n\nor\n\n$ conda install foo"))
     assert "with: `$ pip install foo` [1]" in answer and "\nor\n" not in answer
+
+
+def test_a_signature_heads_only_the_sentences_of_its_own_section() -> None:
+    # Found through `make run`: the last entry of one section headed the first sentence of the
+    # next ("`urlSearchParams.sort()`: The `dsaEncoding` option specifies …").
+    page = ("`urlSearchParams.sort()`\n\nSort all existing name-value pairs in-place by their "
+            "names.\n\nSignatures\n\nThe `dsaEncoding` option specifies the format of the "
+            "generated signature. It can be one of the following:\n\n`der` (default): DER.\n\n"
+            "`ieee-p1363`: Signature format r || s as proposed in IEEE-P1363.")
+    answer = extractive_answer("What values can the dsaEncoding option take for the signature "
+                               "format?", doc_sources(page))
+    assert body_sentences(answer)[0].startswith("The `dsaEncoding` option specifies")
+    assert "sort()`:" not in answer
