@@ -39,8 +39,15 @@ from typing import Any
 from app.rag.citations import FENCED_BLOCK, repair_citations
 from app.rag.extractive import extractive_answer
 from app.rag.prompts import Source
-from app.rag.sentences import CODE_SPAN, is_code
-from app.rag.terms import STOPWORDS, WORD, content_terms, plain_word, term_sequence
+from app.rag.sentences import CODE_SPAN, CONTENTS_LINE, abbreviated, is_code, split_sentences
+from app.rag.terms import (
+    STOPWORDS,
+    WORD,
+    content_terms,
+    plain_word,
+    stemmed_terms,
+    term_sequence,
+)
 
 UNSUPPORTED_MARK = "[not found in your documents]"
 
@@ -74,6 +81,7 @@ _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
+QUOTE_CHARS = 300  # the longest quote of `closest_sentence`
 DATA_WORDS = 4  # a line of values this long is held to the passage's text, like code
 _NEGATIVE = re.compile(
     r"\b(?:(?:do|does|did)(?: not|n't)|not|no|cannot|can't|couldn't|could not)\b.{0,40}"
@@ -205,6 +213,9 @@ def _prose_units(prose: str) -> list[tuple[str, bool]]:
             continue
         start = 0
         for match in _SENTENCE_END.finditer(line):
+            before = line[start:match.start(1)].split()
+            if not match.group(1) and before and abbreviated(before[-1], line[match.end():]):
+                continue  # "St. Moritz", "J. Smith": one sentence
             out.append((line[start:match.start(1)] + match.group(1), True))
             out.append((line[match.end(1):match.end()], False))
             start = match.end()
@@ -273,12 +284,13 @@ class Grounder:
         repaired = repair_citations(piece, set(self._by_index))
         bare = _MARKERS.sub("", piece).strip()
         claim = _BULLET.sub("", bare)
-        if _is_heading(claim, self._lines):
+        if _is_heading(claim, self._lines) or CONTENTS_LINE.search(claim):
             # A heading states nothing: left as written, never given a citation the model did
             # not write (one would vouch for a claim never made: "B.1 Invoking R from the
             # command line [6]" as the answer to "which function unpacks a tarball?"). Only a
             # numbered one copied from a passage: a line of names ("Xavier Leroy and Damien
-            # Doligez") is a claim to check, though it looks like a title.
+            # Doligez") is a claim to check, though it looks like a title. Nor does a line of
+            # a table of contents ("1.2 What is the ReportLab PDF Library? . . . . 6").
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
                             as_written=repaired.text)
         if (len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
@@ -363,9 +375,29 @@ def _rewrite(piece: str, bare: str, verdict: _Verdict) -> str:
 def cite_something(question: str, sources: Sequence[Source]) -> str:
     """What to append to an answer that ends citing nothing although sources were found: the
     sentences of the sources that best match the question, each cited (the extractive answerer's
-    pick), or else a pointer to the top source."""
+    pick), or else the top source's sentence closest to the question, quoted: a bare pointer
+    ("The closest passage … is [1].") would cite a passage for a sentence that claims nothing."""
     picked = extractive_answer(question, sources, max_sentences=2)
     if picked:
         return picked
     top = min(sources, key=lambda s: s.index)
+    quote = closest_sentence(question, top.text)
+    if quote:
+        return f"The closest passage in your documents says: “{quote}” [{top.index}]."
     return f"The closest passage in your documents is [{top.index}]."
+
+
+def closest_sentence(question: str, text: str) -> str | None:
+    """The sentence of `text` holding the most of the question's words (the first of equals),
+    clipped to QUOTE_CHARS; None when none holds any. Lines of contents and code are skipped."""
+    asked = set(stemmed_terms(question, parts=False))
+    best, best_count = None, 0
+    for sentence in split_sentences(text):
+        if CONTENTS_LINE.search(sentence) or is_code(sentence):
+            continue
+        count = len(asked & set(stemmed_terms(sentence, parts=False)))
+        if count > best_count:
+            best, best_count = sentence, count
+    if best is None or len(best) <= QUOTE_CHARS:
+        return best
+    return best[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"

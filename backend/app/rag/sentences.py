@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from app.rag.terms import STOPWORDS
+from app.rag.terms import STOPWORDS, WORD, plain_word
 
 CODE_LINES = 8  # lines an open code statement may continue on
 _ITEM_NUMBER = r"\d{1,3}[.)]"  # a numbered list item's own number: "2." or "2)"
@@ -14,7 +14,7 @@ BULLET = re.compile(rf"^\s*(?:[-*•▪◦‣·]|{_ITEM_NUMBER})\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
 CODE_SPAN = re.compile(r"`([^`\n]+)`")  # inline code in Markdown: "`json.dumps`"
-_ABBREVIATIONS = frozenset(
+ABBREVIATIONS = frozenset(
     """e.g i.e etc vs mr mrs ms dr prof fig figs no nos vol pp p ch sec approx cf al inc ltd co jr
     sr st eq ref resp min max""".split()
 )
@@ -135,6 +135,18 @@ def _units(block: str) -> list[str]:
     return units
 
 
+def abbreviated(word: str, rest: str) -> bool:
+    """Whether the full stop ending `word` (followed by `rest`) marks an abbreviation ("e.g.",
+    "St. Moritz") or an initial ("J. Smith"), not the end of a sentence. A single letter before a
+    function word ends one: "… a model formula in R. The form …"."""
+    last = word.rstrip(".").lstrip("([\"'“‘").lower()
+    if last in ABBREVIATIONS:
+        return True
+    following = WORD.findall(rest[:40])[:1]
+    return len(last) == 1 and last.isalpha() and not (
+        following and plain_word(following[0]) in STOPWORDS)
+
+
 def _is_term(line: str) -> bool:
     return bool(_TERM_LINE.fullmatch(line)) and line.lower() not in STOPWORDS
 
@@ -158,8 +170,7 @@ def _split_unit(unit: str) -> list[str]:
         if not (following.isupper() or following.isdigit() or following in "\"'“‘([-•"):
             continue
         words = unit[start : match.start() + 1].split()
-        last = words[-1].rstrip(".").lstrip("([\"'“‘").lower() if words else ""
-        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+        if words and abbreviated(words[-1], unit[match.end():]):
             continue  # "e.g. The", "J. Smith"
         if re.fullmatch(_ITEM_NUMBER, words[-1] if words else ""):
             # A list item's own number starts the item: "1. Use IDispatch …", "… the

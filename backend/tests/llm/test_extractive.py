@@ -65,6 +65,11 @@ def test_split_sentences() -> None:
     ]
     assert split_sentences("- first item here\n- second item\n\nPara-\ngraph text. Next one.") == [
         "- first item here", "- second item", "Paragraph text.", "Next one."]
+    # An initial joins the name after it; a one-letter name before a function word ends its
+    # sentence (the R manual: "… a model formula in R. The form, for an ordinary …").
+    assert split_sentences("Written by J. Smith of St. Moritz. The operator ~ is used in R. "
+                           "The form is fixed.") == [
+        "Written by J. Smith of St. Moritz.", "The operator ~ is used in R.", "The form is fixed."]
 
 
 

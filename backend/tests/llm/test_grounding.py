@@ -4,7 +4,16 @@ real model server are in test_grounded_answers.py and tests/api/test_chat_llm.py
 
 from __future__ import annotations
 
-from app.rag.grounding import UNSUPPORTED_MARK, Grounder, names, numbers, support, word_order
+from app.rag.grounding import (
+    UNSUPPORTED_MARK,
+    Grounder,
+    _units,
+    cite_something,
+    names,
+    numbers,
+    support,
+    word_order,
+)
 from app.rag.prompts import Source
 
 FROB = ("The frobnicator connects to the hub over TLS on port 8,443. It gives up after a timeout "
@@ -99,6 +108,40 @@ async def test_a_heading_the_model_copied_is_never_given_a_citation() -> None:
                         "When working at a command line, the command 'R' can be used to start "
                         "R [1].\n- 2.4 GHz band gives a longer range than 5 GHz [2]\n")
     assert out.cited == [2, 1] and out.checked == 2 and out.unsupported == []
+
+
+async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -> None:
+    contents = ("Table of contents\nChapter 1 Introduction 6\n1.2 What is the ReportLab PDF "
+                "Library? . . . . . . . . . . 6\n1.3 ReportLab's commercial software . . . . . 7")
+    g = Grounder([Source(index=1, document_id="d", filename="userguide.pdf", page=2,
+                         chunk_id="c", text=contents, score=1.0)])
+    # SmolLM2 on QA batch 9, asked how to add a table of contents: the guide's own contents.
+    answer = "1.2 What is the ReportLab PDF Library? . . . . . . . . . . 6\n"
+    g.feed(answer)
+    out = await g.finish()
+    assert out.text == answer and out.cited == [] and out.checked == 0
+
+
+def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
+    text = ("Between Chur and St. Moritz lies a high valley some 4800 feet above sea-level [1]. "
+            "It was surveyed by J. Smith in 1890. The model is written in R. The form is fixed.")
+    assert [piece.strip() for piece, is_sentence in _units(text) if is_sentence] == [
+        "Between Chur and St. Moritz lies a high valley some 4800 feet above sea-level [1].",
+        "It was surveyed by J. Smith in 1890.", "The model is written in R.",
+        "The form is fixed."]
+
+
+def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> None:
+    authors = ("LayoutParser: A Unified Toolkit\nZejiang Shen\n1\n(), Melissa Dell\n3\n"
+               "3 Harvard University")
+    srcs = [Source(index=1, document_id="d", filename="layoutparser.pdf", page=1, chunk_id="c",
+                   text=authors, score=1.0)]
+    # SmolLM2 on QA batch 12: "The closest passage in your documents is [1]." claims nothing
+    # that a reader could check against the passage; a quote of it does.
+    said = cite_something("Which university is Melissa Dell affiliated with?", srcs)
+    assert said.startswith("The closest passage in your documents says: “")
+    assert "Melissa Dell" in said and said.endswith("” [1].")
+    assert cite_something("zzz qqq?", srcs) == "The closest passage in your documents is [1]."
 
 
 async def test_a_line_of_names_is_a_claim_to_check() -> None:

@@ -207,7 +207,9 @@ def test_a_display_in_mid_sentence_stays_in_its_sentence(eval_docs: Path) -> Non
     # no longer starts at "(alternatively".
     assert ("The R command > objects() (alternatively, ls()) can be used to display the names of "
             "(most of) the objects") in " ".join(split_sentences(workspace))
-    answer = extractive_answer("How do I list the objects stored in my R workspace?",
+    # (Its own sentence since "… stored within R." ends one: "The collection of objects …
+    # is called the workspace." is the next.)
+    answer = extractive_answer("Which R command displays the names of the stored objects?",
                                doc_sources(workspace))
     assert "The R command > objects() (alternatively, ls())" in answer
     assert not re.search(r"(?m)^\(alternatively", answer)
