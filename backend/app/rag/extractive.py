@@ -25,6 +25,7 @@ from app.rag.question import (
     code_names,
     definition_subject,
     document_words,
+    in_setting,
     proper_names,
     setting_phrase,
     specificity,
@@ -278,7 +279,12 @@ def extract(
     setting = stemmed_terms(where, parts=False) if where else []
     unheld = bool(setting) and not any(t in known for t in setting)
     # A name of several words is held by any of them: "the St. Louis Blues" by "Blues" ("STL").
-    unnamed = any(not any(_holds(known, word) for word in name) for name in proper_names(question))
+    # A name the question is set in ("… in Node.js when …") that no passage repeats is the
+    # context of what it asks, as a setting it ends on is: the evidence must be strong.
+    absent = [name for name in proper_names(question)
+              if not any(_holds(known, word) for word in name)]
+    unnamed = any(not in_setting(question, " ".join(name)) for name in absent)
+    unheld = unheld or bool(absent)
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
     # Coverage (is the sentence about the question at all?) counts a word every passage shares

@@ -158,6 +158,12 @@ def document_words(question: str) -> list[str]:
     return [match.group(1).lower() for match in _DOCUMENT_REFERENCE.finditer(question)]
 
 
+def in_setting(question: str, name: str) -> bool:
+    """Whether `name` (a proper name of `question`) is the platform or tool the question is set
+    in ("in Node.js when …", "with Platypus, …"), not what it asks about."""
+    return bool(re.search(rf"\b(?:in|with|using)\s+{re.escape(name)}\b", question, re.I))
+
+
 def setting_phrase(question: str) -> str | None:
     """The tool or setting a question ends on: "matplotlib" in "How do I draw a bar chart with
     matplotlib?", "Node.js" in "… in Node.js?"."""

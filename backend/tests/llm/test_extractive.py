@@ -692,6 +692,13 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
         index=1, document_id="d", filename="a1977-backus-p21.pdf", page=1, chunk_id="c",
         text="The paper proposes a functional style of programming and its algebra of programs.",
         score=1.0)]).unnamed
+    # The platform a question is set in ("… in Node.js when …") is its context: a passage of
+    # the url module that never says "Node" may answer it, on strong evidence only.
+    get = extract("What does urlSearchParams.get() return in Node.js when no parameter has the "
+                  "given name?", doc_sources("`urlSearchParams.get(name)`\n\nReturns the value "
+                                             "of the first name-value pair whose name is `name`. "
+                                             "If there are no such pairs, `null` is returned."))
+    assert not get.unnamed and get.unheld and "`null` is returned" in get.text
 
 
 def test_which_names_a_question_spells_out() -> None:
