@@ -39,7 +39,14 @@ from typing import Any
 from app.rag.citations import FENCED_BLOCK, repair_citations
 from app.rag.extractive import extractive_answer
 from app.rag.prompts import Source
-from app.rag.sentences import CODE_SPAN, CONTENTS_LINE, abbreviated, is_code, split_sentences
+from app.rag.sentences import (
+    CODE_SPAN,
+    CONTENTS_LINE,
+    PARAGRAPH_NUMBER,
+    abbreviated,
+    is_code,
+    split_sentences,
+)
 from app.rag.terms import (
     STOPWORDS,
     WORD,
@@ -229,7 +236,9 @@ class Grounder:
     def __init__(self, sources: Sequence[Source], embed: Embed | None = None) -> None:
         self._sources = list(sources)
         self._by_index = {s.index: s for s in sources}
-        self._lines = frozenset(_flat(line) for s in sources for line in s.text.splitlines())
+        # (Without the paragraph numbers some exports print: "18.6 A base image … 「901」".)
+        self._lines = frozenset(_flat(PARAGRAPH_NUMBER.sub("", line))
+                                for s in sources for line in s.text.splitlines())
         self._embed = embed
         self._source_vectors: asyncio.Task[list[list[float]]] | None = None
         self._text = ""
@@ -389,11 +398,13 @@ def cite_something(question: str, sources: Sequence[Source]) -> str:
 
 def closest_sentence(question: str, text: str) -> str | None:
     """The sentence of `text` holding the most of the question's words (the first of equals),
-    clipped to QUOTE_CHARS; None when none holds any. Lines of contents and code are skipped."""
+    clipped to QUOTE_CHARS; None when none holds any. Lines of contents and code (or mostly
+    symbols: "['30', '31'] t=Table(data, …") are skipped."""
     asked = set(stemmed_terms(question, parts=False))
     best, best_count = None, 0
     for sentence in split_sentences(text):
-        if CONTENTS_LINE.search(sentence) or is_code(sentence):
+        letters = sum(c.isalpha() or c.isspace() for c in sentence)
+        if CONTENTS_LINE.search(sentence) or is_code(sentence) or letters < 0.7 * len(sentence):
             continue
         count = len(asked & set(stemmed_terms(sentence, parts=False)))
         if count > best_count:

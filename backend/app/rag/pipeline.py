@@ -171,8 +171,10 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
             timings["grounding_ms"] = round((time.perf_counter() - t) * 1000, 2)
             text, unsupported = grounded.text.strip(), grounded.unsupported
             if not grounded.cited:
+                async with container.sessions() as session:  # quote whole sentences
+                    completed = await neighbours.complete_cut_sentences(session, sources)
                 text = ((close_fences(text) + "\n\n") if text else "") + cite_something(
-                    question.content, sources)
+                    question.content, completed)
         else:
             text = "".join(parts).strip()
         repaired = repair_citations(text, valid)

@@ -69,6 +69,7 @@ _CODE = re.compile(r"^(?:[$#>%]\s|>>>|\.\.\.\s|[\w.$]+\s*(?:<-|=|:=)\s|[\w.]+\(.
                    r"|//|/\*|.*=>\s*\{|(?:async\s+)?function\s*\w*\s*\([^)]*\)\s*\{"
                    r"|(?:if|for|while)\s*\(.*\)\s*\{"
                    r"|\}\)*;?$)")
+_CALL_START = re.compile(r"[a-z_][\w.]*\([^()\s]{0,20}\)\s+[a-z]")  # "locator() returns", "ls(x) lists"
 # A table row as the parsers write it: "Team: Flyers; Location: PHI; Stanley Cups: 2" (a sheet),
 # "Python: dict | JSON: object" (an HTML or slide table).
 TABLE_ROW = re.compile(r"^[^:;|]{1,40}:[^;|]+[;|]\s*[^:;|]{1,40}:")
@@ -167,7 +168,9 @@ def _split_unit(unit: str) -> list[str]:
     start = 0
     for match in _SENTENCE_END.finditer(unit):
         following = unit[match.end() : match.end() + 1]
-        if not (following.isupper() or following.isdigit() or following in "\"'“‘([-•"):
+        # (A sentence may start with a call in lower case: "… no plotting. locator() returns …")
+        if not (following.isupper() or following.isdigit() or following in "\"'“‘([-•"
+                or _CALL_START.match(unit, match.end())):
             continue
         words = unit[start : match.start() + 1].split()
         if words and abbreviated(words[-1], unit[match.end():]):

@@ -70,6 +70,9 @@ def test_split_sentences() -> None:
     assert split_sentences("Written by J. Smith of St. Moritz. The operator ~ is used in R. "
                            "The form is fixed.") == [
         "Written by J. Smith of St. Moritz.", "The operator ~ is used in R.", "The form is fixed."]
+    # A sentence may start with a call in lower case (the R manual).
+    assert split_sentences("The default is no plotting. locator() returns the points.") == [
+        "The default is no plotting.", "locator() returns the points."]
 
 
 

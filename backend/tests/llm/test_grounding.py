@@ -108,6 +108,13 @@ async def test_a_heading_the_model_copied_is_never_given_a_citation() -> None:
                         "When working at a command line, the command 'R' can be used to start "
                         "R [1].\n- 2.4 GHz band gives a longer range than 5 GHz [2]\n")
     assert out.cited == [2, 1] and out.checked == 2 and out.unsupported == []
+    # A passage line with the paragraph number some exports print is the same heading.
+    live = "18.6 A base image for a 128MB USB key 「901」\n\nUse case: Create a default image."
+    g = Grounder([Source(index=1, document_id="d", filename="live-manual.docx", page=1,
+                         chunk_id="c", text=live, score=1.0)])
+    g.feed("18.6 A base image for a 128MB USB key\n")
+    out = await g.finish()
+    assert out.text == "18.6 A base image for a 128MB USB key\n" and out.cited == []
 
 
 async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -> None:
@@ -142,6 +149,12 @@ def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> 
     assert said.startswith("The closest passage in your documents says: “")
     assert "Melissa Dell" in said and said.endswith("” [1].")
     assert cite_something("zzz qqq?", srcs) == "The closest passage in your documents is [1]."
+    # Code, or a line of mostly symbols, is no sentence to quote.
+    table = Source(index=2, document_id="d", filename="userguide.pdf", page=85, chunk_id="c2",
+                   text="['30', '31', '32'] t=Table(data,style=[('GRID',(0,0),(-1,-1),0.5)])",
+                   score=1.0)
+    assert cite_something("How do I give a table a grid?", [table]) == \
+        "The closest passage in your documents is [2]."
 
 
 async def test_a_line_of_names_is_a_claim_to_check() -> None:
