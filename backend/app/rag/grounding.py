@@ -302,8 +302,10 @@ class Grounder:
             # a table of contents ("1.2 What is the ReportLab PDF Library? . . . . 6").
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
                             as_written=repaired.text)
-        if (len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
-                or claim.startswith("#") or _NEGATIVE.search(claim)) and not _is_code(claim):
+        if ((len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
+                or claim.startswith("#") or _NEGATIVE.search(claim)) and not _is_code(claim)) \
+                or not re.search(r"[^\W\d_]{2}", claim):
+            # (Nor a line of brackets closing the model's code, "})": it names nothing.)
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
                             as_written=repaired.text)
         marked = repaired.cited

@@ -117,6 +117,16 @@ async def test_a_heading_the_model_copied_is_never_given_a_citation() -> None:
     assert out.text == "18.6 A base image for a 128MB USB key\n" and out.cited == []
 
 
+async def test_a_line_of_closing_brackets_is_never_given_a_citation() -> None:
+    code = "const { getCiphers } = await import('node:crypto');\n  }, {\n})"
+    g = Grounder([Source(index=1, document_id="d", filename="crypto.md", page=1, chunk_id="c",
+                         text=code, score=1.0)])
+    # SmolLM2 on QA batch 13: the end of a code example written as prose lines.
+    g.feed("})\n")
+    out = await g.finish()
+    assert out.text == "})\n" and out.cited == [] and out.checked == 0
+
+
 async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -> None:
     contents = ("Table of contents\nChapter 1 Introduction 6\n1.2 What is the ReportLab PDF "
                 "Library? . . . . . . . . . . 6\n1.3 ReportLab's commercial software . . . . . 7")
