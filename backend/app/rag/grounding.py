@@ -42,7 +42,9 @@ from app.rag.prompts import Source
 from app.rag.sentences import (
     CODE_SPAN,
     CONTENTS_LINE,
+    LEADERS,
     PARAGRAPH_NUMBER,
+    PRINTED_REFERENCE,
     abbreviated,
     is_code,
     split_sentences,
@@ -221,7 +223,8 @@ def _prose_units(prose: str) -> list[tuple[str, bool]]:
         start = 0
         for match in _SENTENCE_END.finditer(line):
             before = line[start:match.start(1)].split()
-            if not match.group(1) and before and abbreviated(before[-1], line[match.end():]):
+            if not match.group(1) and before and abbreviated(
+                    before[-1], line[match.end():], " ".join(before[-2:-1])):
                 continue  # "St. Moritz", "J. Smith": one sentence
             out.append((line[start:match.start(1)] + match.group(1), True))
             out.append((line[match.end(1):match.end()], False))
@@ -293,7 +296,7 @@ class Grounder:
         repaired = repair_citations(piece, set(self._by_index))
         bare = _MARKERS.sub("", piece).strip()
         claim = _BULLET.sub("", bare)
-        if _is_heading(claim, self._lines) or CONTENTS_LINE.search(claim):
+        if _is_heading(claim, self._lines) or self._is_contents(claim):
             # A heading states nothing: left as written, never given a citation the model did
             # not write (one would vouch for a claim never made: "B.1 Invoking R from the
             # command line [6]" as the answer to "which function unpacks a tarball?"). Only a
@@ -304,7 +307,7 @@ class Grounder:
                             as_written=repaired.text)
         if ((len(set(content_terms(claim))) < MIN_CONTENT_TERMS or claim.endswith((":", "?"))
                 or claim.startswith("#") or _NEGATIVE.search(claim)) and not _is_code(claim)) \
-                or not re.search(r"[^\W\d_]{2}", claim):
+                or re.fullmatch(r"[\W_]+", claim):
             # (Nor a line of brackets closing the model's code, "})": it names nothing.)
             return _Verdict(keep=repaired.cited, unsupported=False, checked=False,
                             as_written=repaired.text)
@@ -325,6 +328,12 @@ class Grounder:
         if not keep and supporting:
             keep = [max(supporting, key=lambda i: (scored[i].strength, -i))]
         return _Verdict(keep=keep, unsupported=not supporting, checked=True)
+
+    def _is_contents(self, claim: str) -> bool:
+        """A line of a table of contents: with dot leaders, or copied from a passage (a claim
+        that ends in a spaced number, "… within 30 seconds  45", is checked as any other)."""
+        return bool(CONTENTS_LINE.search(claim)) and (
+            bool(LEADERS.search(claim)) or _flat(claim) in self._lines)
 
     async def _similarities(self, claim: str) -> dict[int, float]:
         if self._embed is None or not self._sources:
@@ -405,6 +414,8 @@ def closest_sentence(question: str, text: str) -> str | None:
     asked = set(stemmed_terms(question, parts=False))
     best, best_count = None, 0
     for sentence in split_sentences(text):
+        # (Without printed reference markers: "[2]" would read as a citation of our source 2.)
+        sentence = PRINTED_REFERENCE.sub("", sentence).strip()
         letters = sum(c.isalpha() or c.isspace() for c in sentence)
         if CONTENTS_LINE.search(sentence) or is_code(sentence) or letters < 0.7 * len(sentence):
             continue

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.core.errors import NotFound
 from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
 from app.platform.container import Container
@@ -171,8 +173,12 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
             timings["grounding_ms"] = round((time.perf_counter() - t) * 1000, 2)
             text, unsupported = grounded.text.strip(), grounded.unsupported
             if not grounded.cited:
-                async with container.sessions() as session:  # quote whole sentences
-                    completed = await neighbours.complete_cut_sentences(session, sources)
+                try:  # quote whole sentences (cut ones when the database cannot say more)
+                    async with container.sessions() as session:
+                        completed = await neighbours.complete_cut_sentences(session, sources)
+                except SQLAlchemyError:
+                    log.warning("could not complete cut sentences", exc_info=True)
+                    completed = sources
                 text = ((close_fences(text) + "\n\n") if text else "") + cite_something(
                     question.content, completed)
         else:

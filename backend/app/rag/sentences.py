@@ -14,10 +14,14 @@ BULLET = re.compile(rf"^\s*(?:[-*•▪◦‣·]|{_ITEM_NUMBER})\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
 CODE_SPAN = re.compile(r"`([^`\n]+)`")  # inline code in Markdown: "`json.dumps`"
-ABBREVIATIONS = frozenset(
-    """e.g i.e etc vs mr mrs ms dr prof fig figs no nos vol pp p ch sec approx cf al inc ltd co jr
-    sr st eq ref resp min max""".split()
-)
+# Abbreviations that never end a sentence ("e.g. The", "St. Moritz", "Dr. Smith"); those that
+# stand for a word only before a number ("Fig. 3", "No. 5", "p. 12"); and those that end one
+# before a capital ("… plots, etc. The …", "Acme Inc. The company …", but "et al. (2019)").
+ABBREVIATIONS = frozenset("e.g i.e vs cf mr mrs ms dr prof st".split())
+NUMBERED_ABBREVIATIONS = frozenset("fig figs no nos vol pp p ch sec eq ref approx".split())
+ENDING_ABBREVIATIONS = frozenset("etc al inc ltd co jr sr min max resp".split())
+# Words before a one-letter name of a language or a tool ("in R.", "using C."), not of a person.
+_SETTING = frozenset("in into on using with than like for from use uses".split())
 # Lines and sentences that are not statements to quote as they stand (the answerer and the
 # document overview share them).
 # Reference markers printed in documents ("[12]") would read as citations of our own sources.
@@ -25,7 +29,8 @@ PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]�
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
 # (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
 # in "water...." is no contents line.)
-CONTENTS_LINE = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$|\s{2,}\d{1,4}\s*$"
+LEADERS = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$")
+CONTENTS_LINE = re.compile(LEADERS.pattern + r"|\s{2,}\d{1,4}\s*$"
                            # a list of illustrations: "Ski-joring ( colour ) | Facing p. 166"
                            r"|\b(?:facing|to face)\s+p(?:age|\.)\s*\d+|\bfrontispiece\b", re.I)
 # A sentence that leans on the one before it: "It …", "By default, this is …".
@@ -136,16 +141,25 @@ def _units(block: str) -> list[str]:
     return units
 
 
-def abbreviated(word: str, rest: str) -> bool:
-    """Whether the full stop ending `word` (followed by `rest`) marks an abbreviation ("e.g.",
-    "St. Moritz") or an initial ("J. Smith"), not the end of a sentence. A single letter before a
-    function word ends one: "… a model formula in R. The form …"."""
-    last = word.rstrip(".").lstrip("([\"'“‘").lower()
+def abbreviated(word: str, rest: str, before: str = "") -> bool:
+    """Whether the full stop ending `word` (followed by `rest`, after the word `before`) marks an
+    abbreviation or an initial, not the end of a sentence. An initial is a capital letter before
+    a word that is no function word ("by J. Smith", "John F. Kennedy"), unless the word before
+    it sets a language or a tool: "… a model formula in R. The form …" and "… written in R.
+    Pandas …" end a sentence."""
+    bare = word.rstrip(".").lstrip("([\"'“‘")
+    last = bare.lower()
+    following = rest.lstrip()
     if last in ABBREVIATIONS:
         return True
-    following = WORD.findall(rest[:40])[:1]
-    return len(last) == 1 and last.isalpha() and not (
-        following and plain_word(following[0]) in STOPWORDS)
+    if last in NUMBERED_ABBREVIATIONS:
+        return following[:1].isdigit()
+    if last in ENDING_ABBREVIATIONS:
+        return not following[:1].isupper()
+    if len(bare) != 1 or not bare.isupper():
+        return False
+    after = WORD.findall(following[:40])[:1]
+    return before.lower() not in _SETTING and not (after and plain_word(after[0]) in STOPWORDS)
 
 
 def _is_term(line: str) -> bool:
@@ -173,7 +187,7 @@ def _split_unit(unit: str) -> list[str]:
                 or _CALL_START.match(unit, match.end())):
             continue
         words = unit[start : match.start() + 1].split()
-        if words and abbreviated(words[-1], unit[match.end():]):
+        if words and abbreviated(words[-1], unit[match.end():], " ".join(words[-2:-1])):
             continue  # "e.g. The", "J. Smith"
         if re.fullmatch(_ITEM_NUMBER, words[-1] if words else ""):
             # A list item's own number starts the item: "1. Use IDispatch …", "… the

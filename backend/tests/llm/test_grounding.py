@@ -9,6 +9,7 @@ from app.rag.grounding import (
     Grounder,
     _units,
     cite_something,
+    closest_sentence,
     names,
     numbers,
     support,
@@ -125,6 +126,12 @@ async def test_a_line_of_closing_brackets_is_never_given_a_citation() -> None:
     g.feed("})\n")
     out = await g.finish()
     assert out.text == "})\n" and out.cited == [] and out.checked == 0
+    # A short line of code with a one-letter name is still held to the passages' code.
+    g = Grounder([Source(index=1, document_id="d", filename="crypto.md", page=1, chunk_id="c",
+                         text=code, score=1.0)])
+    g.feed("x = 5 [1]\n")
+    out = await g.finish()
+    assert out.unsupported == ["x = 5"] and out.checked == 1
 
 
 async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -> None:
@@ -137,6 +144,11 @@ async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -
     g.feed(answer)
     out = await g.finish()
     assert out.text == answer and out.cited == [] and out.checked == 0
+    # A claim that merely ends in a spaced number is a claim, not a line of contents.
+    g = Grounder(sources())
+    g.feed("The frobnicator gives up after a timeout of 42 seconds  42\n")
+    out = await g.finish()
+    assert out.checked == 1 and out.cited == [2]
 
 
 def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
@@ -146,6 +158,15 @@ def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
         "Between Chur and St. Moritz lies a high valley some 4800 feet above sea-level [1].",
         "It was surveyed by J. Smith in 1890.", "The model is written in R.",
         "The form is fixed."]
+    # A capital letter after a word in lower case is a name ending its sentence, not an
+    # initial; "etc.", "no." and "max." end a sentence before a capital (unless a number follows).
+    text = ("It is written in R. Pandas reads the same files. Plots, tables, etc. The rest is "
+            "text. The answer is no. The limit is No. 5 of the list, see Fig. 3. Set the max. "
+            "The value holds.")
+    assert [piece.strip() for piece, is_sentence in _units(text) if is_sentence] == [
+        "It is written in R.", "Pandas reads the same files.", "Plots, tables, etc.",
+        "The rest is text.", "The answer is no.", "The limit is No. 5 of the list, see Fig. 3.",
+        "Set the max.", "The value holds."]
 
 
 def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> None:
@@ -165,6 +186,10 @@ def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> 
                    score=1.0)
     assert cite_something("How do I give a table a grid?", [table]) == \
         "The closest passage in your documents is [2]."
+    # A reference marker the document prints is not quoted: it would read as a citation.
+    assert closest_sentence("Where does Melissa Dell study?", "Melissa Dell studies economic "
+                            "history at Harvard [2, 7].") == \
+        "Melissa Dell studies economic history at Harvard."
 
 
 async def test_a_line_of_names_is_a_claim_to_check() -> None:
