@@ -44,7 +44,7 @@ from app.rag.sentences import (
     CONTENTS_LINE,
     LEADERS,
     PARAGRAPH_NUMBER,
-    PRINTED_REFERENCE,
+    SPACED_REFERENCE,
     abbreviated,
     is_code,
     split_sentences,
@@ -242,6 +242,8 @@ class Grounder:
         # (Without the paragraph numbers some exports print: "18.6 A base image … 「901」".)
         self._lines = frozenset(_flat(PARAGRAPH_NUMBER.sub("", line))
                                 for s in sources for line in s.text.splitlines())
+        self._contents = [_flat(line) for s in sources for line in s.text.splitlines()
+                          if CONTENTS_LINE.search(line)]
         self._embed = embed
         self._source_vectors: asyncio.Task[list[list[float]]] | None = None
         self._text = ""
@@ -330,10 +332,13 @@ class Grounder:
         return _Verdict(keep=keep, unsupported=not supporting, checked=True)
 
     def _is_contents(self, claim: str) -> bool:
-        """A line of a table of contents: with dot leaders, or copied from a passage (a claim
-        that ends in a spaced number, "… within 30 seconds  45", is checked as any other)."""
-        return bool(CONTENTS_LINE.search(claim)) and (
-            bool(LEADERS.search(claim)) or _flat(claim) in self._lines)
+        """A line of a table of contents: with dot leaders, or copied (in part: "Installing R  5"
+        of "2 Installing R  5") from a passage's contents line. A claim that merely ends in a
+        spaced number, "… within 30 seconds  45", is checked as any other."""
+        if not CONTENTS_LINE.search(claim):
+            return False
+        flat = _flat(claim)
+        return bool(LEADERS.search(claim)) or any(flat in line for line in self._contents)
 
     async def _similarities(self, claim: str) -> dict[int, float]:
         if self._embed is None or not self._sources:
@@ -415,7 +420,7 @@ def closest_sentence(question: str, text: str) -> str | None:
     best, best_count = None, 0
     for sentence in split_sentences(text):
         # (Without printed reference markers: "[2]" would read as a citation of our source 2.)
-        sentence = PRINTED_REFERENCE.sub("", sentence).strip()
+        sentence = SPACED_REFERENCE.sub("", sentence).strip()
         letters = sum(c.isalpha() or c.isspace() for c in sentence)
         if CONTENTS_LINE.search(sentence) or is_code(sentence) or letters < 0.7 * len(sentence):
             continue

@@ -15,10 +15,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from app.core.errors import NotFound
 from app.core.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS_TOTAL
+from app.core.outages import database_outage
 from app.platform.container import Container
 from app.providers.llm.base import ChatMessage, GenerationParams, LLMError
 from app.rag import followup, neighbours, overview
@@ -176,7 +175,9 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
                 try:  # quote whole sentences (cut ones when the database cannot say more)
                     async with container.sessions() as session:
                         completed = await neighbours.complete_cut_sentences(session, sources)
-                except SQLAlchemyError:
+                except Exception as exc:  # an outage only: a bad statement is a bug to see
+                    if not database_outage(exc):
+                        raise
                     log.warning("could not complete cut sentences", exc_info=True)
                     completed = sources
                 text = ((close_fences(text) + "\n\n") if text else "") + cite_something(

@@ -15,17 +15,22 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 TERMINAL = re.compile(r"[.!?…:;)][\"'”’)\]]*$")
 CODE_SPAN = re.compile(r"`([^`\n]+)`")  # inline code in Markdown: "`json.dumps`"
 # Abbreviations that never end a sentence ("e.g. The", "St. Moritz", "Dr. Smith"); those that
-# stand for a word only before a number ("Fig. 3", "No. 5", "p. 12"); and those that end one
+# stand for a word only before a number or a code ("Fig. 3", "Eq. (3)", "Sec. II", "p. 12"), and
+# end one before a word ("… the answer is no. The …"); and those that end one
 # before a capital ("… plots, etc. The …", "Acme Inc. The company …", but "et al. (2019)").
 ABBREVIATIONS = frozenset("e.g i.e vs cf mr mrs ms dr prof st".split())
 NUMBERED_ABBREVIATIONS = frozenset("fig figs no nos vol pp p ch sec eq ref approx".split())
 ENDING_ABBREVIATIONS = frozenset("etc al inc ltd co jr sr min max resp".split())
 # Words before a one-letter name of a language or a tool ("in R.", "using C."), not of a person.
-_SETTING = frozenset("in into on using with than like for from use uses".split())
+# ("with", "from", "for" come before a person's initials as often: "with J. Smith".)
+_SETTING = frozenset("in using than".split())
 # Lines and sentences that are not statements to quote as they stand (the answerer and the
 # document overview share them).
 # Reference markers printed in documents ("[12]") would read as citations of our own sources.
-PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
+_REFERENCE = r"[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]"
+PRINTED_REFERENCE = re.compile(r"\s*" + _REFERENCE)
+# … only where no name or bracket comes right before it: "items[0]", "m[1, 2]" are code.
+SPACED_REFERENCE = re.compile(r"\s*(?<![\w\])])" + _REFERENCE)
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
 # (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
 # in "water...." is no contents line.)
@@ -153,7 +158,8 @@ def abbreviated(word: str, rest: str, before: str = "") -> bool:
     if last in ABBREVIATIONS:
         return True
     if last in NUMBERED_ABBREVIATIONS:
-        return following[:1].isdigit()
+        # A number, a bracket or a code follows: "Fig. 3", "Eq. (3)", "Fig. S2", "Sec. II".
+        return not re.match(r"[A-Z][a-z]", following)
     if last in ENDING_ABBREVIATIONS:
         return not following[:1].isupper()
     if len(bare) != 1 or not bare.isupper():

@@ -144,6 +144,13 @@ async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -
     g.feed(answer)
     out = await g.finish()
     assert out.text == answer and out.cited == [] and out.checked == 0
+    # Nor is a contents line the model copied in part ("Installing R  5" of "2 Installing R  5").
+    g = Grounder([Source(index=1, document_id="d", filename="R-intro.pdf", page=2, chunk_id="c",
+                         text="Contents\n2 Installing R  5\n3 Reading data files  9", score=1.0)])
+    g.feed("Installing R  5\nChapter 3 Reading data files  9\n")
+    out = await g.finish()
+    # ("Chapter 3 …" is in no passage: checked, like any claim.)
+    assert out.text.startswith("Installing R  5\n") and out.checked == 1
     # A claim that merely ends in a spaced number is a claim, not a line of contents.
     g = Grounder(sources())
     g.feed("The frobnicator gives up after a timeout of 42 seconds  42\n")
@@ -167,6 +174,13 @@ def test_an_abbreviation_or_an_initial_does_not_end_a_sentence() -> None:
         "It is written in R.", "Pandas reads the same files.", "Plots, tables, etc.",
         "The rest is text.", "The answer is no.", "The limit is No. 5 of the list, see Fig. 3.",
         "Set the max.", "The value holds."]
+    # Before a number, a bracket or a code, "Eq." and "Fig." stand for a word; "with", "by" and
+    # "from" come before a person's initials.
+    text = ("It is derived in Eq. (3) of the paper. It is shown in Fig. S2 and Sec. II of it. "
+            "I worked with J. Smith on it. The letters from J. R. R. Tolkien are kept.")
+    assert [piece.strip() for piece, is_sentence in _units(text) if is_sentence] == [
+        "It is derived in Eq. (3) of the paper.", "It is shown in Fig. S2 and Sec. II of it.",
+        "I worked with J. Smith on it.", "The letters from J. R. R. Tolkien are kept."]
 
 
 def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> None:
@@ -190,6 +204,10 @@ def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> 
     assert closest_sentence("Where does Melissa Dell study?", "Melissa Dell studies economic "
                             "history at Harvard [2, 7].") == \
         "Melissa Dell studies economic history at Harvard."
+    # An index in code is no reference marker: the quote keeps the document's words.
+    assert closest_sentence("How do I get the first element of the list?",
+                            "Use items[0] to get the first element of the list.") == \
+        "Use items[0] to get the first element of the list."
 
 
 async def test_a_line_of_names_is_a_claim_to_check() -> None:
