@@ -37,6 +37,7 @@ _SPACE_BEFORE_STOP = re.compile(r"\s+([.!?,;:])(?=\s|$)")
 
 
 def pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from app.rag.citations import repair_citations
     from app.rag.grounding import UNSUPPORTED_MARK, _units
 
     out = []
@@ -48,7 +49,8 @@ def pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if not is_sentence:
                 continue
             sentence = _SPACE_BEFORE_STOP.sub(r"\1", " ".join(_MARKER.sub("", piece).split()))
-            for index in dict.fromkeys(int(m) for m in _MARKER.findall(piece)):
+            # The markers the app reads as citations (never those inside code: R's "[1]").
+            for index in repair_citations(piece, set(sources)).cited:
                 if index in sources:
                     out.append({"id": row["id"], "split": row["split"],
                                 "question": row["question"], "sentence": sentence,

@@ -87,6 +87,11 @@ _CODE_STATEMENT = re.compile(r"^(?:return|raise|yield|await|print)\b.*[(\[=]")
 # The prompt's own delimiters (app/rag/prompts.py) that a small model sometimes copies into its
 # answer: they are not claims, and left in they would be flagged as unsupported sentences.
 _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?sources>)[ \t]*')
+# R's printed output copied as a line of prose: '[1] "u" "v" "w"', "[1] 3.5 4.2". Its "[1]" is the
+# index of the first value, not a citation of source 1: the line is kept as inline code (which
+# no citation rewriting touches) and checked for nothing, like a fenced block.
+_PRINTED_VALUES = re.compile(r'\[\d{1,3}\](?:[ \t]+(?:"[^"\n]*"|[-+]?\d[\w.+-]*|TRUE|FALSE|NA|NULL))+'
+                             r"[ \t]*")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
@@ -219,6 +224,9 @@ def _prose_units(prose: str) -> list[tuple[str, bool]]:
         if not line or line.startswith("\n"):
             if line:
                 out.append((line, False))
+            continue
+        if _PRINTED_VALUES.fullmatch(line):
+            out.append((f"`{line.strip()}`", False))
             continue
         start = 0
         for match in _SENTENCE_END.finditer(line):

@@ -134,6 +134,18 @@ async def test_a_line_of_closing_brackets_is_never_given_a_citation() -> None:
     assert out.unsupported == ["x = 5"] and out.checked == 1
 
 
+async def test_r_output_copied_as_prose_is_code_not_a_citation() -> None:
+    listing = "> ls(2)\n[1] \"u\" \"v\" \"w\""
+    g = Grounder([Source(index=1, document_id="d", filename="R-intro.pdf", page=38,
+                         chunk_id="c", text="The search path lists attached packages.", score=1.0),
+                  Source(index=2, document_id="d", filename="R-intro.pdf", page=39,
+                         chunk_id="c2", text=listing, score=1.0)])
+    # SmolLM2 on QA batch 14: R's index of the first printed value read as a citation of [1].
+    g.feed('> ls(2) [2]\n[1] "u" "v" "w"\nA sentence that follows.\n')
+    out = await g.finish()
+    assert '\n`[1] "u" "v" "w"`\n' in out.text and 1 not in out.cited
+
+
 async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -> None:
     contents = ("Table of contents\nChapter 1 Introduction 6\n1.2 What is the ReportLab PDF "
                 "Library? . . . . . . . . . . 6\n1.3 ReportLab's commercial software . . . . . 7")
