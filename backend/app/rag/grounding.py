@@ -87,11 +87,14 @@ _CODE_STATEMENT = re.compile(r"^(?:return|raise|yield|await|print)\b.*[(\[=]")
 # The prompt's own delimiters (app/rag/prompts.py) that a small model sometimes copies into its
 # answer: they are not claims, and left in they would be flagged as unsupported sentences.
 _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?sources>)[ \t]*')
-# R's printed output copied as a line of prose: '[1] "u" "v" "w"', "[1] 3.5 4.2". Its "[1]" is the
-# index of the first value, not a citation of source 1: the line is kept as inline code (which
-# no citation rewriting touches) and checked for nothing, like a fenced block.
-_PRINTED_VALUES = re.compile(r'\[\d{1,3}\](?:[ \t]+(?:"[^"\n]*"|[-+]?\d[\w.+-]*|TRUE|FALSE|NA|NULL))+'
-                             r"[ \t]*")
+# R's printed output copied as a line of prose: '[1] "u" "v" "w"', "  [1]  3.5 4.2 NaN", knitr's
+# "## [1] 1 2". Its "[1]" is the index of the first value, not a citation of source 1: the line is
+# kept as inline code (which no citation rewriting touches) and checked for nothing, like a
+# fenced block. Two values at least, or one quoted, or one after R's prompt ("> x"): "[1] 2023"
+# alone may be a model's list of sources.
+_VALUE = r'(?:"[^"\n`]*"|[-+]?\d(?:[\w.+-]*\w)?|-?Inf|NaN|NA|<NA>|TRUE|FALSE|NULL)'
+_PRINTED_VALUES = re.compile(rf"[ \t]*(?:#[#>][ \t]*)?\[\d{{1,3}}\](?:[ \t]+{_VALUE})+[ \t]*")
+_SEVERAL_VALUES = re.compile(rf'\]\s+{_VALUE}\s+{_VALUE}|\]\s+"')
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
@@ -220,14 +223,18 @@ def _units(text: str) -> list[tuple[str, bool]]:
 
 def _prose_units(prose: str) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
+    previous = ""  # the line before, for R's prompt
     for line in re.split(r"(\n+)", _ECHOED_DELIMITER.sub("", prose)):
         if not line or line.startswith("\n"):
             if line:
                 out.append((line, False))
             continue
-        if _PRINTED_VALUES.fullmatch(line):
+        if _PRINTED_VALUES.fullmatch(line) and (
+                _SEVERAL_VALUES.search(line) or previous.lstrip().startswith(">")):
             out.append((f"`{line.strip()}`", False))
+            previous = line
             continue
+        previous = line
         start = 0
         for match in _SENTENCE_END.finditer(line):
             before = line[start:match.start(1)].split()

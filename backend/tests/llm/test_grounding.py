@@ -144,6 +144,12 @@ async def test_r_output_copied_as_prose_is_code_not_a_citation() -> None:
     g.feed('> ls(2) [2]\n[1] "u" "v" "w"\nA sentence that follows.\n')
     out = await g.finish()
     assert '\n`[1] "u" "v" "w"`\n' in out.text and 1 not in out.cited
+    # Aligned indexes, knitr's "##", NaN; one value after R's prompt. Not a model's list of
+    # sources, "[1] 2023", nor a sentence after a marker.
+    text = ('> mean(x)\n[1] 3.5\n  [1]  1  2 NaN\n## [1] 1 2\n[1] 2023\n'
+            '[1] The default is 30 seconds.\n')
+    code = [piece for piece, is_sentence in _units(text) if piece.startswith("`")]
+    assert code == ["`[1] 3.5`", "`[1]  1  2 NaN`", "`## [1] 1 2`"]
 
 
 async def test_a_line_of_contents_the_model_copied_is_never_given_a_citation() -> None:
