@@ -93,8 +93,7 @@ _ECHOED_DELIMITER = re.compile(r'[ \t]*(?:<source id="\d+"[^>\n]*>|</source>|</?
 # fenced block. Two values at least, or one quoted, or one after R's prompt ("> x"): "[1] 2023"
 # alone may be a model's list of sources.
 _VALUE = r'(?:"[^"\n`]*"|[-+]?\d(?:[\w.+-]*\w)?|-?Inf|NaN|NA|<NA>|TRUE|FALSE|NULL)'
-_PRINTED_VALUES = re.compile(rf"[ \t]*(?:#[#>][ \t]*)?\[\d{{1,3}}\](?:[ \t]+{_VALUE})+[ \t]*")
-_SEVERAL_VALUES = re.compile(rf'\]\s+{_VALUE}\s+{_VALUE}|\]\s+"')
+_PRINTED_VALUES = re.compile(rf"[ \t]*(?:#[#>][ \t]*)?\[\d{{1,3}}\]((?:[ \t]+{_VALUE})+)[ \t]*")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
@@ -229,12 +228,10 @@ def _prose_units(prose: str) -> list[tuple[str, bool]]:
             if line:
                 out.append((line, False))
             continue
-        if _PRINTED_VALUES.fullmatch(line) and (
-                _SEVERAL_VALUES.search(line) or previous.lstrip().startswith(">")):
+        after_prompt, previous = previous.lstrip().startswith(">"), line
+        if _printed_values(line, after_prompt=after_prompt):
             out.append((f"`{line.strip()}`", False))
-            previous = line
             continue
-        previous = line
         start = 0
         for match in _SENTENCE_END.finditer(line):
             before = line[start:match.start(1)].split()
@@ -248,6 +245,16 @@ def _prose_units(prose: str) -> list[tuple[str, bool]]:
     return [(piece, is_sentence and bool(piece.strip())) for piece, is_sentence in out if piece]
 
 
+def _printed_values(line: str, *, after_prompt: bool) -> bool:
+    """Whether `line` is R's printed output (`_PRINTED_VALUES`): two values at least, or one
+    quoted, or one after R's prompt."""
+    printed = _PRINTED_VALUES.fullmatch(line)
+    if not printed:
+        return False
+    values = printed.group(1).split(maxsplit=1)  # (a quoted value may hold spaces)
+    return after_prompt or len(values) > 1 or values[0].startswith('"')
+
+
 class Grounder:
     """Checks an answer against `sources` while it streams (see the module docstring)."""
 
@@ -255,10 +262,9 @@ class Grounder:
         self._sources = list(sources)
         self._by_index = {s.index: s for s in sources}
         # (Without the paragraph numbers some exports print: "18.6 A base image … 「901」".)
-        self._lines = frozenset(_flat(PARAGRAPH_NUMBER.sub("", line))
-                                for s in sources for line in s.text.splitlines())
-        self._contents = [_flat(line) for s in sources for line in s.text.splitlines()
-                          if CONTENTS_LINE.search(line)]
+        lines = [line for s in sources for line in s.text.splitlines()]
+        self._lines = frozenset(_flat(PARAGRAPH_NUMBER.sub("", line)) for line in lines)
+        self._contents = [_flat(line) for line in lines if CONTENTS_LINE.search(line)]
         self._embed = embed
         self._source_vectors: asyncio.Task[list[list[float]]] | None = None
         self._text = ""
