@@ -133,9 +133,10 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         # OCaml's "val initialize : unit -> unit" (after a page number, in a PDF)
                         r"|^(?:\d{1,4}\s+)?(?:val|external)\s+[a-z_]\w*\s*:\s*\S.*$"
                         # a command-line option heading its description: "-nocpp", "-I dir",
-                        # or several: "-h, --help", "--indent, --tab, --no-indent, --compact"
-                        r"|^--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?"
-                        r"(?:,\s*--?[A-Za-z][\w-]*(?:[ =][\w<>.-]{1,30})?)*$")
+                        # "-D symbol=value", "--width[=N]", or several: "-h, --help",
+                        # "--indent, --tab, --no-indent, --compact"
+                        r"|^--?[A-Za-z][\w-]*(?:[ =][\w<>.=\[\]-]{1,30})?"
+                        r"(?:,\s*--?[A-Za-z][\w-]*(?:[ =][\w<>.=\[\]-]{1,30})?)*$")
 # A definition list's term on a line of its own, right above its description: a lower-case
 # name ("lineno", "colno" over "The line corresponding to pos."; an HTML <dt> as extracted;
 # "startAngle" in a PDF's attribute table).

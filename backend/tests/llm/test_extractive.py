@@ -971,3 +971,18 @@ def test_a_signature_heads_only_the_sentences_of_its_own_section() -> None:
                                "format?", doc_sources(page))
     assert body_sentences(answer)[0].startswith("The `dsaEncoding` option specifies")
     assert "sort()`:" not in answer
+
+
+def test_an_option_with_a_value_heads_its_own_description_not_the_option_above() -> None:
+    # (camlidl's manual, page 19.) "-D symbol=value" heads "The option -Dsymbol=value is passed
+    # …"; not recognised as an option line, the search went on up to "-cpp" and the answer read
+    # "`-cpp`: The option -Dsymbol=value is passed to the C preprocessor."
+    page = ("4.2 Options\nThe following command-line options are recognized by camlidl.\n-cpp\n"
+            "Pre-process the source IDL files with the C preprocessor. This option is set by "
+            "default.\n-D symbol=value\nDefine a preprocessor symbol. The option -Dsymbol=value "
+            "is passed to the C preprocessor.\nThe value can be omitted, as in -D symbol, and "
+            "defaults to 1.\n-header\nGenerate a C header file f.h.")
+    answer = extractive_answer("What value does a preprocessor symbol get when -D is given "
+                               "without a value?", doc_sources(page))
+    assert "`-cpp`" not in answer
+    assert "`-D symbol=value`:" in answer
