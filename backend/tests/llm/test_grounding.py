@@ -62,6 +62,33 @@ def test_words_recombined_from_a_passage_are_not_supported_by_it() -> None:
     assert not support("Stub functions the data file converting source.", CAMLIDL).supported
 
 
+def test_a_negated_claim_needs_a_negation_in_the_passage_sentence_it_matches() -> None:
+    # (SmolLM2 on the LayoutParser paper.) The passage's words hold the claim, not what it says.
+    paper = ("The library implements simple and intuitive Python APIs. Its convenient functions "
+             "for handling document image data can be seamlessly integrated with existing DIA "
+             "pipelines. It is open source.")
+    wrong = support("The functions for handling document image data are not available.", paper)
+    assert wrong.lexical >= 0.6 and not wrong.polarity and not wrong.supported
+    assert support("Its functions for handling document image data can be integrated with "
+                   "existing DIA pipelines.", paper).supported
+    # A negation the passage makes too, in other words, stands; so does one only in code.
+    assert support("The frobnicator does not retry more than three times.",
+                   FROB + " It never retries more than three times.").polarity
+    assert support("Call `connect(retry=None)` to reach the hub over TLS on port 8443.",
+                   FROB).polarity
+    assert not support("The frobnicator gives up after a timeout of 42 seconds without retrying.",
+                       FROB).polarity
+
+
+async def test_a_negated_claim_the_passage_contradicts_is_flagged() -> None:
+    g = Grounder(sources())
+    g.feed("The frobnicator never connects to the hub over TLS on port 8443 [2].")
+    out = await g.finish()
+    assert out.text == ("The frobnicator never connects to the hub over TLS on port 8443 "
+                        f"{UNSUPPORTED_MARK}.")
+    assert out.unsupported and out.cited == []
+
+
 async def test_citations_follow_the_evidence() -> None:
     g = Grounder(sources())
     answer = ("The frobnicator connects to the hub over TLS on port 8443 [1]. "
