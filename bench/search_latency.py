@@ -5,6 +5,7 @@
     cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 [--pg]   # sharing (#10)
     cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 --pg --compare keyword_statements=1
     cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 --private 0.3  # narrowed
+    cd backend && .venv/bin/python ../bench/search_latency.py --shared 10 --profile /tmp/s.prof  # where
 
 The corpus is SciFact's 5,183 abstracts, written the way the pipeline leaves them (real migrations,
 ready Document + Chunk rows, FTS index, vectors from the real MiniLM embedder with the pipeline's
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import gc
 import hashlib
 import inspect
@@ -267,7 +269,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 own_only_ms: list[float] = []
                 compared_ms: list[float] = []
                 name, alt = compare_setting(settings, args.compare)
-                with GcPauses() if args.gc_stats else contextlib.nullcontext() as pauses:
+                profile = cProfile.Profile() if args.profile else None
+                with GcPauses() if args.gc_stats else contextlib.nullcontext() as pauses, \
+                        profile or contextlib.nullcontext():
                     for i, q in enumerate(measured):
                         if name is None:
                             http_ms.append((await ask(i, q))[0])
@@ -280,6 +284,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         if args.shared:
                             own_only_ms.append((await ask(i, q, who=args.shared + 1))[0])
                 gc_stats = pauses.summary() if pauses else None
+                if profile:
+                    profile.dump_stats(args.profile)
 
                 # Stage timings from retrieve() itself, same queries and owners.
                 from app.rag.retrieval import retrieve
@@ -383,6 +389,10 @@ def main() -> None:
                              "which goes first")
     parser.add_argument("--gc-stats", action="store_true",
                         help="time the cycle collector's passes during the HTTP searches, by generation")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the event loop's thread (server and client) over the "
+                             "measured requests into FILE (read with python -m pstats); the "
+                             "profiler's overhead inflates the latencies of that run")
     parser.add_argument("--rebuild", action="store_true",
                         help="build the corpus even if the bench cache holds a copy")
     args = parser.parse_args()
