@@ -23,15 +23,12 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import _common as c
 import qa_eval
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 async def capture(args: argparse.Namespace) -> None:
@@ -59,6 +56,7 @@ async def capture(args: argparse.Namespace) -> None:
 
 async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
     from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
+    from app.rag.citations import repair_citations
     from app.rag.extractive import NO_ANSWER, ExtractiveChatModel, sentence_similarity
     from app.rag.prompts import Source
 
@@ -85,8 +83,8 @@ async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
             text = await model.answer(question, sources, context=inputs["context"],
                                       relevance=inputs["relevance"], similarity=similarity)
         by_index = {s.index: s for s in sources}
-        cited = [by_index[n] for n in dict.fromkeys(int(m) for m in _MARKER.findall(text))
-                 if n in by_index]
+        # Read as the chat reads them: outside code ("`Lst[[1]]`" cites nothing).
+        cited = [by_index[n] for n in repair_citations(text, set(by_index)).cited]
         row |= {"answer": text or NO_ANSWER, "cited": bool(cited)}
         if row["answerable"]:
             row |= {"hit1": captured["hit1"], "hit5": captured["hit5"]}

@@ -986,3 +986,23 @@ def test_an_option_with_a_value_heads_its_own_description_not_the_option_above()
                                "without a value?", doc_sources(page))
     assert "`-cpp`" not in answer
     assert "`-D symbol=value`:" in answer
+
+
+def test_an_index_in_running_text_is_shown_as_code_not_dropped_as_a_printed_reference() -> None:
+    # (R-intro, page 26.) "Lst[[1]]" became "Lst[]": "[1]" was taken for a printed reference.
+    page = ("Components are always numbered and may always be referred to as such. Thus if Lst is "
+            "the name of a list with four components, these may be individually referred to as "
+            "Lst[[1]], Lst[[2]], Lst[[3]] and Lst[[4]]. If, further, Lst[[4]] is a vector "
+            "subscripted array then Lst[[4]][1] is its first entry. Deep learning is the state "
+            "of the art for table detection [26] and scene text detection [4].")
+    answer = extractive_answer("How do I refer to the components of a list Lst?",
+                               doc_sources(page))
+    assert "`Lst[[1]]`, `Lst[[2]]`, `Lst[[3]]` and `Lst[[4]]` [1]" in answer
+    assert "`Lst[[4]][1]` is its first entry [1]" in answer
+    # … and is no citation: the answer cites source 1 only, as itself.
+    assert repair_citations(answer, {1}).cited == [1]
+    assert repair_citations(answer, {1, 2, 3, 4}).cited == [1]
+    # A printed reference after a space is still dropped.
+    tables = extractive_answer("Which detection tasks is deep learning the state of the art for?",
+                               doc_sources(page))
+    assert "[26]" not in tables and "table detection and scene text detection [1]" in tables
