@@ -33,6 +33,7 @@ from typing import Any
 import _common as c
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_CODE = re.compile(r"(`[^`\n]+`)")
 _SPACE_BEFORE_STOP = re.compile(r"\s+([.!?,;:])(?=\s|$)")
 
 
@@ -48,7 +49,10 @@ def pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for piece, is_sentence in _units(row["answer"].replace(UNSUPPORTED_MARK, "")):
             if not is_sentence:
                 continue
-            sentence = _SPACE_BEFORE_STOP.sub(r"\1", " ".join(_MARKER.sub("", piece).split()))
+            # Without its markers, as a reader sees it (code keeps its own: "inp[[1]]").
+            bare = "".join(part if n % 2 else _MARKER.sub("", part)
+                           for n, part in enumerate(_CODE.split(piece)))
+            sentence = _SPACE_BEFORE_STOP.sub(r"\1", " ".join(bare.split()))
             # The markers the app reads as citations (never those inside code: R's "[1]").
             for index in repair_citations(piece, set(sources)).cited:
                 if index in sources:

@@ -39,10 +39,10 @@ from app.rag.sentences import (
     KEYWORD_LIST,
     LEANS,
     LIST_NUMBER,
-    PRINTED_REFERENCE,
     TABLE_ROW,
     TERMINAL,
     is_code,
+    quotable,
     split_sentences,
 )
 from app.rag.terms import STOPWORDS, acronyms, stemmed_terms, term_sequence, with_acronyms
@@ -783,22 +783,8 @@ def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:
     return paragraphs
 
 
-# An index in running text ("Lst[[1]]", "pc.slices[3]", "argv[2]") is code, not a printed
-# reference: shown as inline code, the answer neither loses it ("Lst[]") nor reads it as a
-# citation of source 1.
-_INDEXED = re.compile(r"(?<![\w`.$])[A-Za-z_.][\w.$]*(?:\[\[?\d[\d, ]*\]\]?)+(?:\.\w+)*(?![\w`])")
-
-
-def _outside_code(text: str, change: Callable[[str], str]) -> str:
-    """`text` with `change` applied to what lies outside its inline code spans."""
-    return "".join(part if n % 2 else change(part)
-                   for n, part in enumerate(re.split(r"(`[^`\n]+`)", text)))
-
-
 def _cite(sentence: str, index: int) -> str:
-    # (A code span's own index stays as it is: "`items[0]`".)
-    text = _outside_code(sentence, lambda part: _INDEXED.sub(r"`\g<0>`", part))
-    text = _outside_code(text, lambda part: PRINTED_REFERENCE.sub("", part)).strip()
+    text = quotable(sentence)
     if (cut := _cut(text)) != text:
         # Cut inside inline code: close it, or the marker would be read as code and the answer
         # would cite nothing (`citations` treats an unclosed span as code to the line's end).

@@ -44,9 +44,9 @@ from app.rag.sentences import (
     CONTENTS_LINE,
     LEADERS,
     PARAGRAPH_NUMBER,
-    SPACED_REFERENCE,
     abbreviated,
     is_code,
+    quotable,
     split_sentences,
 )
 from app.rag.terms import (
@@ -472,7 +472,7 @@ def closest_sentence(question: str, text: str) -> str | None:
     best, best_count = None, 0
     for sentence in split_sentences(text):
         # (Without printed reference markers: "[2]" would read as a citation of our source 2.)
-        sentence = SPACED_REFERENCE.sub("", sentence).strip()
+        sentence = quotable(sentence)
         letters = sum(c.isalpha() or c.isspace() for c in sentence)
         if CONTENTS_LINE.search(sentence) or is_code(sentence) or letters < 0.7 * len(sentence):
             continue

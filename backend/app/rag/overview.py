@@ -48,9 +48,9 @@ from app.rag.sentences import (
     KEYWORD_LIST,
     LEANS,
     PARAGRAPH_NUMBER,
-    PRINTED_REFERENCE,
     TERMINAL,
     is_code,
+    quotable,
     split_sentences,
 )
 from app.rag.terms import content_terms
@@ -283,7 +283,7 @@ def _sections(passages: list[_Passage]) -> list[str]:
 
 def _candidate(sentence: str) -> str | None:
     """`sentence` as it may be quoted in a summary, or None: prose only, whole, of fair length."""
-    sentence = _ROLE.sub(r"\1", PRINTED_REFERENCE.sub("", sentence)).strip()
+    sentence = _ROLE.sub(r"\1", quotable(sentence)).strip()
     words = sentence.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS or not sentence[:1].isupper():
         return None
@@ -367,7 +367,7 @@ def _opening_lines(passages: list[_Passage], limit: int) -> list[tuple[_Passage,
     found: list[tuple[_Passage, str]] = []
     for passage in passages:
         for line in split_sentences(passage.text):
-            line = _ROLE.sub(r"\1", PRINTED_REFERENCE.sub("", line)).strip()
+            line = _ROLE.sub(r"\1", quotable(line)).strip()
             if (len(line.split()) >= 3 and not is_code(line) and not CONTENTS_LINE.search(line)
                     and line not in {text for _, text in found}):
                 found.append((passage, line[:300]))

@@ -249,10 +249,14 @@ def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> 
     assert closest_sentence("Where does Melissa Dell study?", "Melissa Dell studies economic "
                             "history at Harvard [2, 7].") == \
         "Melissa Dell studies economic history at Harvard."
-    # An index in code is no reference marker: the quote keeps the document's words.
+    # An index in code is no reference marker: the quote keeps the document's words, as code
+    # (in prose, "inp[[1]]" would read as a citation of source 1).
     assert closest_sentence("How do I get the first element of the list?",
                             "Use items[0] to get the first element of the list.") == \
-        "Use items[0] to get the first element of the list."
+        "Use `items[0]` to get the first element of the list."
+    assert closest_sentence("How do I split the list into vectors?",
+                            "Split the list into vectors with label <- inp[[1]] and so on.") == \
+        "Split the list into vectors with label <- `inp[[1]]` and so on."
 
 
 async def test_a_line_of_names_is_a_claim_to_check() -> None:
