@@ -4,7 +4,6 @@ and table rows, with hard-wrapped lines joined back."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from app.rag.terms import STOPWORDS, WORD, plain_word
 
@@ -28,10 +27,10 @@ _SETTING = frozenset("in using than".split())
 # Lines and sentences that are not statements to quote as they stand (the answerer and the
 # document overview share them).
 # Reference markers printed in documents ("[12]") would read as citations of our own sources.
-_PRINTED_REFERENCE = re.compile(r"\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
-# An index in running text ("Lst[[1]]", "pc.slices[3]", "argv[2]") is code, not a reference.
-_INDEXED = re.compile(
-    r"(?<![\w`.$])[A-Za-z_.][\w.$]*(?:\[\[?\d[\d, ]*\]\]?)+(?:\.\w+)*(?![\w`])")
+# … but an index in running text ("Lst[[1]]", "pc.slices[3]", "argv[2]") is code (group 1).
+_INDEX_OR_REFERENCE = re.compile(
+    r"((?<![\w`.$])[A-Za-z_.][\w.$]*(?:\[\[?\d[\d, ]*\]\]?)+(?:\.\w+)*(?![\w`]))"
+    r"|\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
 _INLINE_CODE = re.compile(r"(`[^`\n]+`)")
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
 # (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
@@ -91,12 +90,9 @@ def quotable(text: str) -> str:
     """`text` as an answer quotes it: printed reference markers dropped, an index in running text
     shown as inline code, so that the quote neither loses it ("Lst[]") nor reads it as a
     citation of source 1. Code spans keep their own ("`items[0]`")."""
-    def outside_code(change: Callable[[str], str], text: str) -> str:
-        return "".join(part if n % 2 else change(part)
-                       for n, part in enumerate(_INLINE_CODE.split(text)))
-
-    wrapped = outside_code(lambda part: _INDEXED.sub(r"`\g<0>`", part), text)
-    return outside_code(lambda part: _PRINTED_REFERENCE.sub("", part), wrapped).strip()
+    return "".join(
+        part if n % 2 else _INDEX_OR_REFERENCE.sub(lambda m: f"`{m[1]}`" if m[1] else "", part)
+        for n, part in enumerate(_INLINE_CODE.split(text))).strip()
 
 
 def split_sentences(text: str) -> list[str]:
