@@ -87,6 +87,7 @@ WINDOW_LINES = 3  # lines of code or header fields that may complete a sentence
 RESTATE_TERMS = 10
 RESTATE_SHARE = 0.6
 SIGNATURE_LINES = 8  # how far above a sentence the signature it describes may be
+SIGNATURE_GROUP = 3  # more signatures stacked right above it that it describes too
 # "How do I …?" over a manual is answered by the function, command, option (or for "where do
 # I …?", the path) to use, which the asker cannot name: a sentence naming one ("… governed by
 # the --apt argument to lb config", "We use …ttfonts.TTFont to create a true type font object")
@@ -519,10 +520,24 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
         line = sentences[i].strip()
         if _is_heading(line) and not _SIGNATURE.match(line):
             return None  # "Signatures" above "The `dsaEncoding` option …": another section
-        if _SIGNATURE.match(line) and len(line) <= 120 and not _example_call(line):
-            line = re.sub(r"^\d{1,4}\s+(?=val|external)", "", line)  # a page number before it
-            return re.sub(r"^\.\.\s+(?:\w+:)?\w+::\s+", "", line).strip("`:").strip()
+        if _is_signature(line):
+            # Signatures stacked right above one another share the description below them
+            # ("qqnorm(x)" / "qqline(x)" / "qqplot(x, y)" / "… The first form plots …").
+            first = i
+            while first > 0 and i - first < SIGNATURE_GROUP and \
+                    _is_signature(sentences[first - 1].strip()):
+                first -= 1
+            return ", ".join(_signature_text(s.strip()) for s in sentences[first:i + 1])
     return None
+
+
+def _is_signature(line: str) -> bool:
+    return bool(_SIGNATURE.match(line)) and len(line) <= 120 and not _example_call(line)
+
+
+def _signature_text(line: str) -> str:
+    line = re.sub(r"^\d{1,4}\s+(?=val|external)", "", line)  # a page number before it
+    return re.sub(r"^\.\.\s+(?:\w+:)?\w+::\s+", "", line).strip("`:").strip()
 
 
 def _example_call(line: str) -> bool:

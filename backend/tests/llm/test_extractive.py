@@ -1006,3 +1006,15 @@ def test_an_index_in_running_text_is_shown_as_code_not_dropped_as_a_printed_refe
     tables = extractive_answer("Which detection tasks is deep learning the state of the art for?",
                                doc_sources(page))
     assert "[26]" not in tables and "table detection and scene text detection [1]" in tables
+
+
+def test_signatures_stacked_above_one_description_all_head_it() -> None:
+    # (R-intro, page 70.) Three forms, one description: the answer named only the last one,
+    # "`qqplot(x, y)`: The first form plots …", a label for what the passage says of qqnorm.
+    page = ("qqnorm(x)\nqqline(x)\nqqplot(x, y)\nDistribution-comparison plots. The first form "
+            "plots the numeric vector x against the expected Normal order scores (a normal "
+            "scores plot) and the second adds a straight line to such a plot by drawing a line "
+            "through the distribution and data quartiles.")
+    answer = extractive_answer("How do I draw a normal scores plot with a straight line "
+                               "through it?", doc_sources(page))
+    assert "`qqnorm(x), qqline(x), qqplot(x, y)`: The first form plots" in answer
