@@ -46,6 +46,7 @@ from app.rag.sentences import (
     PARAGRAPH_NUMBER,
     abbreviated,
     is_code,
+    outside_code,
     quotable,
     split_sentences,
 )
@@ -329,7 +330,7 @@ class Grounder:
                 continue
             verdict = verdicts[piece]
             checked += verdict.checked
-            bare = _MARKERS.sub("", piece).rstrip()
+            bare = _without_markers(piece).rstrip()
             if verdict.unsupported:
                 unsupported.append(bare.strip())
             parts.append(_rewrite(piece, bare, verdict))
@@ -348,7 +349,7 @@ class Grounder:
 
     async def _check(self, piece: str) -> _Verdict:
         repaired = repair_citations(piece, set(self._by_index))
-        bare = _MARKERS.sub("", piece).strip()
+        bare = _without_markers(piece).strip()
         claim = _BULLET.sub("", bare)
         if _is_heading(claim, self._lines) or self._is_contents(claim):
             # A heading states nothing: left as written, never given a citation the model did
@@ -428,6 +429,11 @@ def _is_data(claim: str) -> bool:
 def _is_code(claim: str) -> bool:
     # (A Markdown heading, "# Usage", is no shell comment here.)
     return not claim.startswith("#") and (is_code(claim) or bool(_CODE_STATEMENT.match(claim)))
+
+
+def _without_markers(piece: str) -> str:
+    """The piece without its citation markers; its code keeps its own brackets ("`x[1]`")."""
+    return outside_code(piece, lambda part: _MARKERS.sub("", part))
 
 
 def _rewrite(piece: str, bare: str, verdict: _Verdict) -> str:

@@ -4,6 +4,7 @@ and table rows, with hard-wrapped lines joined back."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from app.rag.terms import STOPWORDS, WORD, plain_word
 
@@ -86,13 +87,18 @@ _CALL_START = re.compile(r"[a-z_][\w.]*\([^()\s]{0,20}\)\s+[a-z]")  # "locator()
 TABLE_ROW = re.compile(r"^[^:;|]{1,40}:[^;|]+[;|]\s*[^:;|]{1,40}:")
 
 
+def outside_code(text: str, change: Callable[[str], str]) -> str:
+    """`text` with `change` applied to what lies outside its inline code spans."""
+    return "".join(part if n % 2 else change(part)
+                   for n, part in enumerate(_INLINE_CODE.split(text)))
+
+
 def quotable(text: str) -> str:
     """`text` as an answer quotes it: printed reference markers dropped, an index in running text
     shown as inline code, so that the quote neither loses it ("Lst[]") nor reads it as a
     citation of source 1. Code spans keep their own ("`items[0]`")."""
-    return "".join(
-        part if n % 2 else _INDEX_OR_REFERENCE.sub(lambda m: f"`{m[1]}`" if m[1] else "", part)
-        for n, part in enumerate(_INLINE_CODE.split(text))).strip()
+    return outside_code(text, lambda part: _INDEX_OR_REFERENCE.sub(
+        lambda m: f"`{m[1]}`" if m[1] else "", part)).strip()
 
 
 def split_sentences(text: str) -> list[str]:

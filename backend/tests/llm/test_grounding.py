@@ -80,6 +80,21 @@ def test_a_negated_claim_needs_a_negation_in_the_passage_sentence_it_matches() -
                        FROB).polarity
 
 
+async def test_an_index_in_the_models_code_is_kept_not_taken_for_a_marker() -> None:
+    # "`x[1]`" came out as "`x`": the sentence's markers were stripped inside its code too.
+    vector = [Source(index=1, document_id="d", filename="R-intro.pdf", page=3, chunk_id="c",
+                     text="Use x[1] to get the first element of the vector x in R.", score=1.0),
+              Source(index=2, document_id="d2", filename="menu.md", page=1, chunk_id="c2",
+                     text=SOUP, score=1.0)]
+    g = Grounder(vector)
+    g.feed("Use `x[1]` to get the first element of the vector x [1].\n"
+           "The cafeteria serves soup on `days[2]` and Fridays [1].\n")
+    out = await g.finish()
+    assert out.text.startswith("Use `x[1]` to get the first element of the vector x [1].\n")
+    assert f"on `days[2]` and Fridays {UNSUPPORTED_MARK}." in out.text
+    assert out.cited == [1]  # (not 2: "days[2]" is code)
+
+
 async def test_a_negated_claim_the_passage_contradicts_is_flagged() -> None:
     g = Grounder(sources())
     g.feed("The frobnicator never connects to the hub over TLS on port 8443 [2].")
