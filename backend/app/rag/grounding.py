@@ -13,7 +13,9 @@ retrieved source, and a source *supports* a sentence when
   source in embedding space. A small model recombines a passage's words into claims the passage
   does not make ("It generates a C source file that compiles the entire IDL header file into a
   single"): with the bag of words alone, a reader judged only about half of SmolLM2's citations
-  supported (docs/benchmarks.md §2b, "SmolLM2's citations judged by a reader").
+  supported (docs/benchmarks.md §2b, "SmolLM2's citations judged by a reader"), and
+* a sentence that negates finds a negation in the passage sentence closest to it (negations are
+  stop words: the words of "X can be integrated" hold "X is not available" as well).
 
 Then citations follow the evidence: markers pointing at a source that does not support the sentence
 are dropped, the best supporting source is cited where the model cited none, and a sentence no
