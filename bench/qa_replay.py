@@ -56,8 +56,8 @@ async def capture(args: argparse.Namespace) -> None:
 
 async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
     from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
-    from app.rag.citations import repair_citations
     from app.rag.extractive import NO_ANSWER, ExtractiveChatModel, sentence_similarity
+    from app.rag.pipeline import _cited_sources
     from app.rag.prompts import Source
 
     items = {i["id"]: i for i in qa_eval.load("all")}
@@ -82,9 +82,8 @@ async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
 
             text = await model.answer(question, sources, context=inputs["context"],
                                       relevance=inputs["relevance"], similarity=similarity)
-        by_index = {s.index: s for s in sources}
         # Read as the chat reads them: outside code ("`Lst[[1]]`" cites nothing).
-        cited = [by_index[n] for n in repair_citations(text, set(by_index)).cited]
+        cited = _cited_sources(text, sources)
         row |= {"answer": text or NO_ANSWER, "cited": bool(cited)}
         if row["answerable"]:
             row |= {"hit1": captured["hit1"], "hit5": captured["hit5"]}
