@@ -126,6 +126,12 @@ TYPED_FLOOR = 0.35
 TYPED_COVERAGE = 0.5
 _K1, _B = 1.2, 0.75
 
+# A sentence about the example right above it: those lines are code it explains, not signatures
+# it describes ("The above code creates a canvas …", "In this example, …").
+_EXAMPLE_REFERENCE = re.compile(
+    r"\s*(?:in\s+)?(?:this|these|the\s+(?:above|preceding|previous))\s+"
+    r"(?:code|examples?|snippet|lines)\b|\s*(?:in\s+)?the\s+(?:code|example)\s+above\b", re.I)
+
 # An API reference's signature line heads the sentences that describe it.
 _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
                         r"|^\.\.\s+(?:\w+:)?(?:function|method|class|decorator|data|attribute)::\s+\S+"
@@ -514,6 +520,8 @@ def _restates(terms: list[str], query: set[str]) -> bool:
 def _signature_before(sentences: list[str], n: int) -> str | None:
     """The signature line that heads sentence `n` ("`crypto.randomBytes(size[, callback])`"),
     if one does within a few lines, with no other prose heading in between."""
+    if _EXAMPLE_REFERENCE.match(sentences[n]):
+        return None  # "hello(c)" / "c.save()" over "The above code creates …": an example
     if n > 0 and _TERM.match(sentences[n - 1].strip()):
         return sentences[n - 1].strip()  # "lineno" over "The line corresponding to pos."
     for i in range(n - 1, max(-1, n - 1 - SIGNATURE_LINES), -1):

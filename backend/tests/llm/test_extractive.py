@@ -1018,3 +1018,20 @@ def test_signatures_stacked_above_one_description_all_head_it() -> None:
     answer = extractive_answer("How do I draw a normal scores plot with a straight line "
                                "through it?", doc_sources(page))
     assert "`qqnorm(x), qqline(x), qqplot(x, y)`: The first form plots" in answer
+
+
+def test_an_example_above_a_sentence_about_it_is_no_signature() -> None:
+    # (ReportLab user guide, page 11.) The lines of an example look like signatures; the sentence
+    # under them says they are an example, so they do not label it.
+    page = ("from reportlab.pdfgen import canvas\ndef hello(c):\nc.drawString(100,100,"
+            "\"Hello World\")\nc = canvas.Canvas(\"hello.pdf\")\nhello(c)\nc.showPage()\nc.save()\n"
+            "The above code creates a canvas object which will generate a PDF file named "
+            "hello.pdf in the current working directory.")
+    answer = extractive_answer("What file does the hello world canvas example generate?",
+                               doc_sources(page))
+    assert "The above code creates a canvas object" in answer
+    assert "`hello(c)" not in answer and "c.save()`:" not in answer
+    # A description under a signature is still headed by it.
+    entry = "qqnorm(x)\nThis function plots x against the expected Normal order scores."
+    plots = extractive_answer("What does qqnorm plot?", doc_sources(entry))
+    assert "`qqnorm(x)`: This function plots" in plots
