@@ -13,9 +13,10 @@ COMMON_ZIPF, SPECIFIC_SPAN = 6.0, 2.0  # see `specificity`
 DEFINITION_QUESTION = re.compile(
     r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
+# (Also after a clause that sets the scene: "In the 128MB USB key example, how big was …?")
 _QUANTITY_QUESTION = re.compile(
-    r"^how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many|fast)\b"
-    r"|^what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
+    r"(?:^|[,;:]\s*)how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many|fast)\b"
+    r"|(?:^|[,;:]\s*)what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
     r"width|thickness|weight|size|speed|age|number|price|cost|amount)\b", re.I)
 _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
            r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half|"
@@ -142,7 +143,7 @@ def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
         return None, _YEAR
     if _VERSION_QUESTION.search(question):
         return None, _VERSION
-    match = _QUANTITY_QUESTION.match(question.strip())
+    match = _QUANTITY_QUESTION.search(question.strip())
     if not match:
         return None, None
     word = (match.group(1) or match.group(2)).lower()

@@ -654,6 +654,10 @@ def test_the_sentence_giving_the_measure_asked_for_joins_the_answer() -> None:
     answer = extractive_answer("How thick should the ice of a Swiss skating rink be?",
                                doc_sources(page), max_sentences=2)
     assert "18 inches" in answer
+    # … also when a clause sets the scene before the question asks it.
+    answer = extractive_answer("For a Swiss skating rink, how thick should the ice be?",
+                               doc_sources(page), max_sentences=2)
+    assert "18 inches" in answer
 
 
 
