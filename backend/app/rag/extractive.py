@@ -409,6 +409,8 @@ def extract(
     # … and each passage's paragraph as the answer shows it: a method's signature, what it
     # does and "set the effect to 'dissolve'" answer together what none of them does alone.
     evidence += [" ".join(pieces) for _, pieces in _paragraphs(picked) if len(pieces) > 1]
+    picked = _continue(picked, {source.index: sentences for _, source, sentences in per_source},
+                       query)
     coverage = picked[0].coverage if picked else 0.0
     # "X is …", or for "what is the capital of Australia?", "the capital of Australia is …".
     asked = DEFINITION_QUESTION.match(question.strip())
@@ -441,12 +443,39 @@ def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> 
             continue
         text = sentences[c.source_index][gap]
         terms = stemmed_terms(text)
-        if _eligible(text, terms) and not is_code(text) and not CONTENTS_LINE.search(text) \
-                and not any(text in p.text for p in picked):
+        if _joins(text, terms, picked):
             filled.append(_Candidate(c.rank, c.source_index, c.document_id, gap, text,
                                      frozenset(terms), c.score))
             taken.add((c.source_index, gap))
     return filled
+
+
+def _continue(picked: list[_Candidate], sentences: Mapping[int, list[str]], query: set[str]
+              ) -> list[_Candidate]:
+    """The sentence after the best pick, when it still speaks of the question's words: the
+    passage goes on to say what the best sentence leads to ("… will not complete until there is
+    sufficient entropy. [The only time … may block … is right after boot, when the whole system
+    is still low on entropy.]"). After the "not found" check, which weighs the picks alone."""
+    if not picked:
+        return picked
+    best = picked[0]
+    after = best.sentence_index + 1
+    own = sentences[best.source_index]
+    if after >= len(own) or any(c.source_index == best.source_index
+                                and c.sentence_index == after for c in picked):
+        return picked
+    text = own[after]
+    terms = stemmed_terms(text)
+    if query & set(terms) and not _is_heading(text) and _joins(text, terms, picked):
+        return [*picked, _Candidate(best.rank, best.source_index, best.document_id, after, text,
+                                    frozenset(terms), best.score)]
+    return picked
+
+
+def _joins(text: str, terms: list[str], picked: list[_Candidate]) -> bool:
+    """Whether a sentence next to a pick may join the answer: prose that is not already in it."""
+    return _eligible(text, terms) and not is_code(text) and not CONTENTS_LINE.search(text) \
+        and not any(text in p.text for p in picked)
 
 
 def _window(sentences: list[str], n: int, terms: list[str], query: set[str]

@@ -1039,3 +1039,18 @@ def test_an_example_above_a_sentence_about_it_is_no_signature() -> None:
     entry = "qqnorm(x)\nThis function plots x against the expected Normal order scores."
     plots = extractive_answer("What does qqnorm plot?", doc_sources(entry))
     assert "`qqnorm(x)`: This function plots" in plots
+
+
+def test_the_sentence_after_the_best_one_joins_it_when_it_still_speaks_of_the_question() -> None:
+    # (Node.js crypto.) The best sentence says when the call completes; the next one says when
+    # it may block, with one word of the question: it goes on, and the answer with it.
+    page = ("The `crypto.randomBytes()` method will not complete until there is sufficient "
+            "entropy available. The only time when generating the random bytes may conceivably "
+            "block for a longer period of time is right after boot, when the whole system is "
+            "still low on entropy. Asynchronous callers get the bytes in a callback.")
+    answer = extractive_answer("Will crypto.randomBytes() wait for entropy?", doc_sources(page),
+                               max_sentences=1)
+    assert "will not complete until there is sufficient entropy" in answer
+    assert "right after boot" in answer
+    # A sentence that no longer speaks of the question's words stays out.
+    assert "callback" not in answer
