@@ -51,6 +51,7 @@ from app.rag.sentences import (
     TERMINAL,
     is_code,
     quotable,
+    rst_inline,
     split_sentences,
 )
 from app.rag.terms import content_terms
@@ -112,7 +113,6 @@ _DETAIL = re.compile(r"^(?:for (?:example|instance)|e\.g\.|so|at this point|as (
 # Licences and notices say nothing about what a document is about.
 _BOILERPLATE = re.compile(r"\b(?:copyright|permission is granted|all rights reserved"
                           r"|project gutenberg)\b", re.I)
-_ROLE = re.compile(r":\w+:(`[^`]*`)")  # reStructuredText's ":func:`name`": the name as code
 _HEADING_NUMBER = re.compile(r"^\s*(?:chapter\s+)?[\dIVX]+(?:\.\d+)*\.?\s+", re.I)
 _MARKDOWN = re.compile(r"([\\*_\[\]<>#|&])")  # inline `code` stays code
 _NUMBER_IN_BRACKETS = re.compile(r"\[(?=\s*\d)")
@@ -273,7 +273,7 @@ def _sections(passages: list[_Passage]) -> list[str]:
     for path in paths:
         if len(path) > level:
             name = _HEADING_NUMBER.sub(" ", PARAGRAPH_NUMBER.sub(" ", path[level])).strip()
-            name = _ROLE.sub(r"\1", " ".join(name.split()))
+            name = rst_inline(" ".join(name.split()))
             if (name and not CONTENTS_LINE.search(name) and not _BOILERPLATE.search(name)
                     and name.lower() != "table of contents"):
                 seen.setdefault(name[:SECTION_CHARS].rstrip() + (
@@ -283,7 +283,7 @@ def _sections(passages: list[_Passage]) -> list[str]:
 
 def _candidate(sentence: str) -> str | None:
     """`sentence` as it may be quoted in a summary, or None: prose only, whole, of fair length."""
-    sentence = _ROLE.sub(r"\1", quotable(sentence)).strip()
+    sentence = quotable(sentence)
     words = sentence.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS or not sentence[:1].isupper():
         return None
@@ -367,7 +367,7 @@ def _opening_lines(passages: list[_Passage], limit: int) -> list[tuple[_Passage,
     found: list[tuple[_Passage, str]] = []
     for passage in passages:
         for line in split_sentences(passage.text):
-            line = _ROLE.sub(r"\1", quotable(line)).strip()
+            line = quotable(line)
             if (len(line.split()) >= 3 and not is_code(line) and not CONTENTS_LINE.search(line)
                     and line not in {text for _, text in found}):
                 found.append((passage, line[:300]))

@@ -33,6 +33,13 @@ _INDEX_OR_REFERENCE = re.compile(
     r"((?<![\w`.$])[A-Za-z_.][\w.$]*(?:\[\[?\d[\d, ]*\]\]?)+(?:\.\w+)*(?![\w`]))"
     r"|\s*[\[【]\d{1,3}(?:\s*[,\-–]\s*\d{1,3})*[\]】]")
 _INLINE_CODE = re.compile(r"(`[^`\n]+`)")
+# reStructuredText's inline markup, as Markdown shows it: ":func:`~functools.cache`" is the
+# name as code ("`cache`"), ":pep:`412`" is "PEP 412", "``__dict__``" is code, and a link
+# "`Fibonacci numbers <https://…>`_" is its words.
+_RST_ROLE = re.compile(r":(?:[\w-]+:)?([\w-]+):`(~?)([^`<]*?)\s*(?:<([^`>]*)>)?`")
+_RST_LITERAL = re.compile(r"``([^`\n]+)``")
+_RST_LINK = re.compile(r"`([^`<\n]+?)\s*<[^`>\n]+>`__?")
+
 # Table-of-contents and index lines: "7 Reading data ....... 34", "Chapter 7 … 34".
 # (Spaced leaders ". . . ." always; unspaced ones only up to a page number: a sentence ending
 # in "water...." is no contents line.)
@@ -93,11 +100,24 @@ def outside_code(text: str, change: Callable[[str], str]) -> str:
                    for n, part in enumerate(_INLINE_CODE.split(text)))
 
 
+def rst_inline(text: str) -> str:
+    """`text` with reStructuredText's inline markup as Markdown shows it (see `_RST_ROLE`)."""
+    def role(match: re.Match[str]) -> str:
+        kind, short, title, target = match.groups()
+        if kind.lower() in {"pep", "rfc"}:
+            return f"{kind.upper()} {title or target}"
+        name = title or target or ""
+        return f"`{name.rsplit('.', 1)[-1] if short else name}`"
+
+    return _RST_LINK.sub(r"\1", _RST_LITERAL.sub(r"`\1`", _RST_ROLE.sub(role, text)))
+
+
 def quotable(text: str) -> str:
     """`text` as an answer quotes it: printed reference markers dropped, an index in running text
     shown as inline code, so that the quote neither loses it ("Lst[]") nor reads it as a
-    citation of source 1. Code spans keep their own ("`items[0]`")."""
-    return outside_code(text, lambda part: _INDEX_OR_REFERENCE.sub(
+    citation of source 1. Code spans keep their own ("`items[0]`"). reStructuredText's inline
+    markup reads as Markdown (`rst_inline`)."""
+    return outside_code(rst_inline(text), lambda part: _INDEX_OR_REFERENCE.sub(
         lambda m: f"`{m[1]}`" if m[1] else "", part)).strip()
 
 

@@ -59,7 +59,7 @@ async def test_a_sentence_cut_by_a_chunk_boundary_is_completed(
     assert len(split_sentences(completed.before + completed.text + completed.after)) == \
         len(split_sentences(completed.text))
     answer = extractive_answer("How can I see the hits and misses of an lru_cache?", [completed])
-    assert "instrumented with a :func:`cache_info` function that returns" in answer
+    assert "instrumented with a `cache_info` function that returns" in answer
     assert "*maxsize* and *currsize* [2]." in answer
     # A passage that starts on a sentence boundary borrows nothing before it; the overlapping
     # next chunk borrows only what its own text does not hold.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from app.rag.overview import _compose, _Doc, _Passage
+from app.rag.sentences import quotable
 
 
 def doc(name: str = "guide.md", chunks: int = 6) -> _Doc:
@@ -117,3 +118,16 @@ def test_a_short_file_in_one_passage_gets_several_sentences() -> None:
     overview = _compose([doc("pump.md", 1)], {"d1": note}, 0)
     bullets = [line for line in overview.text.splitlines() if line.startswith("- ")]
     assert len(bullets) == 2 and all(b.endswith("[1]") for b in bullets), overview.text
+
+
+def test_restructuredtext_markup_reads_as_markdown() -> None:
+    # (functools.rst.) Roles, literals and links are shown as a reader of the rendered page sees
+    # them, in answers and summaries alike.
+    sentence = ("For instance, the :attr:`~definition.__name__` and :attr:`__doc__` attributes "
+                "of :class:`partial` objects are not created automatically, as :pep:`412` notes; "
+                "the ``__dict__`` attribute is `a mapping <https://docs.python.org/>`_.")
+    assert quotable(sentence) == (
+        "For instance, the `__name__` and `__doc__` attributes of `partial` objects are not "
+        "created automatically, as PEP 412 notes; the `__dict__` attribute is a mapping.")
+    # Plain text with colons and code keeps its own.
+    assert quotable("Default: `'pem'`. Use `a:b` here.") == "Default: `'pem'`. Use `a:b` here."
