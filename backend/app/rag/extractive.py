@@ -164,7 +164,7 @@ _PRONOUN_SUBJECT = re.compile(
     r"(?:these|them|those|it)\b", re.I)
 # "this field", "these options": a sentence about what an earlier one names.
 _DEMONSTRATIVE = re.compile(
-    r"\b(?:this|these|that|those)\s+(?:field|option|value|setting|variable|parameter|argument|"
+    r"\b(?:this|these|that|those)\s+(field|option|value|setting|variable|parameter|argument|"
     r"function|method|command|file|key|flag|module|class|attribute|property|feature|directory|"
     r"program|tool|package|type|mode)s?\b", re.I)
 # A sentence that announces what the next one names: "There are several functions available for
@@ -631,6 +631,14 @@ def _referent(sentences: list[str], n: int) -> str | None:
     k = n - 1
     while k > 0 and n - k < REFERENT_HOPS and LEANS.match(sentences[k]):
         k -= 1
+    # "This argument will override …" is about the sentence that names an argument ("The
+    # cornerRadii argument can be …"), not about the one right before it ("A positive radius …").
+    demonstrative = None if _PRONOUN_SUBJECT.match(sentence) else _DEMONSTRATIVE.search(sentence)
+    if demonstrative:
+        noun = re.compile(rf"(?<!this )(?<!that )(?<!these )(?<!those )\b{demonstrative[1]}s?\b",
+                          re.I)
+        k = next((i for i in range(n - 1, max(-1, n - 1 - REFERENT_HOPS), -1)
+                  if noun.search(sentences[i])), k)
     chain = sentences[k:n]
     if any(is_code(s) or not TERMINAL.search(s) or s.endswith(":")
            or len(s) > MAX_SENTENCE_CHARS for s in chain):

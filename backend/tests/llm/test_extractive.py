@@ -1054,3 +1054,16 @@ def test_the_sentence_after_the_best_one_joins_it_when_it_still_speaks_of_the_qu
     assert "right after boot" in answer
     # A sentence that no longer speaks of the question's words stays out.
     assert "callback" not in answer
+
+
+def test_a_sentence_about_this_argument_is_joined_by_the_one_that_names_the_argument() -> None:
+    # (ReportLab user guide, Table.) "This argument" is cornerRadii, two sentences up; the
+    # sentence right before it names no argument.
+    page = ("The style argument can be an initial style for the table. The cornerRadii argument "
+            "can be a list of the top left, top right, bottom left and bottom right radii. A "
+            "positive non-zero radius indicates that the corner should be rounded. This argument "
+            "will override any ROUNDEDCORNERS command in the argument style list.")
+    answer = extractive_answer("What overrides the ROUNDEDCORNERS command of a table style?",
+                               doc_sources(page), max_sentences=1)
+    assert "The cornerRadii argument can be a list" in answer
+    assert "This argument will override any ROUNDEDCORNERS command" in answer
