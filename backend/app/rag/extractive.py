@@ -17,12 +17,12 @@ from app.providers.llm.base import ChatMessage, GenerationParams
 from app.rag.prompts import Source, parse_answer_messages
 from app.rag.question import (
     AUTHORSHIP,
-    DEFINITION_QUESTION,
     HOWTO_QUESTION,
     LOOSE_QUANTITIES,
     TITLE_QUESTION,
     asked_quantity,
     code_names,
+    defined_phrase,
     definition_subject,
     document_words,
     in_setting,
@@ -413,8 +413,7 @@ def extract(
                        query)
     coverage = picked[0].coverage if picked else 0.0
     # "X is …", or for "what is the capital of Australia?", "the capital of Australia is …".
-    asked = DEFINITION_QUESTION.match(question.strip())
-    phrase = asked.group(1).lower() if asked else ""
+    phrase = (defined_phrase(question) or "").lower()
     defined = not subject or any(_defines(c.text, subject) or _defines(c.text, phrase)
                                  for c in picked)
     typed = bool(picked) and picked[0].typed

@@ -10,8 +10,11 @@ from wordfreq import zipf_frequency
 from app.rag.terms import STOPWORDS, WORD, plain_word, stemmed_terms
 
 COMMON_ZIPF, SPECIFIC_SPAN = 6.0, 2.0  # see `specificity`
+# (Also "what does COM stand for in the manual?": an acronym's words are what defines it.)
 DEFINITION_QUESTION = re.compile(
-    r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})\s*\??$", re.I)
+    r"^what\s+(?:(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})"
+    r"|does\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,2}?)\s+stand\s+for"
+    r"(?:\s+in\s+[\w.+'’ -]+)?)\s*\??$", re.I)
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
 # (Also after a clause that sets the scene: "In the 128MB USB key example, how big was …?")
 _QUANTITY_QUESTION = re.compile(
@@ -130,10 +133,17 @@ def definition_subject(question: str) -> str | None:
     """What a "what is X?" question asks to define: "generators" in "What are generators in
     Python?" (the context after in/of/for names where, not what). None for a question that ends
     on a preposition: "What is the cached_property decorator useful for?" asks for a purpose."""
-    match = DEFINITION_QUESTION.match(question.strip())
-    if not match or re.search(r"\s(?:for|of|on|in|with|about|to|from|by)$", match.group(1), re.I):
+    phrase = defined_phrase(question)
+    if not phrase or re.search(r"\s(?:for|of|on|in|with|about|to|from|by)$", phrase, re.I):
         return None
-    return re.split(r"\s+(?:in|of|for|on|within|from)\s+", match.group(1).lower())[0]
+    return re.split(r"\s+(?:in|of|for|on|within|from)\s+", phrase.lower())[0]
+
+
+def defined_phrase(question: str) -> str | None:
+    """All that a "what is X?" (or "what does X stand for?") question asks to define: "the
+    capital of Australia"."""
+    match = DEFINITION_QUESTION.match(question.strip())
+    return (match[1] or match[2]) if match else None
 
 
 def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:

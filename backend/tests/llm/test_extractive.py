@@ -24,7 +24,7 @@ from app.rag.extractive import (
     floor_for,
 )
 from app.rag.prompts import Source, build_answer_messages
-from app.rag.question import document_words, proper_names
+from app.rag.question import definition_subject, document_words, proper_names
 from app.rag.sentences import split_sentences
 from app.rag.terms import acronyms, with_acronyms
 
@@ -1067,3 +1067,13 @@ def test_a_sentence_about_this_argument_is_joined_by_the_one_that_names_the_argu
                                doc_sources(page), max_sentences=1)
     assert "The cornerRadii argument can be a list" in answer
     assert "This argument will override any ROUNDEDCORNERS command" in answer
+
+
+def test_what_an_acronym_stands_for_is_a_definition_question() -> None:
+    assert definition_subject("What does COM stand for in the Camlidl manual?") == "com"
+    assert definition_subject("What does the -nocpp option do?") is None
+    # The sentence that says what it is answers, ahead of sentences that only use the word.
+    page = ("Camlidl provides basic support for COM interfaces and components. The support "
+            "for COM is currently quite small. COM is Microsoft's Common Object Model.")
+    answer = extractive_answer("What does COM stand for?", doc_sources(page), max_sentences=1)
+    assert "Common Object Model" in answer
