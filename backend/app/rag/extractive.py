@@ -167,6 +167,9 @@ _DEMONSTRATIVE = re.compile(
     r"\b(?:this|these|that|those)\s+(field|option|value|setting|variable|parameter|argument|"
     r"function|method|command|file|key|flag|module|class|attribute|property|feature|directory|"
     r"program|tool|package|type|mode)s?\b", re.I)
+# "Valid options for these can be found in …": a pronoun in the subject, not at its start.
+_PRONOUN_OBJECT = re.compile(r"\b(?:for|of|to|with|on|about)\s+(?:these|those)\s+(?:can|could|may"
+                             r"|might|must|will|would|should|are|were)\b", re.I)
 # A sentence that announces what the next one names: "There are several functions available for
 # fitting regression models in a way resistant to … outliers." (then "Function lqs in … MASS …").
 _ANNOUNCES = re.compile(r"^there\s+(?:are|is|exist)\s+(?:several|many|various|some|two|three"
@@ -624,7 +627,7 @@ def _referent(sentences: list[str], n: int) -> str | None:
     after "--iso-volume NAME: This should specify the volume ID …"), joined with `_JOIN`."""
     sentence = sentences[n]
     if n == 0 or is_code(sentence) or not (
-            _PRONOUN_SUBJECT.match(sentence)
+            _PRONOUN_SUBJECT.match(sentence) or _PRONOUN_OBJECT.search(sentence)
             or (_DEMONSTRATIVE.search(sentence) and not _LABELLED.match(sentence))):
         return None  # ("apt: With this method, …": the field's label is what it is about)
     k = n - 1

@@ -1077,3 +1077,15 @@ def test_what_an_acronym_stands_for_is_a_definition_question() -> None:
             "for COM is currently quite small. COM is Microsoft's Common Object Model.")
     answer = extractive_answer("What does COM stand for?", doc_sources(page), max_sentences=1)
     assert "Common Object Model" in answer
+
+
+def test_a_sentence_about_these_is_joined_by_the_one_that_names_them() -> None:
+    # (Live manual, keyboard settings.) "these" are the boot parameters the sentence before names.
+    page = ("The keyboard is configured by live-config using the console-setup package. To "
+            "configure it, use the keyboard-layouts and keyboard-variants boot parameters via "
+            "the --bootappend-live option. Valid options for these can be found in "
+            "/usr/share/X11/xkb/rules/base.lst.")
+    answer = extractive_answer("Where can I find the valid options?", doc_sources(page),
+                               max_sentences=1)
+    assert "/usr/share/X11/xkb/rules/base.lst" in answer
+    assert "use the keyboard-layouts and keyboard-variants boot parameters" in answer
