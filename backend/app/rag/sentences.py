@@ -117,8 +117,19 @@ def quotable(text: str) -> str:
     shown as inline code, so that the quote neither loses it ("Lst[]") nor reads it as a
     citation of source 1. Code spans keep their own ("`items[0]`"). reStructuredText's inline
     markup reads as Markdown (`rst_inline`)."""
-    return outside_code(rst_inline(text), lambda part: _INDEX_OR_REFERENCE.sub(
-        lambda m: f"`{m[1]}`" if m[1] else "", part)).strip()
+    return outside_code(rst_inline(text), lambda part: _INDEX_OR_REFERENCE.sub(_as_quoted, part)
+                        ).strip()
+
+
+def _as_quoted(match: re.Match[str]) -> str:
+    """An index as code, a printed reference dropped, a list a name is set to as code too:
+    "pc.data = [10, 20, 30]" is no reference (dropped, it read "pc.data = [1]" once cited)."""
+    if match[1]:
+        return f"`{match[1]}`"
+    if match.string[: match.start()].rstrip().endswith(("=", "(")):
+        space = match[0][: len(match[0]) - len(match[0].lstrip())]
+        return f"{space}`{match[0].strip()}`"
+    return ""
 
 
 def split_sentences(text: str) -> list[str]:

@@ -131,3 +131,14 @@ def test_restructuredtext_markup_reads_as_markdown() -> None:
         "created automatically, as PEP 412 notes; the `__dict__` attribute is a mapping.")
     # Plain text with colons and code keeps its own.
     assert quotable("Default: `'pem'`. Use `a:b` here.") == "Default: `'pem'`. Use `a:b` here."
+
+
+def test_a_list_a_name_is_set_to_is_code_not_a_printed_reference() -> None:
+    # "[10, 20, 30]" after "=" is a value; dropped as a reference, the answer read
+    # "pc.data = [1]." once its own citation was added.
+    assert quotable("Set the slices with pc.data = [10, 20, 30].") == \
+        "Set the slices with pc.data = `[10, 20, 30]`."
+    assert quotable("Call draw([1, 2]) first.") == "Call draw(`[1, 2]`) first."
+    # A printed reference is still dropped.
+    assert quotable("Deep learning is the state of the art [26].") == \
+        "Deep learning is the state of the art."
