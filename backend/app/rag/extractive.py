@@ -126,6 +126,8 @@ TYPED_FLOOR = 0.35
 TYPED_COVERAGE = 0.5
 _K1, _B = 1.2, 0.75
 
+# A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
+_LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
 # A sentence about the example right above it: those lines are code it explains, not signatures
 # it describes ("The above code creates a canvas …", "In this example, …").
 _EXAMPLE_REFERENCE = re.compile(
@@ -566,8 +568,20 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
             while first > 0 and i - first < SIGNATURE_GROUP and \
                     _is_signature(sentences[first - 1].strip()):
                 first -= 1
+            if i < n - 1 and _about_another(sentences[n], sentences[i].strip()):
+                return None  # "partial.keywords" … ":class:`partial` objects are like …"
             return ", ".join(_signature_text(s.strip()) for s in sentences[first:i + 1])
     return None
+
+
+def _about_another(sentence: str, signature: str) -> bool:
+    """Whether `sentence`, a few lines under a bare name heading its entry ("partial.keywords"),
+    starts on another code name: a later paragraph about something else. (Under a signature
+    with parameters, a leading name is often one of its options: "`cost` {number} …".)"""
+    match = _LEADING_CODE_NAME.match(sentence)
+    name = _signature_text(signature).lower()
+    return match is not None and "(" not in name and match[1].lower() not in {
+        name, name.rsplit(".", 1)[-1]}
 
 
 def _is_signature(line: str) -> bool:

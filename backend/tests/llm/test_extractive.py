@@ -1089,3 +1089,22 @@ def test_a_sentence_about_these_is_joined_by_the_one_that_names_them() -> None:
                                max_sentences=1)
     assert "/usr/share/X11/xkb/rules/base.lst" in answer
     assert "use the keyboard-layouts and keyboard-variants boot parameters" in answer
+
+
+def test_a_later_paragraph_about_another_name_is_not_headed_by_an_entry_name() -> None:
+    # (functools.rst.) "partial.keywords" heads its own description; the paragraph after it is
+    # about partial objects, and was shown as "`partial.keywords`: `partial` objects are like …".
+    page = ("partial.args\n\nThe leftmost positional arguments that will be prepended to the "
+            "positional arguments provided to a :class:`partial` object call.\n\n"
+            "partial.keywords\n\nThe keyword arguments that will be supplied when the "
+            ":class:`partial` object is called.\n\n:class:`partial` objects are like "
+            ":class:`function` objects in that they are callable, weak referencable, and can "
+            "have attributes. There are some important differences.")
+    answer = extractive_answer("Are partial objects weak referencable?", doc_sources(page),
+                               max_sentences=1)
+    assert "`partial` objects are like `function` objects" in answer
+    assert "`partial.keywords`:" not in answer
+    # The entry's own description is still headed by it.
+    own = extractive_answer("Which keyword arguments are supplied when a partial is called?",
+                            doc_sources(page), max_sentences=1)
+    assert "`partial.keywords`: The keyword arguments that will be supplied" in own
