@@ -1056,17 +1056,28 @@ def test_the_sentence_after_the_best_one_joins_it_when_it_still_speaks_of_the_qu
     assert "callback" not in answer
 
 
-def test_a_sentence_about_this_argument_is_joined_by_the_one_that_names_the_argument() -> None:
+@pytest.mark.parametrize(("page", "question", "leaned_on", "sentence"), [
     # (ReportLab user guide, Table.) "This argument" is cornerRadii, two sentences up; the
     # sentence right before it names no argument.
-    page = ("The style argument can be an initial style for the table. The cornerRadii argument "
-            "can be a list of the top left, top right, bottom left and bottom right radii. A "
-            "positive non-zero radius indicates that the corner should be rounded. This argument "
-            "will override any ROUNDEDCORNERS command in the argument style list.")
-    answer = extractive_answer("What overrides the ROUNDEDCORNERS command of a table style?",
-                               doc_sources(page), max_sentences=1)
-    assert "The cornerRadii argument can be a list" in answer
-    assert "This argument will override any ROUNDEDCORNERS command" in answer
+    ("The style argument can be an initial style for the table. The cornerRadii argument can be "
+     "a list of the top left, top right, bottom left and bottom right radii. A positive non-zero "
+     "radius indicates that the corner should be rounded. This argument will override any "
+     "ROUNDEDCORNERS command in the argument style list.",
+     "What overrides the ROUNDEDCORNERS command of a table style?",
+     "The cornerRadii argument can be a list", "This argument will override any ROUNDEDCORNERS"),
+    # (Live manual, keyboard settings.) "these" are the boot parameters the sentence before names.
+    ("The keyboard is configured by live-config using the console-setup package. To configure "
+     "it, use the keyboard-layouts and keyboard-variants boot parameters via the "
+     "--bootappend-live option. Valid options for these can be found in "
+     "/usr/share/X11/xkb/rules/base.lst.",
+     "Where can I find the valid options?",
+     "use the keyboard-layouts and keyboard-variants boot parameters",
+     "/usr/share/X11/xkb/rules/base.lst"),
+])
+def test_a_sentence_leaning_on_an_earlier_one_is_joined_by_the_one_that_names_it(
+        page: str, question: str, leaned_on: str, sentence: str) -> None:
+    answer = extractive_answer(question, doc_sources(page), max_sentences=1)
+    assert leaned_on in answer and sentence in answer
 
 
 def test_what_an_acronym_stands_for_is_a_definition_question() -> None:
@@ -1077,18 +1088,6 @@ def test_what_an_acronym_stands_for_is_a_definition_question() -> None:
             "for COM is currently quite small. COM is Microsoft's Common Object Model.")
     answer = extractive_answer("What does COM stand for?", doc_sources(page), max_sentences=1)
     assert "Common Object Model" in answer
-
-
-def test_a_sentence_about_these_is_joined_by_the_one_that_names_them() -> None:
-    # (Live manual, keyboard settings.) "these" are the boot parameters the sentence before names.
-    page = ("The keyboard is configured by live-config using the console-setup package. To "
-            "configure it, use the keyboard-layouts and keyboard-variants boot parameters via "
-            "the --bootappend-live option. Valid options for these can be found in "
-            "/usr/share/X11/xkb/rules/base.lst.")
-    answer = extractive_answer("Where can I find the valid options?", doc_sources(page),
-                               max_sentences=1)
-    assert "/usr/share/X11/xkb/rules/base.lst" in answer
-    assert "use the keyboard-layouts and keyboard-variants boot parameters" in answer
 
 
 def test_a_later_paragraph_about_another_name_is_not_headed_by_an_entry_name() -> None:
