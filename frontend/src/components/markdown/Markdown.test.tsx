@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { fireEvent, render, screen } from '@testing-library/react'
 import { Markdown, safeUrl } from './Markdown'
-import { splitCitations } from './remarkCitations'
+import { printedValues, splitCitations } from './remarkCitations'
 
 describe('Markdown (untrusted input)', () => {
   it('renders <script> as text, never as an element', () => {
@@ -71,6 +71,22 @@ describe('citation markers', () => {
     expect(parts.map((p) => (p.type === 'citeMarker' ? `#${p.data.hProperties.dataCite}` : p.type === 'text' ? p.value : '!'))).toEqual([
       'a ', '#1', ' b ', '#2', '#3',
     ])
+  })
+
+  it("leaves R's printed output as text: its [1] numbers a value, it cites nothing", () => {
+    render(
+      <Markdown knownCitations={new Set([1])}>
+        {'The vector holds three values [1].\n[1] 1 2 3\n[1] "u" "v"\n[1] 2023'}
+      </Markdown>,
+    )
+    // Only the marker after the sentence cites; "[1] 2023" alone may be a model's list of sources.
+    expect(screen.getAllByRole('button')).toHaveLength(2)
+    expect(screen.getByText(/\[1\] 1 2 3/)).toBeInTheDocument()
+    expect(printedValues('[1] 1 2 3')).toBe(true)
+    expect(printedValues('## [1] TRUE NA')).toBe(true)
+    expect(printedValues('[1] "only one quoted"')).toBe(true)
+    expect(printedValues('[1] 2023')).toBe(false)
+    expect(printedValues('The answer [1] 2 3')).toBe(false)
   })
 
   it('renders the server\'s flag on an unsupported sentence as a note, not as a citation', () => {

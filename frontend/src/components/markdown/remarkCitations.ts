@@ -21,7 +21,28 @@ interface FlagNode {
   data: { hName: 'mark'; hProperties: { dataUnsupported: string }; hChildren: { type: 'text'; value: string }[] }
 }
 
+// R's printed output on a line of its own ('[1] "u" "v"', "[1] 3.5 4.2 NaN", knitr's
+// "## [1] 1 2"): its "[1]" numbers the first value, it cites nothing. The server keeps such a
+// line as code in the final answer (app/rag/grounding.py, _PRINTED_VALUES); while the answer
+// streams, it must not show as a citation either. Two values at least, or one quoted.
+const VALUE = String.raw`(?:"[^"\n\x60]*"|[-+]?\d(?:[\w.+-]*\w)?|-?Inf|NaN|NA|<NA>|TRUE|FALSE|NULL)`
+const PRINTED = new RegExp(String.raw`^[ \t]*(?:#[#>][ \t]*)?\[\d{1,3}\]((?:[ \t]+${VALUE})+)[ \t]*$`)
+
+export function printedValues(line: string): boolean {
+  const values = (PRINTED.exec(line)?.[1] ?? '').trim().split(/[ \t]+/).filter(Boolean)
+  return values.length > 1 || (values[0] ?? '').startsWith('"')
+}
+
 export function splitCitations(value: string): (Text | CiteNode | FlagNode)[] {
+  const out: (Text | CiteNode | FlagNode)[] = []
+  for (const line of value.split(/(?<=\n)/)) {
+    if (printedValues(line.replace(/\n$/, ''))) out.push({ type: 'text', value: line })
+    else out.push(...splitLine(line))
+  }
+  return out
+}
+
+function splitLine(value: string): (Text | CiteNode | FlagNode)[] {
   const out: (Text | CiteNode | FlagNode)[] = []
   let last = 0
   for (const m of value.matchAll(MARKER)) {
