@@ -410,12 +410,12 @@ def extract(
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
-    picked = _fill_gaps(picked, {source.index: sentences for _, source, sentences in per_source})
+    by_source = {source.index: sentences for _, source, sentences in per_source}
+    picked = _fill_gaps(picked, by_source)
     # … and each passage's paragraph as the answer shows it: a method's signature, what it
     # does and "set the effect to 'dissolve'" answer together what none of them does alone.
     evidence += [" ".join(pieces) for _, pieces in _paragraphs(picked) if len(pieces) > 1]
-    picked = _continue(picked, {source.index: sentences for _, source, sentences in per_source},
-                       query)
+    picked = _continue(picked, by_source, query)
     coverage = picked[0].coverage if picked else 0.0
     # "X is …", or for "what is the capital of Australia?", "the capital of Australia is …".
     phrase = (defined_phrase(question) or "").lower()
