@@ -164,6 +164,9 @@ _PRONOUN_SUBJECT = re.compile(
     r"|would|may|might|must|should|does|did|also|then|means|takes|returns|gives|makes|uses|"
     r"shows|holds|contains)\b|^(?:each|all|both|some|many|most|none|one)\s+(?:one\s+)?of\s+"
     r"(?:these|them|those|it)\b", re.I)
+# "However axes are still drawn" (after "type="n" No plotting at all."): a sentence that turns
+# against the one before says nothing without it.
+_CONTRASTS = re.compile(r"^(?:however|but|nevertheless|nonetheless)\b", re.I)
 # "this field", "these options": a sentence about what an earlier one names.
 _DEMONSTRATIVE = re.compile(
     r"\b(?:this|these|that|those)\s+(field|option|value|setting|variable|parameter|argument|"
@@ -342,7 +345,8 @@ def extract(
             text, terms = f"{title}{_JOIN}{text}", terms + stemmed_terms(title)
         elif titles and _is_heading(sentences[n]) and len(own_terms) >= 2:
             pass  # "What is the title of the first slide?": a heading is the answer
-        elif not _eligible(text, terms, query, names=who) or CONTENTS_LINE.search(sentences[n]):
+        elif not _eligible(_with_term(sentences, n, text), terms, query, names=who) \
+                or CONTENTS_LINE.search(sentences[n]):
             continue
         previous = _referent(sentences, n)
         if previous:  # "It is over 1300 yards in length" is about what the sentence before names
@@ -550,6 +554,13 @@ def _restates(terms: list[str], query: set[str]) -> bool:
     return 3 <= len(own) <= RESTATE_TERMS and len(own & query) >= RESTATE_SHARE * len(own)
 
 
+def _with_term(sentences: list[str], n: int, text: str) -> str:
+    """A definition list's description with the term above it ("msg: The unformatted error
+    message."): short, yet a whole statement of what the term is."""
+    term = sentences[n - 1].strip() if n > 0 else ""
+    return f"{term}: {text}" if _TERM.match(term) else text
+
+
 def _signature_before(sentences: list[str], n: int) -> str | None:
     """The signature line that heads sentence `n` ("`crypto.randomBytes(size[, callback])`"),
     if one does within a few lines, with no other prose heading in between."""
@@ -642,6 +653,7 @@ def _referent(sentences: list[str], n: int) -> str | None:
     sentence = sentences[n]
     if n == 0 or is_code(sentence) or not (
             _PRONOUN_SUBJECT.match(sentence) or _PRONOUN_OBJECT.search(sentence)
+            or _CONTRASTS.match(sentence)
             or (_DEMONSTRATIVE.search(sentence) and not _LABELLED.match(sentence))):
         return None  # ("apt: With this method, …": the field's label is what it is about)
     k = n - 1

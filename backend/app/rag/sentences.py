@@ -132,6 +132,12 @@ def _as_quoted(match: re.Match[str]) -> str:
     return ""
 
 
+# The words a sentence cannot end on (articles, prepositions, conjunctions, auxiliaries): a line
+# ending on one (in lower case: "Appendix A" is a heading) is wrapped mid-sentence.
+_GOES_ON = re.compile(r"\s(?:a|an|the|of|on|in|into|to|for|with|by|from|at|as|and|or|nor|is|are"
+                      r"|was|were|be|been|than|that|which|whose|its|their|our|your|this|these)$")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences (and list items) of a passage, in order. Use the same function when computing the
     semantic scores passed to `extractive_answer`, so that sentence indexes agree."""
@@ -160,7 +166,10 @@ def _units(block: str) -> list[str]:
         continued = 0
         previous = lines[i - 1] if i > 0 else ""
         heading_before = bool(previous) and (
-            (len(previous) < 60 and not TERMINAL.search(previous) and line[:1].isupper())
+            # (Not a line that ends on a word a sentence goes on from: "… the standard encoding
+            # on" / "Windows and many Unix systems …" is one sentence wrapped before a name.)
+            (len(previous) < 60 and not TERMINAL.search(previous) and line[:1].isupper()
+             and not _GOES_ON.search(previous))
             # A numbered heading may end in a bracket ("5.8 Forming partitioned matrices, cbind()
             # and rbind()"), and what follows may start in lower case ("attach() is a generic …").
             or (len(previous) < 80 and bool(_NUMBERED.match(previous)) and previous[-1] != "."))

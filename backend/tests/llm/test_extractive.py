@@ -1107,3 +1107,41 @@ def test_a_later_paragraph_about_another_name_is_not_headed_by_an_entry_name() -
     own = extractive_answer("Which keyword arguments are supplied when a partial is called?",
                             doc_sources(page), max_sentences=1)
     assert "`partial.keywords`: The keyword arguments that will be supplied" in own
+
+
+def test_a_line_ending_on_a_word_a_sentence_goes_on_from_is_no_heading() -> None:
+    # (ReportLab's user guide, PDF.) "… the standard encoding on" / "Windows and …" was cut into
+    # a "heading" and a sentence starting "Windows and many Unix systems …".
+    page = ("The code chart below shows the characters in the WinAnsiEncoding.\nThis is the "
+            "standard encoding on\nWindows and many Unix systems in America and Western Europe. "
+            "It is also knows as Code Page 1252.")
+    assert split_sentences(page)[1] == ("This is the standard encoding on Windows and many Unix "
+                                        "systems in America and Western Europe.")
+    # A short line that ends on a name or a capital letter still heads what follows.
+    assert split_sentences("Appendix A\nThe grammar of the language.")[0] == "Appendix A"
+    assert split_sentences("Reading data from files\nLarge data objects will usually be read "
+                           "from files.")[0] == "Reading data from files"
+
+
+def test_a_sentence_that_turns_against_the_one_before_brings_it() -> None:
+    # (An Introduction to R, p. 71.) "However axes are still drawn …" was the answer without
+    # the option it qualifies.
+    page = ('type="s" Step-function plots.\ntype="n" No plotting at all. However axes are still '
+            "drawn (by default) and the coordinate system is set up according to the data. "
+            "Ideal for creating plots with subsequent low-level graphics functions.")
+    answer = extractive_answer("Which plot() argument sets up the axes and coordinate system "
+                               "from the data but draws no points?", doc_sources(page),
+                               max_sentences=1)
+    assert 'type="n" No plotting at all [1]. However axes are still drawn' in answer
+
+
+def test_a_short_description_under_its_term_is_a_statement() -> None:
+    # (Python's json docs, HTML.) A definition list's description of four words was too short to
+    # be quoted, so the answer stopped at "… the following additional attributes:".
+    page = ("exception json.JSONDecodeError(msg, doc, pos)\n\nSubclass of ValueError with the "
+            "following additional attributes:\n\nmsg\n\nThe unformatted error message.\n\ndoc\n\n"
+            "The JSON document being parsed.\n\npos\n\nThe start index of doc where parsing "
+            "failed.")
+    answer = extractive_answer("Which attribute of json.JSONDecodeError holds just the error "
+                               "message, without the position details?", doc_sources(page))
+    assert "`msg`: The unformatted error message [1]." in answer
