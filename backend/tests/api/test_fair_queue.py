@@ -37,9 +37,8 @@ async def second_user(anon_client_factory: Callable[[], AsyncClient], email: str
     return other
 
 
-async def job_statuses(app_or_container: Any, document_id: str) -> list[str]:
+async def job_statuses(container: Any, document_id: str) -> list[str]:
     """The status of each attempt at `document_id` (the jobs table: one row per claim)."""
-    container = getattr(getattr(app_or_container, "state", None), "container", app_or_container)
     async with container.sessions() as s:
         rows = await s.execute(select(Job.status).where(Job.document_id == document_id))
         return list(rows.scalars())
@@ -85,7 +84,7 @@ async def test_one_document_does_not_wait_for_another_owners_batch(
         # start in time) and be handed back: B then backs off, and its owner, having started, goes
         # behind A in the rotation. B's job history tells, whenever it happened (even between the
         # statements that read B's status and its position, and with B claimed again since).
-        handed_back = len(await job_statuses(api_app, b_id)) > 1
+        handed_back = len(await job_statuses(api_app.state.container, b_id)) > 1
         if first_look["status"] == "queued":  # next in line, whatever A has queued
             # Unless none of A's batch had started yet (a loaded machine): two owners who never
             # started are served in owner-id order, so B may come after A's first document.
