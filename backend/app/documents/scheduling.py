@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.core.db import utcnow
 from app.documents import lifecycle
@@ -118,14 +119,24 @@ async def queue_positions(session: AsyncSession, *, max_attempts: int,
                           now: datetime | None = None) -> dict[str, int]:
     """1-based position of every waiting document in the order `next_in_line` will take them
     (documents backing off after a failure keep their place)."""
-    stmt = (select(Document.id, Document.owner_id).where(*_waiting(max_attempts))
+    # The waiting documents and their owners' last starts in one statement, so one snapshot: read
+    # apart (PostgreSQL reads each statement afresh), a document claimed in between would still
+    # be listed as waiting while its own start sent its owner to the back of the rotation.
+    started = aliased(Document)
+    waiting_owners = select(Document.owner_id).where(*_waiting(max_attempts))
+    last = (select(started.owner_id, func.max(started.started_at).label("last_started"))
+            .where(started.owner_id.in_(waiting_owners)).group_by(started.owner_id).subquery())
+    stmt = (select(Document.id, Document.owner_id, last.c.last_started)
+            .join(last, last.c.owner_id == Document.owner_id).where(*_waiting(max_attempts))
             .order_by(Document.created_at, Document.id))
     per_owner: dict[str, list[str]] = defaultdict(list)
-    for doc_id, owner in (await session.execute(stmt)).all():
+    last_started: dict[str, datetime | None] = {}
+    for doc_id, owner, owner_started in (await session.execute(stmt)).all():
         per_owner[owner].append(doc_id)
+        last_started[owner] = owner_started
     if not per_owner:
         return {}
-    rotation = _rotation(await _last_started(session, per_owner))
+    rotation = _rotation(last_started)
     positions: dict[str, int] = {}
     depth = max(len(docs) for docs in per_owner.values())
     for rank in range(depth):  # round `rank`: each owner in rotation order gives one document

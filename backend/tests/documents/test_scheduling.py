@@ -7,8 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.util import await_only
 
 from app.auth.models import User
 from app.documents import lifecycle, scheduling
@@ -104,6 +105,49 @@ async def test_a_late_single_document_goes_before_a_batch(sessions: Sessions) ->
                                               now=now + timedelta(minutes=2))
         assert claimed is not None and claimed.document.id == b_doc
         await s.commit()
+
+
+async def test_a_claim_while_positions_are_read_never_sends_a_document_back(
+        sessions: Sessions) -> None:
+    """B's only document is claimed by a worker while its owner's place is being read. Positions
+    are one snapshot: before the claim B is first in line, after it B is not in line; never
+    "queued, second", behind the batch of an owner who has started (PostgreSQL reads each
+    statement afresh, so the waiting list and the owners' last starts must be one statement)."""
+    a, b = await add_owner(sessions), await add_owner(sessions)
+    a_docs = await add_docs(sessions, a, 5, minute=0)
+    async with sessions() as s:
+        assert await scheduling.claim_next(s, a_docs[0], max_attempts=MAX, lease_for=LEASE,
+                                           now=T0 + timedelta(minutes=1)) is not None
+        await s.commit()
+    b_doc = (await add_docs(sessions, b, 1, minute=2))[0]
+
+    async def claim_b() -> None:
+        async with sessions() as other:
+            claimed = await lifecycle.claim(other, b_doc, max_attempts=MAX, lease_for=LEASE,
+                                            now=T0 + timedelta(minutes=3))
+            assert claimed is not None
+            await other.commit()
+
+    engine = sessions.kw["bind"].sync_engine
+    fired: list[str] = []
+
+    def claim_after_first_read(_conn: object, _cursor: object, statement: str,
+                               *args: object) -> None:
+        # The worker's claim lands right after the positions' first statement.
+        if not fired and statement.lstrip().upper().startswith("SELECT"):
+            fired.append("claimed")
+            await_only(claim_b())
+
+    event.listen(engine, "after_cursor_execute", claim_after_first_read)
+    try:
+        async with sessions() as s:
+            positions = await scheduling.queue_positions(s, max_attempts=MAX)
+    finally:
+        event.remove(engine, "after_cursor_execute", claim_after_first_read)
+    assert fired
+    assert positions.get(b_doc) in (None, 1), positions
+    first_of_a = 2 if b_doc in positions else 1
+    assert [positions[d] for d in a_docs[1:]] == list(range(first_of_a, first_of_a + 4))
 
 
 async def test_backoff_and_exhausted_documents_are_skipped(sessions: Sessions) -> None:
