@@ -554,11 +554,17 @@ def _restates(terms: list[str], query: set[str]) -> bool:
     return 3 <= len(own) <= RESTATE_TERMS and len(own & query) >= RESTATE_SHARE * len(own)
 
 
+def _term_above(sentences: list[str], n: int) -> str | None:
+    """The definition list's term on the line right above sentence `n` ("lineno"), if any."""
+    term = sentences[n - 1].strip() if n > 0 else ""
+    return term if _TERM.match(term) else None
+
+
 def _with_term(sentences: list[str], n: int, text: str) -> str:
     """A definition list's description with the term above it ("msg: The unformatted error
     message."): short, yet a whole statement of what the term is."""
-    term = sentences[n - 1].strip() if n > 0 else ""
-    return f"{term}: {text}" if _TERM.match(term) else text
+    term = _term_above(sentences, n)
+    return f"{term}: {text}" if term else text
 
 
 def _signature_before(sentences: list[str], n: int) -> str | None:
@@ -566,8 +572,9 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
     if one does within a few lines, with no other prose heading in between."""
     if _EXAMPLE_REFERENCE.match(sentences[n]):
         return None  # "hello(c)" / "c.save()" over "The above code creates …": an example
-    if n > 0 and _TERM.match(sentences[n - 1].strip()):
-        return sentences[n - 1].strip()  # "lineno" over "The line corresponding to pos."
+    term = _term_above(sentences, n)
+    if term:
+        return term  # "lineno" over "The line corresponding to pos."
     for i in range(n - 1, max(-1, n - 1 - SIGNATURE_LINES), -1):
         line = sentences[i].strip()
         if _is_heading(line) and not _SIGNATURE.match(line):
