@@ -248,7 +248,9 @@ class Extract:
     typed: bool = False  # the best sentence has the type of answer asked for (a quantity)
     untyped: bool = False  # the question asks for a quantity or a year no picked sentence gives
     # A name the question spells out ("the Chicago Blackhawks") is in no passage nor file name:
-    # whatever the passages say is about something else.
+    # what the passages say is about something else, unless the evidence is as strong as an
+    # unheld setting needs (UNHELD_FLOOR: "… does Node.js use for chacha20-poly1305 …?" over
+    # the crypto module's passages, which never say "Node", 0.81).
     unnamed: bool = False
 
 
@@ -980,9 +982,9 @@ class ExtractiveChatModel:
             extract, question, sources, max_sentences=self._max_sentences,
             embed_scores=embed_scores, context=context,
         )
-        if found.untyped or found.unnamed:
+        if found.untyped or (found.unnamed and relevance is None):
             # The passages do not give the number, measure or year asked for, or do not name
-            # what the question names.
+            # what the question names and there is no evidence to weigh against that.
             return ""
         if found.text and relevance is not None and (relevance < floor_for(found) or found.unheld):
             best = await similarity(question, found.evidence) if similarity else relevance

@@ -708,6 +708,26 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
     assert not get.unnamed and get.unheld and "`null` is returned" in get.text
 
 
+async def test_strong_evidence_outweighs_a_name_no_passage_holds() -> None:
+    # The crypto module's passages never say "Node": a question naming it is answered when the
+    # evidence is as strong as an unheld setting needs, and only then.
+    passage = doc_sources("When chacha20-poly1305 is used, the authentication tag length "
+                          "defaults to 16 bytes.")
+    question = "What authentication tag length does Node.js use for chacha20-poly1305?"
+    assert extract(question, passage).unnamed
+
+    def evidence(value: float) -> extractive.Similarity:
+        async def similarity(_: str, sentences: list[str]) -> float:
+            return value
+        return similarity
+
+    model = ExtractiveChatModel()
+    assert "16 bytes" in await model.answer(question, passage, relevance=0.81,
+                                            similarity=evidence(0.81))
+    assert await model.answer(question, passage, relevance=0.68, similarity=evidence(0.70)) == ""
+    assert await model.answer(question, passage) == ""  # no evidence to weigh: not found
+
+
 def test_which_names_a_question_spells_out() -> None:
     assert proper_names("How many Stanley Cups have the St. Louis Blues won?") == [
         ["Stanley", "Cups"], ["Louis", "Blues"]]
