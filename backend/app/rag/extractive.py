@@ -29,6 +29,7 @@ from app.rag.question import (
     proper_names,
     setting_phrase,
     specificity,
+    spelled_identifiers,
 )
 from app.rag.sentences import (
     BULLET,
@@ -302,7 +303,12 @@ def extract(
     absent = [name for name in proper_names(question)
               if not any(_holds(known, word) for word in name)]
     unnamed = any(not in_setting(question, " ".join(name)) for name in absent)
-    unheld = unheld or bool(absent)
+    # So is an identifier it spells out as code ("splitInRow", "__init_subclass__", "wchar_t")
+    # that no passage writes: documentation that never writes it does not document it.
+    written = "\n".join(f"{s.before}{s.text}{s.after}\n{s.filename}" for s in ranked).lower()
+    unwritten = [name for name in spelled_identifiers(question) if name.lower() not in written]
+    unnamed = unnamed or bool(unwritten)
+    unheld = unheld or bool(absent) or bool(unwritten)
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
            for t, w in weights.items()}
     # Coverage (is the sentence about the question at all?) counts a word every passage shares
@@ -453,9 +459,14 @@ def _fill_gaps(picked: list[_Candidate], sentences: Mapping[int, list[str]]) -> 
             continue
         text = sentences[c.source_index][gap]
         terms = stemmed_terms(text)
-        if _joins(text, terms, picked):
-            filled.append(_Candidate(c.rank, c.source_index, c.document_id, gap, text,
-                                     frozenset(terms), c.score))
+        # A line of code between them is what the sentence before introduces: "We can use the F
+        # test …" [> var.test(A, B)] "F test to compare two variances …" (not a signature: the
+        # sentence after it, which it heads, shows it already; not a lone "};").
+        code = is_code(text) and bool(terms) and not _is_signature(text.strip()) \
+            and not any(text in p.text for p in picked)
+        if code or _joins(text, terms, picked):
+            filled.append(_Candidate(c.rank, c.source_index, c.document_id, gap,
+                                     _code(text) if code else text, frozenset(terms), c.score))
             taken.add((c.source_index, gap))
     return filled
 

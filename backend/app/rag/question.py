@@ -80,6 +80,11 @@ _DOCUMENT_REFERENCE = re.compile(
     r"\b(?:the|this|that|[\w.]+['’]s?)\s+(?:[\w.+-]+\s+){0,3}?"
     r"(" + _DOCUMENT_WORD + r")s?\b"
     r"(?!\s+(?:pages?|entry|entries|styles?|formats?|files?)\b)", re.I)
+# An identifier written as code (see `spelled_identifiers`); the end of a question's sentence.
+_CODE_TOKEN = re.compile(r"(?<![\w.])@?([A-Za-z_][\w.]*\w|[A-Za-z])(\(\))?")
+_CAMEL = re.compile(r"^[a-z]+[A-Z]")  # "splitInRow"; not "ReportLab", a name
+_MODEL = re.compile(r"(?=\w*\d)(?=\w*[A-Za-z])\w{3,}")  # "riscv64", "BLAKE3", "Z200"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 # Questions that ask for a title: headings are the answer then.
 TITLE_QUESTION = re.compile(r"\b(?:title|heading|headline)s?\b", re.I)
 
@@ -92,6 +97,22 @@ def code_names(question: str) -> list[str]:
     # "functools.total_ordering" is documented as "total_ordering", "json.dumps" as "dumps(".
     names |= {re.split(r"[.:]", n.split("(")[0])[-1] for n in names if re.search(r"[.:]\w", n)}
     return sorted(n for n in names if len(n) > 2)
+
+
+def spelled_identifiers(question: str) -> list[str]:
+    """The identifiers the question's asking sentence spells out as code: with an underscore
+    ("wchar_t", "__init_subclass__"), in camelCase ("splitInRow"), called ("strsplit()",
+    without the brackets) or of letters and digits ("riscv64", "BLAKE3"). Not those of a
+    sentence setting the scene before it ("My COM method returns S_OK or S_FALSE … Which return
+    type …?"): the asker's situation."""
+    asking = _SENTENCE_END.split(question.strip())[-1]
+    names = []
+    for match in _CODE_TOKEN.finditer(asking):
+        # "read.fwf()" by its last part, as "json.dumps" is documented as "dumps(".
+        name = match.group(1).rsplit(".", 1)[-1]
+        if match.group(2) or "_" in name or _CAMEL.match(name) or _MODEL.fullmatch(name):
+            names.append(name)
+    return names
 
 
 def proper_names(question: str) -> list[list[str]]:

@@ -24,7 +24,12 @@ from app.rag.extractive import (
     floor_for,
 )
 from app.rag.prompts import Source, build_answer_messages
-from app.rag.question import definition_subject, document_words, proper_names
+from app.rag.question import (
+    definition_subject,
+    document_words,
+    proper_names,
+    spelled_identifiers,
+)
 from app.rag.sentences import split_sentences
 from app.rag.terms import acronyms, with_acronyms
 
@@ -241,6 +246,17 @@ Hello, the figures for the third quarter are in the attached sheet."""
 def doc_sources(*texts: str) -> list[Source]:
     return [Source(index=i, document_id=f"d{i}", filename=f"doc{i}.pdf", page=i, chunk_id=f"c{i}",
                    text=text, score=1.0) for i, text in enumerate(texts, 1)]
+
+
+def test_a_line_of_code_between_two_picked_sentences_is_quoted_as_code() -> None:
+    page = ("By default the R function does not assume equality of variances in the two "
+            "samples. We can use the F test to test for equality in the variances, provided "
+            "that the two samples are from normal populations.\n> var.test(A, B)\n"
+            "F test to compare two variances of the samples A and B: F = 0.5837, p-value = "
+            "0.3938, so the variances of the two samples are equal.")
+    answer = extractive_answer("How can I check whether my two samples have equal variances?",
+                               doc_sources(page))
+    assert "normal populations [1]. `> var.test(A, B)` [1] F test to compare" in answer
 
 
 def test_a_sentence_brings_the_command_it_introduces() -> None:
@@ -726,6 +742,41 @@ async def test_strong_evidence_outweighs_a_name_no_passage_holds() -> None:
                                             similarity=evidence(0.81))
     assert await model.answer(question, passage, relevance=0.68, similarity=evidence(0.70)) == ""
     assert await model.answer(question, passage) == ""  # no evidence to weigh: not found
+
+
+def test_which_identifiers_a_question_spells_out_as_code() -> None:
+    assert spelled_identifiers("What does the splitInRow argument of a ReportLab Table "
+                               "control?") == ["splitInRow"]  # not "ReportLab": a name
+    assert spelled_identifiers("How do I use __init_subclass__ or wchar_t?") == [
+        "__init_subclass__", "wchar_t"]
+    # A call by its last part, as documentation writes it; a dotted name alone is no identifier.
+    assert spelled_identifiers("Can I read it with read.fwf() or x.cache_info()?") == [
+        "fwf", "cache_info"]
+    assert spelled_identifiers("What does json.dumps do with @property?") == []
+    # A word of letters and digits names a model, an architecture, an algorithm.
+    assert spelled_identifiers("How do I build an image for riscv64 or hash with BLAKE3 in "
+                               "Python 3.11?") == ["riscv64", "BLAKE3"]
+    # Not the identifiers of a sentence that sets the scene: the asker's situation.
+    assert spelled_identifiers("My COM method returns S_OK or S_FALSE. Which return type lets "
+                               "my Caml code tell the two apart?") == []
+
+
+async def test_an_identifier_no_passage_writes_is_not_answered_on_weak_evidence() -> None:
+    table = doc_sources("The rowSplitRange argument may be used to control the splitting of the "
+                        "table to a subset of its rows. The default is None.")
+    question = "What does the splitInRow argument of a Table control, and what is its default?"
+    found = extract(question, table)
+    assert found.text and found.unnamed and found.unheld
+
+    async def close(_: str, sentences: list[str]) -> float:
+        return 0.6
+
+    model = ExtractiveChatModel()
+    assert await model.answer(question, table, relevance=0.6, similarity=close) == ""
+    written = doc_sources("The splitInRow argument of a Table controls whether a row may be split "
+                          "across pages. The default is 0.")
+    assert not extract(question, written).unnamed
+    assert "splitInRow" in await model.answer(question, written, relevance=0.6, similarity=close)
 
 
 def test_which_names_a_question_spells_out() -> None:
