@@ -19,7 +19,8 @@ DEFINITION_QUESTION = re.compile(
 # (Also after a clause that sets the scene: "In the 128MB USB key example, how big was …?")
 _QUANTITY_QUESTION = re.compile(
     r"(?:^|[,;:]\s*)how\s+(long|far|tall|high|deep|wide|thick|heavy|big|large|old|often|much|many|fast)\b"
-    r"|(?:^|[,;:]\s*)what\s+(?:is|was|are)\s+the\s+(?:\w+\s+)?(time|duration|length|distance|height|depth|"
+    r"|(?:^|[,;:]\s*)(?:what\s+(?:is|was|are)\s+the|(?:is|are)\s+there\s+(?:a|an|any))\s+"
+    r"(?:\w+\s+)?(time|duration|length|distance|height|depth|"
     r"width|thickness|weight|size|speed|age|number|price|cost|amount)\b", re.I)
 _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
            r"twenty|thirty|forty|fifty|sixty|hundred|thousand|dozen|half|"
@@ -42,7 +43,7 @@ _DIMENSION = {"long": ("length", "time", "size"), "far": ("length",), "tall": ("
               "high": ("length",), "deep": ("length",), "wide": ("length",),
               "thick": ("length",), "heavy": ("weight",), "big": ("length", "size"),
               "large": ("length", "size"), "old": ("time",), "often": ("time",),
-              "time": ("time",), "duration": ("time",), "length": ("length",),
+              "time": ("time",), "duration": ("time",), "length": ("length", "size"),
               "distance": ("length",), "height": ("length",), "depth": ("length",),
               "width": ("length",), "thickness": ("length",), "weight": ("weight",),
               "size": ("length", "size"), "speed": ("speed",), "fast": ("speed",),

@@ -812,6 +812,17 @@ async def test_a_question_asking_for_a_version_needs_one() -> None:
                                        doc_sources(vcs))
 
 
+def test_is_there_a_maximum_length_asks_for_one() -> None:
+    passages = doc_sources(
+        "`passphrase`: {string | Buffer} The passphrase to use for decryption. `encoding`: "
+        "{string} The string encoding to use when `key` is a string.",
+        "If the private key is encrypted, a `passphrase` must be specified. The length of the "
+        "passphrase is limited to 1024 bytes.")
+    question = "Is there a maximum length for the passphrase of an encrypted private key?"
+    found = extract(question, passages)
+    assert found.typed and "1024 bytes" in found.text  # a text's length may be given in bytes
+
+
 def test_the_minimum_amount_of_something_is_a_quantity() -> None:
     found = extract("What is the minimum amount of RAM a computer needs to boot a live image?",
                     doc_sources("Booting a live image needs enough RAM for the whole system image, "
