@@ -180,6 +180,7 @@ _PRONOUN_OBJECT = re.compile(r"\b(?:for|of|to|with|on|about)\s+(?:these|those)\s
 # fitting regression models in a way resistant to … outliers." (then "Function lqs in … MASS …").
 _ANNOUNCES = re.compile(r"^there\s+(?:are|is|exist)\s+(?:several|many|various|some|two|three"
                         r"|a\s+(?:few|number|variety))\b", re.I)
+_ASKS = re.compile(r"\?[\"'”’)\]]*$")  # a sentence that asks: "1.2 What is COM?"
 _LABELLED = re.compile(r"^[^\s:]{1,30}:\s")  # "apt: With this method, …"
 REFERENT_HOPS = 3  # how far back a sentence about "this field" may look for what names it
 _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
@@ -818,13 +819,16 @@ def _compose(picked: list[_Candidate], sources: Sequence[Source] = ()) -> str:
     paragraphs = []
     for source_index, pieces in _paragraphs(picked):
         parts: list[str | list[str]] = []  # cited sentences, and the lines of code blocks
-        for piece in pieces:
+        for k, piece in enumerate(pieces):
             line = CODE_SPAN.fullmatch(piece)
             if line and parts and isinstance(parts[-1], list) and parts[-1][-1] == _MORE_CODE:
                 parts[-1][-1] = line.group(1)  # the line the block's "…" stands for was picked
                 continue
             block = _CODE_AFTER.match(piece)
-            parts.append(_cite(block.group(1) if block else piece, source_index))
+            # A question the passage asks ("1.2 What is COM?") claims nothing: the sentences
+            # after it that answer it carry the citation.
+            asks = k + 1 < len(pieces) and not block and _ASKS.search(piece) is not None
+            parts.append(_cite(block.group(1) if block else piece, source_index, mark=not asks))
             if block:
                 parts.append(CODE_SPAN.findall(block.group(2)))
         paragraphs.append(_render(parts, _indents(texts.get(source_index, ""))))
@@ -891,12 +895,15 @@ def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:
     return paragraphs
 
 
-def _cite(sentence: str, index: int) -> str:
+def _cite(sentence: str, index: int, *, mark: bool = True) -> str:
+    """`sentence` as shown, with its `[index]` marker unless `mark` is false."""
     text = quotable(sentence)
     if (cut := _cut(text)) != text:
         # Cut inside inline code: close it, or the marker would be read as code and the answer
         # would cite nothing (`citations` treats an unclosed span as code to the line's end).
         text = cut + ("` …" if cut.count("`") % 2 else " …")
+    if not mark:
+        return text
     # The marker goes before the closing punctuation: "… 30 seconds [2]."
     match = re.search(r"[.!?…]+[\"'”’)\]]*$", text)
     if match and match.start() > 0:
