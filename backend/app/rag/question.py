@@ -83,6 +83,7 @@ _DOCUMENT_REFERENCE = re.compile(
     r"(?!\s+(?:pages?|entry|entries|styles?|formats?|files?)\b)", re.I)
 # An identifier written as code (see `spelled_identifiers`); the end of a question's sentence.
 _CODE_TOKEN = re.compile(r"(?<![\w.])@?([A-Za-z_][\w.]*\w|[A-Za-z])(\(\))?")
+_SLASHED = re.compile(r"(?<![\w/])[A-Z][A-Za-z0-9]*/[A-Za-z0-9]+\b")  # "PDF/UA", "TCP/IP"
 _CAMEL = re.compile(r"^[a-z]+[A-Z]")  # "splitInRow"; not "ReportLab", a name
 _MODEL = re.compile(r"(?=\w*\d)(?=\w*[A-Za-z])\w{3,}")  # "riscv64", "BLAKE3", "Z200"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -103,11 +104,11 @@ def code_names(question: str) -> list[str]:
 def spelled_identifiers(question: str) -> list[str]:
     """The identifiers the question's asking sentence spells out as code: with an underscore
     ("wchar_t", "__init_subclass__"), in camelCase ("splitInRow"), called ("strsplit()",
-    without the brackets) or of letters and digits ("riscv64", "BLAKE3"). Not those of a
-    sentence setting the scene before it ("My COM method returns S_OK or S_FALSE … Which return
-    type …?"): the asker's situation."""
+    without the brackets), of letters and digits ("riscv64", "BLAKE3") or a name with a slash
+    ("PDF/UA"). Not those of a sentence setting the scene before it ("My COM method returns S_OK
+    or S_FALSE … Which return type …?"): the asker's situation."""
     asking = _SENTENCE_END.split(question.strip())[-1]
-    names = []
+    names = _SLASHED.findall(asking)  # a standard's or a format's name: "PDF/A", "PDF/UA"
     for match in _CODE_TOKEN.finditer(asking):
         # "read.fwf()" by its last part, as "json.dumps" is documented as "dumps(".
         name = match.group(1).rsplit(".", 1)[-1]

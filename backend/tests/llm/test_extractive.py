@@ -754,6 +754,9 @@ def test_which_identifiers_a_question_spells_out_as_code() -> None:
     assert spelled_identifiers("Can I read it with read.fwf() or x.cache_info()?") == [
         "fwf", "cache_info"]
     assert spelled_identifiers("What does json.dumps do with @property?") == []
+    # A name with a slash names a standard or a format.
+    assert spelled_identifiers("How do I produce an accessible PDF (PDF/UA) with TCP/IP?") == [
+        "PDF/UA", "TCP/IP"]
     # A word of letters and digits names a model, an architecture, an algorithm.
     assert spelled_identifiers("How do I build an image for riscv64 or hash with BLAKE3 in "
                                "Python 3.11?") == ["riscv64", "BLAKE3"]
