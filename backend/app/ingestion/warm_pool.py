@@ -55,6 +55,7 @@ TOO_MUCH_MEMORY = "Reading this file needed more memory than allowed, so it was 
 HOST_GRACE_S = 15.0
 HOST_START_TIMEOUT_S = 120.0
 MAX_IDLE_HOSTS = 4
+FATE_WAIT_S = 1.0  # see `Host.fate`
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -195,6 +196,19 @@ class Host:
 
     def alive(self) -> bool:
         return self._proc.poll() is None
+
+    def fate(self) -> str:
+        """What became of the host process, for an administrator: "was killed by SIGKILL",
+        "exited with status 1" or "was still running". Blocks up to FATE_WAIT_S: a host whose
+        pipe just closed may not have finished exiting yet."""
+        try:
+            code = self._proc.wait(FATE_WAIT_S)
+        except subprocess.TimeoutExpired:
+            return "was still running"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with status {code}"
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -349,9 +363,13 @@ class HostPool:
             self._give_back(host)  # the document failed, in its own child; the host is fine
             raise
         except HostError as exc:
+            # What became of the host (read before it is killed here) tells an administrator
+            # whether something outside killed it (a signal) or it failed by itself.
+            fate = await asyncio.to_thread(host.fate)
             await asyncio.to_thread(host.kill)
             raise ExtractionError(
-                "The document reader failed; try again later.", permanent=False
+                "The document reader failed; try again later.", permanent=False,
+                detail=f"extraction host {host.pid}: {exc}; the host {fate}",
             ) from exc
         except BaseException:
             # Cancelled or failed half-way: the host may still be working on this file.

@@ -113,6 +113,9 @@ async def test_a_host_dying_mid_document_fails_it_as_retryable(
     with pytest.raises(ExtractionError, match="try again later") as info:
         await pool.extract(files["long"], "pdf", ExtractionLimits(), kill_host)
     assert not info.value.permanent
+    # The Jobs view says what became of the host (not the owner: `detail` is for administrators).
+    assert info.value.detail == (f"extraction host {host}: the extraction host died; "
+                                 "the host was killed by SIGKILL")
     assert pool.idle_pids() == []
     doc = await pool.extract(files["two"], "pdf", ExtractionLimits())
     assert doc.page_count == 2 and pool.started == 2
