@@ -248,6 +248,10 @@ class Host:
             return False
         finally:
             loop.remove_reader(fd)
+            # uvloop (libuv, what `citewise serve` runs on) makes a descriptor it watches
+            # non-blocking: `recv_bytes` would then read a reply larger than the pipe's buffer
+            # only in part and fail (EAGAIN), and every large document with it.
+            os.set_blocking(fd, True)
 
     async def extract(
         self, path: Path, kind: str, limits: ExtractionLimits, on_page: OnPage | None
