@@ -132,7 +132,7 @@ async def test_concurrent_documents_get_their_own_hosts(pool: HostPool, files: d
     assert pool.started == 2 and len(pool.idle_pids()) == 2
 
 
-def test_a_reply_larger_than_the_pipe_is_read_whole_on_uvloop(tmp_path: Path) -> None:
+def test_a_reply_larger_than_the_pipe_is_read_whole_on_uvloop(pool: HostPool, tmp_path: Path) -> None:
     # `citewise serve` runs on uvloop, which made the pipe from the host non-blocking once it had
     # waited on it: a document whose extracted text outgrew the pipe's buffer (a 113-page manual)
     # then failed every attempt with "The document reader failed" (BlockingIOError inside).
@@ -142,10 +142,7 @@ def test_a_reply_larger_than_the_pipe_is_read_whole_on_uvloop(tmp_path: Path) ->
     paragraphs = [f"Paragraph {i}: " + "the keeper trims the lamp wick at dusk. " * 15
                   for i in range(3000)]
     big.write_text("\n\n".join(paragraphs), encoding="utf-8")
-    pool = HostPool()  # a fresh host: its reply is not there at the first look, so it is waited on
-    try:
-        doc = uvloop.run(pool.extract(big, "markdown", ExtractionLimits()))
-    finally:
-        pool.close()
+    # A fresh host: its reply is not there at the first look, so the pipe is waited on.
+    doc = uvloop.run(pool.extract(big, "markdown", ExtractionLimits()))
     text = "\n".join(block.text for block in doc.blocks)
     assert len(text) > 1_000_000 and "Paragraph 2999:" in text
