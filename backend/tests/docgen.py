@@ -710,10 +710,25 @@ def empty_files(folder: Path) -> list[Path]:
     return out
 
 
+HANDBOOK_FACT_PAGE = 47
+HANDBOOK_FACT = "The quartermaster's spare key is kept in the blue tin behind the tide clock."
+
+
+def long_handbook(path: Path, pages: int = 60) -> Path:
+    """A handbook of ``pages`` pages of prose, some 160 KB of text: more than a pipe's buffer
+    holds, as real manuals are. Page ``HANDBOOK_FACT_PAGE`` alone says where the quartermaster's
+    spare key is kept."""
+    texts = ["\n\n".join(paragraphs(7000 + n, 5)) for n in range(1, pages + 1)]
+    texts[HANDBOOK_FACT_PAGE - 1] = "\n\n".join(
+        [HANDBOOK_FACT + " Nobody else keeps a copy of it.", *paragraphs(7000 + HANDBOOK_FACT_PAGE, 4)])
+    return pdf(path, texts, title="Harbour handbook")
+
+
 def e2e_documents(folder: Path) -> list[Path]:
     """What the Playwright specs upload."""
     folder.mkdir(parents=True, exist_ok=True)
     return [layout_paper(folder / "layoutparser-overview.pdf"), notes_docx(folder / "committee-notes.docx"),
+            long_handbook(folder / "harbour-handbook.pdf"),
             scanned_pdf(folder / "scanned-memo.pdf", [
                 "Memo to the harbour office. The lighthouse keeper reports that the foghorn was "
                 "repaired on Thursday and tested at dawn."])]
