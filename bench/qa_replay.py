@@ -57,7 +57,7 @@ async def capture(args: argparse.Namespace) -> None:
 async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
     from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
     from app.rag.extractive import NO_ANSWER, ExtractiveChatModel, sentence_similarity
-    from app.rag.pipeline import _cited_sources
+    from app.rag.pipeline import _cited_sources, not_found_pointing
     from app.rag.prompts import Source
 
     items = {i["id"]: i for i in qa_eval.load("all")}
@@ -81,7 +81,8 @@ async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
                 return await sentence_similarity(embedder, q, sentences)
 
             text = await model.answer(question, sources, context=inputs["context"],
-                                      relevance=inputs["relevance"], similarity=similarity)
+                                      relevance=inputs["relevance"], similarity=similarity
+                                      ) or not_found_pointing(question, sources)
         # Read as the chat reads them: outside code ("`Lst[[1]]`" cites nothing).
         cited = _cited_sources(text, sources)
         row |= {"answer": text or NO_ANSWER, "cited": bool(cited)}

@@ -50,6 +50,7 @@ from app.rag.terms import STOPWORDS, acronyms, stemmed_terms, term_sequence, wit
 
 LEAD = "From your documents:"
 NO_ANSWER = "I could not find an answer to that in your documents."
+NOT_FOUND_LEAD = "I could not find an answer to that."  # before the closest passage, quoted
 MAX_SOURCES = 8  # lower-ranked sources rarely hold the answer and only add noise
 MAX_SENTENCE_CHARS = 400
 # Sentences picked at most (before the code, fields and in-between sentences that complete them):

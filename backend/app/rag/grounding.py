@@ -466,10 +466,16 @@ def cite_something(question: str, sources: Sequence[Source]) -> str:
     if picked:
         return picked
     top = min(sources, key=lambda s: s.index)
-    quote = closest_sentence(question, top.text)
-    if quote:
-        return f"The closest passage in your documents says: “{quote}” [{top.index}]."
-    return f"The closest passage in your documents is [{top.index}]."
+    return closest_quote(question, top) or f"The closest passage in your documents is [{top.index}]."
+
+
+def closest_quote(question: str, source: Source) -> str | None:
+    """`source`'s sentence closest to the question, quoted and cited; None when no sentence of it
+    holds any of the question's words."""
+    quote = closest_sentence(question, source.text)
+    if quote is None:
+        return None
+    return f"The closest passage in your documents says: “{quote}” [{source.index}]."
 
 
 def closest_sentence(question: str, text: str) -> str | None:

@@ -27,8 +27,8 @@ from app.rag.citations import (
     repair_citations,
     rewrite_markers,
 )
-from app.rag.extractive import ExtractiveChatModel, sentence_similarity
-from app.rag.grounding import Grounder, cite_something
+from app.rag.extractive import NOT_FOUND_LEAD, ExtractiveChatModel, sentence_similarity
+from app.rag.grounding import Grounder, cite_something, closest_quote
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
 from app.rag.retrieval import RetrievalResult, RetrievedChunk, retrieve
 
@@ -137,7 +137,8 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
             # The extractive answer is composed before anything is sent, so that the sources
             # can be listed in the order it cites them: [1], [2], … without gaps.
             extract = await _extractive(container, asked, sources, context,
-                                        (query, result.best_dense))
+                                        (query, result.best_dense)) or not_found_pointing(
+                asked, sources)
             sources, extract = in_citation_order(sources, extract)
         yield "sources", {"sources": [citation_payload(s) for s in sources]}
 
@@ -230,6 +231,18 @@ async def _extractive(container: Container, question: str, sources: list[Source]
 
     return await ExtractiveChatModel().answer(question, sources, context=context,
                                               relevance=relevance, similarity=similarity)
+
+
+def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
+    """What the extractive answerer says when nothing answers: "not found", then the top
+    source's sentence closest to the question, quoted and cited, so that the reader can check
+    that page themselves ("" when no sentence of it holds any of the question's words: the plain
+    "not found"). The answerability check also refuses answerable questions (on the QA set's tune
+    split, 34 refusals had the answering page as the top source)."""
+    if not sources:
+        return ""
+    quote = closest_quote(question, min(sources, key=lambda s: s.index))
+    return f"{NOT_FOUND_LEAD} {quote}" if quote else ""
 
 
 def in_citation_order(sources: list[Source], answer: str) -> tuple[list[Source], str]:

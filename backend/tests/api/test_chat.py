@@ -108,6 +108,23 @@ async def test_relevance_floor_says_not_found(client: AsyncClient, paper: Path) 
     assert "couldn't find" in final["content"]
 
 
+async def test_not_found_quotes_the_closest_passage(client: AsyncClient) -> None:
+    # Nothing answers "how many" (no number anywhere), yet the top passage speaks of the subject:
+    # the answer says "not found" and quotes, cited, the sentence closest to the question.
+    await register(client)
+    doc = (await upload_bytes(client, "ferns.md", b"# Ferns\n\nFerns reproduce using spores, not "
+                              b"seeds. Ferns grow best in damp shade under taller trees.\n"))
+    await wait_done(client, doc["documents"][0]["id"])
+    conv = await new_conversation(client)
+    events = await ask(client, conv, "How many spores does a fern release in a year?")
+    final = dict(events)["citations"]
+    assert final["content"] == ("I could not find an answer to that. The closest passage in your "
+                                "documents says: “Ferns reproduce using spores, not seeds.” [1].")
+    assert [c["filename"] for c in final["citations"]] == ["ferns.md"]
+    stored = (await client.get(f"/api/v1/conversations/{conv}")).json()["messages"][-1]
+    assert stored["content"] == final["content"] and len(stored["citations"]) == 1
+
+
 async def test_scope_limits_sources(client: AsyncClient) -> None:
     await register(client)
     a = (await upload_bytes(client, "ferns.md", b"# Ferns\n\nFerns reproduce using spores, not seeds.\n"))

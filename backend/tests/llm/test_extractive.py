@@ -575,6 +575,19 @@ def test_sources_are_renumbered_in_the_order_the_answer_cites_them() -> None:
     assert in_citation_order(given, "") == (given, "")
 
 
+def test_not_found_points_at_the_top_source_only_when_it_speaks_of_the_question() -> None:
+    from app.rag.pipeline import not_found_pointing
+
+    given = doc_sources("Tides rise twice a day. The harbour gate closes at high tide.",
+                        "The gate keeper lives by the harbour.")
+    assert not_found_pointing("When does the harbour gate close in winter?", given) == (
+        "I could not find an answer to that. The closest passage in your documents says: "
+        "“The harbour gate closes at high tide.” [1].")
+    # No sentence of the top source holds a word of the question: the plain "not found".
+    assert not_found_pointing("Who painted the ceiling?", given) == ""
+    assert not_found_pointing("When does the gate close?", []) == ""
+
+
 # Issue 14, third round of rules (chosen on the tune split and the second QA batch).
 
 URL_DOC = """`URL.canParse(input[, base])`
