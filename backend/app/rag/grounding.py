@@ -101,6 +101,8 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
 QUOTE_CHARS = 300  # the longest quote of `closest_sentence`
+# A Markdown link reference definition ("[`sign.update()`]: #signupdatedata"): an address, no text.
+LINK_DEFINITION = re.compile(r"\[[^\]]+\]:\s*\S")
 DATA_WORDS = 4  # a line of values this long is held to the passage's text, like code
 _NEGATIVE = re.compile(
     r"\b(?:(?:do|does|did)(?: not|n't)|not|no|cannot|can't|couldn't|could not)\b.{0,40}"
@@ -488,7 +490,8 @@ def closest_sentence(question: str, text: str) -> str | None:
         # (Without printed reference markers: "[2]" would read as a citation of our source 2.)
         sentence = quotable(sentence)
         letters = sum(c.isalpha() or c.isspace() for c in sentence)
-        if CONTENTS_LINE.search(sentence) or is_code(sentence) or letters < 0.7 * len(sentence):
+        if (CONTENTS_LINE.search(sentence) or is_code(sentence) or LINK_DEFINITION.match(sentence)
+                or letters < 0.7 * len(sentence)):
             continue
         count = len(asked & set(stemmed_terms(sentence, parts=False)))
         if count > best_count:

@@ -272,6 +272,12 @@ def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> 
     assert closest_sentence("How do I split the list into vectors?",
                             "Split the list into vectors with label <- inp[[1]] and so on.") == \
         "Split the list into vectors with label <- `inp[[1]]` and so on."
+    # A Markdown link reference definition is an address, not a sentence (Node's crypto docs
+    # end with hundreds of them: "[`sign.update()`]: #signupdatedata-inputencoding").
+    assert closest_sentence("What does sign.update() do?",
+                            "[`sign.update()`]: #signupdatedata-inputencoding\n\n"
+                            "Each call to update adds more data to sign.") == \
+        "Each call to update adds more data to sign."
 
 
 async def test_a_line_of_names_is_a_claim_to_check() -> None:
