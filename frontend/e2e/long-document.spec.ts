@@ -15,7 +15,7 @@ interface ApiDocument {
   page_count: number | null
 }
 
-test('a long PDF is read whole on its first attempt, with progress, and its fact is cited at its page', async ({ page }) => {
+test('a long PDF is read whole on its first attempt, with progress; its fact is cited at its page, and "not found" points there', async ({ page }) => {
   await registerViaUi(page, uniqueEmail('long'))
   await upload(page, [testDocument(NAME)])
   // Visible progress while it is processed: the stage and a percentage on its row.
@@ -36,4 +36,11 @@ test('a long PDF is read whole on its first attempt, with progress, and its fact
   const viewer = page.getByTestId('source-viewer')
   await expect(viewer.getByTestId('pdf-page')).toHaveAttribute('data-page', '47')
   await expect(viewer.getByTestId('cited-passage')).toContainText('quartermaster')
+  await viewer.getByRole('button', { name: 'Close source viewer' }).click()
+
+  // Nothing says how old the key is: "not found", with the closest passage quoted and cited.
+  const refusal = await ask(page, "How old is the quartermaster's spare key?")
+  await expect(refusal.locator('.cw-prose')).toContainText('I could not find an answer to that.')
+  await expect(refusal.locator('.cw-prose')).toContainText('The closest passage in your documents says: “The quartermaster')
+  await expect(refusal.getByTestId('citation-chip').first()).toContainText(NAME)
 })

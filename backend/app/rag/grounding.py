@@ -471,21 +471,22 @@ def cite_something(question: str, sources: Sequence[Source]) -> str:
     return closest_quote(question, top) or f"The closest passage in your documents is [{top.index}]."
 
 
-def closest_quote(question: str, source: Source) -> str | None:
+def closest_quote(question: str, source: Source, *, min_words: int = 1) -> str | None:
     """`source`'s sentence closest to the question, quoted and cited; None when no sentence of it
-    holds any of the question's words."""
-    quote = closest_sentence(question, source.text)
+    holds `min_words` of the question's words (or all of them, when it has fewer)."""
+    quote = closest_sentence(question, source.text, min_words=min_words)
     if quote is None:
         return None
     return f"The closest passage in your documents says: “{quote}” [{source.index}]."
 
 
-def closest_sentence(question: str, text: str) -> str | None:
+def closest_sentence(question: str, text: str, *, min_words: int = 1) -> str | None:
     """The sentence of `text` holding the most of the question's words (the first of equals),
-    clipped to QUOTE_CHARS; None when none holds any. Lines of contents and code (or mostly
-    symbols: "['30', '31'] t=Table(data, …") are skipped."""
+    clipped to QUOTE_CHARS; None when none holds `min_words` of them (or all, when the question
+    has fewer). Lines of contents and code (or mostly symbols: "['30', '31'] t=Table(data, …")
+    are skipped."""
     asked = set(stemmed_terms(question, parts=False))
-    best, best_count = None, 0
+    best, best_count = None, max(0, min(min_words, len(asked)) - 1)
     for sentence in split_sentences(text):
         # (Without printed reference markers: "[2]" would read as a citation of our source 2.)
         sentence = quotable(sentence)

@@ -236,12 +236,13 @@ async def _extractive(container: Container, question: str, sources: list[Source]
 def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     """What the extractive answerer says when nothing answers: "not found", then the top
     source's sentence closest to the question, quoted and cited, so that the reader can check
-    that page themselves ("" when no sentence of it holds any of the question's words: the plain
-    "not found"). The answerability check also refuses answerable questions (on the QA set's tune
-    split, 34 refusals had the answering page as the top source)."""
+    that page themselves ("" when no sentence of it holds two of the question's words: the plain
+    "not found"; one shared word points at passages about something else too often). The
+    answerability check also refuses answerable questions (on the QA set's tune split, 34
+    refusals had the answering page as the top source)."""
     if not sources:
         return ""
-    quote = closest_quote(question, min(sources, key=lambda s: s.index))
+    quote = closest_quote(question, min(sources, key=lambda s: s.index), min_words=2)
     return f"{NOT_FOUND_LEAD} {quote}" if quote else ""
 
 
