@@ -137,8 +137,8 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
             # The extractive answer is composed before anything is sent, so that the sources
             # can be listed in the order it cites them: [1], [2], … without gaps.
             extract = await _extractive(container, asked, sources, context,
-                                        (query, result.best_dense)) or not_found_pointing(
-                asked, sources)
+                                        (query, result.best_dense))
+            extract = extract or not_found_pointing(asked, sources)
             sources, extract = in_citation_order(sources, extract)
         yield "sources", {"sources": [citation_payload(s) for s in sources]}
 
@@ -238,8 +238,8 @@ def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     source's sentence closest to the question, quoted and cited, so that the reader can check
     that page themselves ("" when no sentence of it holds two of the question's words: the plain
     "not found"; one shared word points at passages about something else too often). The
-    answerability check also refuses answerable questions (on the QA set's tune split, 34
-    refusals had the answering page as the top source)."""
+    answerability check also refuses answerable questions: on the QA set's tune split, the top
+    source was an answering page for 34 of its 56 refusals of answerable questions."""
     if not sources:
         return ""
     quote = closest_quote(question, min(sources, key=lambda s: s.index), min_words=2)
