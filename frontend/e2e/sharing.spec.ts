@@ -109,9 +109,16 @@ test('a viewer of a shared collection reads, asks and opens the cited page, chan
     await expect(v.getByTestId('scope-selector')).toContainText(name)
     await v.getByTestId('scope-selector').click()
     await expect(v.getByRole('checkbox', { name: `Collection ${name}` })).toBeChecked()
-    await v.keyboard.press('Escape')
-    await v.getByLabel('Ask a question').fill('What is LayoutParser and what problems in document image analysis does it address?')
+    // Escape closes the picker; pressed again if it came before the picker listened for it (a CI
+    // run once left the picker open, and the question was never sent).
+    await expect(async () => {
+      await v.keyboard.press('Escape')
+      await expect(v.getByRole('dialog')).toHaveCount(0, { timeout: 1_000 })
+    }).toPass({ timeout: 10_000 })
+    const question = 'What is LayoutParser and what problems in document image analysis does it address?'
+    await v.getByLabel('Ask a question').fill(question)
     await v.keyboard.press('Enter')
+    await expect(v.getByTestId('user-message').last()).toContainText(question)
     const answer = v.getByTestId('assistant-message').last()
     await expect(answer).toHaveAttribute('data-status', 'complete', { timeout: 120_000 })
     const chip = answer.getByTestId('citation-chip').first()
