@@ -363,12 +363,13 @@ def _central(passages: list[_Passage], limit: int, names: set[str]
 
 def _opening_lines(passages: list[_Passage], limit: int) -> list[tuple[_Passage, str]]:
     """A document without running prose (a sheet, slides, a short message): its first lines of a
-    few words — rows, titles, fields — in order."""
+    few words — rows, titles, fields — in order; not a row of one value repeated ("x | x | x")."""
     found: list[tuple[_Passage, str]] = []
     for passage in passages:
         for line in split_sentences(passage.text):
             line = quotable(line)
             if (len(line.split()) >= 3 and not is_code(line) and not CONTENTS_LINE.search(line)
+                    and len(set(_WORDS.findall(line.lower()))) >= 2
                     and line not in {text for _, text in found}):
                 found.append((passage, line[:300]))
                 if len(found) == limit:

@@ -84,6 +84,11 @@ def test_a_document_without_prose_quotes_its_first_rows() -> None:
     overview = _compose([doc("cups.xlsx", 1)], {"d1": sheet}, 0)
     assert "- Team: Blues; Location: STL; Cups: 1 [1]" in overview.text
     assert len(overview.sources) == 1
+    # A row of one value repeated (a sheet of placeholder marks) says nothing about the document.
+    marks = [_Passage(chunk_id="d1:1:0", n=0, page=1, heading_path=("Grid",),
+                      text="x | x | x | x | x\nx | x | x | x | x")]
+    overview = _compose([doc("grid.xlsx", 1)], {"d1": marks}, 0)
+    assert "x | x" not in overview.text and "(no sentence of running text to quote" in overview.text
 
 
 def test_printed_markers_never_read_as_citations() -> None:
