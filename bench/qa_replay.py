@@ -57,7 +57,8 @@ async def capture(args: argparse.Namespace) -> None:
 async def replay(args: argparse.Namespace) -> list[dict[str, Any]]:
     from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
     from app.rag.extractive import NO_ANSWER, ExtractiveChatModel, sentence_similarity
-    from app.rag.pipeline import _cited_sources, not_found_pointing
+    from app.rag.grounding import not_found_pointing
+    from app.rag.pipeline import _cited_sources
     from app.rag.prompts import Source
 
     items = {i["id"]: i for i in qa_eval.load("all")}

@@ -715,7 +715,7 @@ HANDBOOK_FACT = "The quartermaster's spare key is kept in the blue tin behind th
 
 
 def long_handbook(path: Path, pages: int = 60) -> Path:
-    """A handbook of ``pages`` pages of prose, some 160 KB of text: more than a pipe's buffer
+    """A handbook of ``pages`` pages of prose, some 140 KB of text: more than a pipe's buffer
     holds, as real manuals are. Page ``HANDBOOK_FACT_PAGE`` alone says where the quartermaster's
     spare key is kept."""
     texts = ["\n\n".join(paragraphs(7000 + n, 5)) for n in range(1, pages + 1)]

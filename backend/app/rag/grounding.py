@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.rag.citations import FENCED_BLOCK, repair_citations
-from app.rag.extractive import extractive_answer
+from app.rag.extractive import NOT_FOUND_LEAD, extractive_answer
 from app.rag.prompts import Source
 from app.rag.sentences import (
     CODE_SPAN,
@@ -469,6 +469,19 @@ def cite_something(question: str, sources: Sequence[Source]) -> str:
         return picked
     top = min(sources, key=lambda s: s.index)
     return closest_quote(question, top) or f"The closest passage in your documents is [{top.index}]."
+
+
+def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
+    """What the extractive answerer says when nothing answers: "not found", then the top
+    source's sentence closest to the question, quoted and cited, so that the reader can check
+    that page themselves ("" when no sentence of it holds two of the question's words: the plain
+    "not found"; one shared word points at passages about something else too often). The
+    answerability check also refuses answerable questions: on the QA set's tune split, the top
+    source was an answering page for 34 of its 56 refusals of answerable questions."""
+    if not sources:
+        return ""
+    quote = closest_quote(question, min(sources, key=lambda s: s.index), min_words=2)
+    return f"{NOT_FOUND_LEAD} {quote}" if quote else ""
 
 
 def closest_quote(question: str, source: Source, *, min_words: int = 1) -> str | None:

@@ -27,8 +27,8 @@ from app.rag.citations import (
     repair_citations,
     rewrite_markers,
 )
-from app.rag.extractive import NOT_FOUND_LEAD, ExtractiveChatModel, sentence_similarity
-from app.rag.grounding import Grounder, cite_something, closest_quote
+from app.rag.extractive import ExtractiveChatModel, sentence_similarity
+from app.rag.grounding import Grounder, cite_something, not_found_pointing
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
 from app.rag.retrieval import RetrievalResult, RetrievedChunk, retrieve
 
@@ -231,19 +231,6 @@ async def _extractive(container: Container, question: str, sources: list[Source]
 
     return await ExtractiveChatModel().answer(question, sources, context=context,
                                               relevance=relevance, similarity=similarity)
-
-
-def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
-    """What the extractive answerer says when nothing answers: "not found", then the top
-    source's sentence closest to the question, quoted and cited, so that the reader can check
-    that page themselves ("" when no sentence of it holds two of the question's words: the plain
-    "not found"; one shared word points at passages about something else too often). The
-    answerability check also refuses answerable questions: on the QA set's tune split, the top
-    source was an answering page for 34 of its 56 refusals of answerable questions."""
-    if not sources:
-        return ""
-    quote = closest_quote(question, min(sources, key=lambda s: s.index), min_words=2)
-    return f"{NOT_FOUND_LEAD} {quote}" if quote else ""
 
 
 def in_citation_order(sources: list[Source], answer: str) -> tuple[list[Source], str]:

@@ -576,7 +576,7 @@ def test_sources_are_renumbered_in_the_order_the_answer_cites_them() -> None:
 
 
 def test_not_found_points_at_the_top_source_only_when_it_speaks_of_the_question() -> None:
-    from app.rag.pipeline import not_found_pointing
+    from app.rag.grounding import not_found_pointing
 
     given = doc_sources("Tides rise twice a day. The harbour gate closes at high tide.",
                         "The gate keeper lives by the harbour.")
