@@ -61,6 +61,8 @@ SENTENCES = 8  # central sentences in one answer, shared among its documents
 MAX_PER_DOCUMENT = 5
 MAX_CHUNKS = 400  # passages read per document: a long manual is sampled evenly (bounded work)
 MAX_SECTIONS = 8
+MAX_COLUMNS = 12  # column names listed per table
+COLUMN_CHARS = 60  # a longer "label" before ": " is text, not a column name
 SECTION_CHARS = 70
 MIN_WORDS, MAX_WORDS = 7, 40
 LEAD_PASSAGES = 0.05  # the opening share of a document (abstract, introduction) …
@@ -362,19 +364,63 @@ def _central(passages: list[_Passage], limit: int, names: set[str]
 
 
 def _opening_lines(passages: list[_Passage], limit: int) -> list[tuple[_Passage, str]]:
-    """A document without running prose (a sheet, slides, a short message): its first lines of a
-    few words — rows, titles, fields — in order; not a row of one value repeated ("x | x | x")."""
-    found: list[tuple[_Passage, str]] = []
+    """A document without running prose (a sheet, slides, a short message): each table's columns
+    when its rows name them ("Stanley Cups: columns Team · Location · Stanley Cups"), then its
+    first lines of a few words — rows, titles, fields — in order; not a row of one value repeated
+    ("x | x | x"), nor the name of a sheet whose columns line gives it."""
+    tables: list[tuple[_Passage, str]] = []
+    described: set[tuple[str, ...]] = set()
     for passage in passages:
+        if passage.heading_path not in described and len(tables) < limit:
+            columns = _columns(passage.text)
+            if columns:
+                described.add(passage.heading_path)
+                shown = " · ".join(columns[:MAX_COLUMNS]) + (
+                    " …" if len(columns) > MAX_COLUMNS else "")
+                sheet = passage.heading_path[-1] if passage.heading_path else None
+                tables.append((passage, f"{sheet}: columns {shown}" if sheet
+                               else f"Columns: {shown}"))
+    found: list[tuple[_Passage, str]] = []
+    seen: set[str] = set()
+    for passage in passages:
+        if len(tables) + len(found) >= limit:
+            break
         for line in split_sentences(passage.text):
             line = quotable(line)
             if (len(line.split()) >= 3 and not is_code(line) and not CONTENTS_LINE.search(line)
                     and len(set(_WORDS.findall(line.lower()))) >= 2
-                    and line not in {text for _, text in found}):
+                    and line not in seen
+                    and not (passage.heading_path in described and line in passage.heading_path)):
+                seen.add(line)
                 found.append((passage, line[:300]))
-                if len(found) == limit:
-                    return found
-    return found
+                if len(tables) + len(found) >= limit:
+                    break
+    # Each table's columns line before its rows (a stable sort keeps the order within a passage).
+    return sorted(tables + found, key=lambda pair: pair[0].n)
+
+
+def _columns(text: str) -> list[str] | None:
+    """The column names of a table whose rows are written "Name: value; Name: value" (a sheet
+    with a header row, app/ingestion/parsers/_rows.py): those of its fullest row, when at least
+    two rows are written that way; else None."""
+    rows = [labels for line in text.splitlines() if (labels := _row_labels(line))]
+    if len(rows) < 2:
+        return None
+    return max(rows, key=len)
+
+
+def _row_labels(line: str) -> list[str] | None:
+    parts = line.split("; ")
+    if len(parts) < 2:
+        return None
+    labels = []
+    for part in parts:
+        label, sep, _ = part.partition(": ")
+        label = label.strip()
+        if not sep or not label or len(label) > COLUMN_CHARS:
+            return None
+        labels.append(label)
+    return labels
 
 
 def _plain(text: str) -> str:

@@ -91,6 +91,38 @@ def test_a_document_without_prose_quotes_its_first_rows() -> None:
     assert "x | x" not in overview.text and "(no sentence of running text to quote" in overview.text
 
 
+def test_a_sheet_is_introduced_by_its_columns_before_its_rows() -> None:
+    """Each table whose rows name their columns is described by them, under its sheet's name (not
+    quoted as a line of its own); slides and headerless rows are quoted as they are."""
+    row = "Team: {}; Location: {}; Stanley Cups: {}"
+    cups = [
+        _Passage(chunk_id="d1:1:0", n=0, page=1, heading_path=("Stanley Cups",),
+                 text="Stanley Cups\n\n" + "\n\n".join(
+                     row.format(*r) for r in [("Blues", "STL", 1), ("Flyers", "PHI", 2)])),
+        _Passage(chunk_id="d1:1:1", n=1, page=2, heading_path=("Stanley Cups Since 67",),
+                 text="Stanley Cups Since 67\n\nStanley Cups Since 67\n\n" + "\n\n".join(
+                     row.format(*r) for r in [("Blues", "STL", 1), ("Kings", "LAK", 2)])),
+    ]
+    bullets = [line for line in _compose([doc("cups.xlsx", 2)], {"d1": cups}, 0).text.splitlines()
+               if line.startswith("- ")]
+    assert bullets == [
+        "- Stanley Cups: columns Team · Location · Stanley Cups [1]",
+        "- Team: Blues; Location: STL; Stanley Cups: 1 [1]",
+        "- Team: Flyers; Location: PHI; Stanley Cups: 2 [1]",
+        "- Stanley Cups Since 67: columns Team · Location · Stanley Cups [2]",
+        "- Team: Kings; Location: LAK; Stanley Cups: 2 [2]",
+    ]
+    # A file without sheets (CSV) has its columns without a name; one row alone names none.
+    csv = [passage(0, "Name: Ada; Born: 1815\nName: Alan; Born: 1912")]
+    assert "- Columns: Name · Born [1]" in _compose([doc("people.csv", 1)], {"d1": csv}, 0).text
+    one = [passage(0, "Name: Ada; Born: 1815 and more words here")]
+    assert "Columns" not in _compose([doc("people.csv", 1)], {"d1": one}, 0).text
+    # A slide's title is its heading and its first line: still quoted.
+    slides = [passage(0, "Quarterly harbour review\n\nCranes moved more boxes", "Quarterly harbour review")]
+    text = _compose([doc("deck.pptx", 1)], {"d1": slides}, 0).text
+    assert "- Quarterly harbour review [1]" in text and "columns" not in text
+
+
 def test_printed_markers_never_read_as_citations() -> None:
     paper = [_Passage(chunk_id="d1:1:0", n=0, page=1, heading_path=(),
                       text="Layout models detect the regions of a scanned page [12] with deep "
