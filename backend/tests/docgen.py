@@ -63,10 +63,11 @@ def pdf(path: Path, pages: Sequence[str], *, title: str | None = None,
         owner_password: str | None = None, rc4: bool = False, pad_to: int = 0) -> Path:
     """A text PDF, one string per page (blank lines separate paragraphs), Helvetica (Latin-1).
 
-    ``outline``: (1-based page, title) bookmarks. ``user_password``: encrypted, it cannot be opened
-    without it; ``owner_password`` alone: encrypted with an empty user password and no
-    permissions (opens, copying is forbidden); AES-128, or RC4-128 with ``rc4``. ``pad_to``: grow
-    the file to that many bytes with an incompressible embedded attachment (no extra text).
+    ``outline``: (1-based page, title) bookmarks in outline order, several per page if need be.
+    ``user_password``: encrypted, it cannot be opened without it; ``owner_password`` alone:
+    encrypted with an empty user password and no permissions (opens, copying is forbidden);
+    AES-128, or RC4-128 with ``rc4``. ``pad_to``: grow the file to that many bytes with an
+    incompressible embedded attachment (no extra text).
     """
     from fpdf import FPDF
     from fpdf.enums import AccessPermission, EncryptionMethod
@@ -77,12 +78,14 @@ def pdf(path: Path, pages: Sequence[str], *, title: str | None = None,
         doc.set_auto_page_break(True, margin=15)
         if title:
             doc.set_title(title)
-        marks = dict(outline)
+        marks: dict[int, list[str]] = {}
+        for page, mark in outline:
+            marks.setdefault(page, []).append(mark)
         for number, text in enumerate(pages, start=1):
             doc.add_page()
             doc.set_font("Helvetica", size=11)
-            if number in marks:
-                doc.start_section(marks[number])
+            for mark in marks.get(number, ()):
+                doc.start_section(mark)
             for para in text.split("\n\n"):
                 doc.multi_cell(0, 5.5, para, new_x="LMARGIN", new_y="NEXT")
                 doc.ln(2)

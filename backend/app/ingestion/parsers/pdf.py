@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from app.ingestion.ocr import OCR_OFF_SCAN, recognise_pages
+from app.ingestion.parsers._outline import Mark, Sections
 from app.ingestion.parsers._text import clean_text, squash
 from app.ingestion.types import (
     DAMAGED,
@@ -47,9 +48,9 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise ExtractionError(DAMAGED) from exc
 
 
-def _page_headings(pdf: pdfium.PdfDocument, page_count: int) -> dict[int, tuple[str, ...]]:
-    """Heading path in force at the start of each page, from the outline (bookmarks)."""
-    marks: list[tuple[int, int, str]] = []
+def _outline(pdf: pdfium.PdfDocument, page_count: int) -> list[Mark]:
+    """The outline's bookmarks by page (outline order within a page); none if it is unreadable."""
+    marks: list[Mark] = []
     try:
         for i, bookmark in enumerate(pdf.get_toc(max_depth=6)):
             if i > 20_000:
@@ -58,22 +59,10 @@ def _page_headings(pdf: pdfium.PdfDocument, page_count: int) -> dict[int, tuple[
             index = dest.get_index() if dest is not None else None
             title = squash(bookmark.get_title() or "")
             if index is not None and 0 <= index < page_count and title:
-                marks.append((index, bookmark.level, title[:200]))
+                marks.append(Mark(index, bookmark.level, title[:200]))
     except (pdfium.PdfiumError, ValueError, RecursionError):
-        return {}
-    marks.sort(key=lambda m: m[0])  # stable: keeps outline order within a page
-    paths: dict[int, tuple[str, ...]] = {}
-    stack: list[tuple[int, str]] = []
-    j = 0
-    for page in range(page_count):
-        while j < len(marks) and marks[j][0] <= page:
-            _, level, title = marks[j]
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, title))
-            j += 1
-        paths[page] = tuple(t for _, t in stack)
-    return paths
+        return []
+    return sorted(marks, key=lambda m: m.page)  # stable: keeps outline order within a page
 
 
 def _title(pdf: pdfium.PdfDocument) -> str | None:
@@ -94,22 +83,22 @@ def parse(path: Path, limits: ExtractionLimits, progress: Progress | None = None
             raise ExtractionError(
                 f"This PDF has {page_count} pages, more than the limit of {limits.max_pages}."
             )
-        headings = _page_headings(pdf, page_count)
+        marks = _outline(pdf, page_count)
+        sections = Sections(marks)
         blocks: list[Block] = []
         step = max(1, page_count // 50)
         chars = 0
         for index in range(page_count):
             text = _page_text(pdf, index)
-            if text:
-                chars += len(text)
-                if chars > limits.max_chars:  # stop now: pages can share one huge content stream
-                    raise too_much_text(limits)
-                blocks.append(Block(text, index + 1, headings.get(index, ()), "paragraph"))
+            chars += len(text)
+            if chars > limits.max_chars:  # stop now: pages can share one huge content stream
+                raise too_much_text(limits)
+            blocks += sections.blocks(index, text)
             if progress is not None and ((index + 1) % step == 0 or index + 1 == page_count):
                 progress(index + 1, page_count, "extracting")
         doc = ExtractedDocument(blocks, page_count, _title(pdf))
         if not blocks:
-            doc = _ocr_document(pdf, limits, headings, progress)
+            doc = _ocr_document(pdf, limits, marks, progress)
         return doc
     finally:
         pdf.close()
@@ -135,15 +124,16 @@ def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
 def _ocr_document(
     pdf: pdfium.PdfDocument,
     limits: ExtractionLimits,
-    headings: dict[int, tuple[str, ...]],
+    marks: list[Mark],
     progress: Progress | None,
 ) -> ExtractedDocument:
     if not limits.ocr_enabled:
         raise ExtractionError(OCR_OFF_SCAN)
     page_count = len(pdf)
     texts = recognise_pages(_page_images(pdf, limits.ocr_dpi), page_count, limits, progress)
-    blocks = [Block(text, index + 1, headings.get(index, ()), "paragraph")
-              for index, raw in enumerate(texts) if (text := clean_page_text(raw))]
+    sections = Sections(marks)
+    blocks = [block for index, raw in enumerate(texts)
+              for block in sections.blocks(index, clean_page_text(raw))]
     if not blocks:
         raise ExtractionError(NO_TEXT_IN_SCAN)
     return ExtractedDocument(blocks, page_count, _title(pdf), ocr_used=True)

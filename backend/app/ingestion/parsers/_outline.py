@@ -1,0 +1,107 @@
+"""A PDF's outline (bookmarks) placed in its pages' text: each page is cut where a section the
+outline points to begins, so every block carries the heading path of the text it holds.
+
+A bookmark names a page, not a place on it: "9.7 KeepTogether(flowables)" begins halfway down
+page 94 of the ReportLab guide, under "9.4 Spacer" … "9.6 CondPageBreak". Its title is looked for
+at the start of a line of that page, after the previous bookmark's, with or without the section
+number the text prints before it ("1.1 The R environment" for the bookmark "The R environment").
+Found, the page is cut there and the line becomes a heading block; the text above it keeps the
+section it continues. Bookmarks whose titles the page does not print (an outline pointing one
+page off, a title written otherwise) take effect where the last one found did, or, when the page
+prints none of its bookmarks' titles, at its top: the whole page under its last bookmark.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.ingestion.types import Block
+
+# A section number printed before a title, on the title's line: "9.7", "1.1.", "A.2", "IV.",
+# "Chapter 3:".
+_NUMBER = r"(?:(?:chapter|section|appendix|part)[ \t]+)?(?:\d+|[A-Z]|[IVXLC]+)(?:\.\d+)*[.:]?[ \t]+"
+
+# A line above a page's first heading that starts or ends with a number is its page number or
+# running head ("2", "Chapter 1: Creating R packages 3", "12 Appendix A"), not a passage.
+_RUNNING_HEAD = re.compile(r"(?:\d+\b[^\n]{0,80}|[^\n]{0,80}\b\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    page: int  # 0-based index of the page the bookmark points to
+    level: int
+    title: str
+
+
+class Sections:
+    """Cuts pages, in order, at the outline's headings (`marks` sorted by page, outline order
+    kept within a page)."""
+
+    def __init__(self, marks: Sequence[Mark]) -> None:
+        self._marks = list(marks)
+        self._next = 0
+        self._stack: list[tuple[int, str]] = []
+
+    def blocks(self, index: int, text: str) -> list[Block]:
+        """The blocks of page `index` (0-based), whose cleaned text is `text`; pages must come in
+        order, those without text included (their bookmarks still open sections)."""
+        marks = self._take(index)
+        if not text:
+            for mark in marks:
+                self._open(mark)
+            return []
+        places = _places(text, marks)
+        if not any(p is not None for p in places):  # the page prints none of its titles
+            for mark in marks:
+                self._open(mark)
+            return [Block(text, index + 1, self._path(), "paragraph")]
+        blocks: list[Block] = []
+        cursor = 0
+        for mark, place in zip(marks, places, strict=True):
+            if place is None:
+                self._open(mark)  # in force from the last cut on
+                continue
+            start, end = place
+            above = text[cursor:start].strip()
+            if cursor == 0 and _RUNNING_HEAD.fullmatch(above):
+                start = 0  # a page number or running head above it: part of the heading's line
+            elif above:
+                blocks.append(Block(above, index + 1, self._path(), "paragraph"))
+            self._open(mark)
+            blocks.append(Block(text[start:end].strip(), index + 1, self._path(), "heading"))
+            cursor = end
+        if text[cursor:].strip():
+            blocks.append(Block(text[cursor:].strip(), index + 1, self._path(), "paragraph"))
+        return blocks
+
+    def _take(self, index: int) -> list[Mark]:
+        start = self._next
+        while self._next < len(self._marks) and self._marks[self._next].page <= index:
+            self._next += 1
+        return self._marks[start : self._next]
+
+    def _open(self, mark: Mark) -> None:
+        while self._stack and self._stack[-1][0] >= mark.level:
+            self._stack.pop()
+        self._stack.append((mark.level, mark.title))
+
+    def _path(self) -> tuple[str, ...]:
+        return tuple(title for _, title in self._stack)
+
+
+def _places(text: str, marks: Sequence[Mark]) -> list[tuple[int, int] | None]:
+    """Where each bookmark's heading line is on the page (start, end of the line), searched in
+    outline order, each after the previous one found; None where the page does not print it."""
+    places: list[tuple[int, int] | None] = []
+    cursor = 0
+    for mark in marks:
+        words = r"\s+".join(re.escape(word) for word in mark.title.split())
+        found = re.compile(rf"^[ \t]*(?:{_NUMBER})?{words}[ \t]*$", re.I | re.M).search(text, cursor)
+        if found is None:
+            places.append(None)
+            continue
+        places.append((found.start(), found.end()))
+        cursor = found.end()
+    return places
