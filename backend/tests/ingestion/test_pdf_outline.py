@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.ingestion.chunking import chunk_blocks
 from app.ingestion.parsers import extract
-from app.ingestion.parsers._outline import Mark, Sections
+from app.ingestion.parsers._outline import Mark, Sections, section_marks
 from app.ingestion.types import Block, ExtractionLimits
 from tests import docgen
 
@@ -85,3 +85,40 @@ def test_titles_the_page_does_not_print_open_their_sections_as_before() -> None:
         ("heading", ("Notes",), "Notes"),
         ("paragraph", ("Notes",), "End."),
     ]
+
+
+def test_without_an_outline_numbered_headings_in_sequence_give_the_sections() -> None:
+    pages = [
+        "Camlidl user's manual\n1 Overview\nCamlidl generates stub code.\n1.1 What is IDL?\n"
+        "IDL is an interface description language.",
+        # "3 copies" does not follow 1.1; "2. Install it from the" goes on as a sentence does.
+        "3 copies of the stubs are kept.\n2. Install it from the\nsources.\n"
+        "2 IDL syntax\nThe syntax follows MIDL.",
+    ]
+    marks = section_marks([Mark(0, 0, "Camlidl user's manual")], pages)
+    assert [(m.page, m.level, m.title) for m in marks] == [
+        (0, 0, "1 Overview"), (0, 1, "1.1 What is IDL?"), (1, 0, "2 IDL syntax")]
+    sections = Sections(marks)
+    blocks = sections.blocks(0, pages[0]) + sections.blocks(1, pages[1])
+    assert [(b.page, b.kind, b.heading_path[-1:], b.text) for b in blocks] == [
+        (1, "paragraph", (), "Camlidl user's manual"),
+        (1, "heading", ("1 Overview",), "1 Overview"),
+        (1, "paragraph", ("1 Overview",), "Camlidl generates stub code."),
+        (1, "heading", ("1.1 What is IDL?",), "1.1 What is IDL?"),
+        (1, "paragraph", ("1.1 What is IDL?",), "IDL is an interface description language."),
+        (2, "paragraph", ("1.1 What is IDL?",),
+         "3 copies of the stubs are kept.\n2. Install it from the\nsources."),
+        (2, "heading", ("2 IDL syntax",), "2 IDL syntax"),
+        (2, "paragraph", ("2 IDL syntax",), "The syntax follows MIDL."),
+    ]
+
+
+def test_numbers_that_never_nest_are_a_list_and_a_new_one_restarts_the_sequence() -> None:
+    affiliations = "1 Allen Institute for AI\n2 Brown University\n3 Harvard University"
+    # A numbered list (or a paper's affiliations) alone gives no sections; the outline's one
+    # bookmark stays the path then.
+    title = [Mark(0, 0, "LayoutParser")]
+    assert section_marks(title, [affiliations]) == title
+    paper = [affiliations + "\n1 Introduction\nText.", "2 Related Work\n2.1 Toolkits\nMore."]
+    assert [m.title for m in section_marks([], paper)] == [
+        "1 Introduction", "2 Related Work", "2.1 Toolkits"]

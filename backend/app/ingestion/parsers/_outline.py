@@ -1,5 +1,6 @@
 """A PDF's outline (bookmarks) placed in its pages' text: each page is cut where a section the
-outline points to begins, so every block carries the heading path of the text it holds.
+outline points to begins, so every block carries the heading path of the text it holds. A PDF
+without an outline has the sections its numbered headings give ("6.3 Dispatch interfaces").
 
 A bookmark names a page, not a place on it: "9.7 KeepTogether(flowables)" begins halfway down
 page 94 of the ReportLab guide, under "9.4 Spacer" … "9.6 CondPageBreak". Its title is looked for
@@ -26,6 +27,13 @@ _NUMBER = r"(?:(?:chapter|section|appendix|part)[ \t]+)?(?:\d+|[A-Z]|[IVXLC]+)(?
 # A line above a page's first heading that starts or ends with a number is its page number or
 # running head ("2", "Chapter 1: Creating R packages 3", "12 Appendix A"), not a passage.
 _RUNNING_HEAD = re.compile(r"(?:\d+\b[^\n]{0,80}|[^\n]{0,80}\b\d+)")
+
+
+# A numbered heading's line: "6.3 Dispatch interfaces and type libraries", "2. Related Work".
+_NUMBERED = re.compile(r"(\d{1,3}(?:\.\d{1,3}){0,4})\.?[ \t]+([A-Z][^\n]{1,78})")
+# A title ends on neither a sentence's punctuation nor a word a sentence goes on from.
+_NOT_A_TITLE = re.compile(r"[.,;:!]$|\s(?:a|an|the|and|or|of|to|in|on|for|with|that|which|is|are|by)$",
+                          re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +113,40 @@ def _places(text: str, marks: Sequence[Mark]) -> list[tuple[int, int] | None]:
         places.append((found.start(), found.end()))
         cursor = found.end()
     return places
+
+
+def section_marks(outline: Sequence[Mark], pages: Sequence[str]) -> list[Mark]:
+    """The sections of a document: its outline's, or, when it has none worth the name (one
+    bookmark is its title at most), those of its numbered headings if it has them."""
+    return list(outline) if len(outline) > 1 else numbered_headings(pages) or list(outline)
+
+
+def numbered_headings(pages: Sequence[str]) -> list[Mark]:
+    """Lines that number sections in sequence: "1 Overview", "1.1 What is IDL?", "1.2 …",
+    "2 IDL syntax". A line is a heading only if its number follows the last heading's (its first
+    subsection, or the next section at its level or above) and it ends as a title does, not as
+    a sentence or a line a sentence goes on from. A new "1" before any subsection starts the
+    sequence again ("1 Allen Institute for AI", "2 Brown University" are affiliations), and
+    numbers that never nest are taken for a numbered list: no sections then."""
+    marks: list[Mark] = []
+    last: tuple[int, ...] = ()
+    for index, text in enumerate(pages):
+        for line in text.split("\n"):
+            found = _NUMBERED.fullmatch(line.strip())
+            if not found or _NOT_A_TITLE.search(found[2]):
+                continue
+            number = tuple(int(part) for part in found[1].split("."))
+            if number == (1,) and all(m.level == 0 for m in marks):
+                marks, last = [], ()
+            if number in _successors(last):
+                marks.append(Mark(index, len(number) - 1, line.strip()))
+                last = number
+    return marks if any(m.level > 0 for m in marks) else []
+
+
+def _successors(number: tuple[int, ...]) -> set[tuple[int, ...]]:
+    """The section numbers that may follow `number`: its first subsection, or the next one at
+    its level or any level above ("2.3" -> "2.3.1", "2.4", "3"); "1" first."""
+    if not number:
+        return {(1,)}
+    return {(*number, 1)} | {(*number[:depth], number[depth] + 1) for depth in range(len(number))}

@@ -10,11 +10,10 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from app.ingestion.ocr import OCR_OFF_SCAN, recognise_pages
-from app.ingestion.parsers._outline import Mark, Sections
+from app.ingestion.parsers._outline import Mark, Sections, section_marks
 from app.ingestion.parsers._text import clean_text, squash
 from app.ingestion.types import (
     DAMAGED,
-    Block,
     ExtractedDocument,
     ExtractionError,
     ExtractionLimits,
@@ -83,23 +82,23 @@ def parse(path: Path, limits: ExtractionLimits, progress: Progress | None = None
             raise ExtractionError(
                 f"This PDF has {page_count} pages, more than the limit of {limits.max_pages}."
             )
-        marks = _outline(pdf, page_count)
-        sections = Sections(marks)
-        blocks: list[Block] = []
+        texts: list[str] = []
         step = max(1, page_count // 50)
         chars = 0
         for index in range(page_count):
-            text = _page_text(pdf, index)
-            chars += len(text)
+            texts.append(_page_text(pdf, index))
+            chars += len(texts[-1])
             if chars > limits.max_chars:  # stop now: pages can share one huge content stream
                 raise too_much_text(limits)
-            blocks += sections.blocks(index, text)
             if progress is not None and ((index + 1) % step == 0 or index + 1 == page_count):
                 progress(index + 1, page_count, "extracting")
-        doc = ExtractedDocument(blocks, page_count, _title(pdf))
-        if not blocks:
-            doc = _ocr_document(pdf, limits, marks, progress)
-        return doc
+        marks = _outline(pdf, page_count)
+        if not any(texts):
+            return _ocr_document(pdf, limits, marks, progress)
+        sections = Sections(section_marks(marks, texts))
+        blocks = [block for index, text in enumerate(texts)
+                  for block in sections.blocks(index, text)]
+        return ExtractedDocument(blocks, page_count, _title(pdf))
     finally:
         pdf.close()
 
@@ -131,9 +130,9 @@ def _ocr_document(
         raise ExtractionError(OCR_OFF_SCAN)
     page_count = len(pdf)
     texts = recognise_pages(_page_images(pdf, limits.ocr_dpi), page_count, limits, progress)
-    sections = Sections(marks)
-    blocks = [block for index, raw in enumerate(texts)
-              for block in sections.blocks(index, clean_page_text(raw))]
+    pages = [clean_page_text(raw) for raw in texts]
+    sections = Sections(section_marks(marks, pages))
+    blocks = [block for index, text in enumerate(pages) for block in sections.blocks(index, text)]
     if not blocks:
         raise ExtractionError(NO_TEXT_IN_SCAN)
     return ExtractedDocument(blocks, page_count, _title(pdf), ocr_used=True)
