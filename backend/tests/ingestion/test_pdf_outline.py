@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.ingestion.chunking import chunk_blocks
 from app.ingestion.parsers import extract
-from app.ingestion.parsers._outline import Mark, Sections, section_marks
+from app.ingestion.parsers._outline import MAX_PLACED, Mark, Sections, section_marks
 from app.ingestion.types import Block, ExtractionLimits
 from tests import docgen
 
@@ -122,3 +122,14 @@ def test_numbers_that_never_nest_are_a_list_and_a_new_one_restarts_the_sequence(
     paper = [affiliations + "\n1 Introduction\nText.", "2 Related Work\n2.1 Toolkits\nMore."]
     assert [m.title for m in section_marks([], paper)] == [
         "1 Introduction", "2 Related Work", "2.1 Toolkits"]
+
+
+def test_a_page_with_thousands_of_bookmarks_places_a_bounded_number_of_them() -> None:
+    count = MAX_PLACED + 300
+    text = "\n".join(f"Part {i}\nBody of part {i} goes here." for i in range(count))
+    blocks = Sections([Mark(0, 0, f"Part {i}") for i in range(count)]).blocks(0, text)
+    headings = [b for b in blocks if b.kind == "heading"]
+    assert [b.text for b in headings] == [f"Part {i}" for i in range(MAX_PLACED)]
+    # The rest open their sections after the last one placed: nothing is lost.
+    assert blocks[-1].heading_path == (f"Part {count - 1}",)
+    assert "\n".join(b.text for b in blocks) == text

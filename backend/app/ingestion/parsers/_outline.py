@@ -36,6 +36,11 @@ _NOT_A_TITLE = re.compile(r"[.,;:!]$|\s(?:a|an|the|and|or|of|to|in|on|for|with|t
                           re.I)
 
 
+# Bookmarks of one page looked for in its text; the others open their sections where the last
+# one found did (a page holds a few dozen sections at most, a hostile outline thousands).
+MAX_PLACED = 200
+
+
 @dataclass(frozen=True, slots=True)
 class Mark:
     page: int  # 0-based index of the page the bookmark points to
@@ -104,7 +109,10 @@ def _places(text: str, marks: Sequence[Mark]) -> list[tuple[int, int] | None]:
     outline order, each after the previous one found; None where the page does not print it."""
     places: list[tuple[int, int] | None] = []
     cursor = 0
-    for mark in marks:
+    for n, mark in enumerate(marks):
+        if n >= MAX_PLACED:  # each is a search of the page: a hostile outline costs no more
+            places.append(None)
+            continue
         words = r"\s+".join(re.escape(word) for word in mark.title.split())
         found = re.compile(rf"^[ \t]*(?:{_NUMBER})?{words}[ \t]*$", re.I | re.M).search(text, cursor)
         if found is None:
