@@ -27,15 +27,11 @@ _NUMBER = r"(?:(?:chapter|section|appendix|part)[ \t]+)?(?:\d+|[A-Z]|[IVXLC]+)(?
 # A line above a page's first heading that starts or ends with a number is its page number or
 # running head ("2", "Chapter 1: Creating R packages 3", "12 Appendix A"), not a passage.
 _RUNNING_HEAD = re.compile(r"(?:\d+\b[^\n]{0,80}|[^\n]{0,80}\b\d+)")
-
-
 # A numbered heading's line: "6.3 Dispatch interfaces and type libraries", "2. Related Work".
 _NUMBERED = re.compile(r"(\d{1,3}(?:\.\d{1,3}){0,4})\.?[ \t]+([A-Z][^\n]{1,78})")
 # A title ends on neither a sentence's punctuation nor a word a sentence goes on from.
 _NOT_A_TITLE = re.compile(r"[.,;:!]$|\s(?:a|an|the|and|or|of|to|in|on|for|with|that|which|is|are|by)$",
                           re.I)
-
-
 # Bookmarks of one page looked for in its text; the others open their sections where the last
 # one found did (a page holds a few dozen sections at most, a hostile outline thousands).
 MAX_PLACED = 200
