@@ -57,15 +57,11 @@ class Sections:
         """The blocks of page `index` (0-based), whose cleaned text is `text`; pages must come in
         order, those without text included (their bookmarks still open sections)."""
         marks = self._take(index)
-        if not text:
-            for mark in marks:
-                self._open(mark)
-            return []
         places = _places(text, marks)
-        if not any(p is not None for p in places):  # the page prints none of its titles
+        if not any(p is not None for p in places):  # no text, or none of its titles printed
             for mark in marks:
                 self._open(mark)
-            return [Block(text, index + 1, self._path(), "paragraph")]
+            return [Block(text, index + 1, self._path(), "paragraph")] if text else []
         blocks: list[Block] = []
         cursor = 0
         for mark, place in zip(marks, places, strict=True):
