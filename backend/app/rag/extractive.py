@@ -412,6 +412,7 @@ def extract(
                                      frozenset(terms), score, coverage, lead, measures))
 
     picked = _pick(candidates, max_sentences)
+    picked = _with_top_passage(picked, candidates, max_sentences)
     if quantity is not None and picked and not any(c.typed for c in picked):
         # "How thick should the ice be?": the best sentence that gives a thickness joins the
         # answer, even when others share more of the question's words.
@@ -753,9 +754,7 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
         if len(picked) >= limit or candidate.score < RELATIVE_FLOOR * ordered[0].score:
             break
         # A code line may also be shown within the sentence that introduces it.
-        twin = next((p for p in picked if candidate.text in p.text or p.text in candidate.text
-                     or (_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
-                         and _numbers(candidate.terms) == _numbers(p.terms))), None)
+        twin = _twin(candidate, picked)
         if twin is not None:
             if twin.text in candidate.text and len(candidate.text) > len(twin.text):
                 # Overlapping passages: the copy cut before the code its sentence introduces
@@ -775,6 +774,31 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
                 continue
         picked.append(candidate)
     return picked
+
+
+def _twin(candidate: _Candidate, picked: list[_Candidate]) -> _Candidate | None:
+    """The pick that shows what `candidate` says already (the same sentence, as part of a longer
+    one, or nearly the same words and numbers), if any."""
+    return next((p for p in picked if candidate.text in p.text or p.text in candidate.text
+                 or (_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
+                     and _numbers(candidate.terms) == _numbers(p.terms))), None)
+
+
+def _with_top_passage(picked: list[_Candidate], candidates: list[_Candidate], limit: int
+                      ) -> list[_Candidate]:
+    """The picks, with the best sentence of the passage retrieval ranked first when none of them
+    comes from it and it reaches RELATIVE_FLOOR (in the last place). The other-passage floors
+    of `_pick` keep a lower passage out unless it answers as well; the top passage is what the
+    hybrid ranking (the whole passage against the whole question) found best, and a sentence
+    of another document may share more of the question's words by chance ("lower or upper case
+    letters" for "does R treat upper-case and lower-case letters in names as different?")."""
+    if not picked or any(c.rank == 0 for c in picked):
+        return picked
+    top = min((c for c in candidates if c.rank == 0),
+              key=lambda c: (-c.score, c.sentence_index), default=None)
+    if top is None or top.score < RELATIVE_FLOOR * picked[0].score or _twin(top, picked):
+        return picked
+    return [*picked[: max(limit - 1, 1)], top]
 
 
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*")

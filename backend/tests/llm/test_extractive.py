@@ -1247,3 +1247,24 @@ def test_a_short_description_under_its_term_is_a_statement() -> None:
     answer = extractive_answer("Which attribute of json.JSONDecodeError holds just the error "
                                "message, without the position details?", doc_sources(page))
     assert "`msg`: The unformatted error message [1]." in answer
+
+
+def test_the_passage_ranked_first_is_quoted_even_when_another_shares_more_words() -> None:
+    # (R-intro p. 11 ranked first, the ReportLab guide's list numbering second.) The second
+    # shares "upper", "lower", "case" and "letters" with the question; the first answers it.
+    r_page = ("1.8 R commands, case sensitivity, etc.\n\nTechnically R is an expression language "
+              "with a very simple syntax. It is case sensitive as are most UNIX based packages, "
+              "so A and a are different symbols and would refer to different variables. The set "
+              "of symbols which can be used in R names depends on the operating system and "
+              "country within which R is being run (technically on the locale in use).")
+    lists = ("9.10 ListFlowable(),ListItem()\n\nThe type of numbering can also be set to use "
+             "lower or upper case letters ('A,B,C' etc.) or Roman numerals (capitals or "
+             "lowercase) using the bulletType property.")
+    question = "Does R treat upper-case and lower-case letters in names as different?"
+    found = body_sentences(extractive_answer(question, doc_sources(r_page, lists)))
+    assert found[0].startswith("The type of numbering")  # the better match leads
+    assert any("A and a are different symbols" in s and s.endswith("[1].") for s in found)
+    # Ranked the other way round, the list numbering alone answers (the R sentence is not held
+    # to the floor of the first passage's best sentence).
+    swapped = extractive_answer(question, doc_sources(lists, r_page))
+    assert "different symbols" not in swapped
