@@ -787,18 +787,19 @@ def _twin(candidate: _Candidate, picked: list[_Candidate]) -> _Candidate | None:
 def _with_top_passage(picked: list[_Candidate], candidates: list[_Candidate], limit: int
                       ) -> list[_Candidate]:
     """The picks, with the best sentence of the passage retrieval ranked first when none of them
-    comes from it and it reaches RELATIVE_FLOOR (in the last place). The other-passage floors
+    comes from it and it reaches RELATIVE_FLOOR (in the last place; not when one sentence is
+    asked for, which is the best one). The other-passage floors
     of `_pick` keep a lower passage out unless it answers as well; the top passage is what the
     hybrid ranking (the whole passage against the whole question) found best, and a sentence
     of another document may share more of the question's words by chance ("lower or upper case
     letters" for "does R treat upper-case and lower-case letters in names as different?")."""
-    if not picked or any(c.rank == 0 for c in picked):
+    if limit < 2 or not picked or any(c.rank == 0 for c in picked):
         return picked
     top = min((c for c in candidates if c.rank == 0),
               key=lambda c: (-c.score, c.sentence_index), default=None)
     if top is None or top.score < RELATIVE_FLOOR * picked[0].score or _twin(top, picked):
         return picked
-    return [*picked[: max(limit - 1, 1)], top]
+    return [*picked[: limit - 1], top]
 
 
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*")
