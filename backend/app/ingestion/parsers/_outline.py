@@ -115,6 +115,13 @@ def _places(text: str, marks: Sequence[Mark]) -> list[tuple[int, int] | None]:
     return places
 
 
+def section_blocks(outline: Sequence[Mark], pages: Sequence[str]) -> list[Block]:
+    """Every page's blocks (`pages`: each page's cleaned text, "" for a page without any), cut
+    at the document's sections (`section_marks`)."""
+    sections = Sections(section_marks(outline, pages))
+    return [block for index, text in enumerate(pages) for block in sections.blocks(index, text)]
+
+
 def section_marks(outline: Sequence[Mark], pages: Sequence[str]) -> list[Mark]:
     """The sections of a document: its outline's, or, when it has none worth the name (one
     bookmark is its title at most), those of its numbered headings if it has them."""

@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from app.ingestion.ocr import OCR_OFF_SCAN, recognise_pages
-from app.ingestion.parsers._outline import Mark, Sections, section_marks
+from app.ingestion.parsers._outline import Mark, section_blocks
 from app.ingestion.parsers._text import clean_text, squash
 from app.ingestion.types import (
     DAMAGED,
@@ -95,10 +95,7 @@ def parse(path: Path, limits: ExtractionLimits, progress: Progress | None = None
         marks = _outline(pdf, page_count)
         if not any(texts):
             return _ocr_document(pdf, limits, marks, progress)
-        sections = Sections(section_marks(marks, texts))
-        blocks = [block for index, text in enumerate(texts)
-                  for block in sections.blocks(index, text)]
-        return ExtractedDocument(blocks, page_count, _title(pdf))
+        return ExtractedDocument(section_blocks(marks, texts), page_count, _title(pdf))
     finally:
         pdf.close()
 
@@ -131,8 +128,7 @@ def _ocr_document(
     page_count = len(pdf)
     texts = recognise_pages(_page_images(pdf, limits.ocr_dpi), page_count, limits, progress)
     pages = [clean_page_text(raw) for raw in texts]
-    sections = Sections(section_marks(marks, pages))
-    blocks = [block for index, text in enumerate(pages) for block in sections.blocks(index, text)]
+    blocks = section_blocks(marks, pages)
     if not blocks:
         raise ExtractionError(NO_TEXT_IN_SCAN)
     return ExtractedDocument(blocks, page_count, _title(pdf), ocr_used=True)
