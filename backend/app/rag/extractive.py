@@ -14,6 +14,7 @@ from typing import Protocol
 
 from app.providers.keyword.identifiers import CAMEL_PART, CAMEL_WORD
 from app.providers.llm.base import ChatMessage, GenerationParams
+from app.rag.byline import affiliation
 from app.rag.prompts import Source, parse_answer_messages
 from app.rag.question import (
     AUTHORSHIP,
@@ -26,6 +27,7 @@ from app.rag.question import (
     definition_subject,
     document_words,
     in_setting,
+    measured,
     proper_names,
     setting_phrase,
     specificity,
@@ -155,8 +157,11 @@ _TERM = re.compile(r"^[a-z_][A-Za-z0-9_]{1,30}$")
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
 # (Or sets what it names against the previous one: "In contrast, a cached_property allows writes."
 # after "A regular property blocks attribute writes …".)
+# ("Whereas & and | apply element-wise …, && and || apply to vectors of length one" after the
+# sentence that names && and ||.)
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
-                        r"otherwise|so|in contrast|by contrast|conversely|on the other hand)\b"
+                        r"otherwise|so|in contrast|by contrast|conversely|on the other hand|"
+                        r"whereas)\b"
                         # "… must then be played": what follows from it
                         r"|^[^.;:]{0,60}?\b(?:must|shall|should|will|can|is|are)\s+then\b",
                         re.I)
@@ -255,6 +260,9 @@ class Extract:
     # unheld setting needs (UNHELD_FLOOR: "… does Node.js use for chacha20-poly1305 …?" over
     # the crypto module's passages, which never say "Node", 0.81).
     unnamed: bool = False
+    # Read off the document's structure, not scored (an author's affiliation on a title page):
+    # no relevance check applies.
+    stated: bool = False
 
 
 def extract(
@@ -267,6 +275,7 @@ def extract(
 ) -> Extract:
     """`extractive_answer`, with the sentences it rests on."""
     asks_for, quantity = asked_quantity(question)
+    measured_terms = set(measured(question)) if quantity is not None else set()
     # "long" in "how long is …" asks for a length; documents say "1300 yards", not "long"; and
     # "wrote" in "who wrote …?" asks for a byline, which names the author under the title.
     authorship = AUTHORSHIP.match(question)
@@ -277,6 +286,12 @@ def extract(
     for term in stemmed_terms(context or "", parts=False):
         weights.setdefault(term, CONTEXT_WEIGHT)
     ranked = sorted(sources, key=lambda s: s.index)[:MAX_SOURCES]
+    for rank, source in enumerate(ranked):
+        author = affiliation(question, source.text)
+        if author:
+            said = f"{author[0]}: {author[1]}."
+            found = _Candidate(rank, source.index, source.document_id, 0, said, frozenset(), 1.0)
+            return Extract(_compose([found], ranked), [said], 1.0, stated=True)
     # (A question asking for a title is answered by a slide's first line: the lines stay apart.)
     titles = bool(TITLE_QUESTION.search(question))
     per_source = [(rank, source, _slide_or_sentences(source, whole=not titles))
@@ -399,7 +414,10 @@ def extract(
         semantic = embed_scores.get((source.index, n)) if embed_scores else None
         # "A cell is …" is about the cell; "… 18 inches of solid ice" answers "how thick is
         # the ice of a rink?" with one word of it.
-        floor = 0.0 if defines else MIN_COVERAGE / 2 if measures else MIN_COVERAGE
+        # So is "… a salt is random and at least 16 bytes long" for "how long should the salt
+        # be when I derive a key with pbkdf2 …?", with what the question measures.
+        floor = 0.0 if defines or (measures and measured_terms & set(terms)) \
+            else MIN_COVERAGE / 2 if measures else MIN_COVERAGE
         if semantic is None:
             if held < floor:
                 continue
@@ -1028,6 +1046,8 @@ class ExtractiveChatModel:
             extract, question, sources, max_sentences=self._max_sentences,
             embed_scores=embed_scores, context=context,
         )
+        if found.stated:
+            return found.text
         if found.untyped or (found.unnamed and relevance is None):
             # The passages do not give the number, measure or year asked for, or do not name
             # what the question names and there is no evidence to weigh against that.

@@ -48,6 +48,13 @@ _DIMENSION = {"long": ("length", "time", "size"), "far": ("length",), "tall": ("
               "width": ("length",), "thickness": ("length",), "weight": ("weight",),
               "size": ("length", "size"), "speed": ("speed",), "fast": ("speed",),
               "age": ("time",)}
+# A measure given with another dimension's word does not answer ("300 yards long" for "how
+# thick is the ice?"); the words a question about one dimension accepts after the unit.
+_DIMENSION_WORDS = frozenset({"long", "wide", "high", "deep", "thick", "tall"})
+_ACCEPTS = {"long": {"long"}, "far": {"long"}, "tall": {"tall", "high"}, "high": {"high", "tall"},
+            "deep": {"deep"}, "wide": {"wide"}, "thick": {"thick"}, "length": {"long"},
+            "distance": {"long"}, "height": {"high", "tall"}, "depth": {"deep"},
+            "width": {"wide"}, "thickness": {"thick"}}
 # "In which year …?", "When was … sent?": a year answers (in a date or alone).
 _YEAR_QUESTION = re.compile(r"\b(?:what|which)\s+year\b|^\s*when\s+(?:was|were|did)\b", re.I)
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
@@ -181,9 +188,28 @@ def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
         return None, None
     word = (match.group(1) or match.group(2)).lower()
     units = "|".join(_UNITS[d] for d in _DIMENSION.get(word, ()))
+    other = sorted(_DIMENSION_WORDS - _ACCEPTS[word]) if word in _ACCEPTS else []
+    another = rf"(?!\s+(?:{'|'.join(other)})\b)" if other else ""
     # "1300 yards", "128-bit"
-    pattern = rf"\b{_NUMBER}(?:\s*|-)(?:{units})\b{_PER_TIME}" if units else rf"\b{_NUMBER}\b"
+    pattern = (rf"\b{_NUMBER}(?:\s*|-)(?:{units})\b{_PER_TIME}{another}" if units
+               else rf"\b{_NUMBER}\b")
     return (word if match.group(1) else None), re.compile(pattern, re.I)
+
+
+# What the quantity is of: "the salt" in "How long should the salt be when …?", "a line of
+# code" in "How long may a line of code be …?".
+_MEASURED = re.compile(
+    r"\bhow\s+\w+\s+(?:is|are|was|were|should|must|may|can|could|will|would|does|do)\s+"
+    r"(?:(?:an?|the|my|our|your|its|their|each)\s+)?((?:[\w-]+\s+){0,1}[\w-]+?)"
+    r"(?=\s+(?:of|be|in|on|for|when|if|under|with|at|to|after|before)\b|\s*[?,]|$)", re.I)
+
+
+def measured(question: str) -> list[str]:
+    """The terms of what a "how long / big / thick …?" question measures ("salt" in "How long
+    should the salt be when I derive a key?"): a sentence that holds it and gives a quantity of
+    the kind asked answers, however few of the question's other words it repeats."""
+    match = _MEASURED.search(question)
+    return stemmed_terms(match.group(1), parts=False) if match else []
 
 
 def document_words(question: str) -> list[str]:

@@ -23,6 +23,11 @@ STOPWORDS = frozenset(
     within without whether tell explain describe please give list show mean means there's what's
     it's does doesn't don't isn't aren't can't""".replace("'", "").split()
 )  # compared with words whose apostrophe is gone (`plain_word`): "doesn't" is "doesnt"
+# Words that name the same bound: "the longest key" is what "the maximum … output" gives.
+_BOUNDS = {**dict.fromkeys(("max", "maximal", "longest", "largest", "biggest", "greatest",
+                            "highest"), "maximum"),
+           **dict.fromkeys(("min", "minimal", "shortest", "smallest", "fewest", "lowest"),
+                           "minimum")}
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _HYPHENATED = re.compile(r"\b([^\W\d_]{2,})-([a-z]{2,})\b")
 
@@ -55,12 +60,16 @@ def stemmed_terms(text: str, *, parts: bool = True) -> list[str]:
         # A document's identifiers count by their parts too ("setFillColor" for "fill colour";
         # not a question's: "LayoutParser" there would weigh three words).
         found += [p for w in found if CAMEL_WORD.search(w) for p in CAMEL_PART.findall(w)]
-    words = [american(plain_word(w)) for w in found]
+    words = [_bound(american(plain_word(w))) for w in found]
     terms = [_stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     # PDF text keeps a line-end hyphen inside words ("frame-works", "applica-tions"): the
     # joined word counts too, so "frameworks" in a question finds it.
     terms += [_stem(a.lower() + b) for a, b in _HYPHENATED.findall(text)]
     return terms
+
+
+def _bound(word: str) -> str:
+    return _BOUNDS.get(word, word)
 
 
 def plain_word(word: str) -> str:
@@ -73,7 +82,7 @@ def plain_word(word: str) -> str:
 def term_sequence(text: str) -> list[str]:
     """The content words of `text` in reading order, stemmed as `stemmed_terms` stems them (one term
     per word: no identifier parts)."""
-    words = (american(plain_word(w)) for w in WORD.findall(text))
+    words = (_bound(american(plain_word(w))) for w in WORD.findall(text))
     return [_stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 

@@ -11,6 +11,7 @@ from app.ingestion.sniff import sniff_file
 from app.ingestion.types import ExtractionLimits
 from app.providers.llm import ChatMessage, ChatModel, GenerationParams
 from app.rag import extractive
+from app.rag.byline import affiliation
 from app.rag.citations import repair_citations
 from app.rag.extractive import (
     EVIDENCE_FLOOR,
@@ -25,13 +26,15 @@ from app.rag.extractive import (
 )
 from app.rag.prompts import Source, build_answer_messages
 from app.rag.question import (
+    asked_quantity,
     definition_subject,
     document_words,
+    measured,
     proper_names,
     spelled_identifiers,
 )
 from app.rag.sentences import split_sentences
-from app.rag.terms import acronyms, with_acronyms
+from app.rag.terms import acronyms, content_terms, with_acronyms
 
 MANUAL = """3.2 Timeouts
 The default request timeout is 30 seconds. It can be changed with the TIMEOUT
@@ -1268,3 +1271,110 @@ def test_the_passage_ranked_first_is_quoted_even_when_another_shares_more_words(
     # to the floor of the first passage's best sentence).
     swapped = extractive_answer(question, doc_sources(lists, r_page))
     assert "different symbols" not in swapped
+
+
+# Four rules chosen on the QA set's tune split (session 34; docs/benchmarks.md §2b), each on the
+# evaluation documents' own text.
+
+SKI_RINKS = ("There are rinks in Switzerland 300 yards long—I leave the consideration of these, "
+             "in the matter of labour required, to mathematicians.")
+SKI_ICE = ("With each of these floodings the ice grows more desirably smooth, and more immaculately "
+           "clean, till at the end of perhaps a fortnight there is something like 18 inches of "
+           "solid ice over the ground that was levelled in the spring.")
+
+
+def test_a_measure_given_with_another_dimension_does_not_answer() -> None:
+    question = "How thick should the ice of a Swiss skating rink be?"
+    _, thickness = asked_quantity(question)
+    assert thickness is not None and thickness.search(SKI_ICE)
+    assert not thickness.search(SKI_RINKS)  # "300 yards long" is a length, not a thickness
+    _, length = asked_quantity("How long is the longest rink in Switzerland?")
+    assert length is not None and length.search(SKI_RINKS)
+    rinks = ("In fact, an artificial skating-rink is as necessary an equipment in the Swiss winter "
+             "resort as is the hotel itself. These rinks are used for two purposes: skating, "
+             "including bandy or ice hockey, and curling.")
+    answer = extractive_answer(question, doc_sources(rinks, SKI_RINKS, SKI_ICE))
+    assert "18 inches of solid ice" in answer and "300 yards" not in answer
+
+
+def test_a_measure_of_what_the_question_measures_answers_with_few_of_its_words() -> None:
+    # Node's crypto.md: the salt's sentence shares one word ("salt", in every passage) with
+    # "How long should the salt be when I derive a key with pbkdf2 or scrypt in Node.js?".
+    assert measured("How long should the salt be when I derive a key with pbkdf2?") == ["salt"]
+    assert measured("How long may a line of code be under the live-build coding style?") == \
+        ["line"]
+    pbkdf2 = ("The `iterations` argument must be a number set as high as possible. The higher the "
+              "number of iterations, the more secure the derived key will be, but will take a "
+              "longer amount of time to complete.\n\nconst key = pbkdf2Sync('secret', 'salt', "
+              "100000, 64, 'sha512');")
+    scrypt = ("Provides a synchronous [scrypt][] implementation. Scrypt is a password-based key "
+              "derivation function that is designed to be expensive computationally and "
+              "memory-wise in order to make brute-force attacks unrewarding.\n\nThe `salt` should "
+              "be as unique as possible. It is recommended that a salt is random and at least 16 "
+              "bytes long. See [NIST SP 800-132][] for details.")
+    question = "How long should the salt be when I derive a key with pbkdf2 or scrypt in Node.js?"
+    found = extract(question, doc_sources(pbkdf2, scrypt))
+    assert "at least 16 bytes long" in found.text and not found.untyped
+
+
+def test_the_largest_and_the_maximum_are_one_word() -> None:
+    assert content_terms("the longest key") == content_terms("the maximum key")
+    assert content_terms("the smallest value") == content_terms("the min value")
+    hkdf = ("`crypto.hkdf(digest, ikm, salt, info, keylen, callback)`\n\n`digest` {string} The "
+            "digest algorithm to use.\n\n`ikm` {string|ArrayBuffer|Buffer} The input keying "
+            "material. Must be provided but can be zero-length.\n\n`keylen` {number} The length of "
+            "the key to generate. Must be greater than 0. The maximum allowable value is `255` "
+            "times the number of bytes produced by the selected digest function (e.g. `sha512` "
+            "generates 64-byte hashes, making the maximum HKDF output 16320 bytes).")
+    answer = extractive_answer(
+        "What is the longest key I can derive with crypto.hkdf when the digest is sha512?",
+        doc_sources(hkdf))
+    assert "16320 bytes" in answer
+
+
+def test_a_sentence_beginning_whereas_goes_on_from_the_one_before() -> None:
+    page = ("The language has available a conditional construction of the form\n> if (expr_1) "
+            "expr_2 else expr_3\nwhere expr 1 must evaluate to a single logical value and the "
+            "result of the entire expression\nis then evident.\nThe “short-circuit” operators && "
+            "and || are often used as part of the condition in an if\nstatement. Whereas & and | "
+            "apply element-wise to vectors, && and || apply to vectors of\nlength one, and only "
+            "evaluate their second argument if necessary.")
+    answer = extractive_answer("In an R if condition, should I use & or &&? What's the difference?",
+                               doc_sources(page))
+    assert "apply element-wise to vectors" in answer
+
+
+TITLE_PAGE = ("LayoutParser: A Unified Toolkit for Deep\nLearning Based Document Image Analysis\n\n"
+              "Zejiang Shen\n1\n(), Ruochen Zhang\n2\n, Melissa Dell\n3\n, Benjamin Charles "
+              "Germain\nLee\n4\n, Jacob Carlson\n3\n, and Weining Li\n5\n1 Allen Institute for AI\n"
+              "shannons@allenai.org 2 Brown University\nruochen zhang@brown.edu 3 Harvard "
+              "University\n{melissadell,jacob carlson\n}@fas.harvard.edu\n4 University of "
+              "Washington\nbcgl@cs.washington.edu 5 University of Waterloo\nw422li@uwaterloo.ca\n"
+              "Abstract. Recent advances in document image analysis (DIA) have been\nprimarily "
+              "driven by the application of neural networks.")
+
+
+def test_an_authors_affiliation_is_read_off_the_title_page() -> None:
+    assert affiliation("Where does Zejiang Shen, the first author, work?", TITLE_PAGE) == \
+        ("Zejiang Shen", "Allen Institute for AI")
+    assert affiliation("Which university is Benjamin Charles Germain Lee affiliated with?",
+                       TITLE_PAGE) == ("Benjamin Charles Germain Lee", "University of Washington")
+    assert affiliation("At which university is Weining Li?", TITLE_PAGE) == \
+        ("Weining Li", "University of Waterloo")
+    # Not a question about where someone works, or a name the page does not mark.
+    assert affiliation("What did Zejiang Shen write?", TITLE_PAGE) is None
+    assert affiliation("Where does Jane Roe work?", TITLE_PAGE) is None
+    # Authors listed without commas: the next author is no affiliation.
+    assert affiliation("Where does Jane Doe work?", "Jane Doe 1 John Roe 2\n1 Acme Labs\n"
+                       "2 Foo University") == ("Jane Doe", "Acme Labs")
+
+
+async def test_an_affiliation_answers_without_the_relevance_check() -> None:
+    question = "Which university is LayoutParser co-author Melissa Dell affiliated with?"
+    srcs = [Source(index=1, document_id="d", filename="layout-parser-paper.pdf", page=1,
+                   chunk_id="c", text=TITLE_PAGE, score=0.4)]
+    expected = f"{LEAD}\n\nMelissa Dell: Harvard University [1]."
+    assert extractive_answer(question, srcs) == expected
+    # The title page's similarity to the question (0.33 in the QA set) is under every floor;
+    # the names and numbers it is read from are no sentence to weigh.
+    assert await ExtractiveChatModel().answer(question, srcs, relevance=0.33) == expected

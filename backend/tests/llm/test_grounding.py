@@ -250,10 +250,13 @@ def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> 
                    text=authors, score=1.0)]
     # SmolLM2 on QA batch 12: "The closest passage in your documents is [1]." claims nothing
     # that a reader could check against the passage; a quote of it does.
-    said = cite_something("Which university is Melissa Dell affiliated with?", srcs)
+    said = cite_something("What does the paper say about Melissa Dell?", srcs)
     assert said.startswith("The closest passage in your documents says: “")
     assert "Melissa Dell" in said and said.endswith("” [1].")
     assert cite_something("zzz qqq?", srcs) == "The closest passage in your documents is [1]."
+    # (Where she works is read off the title page: her marker, 3, and the affiliation numbered 3.)
+    assert cite_something("Which university is Melissa Dell affiliated with?", srcs) == \
+        "From your documents:\n\nMelissa Dell: Harvard University [1]."
     # Code, or a line of mostly symbols, is no sentence to quote.
     table = Source(index=2, document_id="d", filename="userguide.pdf", page=85, chunk_id="c2",
                    text="['30', '31', '32'] t=Table(data,style=[('GRID',(0,0),(-1,-1),0.5)])",
