@@ -169,7 +169,8 @@ _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|th
 _PRONOUN_SUBJECT = re.compile(
     r"^(?:it|they|he|she|this|these|that|those)\s+(?:is|was|are|were|has|had|have|can|could|will"
     r"|would|may|might|must|should|does|did|also|then|means|takes|returns|gives|makes|uses|"
-    r"shows|holds|contains)\b|^(?:each|all|both|some|many|most|none|one)\s+(?:one\s+)?of\s+"
+    r"shows|holds|contains|compares|differs|depends|requires|allows|includes|produces|applies|"
+    r"works|happens|causes|ensures|prevents)\b|^(?:each|all|both|some|many|most|none|one)\s+(?:one\s+)?of\s+"
     r"(?:these|them|those|it)\b", re.I)
 # "However axes are still drawn" (after "type="n" No plotting at all."): a sentence that turns
 # against the one before says nothing without it.
@@ -276,6 +277,9 @@ def extract(
     """`extractive_answer`, with the sentences it rests on."""
     asks_for, quantity = asked_quantity(question)
     measured_terms = set(measured(question)) if quantity is not None else set()
+    # A quantity the question states ("In the 128MB USB key example, how big was the image?")
+    # is not the one it asks for.
+    given = {_measure(m.group(0)) for m in quantity.finditer(question)} if quantity else set()
     # "long" in "how long is …" asks for a length; documents say "1300 yards", not "long"; and
     # "wrote" in "who wrote …?" asks for a byline, which names the author under the title.
     authorship = AUTHORSHIP.match(question)
@@ -397,7 +401,8 @@ def extract(
         lexical = sum(idf[t] * counts[t] / (counts[t] + norm) for t in matched) / query_mass
         lexical *= 1 + RANK_BONUS / (1 + rank)
         defines = bool(subject) and _defines(text, subject or "")
-        measures = quantity is not None and bool(quantity.search(text))
+        measures = quantity is not None and any(
+            _measure(m.group(0)) not in given for m in quantity.finditer(text))
         named = text.lower() + " " + (signature or "").lower()
         if (asked_names and any(name in named for name in asked_names)) \
                 or _spelled_out(f"{text} {signature or ''}", spoken):
@@ -459,6 +464,10 @@ def extract(
     typed = bool(picked) and picked[0].typed
     return Extract(_compose(picked, ranked) if picked else "", evidence, coverage, missing, unheld,
                    defined, typed, untyped, unnamed)
+
+
+def _measure(text: str) -> str:
+    return re.sub(r"[\s-]+", "", text.lower())
 
 
 def _slide_or_sentences(source: Source, *, whole: bool) -> list[str]:
