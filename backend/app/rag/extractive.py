@@ -264,6 +264,7 @@ class Extract:
     # Read off the document's structure, not scored (an author's affiliation on a title page):
     # no relevance check applies.
     stated: bool = False
+    best_source: int | None = None  # the index of the source of the best-scoring sentence
 
 
 def extract(
@@ -295,7 +296,8 @@ def extract(
         if author:
             said = f"{author[0]}: {author[1]}."
             found = _Candidate(rank, source.index, source.document_id, 0, said, frozenset(), 1.0)
-            return Extract(_compose([found], ranked), [said], 1.0, stated=True)
+            return Extract(_compose([found], ranked), [said], 1.0, stated=True,
+                           best_source=source.index)
     # (A question asking for a title is answered by a slide's first line: the lines stay apart.)
     titles = bool(TITLE_QUESTION.search(question))
     per_source = [(rank, source, _slide_or_sentences(source, whole=not titles))
@@ -463,7 +465,8 @@ def extract(
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
     return Extract(_compose(picked, ranked) if picked else "", evidence, coverage, missing, unheld,
-                   defined, typed, untyped, unnamed)
+                   defined, typed, untyped, unnamed,
+                   best_source=picked[0].source_index if picked else None)
 
 
 def _measure(text: str) -> str:

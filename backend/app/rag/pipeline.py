@@ -138,7 +138,8 @@ async def answer_events(container: Container, question: Question, save: SaveAnsw
             # can be listed in the order it cites them: [1], [2], … without gaps.
             extract = await _extractive(container, asked, sources, context,
                                         (query, result.best_dense))
-            extract = extract or not_found_pointing(asked, sources)
+            # (Off the event loop: it scores the passages' sentences again.)
+            extract = extract or await asyncio.to_thread(not_found_pointing, asked, sources)
             sources, extract = in_citation_order(sources, extract)
         yield "sources", {"sources": [citation_payload(s) for s in sources]}
 

@@ -594,6 +594,29 @@ def test_not_found_points_at_the_top_source_only_when_it_speaks_of_the_question(
     assert not_found_pointing("When does the gate close?", []) == ""
 
 
+def test_not_found_quotes_the_passage_of_the_answerers_best_sentence() -> None:
+    from app.rag.grounding import not_found_pointing
+
+    # functools' lru_cache docs as retrieved for "Will lru_cache keep my large argument objects
+    # and return values alive in memory?": the top passage's closest sentence is about when to
+    # use the cache; the answerer's best sentence, too weak to answer, is in the fourth, and
+    # says it.
+    top = ("An LRU (least recently used) cache works best when the most recent calls are the best "
+           "predictors of upcoming calls. The cache's size limit assures that the cache does not "
+           "grow without bound on long-running processes such as web servers.\n\nIn general, the "
+           "LRU cache should only be used when you want to reuse previously computed values.")
+    fourth = ("The decorator also provides a cache_clear function for clearing or invalidating the "
+              "cache.\n\nThe cache keeps references to the arguments and return values until they "
+              "age out of the cache or until the cache is cleared.")
+    given = doc_sources(top, fourth)
+    question = "Will lru_cache keep my large argument objects and return values alive in memory?"
+    assert extract(question, given).best_source == 2
+    assert not_found_pointing(question, given) == (
+        "I could not find an answer to that. The closest passage in your documents says: “The "
+        "cache keeps references to the arguments and return values until they age out of the "
+        "cache or until the cache is cleared.” [2].")
+
+
 # Issue 14, third round of rules (chosen on the tune split and the second QA batch).
 
 URL_DOC = """`URL.canParse(input[, base])`
