@@ -176,6 +176,12 @@ def defined_phrase(question: str) -> str | None:
     return (match[1] or match[2]) if match else None
 
 
+# What "how many" counts: the last word before the verb ("pre-trained models" in "How many
+# pre-trained models does … contain?").
+_COUNTED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?([a-z][\w-]*)\s+(?:do|does|did|are|is|was|were|can|could"
+                      r"|will|would|should|may|must|have|has|had|make|made)\b", re.I)
+
+
 def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     """For a question asking for a quantity, the word that asks it ("long" in "how long …",
     no subject of its own) and the pattern of a number with a unit of that dimension."""
@@ -187,6 +193,16 @@ def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     if not match:
         return None, None
     word = (match.group(1) or match.group(2)).lower()
+    if word == "many":
+        counted = _COUNTED.match(question, match.end())
+        if counted:
+            # "How many pre-trained models …?": a number near "models" ("14 standard fonts",
+            # "Stanley Cups: 13"), not any number of the passage.
+            noun = re.escape(counted.group(1)[:-1] if counted.group(1).endswith("s")
+                             else counted.group(1))
+            near = r"(?:\W+\w+){0,4}?\W+"
+            return word, re.compile(rf"\b{_NUMBER}\b{near}{noun}\w*|\b{noun}\w*{near}{_NUMBER}\b",
+                                    re.I)
     units = "|".join(_UNITS[d] for d in _DIMENSION.get(word, ()))
     other = sorted(_DIMENSION_WORDS - _ACCEPTS[word]) if word in _ACCEPTS else []
     another = rf"(?!\s+(?:{'|'.join(other)})\b)" if other else ""

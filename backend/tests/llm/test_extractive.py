@@ -1430,3 +1430,18 @@ def test_a_sentence_whose_subject_is_this_leans_on_the_one_before() -> None:
     # 110MB image", which shares fewer of the question's words.
     answer = extractive_answer(LIVE_QUESTION, doc_sources(LIVE_SIZE, LIVE_USE_CASE, LIVE_NEXT))
     assert "produced a 110MB image [1]. This compares favourably with the 192MB image" in answer
+
+
+def test_how_many_is_answered_by_a_number_of_what_it_counts() -> None:
+    _, models = asked_quantity("How many pre-trained models does the LayoutParser Model Zoo contain?")
+    assert models is not None and models.search("The zoo offers 9 pre-trained models.")
+    assert not models.search("It supports 5 datasets and 2 backends.")
+    _, cups = asked_quantity("How many Stanley Cups have the Maple Leafs won?")
+    assert cups is not None and cups.search("Team: Maple Leafs; Stanley Cups: 13")
+    zoo = ("LayoutParser comes with a Model Zoo of pre-trained models for layout detection, "
+           "trained on 5 different datasets such as PubLayNet and Newspaper Navigator.")
+    # A number of something else does not answer (it did, as "a number").
+    assert extract("How many pre-trained models does the LayoutParser Model Zoo contain?",
+                   doc_sources(zoo)).untyped
+    assert not extract("How many datasets were the Model Zoo's models trained on?",
+                       doc_sources(zoo)).untyped
