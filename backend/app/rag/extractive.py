@@ -154,6 +154,8 @@ _SIGNATURE = re.compile(r"^`?(?:class\s+)?[A-Za-z_][\w.]*\([^()]*\)`?:?$"
 # name ("lineno", "colno" over "The line corresponding to pos."; an HTML <dt> as extracted;
 # "startAngle" in a PDF's attribute table).
 _TERM = re.compile(r"^[a-z_][A-Za-z0-9_]{1,30}$")
+# What may stand between a term and its description: "Defaults to None.", "Default: 0.5."
+_DEFAULT_LINE = re.compile(r"^defaults?\b(?:\s+(?:to|is))?:?\s+\S{1,30}\.$", re.I)
 # A sentence that continues the previous one ("If you do this, …", "It returns …").
 # (Or sets what it names against the previous one: "In contrast, a cached_property allows writes."
 # after "A regular property blocks attribute writes …".)
@@ -603,9 +605,16 @@ def _restates(terms: list[str], query: set[str]) -> bool:
 
 
 def _term_above(sentences: list[str], n: int) -> str | None:
-    """The definition list's term on the line right above sentence `n` ("lineno"), if any."""
-    term = sentences[n - 1].strip() if n > 0 else ""
-    return term if _TERM.match(term) else None
+    """The definition list's term on the line right above sentence `n` ("lineno"), or above the
+    default it states first ("barLabelFormat" / "Defaults to None." / "As with the YValueAxis, if
+    you supply a function …, labels will be drawn next to each bar"), if any."""
+    for k in range(n - 1, max(-1, n - 3), -1):
+        line = sentences[k].strip()
+        if _TERM.match(line):
+            return line
+        if not _DEFAULT_LINE.match(line):
+            return None
+    return None
 
 
 def _with_term(sentences: list[str], n: int, text: str) -> str:

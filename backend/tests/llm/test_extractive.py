@@ -1445,3 +1445,18 @@ def test_how_many_is_answered_by_a_number_of_what_it_counts() -> None:
                    doc_sources(zoo)).untyped
     assert not extract("How many datasets were the Model Zoo's models trained on?",
                        doc_sources(zoo)).untyped
+
+
+def test_a_term_heads_its_description_across_a_short_default_line() -> None:
+    # The ReportLab guide's bar chart property table: "barLabelFormat" / "Defaults to None." /
+    # the sentence that says what it does.
+    table = ("barSpacing\nDefaults to 0. This is the spacing between bars in each\ngroup. If you "
+             "wanted a little gap between green and red bars in\nthe example above, you would "
+             "make this non-zero.\nbarLabelFormat\nDefaults to None. As with the YValueAxis, if "
+             "you supply\na function or format string then labels will be drawn next to each "
+             "bar\nshowing the numeric value. They are positioned automatically\nabove the bar "
+             "for positive values and below for negative ones.\nbarLabels\nA collection of labels "
+             "used to format all bar labels.")
+    answer = extractive_answer("How can I get a ReportLab bar chart to print the numeric value "
+                               "next to each bar?", doc_sources(table))
+    assert "`barLabelFormat`: As with the YValueAxis, if you supply a function" in answer
