@@ -172,8 +172,9 @@ _PRONOUN_SUBJECT = re.compile(
     r"^(?:it|they|he|she|this|these|that|those)\s+(?:is|was|are|were|has|had|have|can|could|will"
     r"|would|may|might|must|should|does|did|also|then|means|takes|returns|gives|makes|uses|"
     r"shows|holds|contains|compares|differs|depends|requires|allows|includes|produces|applies|"
-    r"works|happens|causes|ensures|prevents)\b|^(?:each|all|both|some|many|most|none|one)\s+(?:one\s+)?of\s+"
-    r"(?:these|them|those|it)\b", re.I)
+    r"works|happens|causes|ensures|prevents)\b"
+    r"|^(?:each|all|both|some|many|most|none|one)\s+(?:one\s+)?of\s+(?:these|them|those|it)\b",
+    re.I)
 # "However axes are still drawn" (after "type="n" No plotting at all."): a sentence that turns
 # against the one before says nothing without it.
 _CONTRASTS = re.compile(r"^(?:however|but|nevertheless|nonetheless)\b", re.I)
@@ -472,6 +473,7 @@ def extract(
 
 
 def _measure(text: str) -> str:
+    """A quantity as compared with the question's own: "128 MB" is "128mb"."""
     return re.sub(r"[\s-]+", "", text.lower())
 
 

@@ -178,8 +178,8 @@ def defined_phrase(question: str) -> str | None:
 
 # What "how many" counts: the last word before the verb ("pre-trained models" in "How many
 # pre-trained models does … contain?").
-_COUNTED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?([a-z][\w-]*)\s+(?:do|does|did|are|is|was|were|can|could"
-                      r"|will|would|should|may|must|have|has|had|make|made)\b", re.I)
+_COUNTED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?([a-z][\w-]*)\s+(?:do|does|did|are|is|was|were|can"
+                      r"|could|will|would|should|may|must|have|has|had|make|made)\b", re.I)
 
 
 def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
