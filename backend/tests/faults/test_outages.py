@@ -255,7 +255,8 @@ async def test_sigterm_mid_document_hands_it_back(topology: Topology, api: httpx
     assert (history[0].status, history[0].error) == ("interrupted", RELEASED_ERROR)
     assert history[-1].status == "succeeded" and history[-1].worker != job.worker
     # Handed back, not lost: the interrupted attempt did not count against the document.
-    assert ready["attempts"] == 1
+    # (Seen once in CI as 2 with the history above passing: the message says which attempts ran.)
+    assert ready["attempts"] == 1, (ready, [(j.status, j.worker, j.error) for j in history])
     rows, vectors = await stored(inspect, doc["id"])
     assert rows == vectors == ready["chunk_count"] > 0
     assert_workers_alive(topology)
