@@ -101,6 +101,7 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
 QUOTE_CHARS = 300  # the longest quote of `closest_sentence`
+POINTERS = 2  # passages a "not found" quotes
 # A Markdown link reference definition ("[`sign.update()`]: #signupdatedata"): an address, no text.
 LINK_DEFINITION = re.compile(r"\[[^\]]+\]:\s*\S")
 DATA_WORDS = 4  # a line of values this long is held to the passage's text, like code
@@ -472,25 +473,36 @@ def cite_something(question: str, sources: Sequence[Source]) -> str:
 
 
 def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
-    """What the extractive answerer says when nothing answers: "not found", then a sentence
-    closest to the question, quoted and cited, so that the reader can check that page
-    themselves: from the passage the answerer's best sentence came from (too weak to answer,
-    still the passage that shares most of the question), else from the top source; "" when no
-    sentence of them holds two of the question's words (the plain "not found"; one shared word
-    points at passages about something else too often). The answerability check also refuses
+    """What the extractive answerer says when nothing answers: "not found", then the sentences
+    closest to the question of up to POINTERS passages, quoted and cited, so that the reader can
+    check those pages themselves: first the passage the answerer's best sentence came from (too
+    weak to answer, still the passage that shares most of the question), then the top source,
+    then the others in retrieval order; a passage counts when a sentence of it holds two of the
+    question's words (one shared word points at passages about something else too often), and
+    none counting gives the plain "not found" (""). The answerability check also refuses
     answerable questions: on the QA set's tune split, quoting the best sentence's passage rather
-    than the top source's cited an acceptable page for 7 more of them and for 3 fewer
-    (docs/benchmarks.md §2b)."""
+    than the top source's cited an acceptable page for 7 more of them and for 3 fewer, and a
+    second passage quoted for 6 more (docs/benchmarks.md §2b)."""
     if not sources:
         return ""
     top = min(sources, key=lambda s: s.index)
     best = extract(question, sources).best_source
     order = [s for s in sources if s.index == best and s is not top] + [top]
+    order += sorted((s for s in sources if s not in order), key=lambda s: s.index)
+    quoted: list[tuple[int, str]] = []
     for source in order:
-        quote = closest_quote(question, source, min_words=2)
-        if quote:
-            return f"{NOT_FOUND_LEAD} {quote}"
-    return ""
+        sentence = closest_sentence(question, source.text, min_words=2)
+        if sentence and sentence not in (q for _, q in quoted):
+            quoted.append((source.index, sentence))
+            if len(quoted) == POINTERS:
+                break
+    if not quoted:
+        return ""
+    if len(quoted) == 1:
+        (index, sentence), = quoted
+        return f"{NOT_FOUND_LEAD} The closest passage in your documents says: “{sentence}” [{index}]."
+    return (f"{NOT_FOUND_LEAD} The closest passages in your documents say: "
+            + " and ".join(f"“{sentence}” [{index}]" for index, sentence in quoted) + ".")
 
 
 def closest_quote(question: str, source: Source, *, min_words: int = 1) -> str | None:

@@ -584,6 +584,11 @@ def test_not_found_points_at_the_top_source_only_when_it_speaks_of_the_question(
     given = doc_sources("Tides rise twice a day. The harbour gate closes at high tide.",
                         "The gate keeper lives by the harbour.")
     assert not_found_pointing("When does the harbour gate close in winter?", given) == (
+        "I could not find an answer to that. The closest passages in your documents say: "
+        "“The harbour gate closes at high tide.” [1] and “The gate keeper lives by the harbour.” "
+        "[2].")
+    # A second passage is quoted only when a sentence of it holds two of the question's words.
+    assert not_found_pointing("When does the gate close at high tide?", given) == (
         "I could not find an answer to that. The closest passage in your documents says: "
         "“The harbour gate closes at high tide.” [1].")
     # No sentence of the top source holds two words of the question: the plain "not found" (one
@@ -612,9 +617,10 @@ def test_not_found_quotes_the_passage_of_the_answerers_best_sentence() -> None:
     question = "Will lru_cache keep my large argument objects and return values alive in memory?"
     assert extract(question, given).best_source == 2
     assert not_found_pointing(question, given) == (
-        "I could not find an answer to that. The closest passage in your documents says: “The "
+        "I could not find an answer to that. The closest passages in your documents say: “The "
         "cache keeps references to the arguments and return values until they age out of the "
-        "cache or until the cache is cleared.” [2].")
+        "cache or until the cache is cleared.” [2] and “In general, the LRU cache should only be "
+        "used when you want to reuse previously computed values.” [1].")
 
 
 # Issue 14, third round of rules (chosen on the tune split and the second QA batch).
