@@ -61,7 +61,8 @@ _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
 # "Which version added …?", "Since what release …?": a version number answers ("v15.6.0", "3.9").
 _VERSION_QUESTION = re.compile(r"\b(?:what|which)\s+(?:[\w.]+\s+)?(?:version|release)\b(?!\s+control)",
                                re.I)
-_VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b")
+# (Not a section number heading its title: "1.2 What is the ReportLab PDF Library?".)
+_VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b(?!\s+[A-Z][a-z])")
 # A proper name the question spells out ("the Chicago Blackhawks", "Kyber", "CC'd"): capitalised,
 # not the question's first word. Split on the apostrophe: "CC'd" is CC.
 _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")

@@ -858,6 +858,11 @@ async def test_a_question_asking_for_a_version_needs_one() -> None:
     added = "crypto.randomUUID() was added in v15.6.0 and v14.17.0 of Node.js."
     assert "v15.6.0" in await model.answer(
         "In which Node.js version was crypto.randomUUID() added?", doc_sources(passage, added))
+    # A section number heading its title is no version: "1.2 What is …".
+    section = ("1.2 What is the ReportLab PDF Library? This is a software library that lets you "
+               "create documents in Adobe's Portable Document Format (PDF) from Python.")
+    assert await model.answer("Which PDF version does ReportLab write by default?",
+                              doc_sources(section)) == ""
     # "Which version control system …" asks for a name.
     vcs = "The live-build sources are developed with the Git version control system."
     assert "Git" in await model.answer("Which version control system is live-build developed with?",
