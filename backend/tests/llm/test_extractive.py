@@ -1471,3 +1471,29 @@ def test_a_term_heads_its_description_across_a_short_default_line() -> None:
     answer = extractive_answer("How can I get a ReportLab bar chart to print the numeric value "
                                "next to each bar?", doc_sources(table))
     assert "`barLabelFormat`: As with the YValueAxis, if you supply a function" in answer
+
+
+async def test_a_best_sentence_holding_under_a_fifth_of_the_question_does_not_answer() -> None:
+    # The json docs as retrieved for a question they do not answer: the best sentence holds
+    # "encoding" and "json.load" of it, under MIN_COVERAGE of its weighted words.
+    question = ("Which character encoding does json.load assume when I pass it a file opened in "
+                "text mode without an encoding argument?")
+    given = doc_sources(
+        "Changed in version 3.6: All optional parameters are now keyword-only.\n\nChanged in "
+        "version 3.6: fp can now be a binary file. The input encoding should be UTF-8, UTF-16 or "
+        "UTF-32.\n\njson.loads(s, *, cls=None, object_hook=None, parse_float=None, "
+        "parse_int=None, parse_constant=None, object_pairs_hook=None, **kw)\n\nDeserialize s (a "
+        "str, bytes or bytearray instance containing a JSON document) to a Python object using "
+        "this conversion table.\n\nThe other arguments have the same meaning as in load().\n\n"
+        "If the data being deserialized is not a valid JSON document, a JSONDecodeError will be "
+        "raised.\n\nChanged in version 3.6: s can now be of type bytes or bytearray. The input "
+        "encoding should be UTF-8, UTF-16 or UTF-32.\n\nChanged in version 3.9: The keyword "
+        "argument encoding has been removed.",
+        "This module’s deserializer raises a ValueError when an initial BOM is present.\n\nThe "
+        "RFC does not explicitly forbid JSON strings which contain byte sequences that don’t "
+        "correspond to valid Unicode characters (e.g. unpaired UTF-16 surrogates), but it does "
+        "note that they may cause interoperability problems. By default, this module accepts "
+        "and outputs (when present in the original str) code points for such sequences.")
+    found = extract(question, given)
+    assert found.text and found.coverage < extractive.MIN_COVERAGE
+    assert await ExtractiveChatModel().answer(question, given) == ""
