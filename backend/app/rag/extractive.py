@@ -70,9 +70,12 @@ SEMANTIC_FLOOR = 0.5
 # "Not found" unless the best evidence is this similar to the question: the best retrieved
 # passage or, when that is lower, the best of the sentences picked (a passage can be long and
 # mixed while one sentence answers). Chosen on the QA set's tune split (bench/qa_eval.py): its
-# unanswerable questions' evidence scored 0.25-0.55, its answerable ones' 0.57-0.88. Above the
-# retrieval floor (which also gates a model's answer): an extract cannot say "they don't say".
-EVIDENCE_FLOOR = 0.56
+# first unanswerable questions' evidence scored 0.25-0.55, its answerable ones' 0.57-0.88; 0.58
+# since "not found" quotes two passages (a refusal keeps its citation more often): on the 738 +
+# 201 questions, 7 more refusals of unanswerable questions for 4 facts, no citation lost (0.57:
+# 1 for 4; 0.60: 12 for 13). Above the retrieval floor (which also gates a model's answer): an
+# extract cannot say "they don't say".
+EVIDENCE_FLOOR = 0.58
 # The more of the question's (weighted) words occur in none of the passages, the more likely they
 # are about something next to it ("lru_cache" for "… on async coroutine functions?", "json" for
 # "… generate a JSON Schema …?", LayoutParser's models for "… mAP on PubLayNet?"): beyond this
