@@ -375,6 +375,7 @@ def extract(
     models = [name for name in names if re.fullmatch(r"(?=\w*\d)(?=\w*[a-z])\w+", name)]
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
+    named_sources |= _of_naming_documents(question, ranked)
     howto = bool(HOWTO_QUESTION.match(question))
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
@@ -1005,6 +1006,25 @@ def answers(evidence: float, found: Extract) -> bool:
     if found.typed:
         return evidence >= TYPED_FLOOR and found.coverage >= TYPED_COVERAGE
     return evidence >= RESCUE_FLOOR and found.coverage >= RESCUE_COVERAGE
+
+
+def _of_naming_documents(question: str, sources: Sequence[Source]) -> set[int]:
+    """The sources of the documents whose passages (and file name) name what the question names
+    ("Which Python version does LayoutParser require?": the LayoutParser paper, not ReportLab's
+    guide saying "requires Python versions 3.7+"), when some documents do and others don't;
+    empty otherwise. A name the question is set in ("… with ReportLab?") does not count."""
+    names = [[word.lower() for word in name] for name in proper_names(question)
+             if not in_setting(question, " ".join(name))]
+    if not names:
+        return set()
+    texts: dict[str, str] = {}
+    for source in sources:
+        texts[source.document_id] = f"{texts.get(source.document_id, source.filename)}\n{source.text}"
+    naming = {document for document, text in texts.items()
+              if all(any(word in text.lower() for word in name) for name in names)}
+    if not naming or naming == set(texts):
+        return set()
+    return {source.index for source in sources if source.document_id in naming}
 
 
 def floor_for(found: Extract) -> float:

@@ -1497,3 +1497,29 @@ async def test_a_best_sentence_holding_under_a_fifth_of_the_question_does_not_an
     found = extract(question, given)
     assert found.text and found.coverage < extractive.MIN_COVERAGE
     assert await ExtractiveChatModel().answer(question, given) == ""
+
+
+def test_a_document_that_never_names_what_the_question_names_does_not_answer_it() -> None:
+    guide = ("1.6 Installation and Setup\n\nTo avoid duplication, the installation instructions "
+             "are kept in the README file in our distribution, which can be viewed online at "
+             "https://hg.reportlab.com/hg-public/reportlab/ This release (3.6.12) of ReportLab "
+             "requires Python versions 3.7+ or higher. If you need to use Python 2, please use the "
+             "latest ReportLab 2.7 package that is suitable for you.")
+    paper = ("LayoutParser is an open-source library for streamlining the usage of deep learning "
+             "in document image analysis research and applications. DIA usually requires a "
+             "sequence of models and other processing to obtain the final outputs.",
+             "The library implements simple and intuitive Python APIs without sacrificing "
+             "generalizability and versatility, and can be easily installed via pip.")
+    given = [Source(index=i, document_id=document, filename=f"{document}.pdf", page=i,
+                    chunk_id=f"c{i}", text=text, score=1.0)
+             for i, (document, text) in enumerate(
+                 [("guide", guide), ("paper", paper[0]), ("paper", paper[1])], 1)]
+    question = "Which Python version does LayoutParser require?"
+    # Only the paper names LayoutParser: its sentences are the best evidence, not ReportLab's
+    # requirement (which the relevance check would weigh as if it answered).
+    assert extractive._of_naming_documents(question, given) == {2, 3}
+    assert extract(question, given).best_source == 2
+    # Not when every document names it, nor for a name the question is set in.
+    assert extractive._of_naming_documents(question, given[1:]) == set()
+    assert extractive._of_naming_documents(
+        "Which Python version is needed with LayoutParser?", given) == set()
