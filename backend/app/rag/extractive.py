@@ -28,6 +28,7 @@ from app.rag.question import (
     document_words,
     in_setting,
     measured,
+    names_document,
     proper_names,
     setting_phrase,
     specificity,
@@ -1012,9 +1013,11 @@ def _of_naming_documents(question: str, sources: Sequence[Source]) -> set[int]:
     """The sources of the documents whose passages (and file name) name what the question names
     ("Which Python version does LayoutParser require?": the LayoutParser paper, not ReportLab's
     guide saying "requires Python versions 3.7+"), when some documents do and others don't;
-    empty otherwise. A name the question is set in ("… with ReportLab?") does not count."""
+    empty otherwise. A name the question is set in ("… with ReportLab?") or that names the
+    document ("the Python tutorial") does not count."""
     names = [[word.lower() for word in name] for name in proper_names(question)
-             if not in_setting(question, " ".join(name))]
+             if not in_setting(question, " ".join(name))
+             and not names_document(question, " ".join(name))]
     if not names:
         return set()
     texts: dict[str, str] = {}

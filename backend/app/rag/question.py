@@ -241,6 +241,13 @@ def in_setting(question: str, name: str) -> bool:
     return bool(re.search(rf"\b(?:in|with|using)\s+{re.escape(name)}\b", question, re.I))
 
 
+def names_document(question: str, name: str) -> bool:
+    """Whether `name` (a proper name of `question`) names the document it asks about ("the
+    Python tutorial", "the LayoutParser paper"): its passages need not repeat it."""
+    return bool(re.search(rf"\b{re.escape(name)}\s+(?:[\w.+-]+\s+){{0,2}}?(?:{_DOCUMENT_WORD})s?\b",
+                          question, re.I))
+
+
 def setting_phrase(question: str) -> str | None:
     """The tool or setting a question ends on: "matplotlib" in "How do I draw a bar chart with
     matplotlib?", "Node.js" in "… in Node.js?"."""

@@ -1519,7 +1519,10 @@ def test_a_document_that_never_names_what_the_question_names_does_not_answer_it(
     # requirement (which the relevance check would weigh as if it answered).
     assert extractive._of_naming_documents(question, given) == {2, 3}
     assert extract(question, given).best_source == 2
-    # Not when every document names it, nor for a name the question is set in.
+    # Not when every document names it, nor for a name the question is set in or that names
+    # the document (whose passages need not repeat it).
     assert extractive._of_naming_documents(question, given[1:]) == set()
     assert extractive._of_naming_documents(
         "Which Python version is needed with LayoutParser?", given) == set()
+    assert extractive._of_naming_documents(
+        "Which Python version does the LayoutParser paper require?", given) == set()
