@@ -101,7 +101,8 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
 QUOTE_CHARS = 300  # the longest quote of `closest_sentence`
-POINTERS = 2  # passages a "not found" quotes
+POINTERS = 3  # passages a "not found" quotes …
+POINTER_CHARS = 200  # … each at most this long
 # A Markdown link reference definition ("[`sign.update()`]: #signupdatedata"): an address, no text.
 LINK_DEFINITION = re.compile(r"\[[^\]]+\]:\s*\S")
 DATA_WORDS = 4  # a line of values this long is held to the passage's text, like code
@@ -481,8 +482,8 @@ def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     question's words (one shared word points at passages about something else too often), and
     none counting gives the plain "not found" (""). The answerability check also refuses
     answerable questions: on the QA set's tune split, quoting the best sentence's passage rather
-    than the top source's cited an acceptable page for 7 more of them and for 3 fewer, and a
-    second passage quoted for 6 more (docs/benchmarks.md §2b)."""
+    than the top source's cited an acceptable page for 7 more of them and for 3 fewer, a second
+    passage quoted for 6 more, and a third for 3 more (docs/benchmarks.md §2b)."""
     if not sources:
         return ""
     top = min(sources, key=lambda s: s.index)
@@ -491,7 +492,7 @@ def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     order += sorted((s for s in sources if s not in order), key=lambda s: s.index)
     quoted: list[tuple[int, str]] = []
     for source in order:
-        sentence = closest_sentence(question, source.text, min_words=2)
+        sentence = closest_sentence(question, source.text, min_words=2, chars=POINTER_CHARS)
         if sentence and sentence not in (q for _, q in quoted):
             quoted.append((source.index, sentence))
             if len(quoted) == POINTERS:
@@ -501,8 +502,9 @@ def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     if len(quoted) == 1:
         (index, sentence), = quoted
         return f"{NOT_FOUND_LEAD} The closest passage in your documents says: “{sentence}” [{index}]."
+    said = [f"“{sentence}” [{index}]" for index, sentence in quoted]
     return (f"{NOT_FOUND_LEAD} The closest passages in your documents say: "
-            + " and ".join(f"“{sentence}” [{index}]" for index, sentence in quoted) + ".")
+            f"{', '.join(said[:-1])} and {said[-1]}.")
 
 
 def closest_quote(question: str, source: Source, *, min_words: int = 1) -> str | None:
@@ -514,9 +516,10 @@ def closest_quote(question: str, source: Source, *, min_words: int = 1) -> str |
     return f"The closest passage in your documents says: “{quote}” [{source.index}]."
 
 
-def closest_sentence(question: str, text: str, *, min_words: int = 1) -> str | None:
+def closest_sentence(question: str, text: str, *, min_words: int = 1,
+                     chars: int = QUOTE_CHARS) -> str | None:
     """The sentence of `text` holding the most of the question's words (the first of equals),
-    clipped to QUOTE_CHARS; None when none holds `min_words` of them (or all, when the question
+    clipped to `chars`; None when none holds `min_words` of them (or all, when the question
     has fewer). Lines of contents and code (or mostly symbols: "['30', '31'] t=Table(data, …")
     are skipped."""
     asked = set(stemmed_terms(question, parts=False))
@@ -531,6 +534,6 @@ def closest_sentence(question: str, text: str, *, min_words: int = 1) -> str | N
         count = len(asked & set(stemmed_terms(sentence, parts=False)))
         if count > best_count:
             best, best_count = sentence, count
-    if best is None or len(best) <= QUOTE_CHARS:
+    if best is None or len(best) <= chars:
         return best
-    return best[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+    return best[:chars].rsplit(" ", 1)[0] + " …"
