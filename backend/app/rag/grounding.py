@@ -101,8 +101,7 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 # A numbered section heading: "B.1 Invoking R …", "6.1 Writing …", "3.2.4 Timeouts".
 _NUMBERED_HEADING = re.compile(r"^(?:[A-Z]|\d{1,3})(?:\.\d{1,3})+\.?\s+[A-Z]")
 QUOTE_CHARS = 300  # the longest quote of `closest_sentence`
-POINTERS = 3  # passages a "not found" quotes …
-POINTER_CHARS = 200  # … each at most this long
+POINTERS = 3  # passages a "not found" quotes
 # A Markdown link reference definition ("[`sign.update()`]: #signupdatedata"): an address, no text.
 LINK_DEFINITION = re.compile(r"\[[^\]]+\]:\s*\S")
 DATA_WORDS = 4  # a line of values this long is held to the passage's text, like code
@@ -492,7 +491,7 @@ def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     order += sorted((s for s in sources if s not in order), key=lambda s: s.index)
     quoted: list[tuple[int, str]] = []
     for source in order:
-        sentence = closest_sentence(question, source.text, min_words=2, chars=POINTER_CHARS)
+        sentence = closest_sentence(question, source.text, min_words=2)
         if sentence and sentence not in (q for _, q in quoted):
             quoted.append((source.index, sentence))
             if len(quoted) == POINTERS:
@@ -516,10 +515,9 @@ def closest_quote(question: str, source: Source, *, min_words: int = 1) -> str |
     return f"The closest passage in your documents says: “{quote}” [{source.index}]."
 
 
-def closest_sentence(question: str, text: str, *, min_words: int = 1,
-                     chars: int = QUOTE_CHARS) -> str | None:
+def closest_sentence(question: str, text: str, *, min_words: int = 1) -> str | None:
     """The sentence of `text` holding the most of the question's words (the first of equals),
-    clipped to `chars`; None when none holds `min_words` of them (or all, when the question
+    clipped to QUOTE_CHARS; None when none holds `min_words` of them (or all, when the question
     has fewer). Lines of contents and code (or mostly symbols: "['30', '31'] t=Table(data, …")
     are skipped."""
     asked = set(stemmed_terms(question, parts=False))
@@ -534,6 +532,6 @@ def closest_sentence(question: str, text: str, *, min_words: int = 1,
         count = len(asked & set(stemmed_terms(sentence, parts=False)))
         if count > best_count:
             best, best_count = sentence, count
-    if best is None or len(best) <= chars:
+    if best is None or len(best) <= QUOTE_CHARS:
         return best
-    return best[:chars].rsplit(" ", 1)[0] + " …"
+    return best[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"

@@ -579,7 +579,7 @@ def test_sources_are_renumbered_in_the_order_the_answer_cites_them() -> None:
 
 
 def test_not_found_points_at_the_top_source_only_when_it_speaks_of_the_question() -> None:
-    from app.rag.grounding import POINTER_CHARS, not_found_pointing
+    from app.rag.grounding import QUOTE_CHARS, not_found_pointing
 
     given = doc_sources("Tides rise twice a day. The harbour gate closes at high tide.",
                         "The gate keeper lives by the harbour.")
@@ -587,16 +587,16 @@ def test_not_found_points_at_the_top_source_only_when_it_speaks_of_the_question(
         "I could not find an answer to that. The closest passages in your documents say: "
         "“The harbour gate closes at high tide.” [1] and “The gate keeper lives by the harbour.” "
         "[2].")
-    # Up to three passages, each quote at most POINTER_CHARS long.
+    # Up to three passages, each quote at most QUOTE_CHARS long.
     gates = doc_sources("The harbour gate closes at high tide.", "The gate keeper lives by the harbour.",
-                        "The harbour gate was painted green " + "and blue " * 40 + "in 1901.",
+                        "The harbour gate was painted green " + "and blue " * 60 + "in 1901.",
                         "The harbour gate has two wings.")
     said = not_found_pointing("When does the harbour gate close in winter?", gates)
     assert said.startswith("I could not find an answer to that. The closest passages in your "
                            "documents say: “The harbour gate closes at high tide.” [1], “The gate "
                            "keeper lives by the harbour.” [2] and “The harbour gate was painted")
     assert said.endswith(" …” [3].") and "[4]" not in said
-    assert len(said.split("“")[3].split("”")[0]) <= POINTER_CHARS
+    assert len(said.split("“")[3].split("”")[0]) <= QUOTE_CHARS + len(" …")
     # A second passage is quoted only when a sentence of it holds two of the question's words.
     assert not_found_pointing("When does the gate close at high tide?", given) == (
         "I could not find an answer to that. The closest passage in your documents says: "
