@@ -169,7 +169,9 @@ _DEFAULT_LINE = re.compile(r"^defaults?\b(?:\s+(?:to|is))?:?\s+\S{1,30}\.$", re.
 # sentence that names && and ||.)
 _CONTINUES = re.compile(r"^(?:it|its|this|these|they|such|if you|in this case|then|thus|"
                         r"otherwise|so|in contrast|by contrast|conversely|on the other hand|"
-                        r"whereas)\b"
+                        # "… when the path contains illegal characters. Currently, only spaces
+                        # are rejected …": what the rule is today
+                        r"whereas|currently|at present|at the moment)\b"
                         # "… must then be played": what follows from it
                         r"|^[^.;:]{0,60}?\b(?:must|shall|should|will|can|is|are)\s+then\b",
                         re.I)

@@ -1536,3 +1536,12 @@ def test_a_document_that_never_names_what_the_question_names_does_not_answer_it(
         "Which Python version is needed with LayoutParser?", given) == set()
     assert extractive._of_naming_documents(
         "Which Python version does the LayoutParser paper require?", given) == set()
+
+
+def test_currently_goes_on_from_the_sentence_before() -> None:
+    page = ("The path option is the request path and should include the query string if any. "
+            "An exception is thrown when the request path contains illegal characters. "
+            "Currently, only spaces are rejected but that may change in the future.")
+    answer = extractive_answer("Which characters in the request path make the request throw an "
+                               "exception?", doc_sources(page), max_sentences=1)
+    assert "Currently, only spaces are rejected" in answer
