@@ -1110,7 +1110,7 @@ class ExtractiveChatModel:
             # those no passage holds included ("How do I give lru_cache entries a time-to-live
             # so that they expire?" over the lru_cache docs): it speaks of the subject, not of
             # what is asked. On the QA set's tune split: 5 more refusals of unanswerable
-            # questions, 2 facts fewer and 1 more (a refusal quotes two passages).
+            # questions, 2 facts fewer and 1 more (a refusal quotes the closest passages).
             return ""
         if found.text and relevance is not None and (relevance < floor_for(found) or found.unheld):
             best = await similarity(question, found.evidence) if similarity else relevance

@@ -499,8 +499,7 @@ def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     if not quoted:
         return ""
     if len(quoted) == 1:
-        (index, sentence), = quoted
-        return f"{NOT_FOUND_LEAD} The closest passage in your documents says: “{sentence}” [{index}]."
+        return f"{NOT_FOUND_LEAD} {_quoted(*quoted[0])}"
     said = [f"“{sentence}” [{index}]" for index, sentence in quoted]
     return (f"{NOT_FOUND_LEAD} The closest passages in your documents say: "
             f"{', '.join(said[:-1])} and {said[-1]}.")
@@ -510,9 +509,11 @@ def closest_quote(question: str, source: Source, *, min_words: int = 1) -> str |
     """`source`'s sentence closest to the question, quoted and cited; None when no sentence of it
     holds `min_words` of the question's words (or all of them, when it has fewer)."""
     quote = closest_sentence(question, source.text, min_words=min_words)
-    if quote is None:
-        return None
-    return f"The closest passage in your documents says: “{quote}” [{source.index}]."
+    return None if quote is None else _quoted(source.index, quote)
+
+
+def _quoted(index: int, sentence: str) -> str:
+    return f"The closest passage in your documents says: “{sentence}” [{index}]."
 
 
 def closest_sentence(question: str, text: str, *, min_words: int = 1) -> str | None:
