@@ -84,3 +84,41 @@ def test_doctest_blocks_and_bare_literal_markers() -> None:
 def test_plain_text_is_not_read_as_restructuredtext() -> None:
     out, _ = parse_text("Intro::\n\n    indented line\n    another\n", rst=False)
     assert [b.text for b in out.blocks] == ["Intro::", "indented line another"]
+
+
+VERSIONS = """\
+.. function:: register(cls, func=None)
+
+   Register an implementation.
+
+   .. versionadded:: 3.4
+
+   .. versionchanged:: 3.7
+      The register attribute now supports using type annotations.
+
+   .. versionchanged:: 3.11
+
+      It supports unions as type annotations.
+
+   .. deprecated:: 3.12 Use the other function.
+
+A paragraph after the notes.
+"""
+
+
+def test_version_notes_read_as_sphinx_renders_them() -> None:
+    out, _ = parse_text(VERSIONS, rst=True)
+    texts = [b.text for b in out.blocks]
+    # Not a bare "3.7" above the sentence it dates: the version is in that sentence.
+    assert "Added in version 3.4." in texts
+    assert ("Changed in version 3.7: The register attribute now supports using type annotations."
+            in texts)
+    assert "Changed in version 3.11: It supports unions as type annotations." in texts
+    assert "Deprecated since version 3.12: Use the other function." in texts
+    assert texts[-1] == "A paragraph after the notes."
+    assert not any(t.strip() in {"3.4", "3.7", "3.11"} for t in texts)
+
+
+def test_a_version_note_without_a_body_does_not_swallow_the_next_paragraph() -> None:
+    out, _ = parse_text(".. versionadded:: 3.9\n\nNext paragraph.\n", rst=True)
+    assert [b.text for b in out.blocks] == ["Added in version 3.9.", "Next paragraph."]

@@ -34,6 +34,15 @@ _SKIP_DIRECTIVES = {
 _CODE_DIRECTIVES = {"code-block", "code", "sourcecode", "doctest", "testcode", "testoutput"}
 # A directive's options at the top of its body: ":linenos:", ":caption: Example".
 _OPTION = re.compile(r"^:[\w -]+:(?:\s.*)?$")
+# Version notes read as Sphinx renders them (and as the HTML of the same docs reads): "Changed in
+# version 3.7: The register attribute now supports …", not a bare "3.7" above the sentence, so
+# that "since which version …?" finds the version in the sentence it dates.
+_VERSION_NOTES = {
+    "versionadded": "Added in version",
+    "versionchanged": "Changed in version",
+    "deprecated": "Deprecated since version",
+    "versionremoved": "Removed in version",
+}
 
 
 def _indent(line: str) -> int:
@@ -55,8 +64,13 @@ class UnderlineParser:
         # and of a skipped directive whose indented body is skipped with it.
         self.literal: int | None = None
         self.skipped: int | None = None
+        # A version note's label and the directive's indentation, while its body may follow.
+        self.label: tuple[str, int] | None = None
 
     def flush(self) -> None:
+        if self.label is not None and self.para == [self.label[0]]:
+            self.para = [self.label[0][:-1] + "."]  # a note without a body: "Added in version 3.9."
+        self.label = None
         if self.para:
             self.out.add(
                 " ".join(self.para),
@@ -141,6 +155,13 @@ class UnderlineParser:
 
     def body_line(self, line: str) -> None:
         stripped = line.strip()
+        if self.label is not None and self.para == [self.label[0]]:
+            if not stripped:
+                return  # the note's body may follow a blank line
+            if _indent(line) <= self.label[1]:
+                self.flush()  # not indented under the note: it has no body
+            else:
+                self.label = None  # its body: one paragraph with the label
         if not stripped or _ADORNMENT.match(line):
             self.flush()
             return
@@ -152,6 +173,13 @@ class UnderlineParser:
                 self.literal = _indent(line)
             elif name in _SKIP_DIRECTIVES:
                 self.skipped = _indent(line)
+            elif directive and name in _VERSION_NOTES and directive.group(2):
+                version, _, said = directive.group(2).partition(" ")
+                label = f"{_VERSION_NOTES[name]} {version}:"
+                if said.strip():  # ".. versionchanged:: 3.2 Says why on the same line."
+                    self.para = [label, said.strip()]
+                else:
+                    self.para, self.label = [label], (label, _indent(line))
             elif directive and directive.group(2):
                 self.para.append(directive.group(2))
                 self.flush()
