@@ -71,6 +71,9 @@ _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,
 _DOCUMENT_WORD = r"manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation"
 _POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:" + _DOCUMENT_WORD
                         + r")s?\b|[\w$]+[.:_][\w$.:]+))")
+# A name followed by a verb of saying: the author who says it, not what is asked about.
+_SPEAKER = re.compile(r"\b[A-Z][\w-]*(?=\s+(?:say|says|said|write|writes|wrote|recommends?|suggests?|"
+                      r"advises?|considers?|describes?|mentions?|warns?|explains?|claims?|argues?)\b)")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
@@ -130,7 +133,9 @@ def proper_names(question: str) -> list[list[str]]:
     ([["Chicago", "Blackhawks"]], [["Louis", "Blues"]] for "St. Louis Blues", [["CC"]]): not its
     first word nor a capitalised stop word; three letters or more ("R", "Ax" are no names)."""
     names: list[list[str]] = []
-    # "… according to Benson?" names the document's author, whom its passages seldom repeat.
+    # "… according to Benson?" names the document's author, whom its passages seldom repeat, and
+    # so do "What does Benson say …?" and "the jump Benson describes": the name that speaks.
+    question = _SPEAKER.sub("", question)
     question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
     # So does "Benson's book", and "Node's crypto.scrypt" the platform a whole document is about:
     # the possessor of a document or of a name from code is its context, not its subject.

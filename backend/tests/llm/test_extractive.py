@@ -848,6 +848,10 @@ def test_which_names_a_question_spells_out() -> None:
     # author a question attributes the document to.
     assert proper_names("Does R solve Ax = b? Then How?") == []
     assert proper_names("How long should skis be, according to Benson?") == []
+    # … nor the one who says it, before a verb of saying.
+    assert proper_names("What does Benson say skiers tie to their skis?") == []
+    assert proper_names("How far does a ski-jumper fly in the jump Benson describes?") == []
+    assert proper_names("Which team did the Chicago Blackhawks beat?") == [["Chicago", "Blackhawks"]]
     # Nor the owner of the document or of a name from code: its author, its platform.
     assert proper_names("In the rules printed in Benson's book, what is the puck made of?") == []
     assert proper_names("What cost does Node's crypto.scrypt use by default?") == []
