@@ -22,6 +22,7 @@ from app.rag.question import (
     LOOSE_QUANTITIES,
     TITLE_QUESTION,
     asked_quantity,
+    asks_version,
     code_names,
     defined_phrase,
     definition_subject,
@@ -140,6 +141,10 @@ _K1, _B = 1.2, 0.75
 _LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
 # A sentence about the example right above it: those lines are code it explains, not signatures
 # it describes ("The above code creates a canvas …", "In this example, …").
+# Sphinx's version notes, which date the entry they close: "New in version 3.5.", "Changed in
+# version 3.2: Allow strings for indent …" (and what the reStructuredText parser writes for them).
+_VERSION_NOTE = re.compile(r"^(?:(?:new|added|changed|removed)\s+in|deprecated\s+since)\s+version\s+\d",
+                           re.I)
 _EXAMPLE_REFERENCE = re.compile(
     r"\s*(?:in\s+)?(?:this|these|the\s+(?:above|preceding|previous))\s+"
     r"(?:code|examples?|snippet|lines)\b|\s*(?:in\s+)?the\s+(?:code|example)\s+above\b", re.I)
@@ -380,18 +385,25 @@ def extract(
                      if any(name in source.text.lower() for name in models)}
     named_sources |= _of_naming_documents(question, ranked)
     howto = bool(HOWTO_QUESTION.match(question))
+    version_asked = asks_version(question)
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
     candidates: list[_Candidate] = []
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms, query)
+        dated = _entry_above(sentences, n) if version_asked and _VERSION_NOTE.match(text) else None
+        if dated is not None:
+            # "New in version 3.5." under "exception json.JSONDecodeError(msg, doc, pos)" and its
+            # attributes dates them: the question's words that its entry names are its own.
+            entry = stemmed_terms(" ".join(sentences[dated:n]))
+            terms = terms + [t for t in set(entry) if t in weights and t not in terms]
         title = _title_above(sentences, n) if authorship else None
         if title:  # "Xavier Leroy" under "Camlidl user's manual": shown and scored with it
             text, terms = f"{title}{_JOIN}{text}", terms + stemmed_terms(title)
         elif titles and _is_heading(sentences[n]) and len(own_terms) >= 2:
             pass  # "What is the title of the first slide?": a heading is the answer
-        elif not _eligible(_with_term(sentences, n, text), terms, query, names=who) \
-                or CONTENTS_LINE.search(sentences[n]):
+        elif CONTENTS_LINE.search(sentences[n]) or (dated is None and not _eligible(
+                _with_term(sentences, n, text), terms, query, names=who)):
             continue
         previous = _referent(sentences, n)
         if previous:  # "It is over 1300 yards in length" is about what the sentence before names
@@ -399,7 +411,8 @@ def extract(
             # Only the question's words it names, so that the pair is not a longer sentence.
             terms = terms + [t for t in set(stemmed_terms(previous))
                              if t in weights and t not in terms]
-        signature = _signature_before(sentences, n)
+        signature = _signature_before(sentences, n) or (
+            _signature_text(sentences[dated].strip()) if dated is not None else None)
         if signature:
             # The sentence is about what the signature names.
             terms = terms + stemmed_terms(signature)
@@ -657,6 +670,19 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
             if i < n - 1 and _about_another(sentences[n], sentences[i].strip()):
                 return None  # "partial.keywords" … ":class:`partial` objects are like …"
             return ", ".join(_signature_text(s.strip()) for s in sentences[first:i + 1])
+    return None
+
+
+def _entry_above(sentences: list[str], n: int) -> int | None:
+    """The line of the signature heading the entry that sentence `n` closes (a version note),
+    with no heading between them, if there is one."""
+    for i in range(n - 1, -1, -1):
+        line = sentences[i].strip()
+        # (An exception's entry too: "exception json.JSONDecodeError(msg, doc, pos)".)
+        if _is_signature(re.sub(r"^exception\s+", "", line)):
+            return i
+        if _is_heading(line):
+            return None
     return None
 
 

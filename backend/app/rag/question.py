@@ -188,6 +188,11 @@ _COUNTED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?([a-z][\w-]*)\s+(?:do|does|did|are
                       r"|could|will|would|should|may|must|have|has|had|make|made)\b", re.I)
 
 
+def asks_version(question: str) -> bool:
+    """Whether `question` asks for a version or a release ("Since which Python version …?")."""
+    return asked_quantity(question)[1] is _VERSION
+
+
 def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     """For a question asking for a quantity, the word that asks it ("long" in "how long …",
     no subject of its own) and the pattern of a number with a unit of that dimension."""

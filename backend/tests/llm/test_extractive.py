@@ -1549,3 +1549,40 @@ def test_currently_goes_on_from_the_sentence_before() -> None:
     answer = extractive_answer("Which characters in the request path make the request throw an "
                                "exception?", doc_sources(page), max_sentences=1)
     assert "Currently, only spaces are rejected" in answer
+
+
+ERROR_ENTRY = """Exceptions
+
+exception json.JSONDecodeError(msg, doc, pos)
+
+Subclass of ValueError with the following additional attributes:
+
+msg
+
+The unformatted error message.
+
+lineno
+
+The line corresponding to pos.
+
+colno
+
+The column corresponding to pos.
+
+New in version 3.5."""
+
+
+def test_a_version_note_dates_the_entry_it_closes() -> None:
+    # "New in version 3.5." holds none of the question's words and is four words long; for a
+    # question asking for a version it answers with the entry it closes (the signature leads).
+    question = "Since which Python version has json.JSONDecodeError had its lineno and colno attributes?"
+    found = extract(question, doc_sources(ERROR_ENTRY))
+    assert found.typed
+    assert "`exception json.JSONDecodeError(msg, doc, pos)`: New in version 3.5 [1]." in found.text
+    # Any other question: the note is no answer of its own.
+    other = extract("What does the lineno attribute of json.JSONDecodeError hold?",
+                    doc_sources(ERROR_ENTRY))
+    assert "version" not in other.text
+    # A note under a heading of its own dates nothing above the heading.
+    headed = ERROR_ENTRY.replace("New in version 3.5.", "Changes\n\nNew in version 3.5.")
+    assert not extract(question, doc_sources(headed)).typed
