@@ -411,8 +411,8 @@ def extract(
             # Only the question's words it names, so that the pair is not a longer sentence.
             terms = terms + [t for t in set(stemmed_terms(previous))
                              if t in weights and t not in terms]
-        signature = _signature_before(sentences, n) or (
-            _signature_text(sentences[dated].strip()) if dated is not None else None)
+        signature = (_signature_text(sentences[dated].strip()) if dated is not None
+                     else _signature_before(sentences, n))
         if signature:
             # The sentence is about what the signature names.
             terms = terms + stemmed_terms(signature)
@@ -678,8 +678,10 @@ def _entry_above(sentences: list[str], n: int) -> int | None:
     with no heading between them, if there is one."""
     for i in range(n - 1, -1, -1):
         line = sentences[i].strip()
-        # (An exception's entry too: "exception json.JSONDecodeError(msg, doc, pos)".)
-        if _is_signature(re.sub(r"^exception\s+", "", line)):
+        # (An exception's entry too, "exception json.JSONDecodeError(msg, doc, pos)", and a
+        # class's whose parameters make its line too long to lead a sentence elsewhere.)
+        head = re.sub(r"^exception\s+", "", line)
+        if _SIGNATURE.match(head) and not _example_call(head):
             return i
         if _is_heading(line):
             return None

@@ -1586,3 +1586,17 @@ def test_a_version_note_dates_the_entry_it_closes() -> None:
     # A note under a heading of its own dates nothing above the heading.
     headed = ERROR_ENTRY.replace("New in version 3.5.", "Changes\n\nNew in version 3.5.")
     assert not extract(question, doc_sources(headed)).typed
+
+
+def test_a_version_note_dates_the_entry_of_a_long_class_signature() -> None:
+    # The class line is too long to lead a sentence of its own; the note still dates its entry,
+    # not the short signature of the entry before it.
+    encoder = ("class json.JSONEncoder(*, skipkeys=False, ensure_ascii=True, check_circular=True, "
+               "allow_nan=True, sort_keys=False, indent=None, separators=None, default=None)")
+    passage = (f"raw_decode(s)\n\nDecode a JSON document from s.\n\n{encoder}\n\n"
+               "Extensible JSON encoder for Python data structures.\n\n"
+               "Changed in version 3.4: Added support for int- and float-derived Enum classes.")
+    found = extract("In which Python version did the JSON encoder gain support for Enum classes?",
+                    doc_sources(passage))
+    assert f"`{encoder}`: Changed in version 3.4" in found.text
+    assert "`raw_decode(s)`: Changed" not in found.text
