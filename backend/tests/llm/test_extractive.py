@@ -1600,3 +1600,15 @@ def test_a_version_note_dates_the_entry_of_a_long_class_signature() -> None:
                     doc_sources(passage))
     assert f"`{encoder}`: Changed in version 3.4" in found.text
     assert "`raw_decode(s)`: Changed" not in found.text
+
+
+def test_another_passage_of_the_document_joins_at_less_than_half_the_best_score() -> None:
+    # "Distinct argument patterns … separate cache entries" scores best; "If typed is set to
+    # true, … cached separately" from the next passage of the same page, at 0.45 of it, says
+    # what the question asks. From another document it needs OTHER_DOCUMENT_FLOOR.
+    def candidate(source: int, document: str, score: float) -> extractive._Candidate:
+        return extractive._Candidate(source - 1, source, document, 0, f"Sentence {source}.",
+                                     frozenset({f"term{source}"}), score)
+
+    best, same, other = candidate(1, "d1", 1.0), candidate(2, "d1", 0.45), candidate(3, "d2", 0.45)
+    assert extractive._pick([best, same, other], 6) == [best, same]
