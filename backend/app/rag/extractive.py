@@ -142,12 +142,12 @@ _K1, _B = 1.2, 0.75
 
 # A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
 _LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
-# A sentence about the example right above it: those lines are code it explains, not signatures
-# it describes ("The above code creates a canvas …", "In this example, …").
 # Sphinx's version notes, which date the entry they close: "New in version 3.5.", "Changed in
 # version 3.2: Allow strings for indent …" (and what the reStructuredText parser writes for them).
 _VERSION_NOTE = re.compile(r"^(?:(?:new|added|changed|removed)\s+in|deprecated\s+since)\s+version\s+\d",
                            re.I)
+# A sentence about the example right above it: those lines are code it explains, not signatures
+# it describes ("The above code creates a canvas …", "In this example, …").
 _EXAMPLE_REFERENCE = re.compile(
     r"\s*(?:in\s+)?(?:this|these|the\s+(?:above|preceding|previous))\s+"
     r"(?:code|examples?|snippet|lines)\b|\s*(?:in\s+)?the\s+(?:code|example)\s+above\b", re.I)
