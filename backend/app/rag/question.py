@@ -71,9 +71,12 @@ _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,
 _DOCUMENT_WORD = r"manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation"
 _POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:" + _DOCUMENT_WORD
                         + r")s?\b|[\w$]+[.:_][\w$.:]+))")
-# A name followed by a verb of saying: the author who says it, not what is asked about.
+# A name followed by a verb of saying: the author who says it, not what is asked about; and a name
+# before "version" or "release": what the version is of ("Since which Python version …?" over a
+# module's docs, which never write "Python").
 _SPEAKER = re.compile(r"\b[A-Z][\w-]*(?=\s+(?:say|says|said|write|writes|wrote|recommends?|suggests?|"
-                      r"advises?|considers?|describes?|mentions?|warns?|explains?|claims?|argues?)\b)")
+                      r"advises?|considers?|describes?|mentions?|warns?|explains?|claims?|argues?)\b)"
+                      r"|\b[A-Z][\w.-]*[\w](?=\s+(?:version|release)s?\b)")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})
 # The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").

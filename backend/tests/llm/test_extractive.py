@@ -1612,3 +1612,20 @@ def test_another_passage_of_the_document_joins_at_less_than_half_the_best_score(
 
     best, same, other = candidate(1, "d1", 1.0), candidate(2, "d1", 0.45), candidate(3, "d2", 0.45)
     assert extractive._pick([best, same, other], 6) == [best, same]
+
+
+async def test_the_name_a_version_is_of_need_not_be_written() -> None:
+    # The functools docs never write "Python": "Python version" says what the version is of,
+    # not a subject the passages must name (a module's own docs, uploaded alone).
+    assert proper_names("Since which Python version can I use annotations with register?") == []
+    passage = ("To add overloaded implementations to the function, use the register attribute of "
+               "the generic function.\n\nChanged in version 3.7: The register attribute now "
+               "supports using type annotations.")
+
+    async def close(_: str, sentences: list[str]) -> float:
+        return 0.65
+
+    answer = await ExtractiveChatModel().answer(
+        "Since which Python version can the register attribute of singledispatch use type "
+        "annotations?", doc_sources(passage), relevance=0.65, similarity=close)
+    assert "Changed in version 3.7" in answer
