@@ -71,10 +71,10 @@ _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,
 _DOCUMENT_WORD = r"manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation"
 _POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:" + _DOCUMENT_WORD
                         + r")s?\b|[\w$]+[.:_][\w$.:]+))")
-# A name followed by a verb of saying: the author who says it, not what is asked about; and a name
-# before "version" or "release": what the version is of ("Since which Python version …?" over a
-# module's docs, which never write "Python").
-_SPEAKER = re.compile(r"\b[A-Z][\w-]*(?=\s+(?:say|says|said|write|writes|wrote|recommends?|suggests?|"
+# Names that set the context of a question, not its subject: one followed by a verb of saying (the
+# author who says it: "What does Benson say …?"), and one before "version" or "release" (what the
+# version is of: "Since which Python version …?" over a module's docs, which never write "Python").
+_CONTEXT_NAME = re.compile(r"\b[A-Z][\w-]*(?=\s+(?:say|says|said|write|writes|wrote|recommends?|suggests?|"
                       r"advises?|considers?|describes?|mentions?|warns?|explains?|claims?|argues?)\b)"
                       r"|\b[A-Z][\w.-]*[\w](?=\s+(?:version|release)s?\b)")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
@@ -138,7 +138,7 @@ def proper_names(question: str) -> list[list[str]]:
     names: list[list[str]] = []
     # "… according to Benson?" names the document's author, whom its passages seldom repeat, and
     # so do "What does Benson say …?" and "the jump Benson describes": the name that speaks.
-    question = _SPEAKER.sub("", question)
+    question = _CONTEXT_NAME.sub("", question)
     question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
     # So does "Benson's book", and "Node's crypto.scrypt" the platform a whole document is about:
     # the possessor of a document or of a name from code is its context, not its subject.
