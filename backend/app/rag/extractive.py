@@ -1053,11 +1053,12 @@ def _of_naming_documents(question: str, sources: Sequence[Source]) -> set[int]:
              and not names_document(question, " ".join(name))]
     if not names:
         return set()
-    texts: dict[str, str] = {}
+    texts: dict[str, str] = {}  # each document's file name and passages, lower-cased once
     for source in sources:
-        texts[source.document_id] = f"{texts.get(source.document_id, source.filename)}\n{source.text}"
+        texts[source.document_id] = (f"{texts.get(source.document_id, source.filename.lower())}"
+                                     f"\n{source.text.lower()}")
     naming = {document for document, text in texts.items()
-              if all(any(word in text.lower() for word in name) for name in names)}
+              if all(any(word in text for word in name) for name in names)}
     if not naming or naming == set(texts):
         return set()
     return {source.index for source in sources if source.document_id in naming}
