@@ -30,6 +30,7 @@ from app.rag.question import (
     in_setting,
     measured,
     names_document,
+    names_file,
     proper_names,
     setting_phrase,
     specificity,
@@ -111,7 +112,8 @@ SLIDE_LINES = 15  # a slide of at most this many lines is quoted whole
 _SLIDES = re.compile(r"\.(?:pptx?|odp|key)$", re.I)
 _SLIDE_JOIN = " • "
 DEFINITION_BONUS = 0.5  # "X is a …" for "what is X?"
-NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers, when others do
+NAMELESS_FACTOR = 0.3  # a source naming none of the question's model numbers or documents,
+# when others do
 IDF_FLOOR = 1.0  # see `covered` in extract: a word in ~40 % of the passages' sentences weighs 1
 QUANTITY_BONUS = 0.5  # "It is over 1300 yards in length" for "how long is …?"
 # Under EVIDENCE_FLOOR, an answer still stands when its best sentence holds most of the
@@ -387,6 +389,8 @@ def extract(
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
     named_sources |= _of_naming_documents(question, ranked)
+    # "… on the budget slide of the offsite presentation": that file's passages, not a guide's.
+    named_sources |= {s.index for s in ranked if names_file(question, s.filename)}
     howto = bool(HOWTO_QUESTION.match(question))
     version_asked = asks_version(question)
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
@@ -811,6 +815,8 @@ def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,
     words = len(sentence.split())
     if BULLET.match(sentence):
         return words >= 3 and len(terms) >= 2
+    if _SLIDE_JOIN in sentence:  # a slide's lines ("Budget • Venue: Lakeside Lodge, …")
+        return len(terms) >= 2
     if TABLE_ROW.match(sentence) or (FIELD.match(sentence) and query is not None
                                      and query & set(stemmed_terms(sentence.split(":", 1)[0]))):
         # A table row, or a header field the question names ("Attachments: report.txt" for

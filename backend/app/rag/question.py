@@ -3,11 +3,13 @@ definition; a command (how do I …?); a title; the names it spells out; how spe
 
 from __future__ import annotations
 
+import itertools
 import re
+from pathlib import PurePath
 
 from wordfreq import zipf_frequency
 
-from app.rag.terms import STOPWORDS, WORD, plain_word, stemmed_terms
+from app.rag.terms import STOPWORDS, WORD, plain_word, stemmed_terms, term_sequence
 
 COMMON_ZIPF, SPECIFIC_SPAN = 6.0, 2.0  # see `specificity`
 # (Also "what does COM stand for in the manual?": an acronym's words are what defines it.)
@@ -68,7 +70,11 @@ _VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b(?!\s+[A-Z][a-z])")
 _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
 # A name owning a document ("Benson's book") or a name from code ("Node's crypto.scrypt").
 # The words by which a question names a document ("the R manual", "Benson's book").
-_DOCUMENT_WORD = r"manual|paper|tutorial|documentation|docs|guide|handbook|book|article|presentation"
+DOCUMENT_WORDS = ("manual", "paper", "tutorial", "documentation", "docs", "guide", "handbook",
+                  "book", "article", "presentation")
+_DOCUMENT_WORD = "|".join(DOCUMENT_WORDS)
+_DOCUMENT_TERMS = frozenset(term_sequence(" ".join(DOCUMENT_WORDS)))
+_FILE_NAME_SEPARATORS = re.compile(r"[_.\-]+")
 _POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:" + _DOCUMENT_WORD
                         + r")s?\b|[\w$]+[.:_][\w$.:]+))")
 # Names that set the context of a question, not its subject: one followed by a verb of saying (the
@@ -266,3 +272,25 @@ def setting_phrase(question: str) -> str | None:
     matplotlib?", "Node.js" in "… in Node.js?"."""
     match = _SETTING.search(question.strip())
     return match.group(1) if match else None
+
+
+def file_name_terms(filename: str) -> list[str]:
+    """The words of a file name without its extension, stemmed as a question's are:
+    "winter-sports.epub" is ["winter", "sport"]. Words with digits ("1.04", "a1977") and one
+    letter ("R-intro") name nothing a question would write."""
+    stem = _FILE_NAME_SEPARATORS.sub(" ", PurePath(filename).stem)
+    return [t for t in term_sequence(stem) if not any(c.isdigit() for c in t)]
+
+
+def names_file(question: str, filename: str) -> bool:
+    """Whether `question` names the document `filename`: it writes two consecutive words of the
+    name ("the sample presentation", "Winter Sports in Switzerland" for winter-sports.epub), or
+    one of them just before a word for a document ("the crypto documentation", "the ReportLab
+    user guide")."""
+    asked, own = term_sequence(question), file_name_terms(filename)
+    pairs = set(itertools.pairwise(own))
+    if any(pair in pairs for pair in itertools.pairwise(asked)):
+        return True
+    return any(term in own and term not in _DOCUMENT_TERMS
+               and any(after in _DOCUMENT_TERMS for after in asked[i + 1:i + 3])
+               for i, term in enumerate(asked))

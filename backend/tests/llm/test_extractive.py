@@ -974,6 +974,34 @@ def test_a_slide_is_quoted_whole() -> None:
         == "This is the second content slide [1]"
 
 
+def test_a_slide_of_names_and_figures_is_quoted() -> None:
+    # Nearly every word capitalised ("Budget • Venue: Lakeside Lodge, Brienz, …") is a title
+    # or a byline in prose; on a slide it is the slide's content.
+    lines = ["Budget", "Venue: Lakeside Lodge, Brienz, 4,200 EUR", "Catering: 1,800 EUR",
+             "Coach hire: 650 EUR"]
+    slide = Source(index=1, document_id="d", filename="offsite.pptx", page=4, chunk_id="c",
+                   text="\n\n".join(lines), score=1.0)
+    answer = extractive_answer("Which venue is on the budget slide?", [slide])
+    assert "Budget • Venue: Lakeside Lodge, Brienz, 4,200 EUR • Catering" in answer
+
+
+def test_the_document_a_question_names_by_file_name_answers() -> None:
+    # A guide's sentences hold the question's words better than the deck the question names.
+    guide = ("A budget slide in a presentation lists each cost line: the venue, the catering "
+             "and the transport. Put the venue first on the budget slide, then the other costs.")
+    deck = "\n\n".join(["Budget", "Venue: Lakeside Lodge, Brienz, 4,200 EUR",
+                         "Catering: 1,800 EUR"])
+    passages = [Source(index=1, document_id="g", filename="presentation-design-guide.md",
+                       page=1, chunk_id="g1", text=guide, score=0.9),
+                Source(index=2, document_id="o", filename="offsite-presentation.pptx", page=4,
+                       chunk_id="o4", text=deck, score=0.7)]
+    answer = extractive_answer("Which venue is on the budget slide of the offsite presentation?",
+                               passages)
+    assert "Budget • Venue: Lakeside Lodge, Brienz, 4,200 EUR • Catering: 1,800 EUR [2]" in answer
+    # Not named, the guide's sentences alone answer.
+    assert "Lakeside" not in extractive_answer("Which venue is on the budget slide?", passages)
+
+
 
 def test_an_acronym_a_passage_defines_stands_for_its_words() -> None:
     defined = acronyms("… adding a byte order mark (BOM) to the start, as a virtual machine (VM) "
