@@ -31,6 +31,7 @@ from app.rag.question import (
     measured,
     names_document,
     names_file,
+    naming_terms,
     proper_names,
     setting_phrase,
     specificity,
@@ -396,8 +397,11 @@ def extract(
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
     candidates: list[_Candidate] = []
+    # "… of the sample presentation": its passages need not write the words that name it.
+    file_naming = {source.index: naming_terms(question, source.filename) for source in ranked}
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms, query)
+        terms = terms + [t for t in file_naming[source.index] if t not in terms]
         dated = _entry_above(sentences, n) if version_asked and _VERSION_NOTE.match(text) else None
         if dated is not None:
             # "New in version 3.5." under "exception json.JSONDecodeError(msg, doc, pos)" and its

@@ -29,6 +29,7 @@ from app.rag.citations import (
 )
 from app.rag.extractive import ExtractiveChatModel, sentence_similarity
 from app.rag.grounding import Grounder, cite_something, not_found_pointing
+from app.rag.named_documents import named_documents
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
 from app.rag.retrieval import RetrievalResult, RetrievedChunk, retrieve
 
@@ -267,7 +268,8 @@ async def _generate(llm: Any, container: Container, runtime: Any, question: str,
 async def _retrieve_turn(container: Container, llm: Any, k: int, question: Question
                          ) -> tuple[str, RetrievalResult]:
     """The query to record and what it retrieved. A follow-up is searched with the rule-based
-    query and, with a model, its rewrite too (fused: the rewrite can only add evidence)."""
+    query and, with a model, its rewrite too (fused: the rewrite can only add evidence); a
+    question naming a document by its file name, within that document too."""
     queries = [question.content]
     if question.history:
         queries = [followup.rule_query(question.content, question.history)]
@@ -299,6 +301,11 @@ async def _retrieve_turn(container: Container, llm: Any, k: int, question: Quest
             results = []  # nothing relevant there: the follow-up changed the subject
     if not results:
         results = [await search(q, question.scope, question.collection_ids) for q in queries]
+        async with container.sessions() as session:
+            named = await named_documents(session, question.owner_id, question.content,
+                                          question.scope, question.collection_ids)
+        if named:  # "… of the sample presentation": that document's best passages join in
+            results.append(await search(queries[0], named, None))
     return queries[-1], followup.fuse_results(results, k)
 
 

@@ -282,15 +282,19 @@ def file_name_terms(filename: str) -> list[str]:
     return [t for t in term_sequence(stem) if not any(c.isdigit() for c in t)]
 
 
-def names_file(question: str, filename: str) -> bool:
-    """Whether `question` names the document `filename`: it writes two consecutive words of the
-    name ("the sample presentation", "Winter Sports in Switzerland" for winter-sports.epub), or
-    one of them just before a word for a document ("the crypto documentation", "the ReportLab
-    user guide")."""
+def naming_terms(question: str, filename: str) -> set[str]:
+    """The words by which `question` names the document `filename` (none: it does not name it):
+    two consecutive words of the name ("the sample presentation", "Winter Sports in
+    Switzerland" for winter-sports.epub), or one of them just before a word for a document
+    ("the crypto documentation", "the ReportLab user guide")."""
     asked, own = term_sequence(question), file_name_terms(filename)
     pairs = set(itertools.pairwise(own))
-    if any(pair in pairs for pair in itertools.pairwise(asked)):
-        return True
-    return any(term in own and term not in _DOCUMENT_TERMS
-               and any(after in _DOCUMENT_TERMS for after in asked[i + 1:i + 3])
-               for i, term in enumerate(asked))
+    found = {term for pair in itertools.pairwise(asked) if pair in pairs for term in pair}
+    return found | {term for i, term in enumerate(asked)
+                    if term in own and term not in _DOCUMENT_TERMS
+                    and any(after in _DOCUMENT_TERMS for after in asked[i + 1:i + 3])}
+
+
+def names_file(question: str, filename: str) -> bool:
+    """Whether `question` names the document `filename` (see `naming_terms`)."""
+    return bool(naming_terms(question, filename))

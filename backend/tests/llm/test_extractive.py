@@ -1002,6 +1002,24 @@ def test_the_document_a_question_names_by_file_name_answers() -> None:
     assert "Lakeside" not in extractive_answer("Which venue is on the budget slide?", passages)
 
 
+def test_the_words_naming_a_document_are_held_by_its_passages() -> None:
+    # "… of the sample presentation": the deck's slides never write "sample", yet they are what
+    # the question asks about; the guide's "last" is no reason to quote it beside the slide.
+    slide = "\n\n".join(["This is kinda backwards, huh?", "Table: 1 | A: A1 | B: B1 | C: C1",
+                          "Table: 2 | A: A2 | B: B2 | C: C2"])
+    guide = ("These effects are useful in spicing up slide presentations, among other places. "
+             "The last effect is Glitter.")
+    passages = [Source(index=1, document_id="g", filename="reportlab-userguide.pdf", page=57,
+                       chunk_id="g", text=guide, score=0.6),
+                Source(index=2, document_id="d", filename="sample-presentation.pptx", page=4,
+                       chunk_id="s4", text=slide, score=0.55)]
+    found = extract("What is in the table on the last slide of the sample presentation?", passages)
+    assert body_sentences(found.text) == [
+        "This is kinda backwards, huh? • Table: 1 | A: A1 | B: B1 | C: C1 • Table: 2 | A: A2 | "
+        "B: B2 | C: C2 [2]"]
+    assert found.coverage > 0.5  # "table" and "sample" of "table", "last", "slide", "sample"
+
+
 
 def test_an_acronym_a_passage_defines_stands_for_its_words() -> None:
     defined = acronyms("… adding a byte order mark (BOM) to the start, as a virtual machine (VM) "
