@@ -33,6 +33,7 @@ from app.rag.question import (
     names_file,
     naming_terms,
     proper_names,
+    quoted_code,
     setting_phrase,
     specificity,
     spelled_identifiers,
@@ -217,6 +218,8 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 # (`_window`): in the answer, the lines become a code block ("… like this:" + the block).
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
+EXAMPLE_LINES = 8  # an example quoted for the code a question quotes: at most this many lines
+_EXAMPLE_LEAD = "Example:"
 # An item of a list of values whose bullet the format's parser dropped (Markdown, HTML): a code
 # span, a note in brackets, a colon: "`'ieee-p1363'`: Signature format `r || s` …",
 # "`crypto.constants.RSA_PKCS1_PADDING` (default)".
@@ -320,6 +323,10 @@ def extract(
             found = _Candidate(rank, source.index, source.document_id, 0, said, frozenset(), 1.0)
             return Extract(_compose([found], ranked), [said], 1.0, stated=True,
                            best_source=source.index)
+    example = _quoted_example(question, ranked)
+    if example is not None:
+        return Extract(_compose([example], ranked), [example.text], 1.0, stated=True,
+                       best_source=example.source_index)
     # (A question asking for a title is answered by a slide's first line: the lines stay apart.)
     titles = bool(TITLE_QUESTION.search(question))
     per_source = [(rank, source, _slide_or_sentences(source, whole=not titles))
@@ -503,6 +510,29 @@ def extract(
     return Extract(_compose(picked, ranked) if picked else "", evidence, coverage, missing, unheld,
                    defined, typed, untyped, unnamed,
                    best_source=picked[0].source_index if picked else None)
+
+
+def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | None:
+    """The example of one passage that holds code the question quotes verbatim ("What does new
+    URL('https:Example.com/', 'https://example.org/') produce?"): its lines of code, with the
+    comments that say what it does or prints ("// https://example.org/Example.com/"), as the
+    document shows them. None when no example, or several different ones, hold it."""
+    quoted = [" ".join(q.split()) for q in quoted_code(question)]
+    if not quoted:
+        return None
+    found: dict[str, tuple[int, Source]] = {}
+    for rank, source in enumerate(ranked):
+        for block in re.split(r"\n\s*\n", source.text):
+            lines = [line.strip() for line in block.split("\n") if line.strip()]
+            flat = " ".join(" ".join(lines).split())
+            if lines and len(lines) <= EXAMPLE_LINES and all(is_code(line) for line in lines) \
+                    and any(q in flat for q in quoted):
+                found.setdefault("\n".join(lines), (rank, source))
+    if len(found) != 1:
+        return None
+    (block, (rank, source)), = found.items()
+    text = f"{_EXAMPLE_LEAD} " + " ".join(_code(line) for line in block.split("\n"))
+    return _Candidate(rank, source.index, source.document_id, 0, text, frozenset(), 1.0)
 
 
 def _measure(text: str) -> str:

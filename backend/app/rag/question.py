@@ -298,3 +298,18 @@ def naming_terms(question: str, filename: str) -> set[str]:
 def names_file(question: str, filename: str) -> bool:
     """Whether `question` names the document `filename` (see `naming_terms`)."""
     return bool(naming_terms(question, filename))
+
+
+# Code a question quotes: a call with arguments ("new URL('https:Example.com/', 'https://x/')",
+# "factorial(12)"), a quoted string, a nested list, a number with decimals ("1234.5678").
+_QUOTED_CODE = re.compile(
+    r"[A-Za-z_][\w.]*\((?:[^()]|\([^()]*\))+\)"
+    r"|'[^'\n]{4,}'|\"[^\"\n]{4,}\"|\[\[[^\n]+?\]\]|\b\d+\.\d{3,}\b")
+QUOTED_CODE_CHARS = 8  # shorter quotes ("'user'") recur in many examples
+
+
+def quoted_code(question: str) -> list[str]:
+    """The code fragments `question` quotes, as written: "What URL does new URL('https:x.com/',
+    'https://example.org/') produce?" quotes the call."""
+    return [m.group(0) for m in _QUOTED_CODE.finditer(question)
+            if len(m.group(0)) >= QUOTED_CODE_CHARS]

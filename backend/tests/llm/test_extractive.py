@@ -31,6 +31,7 @@ from app.rag.question import (
     document_words,
     measured,
     proper_names,
+    quoted_code,
     spelled_identifiers,
 )
 from app.rag.sentences import split_sentences
@@ -1018,6 +1019,28 @@ def test_the_words_naming_a_document_are_held_by_its_passages() -> None:
         "This is kinda backwards, huh? • Table: 1 | A: A1 | B: B1 | C: C1 • Table: 2 | A: A2 | "
         "B: B2 | C: C2 [2]"]
     assert found.coverage > 0.5  # "table" and "sample" of "table", "last", "slide", "sample"
+
+
+def test_code_a_question_quotes_is_answered_by_the_example_holding_it() -> None:
+    assert quoted_code("What does new URL('https:Example.com/', 'https://example.org/') give, "
+                       "and what about 1234.5678 or f(x)?") == [
+        "URL('https:Example.com/', 'https://example.org/')", "1234.5678"]
+    # A passage cut inside a code block: nothing but code and its comments.
+    example = ("myURL.port = 'abcd';\nconsole.log(myURL.port);\n// Prints 1234\n\n"
+               "// Non-integers are truncated\nmyURL.port = 1234.5678;\n"
+               "console.log(myURL.port);\n// Prints 1234\n\n"
+               "Numbers which contain a decimal point are no exception to this rule.")
+    passages = doc_sources("The port value may be a number or a string containing a number.",
+                           example)
+    question = "What happens if I assign a non-integer such as 1234.5678 to a URL's port?"
+    answer = extractive_answer(question, passages)
+    assert answer == (f"{LEAD}\n\nExample: [2]\n\n```\n// Non-integers are truncated\n"
+                      "myURL.port = 1234.5678;\nconsole.log(myURL.port);\n// Prints 1234\n```")
+    # Prose quoting it is no example; two different examples holding it leave it to the scores.
+    assert "Example:" not in extractive_answer(
+        question, doc_sources("Setting the port to 1234.5678 truncates it to 1234."))
+    twice = example.replace("// Non-integers are truncated\n", "")
+    assert "Example:" not in extractive_answer(question, doc_sources(example, twice))
 
 
 
