@@ -30,7 +30,6 @@ from app.rag.question import (
     in_setting,
     measured,
     names_document,
-    names_file,
     naming_terms,
     proper_names,
     quoted_code,
@@ -397,15 +396,15 @@ def extract(
     named_sources = {source.index for source in ranked
                      if any(name in source.text.lower() for name in models)}
     named_sources |= _of_naming_documents(question, ranked)
-    # "… on the budget slide of the offsite presentation": that file's passages, not a guide's.
-    named_sources |= {s.index for s in ranked if names_file(question, s.filename)}
+    # "… of the sample presentation": that file's passages, not a guide's; and they need not
+    # write the words that name it.
+    file_naming = {source.index: naming_terms(question, source.filename) for source in ranked}
+    named_sources |= {index for index, naming in file_naming.items() if naming}
     howto = bool(HOWTO_QUESTION.match(question))
     version_asked = asks_version(question)
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
     candidates: list[_Candidate] = []
-    # "… of the sample presentation": its passages need not write the words that name it.
-    file_naming = {source.index: naming_terms(question, source.filename) for source in ranked}
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms, query)
         terms = terms + [t for t in file_naming[source.index] if t not in terms]
