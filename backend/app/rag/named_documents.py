@@ -36,12 +36,15 @@ async def named_documents(session: AsyncSession, owner_id: str, question: str,
     words = {w[:_PREFIX] for w in re.findall(r"[^\W\d_]{3,}", question.lower())}
     if not words:
         return []
-    plan = await read_plan(session, await access_for(session, owner_id), document_ids=scope,
-                           collection_ids=collection_ids)
+    access = await access_for(session, owner_id)
     lowered = func.lower(Document.filename)
     stmt = (select(Document.id, Document.owner_id, Document.collection_id, Document.filename)
-            .where(plan.access.condition(), Document.searchable_version.is_not(None),
+            .where(access.condition(), Document.searchable_version.is_not(None),
                    or_(*(lowered.contains(w, autoescape=True) for w in sorted(words)))))
-    found = [doc_id for doc_id, owner, coll, filename in (await session.execute(stmt)).all()
-             if plan.allows(owner, coll, doc_id) and names_file(question, filename)]
+    named = [(doc_id, owner, coll) for doc_id, owner, coll, filename
+             in (await session.execute(stmt)).all() if names_file(question, filename)]
+    if not named:
+        return []  # most questions: no read plan needed
+    plan = await read_plan(session, access, document_ids=scope, collection_ids=collection_ids)
+    found = [doc_id for doc_id, owner, coll in named if plan.allows(owner, coll, doc_id)]
     return sorted(found) if len(found) <= MAX_NAMED else []
