@@ -34,13 +34,14 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
 from app.rag.citations import FENCED_BLOCK, repair_citations
 from app.rag.extractive import NOT_FOUND_LEAD, extract, extractive_answer
 from app.rag.prompts import Source
+from app.rag.question import naming_terms
 from app.rag.sentences import (
     CODE_SPAN,
     CONTENTS_LINE,
@@ -491,7 +492,9 @@ def not_found_pointing(question: str, sources: Sequence[Source]) -> str:
     order += sorted((s for s in sources if s not in order), key=lambda s: s.index)
     quoted: list[tuple[int, str]] = []
     for source in order:
-        sentence = closest_sentence(question, source.text, min_words=2)
+        # (The words naming the document count as its own: "… do the offsite notes give?")
+        sentence = closest_sentence(question, source.text, min_words=2,
+                                    held=naming_terms(question, source.filename))
         if sentence and sentence not in (q for _, q in quoted):
             quoted.append((source.index, sentence))
             if len(quoted) == POINTERS:
@@ -516,13 +519,14 @@ def _quoted(index: int, sentence: str) -> str:
     return f"The closest passage in your documents says: “{sentence}” [{index}]."
 
 
-def closest_sentence(question: str, text: str, *, min_words: int = 1) -> str | None:
+def closest_sentence(question: str, text: str, *, min_words: int = 1,
+                     held: Set[str] = frozenset()) -> str | None:
     """The sentence of `text` holding the most of the question's words (the first of equals),
     clipped to QUOTE_CHARS; None when none holds `min_words` of them (or all, when the question
-    has fewer). Lines of contents and code (or mostly symbols: "['30', '31'] t=Table(data, …")
-    are skipped."""
+    has fewer), counting the `held` ones as every sentence's. Lines of contents and code (or
+    mostly symbols: "['30', '31'] t=Table(data, …") are skipped."""
     asked = set(stemmed_terms(question, parts=False))
-    best, best_count = None, max(0, min(min_words, len(asked)) - 1)
+    best, best_count = None, max(0, min(min_words, len(asked)) - 1 - len(held & asked))
     for sentence in split_sentences(text):
         # (Without printed reference markers: "[2]" would read as a citation of our source 2.)
         sentence = quotable(sentence)

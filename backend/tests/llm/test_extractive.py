@@ -608,6 +608,14 @@ def test_not_found_points_at_the_top_source_only_when_it_speaks_of_the_question(
     assert not_found_pointing("Which moon pulls the tides of Jupiter?", given) == ""
     assert not_found_pointing("Tides?", given).endswith("“Tides rise twice a day.” [1].")
     assert not_found_pointing("When does the gate close?", []) == ""
+    # The words that name a document count as its sentences' own ("the harbour notes" for
+    # harbour-notes.md): one more word of the question is enough to point at it.
+    notes = [Source(index=1, document_id="n", filename="harbour-notes.md", page=1, chunk_id="n",
+                    text="Tides rise twice a day. The gate was painted green.", score=0.5)]
+    assert not_found_pointing("Which colour do the harbour notes give?", notes) == ""
+    assert not_found_pointing("Which paint do the harbour notes give?", notes) == (
+        "I could not find an answer to that. The closest passage in your documents says: "
+        "“The gate was painted green.” [1].")
 
 
 def test_not_found_quotes_the_passage_of_the_answerers_best_sentence() -> None:
