@@ -407,7 +407,8 @@ def extract(
     candidates: list[_Candidate] = []
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms, query)
-        terms = terms + [t for t in file_naming[source.index] if t not in terms]
+        if file_naming[source.index]:
+            terms = terms + [t for t in file_naming[source.index] if t not in terms]
         dated = _entry_above(sentences, n) if version_asked and _VERSION_NOTE.match(text) else None
         if dated is not None:
             # "New in version 3.5." under "exception json.JSONDecodeError(msg, doc, pos)" and its

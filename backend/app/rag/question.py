@@ -70,10 +70,10 @@ _VERSION = re.compile(r"\bv\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b(?!\s+[A-Z][a-z])")
 _PROPER_NAME = re.compile(r"(?<![\w.'’/-])[A-Z][\w-]*[A-Za-z](?=['’][a-z]{1,2}\b|[^\w'’]|$)")
 # A name owning a document ("Benson's book") or a name from code ("Node's crypto.scrypt").
 # The words by which a question names a document ("the R manual", "Benson's book").
-DOCUMENT_WORDS = ("manual", "paper", "tutorial", "documentation", "docs", "guide", "handbook",
-                  "book", "article", "presentation")
-_DOCUMENT_WORD = "|".join(DOCUMENT_WORDS)
-_DOCUMENT_TERMS = frozenset(term_sequence(" ".join(DOCUMENT_WORDS)))
+_DOCUMENT_WORDS = ("manual", "paper", "tutorial", "documentation", "docs", "guide", "handbook",
+                   "book", "article", "presentation")
+_DOCUMENT_WORD = "|".join(_DOCUMENT_WORDS)
+_DOCUMENT_TERMS = frozenset(term_sequence(" ".join(_DOCUMENT_WORDS)))
 _FILE_NAME_SEPARATORS = re.compile(r"[_.\-]+")
 _POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:" + _DOCUMENT_WORD
                         + r")s?\b|[\w$]+[.:_][\w$.:]+))")
