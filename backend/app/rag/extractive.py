@@ -21,9 +21,11 @@ from app.rag.question import (
     HOWTO_QUESTION,
     LOOSE_QUANTITIES,
     TITLE_QUESTION,
+    DatedSubject,
     asked_quantity,
     asks_version,
     code_names,
+    dated_subject,
     defined_phrase,
     definition_subject,
     document_words,
@@ -402,6 +404,7 @@ def extract(
     named_sources |= {index for index, naming in file_naming.items() if naming}
     howto = bool(HOWTO_QUESTION.match(question))
     version_asked = asks_version(question)
+    dating = dated_subject(question)
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
     candidates: list[_Candidate] = []
@@ -448,6 +451,9 @@ def extract(
         defines = bool(subject) and _defines(text, subject or "")
         measures = quantity is not None and any(
             _measure(m.group(0)) not in given for m in quantity.finditer(text))
+        if measures and dating is not None and quantity is not None:
+            # "Changed in version 3.4: Added support for … Enum classes" does not date allow_nan.
+            measures = _dates(text, signature, quantity, dating)
         named = text.lower() + " " + (signature or "").lower()
         if (asked_names and any(name in named for name in asked_names)) \
                 or _spelled_out(f"{text} {signature or ''}", spoken):
@@ -712,6 +718,22 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
                 return None  # "partial.keywords" … ":class:`partial` objects are like …"
             return ", ".join(_signature_text(s.strip()) for s in sentences[first:i + 1])
     return None
+
+
+def _dates(text: str, signature: str | None, version: re.Pattern[str],
+           subject: DatedSubject) -> bool:
+    """Whether a pick gives a version for what the question dates: by what its version note says
+    ("Changed in version 3.9: The keyword argument encoding has been removed"), by the entry a
+    bare note closes ("New in version 3.5." under `json.JSONDecodeError`), or for any other
+    sentence with a version by its own words."""
+    for sentence in (part.strip() for part in text.split(_JOIN)):
+        if not version.search(re.sub(r"`[^`]*`", " ", sentence)):
+            continue  # (not "1.2" in `echo '{1.2:3.4}' | python -m json.tool`: code, no version)
+        note = _VERSION_NOTE.match(sentence)
+        said = sentence[note.end():].partition(":")[2] if note else sentence
+        if subject.dated_by(said if said.strip() or not note else signature or ""):
+            return True
+    return False
 
 
 def _entry_above(sentences: list[str], n: int) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from wordfreq import zipf_frequency
@@ -200,6 +201,65 @@ _COUNTED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?([a-z][\w-]*)\s+(?:do|does|did|are
 def asks_version(question: str) -> bool:
     """Whether `question` asks for a version or a release ("Since which Python version …?")."""
     return asked_quantity(question)[1] is _VERSION
+
+
+# "In which version was X added?", "Since which Python version can I …?": the question dates one
+# thing, and a version note dates one entry ("Changed in version 3.4: Added support for …").
+_DATING = re.compile(r"\b(?:added|introduced|new|gain(?:ed|s)?|removed|deprecated|changed|since"
+                     r"|first)\b", re.I)
+_DATING_TERMS = frozenset(stemmed_terms("added introduced new gained removed deprecated changed "
+                                        "since first version release which what"))
+# Words of an API reference that every entry's note may hold: they name no entry.
+_API_TERMS = frozenset(stemmed_terms("parameter argument option attribute function method class "
+                                     "module value support"))
+
+
+@dataclass(frozen=True, slots=True)
+class DatedSubject:
+    """What a question asking when something changed is about: the code names it spells
+    (each as its terms: "allow_nan" as allow, nan) and its other content words."""
+
+    names: tuple[tuple[str, ...], ...]
+    topic: frozenset[str]
+
+    def dated_by(self, text: str) -> bool:
+        """Whether `text` (what a version note says, or the entry a bare note closes) speaks of
+        it: one name whole ("randomuuid", or random and uuid), or one of its other words."""
+        held = set(stemmed_terms(text))
+        return any(_holds_name(held, name) for name in self.names) or bool(self.topic & held)
+
+
+def _holds_name(held: set[str], name: tuple[str, ...]) -> bool:
+    """A name's terms, as `stemmed_terms` gives them: "allow_nan" is (allow, nan), both needed;
+    "randomUUID" is (randomuuid, random, uuid), the first or the others."""
+    if len(name) > 1 and name[0].startswith(name[1]) and name[0] in held:
+        return True
+    return set(name[1:] if len(name) > 1 and name[0].startswith(name[1]) else name) <= held
+
+
+def dated_subject(question: str) -> DatedSubject | None:
+    """For "In which Python version was the allow_nan parameter added to json.dumps?", what
+    the version note giving the answer must speak of; None for other questions (and for one
+    whose words are all phrasing)."""
+    if not asks_version(question) or not _DATING.search(question):
+        return None
+    # What the version is of ("Python", "Node.js") is the setting, not the subject.
+    of = set(stemmed_terms(" ".join(re.findall(r"([\w.+-]+)\s+(?:version|release)s?\b",
+                                                question, re.I))))
+    names: list[tuple[str, ...]] = []
+    parts: set[str] = set()
+    for name in code_names(question):
+        # As the question writes it: "randomUUID" is randomuuid, or random and uuid.
+        spelled = re.search(re.escape(name), question, re.I)
+        whole = spelled.group(0) if spelled else name
+        parts |= set(stemmed_terms(whole))
+        terms = tuple(stemmed_terms(re.split(r"[.:]", whole.split("(")[0])[-1]))
+        if terms and not set(terms) <= of and terms not in names:
+            names.append(terms)
+    topic = frozenset(set(stemmed_terms(question)) - _DATING_TERMS - _API_TERMS - of - parts)
+    if not names and not topic:
+        return None
+    return DatedSubject(tuple(names), topic)
 
 
 def asked_quantity(question: str) -> tuple[str | None, re.Pattern[str] | None]:

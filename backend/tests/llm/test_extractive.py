@@ -27,6 +27,7 @@ from app.rag.extractive import (
 from app.rag.prompts import Source, build_answer_messages
 from app.rag.question import (
     asked_quantity,
+    dated_subject,
     definition_subject,
     document_words,
     measured,
@@ -1677,6 +1678,52 @@ def test_a_version_note_dates_the_entry_of_a_long_class_signature() -> None:
                     doc_sources(passage))
     assert f"`{encoder}`: Changed in version 3.4" in found.text
     assert "`raw_decode(s)`: Changed" not in found.text
+
+
+DUMPS_ENTRY = """json.dumps(obj, *, skipkeys=False, ensure_ascii=True, allow_nan=True, indent=None)
+
+Serialize obj to a JSON formatted str using this conversion table.
+
+If allow_nan is false, it is a ValueError to serialize out of range float values.
+
+Changed in version 3.4: Added support for int- and float-derived Enum classes.
+
+Changed in version 3.6: All parameters are now keyword-only.
+
+Changed in version 3.2: Allow strings for indent in addition to integers.
+
+Using json.tool from the shell: `$ echo '{1.2:3.4}' | python -m json.tool`"""
+
+
+def test_a_version_question_is_answered_by_a_note_about_what_it_dates() -> None:
+    # The notes of the entry date the Enum support, the keyword-only parameters and the string
+    # indent; none says when allow_nan came (and "allow" in "Allow strings for indent" is not
+    # allow_nan; "1.2" in the shell example is code, no version).
+    subject = dated_subject("In which Python version was the allow_nan parameter added to "
+                            "json.dumps?")
+    assert subject is not None
+    assert not subject.dated_by("Allow strings for indent in addition to integers.")
+    assert subject.dated_by("The allow_nan flag was added.")
+    uuid = dated_subject("In which Node.js version was crypto.randomUUID() added?")
+    assert uuid is not None and uuid.dated_by("Generates a random UUID.")
+    assert not uuid.dated_by("Legacy streams API (prior to Node.js 0.10)")
+    assert dated_subject("Which Python version does LayoutParser require?") is None
+
+    refused = extract("In which Python version was the allow_nan parameter added to json.dumps?",
+                      doc_sources(DUMPS_ENTRY))
+    assert refused.untyped
+    answered = extract("Since which Python version can I pass a string as the indent of "
+                       "json.dumps?", doc_sources(DUMPS_ENTRY))
+    assert not answered.untyped
+    assert "Changed in version 3.2: Allow strings for indent" in answered.text
+    enum = extract("Since which Python version can json.dumps serialize members of an IntEnum?",
+                   doc_sources(DUMPS_ENTRY))
+    assert not enum.untyped and "3.4" in enum.text
+
+
+async def test_a_version_note_about_something_else_answers_nothing() -> None:
+    question = "In which Python version was the allow_nan parameter added to json.dumps?"
+    assert await ExtractiveChatModel().answer(question, doc_sources(DUMPS_ENTRY)) == ""
 
 
 def test_another_passage_of_the_document_joins_at_less_than_half_the_best_score() -> None:
