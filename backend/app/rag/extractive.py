@@ -20,9 +20,11 @@ from app.rag.question import (
     AUTHORSHIP,
     HOWTO_QUESTION,
     LOOSE_QUANTITIES,
+    STATES_DEFAULT,
     TITLE_QUESTION,
     DatedSubject,
     asked_quantity,
+    asks_default,
     asks_version,
     code_names,
     dated_subject,
@@ -282,6 +284,9 @@ class Extract:
     defined: bool = True
     typed: bool = False  # the best sentence has the type of answer asked for (a quantity)
     untyped: bool = False  # the question asks for a quantity or a year no picked sentence gives
+    # The question asks for a default ("… if I leave out the namedCurve option?") and the answer
+    # states none: "`namedCurve` {string} Name of the curve to use" is not what is used without it.
+    undefaulted: bool = False
     # A name the question spells out ("the Chicago Blackhawks") is in no passage nor file name:
     # what the passages say is about something else, unless the evidence is as strong as an
     # unheld setting needs (UNHELD_FLOOR: "… does Node.js use for chacha20-poly1305 …?" over
@@ -513,9 +518,10 @@ def extract(
     defined = not subject or any(_defines(c.text, subject) or _defines(c.text, phrase)
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
-    return Extract(_compose(picked, ranked) if picked else "", evidence, coverage, missing, unheld,
-                   defined, typed, untyped, unnamed,
-                   best_source=picked[0].source_index if picked else None)
+    composed = _compose(picked, ranked) if picked else ""
+    undefaulted = bool(composed) and asks_default(question) and not STATES_DEFAULT.search(composed)
+    return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
+                   undefaulted, unnamed, best_source=picked[0].source_index if picked else None)
 
 
 def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | None:
@@ -1195,9 +1201,9 @@ class ExtractiveChatModel:
         )
         if found.stated:
             return found.text
-        if found.untyped or (found.unnamed and relevance is None):
-            # The passages do not give the number, measure or year asked for, or do not name
-            # what the question names and there is no evidence to weigh against that.
+        if found.untyped or found.undefaulted or (found.unnamed and relevance is None):
+            # The passages do not give the number, measure, year or default asked for, or do
+            # not name what the question names and there is no evidence to weigh against that.
             return ""
         if found.text and found.coverage < MIN_COVERAGE and not found.typed:
             # The best sentence holds under MIN_COVERAGE of all the question's weighted words,

@@ -198,6 +198,24 @@ _COUNTED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?([a-z][\w-]*)\s+(?:do|does|did|are
                       r"|could|will|would|should|may|must|have|has|had|make|made)\b", re.I)
 
 
+# "What is the default …?", "… if I don't pass one?", "… if I leave out the namedCurve option?":
+# a default value answers, and documentation states one as such ("defaults to", "**Default:**",
+# "if omitted", "unless …").
+_DEFAULT_QUESTION = re.compile(
+    r"\bdefault\b|\bleave\s+out\b|\bomit|\bnever\s+(?:set|call|give|pass)"
+    r"|\b(?:don['’]?t|do\s+not|doesn['’]?t)\s+(?:pass|give|set|specify|provide|supply)\b"
+    r"|\bwithout\s+(?:giving|passing|setting|specifying)\b", re.I)
+STATES_DEFAULT = re.compile(
+    r"\bdefault|\bomitted\b|\bnot\s+(?:specified|given|set|provided|supplied|passed)\b"
+    r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b|\binitially\b|\bif\s+absent\b", re.I)
+
+
+def asks_default(question: str) -> bool:
+    """Whether `question` asks what happens or what is used by default (not how to change it:
+    "How can I change the default user name …?" is answered by a command)."""
+    return bool(_DEFAULT_QUESTION.search(question)) and not HOWTO_QUESTION.match(question)
+
+
 def asks_version(question: str) -> bool:
     """Whether `question` asks for a version or a release ("Since which Python version …?")."""
     return asked_quantity(question)[1] is _VERSION

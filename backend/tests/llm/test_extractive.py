@@ -27,6 +27,7 @@ from app.rag.extractive import (
 from app.rag.prompts import Source, build_answer_messages
 from app.rag.question import (
     asked_quantity,
+    asks_default,
     dated_subject,
     definition_subject,
     document_words,
@@ -1724,6 +1725,20 @@ def test_a_version_question_is_answered_by_a_note_about_what_it_dates() -> None:
 async def test_a_version_note_about_something_else_answers_nothing() -> None:
     question = "In which Python version was the allow_nan parameter added to json.dumps?"
     assert await ExtractiveChatModel().answer(question, doc_sources(DUMPS_ENTRY)) == ""
+
+
+async def test_a_question_asking_for_a_default_needs_an_answer_that_states_one() -> None:
+    question = ("Which elliptic curve does crypto.generateKeyPair('ec') use if I leave out the "
+                "namedCurve option?")
+    assert asks_default(question)
+    assert not asks_default("How can I change the default user name of the live system?")
+    options = ("`crypto.generateKeyPair(type, options, callback)`\n\n`type` {string} Must be "
+               "'rsa', 'dsa' or 'ec'.\n\n`namedCurve` {string} Name of the curve to use (EC).")
+    found = extract(question, doc_sources(options))
+    assert "Name of the curve to use" in found.text and found.undefaulted
+    assert await ExtractiveChatModel().answer(question, doc_sources(options)) == ""
+    stated = options.replace("(EC).", "(EC). **Default:** `'prime256v1'`.")
+    assert "prime256v1" in await ExtractiveChatModel().answer(question, doc_sources(stated))
 
 
 def test_another_passage_of_the_document_joins_at_less_than_half_the_best_score() -> None:
