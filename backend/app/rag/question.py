@@ -205,15 +205,19 @@ _DEFAULT_QUESTION = re.compile(
     r"\bdefault\b|\bleave\s+out\b|\bomit|\bnever\s+(?:set|call|give|pass)"
     r"|\b(?:don['’]?t|do\s+not|doesn['’]?t)\s+(?:pass|give|set|specify|provide|supply)\b"
     r"|\bwithout\s+(?:giving|passing|setting|specifying)\b", re.I)
+_COMPOUND = re.compile(r",?\s+and\s+(?:what|which|how|where|when|who|why|is|are|does|do|can)\b",
+                       re.I)
 STATES_DEFAULT = re.compile(
     r"\bdefault|\bomitted\b|\bnot\s+(?:specified|given|set|provided|supplied|passed)\b"
     r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b|\binitially\b|\bif\s+absent\b", re.I)
 
 
 def asks_default(question: str) -> bool:
-    """Whether `question` asks what happens or what is used by default (not how to change it:
-    "How can I change the default user name …?" is answered by a command)."""
-    return bool(_DEFAULT_QUESTION.search(question)) and not HOWTO_QUESTION.match(question)
+    """Whether `question` asks what happens or what is used by default, and only that (not how to
+    change it: "How can I change the default user name …?" is answered by a command; nor
+    "What does splitInRow control, and what is its default?", answered in part by what it does)."""
+    return (bool(_DEFAULT_QUESTION.search(question)) and not HOWTO_QUESTION.match(question)
+            and not _COMPOUND.search(question))
 
 
 def asks_version(question: str) -> bool:

@@ -1732,6 +1732,8 @@ async def test_a_question_asking_for_a_default_needs_an_answer_that_states_one()
                 "namedCurve option?")
     assert asks_default(question)
     assert not asks_default("How can I change the default user name of the live system?")
+    # Partly answered by what it does: not only a default.
+    assert not asks_default("What does the splitInRow argument control, and what is its default?")
     options = ("`crypto.generateKeyPair(type, options, callback)`\n\n`type` {string} Must be "
                "'rsa', 'dsa' or 'ec'.\n\n`namedCurve` {string} Name of the curve to use (EC).")
     found = extract(question, doc_sources(options))
