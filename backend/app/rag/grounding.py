@@ -47,6 +47,7 @@ from app.rag.sentences import (
     CONTENTS_LINE,
     LEADERS,
     PARAGRAPH_NUMBER,
+    TABLE_ROW,
     abbreviated,
     is_code,
     outside_code,
@@ -531,8 +532,9 @@ def closest_sentence(question: str, text: str, *, min_words: int = 1,
         # (Without printed reference markers: "[2]" would read as a citation of our source 2.)
         sentence = quotable(sentence)
         letters = sum(c.isalpha() or c.isspace() for c in sentence)
+        # (A table's row is mostly short values, "Table: 2 | A: A2 | B: B2", and still quotable.)
         if (CONTENTS_LINE.search(sentence) or is_code(sentence) or LINK_DEFINITION.match(sentence)
-                or letters < 0.7 * len(sentence)):
+                or (letters < 0.7 * len(sentence) and not TABLE_ROW.match(sentence))):
             continue
         count = len(asked & set(stemmed_terms(sentence, parts=False)))
         if count > best_count:

@@ -263,6 +263,10 @@ def test_with_no_sentence_to_pick_the_closest_one_is_quoted_not_pointed_at() -> 
                    score=1.0)
     assert cite_something("How do I give a table a grid?", [table]) == \
         "The closest passage in your documents is [2]."
+    # A table's row is mostly short values, and still a line to quote.
+    assert closest_sentence("In the table on the last slide, what is in column C of the second "
+                            "row?", "This is kinda backwards, huh?\n\nTable: 2 | A: A2 | B: B2 | "
+                            "C: C2") == "Table: 2 | A: A2 | B: B2 | C: C2"
     # A reference marker the document prints is not quoted: it would read as a citation.
     assert closest_sentence("Where does Melissa Dell study?", "Melissa Dell studies economic "
                             "history at Harvard [2, 7].") == \
