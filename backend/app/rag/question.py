@@ -18,6 +18,10 @@ DEFINITION_QUESTION = re.compile(
     r"^what\s+(?:(?:is|are)\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,5})"
     r"|does\s+(?:an?\s+|the\s+)?([\w.+-]+(?:\s+[\w.+-]+){0,2}?)\s+stand\s+for"
     r"(?:\s+in\s+[\w.+'’ -]+)?)\s*\??$", re.I)
+# "In R, what is …?", "According to the manual, what is …?"; "… what is X, as opposed to Y?".
+_SCENE_CLAUSE = re.compile(r"^(?:in|according\s+to|within|for)\s+[^,?]{1,60},\s*", re.I)
+_CONTRAST_CLAUSE = re.compile(r",\s*(?:as\s+opposed\s+to|compared\s+(?:with|to)|unlike|rather\s+than"
+                              r"|according\s+to)\b[^?]*(?=\?*\s*$)", re.I)
 # "How long is …?", "What is the average time …?": the answer is a number with a unit.
 # (Also after a clause that sets the scene: "In the 128MB USB key example, how big was …?")
 _QUANTITY_QUESTION = re.compile(
@@ -187,8 +191,11 @@ def definition_subject(question: str) -> str | None:
 
 def defined_phrase(question: str) -> str | None:
     """All that a "what is X?" (or "what does X stand for?") question asks to define: "the
-    capital of Australia"."""
-    match = DEFINITION_QUESTION.match(question.strip())
+    capital of Australia"; also behind a clause that sets the scene or after one that draws a
+    contrast: "In the functools docs, what is a key function, as opposed to an old-style
+    comparison function?" asks for "key function"."""
+    asked = _CONTRAST_CLAUSE.sub("", _SCENE_CLAUSE.sub("", question.strip()))
+    match = DEFINITION_QUESTION.match(asked)
     return (match[1] or match[2]) if match else None
 
 

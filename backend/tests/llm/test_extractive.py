@@ -1322,6 +1322,26 @@ def test_what_an_acronym_stands_for_is_a_definition_question() -> None:
     assert "Common Object Model" in answer
 
 
+def test_a_definition_question_behind_a_scene_or_before_a_contrast() -> None:
+    question = ("In the functools docs, what is a key function, as opposed to an old-style "
+                "comparison function?")
+    assert definition_subject(question) == "key function"
+    assert definition_subject("In R, what is a factor?") == "factor"
+    # The sentence saying what a key function is answers, not the entry that uses the words.
+    entry = ("cmp_to_key(func)\n\nTransform an old-style comparison function to a key function. "
+             "Used with tools that accept key functions (such as sorted, min, max). This "
+             "function is primarily used as a transition tool for programs being converted from "
+             "Python 2 which supported the use of comparison functions.")
+    glossary = ("A comparison function is any callable that accepts two arguments, compares "
+                "them, and returns a negative number for less-than. A key function is a callable "
+                "that accepts one argument and returns another value to be used as the sort key.")
+    # (Two passages of the same document.)
+    same = [Source(index=i, document_id="functools", filename="functools.rst", page=1,
+                   chunk_id=f"c{i}", text=text, score=1.0)
+            for i, text in enumerate((entry, glossary), 1)]
+    assert "accepts one argument" in extractive_answer(question, same)
+
+
 def test_a_later_paragraph_about_another_name_is_not_headed_by_an_entry_name() -> None:
     # (functools.rst.) "partial.keywords" heads its own description; the paragraph after it is
     # about partial objects, and was shown as "`partial.keywords`: `partial` objects are like …".
