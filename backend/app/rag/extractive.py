@@ -56,7 +56,14 @@ from app.rag.sentences import (
     quotable,
     split_sentences,
 )
-from app.rag.terms import STOPWORDS, acronyms, stemmed_terms, term_sequence, with_acronyms
+from app.rag.terms import (
+    STOPWORDS,
+    acronyms,
+    joined_terms,
+    stemmed_terms,
+    term_sequence,
+    with_acronyms,
+)
 
 LEAD = "From your documents:"
 NO_ANSWER = "I could not find an answer to that in your documents."
@@ -348,6 +355,17 @@ def extract(
     if not units or (not query and not embed_scores):
         return Extract("", [])
     df = Counter(term for *_, terms in units for term in set(terms))
+    # "… in upper case?" over "The textTransform attribute can be 'uppercase'": the one word a
+    # passage writes for two of the question's holds both. (Only when the passages never write
+    # one of the two: else the words match as they are.)
+    joined = {term: (first, second) for term, first, second in joined_terms(question)
+              if df[term] and not (df[first] and df[second])}
+    if joined:
+        # (Not in code: "bigobject" in `iterencode(bigobject)` is a name, not "big object".)
+        units = [(rank, source, n, sentences, terms if is_code(sentences[n]) else
+                  terms + [w for t in joined if t in terms for w in joined[t] if w not in terms])
+                 for rank, source, n, sentences, terms in units]
+        df = Counter(term for *_, terms in units for term in set(terms))
     # What some passage or file name holds: a tool or name the question ends on or spells out
     # that none holds means the passages are about something else.
     known = set(df) | {t for source in ranked for t in stemmed_terms(source.filename)}

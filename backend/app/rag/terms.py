@@ -4,6 +4,7 @@ also by their parts ("setFillColor" holds "fill" and "color")."""
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 from typing import Protocol, cast
@@ -84,6 +85,14 @@ def term_sequence(text: str) -> list[str]:
     per word: no identifier parts)."""
     words = (_bound(american(plain_word(w))) for w in WORD.findall(text))
     return [_stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def joined_terms(text: str) -> list[tuple[str, str, str]]:
+    """Each two neighbouring words of `text` written as one, stemmed, with the two words' own
+    terms: "upper case" is also "uppercase" (documentation joins words a question keeps apart)."""
+    words = [american(plain_word(w)) for w in WORD.findall(text)]
+    return [(_stem(a + b), _stem(a), _stem(b)) for a, b in itertools.pairwise(words)
+            if a.isalpha() and b.isalpha() and a not in STOPWORDS and b not in STOPWORDS]
 
 
 # "a byte order mark (BOM)": the words before the brackets whose initials spell it.

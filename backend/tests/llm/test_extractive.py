@@ -37,7 +37,7 @@ from app.rag.question import (
     spelled_identifiers,
 )
 from app.rag.sentences import split_sentences
-from app.rag.terms import acronyms, content_terms, with_acronyms
+from app.rag.terms import acronyms, content_terms, joined_terms, with_acronyms
 
 MANUAL = """3.2 Timeouts
 The default request timeout is 30 seconds. It can be changed with the TIMEOUT
@@ -1340,6 +1340,23 @@ def test_a_definition_question_behind_a_scene_or_before_a_contrast() -> None:
                    chunk_id=f"c{i}", text=text, score=1.0)
             for i, text in enumerate((entry, glossary), 1)]
     assert "accepts one argument" in extractive_answer(question, same)
+
+
+def test_one_word_a_passage_writes_for_two_of_the_question_holds_both() -> None:
+    assert ("uppercas", "upper", "case") in joined_terms("render it in upper case")
+    question = "Which ParagraphStyle attribute makes ReportLab render a paragraph's text in upper case?"
+    page = ("The style argument should be an instance of class ParagraphStyle obtained using "
+            "from reportlab.lib.styles import ParagraphStyle; this container class sets the "
+            "default paragraph attributes. The options which can be set for a Paragraph can be "
+            "seen from the ParagraphStyle defaults. ReportLab can render the text of a paragraph "
+            "in many fonts. The textTransform attribute can be None, 'uppercase' or 'lowercase' "
+            "to get the obvious result.")
+    answer = extractive_answer(question, doc_sources(page), max_sentences=1)
+    assert answer.startswith(f"{LEAD}\n\nThe textTransform attribute")
+    # Not a name in code: `iterencode(bigobject)` names no "big object".
+    assert ("bigobject", "big", "object") in joined_terms("a big object")
+    code = doc_sources("for chunk in JSONEncoder().iterencode(bigobject):")
+    assert "big" not in next(iter(extract("How do I encode a big object?", code).evidence), "")
 
 
 def test_a_later_paragraph_about_another_name_is_not_headed_by_an_entry_name() -> None:
