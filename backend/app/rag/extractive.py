@@ -152,6 +152,12 @@ UNHELD_FLOOR = 0.75
 # its unanswerable quantity questions miss a term from every passage, 0.51-0.67 of their weight.)
 TYPED_FLOOR = 0.35
 TYPED_COVERAGE = 0.5
+# A yes/no question ("Does …?", "Can I …?", "Is there …?") with this many words of at least this
+# specificity (`question.specificity`) that no passage holds is not answered (QA tune split).
+YES_NO_QUESTION = re.compile(r"\s*(?:does|do|did|is|are|can|could|will|would|should|must|may|"
+                             r"has|have)\b", re.I)
+UNASKED_SPECIFICITY = 0.95
+UNASKED_WORDS = 2
 _K1, _B = 1.2, 0.75
 
 # A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
@@ -294,6 +300,8 @@ class Extract:
     # The question asks for a default ("… if I leave out the namedCurve option?") and the answer
     # states none: "`namedCurve` {string} Name of the curve to use" is not what is used without it.
     undefaulted: bool = False
+    # A yes/no question about what no passage speaks of (`UNASKED_WORDS` specific words unheld).
+    unasked: bool = False
     # A name the question spells out ("the Chicago Blackhawks") is in no passage nor file name:
     # what the passages say is about something else, unless the evidence is as strong as an
     # unheld setting needs (UNHELD_FLOOR: "… does Node.js use for chacha20-poly1305 …?" over
@@ -397,6 +405,12 @@ def extract(
     # A word of the question that no passage holds counts as missing by how specific it is:
     # "get" or "several" in the question is phrasing, "coroutine" or "workbook" a subject.
     phrasing = {t: covered[t] * (1.0 - specificity(t, question)) for t in query if not df[t]}
+    # "Can functools.lru_cache be used on async coroutine functions?" over passages that never
+    # write "async" nor "coroutine": a yes/no question two of whose specific words no passage
+    # holds asks about what the documents do not discuss (the setting it ends on aside).
+    unasked = bool(YES_NO_QUESTION.match(question)) and sum(
+        1 for t in phrasing if t not in setting and specificity(t, question) >= UNASKED_SPECIFICITY
+    ) >= UNASKED_WORDS
     query_mass = (sum(v for t, v in covered.items() if t in query)
                   - sum(phrasing.values())) or 1.0
     # What a sentence must hold of the question to be a candidate is measured against the words
@@ -539,7 +553,8 @@ def extract(
     composed = _compose(picked, ranked) if picked else ""
     undefaulted = bool(composed) and asks_default(question) and not STATES_DEFAULT.search(composed)
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
-                   undefaulted, unnamed, best_source=picked[0].source_index if picked else None)
+                   undefaulted, unasked, unnamed,
+                   best_source=picked[0].source_index if picked else None)
 
 
 def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | None:
@@ -1219,7 +1234,8 @@ class ExtractiveChatModel:
         )
         if found.stated:
             return found.text
-        if found.untyped or found.undefaulted or (found.unnamed and relevance is None):
+        if found.untyped or found.undefaulted or found.unasked or (
+                found.unnamed and relevance is None):
             # The passages do not give the number, measure, year or default asked for, or do
             # not name what the question names and there is no evidence to weigh against that.
             return ""

@@ -1780,6 +1780,25 @@ async def test_a_question_asking_for_a_default_needs_an_answer_that_states_one()
     assert "prime256v1" in await ExtractiveChatModel().answer(question, doc_sources(stated))
 
 
+async def test_a_yes_no_question_about_what_no_passage_speaks_of_is_not_answered() -> None:
+    page = ("The functools module.\n\n@lru_cache(maxsize=128, typed=False)\n\nDecorator to "
+            "wrap a function with a "
+            "memoizing callable that saves up to the maxsize most recent calls. It can save time "
+            "when an expensive or I/O bound function is periodically called with the same "
+            "arguments. The cache is threadsafe so the wrapped function can be used in multiple "
+            "threads.")
+    question = "Can functools.lru_cache be used on async coroutine functions?"
+    assert extract(question, doc_sources(page)).unasked
+    assert await ExtractiveChatModel().answer(question, doc_sources(page)) == ""
+    # One such word is not enough ("Can … be used from several threads at once?" is answered),
+    # nor a setting the question ends on.
+    assert not extract("Can functools.lru_cache be used on coroutine functions?",
+                       doc_sources(page)).unasked
+    threads = "Can the function wrapped by lru_cache be used in multiple threads in CPython?"
+    assert not extract(threads, doc_sources(page)).unasked
+    assert "threadsafe" in await ExtractiveChatModel().answer(threads, doc_sources(page))
+
+
 def test_another_passage_of_the_document_joins_at_less_than_half_the_best_score() -> None:
     # "Distinct argument patterns … separate cache entries" scores best; "If typed is set to
     # true, … cached separately" from the next passage of the same page, at 0.45 of it, says
