@@ -40,6 +40,7 @@ from app.rag.question import (
     setting_phrase,
     specificity,
     spelled_identifiers,
+    without_context,
 )
 from app.rag.sentences import (
     BULLET,
@@ -152,10 +153,8 @@ UNHELD_FLOOR = 0.75
 # its unanswerable quantity questions miss a term from every passage, 0.51-0.67 of their weight.)
 TYPED_FLOOR = 0.35
 TYPED_COVERAGE = 0.5
-# A yes/no question ("Does …?", "Can I …?", "Is there …?") with this many words of at least this
-# specificity (`question.specificity`) that no passage holds is not answered (QA tune split).
-YES_NO_QUESTION = re.compile(r"\s*(?:does|do|did|is|are|can|could|will|would|should|must|may|"
-                             r"has|have)\b", re.I)
+# A question with this many words of at least this specificity (`question.specificity`) that no
+# passage holds is not answered (QA tune split: "not found" 225 -> 234, nothing lost).
 UNASKED_SPECIFICITY = 0.95
 UNASKED_WORDS = 2
 _K1, _B = 1.2, 0.75
@@ -300,7 +299,8 @@ class Extract:
     # The question asks for a default ("… if I leave out the namedCurve option?") and the answer
     # states none: "`namedCurve` {string} Name of the curve to use" is not what is used without it.
     undefaulted: bool = False
-    # A yes/no question about what no passage speaks of (`UNASKED_WORDS` specific words unheld).
+    # A question about what no passage speaks of (`UNASKED_WORDS` specific words held by none:
+    # "Can lru_cache be used on async coroutine functions?").
     unasked: bool = False
     # A name the question spells out ("the Chicago Blackhawks") is in no passage nor file name:
     # what the passages say is about something else, unless the evidence is as strong as an
@@ -406,11 +406,10 @@ def extract(
     # "get" or "several" in the question is phrasing, "coroutine" or "workbook" a subject.
     phrasing = {t: covered[t] * (1.0 - specificity(t, question)) for t in query if not df[t]}
     # "Can functools.lru_cache be used on async coroutine functions?" over passages that never
-    # write "async" nor "coroutine": a yes/no question two of whose specific words no passage
-    # holds asks about what the documents do not discuss (the setting it ends on aside).
-    unasked = bool(YES_NO_QUESTION.match(question)) and sum(
-        1 for t in phrasing if t not in setting and specificity(t, question) >= UNASKED_SPECIFICITY
-    ) >= UNASKED_WORDS
+    # write "async" nor "coroutine", "… a JSON Pointer (RFC 6901) …" over the json docs: a
+    # question two of whose specific words no passage holds asks about what they do not discuss.
+    unasked = _unheld_words(question, df, set(setting) | set(stemmed_terms(" ".join(
+        document_words(question))))) >= UNASKED_WORDS
     query_mass = (sum(v for t, v in covered.items() if t in query)
                   - sum(phrasing.values())) or 1.0
     # What a sentence must hold of the question to be a candidate is measured against the words
@@ -757,6 +756,19 @@ def _signature_before(sentences: list[str], n: int) -> str | None:
                 return None  # "partial.keywords" … ":class:`partial` objects are like …"
             return ", ".join(_signature_text(s.strip()) for s in sentences[first:i + 1])
     return None
+
+
+def _unheld_words(question: str, df: Counter[str], setting: set[str]) -> int:
+    """How many of the question's words, as written ("Node.js", "command-line": one each), are
+    specific (`UNASKED_SPECIFICITY`) and held by no passage; not those of `setting` (what it ends
+    on, "the docs" it names) nor the names that set its context ("What does Benson say …?")."""
+    count = 0
+    for word in without_context(question).split():
+        terms = [t for t in stemmed_terms(word, parts=False) if t not in setting]
+        if terms and not any(df[t] for t in terms) and max(
+                specificity(t, question) for t in terms) >= UNASKED_SPECIFICITY:
+            count += 1
+    return count
 
 
 def _dates(text: str, signature: str | None, version: re.Pattern[str],

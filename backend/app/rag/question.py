@@ -142,18 +142,23 @@ def spelled_identifiers(question: str) -> list[str]:
     return names
 
 
-def proper_names(question: str) -> list[list[str]]:
-    """The capitalised names of `question`, word by word and grouped as written together
-    ([["Chicago", "Blackhawks"]], [["Louis", "Blues"]] for "St. Louis Blues", [["CC"]]): not its
-    first word nor a capitalised stop word; three letters or more ("R", "Ax" are no names)."""
-    names: list[list[str]] = []
+def without_context(question: str) -> str:
+    """`question` without the names that set its context rather than its subject."""
     # "… according to Benson?" names the document's author, whom its passages seldom repeat, and
     # so do "What does Benson say …?" and "the jump Benson describes": the name that speaks.
     question = _CONTEXT_NAME.sub("", question)
     question = re.sub(r"\b(?:according\s+to|says?|said)\s+[^,;?]*", "", question, flags=re.I)
     # So does "Benson's book", and "Node's crypto.scrypt" the platform a whole document is about:
     # the possessor of a document or of a name from code is its context, not its subject.
-    question = _POSSESSOR.sub("", question)
+    return _POSSESSOR.sub("", question)
+
+
+def proper_names(question: str) -> list[list[str]]:
+    """The capitalised names of `question`, word by word and grouped as written together
+    ([["Chicago", "Blackhawks"]], [["Louis", "Blues"]] for "St. Louis Blues", [["CC"]]): not its
+    first word nor a capitalised stop word; three letters or more ("R", "Ax" are no names)."""
+    names: list[list[str]] = []
+    question = without_context(question)
     end = -1
     for match in _PROPER_NAME.finditer(question):
         before, name = question[: match.start()].rstrip(), match.group()

@@ -1780,7 +1780,7 @@ async def test_a_question_asking_for_a_default_needs_an_answer_that_states_one()
     assert "prime256v1" in await ExtractiveChatModel().answer(question, doc_sources(stated))
 
 
-async def test_a_yes_no_question_about_what_no_passage_speaks_of_is_not_answered() -> None:
+async def test_a_question_about_what_no_passage_speaks_of_is_not_answered() -> None:
     page = ("The functools module.\n\n@lru_cache(maxsize=128, typed=False)\n\nDecorator to "
             "wrap a function with a "
             "memoizing callable that saves up to the maxsize most recent calls. It can save time "
@@ -1797,6 +1797,14 @@ async def test_a_yes_no_question_about_what_no_passage_speaks_of_is_not_answered
     threads = "Can the function wrapped by lru_cache be used in multiple threads in CPython?"
     assert not extract(threads, doc_sources(page)).unasked
     assert "threadsafe" in await ExtractiveChatModel().answer(threads, doc_sources(page))
+    # Any question, not only yes/no; a word as written counts once ("Node.js" is one), and the
+    # documents it names ("the docs") and the names setting its context ("Benson says") none.
+    assert extract("How do I look up a value with a JSON Pointer (RFC 6901) using lru_cache?",
+                   doc_sources(page)).unasked
+    assert not extract("What does lru_cache return in Node.js when maxsize is None?",
+                       doc_sources(page)).unasked
+    assert not extract("Profiling shows lru_cache is slow. What do the docs suggest instead?",
+                       doc_sources(page)).unasked
 
 
 def test_another_passage_of_the_document_joins_at_less_than_half_the_best_score() -> None:
