@@ -20,7 +20,6 @@ from app.rag.question import (
     AUTHORSHIP,
     HOWTO_QUESTION,
     LOOSE_QUANTITIES,
-    STATES_DEFAULT,
     TITLE_QUESTION,
     DatedSubject,
     asked_quantity,
@@ -158,6 +157,11 @@ TYPED_COVERAGE = 0.5
 UNASKED_SPECIFICITY = 0.95
 UNASKED_WORDS = 2
 _K1, _B = 1.2, 0.75
+# Documentation states a default as such ("defaults to", "**Default:**", "if omitted", "unless …"):
+# what answers a question asking for one (`question.asks_default`).
+_STATES_DEFAULT = re.compile(
+    r"\bdefault|\bomitted\b|\bnot\s+(?:specified|given|set|provided|supplied|passed)\b"
+    r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b|\binitially\b|\bif\s+absent\b", re.I)
 
 # A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
 _LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
@@ -550,7 +554,7 @@ def extract(
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
     composed = _compose(picked, ranked) if picked else ""
-    undefaulted = bool(composed) and asks_default(question) and not STATES_DEFAULT.search(composed)
+    undefaulted = bool(composed) and asks_default(question) and not _STATES_DEFAULT.search(composed)
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
                    undefaulted, unasked, unnamed,
                    best_source=picked[0].source_index if picked else None)
@@ -778,7 +782,7 @@ def _dates(text: str, signature: str | None, version: re.Pattern[str],
     bare note closes ("New in version 3.5." under `json.JSONDecodeError`), or for any other
     sentence with a version by its own words."""
     for sentence in (part.strip() for part in text.split(_JOIN)):
-        if not version.search(re.sub(r"`[^`]*`", " ", sentence)):
+        if not version.search(CODE_SPAN.sub(" ", sentence)):
             continue  # (not "1.2" in `echo '{1.2:3.4}' | python -m json.tool`: code, no version)
         note = _VERSION_NOTE.match(sentence)
         said = sentence[note.end():].partition(":")[2] if note else sentence

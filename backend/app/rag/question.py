@@ -211,17 +211,13 @@ _COUNTED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?([a-z][\w-]*)\s+(?:do|does|did|are
 
 
 # "What is the default …?", "… if I don't pass one?", "… if I leave out the namedCurve option?":
-# a default value answers, and documentation states one as such ("defaults to", "**Default:**",
-# "if omitted", "unless …").
+# a default value answers (what states one: `extractive._STATES_DEFAULT`).
 _DEFAULT_QUESTION = re.compile(
     r"\bdefault\b|\bleave\s+out\b|\bomit|\bnever\s+(?:set|call|give|pass)"
     r"|\b(?:don['’]?t|do\s+not|doesn['’]?t)\s+(?:pass|give|set|specify|provide|supply)\b"
     r"|\bwithout\s+(?:giving|passing|setting|specifying)\b", re.I)
 _COMPOUND = re.compile(r",?\s+and\s+(?:what|which|how|where|when|who|why|is|are|does|do|can)\b",
                        re.I)
-STATES_DEFAULT = re.compile(
-    r"\bdefault|\bomitted\b|\bnot\s+(?:specified|given|set|provided|supplied|passed)\b"
-    r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b|\binitially\b|\bif\s+absent\b", re.I)
 
 
 def asks_default(question: str) -> bool:
