@@ -586,6 +586,93 @@ async def test_sqlite_statistics_read_before_a_concurrent_write_are_not_trusted(
     assert got == await index_for(session).search(session, scopes, query, limit=5, exhaustive=True)
 
 
+@pytest.fixture
+async def sqlite_session(sqlite_database: str) -> AsyncIterator[AsyncSession]:
+    engine = create_async_engine(sqlite_database)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+            yield s
+    finally:
+        await engine.dispose()
+
+
+def term_counts(sent: list[tuple[str, Any]]) -> list[str]:
+    """The terms whose rows the statistics statements counted (each a bound parameter)."""
+    return [value.strip('"') for sql, params in sent if "pragma_data_version" in sql
+            and "count(*)" in sql for value in params]
+
+
+async def test_sqlite_term_counts_are_kept_until_the_index_changes(
+        sqlite_session: AsyncSession) -> None:
+    # A search of several owners counts its terms' rows for the bounds. The counts are kept for
+    # the state of the index they were read at: the same terms are not counted again until a
+    # write (a chunk added, a document deleted) changes it, and every result is the exhaustive
+    # ranking of the data as it is then.
+    session, index = sqlite_session, SqliteFts5KeywordIndex()
+    corpus = await random_corpus(session, random.Random(11), owners=3, docs=5)
+    scopes = [KeywordScope(owner_id=docs[0].owner) for docs in corpus]
+    first, second = " ".join(VOCABULARY[:4]), " ".join(VOCABULARY[2:6])
+
+    async def search(query: str) -> list[str]:
+        with statements(session) as sent:
+            got = await index.search(session, scopes, query, limit=5)
+        assert got == await index.search(session, scopes, query, limit=5, exhaustive=True)
+        return sorted(term_counts(sent))
+
+    assert await search(first) == sorted(VOCABULARY[:4])
+    assert await search(first) == []  # all four kept
+    assert await search(second) == sorted(VOCABULARY[4:6])  # only the two not seen yet
+    await add_doc(session, corpus[0][0].owner, [([], " ".join(VOCABULARY[:6] * 4))])
+    assert await search(first) == sorted(VOCABULARY[:4])  # the index changed: counted again
+    assert await search(first) == []
+    await session.execute(delete(Chunk).where(Chunk.document_id == corpus[1][0].id))
+    await session.commit()
+    assert await search(second) == sorted(VOCABULARY[2:6])
+
+
+async def test_sqlite_term_counts_read_while_the_index_changes(
+        sqlite_session: AsyncSession, sqlite_database: str) -> None:
+    # Another connection commits a chunk holding the terms while the statistics are read: the
+    # kept counts are stale, so the others are counted at the new state; written again, all of
+    # them. The search is the exhaustive ranking of the data it ends on.
+    import sqlite3
+
+    session, index = sqlite_session, SqliteFts5KeywordIndex()
+    corpus = await random_corpus(session, random.Random(5), owners=2, docs=4)
+    scopes = [KeywordScope(owner_id=docs[0].owner) for docs in corpus]
+    other = corpus[1][0]
+    await index.search(session, scopes, " ".join(VOCABULARY[:2]), limit=3)  # two terms kept
+    query = " ".join(VOCABULARY[:4])
+    writer = sqlite3.connect(sqlite_database.removeprefix("sqlite+aiosqlite:///"))
+    writes = iter(range(2))
+
+    def write(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "pragma_data_version" in statement and "count(*)" in statement:
+            n = next(writes, None)
+            if n is not None:
+                writer.execute(
+                    "INSERT INTO chunks (id, document_id, owner_id, version, n, text, page_start, "
+                    "page_end, char_start, char_end, heading_path, token_count) "
+                    "VALUES (?, ?, ?, 1, ?, ?, 1, 1, 0, 1, '[]', 0)",
+                    (f"{other.id}:1:{200 + n}", other.id, other.owner, 200 + n,
+                     " ".join(VOCABULARY[:4] * 5)))
+                writer.commit()
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", write)
+    try:
+        with statements(session) as sent:
+            got = await index.search(session, scopes, query, limit=3)
+    finally:
+        event.remove(engine, "before_cursor_execute", write)
+        writer.close()
+    # The two not kept (written before: the two kept are stale), then those two at the new
+    # state (written again), then all four.
+    assert term_counts(sent) == [*VOCABULARY[2:4], *VOCABULARY[:2], *VOCABULARY[:4]]
+    assert got == await index.search(session, scopes, query, limit=3, exhaustive=True)
+    assert f"{other.id}:1:201" in [cid for cid, _ in got]
+
+
 def index_for(session: AsyncSession) -> KeywordIndex:
     return build_keyword_index(session.get_bind().dialect.name)
 

@@ -8,7 +8,8 @@ heading path's strings, ``text`` the chunk text followed by its identifiers' par
 (``chunks.index_terms``, 0015), ``owner_key`` one token per row: `owner_key()` below must
 produce exactly what the triggers' ``_OWNER_KEY`` expression in 0004 (and 0015) writes. Changing
 either side needs a migration that rebuilds the table. The score bounds also read FTS5's own
-"averages" record (``chunks_fts_data`` id 1: the row count bm25() uses).
+"averages" record (``chunks_fts_data`` id 1: the row count bm25() uses) and its "structure"
+record (id 10), which every committed write changes: the terms' row counts are kept until then.
 
 A search of several owner partitions ranks only the rows that can reach the top ``limit``
 (MaxScore, `app.providers.keyword.pruning`), by bm25() alone first, and reads the stored columns
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +65,12 @@ _WINDOW = ("WITH top AS (SELECT rowid AS r, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS 
            "FROM top JOIN chunks_fts f ON f.rowid = top.r ORDER BY top.score DESC")
 # bm25()'s own N: the first varint of FTS5's "averages" record (row count, then tokens per column).
 _AVERAGES = "(SELECT block FROM chunks_fts_data WHERE id = 1)"
+# FTS5's "structure" record: the index's segments and a counter of the segments ever written, so
+# every committed write to the index changes it (an insert, a delete, a merge). With the averages
+# record it names the state of the index that term counts were read at (`_TermCounts`).
+_STRUCTURE = "(SELECT block FROM chunks_fts_data WHERE id = 10)"
+# At most this many terms' counts kept; past it, the counts start over.
+_COUNTS_KEPT = 50_000
 # The window's size, as a multiple of the limit; past the last one, rank with the conditions.
 _WINDOWS = (4, 32)
 
@@ -126,10 +134,29 @@ def _varint(data: bytes) -> int:
     return (value << 8) | data[8]
 
 
+@dataclass
+class _TermCounts:
+    """How many rows hold each term, as bm25() takes them, kept for the state of the index they
+    were read at (its averages and structure records). Counting a common term walks its whole
+    doclist (a few ms for a reader's search of many owners, docs/benchmarks.md §5b), and queries
+    share their common words; any committed write changes the state, and the counts start over."""
+
+    state: tuple[bytes, bytes] | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def keep(self, state: tuple[bytes, bytes], counts: dict[str, int]) -> None:
+        if state != self.state or len(self.counts) + len(counts) > _COUNTS_KEPT:
+            self.state, self.counts = state, {}
+        self.counts.update(counts)
+
+
 class SqliteFts5KeywordIndex:
     # In this process: two statements compete for the GIL and repeat the term statistics
     # (p50 +14 % for a reader of 11 owners, docs/benchmarks.md §5b). One statement.
     side_by_side = 1
+
+    def __init__(self) -> None:
+        self._counts = _TermCounts()
 
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
@@ -164,7 +191,7 @@ class SqliteFts5KeywordIndex:
             # matching row is ranked, in the query's term order, by score alone first.
             version, ranked, bounds = None, list(terms), [math.inf] * len(terms)
         else:
-            version, rows, counts = await _statistics(session, terms)
+            version, rows, counts = await _statistics(session, terms, self._counts)
             # Rarest first: largest score bound first (the IDF falls as the count grows), and
             # one fixed phrase order for every statement, pruned or not.
             order = sorted(range(len(terms)), key=lambda i: (counts[i], terms[i]))
@@ -190,15 +217,30 @@ class SqliteFts5KeywordIndex:
             essential = needed
 
 
-async def _statistics(session: AsyncSession, terms: Sequence[str]) -> tuple[int, int, list[int]]:
+async def _statistics(session: AsyncSession, terms: Sequence[str], kept: _TermCounts
+                      ) -> tuple[int, int, list[int]]:
     """bm25()'s inputs for the bounds, with the data version they were read at: the table's row
-    count and, per term, how many rows hold it (both over the whole table, as bm25() takes them)."""
-    # Only numbered placeholders are formatted in; the terms are bound.
-    counts = ", ".join(f"(SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :t{i})"  # noqa: S608
-                       for i in range(len(terms)))
-    found = (await session.execute(text(f"SELECT {_VERSION}, {_AVERAGES}, {counts}"),
-                                   {f"t{i}": _phrases([t]) for i, t in enumerate(terms)})).one()
-    return int(found[0]), (_varint(found[1]) if found[1] else 0), [int(n) for n in found[2:]]
+    count and, per term, how many rows hold it (both over the whole table, as bm25() takes them).
+    Counts kept for the state of the index this statement reads are not counted again."""
+    state, known = kept.state, kept.counts  # as before the statement (others may replace them)
+    for again in (True, False, False):
+        missing = [t for t in terms if t not in known]
+        # Only numbered placeholders are formatted in; the terms are bound.
+        counts = "".join(f", (SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :t{i})"  # noqa: S608
+                         for i in range(len(missing)))
+        found = (await session.execute(
+            text(f"SELECT {_VERSION}, {_AVERAGES}, {_STRUCTURE}{counts}"),
+            {f"t{i}": _phrases([t]) for i, t in enumerate(missing)})).one()
+        now = (bytes(found[1] or b""), bytes(found[2] or b""))
+        fresh = dict(zip(missing, (int(n) for n in found[3:]), strict=True))
+        kept.keep(now, fresh)
+        if now == state or len(missing) == len(terms):
+            return (int(found[0]), _varint(found[1]) if found[1] else 0,
+                    [fresh[t] if t in fresh else known[t] for t in terms])
+        # Written since the kept counts were read: count the others at this state, or (written
+        # once more) all of them.
+        state, known = (now, fresh) if again else (None, {})
+    raise AssertionError("unreachable: the last attempt counts every term")
 
 
 async def _window(session: AsyncSession, scopes: Sequence[KeywordScope], q: str, limit: int
