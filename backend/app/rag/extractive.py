@@ -22,6 +22,7 @@ from app.rag.question import (
     LOOSE_QUANTITIES,
     TITLE_QUESTION,
     DatedSubject,
+    asked_kind,
     asked_quantity,
     asks_default,
     asks_version,
@@ -555,6 +556,13 @@ def extract(
     typed = bool(picked) and picked[0].typed
     composed = _compose(picked, ranked) if picked else ""
     undefaulted = bool(composed) and asks_default(question) and not _STATES_DEFAULT.search(composed)
+    # "Which conference do the Flyers play in?" over a workbook's rows ("Team: Flyers; Location:
+    # PHI; Stanley Cups: 2"): records whose fields name nothing of what is asked, nor does any
+    # passage, hold no such value.
+    kind = asked_kind(question)
+    unasked = unasked or (bool(picked) and kind is not None
+                          and all(_is_record(c.text) for c in picked)
+                          and not any(df[t] for t in stemmed_terms(kind, parts=False)))
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
                    undefaulted, unasked, unnamed,
                    best_source=picked[0].source_index if picked else None)
@@ -699,6 +707,12 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
                 joined += f" {_code(_MORE_CODE)}"  # the code goes on in the passage
             text = f"{sentence} {joined}"
     return text, terms
+
+
+def _is_record(text: str) -> bool:
+    """A row of named fields ("Team: Flyers; Location: PHI") or header lines ("From: …")."""
+    return all(TABLE_ROW.match(line) or FIELD.match(line)
+               for line in text.replace(_JOIN, "\n").splitlines() if line.strip())
 
 
 def _amid_code(lines: list[str], i: int) -> bool:

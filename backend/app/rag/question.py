@@ -220,6 +220,21 @@ _COMPOUND = re.compile(r",?\s+and\s+(?:what|which|how|where|when|who|why|is|are|
                        re.I)
 
 
+# "Which conference do the Flyers play in …?", "In which arena …?": the kind of thing the question
+# asks for by name, the (at most three) words between "what"/"which" and the question's verb.
+_ASKED_KIND = re.compile(
+    r"^\s*(?:(?:in|on|at|from|under|for|by|with|to|of|through)\s+)?(?:what|which)\s+"
+    r"((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:does|do|did|is|are|was|were|can|could|should|has|have|had"
+    r"|will|would)\b", re.I)
+
+
+def asked_kind(question: str) -> str | None:
+    """What the question asks for by name: "conference" in "Which conference do the Flyers play
+    in?"; None when it does not ask "what X …" or "which X …"."""
+    match = _ASKED_KIND.match(question)
+    return match.group(1) if match else None
+
+
 def asks_default(question: str) -> bool:
     """Whether `question` asks what happens or what is used by default, and only that (not how to
     change it: "How can I change the default user name …?" is answered by a command; nor

@@ -26,6 +26,7 @@ from app.rag.extractive import (
 )
 from app.rag.prompts import Source, build_answer_messages
 from app.rag.question import (
+    asked_kind,
     asked_quantity,
     asks_default,
     dated_subject,
@@ -1805,6 +1806,30 @@ async def test_a_question_about_what_no_passage_speaks_of_is_not_answered() -> N
                        doc_sources(page)).unasked
     assert not extract("Profiling shows lru_cache is slow. What do the docs suggest instead?",
                        doc_sources(page)).unasked
+
+
+async def test_records_whose_fields_name_nothing_asked_do_not_answer_it() -> None:
+    # "Which conference …?" over a workbook's rows: no field (nor any passage) names a
+    # conference, so no value in them is one. A field that is asked for answers.
+    table = ("Team: Blues; Location: STL; Stanley Cups: 1\n"
+             "Team: Flyers; Location: PHI; Stanley Cups: 2\n"
+             "Team: Maple Leafs; Location: TOR; Stanley Cups: 13")
+    assert asked_kind("Which conference do the Flyers play in?") == "conference"
+    assert asked_kind("In which arena do the Maple Leafs play?") == "arena"
+    assert asked_kind("Where do the Flyers play?") is None
+    model = ExtractiveChatModel()
+    for question in ("Which conference do the Flyers play in?",
+                     "In which arena do the Maple Leafs play, according to the workbook?"):
+        found = extract(question, doc_sources(table))
+        assert "Team: Flyers" in found.text or "Team: Maple Leafs" in found.text
+        assert found.unasked
+        assert await model.answer(question, doc_sources(table)) == ""
+    assert not extract("Which location do the Flyers play in?", doc_sources(table)).unasked
+    assert "PHI" in await model.answer("Which location do the Flyers play in?",
+                                       doc_sources(table))
+    # Prose is judged by the other rules: a sentence may name what it gives in other words.
+    prose = "The Flyers play their home games in Philadelphia, in the Eastern Conference."
+    assert not extract("Which conference do the Flyers play in?", doc_sources(prose)).unasked
 
 
 def test_another_passage_of_the_document_joins_at_less_than_half_the_best_score() -> None:
