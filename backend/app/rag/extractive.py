@@ -57,6 +57,7 @@ from app.rag.sentences import (
     quotable,
     split_sentences,
 )
+from app.rag.table_cells import find_cell
 from app.rag.terms import (
     STOPWORDS,
     acronyms,
@@ -353,6 +354,14 @@ def extract(
     if example is not None:
         return Extract(_compose([example], ranked), [example.text], 1.0, stated=True,
                        best_source=example.source_index)
+    cell = find_cell(question, [source.text for source in ranked])
+    if cell is not None:  # "… what is in column C of the second row?": that cell, and its row
+        source = ranked[cell.text]
+        said = f"{cell.header}: {cell.value}"
+        found = _Candidate(cell.text, source.index, source.document_id, 0,
+                           f"{said}{_JOIN}{cell.row}", frozenset(), 1.0)
+        return Extract(_compose([found], ranked), [f"{said} {cell.row}"], 1.0, stated=True,
+                       best_source=source.index)
     # (A question asking for a title is answered by a slide's first line: the lines stay apart.)
     titles = bool(TITLE_QUESTION.search(question))
     per_source = [(rank, source, _slide_or_sentences(source, whole=not titles))
