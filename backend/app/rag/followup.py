@@ -23,7 +23,7 @@ from app.access.rules import access_for, read_plan
 from app.documents.models import Document
 from app.providers.llm.base import ChatMessage
 from app.rag.retrieval import RetrievalResult, RetrievedChunk
-from app.rag.terms import content_terms
+from app.rag.terms import ORDINALS, content_terms
 
 MAX_WORDS = 14  # longer questions carry their own subject
 TOPIC_TURNS = 3  # questions a chain of follow-ups may reach back to for its topic
@@ -39,7 +39,6 @@ _ANAPHOR = re.compile(
 _ORDINAL = re.compile(
     r"\b(first|second|third|fourth|fifth|last|next|previous|other)\s+(?:one|ones|item|step|"
     r"option|method|way|part|point)\b", re.IGNORECASE)
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _QUESTION_WORDS = frozenset("how what which who whom whose why when where can could do does".split())
 
 
@@ -115,7 +114,7 @@ def answer_terms(question: str, history: Sequence[ChatMessage]) -> tuple[str, st
 def numbered_item(question: str, answer: str) -> str:
     """"the second one" → the first words of item 2. of `answer` ("" when there is none)."""
     match = _ORDINAL.search(question)
-    number = _ORDINALS.get(match.group(1).lower()) if match else None
+    number = ORDINALS.get(match.group(1).lower()) if match else None
     if number is None:
         return ""
     item = re.search(rf"(?:^|\s){number}[.)]\s+([^.;:\[\n]{{3,60}})", answer)

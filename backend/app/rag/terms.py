@@ -87,6 +87,11 @@ def term_sequence(text: str) -> list[str]:
     return [_stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
+# Ordinal words by the number they stand for: "the second one", "the third row".
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+            "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+
+
 def joined_terms(text: str) -> list[tuple[str, str, str]]:
     """Each two neighbouring words of `text` written as one, stemmed, with the two words' own
     terms: "upper case" is also "uppercase" (documentation joins words a question keeps apart)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,14 +36,21 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "pg_database"))
 
 
-@pytest.fixture
-async def session(database_url: str) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(database_url)
+@asynccontextmanager
+async def open_session(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on its own engine, disposed of after."""
+    engine = create_async_engine(url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as s:
             yield s
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    async with open_session(database_url) as s:
+        yield s
 
 
 @pytest.fixture
@@ -588,12 +595,8 @@ async def test_sqlite_statistics_read_before_a_concurrent_write_are_not_trusted(
 
 @pytest.fixture
 async def sqlite_session(sqlite_database: str) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(sqlite_database)
-    try:
-        async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-            yield s
-    finally:
-        await engine.dispose()
+    async with open_session(sqlite_database) as s:
+        yield s
 
 
 def term_counts(sent: list[tuple[str, Any]]) -> list[str]:

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alembic import command
 from app.bootstrap import build_keyword_index
 from app.core.migrations import alembic_config, upgrade
 from tests.conftest import migrated_pg_database
-from tests.providers.test_keyword_index import FILLER, add_doc, add_owner, ids, scope
+from tests.providers.test_keyword_index import FILLER, add_doc, add_owner, ids, open_session, scope
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,12 +34,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 async def session(fresh_url: str) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(fresh_url)
-    try:
-        async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-            yield s
-    finally:
-        await engine.dispose()
+    async with open_session(fresh_url) as s:
+        yield s
 
 
 async def test_0015_indexes_the_parts_of_existing_chunks(fresh_url: str, session: AsyncSession
