@@ -26,6 +26,7 @@ from app.rag.question import (
     asked_quantity,
     asks_default,
     asks_version,
+    called_with,
     code_names,
     dated_subject,
     defined_phrase,
@@ -240,6 +241,7 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
 EXAMPLE_LINES = 8  # an example quoted for the code a question quotes: at most this many lines
+EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at most this many words
 _EXAMPLE_LEAD = "Example:"
 # An item of a list of values whose bullet the format's parser dropped (Markdown, HTML): a code
 # span, a note in brackets, a colon: "`'ieee-p1363'`: Signature format `r || s` …",
@@ -582,22 +584,37 @@ def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | Non
     URL('https:Example.com/', 'https://example.org/') produce?"): its lines of code, with the
     comments that say what it does or prints ("// https://example.org/Example.com/"), as the
     document shows them. None when no example, or several different ones, hold it."""
-    quoted = [" ".join(q.split()) for q in quoted_code(question)]
+    quoted = {" ".join(q.split()) for q in quoted_code(question)}
+    quoted |= called_with(question, [source.text for source in ranked])
     if not quoted:
         return None
-    found: dict[str, tuple[int, Source]] = {}
+    # Each example with how many of the quoted fragments it holds: "What does getAll('query')
+    # give for ['first', 'second']?" is the example that holds both, not one that holds "'second'".
+    found: dict[str, tuple[int, int, Source]] = {}
     for rank, source in enumerate(ranked):
         for block in re.split(r"\n\s*\n", source.text):
             lines = [line.strip() for line in block.split("\n") if line.strip()]
             flat = " ".join(" ".join(lines).split())
-            if lines and len(lines) <= EXAMPLE_LINES and all(is_code(line) for line in lines) \
-                    and any(q in flat for q in quoted):
-                found.setdefault("\n".join(lines), (rank, source))
-    if len(found) != 1:
+            held = sum(q in flat for q in quoted)
+            if held and len(lines) <= EXAMPLE_LINES and _is_example(lines):
+                found.setdefault("\n".join(lines), (held, rank, source))
+    most = max((held for held, *_ in found.values()), default=0)
+    best = [(block, rank, source) for block, (held, rank, source) in found.items()
+            if held == most]
+    if len(best) != 1:
         return None
-    (block, (rank, source)), = found.items()
+    (block, rank, source), = best
     text = f"{_EXAMPLE_LEAD} " + " ".join(_code(line) for line in block.split("\n"))
     return _Candidate(rank, source.index, source.document_id, 0, text, frozenset(), 1.0)
+
+
+def _is_example(lines: list[str]) -> bool:
+    """Lines of code, as an example shows them: an object literal's entries ("user: 'abc',",
+    "query: ['first', 'second'],") read as words, so a few short lines need not look like code;
+    a line of prose among them makes it a paragraph."""
+    prose = [line for line in lines if not is_code(line)]
+    return len(prose) * 2 < len(lines) and all(len(line.split()) <= EXAMPLE_WORDS
+                                               for line in prose)
 
 
 def _measure(text: str) -> str:

@@ -418,3 +418,23 @@ def quoted_code(question: str) -> list[str]:
     'https://example.org/') produce?" quotes the call."""
     return [m.group(0) for m in _QUOTED_CODE.finditer(question)
             if len(m.group(0)) >= QUOTED_CODE_CHARS]
+
+
+_CALLED = re.compile(r"([A-Za-z_][\w.]*)\(\)")
+_LITERAL = re.compile(r"'([^'\n]+)'|\"([^\"\n]+)\"")
+
+
+def called_with(question: str, texts: list[str]) -> set[str]:
+    """The calls of the passages' code that `question` names with arguments it spells out
+    elsewhere: "What does url.domainToASCII() return for the domain 中文.com?" quotes
+    "url.domainToASCII('中文.com')" when a passage writes it (its every string argument is in the
+    question, and it has one)."""
+    names = {name for name in _CALLED.findall(question) if len(name) >= QUOTED_CODE_CHARS // 2}
+    calls: set[str] = set()
+    for name in names:
+        for text in texts:
+            for match in re.finditer(rf"{re.escape(name)}\(([^()\n]*)\)", text):
+                literals = [a or b for a, b in _LITERAL.findall(match.group(1))]
+                if literals and all(literal in question for literal in literals):
+                    calls.add(match.group(0))
+    return calls

@@ -29,6 +29,7 @@ from app.rag.question import (
     asked_kind,
     asked_quantity,
     asks_default,
+    called_with,
     dated_subject,
     definition_subject,
     document_words,
@@ -1052,6 +1053,38 @@ def test_code_a_question_quotes_is_answered_by_the_example_holding_it() -> None:
         question, doc_sources("Setting the port to 1234.5678 truncates it to 1234."))
     twice = example.replace("// Non-integers are truncated\n", "")
     assert "Example:" not in extractive_answer(question, doc_sources(example, twice))
+
+
+def test_the_example_holding_most_of_what_the_question_quotes_answers_it() -> None:
+    """An object literal's entries read as words yet belong to the example; of two examples
+    holding a quoted "'second'", the one that also holds the quoted call answers."""
+    literal = ("const params = new URLSearchParams({\n  user: 'abc',\n  query: ['first', 'second'],"
+               "\n});\nconsole.log(params.getAll('query'));\n// Prints [ 'first,second' ]")
+    pairs = ("params = new URLSearchParams([\n  ['user', 'abc'],\n  ['query', 'first'],\n"
+             "  ['query', 'second'],\n]);\nconsole.log(params.toString());")
+    question = ("I build URLSearchParams from an object whose query value is ['first', 'second']. "
+                "What does getAll('query') give me?")
+    answer = extractive_answer(question, doc_sources("Instantiate a new URLSearchParams object "
+                                                     "with a query hash map.", pairs, literal))
+    assert answer.startswith(f"{LEAD}\n\nExample: [3]\n\n```\nconst params") \
+        and "// Prints [ 'first,second' ]" in answer
+    # A paragraph of prose with a line of code in it is no example.
+    prose = ("Each query value is converted to a string, so an array is joined with commas "
+             "before it is stored as the value.\nconsole.log(params.getAll('query'));\n"
+             "The method returns every value stored under the name as an array of strings.")
+    assert "Example:" not in extractive_answer(question, doc_sources(prose))
+
+
+def test_a_call_the_question_names_with_an_argument_it_spells_out_is_quoted() -> None:
+    code = ("console.log(url.domainToASCII('español.com'));\n// Prints xn--espaol-zwa.com\n"
+            "console.log(url.domainToASCII('中文.com'));\n// Prints xn--fiq228c.com")
+    question = "What does url.domainToASCII() return for the Chinese domain 中文.com?"
+    assert called_with(question, [code]) == {"url.domainToASCII('中文.com')"}
+    assert called_with("What does url.domainToASCII() return?", [code]) == set()
+    assert called_with("What does domainToASCII() return for 中文.com?", ["f('中文.com')"]) == set()
+    answer = extractive_answer(question, doc_sources(
+        "url.domainToASCII(domain): Returns the Punycode ASCII serialization of the domain.", code))
+    assert "Example: [2]" in answer and "// Prints xn--fiq228c.com" in answer
 
 
 
