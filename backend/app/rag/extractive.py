@@ -241,6 +241,7 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
 EXAMPLE_LINES = 8  # an example quoted for the code a question quotes: at most this many lines
+ENTRY_SENTENCES = 3  # a definition list's entry: the sentences under its term, at most this many
 EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at most this many words
 _EXAMPLE_LEAD = "Example:"
 # An item of a list of values whose bullet the format's parser dropped (Markdown, HTML): a code
@@ -566,7 +567,9 @@ def extract(
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
     composed = _compose(picked, ranked) if picked else ""
-    undefaulted = bool(composed) and asks_default(question) and not _STATES_DEFAULT.search(composed)
+    undefaulted = bool(composed) and asks_default(question) and (
+        not _STATES_DEFAULT.search(composed)
+        or not _default_of(spelled_identifiers(question), picked, by_source))
     # "Which conference do the Flyers play in?" over a workbook's rows ("Team: Flyers; Location:
     # PHI; Stanley Cups: 2"): records whose fields name nothing of what is asked, nor does any
     # passage, hold no such value.
@@ -606,6 +609,32 @@ def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | Non
     (block, rank, source), = best
     text = f"{_EXAMPLE_LEAD} " + " ".join(_code(line) for line in block.split("\n"))
     return _Candidate(rank, source.index, source.document_id, 0, text, frozenset(), 1.0)
+
+
+def _default_of(names: list[str], picked: list[_Candidate],
+                sentences: Mapping[int, list[str]]) -> bool:
+    """Whether a picked sentence states a default of one of the identifiers `names` (any, when
+    there are none): "What is the default of sideLabelsOffset?" is not answered by "The default
+    is '90'" under startAngle, two lines above sideLabelsOffset's own entry."""
+    if not names:
+        return True
+    for c in picked:
+        if not _STATES_DEFAULT.search(c.text):
+            continue
+        shown = " ".join((c.lead or "", c.text,
+                          _entry_term(sentences[c.source_index], c.sentence_index) or "")).lower()
+        if any(name.lower() in shown for name in names):
+            return True
+    return False
+
+
+def _entry_term(sentences: list[str], n: int) -> str | None:
+    """The definition list's term whose entry sentence `n` belongs to: the nearest term line at
+    most ENTRY_SENTENCES above it ("barWidth" / "As it says." / "Defaults to 10.")."""
+    for k in range(n - 1, max(-1, n - 1 - ENTRY_SENTENCES), -1):
+        if _TERM.match(sentences[k].strip()):
+            return sentences[k].strip()
+    return None
 
 
 def _is_example(lines: list[str]) -> bool:

@@ -1814,6 +1814,24 @@ async def test_a_question_asking_for_a_default_needs_an_answer_that_states_one()
     assert "prime256v1" in await ExtractiveChatModel().answer(question, doc_sources(stated))
 
 
+async def test_a_default_of_another_entry_does_not_answer_a_question_naming_its_own() -> None:
+    entries = ("startAngle\nWhere is the start angle of the first pie slice? The default is '90' "
+               "which is twelve o'clock.\nsideLabels\nThis creates a chart with the labels in two "
+               "columns, one on either side.\nsideLabelsOffset\nThis is a fraction of the width of "
+               "the pie that defines the horizontal distance between the pie and the columns of "
+               "labels.")
+    question = "What is the default value of the sideLabelsOffset property of a pie chart?"
+    found = extract(question, doc_sources(entries))
+    assert "fraction of the width" in found.text and found.undefaulted
+    assert await ExtractiveChatModel().answer(question, doc_sources(entries)) == ""
+    # The entry's own default answers, under its term; so does any default when none is named.
+    own = entries.replace("columns of labels.", "columns of labels; its default is 0.05.")
+    assert not extract(question, doc_sources(own)).undefaulted
+    assert "0.05" in await ExtractiveChatModel().answer(question, doc_sources(own))
+    assert not extract("What is the default start angle of a pie chart's first slice?",
+                       doc_sources(entries)).undefaulted
+
+
 async def test_a_question_about_what_no_passage_speaks_of_is_not_answered() -> None:
     page = ("The functools module.\n\n@lru_cache(maxsize=128, typed=False)\n\nDecorator to "
             "wrap a function with a "
