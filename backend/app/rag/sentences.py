@@ -45,8 +45,11 @@ _RST_LINK = re.compile(r"`([^`<\n]+?)\s*<[^`>\n]+>`__?")
 # in "water...." is no contents line.)
 LEADERS = re.compile(r"(?:\.\s){3,}\.|\.{4,}\s*\d|…\s*\d+\s*$")
 CONTENTS_LINE = re.compile(LEADERS.pattern + r"|\s{2,}\d{1,4}\s*$"
-                           # a list of illustrations: "Ski-joring ( colour ) | Facing p. 166"
-                           r"|\b(?:facing|to face)\s+p(?:age|\.)\s*\d+|\bfrontispiece\b", re.I)
+                           # a list of illustrations: "Ski-joring ( colour ) | Facing p. 166",
+                           # "XLIV. | Bobbing on the Schatz Alp Run, Davos", "… | At end of
+                           # Chap. VI, between pp. 166 and 167"
+                           r"|\b(?:facing|to face)\s+p(?:age|\.)\s*\d+|\bfrontispiece\b"
+                           r"|^\s*[IVXLC]+\.\s*\||\bbetween\s+pp\.\s*\d+", re.I)
 # A sentence that leans on the one before it: "It …", "By default, this is …".
 LEANS = re.compile(r"^(?:(?:by default|in this case|otherwise|however|also|then|here|now),\s*)?"
                    r"(?:it|its|this|these|they|that|those|such)\b", re.I)

@@ -724,6 +724,13 @@ def test_a_list_of_illustrations_is_no_answer() -> None:
             "Ski-joring is a pastime on skis for which the co-operation of a horse is needed.")
     sentences = body_sentences(extractive_answer("What is ski-joring?", doc_sources(page)))
     assert sentences and not any("Facing p." in s for s in sentences)
+    # Its numbered plates, with where they are bound in, name places as the book's text does.
+    plates = ("XXXIV. | At St. Moritz | At end of Chap. VI, between pp. 166 and 167\n\n"
+              "XLIV. | Bobbing on the Schatz Alp Run, Davos\n\n"
+              "Davos lies in a sheltered valley, and the Schatz Alp run starts above it.")
+    sentences = body_sentences(extractive_answer("What is the Schatz Alp run at Davos?",
+                                                 doc_sources(plates)))
+    assert sentences and not any("|" in s or "pp." in s for s in sentences)
 
 
 async def test_a_question_asking_for_a_year_is_not_answered_without_one() -> None:
