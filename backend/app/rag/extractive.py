@@ -241,6 +241,7 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
 EXAMPLE_LINES = 8  # an example quoted for the code a question quotes: at most this many lines
+LIST_ITEM_WORDS = 14  # an item of a list that lost its bullets: a sentence of at most this many words
 ENTRY_SENTENCES = 3  # a definition list's entry: the sentences under its term, at most this many
 EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at most this many words
 _EXAMPLE_LEAD = "Example:"
@@ -743,13 +744,19 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
         return text, terms  # a row stands alone
     if sentence.endswith(":") or not TERMINAL.search(sentence) or FIELD.match(sentence):
         extra: list[str] = []
+        # Short sentences after "… these minimum requirements:" are its list's items, when the
+        # list lost its bullets ("Use an initial ramdisk." / "Include the union filesystem …").
+        items = sentence.endswith(":") and len(follows) >= 2 and all(
+            _list_item(line) and not BULLET.match(line) and not _OPTION.match(line)
+            for line in follows[:2])
         for i, line in enumerate(follows):
             if (is_code(line) or _amid_code(follows, i)) \
                     and (sentence.endswith(":") or not FIELD.match(sentence)):
                 extra.append(_code(line))
             elif FIELD.match(sentence) and FIELD.match(line):
                 extra.append(line)
-            elif sentence.endswith(":") and (BULLET.match(line) or _OPTION.match(line)):
+            elif sentence.endswith(":") and (BULLET.match(line) or _OPTION.match(line)
+                                             or (items and _list_item(line))):
                 extra.append(line)  # "… the following components:" + its list items
             else:
                 break
@@ -762,6 +769,12 @@ def _window(sentences: list[str], n: int, terms: list[str], query: set[str]
                 joined += f" {_code(_MORE_CODE)}"  # the code goes on in the passage
             text = f"{sentence} {joined}"
     return text, terms
+
+
+def _list_item(line: str) -> bool:
+    """A short sentence that may be an item of a list whose bullets were lost."""
+    return len(line.split()) <= LIST_ITEM_WORDS and bool(TERMINAL.search(line)) \
+        and not line.endswith(":") and not _is_heading(line) and not is_code(line)
 
 
 def _is_record(text: str) -> bool:
@@ -1183,8 +1196,14 @@ def _paragraphs(picked: list[_Candidate]) -> list[tuple[int, list[str]]]:
                 shown.add(c.lead)
                 text = f"{_code(c.lead)}: {text}"
             for piece in text.split(_JOIN):
-                if piece not in shown:  # a continuation may also have been picked itself
-                    shown.add(piece)
+                # A continuation may also have been picked itself, and a sentence shown with the
+                # list it introduces may have been shown without it already.
+                if piece in shown or any(piece in p for p in pieces):
+                    continue
+                shown.add(piece)
+                if pieces and piece.startswith(pieces[-1]):
+                    pieces[-1] = piece
+                else:
                     pieces.append(piece)
         paragraphs.append((source_index, pieces))
     return paragraphs

@@ -1917,3 +1917,40 @@ async def test_the_name_a_version_is_of_need_not_be_written() -> None:
         "Since which Python version can the register attribute of singledispatch use type "
         "annotations?", doc_sources(passage), relevance=0.65, similarity=close)
     assert "Changed in version 3.7" in answer
+
+
+def test_a_list_that_lost_its_bullets_is_shown_with_the_sentence_introducing_it() -> None:
+    # A word processor's list: each item a paragraph, the bullets gone.
+    page = ("It is beyond the scope of this document to give advice on how to customize your "
+            "kernel. However, you must at least ensure your kernel configuration satisfies these "
+            "minimum requirements:\n\nUse an initial ramdisk.\n\nInclude the union filesystem "
+            "module (i.e. usually aufs).\n\nInclude any other filesystem modules required by "
+            "your configuration.")
+    question = "What are the minimum requirements for my own kernel configuration?"
+    answer = extractive_answer(question, doc_sources(page), max_sentences=1)
+    assert "requirements: Use an initial ramdisk. Include the union filesystem module" in answer
+    assert answer.count("satisfies these minimum requirements") == 1
+    # Long sentences after a colon are prose, not items.
+    prose = page.replace("Use an initial ramdisk.", "Use an initial ramdisk, which the boot "
+                         "loader hands to the kernel so that it can mount the live medium's "
+                         "root filesystem before anything else.")
+    assert "requirements: Use an" not in extractive_answer(question, doc_sources(prose),
+                                                           max_sentences=1)
+
+
+def test_a_sentence_shown_with_the_code_it_introduces_is_not_shown_again_without_it() -> None:
+    page = ("Chapter 11: Statistical models in R 58\ninto k columns giving the indicators for all "
+            "the levels. Second, the whole behavior can be\nchanged by the options setting for "
+            "contrasts. The default setting in R is\noptions(contrasts = c(\"contr.treatment\", "
+            "\"contr.poly\"))\nThe main reason for mentioning this is that R and S have different "
+            "defaults for unordered\nfactors, S using Helmert contrasts. So if you need to compare "
+            "your results to those of a\ntextbook or paper which used S-Plus, you will need to set"
+            "\noptions(contrasts = c(\"contr.helmert\", \"contr.poly\"))\nThis is a deliberate "
+            "difference, as treatment contrasts (R’s default) are thought easier for\nnewcomers "
+            "to interpret.")
+    question = ("I need to compare my R results with a textbook that used S-Plus and its Helmert "
+                "contrasts for unordered factors. What options setting makes R do the same?")
+    answer = extractive_answer(question, doc_sources(page))
+    assert answer.count("you will need to set") == 1
+    assert 'you will need to set `options(contrasts = c("contr.helmert", "contr.poly"))` [1]' \
+        in answer
