@@ -1036,9 +1036,11 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
         # A code line may also be shown within the sentence that introduces it.
         twin = _twin(candidate, picked)
         if twin is not None:
-            if twin.text in candidate.text and len(candidate.text) > len(twin.text):
+            if (twin.text in candidate.text and len(candidate.text) > len(twin.text)) or (
+                    candidate.text == twin.text and candidate.lead and not twin.lead):
                 # Overlapping passages: the copy cut before the code its sentence introduces
-                # gives way to the whole one (so does a code line to its introduction), which
+                # gives way to the whole one (so does a code line to its introduction, and a
+                # copy cut below the signature it describes to the one that shows it), which
                 # keeps the rank and the answer type the shorter copy earned.
                 picked[picked.index(twin)] = replace(
                     candidate, score=max(candidate.score, twin.score),

@@ -1954,3 +1954,19 @@ def test_a_sentence_shown_with_the_code_it_introduces_is_not_shown_again_without
     assert answer.count("you will need to set") == 1
     assert 'you will need to set `options(contrasts = c("contr.helmert", "contr.poly"))` [1]' \
         in answer
+
+
+def test_of_two_copies_of_a_sentence_the_one_under_its_signature_is_shown() -> None:
+    # Two overlapping chunks of the ReportLab guide: the first cut just below the signature.
+    cut = ("This is called to filter flowables at the start of the main handle_flowable method. "
+           "Upon return if flowables[0] has been set to None it is discarded and the main method "
+           "returns immediately.\nBaseDocTemplate.afterFlowable(self, flowable)\nAn interested "
+           "class could use this hook to gather information about what information is present.")
+    whole = ("BaseDocTemplate.beforePage(self)\nThis is called at the beginning of page "
+             "processing.\nBaseDocTemplate.filterFlowables(self,flowables)\n" + cut.split("\n")[0])
+    question = ("Which BaseDocTemplate hook lets me inspect or drop flowables before the main "
+                "handle_flowable method deals with them?")
+    answer = extractive_answer(question, doc_sources(cut, whole))
+    assert "`BaseDocTemplate.filterFlowables(self,flowables)`: This is called to filter " \
+           "flowables" in answer
+    assert answer.count("This is called to filter flowables") == 1
