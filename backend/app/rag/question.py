@@ -405,11 +405,13 @@ def names_file(question: str, filename: str) -> bool:
     return bool(naming_terms(question, filename))
 
 
-# Code a question quotes: a call with arguments ("new URL('https:Example.com/', 'https://x/')",
-# "factorial(12)"), a quoted string, a nested list, a number with decimals ("1234.5678").
+# Code a question quotes: a call with arguments, calls nested two deep in them ("new
+# URL('https:Example.com/', 'https://x/')", "factorial(12)", "list(data[i] for i in
+# range(len(data)-1, -1, -1))"), a quoted string (not from the apostrophe of "tutorial's"), a
+# nested list, a number with decimals ("1234.5678").
 _QUOTED_CODE = re.compile(
-    r"[A-Za-z_][\w.]*\((?:[^()]|\([^()]*\))+\)"
-    r"|'[^'\n]{4,}'|\"[^\"\n]{4,}\"|\[\[[^\n]+?\]\]|\b\d+\.\d{3,}\b")
+    r"[A-Za-z_][\w.]*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))+\)"
+    r"|(?<!\w)'[^'\n]{4,}'(?!\w)|\"[^\"\n]{4,}\"|\[\[[^\n]+?\]\]|\b\d+\.\d{3,}\b")
 QUOTED_CODE_CHARS = 8  # shorter quotes ("'user'") recur in many examples
 
 

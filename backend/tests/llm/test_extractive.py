@@ -1082,6 +1082,18 @@ def test_the_example_holding_most_of_what_the_question_quotes_answers_it() -> No
     assert "Example:" not in extractive_answer(question, doc_sources(prose))
 
 
+def test_a_call_nested_two_deep_is_quoted_and_an_apostrophe_starts_no_quote() -> None:
+    question = ("In the classes tutorial's generator examples, what does list(data[i] for i in "
+                "range(len(data)-1, -1, -1)) give when data is 'golf'?")
+    assert quoted_code(question) == ["list(data[i] for i in range(len(data)-1, -1, -1))"]
+    example = (">>> data = 'golf'\n>>> list(data[i] for i in range(len(data)-1, -1, -1))\n"
+               "['f', 'l', 'o', 'g']")
+    answer = extractive_answer(question, doc_sources(
+        "Generator expressions are more compact but less versatile than full generator "
+        "definitions.", example))
+    assert "Example: [2]" in answer and "['f', 'l', 'o', 'g']" in answer
+
+
 def test_a_call_the_question_names_with_an_argument_it_spells_out_is_quoted() -> None:
     code = ("console.log(url.domainToASCII('español.com'));\n// Prints xn--espaol-zwa.com\n"
             "console.log(url.domainToASCII('中文.com'));\n// Prints xn--fiq228c.com")
