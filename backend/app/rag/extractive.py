@@ -241,8 +241,10 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
 EXAMPLE_LINES = 8  # an example quoted for the code a question quotes: at most this many lines
-LIST_ITEM_WORDS = 14  # an item of a list that lost its bullets: a sentence of at most this many words
+LIST_ITEM_WORDS = 14  # an item of a list that lost its bullets: at most this many words
 ENTRY_SENTENCES = 3  # a definition list's entry: the sentences under its term, at most this many
+QUOTED_LINE_MORE = 10  # a line holding quoted code answers when it says this many chars more
+QUOTED_LINE_CHARS = 200  # … and is at most this long
 EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at most this many words
 _EXAMPLE_LEAD = "Example:"
 # An item of a list of values whose bullet the format's parser dropped (Markdown, HTML): a code
@@ -354,7 +356,7 @@ def extract(
             found = _Candidate(rank, source.index, source.document_id, 0, said, frozenset(), 1.0)
             return Extract(_compose([found], ranked), [said], 1.0, stated=True,
                            best_source=source.index)
-    example = _quoted_example(question, ranked)
+    example = _quoted_example(question, ranked) or _quoted_line(question, ranked)
     if example is not None:
         return Extract(_compose([example], ranked), [example.text], 1.0, stated=True,
                        best_source=example.source_index)
@@ -636,6 +638,28 @@ def _entry_term(sentences: list[str], n: int) -> str | None:
         if _TERM.match(sentences[k].strip()):
             return sentences[k].strip()
     return None
+
+
+def _quoted_line(question: str, ranked: Sequence[Source]) -> _Candidate | None:
+    """The one line of the passages that holds code the question quotes and says more of it: a
+    table's row ("int j([in] int x, [out] double * y) j : int -> int * double" for "What Caml
+    type does camlidl give to int j([in] int x, [out] double * y)?"). None when no line or
+    several different ones do, or the line is only the quoted code or a statement of an example
+    ("new URL('file:///x y').pathname; // Incorrect: …", which its example shows whole)."""
+    quoted = [" ".join(q.split()) for q in quoted_code(question)]
+    found: dict[str, tuple[int, Source]] = {}
+    for rank, source in enumerate(ranked):
+        for line in source.text.split("\n"):
+            flat = " ".join(line.split())
+            held = [q for q in quoted if q in flat]
+            if held and len(flat) - max(map(len, held)) >= QUOTED_LINE_MORE \
+                    and len(flat) <= QUOTED_LINE_CHARS and not is_code(flat) \
+                    and ";" not in flat:
+                found.setdefault(flat, (rank, source))
+    if len(found) != 1:
+        return None
+    (line, (rank, source)), = found.items()
+    return _Candidate(rank, source.index, source.document_id, 0, line, frozenset(), 1.0)
 
 
 def _is_example(lines: list[str]) -> bool:

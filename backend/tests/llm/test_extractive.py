@@ -1094,6 +1094,25 @@ def test_a_call_nested_two_deep_is_quoted_and_an_apostrophe_starts_no_quote() ->
     assert "Example: [2]" in answer and "['f', 'l', 'o', 'g']" in answer
 
 
+def test_the_one_line_holding_code_the_question_quotes_answers_it() -> None:
+    table = ("IDL declaration Caml function type Description\n"
+             "void i([in] int x, [out] double * y) i : int -> double One int input, one double "
+             "output\nint j([in] int x, [out] double * y) j : int -> int * double One int input, "
+             "one int output (in the result), one double output")
+    question = "What Caml type does camlidl give to int j([in] int x, [out] double * y)?"
+    answer = extractive_answer(question, doc_sources(
+        "This section describes how IDL function declarations are mapped to Caml.", table))
+    assert answer == (f"{LEAD}\n\nint j([in] int x, [out] double * y) j : int -> int * double "
+                      "One int input, one int output (in the result), one double output [2]")
+    assert extract(question, doc_sources(table)).stated  # read off the passage: no gate
+    # Not a statement of an example (its example answers), nor a line that is the quote alone:
+    # those are scored as any sentence.
+    statement = "new URL('file:///hello world').pathname; // Incorrect: /hello%20world"
+    assert not extract("Why not read new URL('file:///hello world').pathname?",
+                       doc_sources(statement)).stated
+    assert not extract(question, doc_sources("int j([in] int x, [out] double * y)")).stated
+
+
 def test_a_call_the_question_names_with_an_argument_it_spells_out_is_quoted() -> None:
     code = ("console.log(url.domainToASCII('español.com'));\n// Prints xn--espaol-zwa.com\n"
             "console.log(url.domainToASCII('中文.com'));\n// Prints xn--fiq228c.com")
