@@ -409,10 +409,13 @@ def extract(
     unnamed = any(not in_setting(question, " ".join(name)) for name in absent)
     # So is an identifier it spells out as code ("splitInRow", "__init_subclass__", "wchar_t")
     # that no passage writes: documentation that never writes it does not document it.
-    unwritten = spelled_identifiers(question)
+    unwritten = spelled_identifiers(question, dotted=True)
     if unwritten:  # (most questions spell none: the passages' text is joined only for those)
         written = "\n".join(f"{s.before}{s.text}{s.after}\n{s.filename}" for s in ranked).lower()
-        unwritten = [name for name in unwritten if name.lower() not in written]
+        # "read.spss()" is written as "read.spss" or, as "json.dumps()" is, as "spss(" (not
+        # by the word "SPSS").
+        unwritten = [name for name in unwritten if name.lower() not in written
+                     and f"{name.rsplit('.', 1)[-1].lower()}(" not in written]
     unnamed = unnamed or bool(unwritten)
     unheld = unheld or bool(absent) or bool(unwritten)
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))

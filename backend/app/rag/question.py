@@ -126,19 +126,20 @@ def code_names(question: str) -> list[str]:
     return sorted(n for n in names if len(n) > 2)
 
 
-def spelled_identifiers(question: str) -> list[str]:
+def spelled_identifiers(question: str, *, dotted: bool = False) -> list[str]:
     """The identifiers the question's asking sentence spells out as code: with an underscore
     ("wchar_t", "__init_subclass__"), in camelCase ("splitInRow"), called ("strsplit()",
     without the brackets), of letters and digits ("riscv64", "BLAKE3") or a name with a slash
     ("PDF/UA"). Not those of a sentence setting the scene before it ("My COM method returns S_OK
-    or S_FALSE … Which return type …?"): the asker's situation."""
+    or S_FALSE … Which return type …?"): the asker's situation. With `dotted`, a called name
+    with dots whole ("read.spss"), for a caller that also accepts its last part called."""
     asking = _SENTENCE_END.split(question.strip())[-1]
     names = _SLASHED.findall(asking)  # a standard's or a format's name: "PDF/A", "PDF/UA"
     for match in _CODE_TOKEN.finditer(asking):
         # "read.fwf()" by its last part, as "json.dumps" is documented as "dumps(".
         name = match.group(1).rsplit(".", 1)[-1]
         if match.group(2) or "_" in name or _CAMEL.match(name) or _MODEL.fullmatch(name):
-            names.append(name)
+            names.append(match.group(1) if dotted and match.group(2) else name)
     return names
 
 

@@ -861,6 +861,20 @@ async def test_an_identifier_no_passage_writes_is_not_answered_on_weak_evidence(
     assert "splitInRow" in await model.answer(question, written, relevance=0.6, similarity=close)
 
 
+def test_a_dotted_call_is_written_whole_or_by_its_last_part_called() -> None:
+    question = ("How do I import an SPSS .sav data file into R, for example with read.spss() from "
+                "the foreign package?")
+    assert spelled_identifiers(question) == ["spss"]
+    assert spelled_identifiers(question, dotted=True) == ["read.spss"]
+    # The word "SPSS" does not write the function.
+    mentioned = doc_sources("R can import data from other statistical systems such as SAS, SPSS "
+                            "and Stata, with functions of recommended packages.")
+    assert extract(question, mentioned).unnamed
+    for written in ("Use read.spss to read a file saved by SPSS.",
+                    "The function spss(file) reads a file saved by SPSS."):
+        assert not extract(question, doc_sources(written)).unnamed
+
+
 def test_which_names_a_question_spells_out() -> None:
     assert proper_names("How many Stanley Cups have the St. Louis Blues won?") == [
         ["Stanley", "Cups"], ["Louis", "Blues"]]
