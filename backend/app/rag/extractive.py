@@ -241,11 +241,11 @@ _JOIN = "\x1f"  # between the sentences of one pick, each cited on its own
 _CODE_AFTER = re.compile(r"^(.*:)\s+((?:`[^`\n]+`\s*){2,})$", re.S)
 _MORE_CODE = "…"
 EXAMPLE_LINES = 8  # an example quoted for the code a question quotes: at most this many lines
-LIST_ITEM_WORDS = 14  # an item of a list that lost its bullets: at most this many words
-ENTRY_SENTENCES = 3  # a definition list's entry: the sentences under its term, at most this many
+EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at most this many words
 QUOTED_LINE_MORE = 10  # a line holding quoted code answers when it says this many chars more
 QUOTED_LINE_CHARS = 200  # … and is at most this long
-EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at most this many words
+LIST_ITEM_WORDS = 14  # an item of a list that lost its bullets: at most this many words
+ENTRY_SENTENCES = 3  # a definition list's entry: the sentences under its term, at most this many
 _EXAMPLE_LEAD = "Example:"
 # An item of a list of values whose bullet the format's parser dropped (Markdown, HTML): a code
 # span, a note in brackets, a colon: "`'ieee-p1363'`: Signature format `r || s` …",
