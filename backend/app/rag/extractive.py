@@ -245,6 +245,7 @@ EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at mos
 QUOTED_LINE_MORE = 10  # a line holding quoted code answers when it says this many chars more
 QUOTED_LINE_CHARS = 200  # … and is at most this long
 LIST_ITEM_WORDS = 14  # an item of a list that lost its bullets: at most this many words
+DEFAULT_AFTER = 2  # a default stated after a pick that states none: at most this many sentences on
 ENTRY_SENTENCES = 3  # a definition list's entry: the sentences under its term, at most this many
 _EXAMPLE_LEAD = "Example:"
 # An item of a list of values whose bullet the format's parser dropped (Markdown, HTML): a code
@@ -566,6 +567,8 @@ def extract(
     # does and "set the effect to 'dissolve'" answer together what none of them does alone.
     evidence += [" ".join(pieces) for _, pieces in _paragraphs(picked) if len(pieces) > 1]
     picked = _continue(picked, by_source, query)
+    if asks_default(question):
+        picked = _with_default(picked, by_source)
     coverage = picked[0].coverage if picked else 0.0
     # "X is …", or for "what is the capital of Australia?", "the capital of Australia is …".
     phrase = (defined_phrase(question) or "").lower()
@@ -632,6 +635,26 @@ def _default_of(names: list[str], picked: list[_Candidate],
         if any(name.lower() in shown for name in names):
             return True
     return False
+
+
+def _with_default(picked: list[_Candidate], sentences: Mapping[int, list[str]]
+                  ) -> list[_Candidate]:
+    """The picks, with the sentence stating a default that follows one of them within its entry
+    when none states one: "For expert use only: set the initial trigger sizes for garbage
+    collection …" [+ "The defaults are 6Mb and 350k respectively …"]."""
+    if not picked or any(_STATES_DEFAULT.search(c.text) for c in picked):
+        return picked
+    taken = {(c.source_index, c.sentence_index) for c in picked}
+    for c in picked:
+        own = sentences[c.source_index]
+        for k in range(c.sentence_index + 1, min(len(own), c.sentence_index + 1 + DEFAULT_AFTER)):
+            line = own[k].strip()
+            if _TERM.match(line) or _is_heading(line) or is_code(line):
+                break  # another entry
+            if _STATES_DEFAULT.search(line) and (c.source_index, k) not in taken:
+                return [*picked, _Candidate(c.rank, c.source_index, c.document_id, k, line,
+                                            frozenset(stemmed_terms(line)), c.score)]
+    return picked
 
 
 def _entry_term(sentences: list[str], n: int) -> str | None:

@@ -2015,3 +2015,20 @@ def test_of_two_copies_of_a_sentence_the_one_under_its_signature_is_shown() -> N
     assert "`BaseDocTemplate.filterFlowables(self,flowables)`: This is called to filter " \
            "flowables" in answer
     assert answer.count("This is called to filter flowables") == 1
+
+
+def test_a_default_stated_after_the_pick_joins_the_answer_to_a_default_question() -> None:
+    options = ("--min-vsize=N\n--min-nsize=N\nFor expert use only: set the initial trigger sizes "
+               "for garbage collection of vector heap (in bytes) and cons cells (number) "
+               "respectively. Suffix 'M' specifies megabytes or millions of cells respectively. "
+               "The defaults are 6Mb and 350k respectively and can also be set by environment "
+               "variables R_NSIZE and R_VSIZE.\n--max-ppsize=N\nSpecify the maximum size of the "
+               "pointer protection stack. This defaults to 10000.")
+    question = ("What are the default initial garbage-collection trigger sizes for the vector heap "
+                "and the cons cells?")
+    found = extract(question, doc_sources(options), max_sentences=1)
+    assert "The defaults are 6Mb and 350k" in found.text and not found.undefaulted
+    # Not past the entry: the next option's default is not this one's.
+    cut = options.replace("The defaults are 6Mb and 350k respectively and can also be set by "
+                          "environment variables R_NSIZE and R_VSIZE.", "")
+    assert "10000" not in extract(question, doc_sources(cut), max_sentences=1).text
