@@ -411,6 +411,15 @@ async def random_corpus(session: AsyncSession, rng: random.Random, owners: int, 
     return corpus
 
 
+def insert_chunk(writer: Any, doc: Doc, n: int, text: str) -> None:
+    """A chunk written by another connection (`sqlite3`), as a concurrent worker would."""
+    writer.execute(
+        "INSERT INTO chunks (id, document_id, owner_id, version, n, text, page_start, "
+        "page_end, char_start, char_end, heading_path, token_count) "
+        "VALUES (?, ?, ?, 1, ?, ?, 1, 1, 0, 1, '[]', 0)",
+        (f"{doc.id}:1:{n}", doc.id, doc.owner, n, text))
+
+
 def random_query(rng: random.Random) -> str:
     # Mostly corpus words (uniformly: rare ones too), sometimes a word no chunk has.
     words = [rng.choice(VOCABULARY) if rng.random() < 0.9 else f"absent{rng.randint(0, 9)}"
@@ -572,12 +581,7 @@ async def test_sqlite_statistics_read_before_a_concurrent_write_are_not_trusted(
         if "WITH top" in statement and not written:
             written.append(True)
             for n in range(30):
-                writer.execute(
-                    "INSERT INTO chunks (id, document_id, owner_id, version, n, text, page_start, "
-                    "page_end, char_start, char_end, heading_path, token_count) "
-                    "VALUES (?, ?, ?, 1, ?, ?, 1, 1, 0, 1, '[]', 0)",
-                    (f"{other.id}:1:{100 + n}", other.id, other.owner, 100 + n,
-                     " ".join(VOCABULARY[:3] * 3)))
+                insert_chunk(writer, other, 100 + n, " ".join(VOCABULARY[:3] * 3))
             writer.commit()
 
     written: list[bool] = []
@@ -653,12 +657,7 @@ async def test_sqlite_term_counts_read_while_the_index_changes(
         if "pragma_data_version" in statement and "count(*)" in statement:
             n = next(writes, None)
             if n is not None:
-                writer.execute(
-                    "INSERT INTO chunks (id, document_id, owner_id, version, n, text, page_start, "
-                    "page_end, char_start, char_end, heading_path, token_count) "
-                    "VALUES (?, ?, ?, 1, ?, ?, 1, 1, 0, 1, '[]', 0)",
-                    (f"{other.id}:1:{200 + n}", other.id, other.owner, 200 + n,
-                     " ".join(VOCABULARY[:4] * 5)))
+                insert_chunk(writer, other, 200 + n, " ".join(VOCABULARY[:4] * 5))
                 writer.commit()
 
     engine = session.get_bind()
