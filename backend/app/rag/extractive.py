@@ -1110,9 +1110,12 @@ def _pick(candidates: list[_Candidate], limit: int) -> list[_Candidate]:
 
 def _twin(candidate: _Candidate, picked: list[_Candidate]) -> _Candidate | None:
     """The pick that shows what `candidate` says already (the same sentence, as part of a longer
-    one, or nearly the same words and numbers), if any."""
+    one, or, from another passage, nearly the same words and numbers), if any. Two sentences of
+    one passage are no copies of each other: "If the environment variable R_USER is defined, that
+    gives the home directory. Next, if the environment variable HOME is defined, …"."""
     return next((p for p in picked if candidate.text in p.text or p.text in candidate.text
-                 or (_jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
+                 or (p.source_index != candidate.source_index
+                     and _jaccard(candidate.terms, p.terms) >= DUPLICATE_JACCARD
                      and _numbers(candidate.terms) == _numbers(p.terms))), None)
 
 

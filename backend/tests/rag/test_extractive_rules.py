@@ -339,3 +339,19 @@ def test_code_a_sentence_introduces_is_a_block_indented_and_says_when_it_goes_on
     # passage (the cited source), not in the answer.
     assert ("Roughly equivalent to: [1]\n\n```\ndef reduce(function, iterable, initializer=None):\n"
             "    it = iter(iterable)\n    if initializer is None:\n…\n```") in answer
+
+
+def test_two_sentences_of_one_passage_that_differ_in_a_name_are_no_copies(
+        eval_docs: Path) -> None:
+    windows = real_text(eval_docs, "pdf/R-intro.pdf", "B.2 Invoking R under Windows",
+                        "taken\nto be the starting directory.")
+    answer = extractive_answer("On Windows, which environment variable does R look at first to "
+                               "decide what my home directory is?", doc_sources(windows))
+    # "If the environment variable R_USER is defined, that gives the home directory." and "Next,
+    # if the environment variable HOME is defined, …" share nearly all their words, yet they are
+    # two steps of one procedure, not one sentence in two overlapping passages: both are shown.
+    assert "R_USER is defined" in answer and "HOME is defined" in answer
+    # The same sentence in two overlapping passages is still shown once.
+    assert extractive_answer("On Windows, which environment variable does R look at first to "
+                             "decide what my home directory is?",
+                             doc_sources(windows, windows)).count("R_USER is defined") == 1
