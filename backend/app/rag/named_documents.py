@@ -5,7 +5,9 @@ is `question.names_file`.
 Such a question is about that document, yet its words may favour others ("table" ranks the
 chapter on tables of a PDF guide above the slide holding one). The chat then searches the named
 documents as well and fuses both rankings (`followup.fuse_results`): the named document's best
-passages join the others without pushing out what the whole scope found best. Only the caller's
+passages join the others without pushing out what the whole scope found best. Within the
+named document, the words naming it are left out of the search (`question.without_naming`): there
+they only find its title page ("… according to Winter Sports in Switzerland?"). Only the caller's
 readable documents within the question's scope are considered (the same read plan as retrieval),
 and only when at most `MAX_NAMED` are named: a name shared by many files says nothing about which
 one is meant.
@@ -30,21 +32,21 @@ _PREFIX = 4
 
 async def named_documents(session: AsyncSession, owner_id: str, question: str,
                           scope: Sequence[str] | None, collection_ids: Sequence[str] | None
-                          ) -> list[str]:
-    """The readable, searchable documents in scope that `question` names (none when more than
-    `MAX_NAMED` are)."""
+                          ) -> dict[str, str]:
+    """The readable, searchable documents in scope that `question` names, by id with their file
+    names (none when more than `MAX_NAMED` are)."""
     words = {w[:_PREFIX] for w in re.findall(r"[^\W\d_]{3,}", question.lower())}
     if not words:
-        return []
+        return {}
     access = await access_for(session, owner_id)
     lowered = func.lower(Document.filename)
     stmt = (select(Document.id, Document.owner_id, Document.collection_id, Document.filename)
             .where(access.condition(), Document.searchable_version.is_not(None),
                    or_(*(lowered.contains(w, autoescape=True) for w in sorted(words)))))
-    named = [(doc_id, owner, coll) for doc_id, owner, coll, filename
-             in (await session.execute(stmt)).all() if names_file(question, filename)]
+    named = [row for row in (await session.execute(stmt)).all() if names_file(question, row[3])]
     if not named:
-        return []  # most questions: no read plan needed
+        return {}  # most questions: no read plan needed
     plan = await read_plan(session, access, document_ids=scope, collection_ids=collection_ids)
-    found = [doc_id for doc_id, owner, coll in named if plan.allows(owner, coll, doc_id)]
-    return sorted(found) if len(found) <= MAX_NAMED else []
+    found = {doc_id: filename for doc_id, owner, coll, filename in sorted(named)
+             if plan.allows(owner, coll, doc_id)}
+    return found if len(found) <= MAX_NAMED else {}

@@ -31,6 +31,7 @@ from app.rag.extractive import ExtractiveChatModel, sentence_similarity
 from app.rag.grounding import Grounder, cite_something, not_found_pointing
 from app.rag.named_documents import named_documents
 from app.rag.prompts import Source, build_answer_messages, build_condense_messages, parse_condensed
+from app.rag.question import without_naming
 from app.rag.retrieval import RetrievalResult, RetrievedChunk, retrieve
 
 log = logging.getLogger("citewise.rag")
@@ -304,8 +305,10 @@ async def _retrieve_turn(container: Container, llm: Any, k: int, question: Quest
         async with container.sessions() as session:
             named = await named_documents(session, question.owner_id, question.content,
                                           question.scope, question.collection_ids)
-        if named:  # "… of the sample presentation": that document's best passages join in
-            results.append(await search(queries[0], named, None))
+        if named:  # "… of the sample presentation": that document's best passages join in,
+            # searched without the words naming it: within it, they find its title page.
+            results.append(await search(without_naming(queries[0], list(named.values())),
+                                        list(named), None))
     return queries[-1], followup.fuse_results(results, k)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -404,6 +405,28 @@ def naming_terms(question: str, filename: str) -> set[str]:
 def names_file(question: str, filename: str) -> bool:
     """Whether `question` names the document `filename` (see `naming_terms`)."""
     return bool(naming_terms(question, filename))
+
+
+def without_naming(question: str, filenames: Sequence[str]) -> str:
+    """`question` without the words by which it names the documents `filenames` (and a word for
+    a document right after them: "the camlidl manual"): "How large is the skating rink at
+    Villars, according to Winter Sports in Switzerland?" is "How large is the skating rink at
+    Villars, according to in Switzerland?" (winter-sports.epub), as that document's passages
+    never write its title except on its title page. Unchanged when it names none of them, or
+    when nothing else would remain ("What is the sample presentation?")."""
+    naming = set().union(*(naming_terms(question, name) for name in filenames))
+    if not naming:
+        return question
+    words = list(WORD.finditer(question))
+    terms = [term_sequence(m.group(0)) for m in words]
+    drop = [bool(t) and all(term in naming for term in t) for t in terms]
+    for i, t in enumerate(terms):  # "manual" in "the camlidl manual", not "paper" of "paper size"
+        if t and all(term in _DOCUMENT_TERMS for term in t) and any(drop[max(0, i - 2):i]):
+            drop[i] = True
+    gone = iter(drop)
+    kept = WORD.sub(lambda m: "" if next(gone) else m.group(0), question)
+    kept = re.sub(r"\s+(?=[?!.,;:])", "", " ".join(kept.split()))
+    return kept if term_sequence(kept) else question
 
 
 # Code a question quotes: a call with arguments, calls nested two deep in them ("new

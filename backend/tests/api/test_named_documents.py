@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from app.rag import pipeline
 from tests import docgen
 from tests.api.helpers import ask, new_conversation, upload, upload_bytes, wait_done
 from tests.conftest import register
@@ -61,6 +62,24 @@ async def test_the_named_document_is_searched_too(client: AsyncClient,
     other = await ask(client, await new_conversation(client),
                       "What is on the budget slide of a presentation?")
     assert filenames(other) == {"presentation-design-guide.md"}
+
+
+async def test_the_named_document_is_searched_without_the_words_naming_it(
+        client: AsyncClient, library: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Within the deck, "offsite presentation" would only find its title slide; the whole scope is
+    # still searched with the question as asked.
+    searched: list[tuple[str, list[str] | None]] = []
+    real = pipeline.retrieve
+
+    async def recording(session: Any, container: Any, **kwargs: Any) -> Any:
+        searched.append((kwargs["query"], kwargs.get("document_ids")))
+        return await real(session, container, **kwargs)
+
+    monkeypatch.setattr(pipeline, "retrieve", recording)
+    final = await ask(client, await new_conversation(client), QUESTION)
+    assert "Lakeside Lodge" in final["content"], final["content"]
+    assert searched == [(QUESTION, None),
+                        ("What is on the budget slide of the?", [library["deck"]])]
 
 
 async def test_a_document_outside_the_scope_is_not_searched(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.rag.question import file_name_terms, names_file
+from app.rag.question import file_name_terms, names_file, without_naming
 
 
 def test_name_terms_drop_extension_digits_and_one_letter_words() -> None:
@@ -39,3 +39,22 @@ def test_a_question_names_its_document(question: str, filename: str) -> None:
 ])
 def test_a_question_that_does_not_name_the_document(question: str, filename: str) -> None:
     assert not names_file(question, filename)
+
+
+@pytest.mark.parametrize(("question", "filenames", "searched"), [
+    ("How large is the skating rink at Villars, according to Winter Sports in Switzerland?",
+     ["winter-sports.epub"], "How large is the skating rink at Villars, according to in Switzerland?"),
+    # a word for a document right after the name goes with it; elsewhere it is a word as any other
+    ("What does the camlidl manual say about unions?", ["camlidl-1.04.doc.pdf"],
+     "What does the say about unions?"),
+    ("Which paper size does the ReportLab user guide use?", ["reportlab-userguide.pdf"],
+     "Which paper size does the user use?"),
+    # not named: unchanged; nothing but the name: unchanged
+    ("Which paper size does ReportLab use?", ["reportlab-userguide.pdf"],
+     "Which paper size does ReportLab use?"),
+    ("What is the sample presentation?", ["sample-presentation.pptx"],
+     "What is the sample presentation?"),
+])
+def test_a_named_document_is_searched_without_its_name(question: str, filenames: list[str],
+                                                       searched: str) -> None:
+    assert without_naming(question, filenames) == searched
