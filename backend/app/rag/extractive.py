@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from app.documents.locations import PAGE_UNITS
 from app.providers.keyword.identifiers import CAMEL_PART, CAMEL_WORD
 from app.providers.llm.base import ChatMessage, GenerationParams
 from app.rag.byline import affiliation
@@ -168,6 +169,8 @@ _STATES_DEFAULT = re.compile(
 
 # A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
 _LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
+_PAGE_UNITS = frozenset(PAGE_UNITS.values())  # "p. 12", "slide 3": a location that is no section
+_BARE_NAME = re.compile(r"[a-z_][\w.]*")  # an entry heading of one name: "singledispatch"
 # Sphinx's version notes, which date the entry they close: "New in version 3.5.", "Changed in
 # version 3.2: Allow strings for indent …" (and what the reStructuredText parser writes for them).
 _VERSION_NOTE = re.compile(r"^(?:(?:new|added|changed|removed)\s+in|deprecated\s+since)\s+version\s+\d",
@@ -472,18 +475,23 @@ def extract(
         text, terms = _window(sentences, n, own_terms, query)
         if file_naming[source.index]:
             terms = terms + [t for t in file_naming[source.index] if t not in terms]
-        dated = _entry_above(sentences, n) if version_asked and _VERSION_NOTE.match(text) else None
-        if dated is not None:
+        note = version_asked and bool(_VERSION_NOTE.match(text))
+        dated = _entry_above(sentences, n) if note else None
+        # A note the passage opens on (no entry above it in the passage) closes the entry its
+        # section is, when the document heads each entry ("singledispatch" several passages up).
+        section = _section_entry(source) if note and dated is None and _opens(sentences, n) \
+            else None
+        if dated is not None or section is not None:
             # "New in version 3.5." under "exception json.JSONDecodeError(msg, doc, pos)" and its
             # attributes dates them: the question's words that its entry names are its own.
-            entry = stemmed_terms(" ".join(sentences[dated:n]))
+            entry = stemmed_terms(section or " ".join(sentences[dated:n]))
             terms = terms + [t for t in set(entry) if t in weights and t not in terms]
         title = _title_above(sentences, n) if authorship else None
         if title:  # "Xavier Leroy" under "Camlidl user's manual": shown and scored with it
             text, terms = f"{title}{_JOIN}{text}", terms + stemmed_terms(title)
         elif titles and _is_heading(sentences[n]) and len(own_terms) >= 2:
             pass  # "What is the title of the first slide?": a heading is the answer
-        elif CONTENTS_LINE.search(sentences[n]) or (dated is None and not _eligible(
+        elif CONTENTS_LINE.search(sentences[n]) or (dated is None and section is None and not _eligible(
                 _with_term(sentences, n, text), terms, query, names=who)):
             continue
         previous = _referent(sentences, n)
@@ -493,7 +501,7 @@ def extract(
             terms = terms + [t for t in set(stemmed_terms(previous))
                              if t in weights and t not in terms]
         signature = (_signature_text(sentences[dated].strip()) if dated is not None
-                     else _signature_before(sentences, n))
+                     else section or _signature_before(sentences, n))
         if signature:
             # The sentence is about what the signature names.
             terms = terms + stemmed_terms(signature)
@@ -936,6 +944,23 @@ def _entry_above(sentences: list[str], n: int) -> int | None:
         if _is_heading(line):
             return None
     return None
+
+
+def _opens(sentences: list[str], n: int) -> bool:
+    """Whether sentence `n` comes before any heading or signature of its passage."""
+    return not any(_is_heading(line) or (_SIGNATURE.match(line.strip())
+                                         and not _example_call(line.strip()))
+                   for line in sentences[:n])
+
+
+def _section_entry(source: Source) -> str | None:
+    """The API entry a passage lies in, when its section is one: a signature or a bare name
+    ("cmp_to_key(func)", "singledispatch", "partial.keywords"), as a parser heads the entries
+    of a reference (reStructuredText's ".. function::"); None for a page or a titled section."""
+    section = (source.location or "").rstrip("…")
+    if not section or section.split()[0] in _PAGE_UNITS:
+        return None
+    return section if _SIGNATURE.match(section) or _BARE_NAME.fullmatch(section) else None
 
 
 def _about_another(sentence: str, signature: str) -> bool:

@@ -122,3 +122,49 @@ def test_version_notes_read_as_sphinx_renders_them() -> None:
 def test_a_version_note_without_a_body_does_not_swallow_the_next_paragraph() -> None:
     out, _ = parse_text(".. versionadded:: 3.9\n\nNext paragraph.\n", rst=True)
     assert [b.text for b in out.blocks] == ["Added in version 3.9.", "Next paragraph."]
+
+
+ENTRIES = """\
+Module title
+============
+
+.. function:: cmp_to_key(func)
+
+   Transform an old-style comparison function.
+
+   .. versionadded:: 3.2
+
+.. py:class:: Dispatcher(default)
+
+   A class.
+
+   .. method:: register(cls, func=None)
+
+      Register an implementation.
+
+.. attribute:: Dispatcher.registry
+
+   The implementations.
+
+Another section
+---------------
+
+Prose of the section.
+"""
+
+
+def test_an_api_entry_heads_its_description_as_a_heading_does() -> None:
+    out, _ = parse_text(ENTRIES, rst=True)
+    paths = {b.text: b.heading_path for b in out.blocks if b.kind != "heading"}
+    # Every passage of an entry knows what it describes: a version note several passages below
+    # its signature too.
+    assert paths["Added in version 3.2."] == ("Module title", "cmp_to_key(func)")
+    # A method nested in its class's entry is under both; the next entry at the class's level
+    # closes both, and a section title closes every entry.
+    assert paths["Register an implementation."] == (
+        "Module title", "Dispatcher(default)", "register(cls, func=None)")
+    assert paths["The implementations."] == ("Module title", "Dispatcher.registry")
+    assert paths["Prose of the section."] == ("Module title", "Another section")
+    # The signature stays in the text, where it was.
+    assert [b.text for b in out.blocks][1:3] == [
+        "cmp_to_key(func)", "Transform an old-style comparison function."]

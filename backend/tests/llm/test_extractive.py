@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -1802,6 +1803,31 @@ def test_a_version_note_dates_the_entry_of_a_long_class_signature() -> None:
                     doc_sources(passage))
     assert f"`{encoder}`: Changed in version 3.4" in found.text
     assert "`raw_decode(s)`: Changed" not in found.text
+
+
+def test_a_version_note_opening_a_passage_dates_the_entry_its_section_is() -> None:
+    # The reference heads each entry (reStructuredText's ".. function:: singledispatch"): a
+    # passage several below the signature, whose first note is the entry's, is in its section.
+    registry = ("To access all registered implementations, use the read-only registry attribute:"
+                "\n\n>>> fun.registry.keys()\ndict_keys([<class 'int'>, <class 'object'>])\n\n"
+                "Added in version 3.4.\n\nsingledispatchmethod(func)\n\nTransform a method into a "
+                "single-dispatch generic function.\n\nAdded in version 3.8.")
+    stdev = "def stdev(self):\n    return statistics.stdev(self._data)\n\nAdded in version 3.8."
+    sources = [Source(index=1, document_id="d1", filename="functools.rst", page=1,
+                      chunk_id="c1", text=stdev, score=1.0, location="cached_property(func)"),
+               Source(index=2, document_id="d1", filename="functools.rst", page=1,
+                      chunk_id="c2", text=registry, score=0.9, location="singledispatch")]
+    found = extract("Which Python version introduced functools.singledispatch?", sources)
+    assert found.typed
+    assert found.text.startswith(f"{LEAD}\n\n`singledispatch`: Added in version 3.4 [2].")
+    # A note of the entry that starts further down the passage is that entry's, and another
+    # section's note is not quoted.
+    assert "`singledispatch`: Added in version 3.8" not in found.text
+    assert "[1]" not in found.text
+    # A page is no section: the note of a PDF's page dates nothing above the passage.
+    paged = [replace(s, location="p. 4") for s in sources]
+    assert "Added in version 3.4" not in extract(
+        "Which Python version introduced functools.singledispatch?", paged).text
 
 
 DUMPS_ENTRY = """json.dumps(obj, *, skipkeys=False, ensure_ascii=True, allow_nan=True, indent=None)

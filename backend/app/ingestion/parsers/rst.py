@@ -32,6 +32,15 @@ _SKIP_DIRECTIVES = {
 }
 # Directives whose body is code: shown as written.
 _CODE_DIRECTIVES = {"code-block", "code", "sourcecode", "doctest", "testcode", "testoutput"}
+# Directives that describe one API entry (Sphinx's object descriptions, with or without a domain:
+# ".. function:: cmp_to_key(func)", ".. py:method:: register(cls, func=None)"): their signature
+# heads what follows, as a heading does, so that every passage of the entry knows what it
+# describes ("Added in version 3.4." a few passages below "singledispatch").
+_ENTRY_DIRECTIVES = {
+    "function", "class", "method", "classmethod", "staticmethod", "attribute", "data",
+    "exception", "decorator", "decoratormethod", "property", "describe", "object", "option",
+    "envvar", "type", "macro", "member", "var", "enum",
+}
 # A directive's options at the top of its body: ":linenos:", ":caption: Example".
 _OPTION = re.compile(r"^:[\w -]+:(?:\s.*)?$")
 # Version notes read as Sphinx renders them (and as the HTML of the same docs reads): "Changed in
@@ -66,6 +75,8 @@ class UnderlineParser:
         self.skipped: int | None = None
         # A version note's label and the directive's indentation, while its body may follow.
         self.label: tuple[str, int] | None = None
+        self.section = 0  # the level of the current section title
+        self.entries: list[int] = []  # the indentations of the open entry directives
 
     def flush(self) -> None:
         if self.label is not None and self.para == [self.label[0]]:
@@ -85,7 +96,18 @@ class UnderlineParser:
         style = (char, over)
         if style not in self.styles:
             self.styles.append(style)
-        self.out.heading(title, self.styles.index(style) + 1, self.page)
+        self.section = self.styles.index(style) + 1
+        self.entries = []
+        self.out.heading(title, self.section, self.page)
+
+    def entry(self, signature: str, indent: int) -> None:
+        """An API entry's signature: a heading one level under its section, or under the entry
+        it is nested in (".. method::" indented in ".. class::")."""
+        self.flush()
+        while self.entries and self.entries[-1] >= indent:
+            self.entries.pop()
+        self.entries.append(indent)
+        self.out.heading(signature, self.section + len(self.entries), self.page)
 
     def parse(self, text: str) -> None:
         lines = text.split("\n")
@@ -180,6 +202,8 @@ class UnderlineParser:
                     self.para = [label, said.strip()]
                 else:
                     self.para, self.label = [label], (label, _indent(line))
+            elif directive and directive.group(2) and name.rpartition(":")[2] in _ENTRY_DIRECTIVES:
+                self.entry(directive.group(2).strip(), _indent(line))
             elif directive and directive.group(2):
                 self.para.append(directive.group(2))
                 self.flush()
