@@ -146,6 +146,8 @@ Module title
 
    The implementations.
 
+A paragraph of the section after its entries.
+
 Another section
 ---------------
 
@@ -164,6 +166,7 @@ def test_an_api_entry_heads_its_description_as_a_heading_does() -> None:
     assert paths["Register an implementation."] == (
         "Module title", "Dispatcher(default)", "register(cls, func=None)")
     assert paths["The implementations."] == ("Module title", "Dispatcher.registry")
+    assert paths["A paragraph of the section after its entries."] == ("Module title",)
     assert paths["Prose of the section."] == ("Module title", "Another section")
     # The signature stays in the text, where it was.
     assert [b.text for b in out.blocks][1:3] == [

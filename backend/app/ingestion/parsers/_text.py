@@ -151,6 +151,11 @@ class BlockBuilder:
         self._stack.append((level, text[:300]))
         self.blocks.append(Block(text, page, self.path, "heading"))
 
+    def close(self, level: int) -> None:
+        """End the sections of `level` and deeper: what follows is under their parent."""
+        while self._stack and self._stack[-1][0] >= level:
+            self._stack.pop()
+
     def reset_headings(self) -> None:
         self._stack.clear()
 

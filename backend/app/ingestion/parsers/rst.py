@@ -103,11 +103,16 @@ class UnderlineParser:
     def entry(self, signature: str, indent: int) -> None:
         """An API entry's signature: a heading one level under its section, or under the entry
         it is nested in (".. method::" indented in ".. class::")."""
+        self.close_entries(indent)
+        self.entries.append(indent)
+        self.out.heading(signature, self.section + len(self.entries), self.page)
+
+    def close_entries(self, indent: int) -> None:
+        """End the entries a line at `indent` is not inside (not indented under them)."""
         self.flush()
         while self.entries and self.entries[-1] >= indent:
             self.entries.pop()
-        self.entries.append(indent)
-        self.out.heading(signature, self.section + len(self.entries), self.page)
+        self.out.close(self.section + len(self.entries) + 1)
 
     def parse(self, text: str) -> None:
         lines = text.split("\n")
@@ -187,6 +192,8 @@ class UnderlineParser:
         if not stripped or _ADORNMENT.match(line):
             self.flush()
             return
+        if self.entries and _indent(line) <= self.entries[-1] and not stripped.startswith(".."):
+            self.close_entries(_indent(line))  # a paragraph after the entry, in its section
         if self.rst and stripped.startswith(".."):
             self.flush()
             directive = _DIRECTIVE.match(stripped)
