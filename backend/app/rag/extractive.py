@@ -594,9 +594,29 @@ def extract(
     unasked = unasked or (bool(picked) and kind is not None
                           and all(_is_record(c.text) for c in picked)
                           and not any(df[t] for t in stemmed_terms(kind, parts=False)))
+    if picked and not unnamed and _named_elsewhere(question, picked, units, ranked):
+        unnamed = unheld = True
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
                    undefaulted, unasked, unnamed,
                    best_source=picked[0].source_index if picked else None)
+
+
+def _named_elsewhere(question: str, picked: list[_Candidate],
+                     units: Sequence[tuple[int, Source, int, list[str], list[str]]],
+                     ranked: Sequence[Source]) -> bool:
+    """Whether a name the question spells out ("the Pittsburgh Penguins") is held only by
+    documents the picks are not from ("Statistical Inference. Penguin, London." of a manual's
+    bibliography, while the picks are a workbook's rows of other teams): what they say is about
+    something else. (Not the setting it is asked in, nor a name of the document.)"""
+    answering = {c.document_id for c in picked}
+    held = {t for _, source, _, _, terms in units if source.document_id in answering
+            for t in terms}
+    held |= {t for source in ranked if source.document_id in answering
+             for t in stemmed_terms(source.filename)}
+    return any(not in_setting(question, " ".join(name))
+               and not names_document(question, " ".join(name))
+               and not any(_holds(held, word) for word in name)
+               for name in proper_names(question))
 
 
 def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | None:

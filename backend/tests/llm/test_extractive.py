@@ -785,6 +785,13 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
     # A name of several words is held by any of them: the table says "Blues", not "St. Louis".
     assert "Stanley Cups: 1" in await model.answer(
         "How many Stanley Cups have the St. Louis Blues won?", doc_sources(table))
+    # … but only by a document the answer comes from: "Penguin" of a bibliography's publisher
+    # ("Statistical Inference. Penguin, London.") is not the Pittsburgh Penguins of the table.
+    books = "S. D. Silvey (1970), Statistical Inference. Penguin, London."
+    assert await model.answer("How many Stanley Cups have the Pittsburgh Penguins won?",
+                              doc_sources(table, books)) == ""
+    assert "Stanley Cups: 1" in await model.answer(
+        "How many Stanley Cups have the St. Louis Blues won?", doc_sources(table, books))
     # An acronym with a clitic ("CC'd") is a name too; the header has no CC field.
     header = ("Subject: Fake email with attachment\nFrom: Mallori Harrell <m@example.com>\n"
               "To: Mallori Harrell <m@example.com>\nAttachments: fake-attachment.txt")
