@@ -594,10 +594,15 @@ def extract(
     unasked = unasked or (bool(picked) and kind is not None
                           and all(_is_record(c.text) for c in picked)
                           and not any(df[t] for t in stemmed_terms(kind, parts=False)))
+    # "Which Python version introduced functools.cache?": the best pick is a version note of
+    # the entry the question names ("`cache(user_function)`: Added in version 3.9."), read off
+    # the reference's structure as an author's affiliation is; no relevance check applies.
+    stated = bool(dating and picked and picked[0].typed and picked[0].lead
+                  and _VERSION_NOTE.match(picked[0].text) and dating.named_by(picked[0].lead))
     if picked and not unnamed and _named_elsewhere(question, picked, units, ranked):
         unnamed = unheld = True
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
-                   undefaulted, unasked, unnamed,
+                   undefaulted, unasked, unnamed, stated,
                    best_source=picked[0].source_index if picked else None)
 
 

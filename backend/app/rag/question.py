@@ -273,7 +273,12 @@ class DatedSubject:
         """Whether `text` (what a version note says, or the entry a bare note closes) speaks of
         it: one name whole ("randomuuid", or random and uuid), or one of its other words."""
         held = set(stemmed_terms(text))
-        return any(_holds_name(held, name) for name in self.names) or bool(self.topic & held)
+        return self.named_by(text) or bool(self.topic & held)
+
+    def named_by(self, text: str) -> bool:
+        """Whether `text` (an entry's signature) names one of its code names whole."""
+        held = set(stemmed_terms(text))
+        return any(_holds_name(held, name) for name in self.names)
 
 
 def _holds_name(held: set[str], name: tuple[str, ...]) -> bool:

@@ -1812,6 +1812,26 @@ def test_a_version_note_dates_the_entry_of_a_long_class_signature() -> None:
     assert "`raw_decode(s)`: Changed" not in found.text
 
 
+async def test_a_version_note_of_the_entry_the_question_names_needs_no_more_evidence() -> None:
+    cache = ("cache(user_function)\n\nSimple lightweight unbounded function cache. Returns the "
+             "same as lru_cache(maxsize=None), a thin wrapper around a dictionary lookup.\n\n"
+             "@cache\ndef factorial(n):\n    return n * factorial(n-1) if n else 1\n\n"
+             "Added in version 3.9.")
+
+    async def weak(_: str, __: list[str]) -> float:
+        return 0.45  # the note's few words are far from the question's, as a whole passage is
+
+    model = ExtractiveChatModel()
+    # Read off the reference's structure (the note closes the entry the question names), the
+    # answer needs no more evidence than that ...
+    assert "`cache(user_function)`: Added in version 3.9" in await model.answer(
+        "Which Python version introduced functools.cache?", doc_sources(cache), relevance=0.45,
+        similarity=weak)
+    # ... but a note of another entry is weighed as any answer is.
+    assert await model.answer("Which Python version introduced functools.reduce?",
+                              doc_sources(cache), relevance=0.45, similarity=weak) == ""
+
+
 def test_a_version_note_opening_a_passage_dates_the_entry_its_section_is() -> None:
     # The reference heads each entry (reStructuredText's ".. function:: singledispatch"): a
     # passage several below the signature, whose first note is the entry's, is in its section.
