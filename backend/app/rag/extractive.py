@@ -501,7 +501,9 @@ def extract(
             terms = terms + [t for t in set(stemmed_terms(previous))
                              if t in weights and t not in terms]
         signature = (_signature_text(sentences[dated].strip()) if dated is not None
-                     else section or _signature_before(sentences, n))
+                     else section or _signature_before(sentences, n)
+                     or (_section_entry(source) if _opens(sentences, n)
+                         and not is_code(sentences[n]) else None))
         if signature:
             # The sentence is about what the signature names.
             terms = terms + stemmed_terms(signature)
@@ -663,7 +665,10 @@ def _default_of(names: list[str], picked: list[_Candidate],
     for c in picked:
         if not _STATES_DEFAULT.search(c.text):
             continue
-        shown = " ".join((c.lead or "", c.text,
+        # ("`generator`: {number} … **Default:** `2`" states the default of the option it
+        # starts on, not of the function whose entry it is in.)
+        lead = "" if _LEADING_CODE_NAME.match(c.text) else c.lead or ""
+        shown = " ".join((lead, c.text,
                           _entry_term(sentences[c.source_index], c.sentence_index) or "")).lower()
         if any(name.lower() in shown for name in names):
             return True

@@ -1832,6 +1832,36 @@ async def test_a_version_note_of_the_entry_the_question_names_needs_no_more_evid
                               doc_sources(cache), relevance=0.45, similarity=weak) == ""
 
 
+def _in_section(text: str, section: str, index: int = 1) -> Source:
+    return Source(index=index, document_id="d1", filename="reference.md", page=1,
+                  chunk_id=f"c{index}", text=text, score=1.0, location=section)
+
+
+def test_a_passage_that_starts_inside_an_entry_is_about_that_entry() -> None:
+    # A passage of lru_cache's entry, cut below its signature, beside one of another entry.
+    typed = _in_section("If *typed* is set to true, function arguments of different types will be "
+                        "cached separately.\n\n>>> f(3)\n>>> f(3.0)", "lru_cache(user_function)")
+    other = _in_section("Function arguments of different types are compared as equal when their "
+                        "values are equal.", "total_ordering", 2)
+    found = extract("With lru_cache, are function arguments of different types cached separately?",
+                    [other, typed])
+    # Its sentences are shown with the signature that its section is, and named by it ...
+    assert found.text.startswith(f"{LEAD}\n\n`lru_cache(user_function)`: If *typed* is set")
+    # ... not its lines of code, which are the example's.
+    assert "`lru_cache(user_function)`: `>>>" not in found.text
+
+
+def test_an_option_line_states_the_default_of_its_option_not_of_its_function() -> None:
+    options = _in_section("`namedCurve`: {string} Name of the curve to use (EC).\n\n"
+                          "`prime`: {Buffer} The prime parameter (DH).\n\n"
+                          "`primeLength`: {number} Prime length in bits (DH).\n\n"
+                          "`generator`: {number} Custom generator (DH). **Default:** `2`.",
+                          "crypto.generateKeyPair(type, options, callback)")
+    # generateKeyPair's entry states a default, but of generator: namedCurve's is not given.
+    assert extract("Which elliptic curve does crypto.generateKeyPair('ec') use if I leave out "
+                   "the namedCurve option?", [options]).undefaulted
+
+
 def test_a_version_note_opening_a_passage_dates_the_entry_its_section_is() -> None:
     # The reference heads each entry (reStructuredText's ".. function:: singledispatch"): a
     # passage several below the signature, whose first note is the entry's, is in its section.
