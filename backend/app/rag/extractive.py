@@ -475,12 +475,12 @@ def extract(
         text, terms = _window(sentences, n, own_terms, query)
         if file_naming[source.index]:
             terms = terms + [t for t in file_naming[source.index] if t not in terms]
+        # Before any signature of its passage, a sentence is in the entry the passage's section
+        # is, when the document heads each entry ("singledispatch" several passages up).
+        entry_section = _section_entry(source) if _opens(sentences, n) else None
         note = version_asked and bool(_VERSION_NOTE.match(text))
         dated = _entry_above(sentences, n) if note else None
-        # A note the passage opens on (no entry above it in the passage) closes the entry its
-        # section is, when the document heads each entry ("singledispatch" several passages up).
-        section = _section_entry(source) if note and dated is None and _opens(sentences, n) \
-            else None
+        section = entry_section if note and dated is None else None  # the entry a note closes
         if dated is not None or section is not None:
             # "New in version 3.5." under "exception json.JSONDecodeError(msg, doc, pos)" and its
             # attributes dates them: the question's words that its entry names are its own.
@@ -502,8 +502,7 @@ def extract(
                              if t in weights and t not in terms]
         signature = (_signature_text(sentences[dated].strip()) if dated is not None
                      else section or _signature_before(sentences, n)
-                     or (_section_entry(source) if _opens(sentences, n)
-                         and not is_code(sentences[n]) else None))
+                     or (None if is_code(sentences[n]) else entry_section))  # (code: an example's)
         if signature:
             # The sentence is about what the signature names.
             terms = terms + stemmed_terms(signature)
@@ -986,7 +985,8 @@ def _opens(sentences: list[str], n: int) -> bool:
 def _section_entry(source: Source) -> str | None:
     """The API entry a passage lies in, when its section is one: a signature or a bare name
     ("cmp_to_key(func)", "singledispatch", "partial.keywords"), as a parser heads the entries
-    of a reference (reStructuredText's ".. function::"); None for a page or a titled section."""
+    of a reference (reStructuredText's ".. function::", a Markdown heading
+    "`crypto.generateKeyPair(type, options, callback)`"); None for a page or a titled section."""
     section = (source.location or "").rstrip("…")
     if not section or section.split()[0] in _PAGE_UNITS:
         return None
