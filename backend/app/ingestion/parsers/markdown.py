@@ -1,4 +1,6 @@
-"""Markdown: ATX and setext headings, fenced code, lists and pipe tables (line-based, no HTML)."""
+"""Markdown: ATX and setext headings, fenced code, lists and pipe tables (line-based), and the
+HTML tables it may embed (read as the HTML parser reads a table: a row per line, each cell with
+its column's header); no other HTML."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from app.ingestion.parsers._text import BlockBuilder, decode_bytes, format_row, squash
+from app.ingestion.parsers.html import html_to_blocks
 from app.ingestion.types import ExtractedDocument, ExtractionLimits
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -16,6 +19,7 @@ _HRULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _LIST = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)$")
 _TABLE_SEP = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_TABLE = re.compile(r"^ {0,3}<table\b", re.I)  # an HTML block that is a table (to </table>)
 
 
 def _cells(line: str) -> list[str]:
@@ -68,6 +72,16 @@ class _Parser:
                 self.flush()
                 self.out.heading(line, 1 if nxt.strip().startswith("=") else 2)
                 i += 1
+            elif _HTML_TABLE.match(line):
+                # "<table> <tr> <td><code>ENGINE_METHOD_RAND</code></td> …" as written in Node's
+                # docs: rows of "Constant: ENGINE_METHOD_RAND | Description: …", not tags.
+                self.flush()
+                end = i
+                while end < len(lines) - 1 and "</table>" not in lines[end].lower():
+                    end += 1
+                html_to_blocks("\n".join(lines[i : end + 1]), self.out)
+                i = end + 1
+                continue
             elif "|" in line and _TABLE_SEP.match(nxt) and "-" in nxt:
                 self.flush()
                 header = _cells(line)
