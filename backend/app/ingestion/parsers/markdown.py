@@ -1,5 +1,5 @@
 """Markdown: ATX and setext headings, fenced code, lists and pipe tables (line-based), and the
-HTML tables it may embed (read as the HTML parser reads a table: a row per line, each cell with
+HTML tables it may embed (read as the HTML parser reads a table: a row per block, each cell with
 its column's header); no other HTML."""
 
 from __future__ import annotations
