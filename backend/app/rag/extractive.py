@@ -24,6 +24,7 @@ from app.rag.question import (
     TITLE_QUESTION,
     DatedSubject,
     asked_kind,
+    asked_names,
     asked_quantity,
     asks_default,
     asks_version,
@@ -35,7 +36,6 @@ from app.rag.question import (
     document_words,
     in_setting,
     measured,
-    names_document,
     naming_terms,
     proper_names,
     quoted_code,
@@ -470,6 +470,11 @@ def extract(
     dating = dated_subject(question)
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
 
+    # Each passage's section when it is an API entry, and the line of its first heading or
+    # signature: the sentences above it are in that entry.
+    sections = {source.index: _section_entry(source) for source in ranked}
+    opening = {source.index: _first_entry_line(sentences) for _, source, sentences in per_source}
+
     candidates: list[_Candidate] = []
     for rank, source, n, sentences, own_terms in units:
         text, terms = _window(sentences, n, own_terms, query)
@@ -477,7 +482,7 @@ def extract(
             terms = terms + [t for t in file_naming[source.index] if t not in terms]
         # Before any signature of its passage, a sentence is in the entry the passage's section
         # is, when the document heads each entry ("singledispatch" several passages up).
-        entry_section = _section_entry(source) if _opens(sentences, n) else None
+        entry_section = sections[source.index] if n <= opening[source.index] else None
         note = version_asked and bool(_VERSION_NOTE.match(text))
         dated = _entry_above(sentences, n) if note else None
         section = entry_section if note and dated is None else None  # the entry a note closes
@@ -613,16 +618,13 @@ def _named_elsewhere(question: str, picked: list[_Candidate],
     """Whether a name the question spells out ("the Pittsburgh Penguins") is held only by
     documents the picks are not from ("Statistical Inference. Penguin, London." of a manual's
     bibliography, while the picks are a workbook's rows of other teams): what they say is about
-    something else. (Not the setting it is asked in, nor a name of the document.)"""
+    something else. (Only names it asks about: `question.asked_names`.)"""
     answering = {c.document_id for c in picked}
     held = {t for _, source, _, _, terms in units if source.document_id in answering
             for t in terms}
     held |= {t for source in ranked if source.document_id in answering
              for t in stemmed_terms(source.filename)}
-    return any(not in_setting(question, " ".join(name))
-               and not names_document(question, " ".join(name))
-               and not any(_holds(held, word) for word in name)
-               for name in proper_names(question))
+    return any(not any(_holds(held, word) for word in name) for name in asked_names(question))
 
 
 def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | None:
@@ -975,11 +977,12 @@ def _entry_above(sentences: list[str], n: int) -> int | None:
     return None
 
 
-def _opens(sentences: list[str], n: int) -> bool:
-    """Whether sentence `n` comes before any heading or signature of its passage."""
-    return not any(_is_heading(line) or (_SIGNATURE.match(line.strip())
-                                         and not _example_call(line.strip()))
-                   for line in sentences[:n])
+def _first_entry_line(sentences: list[str]) -> int:
+    """The index of a passage's first heading or signature (its length when it has none)."""
+    return next((i for i, line in enumerate(sentences)
+                 if _is_heading(line) or (_SIGNATURE.match(line.strip())
+                                          and not _example_call(line.strip()))),
+                len(sentences))
 
 
 def _section_entry(source: Source) -> str | None:
@@ -1363,9 +1366,7 @@ def _of_naming_documents(question: str, sources: Sequence[Source]) -> set[int]:
     guide saying "requires Python versions 3.7+"), when some documents do and others don't;
     empty otherwise. A name the question is set in ("… with ReportLab?") or that names the
     document ("the Python tutorial") does not count."""
-    names = [[word.lower() for word in name] for name in proper_names(question)
-             if not in_setting(question, " ".join(name))
-             and not names_document(question, " ".join(name))]
+    names = [[word.lower() for word in name] for name in asked_names(question)]
     if not names:
         return set()
     texts: dict[str, str] = {}  # each document's file name and passages, lower-cased once

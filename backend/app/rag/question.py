@@ -372,6 +372,14 @@ def in_setting(question: str, name: str) -> bool:
     return bool(re.search(rf"\b(?:in|with|using)\s+{re.escape(name)}\b", question, re.I))
 
 
+def asked_names(question: str) -> list[list[str]]:
+    """The proper names of `question` that say what it asks about: not the platform or tool it
+    is set in ("… with ReportLab?"), nor a name of the document it asks ("the Python tutorial")."""
+    return [name for name in proper_names(question)
+            if not in_setting(question, " ".join(name))
+            and not names_document(question, " ".join(name))]
+
+
 def names_document(question: str, name: str) -> bool:
     """Whether `name` (a proper name of `question`) names the document it asks about ("the
     Python tutorial", "the LayoutParser paper"): its passages need not repeat it."""
