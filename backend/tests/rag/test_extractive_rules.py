@@ -355,3 +355,17 @@ def test_two_sentences_of_one_passage_that_differ_in_a_name_are_no_copies(
     assert extractive_answer("On Windows, which environment variable does R look at first to "
                              "decide what my home directory is?",
                              doc_sources(windows, windows)).count("R_USER is defined") == 1
+
+
+def test_a_one_letter_setting_is_held_where_a_passage_writes_it(eval_docs: Path) -> None:
+    pie = real_text(eval_docs, "pdf/reportlab-userguide.pdf", "11.9 Pie Charts", page=117)
+    # "… in R?" over ReportLab's pie charts: "R" leaves no term to look for, yet no passage
+    # writes it, so the charts are another tool's and the evidence must be strong.
+    elsewhere = extract("How do I draw a pie chart of category counts in R?", doc_sources(pie))
+    assert elsewhere.text and elsewhere.unheld
+    assert not answers(0.6, elsewhere)
+    # R's manual writes "R" as a word of its own (not in "R_USER" nor "R-intro").
+    plots = real_text(eval_docs, "pdf/R-intro.pdf", "12.1 High-level plotting commands", page=74)
+    assert "R " in plots
+    assert not extract("How do I draw a pie chart of category counts in R?",
+                       doc_sources(plots)).unheld
