@@ -83,11 +83,13 @@ _DOCUMENT_TERMS = frozenset(term_sequence(" ".join(_DOCUMENT_WORDS)))
 _FILE_NAME_SEPARATORS = re.compile(r"[_.\-]+")
 _POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:" + _DOCUMENT_WORD
                         + r")s?\b|[\w$]+[.:_][\w$.:]+))")
-# Names that set the context of a question, not its subject: one followed by a verb of saying (the
-# author who says it: "What does Benson say …?"), and one before "version" or "release" (what the
+# Names that set the context of a question, not its subject: one followed by a verb of saying or of
+# holding a view (the author who says it: "What does Benson say …?", "Why does Benson think …?"),
+# and one before "version" or "release" (what the
 # version is of: "Since which Python version …?" over a module's docs, which never write "Python").
 _CONTEXT_NAME = re.compile(r"\b[A-Z][\w-]*(?=\s+(?:say|says|said|write|writes|wrote|recommends?|suggests?|"
-                      r"advises?|considers?|describes?|mentions?|warns?|explains?|claims?|argues?)\b)"
+                      r"advises?|considers?|describes?|mentions?|warns?|explains?|claims?|argues?|thinks?|"
+                      r"believes?|feels?|regards?|calls?|puts?|treats?|reproduces?|quotes?)\b)"
                       r"|\b[A-Z][\w.-]*[\w](?=\s+(?:version|release)s?\b)")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})

@@ -893,6 +893,10 @@ def test_which_names_a_question_spells_out() -> None:
     # … nor the one who says it, before a verb of saying.
     assert proper_names("What does Benson say skiers tie to their skis?") == []
     assert proper_names("How far does a ski-jumper fly in the jump Benson describes?") == []
+    # … or of holding an opinion: the author's view is what is asked, not the author.
+    assert proper_names("Why does Benson think curlers should have a rink of their own?") == []
+    assert proper_names("Why does Benson call Grindelwald the cradle of ice-making?") == [
+        ["Grindelwald"]]
     assert proper_names("Which team did the Chicago Blackhawks beat?") == [["Chicago", "Blackhawks"]]
     # Nor the owner of the document or of a name from code: its author, its platform.
     assert proper_names("In the rules printed in Benson's book, what is the puck made of?") == []
