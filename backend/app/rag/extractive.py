@@ -1104,9 +1104,16 @@ def _code(text: str) -> str:
 def _holds(known: set[str], name: str) -> bool:
     """`known` (the passages' and file names' terms) holds `name`: its word, or every part of a
     CamelCase name ("NodeJS" as "node" + "js")."""
+    if re.fullmatch(r"[A-Z]{2,}s", name):  # "PDFs": the plural of an acronym
+        name = name[:-1]
+    elif re.fullmatch(r"[A-Z]\w+-[a-z][\w-]*", name):  # "DER-encoded", "Bash-only" (not
+        name = name.split("-", 1)[0]  # "AES-SIV", "R-CNN"): the name is its first part
     whole = stemmed_terms(name, parts=False)
     parts = [t for t in stemmed_terms(name) if t not in whole]
-    return all(t in known for t in whole) or (bool(parts) and all(t in known for t in parts))
+    if all(t in known for t in whole) or (bool(parts) and all(t in known for t in parts)):
+        return True
+    # "Introduction" by the "intro" of "R-intro.pdf": a word the name starts with.
+    return len(whole) == 1 and any(len(t) >= 5 and whole[0].startswith(t) for t in known)
 
 
 def _eligible(sentence: str, terms: list[str], query: set[str] | None = None, *,

@@ -903,6 +903,17 @@ def test_which_names_a_question_spells_out() -> None:
     assert proper_names("What cost does Node's crypto.scrypt use by default?") == []
     # A possessor of anything else is asked about.
     assert proper_names("What is the date of Mallori's fake email?") == [["Mallori"]]
+    # An acronym's plural by the acronym, a name with a lowercase suffix by the name, and a
+    # name by a file-name word it starts with ("Introduction" by "R-intro.pdf").
+    assert not extract("Which script turns Python source files into colorized PDFs?", doc_sources(
+        "The py2pdf script turns Python source files into a colorized PDF.")).unnamed
+    assert not extract("How do I get the DER-encoded bytes of a certificate?", doc_sources(
+        "The raw property holds the DER encoding of the certificate as a Buffer.")).unnamed
+    assert extract("How do I get the AES-SIV bytes of a certificate?", doc_sources(
+        "The raw property holds the AES encoding of the certificate as a Buffer.")).unnamed
+    manual = [Source(index=1, document_id="d1", filename="R-intro.pdf", page=40, chunk_id="c1",
+                     text="The data frame is read with read.table() from the file.", score=1.0)]
+    assert not extract("How does An Introduction to R read a data frame?", manual).unnamed
     # A CamelCase name is held when its parts are ("NodeJS" by "node" and "js").
     assert not extract("Does NodeJS have a crypto module?", doc_sources(
         "The node:crypto module of Node.js provides cryptographic functionality.")).unnamed
