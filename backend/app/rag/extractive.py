@@ -405,12 +405,12 @@ def extract(
     # (One-letter names such as R leave no term: no setting to find.)
     setting = stemmed_terms(where, parts=False) if where else []
     unheld = bool(setting) and not any(t in known for t in setting)
-    # A one-letter name ("… in R?") leaves no term; it is held where a passage or a file name
-    # writes it as a word of its own, in capitals.
-    letter = re.fullmatch(r"[A-Z]", where or "")
-    if letter:
-        pattern = re.compile(rf"(?<![\w.-]){letter.group(0)}(?![\w-])")
-        unheld = not any(pattern.search(f"{s.filename} {s.text}") for s in ranked)
+    # A one-letter name ("… in R?") leaves no term; it is held where a passage writes it as a
+    # word of its own, in capitals (not in "R_USER"), or a file name has it as a part ("R-intro").
+    if re.fullmatch(r"[A-Z]", where or ""):
+        letter = re.compile(rf"(?<![\w.-]){where}(?![\w-])")
+        unheld = not any(letter.search(s.text) or where in re.split(r"[\W_]+", s.filename)
+                         for s in ranked)
     # A name of several words is held by any of them: "the St. Louis Blues" by "Blues" ("STL").
     # A name the question is set in ("… in Node.js when …") that no passage repeats is the
     # context of what it asks, as a setting it ends on is: the evidence must be strong.

@@ -978,8 +978,9 @@ def test_a_numbered_list_item_keeps_its_number_and_follows_its_lead_in() -> None
 
 
 def test_a_common_word_no_passage_holds_is_phrasing_not_a_missing_subject() -> None:
-    passage = doc_sources("5.7.3 Eigenvalues and eigenvectors\nThe function eigen(Sm) calculates "
-                          "the eigenvalues and eigenvectors of a symmetric matrix Sm.")
+    passage = [Source(index=1, document_id="d1", filename="R-intro.pdf", page=31, chunk_id="c1",
+                      text="5.7.3 Eigenvalues and eigenvectors\nThe function eigen(Sm) calculates "
+                           "the eigenvalues and eigenvectors of a symmetric matrix Sm.", score=1.0)]
     # "get" is in no passage, but it is among the commonest English words: phrasing.
     found = extract("how to get eigenvalues of a symmetric matrix in R", passage)
     assert found.missing == 0.0 and found.coverage == pytest.approx(1.0)

@@ -364,8 +364,15 @@ def test_a_one_letter_setting_is_held_where_a_passage_writes_it(eval_docs: Path)
     elsewhere = extract("How do I draw a pie chart of category counts in R?", doc_sources(pie))
     assert elsewhere.text and elsewhere.unheld
     assert not answers(0.6, elsewhere)
-    # R's manual writes "R" as a word of its own (not in "R_USER" nor "R-intro").
+    # R's manual writes "R" as a word of its own, and its file name has it as a part.
     plots = real_text(eval_docs, "pdf/R-intro.pdf", "12.1 High-level plotting commands", page=74)
     assert "R " in plots
     assert not extract("How do I draw a pie chart of category counts in R?",
                        doc_sources(plots)).unheld
+    eigen = real_text(eval_docs, "pdf/R-intro.pdf", "5.7.3 Eigenvalues and eigenvectors",
+                      "matrix of corresponding eigenvectors.", page=31)
+    assert not re.search(r"\bR\b", eigen)
+    manual = [Source(index=1, document_id="d1", filename="R-intro.pdf", page=31, chunk_id="c1",
+                     text=eigen, score=1.0)]
+    assert extract("How do I get eigenvalues of a symmetric matrix in R?", doc_sources(eigen)).unheld
+    assert not extract("How do I get eigenvalues of a symmetric matrix in R?", manual).unheld
