@@ -441,7 +441,9 @@ def extract(
     # "Can functools.lru_cache be used on async coroutine functions?" over passages that never
     # write "async" nor "coroutine", "… a JSON Pointer (RFC 6901) …" over the json docs: a
     # question two of whose specific words no passage holds asks about what they do not discuss.
-    unasked = _unheld_words(question, df, set(setting) | set(stemmed_terms(" ".join(
+    # (Nor a word of a file name: "camlidl" over camlidl-1.04.doc.pdf, whose pages seldom say it.)
+    files = {t for source in ranked for t in stemmed_terms(source.filename)}
+    unasked = _unheld_words(question, df, set(setting) | files | set(stemmed_terms(" ".join(
         document_words(question))))) >= UNASKED_WORDS
     query_mass = (sum(v for t, v in covered.items() if t in query)
                   - sum(phrasing.values())) or 1.0

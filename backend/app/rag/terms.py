@@ -22,7 +22,9 @@ STOPWORDS = frozenset(
     this those through to too under until up very was we were what when where which while who whom
     why will with would you your yours yourself yourselves also may might must shall us per via
     within without whether tell explain describe please give list show mean means there's what's
-    it's does doesn't don't isn't aren't can't""".replace("'", "").split()
+    it's does doesn't don't isn't aren't can't i'm i've i'd we're we've you're you've they're
+    they've that's let's didn't wasn't weren't hasn't haven't won't wouldn't shouldn't couldn't
+    """.replace("'", "").split()
 )  # compared with words whose apostrophe is gone (`plain_word`): "doesn't" is "doesnt"
 # Words that name the same bound: "the longest key" is what "the maximum … output" gives.
 _BOUNDS = {**dict.fromkeys(("max", "maximal", "longest", "largest", "biggest", "greatest",

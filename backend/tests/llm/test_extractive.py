@@ -2008,6 +2008,15 @@ async def test_a_question_about_what_no_passage_speaks_of_is_not_answered() -> N
                        doc_sources(page)).unasked
     assert not extract("Profiling shows lru_cache is slow. What do the docs suggest instead?",
                        doc_sources(page)).unasked
+    # Nor a word of the file name ("asyncio" in asyncio-guide.pdf, whose pages need not say it),
+    # nor a contraction ("I've").
+    asyncio_code = "Can lru_cache wrap coroutine functions from asyncio code?"
+    assert extract(asyncio_code, doc_sources(page)).unasked
+    guide = [Source(index=1, document_id="d1", filename="asyncio-guide.pdf", page=1,
+                    chunk_id="c1", text=page, score=1.0)]
+    assert not extract(asyncio_code, guide).unasked
+    assert not extract("I've coroutine functions: can lru_cache wrap them?",
+                       doc_sources(page)).unasked
 
 
 async def test_records_whose_fields_name_nothing_asked_do_not_answer_it() -> None:
