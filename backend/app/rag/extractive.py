@@ -248,6 +248,7 @@ EXAMPLE_WORDS = 4  # … of which a line that does not look like code has at mos
 QUOTED_LINE_MORE = 10  # a line holding quoted code answers when it says this many chars more
 QUOTED_LINE_CHARS = 200  # … and is at most this long
 LIST_ITEM_WORDS = 14  # an item of a list that lost its bullets: at most this many words
+DEFAULT_NAME_WORDS = 4  # "the default value of tickUp": the name this many words after "default"
 DEFAULT_AFTER = 2  # a default stated after a pick that states none: at most this many sentences on
 ENTRY_SENTENCES = 3  # a definition list's entry: the sentences under its term, at most this many
 _EXAMPLE_LEAD = "Example:"
@@ -677,11 +678,26 @@ def _default_of(names: list[str], picked: list[_Candidate],
         # ("`generator`: {number} … **Default:** `2`" states the default of the option it
         # starts on, not of the function whose entry it is in.)
         lead = "" if _LEADING_CODE_NAME.match(c.text) else c.lead or ""
-        shown = " ".join((lead, c.text,
-                          _entry_term(sentences[c.source_index], c.sentence_index) or "")).lower()
-        if any(name.lower() in shown for name in names):
+        heading = " ".join((lead, _entry_term(sentences[c.source_index], c.sentence_index) or ""))
+        if any(name.lower() in heading.lower() or _states_default_of(c.text, name)
+               for name in names):
             return True
     return False
+
+
+def _states_default_of(text: str, name: str) -> bool:
+    """Whether `text` states a default of `name`: the name before the default ("`tickUp` …
+    Defaults to 5") or right after it ("the default value of tickUp"). A name further on starts
+    another entry of a flattened reference table ("Defaults to None strokeWidth Width of axis in
+    points tickUp"): the default is of what came before it."""
+    lowered, name = text.lower(), name.lower()
+    first = _STATES_DEFAULT.search(text)
+    if first is None or name not in lowered:
+        return False
+    if lowered.find(name) < first.start():
+        return True
+    return any(name in " ".join(lowered[m.end():].split()[:DEFAULT_NAME_WORDS])
+               for m in _STATES_DEFAULT.finditer(text))
 
 
 def _with_default(picked: list[_Candidate], sentences: Mapping[int, list[str]]

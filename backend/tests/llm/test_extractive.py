@@ -1983,6 +1983,21 @@ async def test_a_default_of_another_entry_does_not_answer_a_question_naming_its_
                        doc_sources(entries)).undefaulted
 
 
+def test_a_default_before_a_name_in_a_flattened_table_is_of_the_entry_before() -> None:
+    # A reference table read as one sentence: "Defaults to None" is strokeColor's, and tickUp's
+    # entry starts after it.
+    table = ("XCategoryAxis properties. strokeColor Color of the axis line. Defaults to None "
+             "strokeWidth Width of axis in points tickUp How far above the axis should the tick "
+             "marks protrude?")
+    question = "What is the default value of the tickUp property of an XCategoryAxis?"
+    found = extract(question, doc_sources(table))
+    assert "tickUp" in found.text and found.undefaulted
+    # The name right after "default" ("the default of tickUp") or before it is stated.
+    for stated in ("The default of tickUp is 5 points.", "tickUp: how far the tick marks "
+                   "protrude above the axis. Defaults to 5 points."):
+        assert not extract(question, doc_sources(stated)).undefaulted
+
+
 async def test_a_question_about_what_no_passage_speaks_of_is_not_answered() -> None:
     page = ("The functools module.\n\n@lru_cache(maxsize=128, typed=False)\n\nDecorator to "
             "wrap a function with a "
