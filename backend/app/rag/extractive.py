@@ -148,6 +148,9 @@ RESCUE_MISSING = 0.1
 # A question ending on a tool or setting no passage names ("How do I draw a bar chart with
 # matplotlib?" over ReportLab's charts, 0.68) needs this much.
 UNHELD_FLOOR = 0.75
+# Under this relevance of the best passage, a specific word of the question that no passage holds
+# is what it asks about (`ExtractiveChatModel.answer`).
+WEAK_RELEVANCE = 0.4
 # Under RESCUE_FLOOR, a question asking for a quantity ("What is the average time to run the
 # Cresta course?") is still answered by a sentence with a number and a unit of what it asks
 # ("… traversed in a shade over 60 seconds", dense 0.40) when every term of the question occurs
@@ -327,6 +330,8 @@ class Extract:
     # Read off the document's structure, not scored (an author's affiliation on a title page):
     # no relevance check applies.
     stated: bool = False
+    # How many of the question's specific words no passage holds ("volleyball"; see `unasked`).
+    unheld_words: int = 0
     best_source: int | None = None  # the index of the source of the best-scoring sentence
 
 
@@ -444,8 +449,9 @@ def extract(
     # question two of whose specific words no passage holds asks about what they do not discuss.
     # (Nor a word of a file name: "camlidl" over camlidl-1.04.doc.pdf, whose pages seldom say it.)
     files = {t for source in ranked for t in stemmed_terms(source.filename)}
-    unasked = _unheld_words(question, df, set(setting) | files | set(stemmed_terms(" ".join(
-        document_words(question))))) >= UNASKED_WORDS
+    unheld_words = _unheld_words(question, df, set(setting) | files | set(stemmed_terms(
+        " ".join(document_words(question)))))
+    unasked = unheld_words >= UNASKED_WORDS
     query_mass = (sum(v for t, v in covered.items() if t in query)
                   - sum(phrasing.values())) or 1.0
     # What a sentence must hold of the question to be a candidate is measured against the words
@@ -617,7 +623,7 @@ def extract(
     if picked and not unnamed and _named_elsewhere(question, picked, units, ranked):
         unnamed = unheld = True
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
-                   undefaulted, unasked, unnamed, stated,
+                   undefaulted, unasked, unnamed, stated, unheld_words,
                    best_source=picked[0].source_index if picked else None)
 
 
@@ -1480,6 +1486,11 @@ class ExtractiveChatModel:
         )
         if found.stated:
             return found.text
+        if relevance is not None and relevance < WEAK_RELEVANCE and found.unheld_words:
+            # No passage is much about the question, and it names something specific that none
+            # holds: "How many players does each volleyball team have on the court?" over the
+            # ice-hockey rules ("The team shall consist of six players", relevance 0.37).
+            return ""
         if found.untyped or found.undefaulted or found.unasked or (
                 found.unnamed and relevance is None):
             # The passages do not give the number, measure, year or default asked for, or do

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from app.rag.extractive import EVIDENCE_FLOOR, answers, extract, extractive_answer
+from app.rag.extractive import (
+    EVIDENCE_FLOOR,
+    ExtractiveChatModel,
+    answers,
+    extract,
+    extractive_answer,
+)
 from app.rag.prompts import Source
 from app.rag.sentences import split_sentences
 from app.rag.terms import content_terms
@@ -376,3 +382,22 @@ def test_a_one_letter_setting_is_held_where_a_passage_writes_it(eval_docs: Path)
                      text=eigen, score=1.0)]
     assert extract("How do I get eigenvalues of a symmetric matrix in R?", doc_sources(eigen)).unheld
     assert not extract("How do I get eigenvalues of a symmetric matrix in R?", manual).unheld
+
+
+async def test_a_barely_related_passage_does_not_answer_what_no_passage_names(
+        eval_docs: Path) -> None:
+    rules = real_text(eval_docs, "epub/winter-sports.epub", "Rules of Match Play",
+                      "The teams change goals at half-time.")
+
+    async def similarity(_: str, __: list[str]) -> float:
+        return 0.7  # more than the floor that the missing word "volleyball" (and "court") raise
+
+    model = ExtractiveChatModel()
+    # The ice-hockey rules are barely about volleyball (relevance 0.37), and no passage holds
+    # the word the question is about: not found.
+    assert await model.answer("How many players does each volleyball team have on the court?",
+                              doc_sources(rules), relevance=0.37, similarity=similarity) == ""
+    # Without such a word, the sentence's own similarity still answers.
+    assert "six players" in await model.answer(
+        "How many players does each team have on the ice?", doc_sources(rules),
+        relevance=0.37, similarity=similarity)
