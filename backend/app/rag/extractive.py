@@ -238,6 +238,17 @@ _PRONOUN_OBJECT = re.compile(r"\b(?:for|of|to|with|on|about)\s+(?:these|those)\s
 # fitting regression models in a way resistant to … outliers." (then "Function lqs in … MASS …").
 _ANNOUNCES = re.compile(r"^there\s+(?:are|is|exist)\s+(?:several|many|various|some|two|three"
                         r"|a\s+(?:few|number|variety))\b", re.I)
+# How passages state a bound: "maximum", "at most", "shall be of no greater weight than".
+_BOUNDS = {
+    stemmed_terms("maximum")[0]: re.compile(
+        r"\b(?:max(?:imum|imal)?|at\s+most|up\s+to|(?:not|never)\s+exceed|(?:no|not)\b[^.;]{0,40}?"
+        r"\b(?:greater|more|larger|longer|higher|bigger)\b[^.;]{0,20}?\bthan\b)", re.I),
+    stemmed_terms("minimum")[0]: re.compile(
+        r"\b(?:min(?:imum|imal)?|at\s+least|(?:no|not)\b[^.;]{0,40}?"
+        r"\b(?:less|fewer|smaller|shorter|lower)\b[^.;]{0,20}?\bthan\b)", re.I),
+}
+_YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have)\b",
+                     re.I)  # "Is there a maximum length …?"
 _ASKS = re.compile(r"\?[\"'”’)\]]*$")  # a sentence that asks: "1.2 What is COM?"
 _LABELLED = re.compile(r"^[^\s:]{1,30}:\s")  # "apt: With this method, …"
 REFERENT_HOPS = 3  # how far back a sentence about "this field" may look for what names it
@@ -587,6 +598,11 @@ def extract(
     # answered by them ("How big is the attached file?" over the e-mail's header lines).
     untyped = (quantity is not None and asks_for not in LOOSE_QUANTITIES
                and not any(c.typed for c in picked))
+    # Nor is one asking for a bound ("What is the minimum weight of a curling stone?") by
+    # passages that state no such bound ("The usual weight is from about 36 to 40 lb.").
+    if quantity is not None and not untyped and not _YES_NO.match(question):
+        text = "\n".join(source.text for source in ranked)
+        untyped = any(t in query and not pattern.search(text) for t, pattern in _BOUNDS.items())
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]

@@ -772,6 +772,19 @@ async def test_the_type_asked_for_is_found_where_it_is_given(text: str, question
     assert given in await ExtractiveChatModel().answer(question, doc_sources(text))
 
 
+def test_a_bound_asked_for_needs_a_passage_stating_one() -> None:
+    stones = ("All curling-stones shall be of a circular shape. The usual weight is from about 36 "
+              "to 40 lb. No stone shall be of a greater weight than 44 lb.")
+    # "The usual weight" and "no greater weight than" give no least weight.
+    assert extract("What is the minimum weight of a curling stone?", doc_sources(stones)).untyped
+    for question in ("What is the maximum weight of a curling stone?",
+                     "Is there a minimum weight for a curling stone?",  # yes or no: "no"
+                     "What is the usual weight of a curling stone?"):
+        assert not extract(question, doc_sources(stones)).untyped, question
+    assert not extract("What is the minimum weight of a curling stone?", doc_sources(
+        stones.replace("The usual", "A stone weighs at least 30 lb; the usual"))).untyped
+
+
 async def test_a_name_no_passage_holds_is_not_answered() -> None:
     table = ("Team: Blues; Location: STL; Stanley Cups: 1\n"
              "Team: Flyers; Location: PHI; Stanley Cups: 2\n"
