@@ -239,7 +239,7 @@ _PRONOUN_OBJECT = re.compile(r"\b(?:for|of|to|with|on|about)\s+(?:these|those)\s
 _ANNOUNCES = re.compile(r"^there\s+(?:are|is|exist)\s+(?:several|many|various|some|two|three"
                         r"|a\s+(?:few|number|variety))\b", re.I)
 # How passages state a bound: "maximum", "at most", "shall be of no greater weight than".
-_BOUNDS = {
+_STATES_BOUND = {
     stemmed_terms("maximum")[0]: re.compile(
         r"\b(?:max(?:imum|imal)?|at\s+most|up\s+to|(?:not|never)\s+exceed|(?:no|not)\b[^.;]{0,40}?"
         r"\b(?:greater|more|larger|longer|higher|bigger)\b[^.;]{0,20}?\bthan\b)", re.I),
@@ -602,7 +602,7 @@ def extract(
     # passages that state no such bound ("The usual weight is from about 36 to 40 lb.").
     if quantity is not None and not untyped and not _YES_NO.match(question):
         text = "\n".join(source.text for source in ranked)
-        untyped = any(t in query and not pattern.search(text) for t, pattern in _BOUNDS.items())
+        untyped = any(t in query and not pattern.search(text) for t, pattern in _STATES_BOUND.items())
     # What the answer shows of each pick (with the signature it describes), for the relevance
     # check: "Must be called once …" alone is about nothing, under "val initialize" it is not.
     evidence = [(f"{c.lead}: " if c.lead else "") + c.text.replace(_JOIN, " ") for c in picked]
@@ -1143,7 +1143,7 @@ def _code(text: str) -> str:
 
 def _holds(known: set[str], name: str) -> bool:
     """`known` (the passages' and file names' terms) holds `name`: its word, or every part of a
-    CamelCase name ("NodeJS" as "node" + "js")."""
+    CamelCase name ("NodeJS" as "node" + "js"), or a word it starts with ("intro")."""
     if re.fullmatch(r"[A-Z]{2,}s", name):  # "PDFs": the plural of an acronym
         name = name[:-1]
     elif re.fullmatch(r"[A-Z]\w+-[a-z][\w-]*", name):  # "DER-encoded", "Bash-only" (not

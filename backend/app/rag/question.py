@@ -85,8 +85,8 @@ _POSSESSOR = re.compile(r"\b[A-Z][\w-]*['’]s?(?=\s+(?:(?:[\w.+-]+\s+){0,2}?(?:
                         + r")s?\b|[\w$]+[.:_][\w$.:]+))")
 # Names that set the context of a question, not its subject: one followed by a verb of saying or of
 # holding a view (the author who says it: "What does Benson say …?", "Why does Benson think …?"),
-# and one before "version" or "release" (what the
-# version is of: "Since which Python version …?" over a module's docs, which never write "Python").
+# and one before "version" or "release" (what the version is of: "Since which Python version …?"
+# over a module's docs, which never write "Python").
 _CONTEXT_NAME = re.compile(r"\b[A-Z][\w-]*(?=\s+(?:say|says|said|write|writes|wrote|recommends?|suggests?|"
                       r"advises?|considers?|describes?|mentions?|warns?|explains?|claims?|argues?|thinks?|"
                       r"believes?|feels?|regards?|calls?|puts?|treats?|reproduces?|quotes?)\b)"
