@@ -247,6 +247,7 @@ _STATES_BOUND = {
         r"\b(?:min(?:imum|imal)?|at\s+least|(?:no|not)\b[^.;]{0,40}?"
         r"\b(?:less|fewer|smaller|shorter|lower)\b[^.;]{0,20}?\bthan\b)", re.I),
 }
+_ALTITUDE = re.compile(r"\s+(?:above|below)\s+(?:the\s+)?(?:sea|level)", re.I)
 _YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have)\b",
                      re.I)  # "Is there a maximum length …?"
 _ASKS = re.compile(r"\?[\"'”’)\]]*$")  # a sentence that asks: "1.2 What is COM?"
@@ -492,6 +493,8 @@ def extract(
     file_naming = {source.index: naming_terms(question, source.filename) for source in ranked}
     named_sources |= {index for index, naming in file_naming.items() if naming}
     howto = bool(HOWTO_QUESTION.match(question))
+    # "6090 feet above sea-level" is where a place lies, no length of anything it has.
+    altitude = bool(re.search(r"\b(?:sea|altitude|elevation|high|height)\b", question, re.I))
     version_asked = asks_version(question)
     dating = dated_subject(question)
     who = bool(re.match(r"\s*(?:who|whom|whose)\b", question, re.I))  # names may answer it
@@ -550,7 +553,8 @@ def extract(
         lexical *= 1 + RANK_BONUS / (1 + rank)
         defines = bool(subject) and _defines(text, subject or "")
         measures = quantity is not None and any(
-            _measure(m.group(0)) not in given for m in quantity.finditer(text))
+            _measure(m.group(0)) not in given and (altitude or not _ALTITUDE.match(text, m.end()))
+            for m in quantity.finditer(text))
         if measures and dating is not None and quantity is not None:
             # "Changed in version 3.4: Added support for … Enum classes" does not date allow_nan.
             measures = _dates(text, signature, quantity, dating)

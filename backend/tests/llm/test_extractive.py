@@ -772,6 +772,16 @@ async def test_the_type_asked_for_is_found_where_it_is_given(text: str, question
     assert given in await ExtractiveChatModel().answer(question, doc_sources(text))
 
 
+def test_a_height_above_sea_level_is_no_length() -> None:
+    resort = ("St. Moritz is the highest of winter resorts. It is situated 6090 feet above "
+              "sea-level, and is eminent for its rinks and toboggan-runs, the bob-run among them.")
+    # Where St. Moritz lies says nothing of how long its bob-run is …
+    assert extract("How long is the St. Moritz bob-run?", doc_sources(resort)).untyped
+    # … and answers how high it lies.
+    high = extract("How high above sea level is St. Moritz?", doc_sources(resort))
+    assert not high.untyped and "6090 feet" in high.text
+
+
 def test_a_bound_asked_for_needs_a_passage_stating_one() -> None:
     stones = ("All curling-stones shall be of a circular shape. The usual weight is from about 36 "
               "to 40 lb. No stone shall be of a greater weight than 44 lb.")
