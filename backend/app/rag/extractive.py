@@ -418,7 +418,8 @@ def extract(
         df = Counter(term for *_, terms in units for term in set(terms))
     # What some passage or file name holds: a tool or name the question ends on or spells out
     # that none holds means the passages are about something else.
-    known = set(df) | {t for source in ranked for t in stemmed_terms(source.filename)}
+    files = {t for source in ranked for t in stemmed_terms(source.filename)}
+    known = set(df) | files
     where = setting_phrase(question)
     # (One-letter names such as R leave no term: no setting to find.)
     setting = stemmed_terms(where, parts=False) if where else []
@@ -460,7 +461,6 @@ def extract(
     # write "async" nor "coroutine", "… a JSON Pointer (RFC 6901) …" over the json docs: a
     # question two of whose specific words no passage holds asks about what they do not discuss.
     # (Nor a word of a file name: "camlidl" over camlidl-1.04.doc.pdf, whose pages seldom say it.)
-    files = {t for source in ranked for t in stemmed_terms(source.filename)}
     unheld_words = _unheld_words(question, df, set(setting) | files | set(stemmed_terms(
         " ".join(document_words(question)))))
     unasked = unheld_words >= UNASKED_WORDS
