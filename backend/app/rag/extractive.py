@@ -34,6 +34,7 @@ from app.rag.question import (
     defined_phrase,
     definition_subject,
     document_words,
+    file_words,
     in_setting,
     measured,
     naming_terms,
@@ -166,9 +167,10 @@ UNASKED_WORDS = 2
 _K1, _B = 1.2, 0.75
 # Documentation states a default as such ("defaults to", "**Default:**", "if omitted", "unless …"):
 # what answers a question asking for one (`question.asks_default`).
+# ("… and ignored otherwise" ends on the word: it says when a setting counts, not what is used.)
 _STATES_DEFAULT = re.compile(
     r"\bdefault|\bomitted\b|\bnot\s+(?:specified|given|set|provided|supplied|passed)\b"
-    r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b|\binitially\b|\bif\s+absent\b", re.I)
+    r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b(?!\s*(?:[.;)]|$))|\binitially\b|\bif\s+absent\b", re.I)
 
 # A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
 _LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
@@ -659,7 +661,13 @@ def _named_elsewhere(question: str, picked: list[_Candidate],
             for t in terms}
     held |= {t for source in ranked if source.document_id in answering
              for t in stemmed_terms(source.filename)}
-    return any(not any(_holds(held, word) for word in name) for name in asked_names(question))
+    if any(not any(_holds(held, word) for word in name) for name in asked_names(question)):
+        return True
+    # So is a word of another retrieved document's file name that the answering documents never
+    # write: "Under which software license is camlidl distributed?" over the live manual's GPL
+    # notice, while camlidl-1.04.doc.pdf's passages say nothing of a license.
+    return any(word not in held for source in ranked if source.document_id not in answering
+               for word in file_words(question, source.filename))
 
 
 def _quoted_example(question: str, ranked: Sequence[Source]) -> _Candidate | None:

@@ -404,6 +404,12 @@ def file_name_terms(filename: str) -> list[str]:
     return [t for t in term_sequence(stem) if not any(c.isdigit() for c in t)]
 
 
+def file_words(question: str, filename: str) -> set[str]:
+    """The words of `question` that are words of the file name `filename` ("camlidl" of
+    camlidl-1.04.doc.pdf), not words for a document ("manual", "guide")."""
+    return (set(stemmed_terms(question, parts=False)) & set(file_name_terms(filename))) - _DOCUMENT_TERMS
+
+
 def naming_terms(question: str, filename: str) -> set[str]:
     """The words by which `question` names the document `filename` (none: it does not name it):
     two consecutive words of the name ("the sample presentation", "Winter Sports in

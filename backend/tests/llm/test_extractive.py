@@ -820,6 +820,20 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
               "To: Mallori Harrell <m@example.com>\nAttachments: fake-attachment.txt")
     assert await model.answer("Who was CC'd on the fake email with an attachment?",
                               doc_sources(header)) == ""
+    # A word of a retrieved document's file name ("camlidl") is held by that document: a
+    # passage of another document that never writes it speaks of something else.
+    camlidl = Source(index=2, document_id="c", filename="camlidl-1.04.doc.pdf", page=20,
+                     chunk_id="c2", text="The camlidldll script builds a DLL holding a COM "
+                     "component written in Caml.", score=1.0)
+    notice = Source(index=1, document_id="m", filename="live-manual.en.docx", page=1,
+                    chunk_id="m1", text="License: This program is free software: you can "
+                    "redistribute it under the terms of the GNU General Public License.",
+                    score=1.0)
+    question = "Under which software license is camlidl distributed?"
+    found = extract(question, [notice, camlidl])
+    assert "GNU General Public License" in found.text and found.unnamed and found.unheld
+    assert not extract(question, [replace(notice, filename="camlidl-license.txt",
+                                          document_id="c")]).unnamed
     # A name the passages only hold as a file name still counts ("backus" in a1977-backus.pdf).
     assert not extract("What did Backus propose?", [Source(
         index=1, document_id="d", filename="a1977-backus-p21.pdf", page=1, chunk_id="c",
@@ -2019,6 +2033,18 @@ def test_a_default_before_a_name_in_a_flattened_table_is_of_the_entry_before() -
     for stated in ("The default of tickUp is 5 points.", "tickUp: how far the tick marks "
                    "protrude above the axis. Defaults to 5 points."):
         assert not extract(question, doc_sources(stated)).undefaulted
+
+
+def test_a_setting_ignored_otherwise_states_no_default() -> None:
+    # "… and ignored otherwise" says when the setting counts, not what is used without it.
+    entry = ("valueStep\nThe y change between tick intervals.\nminimumTickSpacing\nThis is used "
+             "when valueStep is set to None, and ignored otherwise.")
+    question = "What is the default value of minimumTickSpacing on a YValueAxis?"
+    found = extract(question, doc_sources(entry))
+    assert "ignored otherwise" in found.text and found.undefaulted
+    # "Otherwise" that goes on to a value states it.
+    stated = entry.replace("ignored otherwise.", "otherwise it is 10 points.")
+    assert not extract(question, doc_sources(stated)).undefaulted
 
 
 async def test_a_question_about_what_no_passage_speaks_of_is_not_answered() -> None:
