@@ -171,6 +171,7 @@ _K1, _B = 1.2, 0.75
 _STATES_DEFAULT = re.compile(
     r"\bdefault|\bomitted\b|\bnot\s+(?:specified|given|set|provided|supplied|passed)\b"
     r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b(?!\s*(?:[.;)]|$))|\binitially\b|\bif\s+absent\b", re.I)
+_DOTTED_NAME = re.compile(r"\b[a-z]\w+\.[a-z]\w+\b")  # "cex.main", "json.tool"; not "i.e."
 
 # A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
 _LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
@@ -629,7 +630,7 @@ def extract(
     composed = _compose(picked, ranked) if picked else ""
     undefaulted = bool(composed) and asks_default(question) and (
         not _STATES_DEFAULT.search(composed)
-        or not _default_of(spelled_identifiers(question), picked, by_source))
+        or not _default_of(_default_names(question), picked, by_source))
     # "Which conference do the Flyers play in?" over a workbook's rows ("Team: Flyers; Location:
     # PHI; Stanley Cups: 2"): records whose fields name nothing of what is asked, nor does any
     # passage, hold no such value.
@@ -717,6 +718,13 @@ def _default_of(names: list[str], picked: list[_Candidate],
                for name in names):
             return True
     return False
+
+
+def _default_names(question: str) -> list[str]:
+    """The names whose default `question` asks for: the identifiers it spells out, and dotted
+    names ("What default value does R use for the cex.main graphics parameter?"), whose last
+    part alone ("main") would be a word."""
+    return spelled_identifiers(question) + _DOTTED_NAME.findall(question)
 
 
 def _states_default_of(text: str, name: str) -> bool:

@@ -2035,6 +2035,20 @@ def test_a_default_before_a_name_in_a_flattened_table_is_of_the_entry_before() -
         assert not extract(question, doc_sources(stated)).undefaulted
 
 
+def test_a_dotted_name_asked_for_needs_its_own_default() -> None:
+    # "cex.main" is the name asked about: "relative to the default text size" under a list of
+    # names states no default of it.
+    entry = ("cex=1.5 Character expansion. The value is the desired size of text characters "
+             "relative to the default text size. cex.axis cex.lab cex.main cex.sub The "
+             "character expansion to be used for axis annotation, x and y labels, main and "
+             "sub-titles, respectively.")
+    question = "What default value does R use for the cex.main graphics parameter?"
+    found = extract(question, doc_sources(entry))
+    assert "default text size" in found.text and found.undefaulted
+    stated = entry + " The default of cex.main is 1.2."
+    assert not extract(question, doc_sources(stated)).undefaulted
+
+
 def test_a_setting_ignored_otherwise_states_no_default() -> None:
     # "… and ignored otherwise" says when the setting counts, not what is used without it.
     entry = ("valueStep\nThe y change between tick intervals.\nminimumTickSpacing\nThis is used "
