@@ -93,8 +93,10 @@ _CONTEXT_NAME = re.compile(r"\b[A-Z][\w-]*(?=\s+(?:say|says|said|write|writes|wr
                       r"|\b[A-Z][\w.-]*[\w](?=\s+(?:version|release)s?\b)")
 # Quantities a sentence may give without a number ("yearly", "as much as you like").
 LOOSE_QUANTITIES = frozenset({"often", "much"})
-# The tool or setting a question ends on ("… with matplotlib?", "… in pandas?").
-_SETTING = re.compile(r"\b(?:in|with|using)\s+((?:[\w.+#-]+\s*){1,2})\?*\s*$", re.I)
+# The tool or setting a question ends on ("… with matplotlib?", "… in pandas?"; not "… and in
+# what units?", which asks what the answer is measured in).
+_SETTING = re.compile(r"\b(?:in|with|using)\s+(?!(?:what|which|whose|how)\b)((?:[\w.+#-]+\s*){1,2})"
+                      r"\?*\s*$", re.I)
 # "Who wrote / edited / created …?": the verb asks for an author, whom a byline names without it.
 AUTHORSHIP = re.compile(r"\s*who\s+(wrote|authored|edited|compiled|created|designed|developed)"
                         r"\b", re.I)

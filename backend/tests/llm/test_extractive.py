@@ -37,6 +37,7 @@ from app.rag.question import (
     measured,
     proper_names,
     quoted_code,
+    setting_phrase,
     spelled_identifiers,
 )
 from app.rag.sentences import split_sentences
@@ -850,7 +851,8 @@ async def test_a_name_no_passage_holds_is_not_answered() -> None:
 
 async def test_strong_evidence_outweighs_a_name_no_passage_holds() -> None:
     # The crypto module's passages never say "Node": a question naming it is answered when the
-    # evidence is as strong as an unheld setting needs, and only then.
+    # evidence is strong, and only then; stronger than for a setting the passages do not hold
+    # (0.81 would do for "… in Node.js?").
     passage = doc_sources("When chacha20-poly1305 is used, the authentication tag length "
                           "defaults to 16 bytes.")
     question = "What authentication tag length does Node.js use for chacha20-poly1305?"
@@ -862,9 +864,14 @@ async def test_strong_evidence_outweighs_a_name_no_passage_holds() -> None:
         return similarity
 
     model = ExtractiveChatModel()
-    assert "16 bytes" in await model.answer(question, passage, relevance=0.81,
-                                            similarity=evidence(0.81))
+    assert "16 bytes" in await model.answer(question, passage, relevance=0.86,
+                                            similarity=evidence(0.86))
+    assert await model.answer(question, passage, relevance=0.81, similarity=evidence(0.81)) == ""
     assert await model.answer(question, passage, relevance=0.68, similarity=evidence(0.70)) == ""
+    setting = "What authentication tag length is used for chacha20-poly1305 in Node.js?"
+    assert not extract(setting, passage).unnamed and extract(setting, passage).unheld
+    assert "16 bytes" in await model.answer(setting, passage, relevance=0.81,
+                                            similarity=evidence(0.81))
     assert await model.answer(question, passage) == ""  # no evidence to weigh: not found
 
 
@@ -2047,6 +2054,15 @@ def test_a_dotted_name_asked_for_needs_its_own_default() -> None:
     assert "default text size" in found.text and found.undefaulted
     stated = entry + " The default of cex.main is 1.2."
     assert not extract(question, doc_sources(stated)).undefaulted
+
+
+def test_a_setting_is_no_question_word() -> None:
+    assert setting_phrase("How do I draw a bar chart with matplotlib?") == "matplotlib"
+    assert setting_phrase("What does it return in Node.js?") == "Node.js"
+    # "… and in what units?" asks what the answer is measured in: no tool it is set in.
+    assert setting_phrase("Which attribute sets how far the label columns sit from the pie, "
+                          "and in what units?") is None
+    assert setting_phrase("Which module is it documented in, with which options?") is None
 
 
 def test_a_setting_ignored_otherwise_states_no_default() -> None:
