@@ -661,7 +661,8 @@ def _named_elsewhere(question: str, picked: list[_Candidate],
     """Whether a name the question spells out ("the Pittsburgh Penguins") is held only by
     documents the picks are not from ("Statistical Inference. Penguin, London." of a manual's
     bibliography, while the picks are a workbook's rows of other teams): what they say is about
-    something else. (Only names it asks about: `question.asked_names`.)"""
+    something else. (Only names it asks about: `question.asked_names`; and the words of another
+    retrieved document's file name, `question.file_words`.)"""
     answering = {c.document_id for c in picked}
     held = {t for _, source, _, _, terms in units if source.document_id in answering
             for t in terms}

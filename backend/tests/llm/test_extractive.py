@@ -2042,17 +2042,27 @@ def test_a_default_before_a_name_in_a_flattened_table_is_of_the_entry_before() -
         assert not extract(question, doc_sources(stated)).undefaulted
 
 
-def test_a_dotted_name_asked_for_needs_its_own_default() -> None:
+_CEX = ("cex=1.5 Character expansion. The value is the desired size of text characters relative "
+        "to the default text size. cex.axis cex.lab cex.main cex.sub The character expansion to "
+        "be used for axis annotation, x and y labels, main and sub-titles, respectively.")
+_TICKS = ("valueStep\nThe y change between tick intervals.\nminimumTickSpacing\nThis is used "
+          "when valueStep is set to None, and ignored otherwise.")
+
+
+@pytest.mark.parametrize(("entry", "question", "shown", "stated"), [
     # "cex.main" is the name asked about: "relative to the default text size" under a list of
     # names states no default of it.
-    entry = ("cex=1.5 Character expansion. The value is the desired size of text characters "
-             "relative to the default text size. cex.axis cex.lab cex.main cex.sub The "
-             "character expansion to be used for axis annotation, x and y labels, main and "
-             "sub-titles, respectively.")
-    question = "What default value does R use for the cex.main graphics parameter?"
+    (_CEX, "What default value does R use for the cex.main graphics parameter?",
+     "default text size", f"{_CEX} The default of cex.main is 1.2."),
+    # "… and ignored otherwise" says when the setting counts, not what is used without it;
+    # "otherwise" that goes on to a value states it.
+    (_TICKS, "What is the default value of minimumTickSpacing on a YValueAxis?",
+     "ignored otherwise", _TICKS.replace("ignored otherwise.", "otherwise it is 10 points.")),
+])
+def test_an_answer_stating_no_default_of_the_name_asked_is_undefaulted(
+        entry: str, question: str, shown: str, stated: str) -> None:
     found = extract(question, doc_sources(entry))
-    assert "default text size" in found.text and found.undefaulted
-    stated = entry + " The default of cex.main is 1.2."
+    assert shown in found.text and found.undefaulted
     assert not extract(question, doc_sources(stated)).undefaulted
 
 
@@ -2063,18 +2073,6 @@ def test_a_setting_is_no_question_word() -> None:
     assert setting_phrase("Which attribute sets how far the label columns sit from the pie, "
                           "and in what units?") is None
     assert setting_phrase("Which module is it documented in, with which options?") is None
-
-
-def test_a_setting_ignored_otherwise_states_no_default() -> None:
-    # "… and ignored otherwise" says when the setting counts, not what is used without it.
-    entry = ("valueStep\nThe y change between tick intervals.\nminimumTickSpacing\nThis is used "
-             "when valueStep is set to None, and ignored otherwise.")
-    question = "What is the default value of minimumTickSpacing on a YValueAxis?"
-    found = extract(question, doc_sources(entry))
-    assert "ignored otherwise" in found.text and found.undefaulted
-    # "Otherwise" that goes on to a value states it.
-    stated = entry.replace("ignored otherwise.", "otherwise it is 10 points.")
-    assert not extract(question, doc_sources(stated)).undefaulted
 
 
 async def test_a_question_about_what_no_passage_speaks_of_is_not_answered() -> None:
