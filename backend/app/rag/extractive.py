@@ -34,6 +34,7 @@ from app.rag.question import (
     defined_phrase,
     definition_subject,
     document_words,
+    dotted_names,
     file_words,
     in_setting,
     measured,
@@ -176,7 +177,6 @@ _K1, _B = 1.2, 0.75
 _STATES_DEFAULT = re.compile(
     r"\bdefault|\bomitted\b|\bnot\s+(?:specified|given|set|provided|supplied|passed)\b"
     r"|\bif\s+(?:no|none)\b|\bunless\b|\botherwise\b(?!\s*(?:[.;)]|$))|\binitially\b|\bif\s+absent\b", re.I)
-_DOTTED_NAME = re.compile(r"\b[a-z]\w+\.[a-z]\w+\b")  # "cex.main", "json.tool"; not "i.e."
 
 # A sentence that starts on a code name: "`partial` objects are …", ":class:`partial` objects …".
 _LEADING_CODE_NAME = re.compile(r"(?:the\s+)?(?::[\w:-]+:)?`~?([\w.]+)(?:\(\))?`", re.I)
@@ -447,12 +447,17 @@ def extract(
     # So is an identifier it spells out as code ("splitInRow", "__init_subclass__", "wchar_t")
     # that no passage writes: documentation that never writes it does not document it.
     unwritten = spelled_identifiers(question, dotted=True)
-    if unwritten:  # (most questions spell none: the passages' text is joined only for those)
+    # So is a dotted name it writes ("Can singledispatch dispatch on a typing.Protocol …?") when
+    # no passage writes it, nor its last part as a word.
+    dotted = dotted_names(question)
+    if unwritten or dotted:  # (most questions spell none: the passages' text is joined only then)
         written = "\n".join(f"{s.before}{s.text}{s.after}\n{s.filename}" for s in ranked).lower()
         # "read.spss()" is written as "read.spss" or, as "json.dumps()" is, as "spss(" (not
         # by the word "SPSS").
         unwritten = [name for name in unwritten if name.lower() not in written
                      and f"{name.rsplit('.', 1)[-1].lower()}(" not in written]
+        unwritten += [name for name in dotted if name.lower() not in written and not re.search(
+            rf"(?<!\w){re.escape(name.rsplit('.', 1)[-1].lower())}(?!\w)", written)]
     unnamed = unnamed or bool(unwritten)
     unheld = unheld or bool(absent) or bool(unwritten)
     idf = {t: w * math.log(1 + (len(units) - df[t] + 0.5) / (df[t] + 0.5))
@@ -730,7 +735,7 @@ def _default_names(question: str) -> list[str]:
     """The names whose default `question` asks for: the identifiers it spells out, and dotted
     names ("What default value does R use for the cex.main graphics parameter?"), whose last
     part alone ("main") would be a word."""
-    return spelled_identifiers(question) + _DOTTED_NAME.findall(question)
+    return spelled_identifiers(question) + dotted_names(question)
 
 
 def _states_default_of(text: str, name: str) -> bool:

@@ -114,6 +114,9 @@ _DOCUMENT_REFERENCE = re.compile(
 # An identifier written as code (see `spelled_identifiers`); the end of a question's sentence.
 _CODE_TOKEN = re.compile(r"(?<![\w.])@?([A-Za-z_][\w.]*\w|[A-Za-z])(\(\))?")
 _SLASHED = re.compile(r"(?<![\w/])[A-Z][A-Za-z0-9]*/[A-Za-z0-9]+\b")  # "PDF/UA", "TCP/IP"
+_DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w+(?:\.[A-Za-z_]\w+)+(?![\w(.])")
+_FILE_EXTENSION = re.compile(r"\.(?:txt|iso|img|pdf|py|md|html?|cfg|conf|sh|json|xml|csv|org|com|io|js)$",
+                             re.I)
 _CAMEL = re.compile(r"^[a-z]+[A-Z]")  # "splitInRow"; not "ReportLab", a name
 _MODEL = re.compile(r"(?=\w*\d)(?=\w*[A-Za-z])\w{3,}")  # "riscv64", "BLAKE3", "Z200"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -146,6 +149,13 @@ def spelled_identifiers(question: str, *, dotted: bool = False) -> list[str]:
         if match.group(2) or "_" in name or _CAMEL.match(name) or _MODEL.fullmatch(name):
             names.append(match.group(1) if dotted and match.group(2) else name)
     return names
+
+
+def dotted_names(question: str) -> list[str]:
+    """The dotted code names the question's asking sentence writes without calling them
+    ("typing.Protocol", "cex.main", "json.tool"); not file names ("my-distro.iso") nor "i.e."."""
+    asking = _SENTENCE_END.split(question.strip())[-1]
+    return [name for name in _DOTTED.findall(asking) if not _FILE_EXTENSION.search(name)]
 
 
 def without_context(question: str) -> str:

@@ -34,6 +34,7 @@ from app.rag.question import (
     dated_subject,
     definition_subject,
     document_words,
+    dotted_names,
     measured,
     proper_names,
     quoted_code,
@@ -873,6 +874,23 @@ async def test_strong_evidence_outweighs_a_name_no_passage_holds() -> None:
     assert "16 bytes" in await model.answer(setting, passage, relevance=0.81,
                                             similarity=evidence(0.81))
     assert await model.answer(question, passage) == ""  # no evidence to weigh: not found
+
+
+def test_a_dotted_name_no_passage_writes_is_a_name_not_held() -> None:
+    assert dotted_names("Can functools.singledispatch dispatch on a typing.Protocol, so that "
+                        "any class with the right methods is matched?") == [
+        "functools.singledispatch", "typing.Protocol"]
+    assert dotted_names("Which option sets the name of my-distro.iso, i.e. the image?") == []
+    assert dotted_names("What does json.dumps() return?") == []  # called: spelled_identifiers
+    page = ("singledispatch(func)\n\nTransform a function into a single-dispatch generic "
+            "function. To add overloaded implementations, use the register() attribute; "
+            "typing.Union may be used in its type annotations.")
+    question = "Can functools.singledispatch dispatch on a typing.Protocol?"
+    found = extract(question, doc_sources(page))
+    assert found.text and found.unnamed and found.unheld
+    # Written whole, or its last part as a word, it is held.
+    for held in ("typing.Protocol", "a class that is a Protocol"):
+        assert not extract(question, doc_sources(f"{page} It accepts {held}.")).unnamed
 
 
 def test_which_identifiers_a_question_spells_out_as_code() -> None:
