@@ -424,6 +424,17 @@ def extract(
                   terms + [w for t in joined if t in terms for w in joined[t] if w not in terms])
                  for rank, source, n, sentences, terms in units]
         df = Counter(term for *_, terms in units for term in set(terms))
+    # An identifier of a family the passages list ("What does the SSL_OP_ALL constant do?"
+    # over "SSL_OP_ALLOW_NO_DHE_KEX", "SSL_OP_NO_TICKET", …) is a term of its own where a
+    # sentence writes it whole: its parts ("ssl", "op") are every member's, and "all" no term.
+    whole = _listed_members(question, "\n".join(source.text for source in ranked))
+    if whole:
+        units = [(rank, source, n, sentences,
+                  terms + [t for t, written in whole.items() if written.search(sentences[n])])
+                 for rank, source, n, sentences, terms in units]
+        df = Counter(term for *_, terms in units for term in set(terms))
+        query |= set(whole)
+        weights.update(dict.fromkeys(whole, 1.0))
     # What some passage or file name holds: a tool or name the question ends on or spells out
     # that none holds means the passages are about something else.
     files = {t for source in ranked for t in stemmed_terms(source.filename)}
@@ -658,6 +669,23 @@ def extract(
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
                    undefaulted, unasked, unnamed, stated, unheld_words,
                    best_source=picked[0].source_index if picked else None)
+
+
+def _listed_members(question: str, text: str) -> dict[str, re.Pattern[str]]:
+    """The identifiers the question spells out that `text` writes whole beside another member of
+    their family (the same name up to its last "_": "SSL_OP_ALL" beside "SSL_OP_NO_TICKET"), each
+    as a term of its own ("=ssl_op_all") with the pattern of its whole spelling."""
+    members: dict[str, re.Pattern[str]] = {}
+    for name in spelled_identifiers(question):
+        family = name[: name.rstrip("_").rfind("_") + 1]  # "SSL_OP_"
+        if not family.strip("_"):
+            continue
+        last = re.escape(name[len(family):])
+        written = re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w(])")
+        kin = re.compile(rf"(?<![\w.]){re.escape(family)}(?!{last}(?!\w))\w")
+        if written.search(text) and kin.search(text):
+            members[f"={name.lower()}"] = written
+    return members
 
 
 def _named_elsewhere(question: str, picked: list[_Candidate],

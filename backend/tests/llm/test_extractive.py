@@ -2250,3 +2250,20 @@ def test_a_default_stated_after_the_pick_joins_the_answer_to_a_default_question(
     cut = options.replace("The defaults are 6Mb and 350k respectively and can also be set by "
                           "environment variables R_NSIZE and R_VSIZE.", "")
     assert "10000" not in extract(question, doc_sources(cut), max_sentences=1).text
+
+
+def test_an_identifier_of_a_listed_family_is_found_where_it_is_written_whole() -> None:
+    # crypto.md's constants as retrieved: the introduction holds more of the question's words
+    # ("constants", "crypto", "OpenSSL") than the one row naming SSL_OP_ALL, whose parts every
+    # row shares.
+    intro = ("Crypto constants\n\nThe following constants exported by `crypto.constants` apply "
+             "to various uses of the `node:crypto`, `node:tls`, and `node:https` modules and "
+             "are generally specific to OpenSSL.\n\nOpenSSL options\n\n"
+             "Constant: SSL_OP_ALL | Description: Applies multiple bug workarounds within "
+             "OpenSSL.\n\nConstant: SSL_OP_ALLOW_NO_DHE_KEX | Description: Instructs OpenSSL to "
+             "allow a non-[EC]DHE-based key exchange mode for TLS v1.3\n\n"
+             "Constant: SSL_OP_NO_TICKET | Description: Instructs OpenSSL to disable use of "
+             "RFC4507bis tickets.")
+    answer = extractive_answer("What does the SSL_OP_ALL constant in Node's crypto.constants do?",
+                               doc_sources(intro))
+    assert "Applies multiple bug workarounds within OpenSSL" in answer
