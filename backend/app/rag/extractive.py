@@ -412,7 +412,7 @@ def extract(
     ]
     if not units or (not query and not embed_scores):
         return Extract("", [])
-    df = Counter(term for *_, terms in units for term in set(terms))
+    df = _sentence_counts(units)
     # "… in upper case?" over "The textTransform attribute can be 'uppercase'": the one word a
     # passage writes for two of the question's holds both. (Only when the passages never write
     # one of the two: else the words match as they are.)
@@ -423,7 +423,7 @@ def extract(
         units = [(rank, source, n, sentences, terms if is_code(sentences[n]) else
                   terms + [w for t in joined if t in terms for w in joined[t] if w not in terms])
                  for rank, source, n, sentences, terms in units]
-        df = Counter(term for *_, terms in units for term in set(terms))
+        df = _sentence_counts(units)
     # An identifier of a family the passages list ("What does the SSL_OP_ALL constant do?"
     # over "SSL_OP_ALLOW_NO_DHE_KEX", "SSL_OP_NO_TICKET", …) is a term of its own where a
     # sentence writes it whole: its parts ("ssl", "op") are every member's, and "all" no term.
@@ -432,7 +432,7 @@ def extract(
         units = [(rank, source, n, sentences,
                   terms + [t for t, written in whole.items() if written.search(sentences[n])])
                  for rank, source, n, sentences, terms in units]
-        df = Counter(term for *_, terms in units for term in set(terms))
+        df = _sentence_counts(units)
         query |= set(whole)
         weights.update(dict.fromkeys(whole, 1.0))
     # What some passage or file name holds: a tool or name the question ends on or spells out
@@ -669,6 +669,12 @@ def extract(
     return Extract(composed, evidence, coverage, missing, unheld, defined, typed, untyped,
                    undefaulted, unasked, unnamed, stated, unheld_words,
                    best_source=picked[0].source_index if picked else None)
+
+
+def _sentence_counts(units: Sequence[tuple[int, Source, int, list[str], list[str]]]
+                     ) -> Counter[str]:
+    """How many sentences (units) hold each term."""
+    return Counter(term for *_, terms in units for term in set(terms))
 
 
 def _listed_members(question: str, text: str) -> dict[str, re.Pattern[str]]:
