@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import signal
+import sys
 from dataclasses import replace
 
 from arq.connections import create_pool
@@ -24,6 +26,17 @@ log = logging.getLogger("citewise.worker")
 
 BACKOFF_START = 0.5
 BACKOFF_MAX = 15.0
+# After a stop signal, the worker has its grace period plus this long to hand back its jobs, run
+# its shutdown hook and exit; past it, every thread's stack goes to stderr and the process exits
+# with status 1 (its documents then come back like a killed worker's: the reconciler).
+SHUTDOWN_OVERRUN = 15.0
+
+
+def exit_if_stuck(seconds: float) -> None:
+    """Dump every thread's stack and exit (status 1) if the process is still running after
+    `seconds`: a shutdown that hangs (a thread the interpreter would wait for, a close that never
+    returns) ends, and the log says where it was."""
+    faulthandler.dump_traceback_later(seconds, exit=True, file=sys.stderr)
 
 
 class ResilientWorker(Worker):
@@ -66,6 +79,15 @@ class ResilientWorker(Worker):
                 self.job_counter -= 1
                 self.sem.release()
             raise
+
+    def handle_sig(self, signum: signal.Signals) -> None:
+        if self._handle_signals:  # a real signal (`close` calls this too when it is off)
+            exit_if_stuck(SHUTDOWN_OVERRUN)
+        super().handle_sig(signum)
+
+    def handle_sig_wait_for_completion(self, signum: signal.Signals) -> None:
+        exit_if_stuck((self._job_completion_wait or 0) + SHUTDOWN_OVERRUN)
+        super().handle_sig_wait_for_completion(signum)
 
     async def close(self) -> None:
         """ARQ's close, except that an unreachable Redis does not skip the shutdown hook."""

@@ -7,7 +7,8 @@ reconnects while the worker runs (app/workers/redis_wait.py); `citewise worker` 
 spec's command gives up after ARQ's `conn_retries` and relies on its supervisor.
 On SIGTERM a worker stops taking jobs and gives running ones `worker_shutdown_grace_seconds` to
 finish; then it cancels them, and the pipeline hands each document back (`queued` at once) for
-another worker.
+another worker. `citewise worker` always ends: a shutdown that overruns the grace period by
+`resilient.SHUTDOWN_OVERRUN` dumps every thread's stack and exits with status 1.
 Health: ARQ writes `citewise:queue:health-check` every `health_check_interval` seconds
 (`arq --check app.workers.tasks.WorkerSettings` exits non-zero when it is stale), and each worker
 keeps a `citewise:worker:<host>:<pid>` heartbeat key that /admin/stats counts.
@@ -136,10 +137,16 @@ def run_worker() -> int:
 
     from app.workers.resilient import ResilientWorker
 
-    ResilientWorker(**get_kwargs(WorkerSettings)).run()  # type: ignore[arg-type]
-    # Every job has finished or been handed back, and the shutdown hook has run. Leave now: the
-    # interpreter would otherwise wait for a worker thread still computing an abandoned
-    # embedding batch (seconds to minutes on a busy host) before the process could exit.
+    status = 0
+    try:
+        ResilientWorker(**get_kwargs(WorkerSettings)).run()  # type: ignore[arg-type]
+    except BaseException:  # logged; the process still leaves below
+        log.exception("the worker stopped on an error")
+        status = 1
+    # Every job has finished or been handed back, and the shutdown hook has run (or failed).
+    # Leave now, whichever: the interpreter would otherwise wait for a worker thread still
+    # computing an abandoned embedding batch (seconds to minutes on a busy host) before the
+    # process could exit.
     atexit._run_exitfuncs()  # e.g. stop the warm extraction hosts
     logging.shutdown()
-    os._exit(0)
+    os._exit(status)

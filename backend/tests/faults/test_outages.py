@@ -30,7 +30,7 @@ from app.platform.container import Container
 from app.providers.vectorstore.base import VectorScope
 from tests import docgen
 from tests.conftest import TEST_SECRET, register
-from tests.faults.conftest import ARQ, Topology, wait_until
+from tests.faults.conftest import ARQ, Process, Topology, wait_until
 from tests.workers.conftest import wait_for
 
 API = "/api/v1"
@@ -204,12 +204,14 @@ async def test_the_spec_worker_command_outlives_redis(topology: Topology, api: h
                                                       inspect: Container, tmp_path: Path) -> None:
     """`arq app.workers.tasks.WorkerSettings` (ARQ's own Worker class, not `citewise worker`)
     stays up while Redis is down, and takes jobs again when it is back."""
-    for worker in topology.live_workers():
-        assert worker.stop() == 0, worker.log_tail()
-    spec = topology.start_worker(command=[str(ARQ), "app.workers.tasks.WorkerSettings"])
-    name = f"{socket.gethostname()}:{spec.pid}"  # app.workers.tasks.WORKER_NAME
-    beat = f"citewise:worker:{name}"
-    try:
+    spawned: list[Process] = []
+    try:  # whatever fails, the later tests get their two workers back (finally)
+        for worker in topology.live_workers():
+            assert worker.stop() == 0, worker.log_tail()
+        spec = topology.start_worker(command=[str(ARQ), "app.workers.tasks.WorkerSettings"])
+        spawned.append(spec)
+        name = f"{socket.gethostname()}:{spec.pid}"  # app.workers.tasks.WORKER_NAME
+        beat = f"citewise:worker:{name}"
         with redis.Redis.from_url(topology.redis.url) as client:
             # Its start-up hook has run (it sets the heartbeat): from then on it waits out outages.
             wait_until(lambda: bool(client.exists(beat)) or not spec.alive(), timeout=120,
@@ -228,7 +230,8 @@ async def test_the_spec_worker_command_outlives_redis(topology: Topology, api: h
         assert spec.alive(), spec.log_tail()
         assert spec.stop(60) == 0, spec.log_tail()
     finally:
-        spec.stop()
+        for proc in spawned:
+            proc.stop()
         topology.start_worker()
         topology.start_worker()
 

@@ -1,0 +1,93 @@
+"""A worker that is told to stop always ends (app/workers/resilient.py, app/workers/tasks.py):
+a shutdown that hangs is cut off with every thread's stack in the log, and an error on the way
+out does not leave the process waiting for a busy thread. Real processes, a real redis-server."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.conftest import RedisServer, wait_until
+
+BACKEND = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    redis = RedisServer(tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+def child(script: str, tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / "child.log"
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], cwd=BACKEND,
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, log
+
+
+def finish(proc: subprocess.Popen[bytes], seconds: float) -> int | None:
+    try:
+        return proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+def test_a_shutdown_that_hangs_is_cut_off_with_the_stacks(server: RedisServer, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    proc, log = child(f"""
+        import asyncio, pathlib
+        from arq.connections import RedisSettings
+        from arq.worker import func
+        from app.workers import resilient
+
+        resilient.SHUTDOWN_OVERRUN = 1.0
+
+        async def noop(ctx): ...
+        async def up(ctx): pathlib.Path({str(started)!r}).touch()
+        async def hang(ctx): await asyncio.Event().wait()  # a close that never returns
+
+        resilient.ResilientWorker(
+            functions=[func(noop, name="noop")], redis_settings=RedisSettings.from_dsn({server.url!r}),
+            on_startup=up, on_shutdown=hang, job_completion_wait=1, handle_signals=True,
+            poll_delay=0.1).run()
+        """, tmp_path)
+    wait_until(lambda: started.exists() or proc.poll() is not None, timeout=60,
+               what="the worker to start", log=log)
+    stopped = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    # Grace (1 s) + overrun (1 s), then the dump; without the watchdog it would hang forever.
+    status = finish(proc, 30)
+    out = log.read_text(errors="replace")
+    assert status == 1, out
+    assert time.monotonic() - stopped < 30
+    assert "Timeout (0:00:02)!" in out and "most recent call first" in out, out
+
+
+def test_an_error_on_the_way_out_still_ends_the_process(tmp_path: Path) -> None:
+    proc, log = child("""
+        import threading, time
+        from app.workers import resilient, tasks
+
+        def run(self):
+            # A worker thread still busy (an abandoned embedding batch), then an error.
+            threading.Thread(target=time.sleep, args=(120,)).start()
+            raise RuntimeError("the shutdown hook failed")
+
+        resilient.ResilientWorker.run = run
+        tasks.run_worker()
+        """, tmp_path)
+    status = finish(proc, 60)
+    out = log.read_text(errors="replace")
+    assert status == 1, out  # not the 120 s the interpreter would wait for the thread
+    assert "the worker stopped on an error" in out and "the shutdown hook failed" in out, out
