@@ -26,6 +26,7 @@ from app.rag.question import (
     asked_kind,
     asked_names,
     asked_quantity,
+    asked_shape,
     asks_default,
     asks_version,
     called_with,
@@ -649,6 +650,11 @@ def extract(
                                  for c in picked)
     typed = bool(picked) and picked[0].typed
     composed = _compose(picked, ranked) if picked else ""
+    # "What phone number does Mallori give …?" over the e-mail's header lines: a kind of value
+    # with a shape of its own (a phone number, an exception's name) that the answer does not
+    # show is not given.
+    shape = asked_shape(question)
+    untyped = untyped or bool(composed and shape and not shape.search(composed))
     undefaulted = bool(composed) and asks_default(question) and (
         not _STATES_DEFAULT.search(composed)
         or not _default_of(_default_names(question), picked, by_source))

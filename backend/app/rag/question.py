@@ -251,6 +251,47 @@ def asked_kind(question: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Kinds of value with a shape of their own, and that shape: "What phone number does … give?" is
+# answered by a phone number, "Which environment variable …?" by a name in capitals
+# ("R_LIBS_USER", "HOME"), "What exception does … raise?" by an exception's name.
+_SHAPED_KINDS = (
+    (re.compile(r"(?:tele)?phone(?:\s+number)?|fax(?:\s+number)?"),
+     # seven digits or more, apart at most by a space, dot, dash or bracket ("+41 81 833 12 34"),
+     # and no time of day: "23 Dec 2022 12:08:48" holds none.
+     re.compile(r"(?<![\w:.])(?=(?:[ ().+-]{0,2}\d){7})\+?[\d ().-]*\d(?![\w:])")),
+    (re.compile(r"e-?mail\s+address"), re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    (re.compile(r"(?:[\w-]+\s+)?(?:exception|error)(?:\s+class)?"),
+     re.compile(r"\b\w*(?:Error|Exception|Failure)\b|\bERR_\w+")),
+    (re.compile(r"environment\s+variables?"), re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{3,}\b")),
+    (re.compile(r"(?:exit|return)\s+(?:status|code)"), re.compile(r"\b\d+\b")),
+)
+
+
+# "Who invented JSON?", "Who is the editor of the URL Standard?": someone by name (not "Who
+# steers a bobsleigh?", answered by a role: "the brakesman").
+_WHO_BY_NAME = re.compile(
+    r"\s*who\s+(?:(?:is|was|are|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:author|editor|maintainer|"
+    r"president|founder|inventor|creator|designer|developer|publisher|illustrator|chairman|"
+    r"secretary|captain|winner|champion|owner|architect)s?\b|(?:first\s+)?(?:invented|wrote|founded|"
+    r"discovered|created|designed|developed|edited|maintains|published|illustrated|won|built)\b)",
+    re.I)
+# A name: "E. F. Benson", "Mallori Harrell", "Just van Rossum", "George Allen & Company".
+_NAMED = re.compile(r"\b(?:[A-Z]\.\s*)+[A-Z][a-z'’]+|\b[A-Z][a-z'’]+(?:\s+(?:van|von|de|der|da|"
+                    r"di|du|le|la|&))?\s+[A-Z][a-z'’]+")
+
+
+def asked_shape(question: str) -> re.Pattern[str] | None:
+    """The shape of the value a "what X …?" / "which X …?" question asks for, when X is a kind
+    of value that has one (`_SHAPED_KINDS`), or a name for a question asking who did something
+    or holds some office: what an answer must show."""
+    if _WHO_BY_NAME.match(question):
+        return _NAMED
+    kind = asked_kind(question)
+    if kind is None:
+        return None
+    return next((shape for kinds, shape in _SHAPED_KINDS if kinds.fullmatch(kind.lower())), None)
+
+
 def asks_default(question: str) -> bool:
     """Whether `question` asks what happens or what is used by default, and only that (not how to
     change it: "How can I change the default user name …?" is answered by a command; nor

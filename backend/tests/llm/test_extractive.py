@@ -29,6 +29,7 @@ from app.rag.prompts import Source, build_answer_messages
 from app.rag.question import (
     asked_kind,
     asked_quantity,
+    asked_shape,
     asks_default,
     called_with,
     dated_subject,
@@ -782,6 +783,45 @@ def test_a_height_above_sea_level_is_no_length() -> None:
     # … and answers how high it lies.
     high = extract("How high above sea level is St. Moritz?", doc_sources(resort))
     assert not high.untyped and "6090 feet" in high.text
+
+
+def test_a_value_with_a_shape_of_its_own_is_given_only_where_the_answer_shows_one() -> None:
+    mail = ("From: Mallori Harrell <mallori@unstructured.io> Date: Fri, 23 Dec 2022. Here's the "
+            "attachment! Mallori Harrell, Data Scientist at Unstructured.")
+    # The sender's header names her and her address, but no phone number …
+    assert extract("What phone number does Mallori give in her signature?", doc_sources(mail)).untyped
+    # … which the answer shows where the signature has one; the address is shown either way.
+    signed = mail.replace("at Unstructured.", "at Unstructured, phone 555-867-5309.")
+    assert not extract("What phone number does Mallori give in her signature?",
+                       doc_sources(signed)).untyped
+    assert not extract("Which e-mail address did Mallori send it from?", doc_sources(mail)).untyped
+    errors = ("cmp_to_key() turns an old-style comparison function into a key function. The "
+              "comparison function returns a negative number for less-than, zero for equality "
+              "and a positive number for greater-than.")
+    # An exception's name, an environment variable's: not in these sentences, so not given.
+    for question in ("What exception does cmp_to_key raise when the comparison function returns None?",
+                     "Which environment variable does cmp_to_key read its default from?"):
+        assert extract(question, doc_sources(errors)).untyped, question
+    raising = errors + " A comparison function returning None makes the sort raise TypeError."
+    assert not extract("What exception does cmp_to_key raise when the comparison function returns "
+                       "None?", doc_sources(raising)).untyped
+    # A kind that is text, not a shape: an error message is answered by what it says.
+    assert asked_shape("What error message does json.tool print for bad input?") is None
+
+
+def test_who_made_or_holds_something_is_answered_by_a_name() -> None:
+    policy = ("Whenever we need to change something, we will do that in coordination with its "
+              "package maintainer in Debian. Our own packages such as live-build are uploaded to "
+              "Debian on a regular basis.")
+    question = "Who is the Debian package maintainer of live-build?"
+    # The maintainer is spoken of, never named …
+    assert extract(question, doc_sources(policy)).untyped
+    # … and named here.
+    named = policy + " The live-build package is maintained by Daniel Baumann."
+    assert not extract(question, doc_sources(named)).untyped
+    # A role answers who does something: "the brakesman" steers.
+    assert asked_shape("Who steers a bobsleigh?") is None
+    assert asked_shape("Who wrote the Camlidl user's manual?") is not None
 
 
 def test_a_bound_asked_for_needs_a_passage_stating_one() -> None:
