@@ -34,6 +34,7 @@ from app.ingestion.types import ExtractionLimits
 from app.platform.container import Container
 from app.providers.embeddings.local_onnx import LocalOnnxEmbedder
 from tests.conftest import TABLES, TEST_SECRET, migrated_pg_database, require_redis
+from tests.faults.conftest import RedisServer
 from tests.providers.conftest import chroma_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -258,3 +259,13 @@ def clean_chunk_count(path: Path, settings: Settings) -> int:
 
 async def start_container(settings: Settings) -> Container:
     return build_container(settings)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, on a free loopback port: stopping it is no outage for
+    other tests."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()

@@ -5,9 +5,8 @@ starts and once it stops (so `arq --check`, start-up and shutdown never hang).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -18,18 +17,10 @@ from tests.faults.conftest import RedisServer
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RedisServer]:
-    redis = RedisServer(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
-
-
-@pytest.fixture
-async def pool(server: RedisServer) -> AsyncIterator[tuple[ArqRedis, WaitForRedis]]:
+async def pool(redis_server: RedisServer) -> AsyncIterator[tuple[ArqRedis, WaitForRedis]]:
     wait = WaitForRedis()
     # What app.workers.tasks.WorkerSettings.redis_settings carries.
-    settings = replace(RedisSettings.from_dsn(server.url), retry=wait,
+    settings = replace(RedisSettings.from_dsn(redis_server.url), retry=wait,
                        retry_on_error=[RedisConnectionError], conn_retries=0)
     arq_pool = await create_pool(settings)
     yield arq_pool, wait
@@ -37,7 +28,7 @@ async def pool(server: RedisServer) -> AsyncIterator[tuple[ArqRedis, WaitForRedi
     await arq_pool.aclose()
 
 
-async def test_a_running_worker_waits_for_redis(server: RedisServer,
+async def test_a_running_worker_waits_for_redis(redis_server: RedisServer,
                                                 pool: tuple[ArqRedis, WaitForRedis]) -> None:
     redis, wait = pool
     stop = asyncio.Event()
@@ -48,11 +39,11 @@ async def test_a_running_worker_waits_for_redis(server: RedisServer,
     main = asyncio.create_task(worker_loop())
     wait.serve(main)
     await redis.set("before", "1")
-    server.stop()
+    redis_server.stop()
     pending = asyncio.create_task(redis.set("during", "1"))
     await asyncio.sleep(3)
     assert not pending.done()  # waiting, not failed
-    server.start()  # empty: nothing persisted
+    redis_server.start()  # empty: nothing persisted
     assert await asyncio.wait_for(pending, timeout=30) is True
     assert await redis.get("during") == b"1"
     stop.set()
@@ -60,9 +51,9 @@ async def test_a_running_worker_waits_for_redis(server: RedisServer,
 
 
 async def test_commands_fail_at_once_before_start_and_once_stopping(
-        server: RedisServer, pool: tuple[ArqRedis, WaitForRedis]) -> None:
+        redis_server: RedisServer, pool: tuple[ArqRedis, WaitForRedis]) -> None:
     redis, wait = pool
-    server.stop()
+    redis_server.stop()
     with pytest.raises(RedisConnectionError):  # not started: ARQ's conn_retries decide
         await asyncio.wait_for(redis.get("x"), timeout=10)
 
@@ -76,4 +67,4 @@ async def test_commands_fail_at_once_before_start_and_once_stopping(
         await main
     with pytest.raises(RedisConnectionError):  # stopping: the shutdown does not hang
         await asyncio.wait_for(redis.get("x"), timeout=10)
-    server.start()
+    redis_server.start()

@@ -9,22 +9,11 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.faults.conftest import RedisServer, wait_until
 
 BACKEND = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RedisServer]:
-    redis = RedisServer(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 def child(script: str, tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
@@ -43,7 +32,8 @@ def finish(proc: subprocess.Popen[bytes], seconds: float) -> int | None:
         return None
 
 
-def test_a_shutdown_that_hangs_is_cut_off_with_the_stacks(server: RedisServer, tmp_path: Path) -> None:
+def test_a_shutdown_that_hangs_is_cut_off_with_the_stacks(redis_server: RedisServer,
+                                                           tmp_path: Path) -> None:
     started = tmp_path / "started"
     proc, log = child(f"""
         import asyncio, pathlib
@@ -58,7 +48,8 @@ def test_a_shutdown_that_hangs_is_cut_off_with_the_stacks(server: RedisServer, t
         async def hang(ctx): await asyncio.Event().wait()  # a close that never returns
 
         resilient.ResilientWorker(
-            functions=[func(noop, name="noop")], redis_settings=RedisSettings.from_dsn({server.url!r}),
+            functions=[func(noop, name="noop")],
+            redis_settings=RedisSettings.from_dsn({redis_server.url!r}),
             on_startup=up, on_shutdown=hang, job_completion_wait=1, handle_signals=True,
             poll_delay=0.1).run()
         """, tmp_path)
