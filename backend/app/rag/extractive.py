@@ -651,8 +651,8 @@ def extract(
     typed = bool(picked) and picked[0].typed
     composed = _compose(picked, ranked) if picked else ""
     # "What phone number does Mallori give …?" over the e-mail's header lines: a kind of value
-    # with a shape of its own (a phone number, an exception's name) that the answer does not
-    # show is not given.
+    # with a shape of its own (a phone number, an exception's name; a name for "who wrote …?")
+    # that the answer does not show is not given.
     shape = asked_shape(question)
     untyped = untyped or bool(composed and shape and not shape.search(composed))
     undefaulted = bool(composed) and asks_default(question) and (

@@ -262,7 +262,8 @@ _SHAPED_KINDS = (
     (re.compile(r"e-?mail\s+address"), re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     (re.compile(r"(?:[\w-]+\s+)?(?:exception|error)(?:\s+class)?"),
      re.compile(r"\b\w*(?:Error|Exception|Failure)\b|\bERR_\w+")),
-    (re.compile(r"environment\s+variables?"), re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{3,}\b")),
+    (re.compile(r"environment\s+variables?"),
+     re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{3,}\b")),
     (re.compile(r"(?:exit|return)\s+(?:status|code)"), re.compile(r"\b\d+\b")),
 )
 
