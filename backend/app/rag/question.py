@@ -281,12 +281,22 @@ _NAMED = re.compile(r"\b(?:[A-Z]\.\s*)+[A-Z][a-z'’]+|\b[A-Z][a-z'’]+(?:\s+(?
                     r"di|du|le|la|&))?\s+[A-Z][a-z'’]+")
 
 
+# "Which key combination undoes my last edit …?" (whatever the verb): keys, as manuals write them
+# ("C-r", "M-b", "Ctrl+C", "ESC", "^D").
+_KEYS_ASKED = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:key\s+(?:combination|binding|"
+                         r"sequence|chord)|keyboard\s+shortcut)s?\b", re.I)
+_KEYS = re.compile(r"\b(?:C|M|Ctrl|Control|Alt|Meta|Shift|Cmd|Command|Super)[-+]\S|\b(?:Esc|ESC|Escape)\b"
+                   r"|\^[A-Z]\b")
+
+
 def asked_shape(question: str) -> re.Pattern[str] | None:
     """The shape of the value a "what X …?" / "which X …?" question asks for, when X is a kind
     of value that has one (`_SHAPED_KINDS`), or a name for a question asking who did something
     or holds some office: what an answer must show."""
     if _WHO_BY_NAME.match(question):
         return _NAMED
+    if _KEYS_ASKED.search(question):
+        return _KEYS
     kind = asked_kind(question)
     if kind is None:
         return None

@@ -809,6 +809,17 @@ def test_a_value_with_a_shape_of_its_own_is_given_only_where_the_answer_shows_on
     assert asked_shape("What error message does json.tool print for bad input?") is None
 
 
+def test_keys_asked_for_are_given_only_where_the_answer_shows_keys() -> None:
+    ess = ("The Emacs Speaks Statistics package (ESS) provides support for working "
+           "interactively with R from within Emacs. It sends the lines of a script to R.")
+    question = "In ESS, which key binding sends the current line of my script to R?"
+    # ESS is described, its keys are not …
+    assert extract(question, doc_sources(ess)).untyped
+    # … and here they are, as manuals write them.
+    assert not extract(question, doc_sources(ess.replace("It sends", "C-c C-n sends"))).untyped
+    assert asked_shape("Which keys start insertion mode in vi mode?") is None  # "i", "a": keys too
+
+
 def test_who_made_or_holds_something_is_answered_by_a_name() -> None:
     policy = ("Whenever we need to change something, we will do that in coordination with its "
               "package maintainer in Debian. Our own packages such as live-build are uploaded to "
