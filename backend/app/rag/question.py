@@ -291,8 +291,9 @@ _KEYS = re.compile(r"\b(?:C|M|Ctrl|Control|Alt|Meta|Shift|Cmd|Command|Super)[-+]
 
 def asked_shape(question: str) -> re.Pattern[str] | None:
     """The shape of the value a "what X …?" / "which X …?" question asks for, when X is a kind
-    of value that has one (`_SHAPED_KINDS`), or a name for a question asking who did something
-    or holds some office: what an answer must show."""
+    of value that has one (`_SHAPED_KINDS`), a name for a question asking who did something or
+    holds some office, keys for one asking which key combination does something: what an answer
+    must show."""
     if _WHO_BY_NAME.match(question):
         return _NAMED
     if _KEYS_ASKED.search(question):

@@ -5,37 +5,30 @@ out does not leave the process waiting for a busy thread. Real processes, a real
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-from tests.faults.conftest import RedisServer, wait_until
-
-BACKEND = Path(__file__).resolve().parents[2]
+from tests.faults.conftest import Process, RedisServer, wait_until
 
 
-def child(script: str, tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
-    log = tmp_path / "child.log"
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], cwd=BACKEND,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    return proc, log
+def child(script: str, tmp_path: Path) -> Process:
+    """`script` run by this interpreter from the backend directory, logging to a file."""
+    return Process("child", [sys.executable, "-c", textwrap.dedent(script)], tmp_path / "child.log")
 
 
-def finish(proc: subprocess.Popen[bytes], seconds: float) -> int | None:
-    try:
-        return proc.wait(seconds)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
+def finish(proc: Process, seconds: float) -> int | None:
+    """The child's exit status within `seconds`, or None (then it is killed)."""
+    status = proc.wait(seconds)
+    proc.stop(timeout=0)
+    return status
 
 
 def test_a_shutdown_that_hangs_is_cut_off_with_the_stacks(redis_server: RedisServer,
                                                            tmp_path: Path) -> None:
     started = tmp_path / "started"
-    proc, log = child(f"""
+    proc = child(f"""
         import asyncio, pathlib
         from arq.connections import RedisSettings
         from arq.worker import func
@@ -53,20 +46,20 @@ def test_a_shutdown_that_hangs_is_cut_off_with_the_stacks(redis_server: RedisSer
             on_startup=up, on_shutdown=hang, job_completion_wait=1, handle_signals=True,
             poll_delay=0.1).run()
         """, tmp_path)
-    wait_until(lambda: started.exists() or proc.poll() is not None, timeout=60,
-               what="the worker to start", log=log)
+    wait_until(lambda: started.exists() or not proc.alive(), timeout=60,
+               what="the worker to start", log=proc.log_path)
     stopped = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
+    proc.signal(signal.SIGTERM)
     # Grace (1 s) + overrun (1 s), then the dump; without the watchdog it would hang forever.
     status = finish(proc, 30)
-    out = log.read_text(errors="replace")
+    out = proc.log_path.read_text(errors="replace")
     assert status == 1, out
     assert time.monotonic() - stopped < 30
     assert "Timeout (0:00:02)!" in out and "most recent call first" in out, out
 
 
 def test_an_error_on_the_way_out_still_ends_the_process(tmp_path: Path) -> None:
-    proc, log = child("""
+    proc = child("""
         import threading, time
         from app.workers import resilient, tasks
 
@@ -79,6 +72,6 @@ def test_an_error_on_the_way_out_still_ends_the_process(tmp_path: Path) -> None:
         tasks.run_worker()
         """, tmp_path)
     status = finish(proc, 60)
-    out = log.read_text(errors="replace")
+    out = proc.log_path.read_text(errors="replace")
     assert status == 1, out  # not the 120 s the interpreter would wait for the thread
     assert "the worker stopped on an error" in out and "the shutdown hook failed" in out, out
