@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from app.core.sqlite_driver import OneHopDBAPI
+
 # Explicit names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -88,7 +90,7 @@ def create_engine(url: str) -> AsyncEngine:
         # Writers serialise on SQLite's lock anyway; a roomy pool keeps concurrent readers from
         # queueing on connections instead.
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=20, max_overflow=40,
-                                     pool_timeout=60)
+                                     pool_timeout=60, module=OneHopDBAPI())
         _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
