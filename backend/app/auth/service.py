@@ -258,12 +258,11 @@ async def authenticate_access(session: AsyncSession, settings: Settings, token: 
         claims = security.decode_access_token(settings, token)
     except security.TokenError as exc:
         raise Unauthorized("Not signed in or the session expired.", code="invalid_token") from exc
-    auth_session = await repo.get_session(session, claims.session_id)
-    if auth_session is None or auth_session.revoked_at is not None \
-            or auth_session.user_id != claims.user_id:
+    found = await repo.get_session_and_user(session, claims.session_id)
+    if found is None or found[0].revoked_at is not None or found[0].user_id != claims.user_id:
         raise Unauthorized("Your session has ended. Please sign in again.", code="session_revoked")
-    user = await _active_user(session, claims.user_id)
-    return Principal(user=user, session_id=auth_session.id, via="cookie")
+    auth_session, user = found
+    return Principal(user=_active(user), session_id=auth_session.id, via="cookie")
 
 
 async def authenticate_api_key(session: AsyncSession, raw_key: str) -> Principal:
@@ -303,7 +302,10 @@ async def check_registration_rate(
 
 
 async def _active_user(session: AsyncSession, user_id: str) -> User:
-    user = await repo.get_user(session, user_id)
+    return _active(await repo.get_user(session, user_id))
+
+
+def _active(user: User | None) -> User:
     if user is None or not user.is_active:
         raise Unauthorized("This account is not active.", code="account_disabled")
     return user

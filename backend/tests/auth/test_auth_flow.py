@@ -239,3 +239,40 @@ def test_embedded_secret_generated_once(tmp_path) -> None:  # type: ignore[no-un
     assert Settings(data_dir=tmp_path).secret == first
     assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
     time.sleep(0)
+
+
+async def test_a_signed_in_request_reads_its_session_and_user_in_one_statement(
+        client: AsyncClient, api_app: Any) -> None:
+    # Every authenticated request checks its sign-in session and its user; one round trip does
+    # both (the request path's fixed cost, docs/benchmarks.md §5b 2026-12-06). A revoked session
+    # and a deactivated user are still refused.
+    from sqlalchemy import event, update
+
+    from app.auth.models import AuthSession, User
+
+    user = await register(client)
+    engine = api_app.state.container.engine.sync_engine
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert (await client.get(ME)).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    reads = [s for s in sent if "FROM auth_sessions" in s or "FROM users" in s]
+    assert len(reads) == 1 and "JOIN users" in reads[0], sent
+
+    async with api_app.state.container.sessions() as session:
+        await session.execute(update(User).where(User.id == user["id"]).values(is_active=False))
+        await session.commit()
+    r = await client.get(ME)
+    assert r.status_code == 401 and r.json()["error"] == "account_disabled"
+    async with api_app.state.container.sessions() as session:
+        await session.execute(update(User).where(User.id == user["id"]).values(is_active=True))
+        await session.execute(update(AuthSession).values(revoked_at=datetime.now(UTC)))
+        await session.commit()
+    r = await client.get(ME)
+    assert r.status_code == 401 and r.json()["error"] == "session_revoked"
