@@ -77,14 +77,21 @@ async def retrieve(
         timings["embed_ms"] = _ms(t)
         return active, qvec
 
-    # The query's embedding needs no access decision: it runs (in the model's thread) while the
-    # readable set is read, instead of after it (docs/benchmarks.md §5b, 2026-12-02).
+    async def prepare_keywords() -> object | None:
+        async with container.sessions() as own:
+            return await container.keywords.prepare(own, query)
+
+    # The query's embedding and the keyword index's term statistics need no access decision:
+    # they run (in the model's thread, on another connection) while the readable set is read,
+    # instead of after it (docs/benchmarks.md §5b, 2026-12-02 and 2026-12-06).
     embedding = asyncio.ensure_future(embed())
+    preparing = asyncio.ensure_future(prepare_keywords())
     try:
         plan = await read_plan(session, await access_for(session, owner_id),
                                document_ids=document_ids, collection_ids=collection_ids)
     except BaseException:
         _drop(embedding)
+        _drop(preparing)
         raise
     timings["access_ms"] = _ms(started)  # the readable set: roles and owner partitions
 
@@ -104,6 +111,7 @@ async def retrieve(
         return dict(merge_hits(parts, candidates))
 
     async def keyword_side() -> list[KeywordHit]:
+        prepared = await preparing
         t = time.perf_counter()
         scopes = [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
                                exclude_document_ids=p.exclude_document_ids, spaces=p.spaces)
@@ -116,7 +124,8 @@ async def retrieve(
 
         async def search(group: list[KeywordScope]) -> list[KeywordHit]:
             async with container.sessions() as own:
-                return await container.keywords.search(own, group, query, limit=candidates)
+                return await container.keywords.search(own, group, query, limit=candidates,
+                                                       prepared=prepared)
 
         found = merge_hits(await _gather([asyncio.ensure_future(search(g)) for g in groups]),
                            candidates)
@@ -125,6 +134,7 @@ async def retrieve(
 
     if not plan.partitions:  # nothing readable in scope (an empty collection, no documents yet)
         _drop(embedding)
+        _drop(preparing)
         return RetrievalResult(chunks=[], best_dense=0.0, not_found=True, timings=timings)
 
     # Both sides wait on threads (ONNX + Chroma, the database driver): run them side by side. The

@@ -560,6 +560,15 @@ async def test_ties_at_the_edge_of_a_window_are_broken_by_chunk_id(
                                          exhaustive=True)
 
 
+def is_statistics(sql: str) -> bool:
+    """A SQLite statement reading the terms' statistics (the index's state, then term counts)."""
+    return sql.startswith("SELECT (SELECT block FROM chunks_fts_data")
+
+
+def statistics_read(sent: list[tuple[str, Any]]) -> int:
+    return sum(is_statistics(sql) for sql, _ in sent)
+
+
 async def test_sqlite_statistics_read_before_a_concurrent_write_are_not_trusted(
         session: AsyncSession, database_url: str) -> None:
     # SQLite reads outside a transaction: another connection commits between the statistics and
@@ -593,8 +602,37 @@ async def test_sqlite_statistics_read_before_a_concurrent_write_are_not_trusted(
         event.remove(engine, "before_cursor_execute", write_once)
         writer.close()
     assert written
-    assert sum("pragma_data_version" in sql and "count(*)" in sql for sql, _ in sent) == 2
+    assert sum(is_statistics(sql) and "count(*)" in sql for sql, _ in sent) == 2
     assert got == await index_for(session).search(session, scopes, query, limit=5, exhaustive=True)
+
+
+async def test_sqlite_statistics_prepared_before_the_scopes_are_known(
+        sqlite_session: AsyncSession) -> None:
+    # Retrieval reads the terms' statistics while the access rule decides the scopes
+    # (`prepare`); the search of several owners then starts with its ranking. Statistics that a
+    # write has since made stale are read again, and statistics of another query are not used:
+    # every result is the exhaustive ranking of the data as it is when ranked.
+    session, index = sqlite_session, SqliteFts5KeywordIndex()
+    corpus = await random_corpus(session, random.Random(5), owners=3, docs=5)
+    scopes = [KeywordScope(owner_id=docs[0].owner) for docs in corpus]
+    query = " ".join(VOCABULARY[:3] + VOCABULARY[20:24])
+
+    async def search(prepared: object | None) -> int:
+        with statements(session) as sent:
+            got = await index.search(session, scopes, query, limit=5, prepared=prepared)
+        assert got == await index.search(session, scopes, query, limit=5, exhaustive=True)
+        assert got
+        return statistics_read(sent)
+
+    assert await index.prepare(session, "the of and") is not None  # stop words alone: kept
+    assert await index.prepare(session, "!!") is None
+    assert await search(await index.prepare(session, query)) == 0
+    assert await search(None) == 1
+    assert await search(await index.prepare(session, "other words entirely")) == 1
+    stale = await index.prepare(session, query)
+    await add_doc(session, corpus[0][0].owner, [([], " ".join(VOCABULARY[:3] * 4))])
+    # Read again: once to find the index changed since the kept counts, once to count anew.
+    assert await search(stale) == 2
 
 
 @pytest.fixture
@@ -605,7 +643,7 @@ async def sqlite_session(sqlite_database: str) -> AsyncIterator[AsyncSession]:
 
 def term_counts(sent: list[tuple[str, Any]]) -> list[str]:
     """The terms whose rows the statistics statements counted (each a bound parameter)."""
-    return [value.strip('"') for sql, params in sent if "pragma_data_version" in sql
+    return [value.strip('"') for sql, params in sent if is_statistics(sql)
             and "count(*)" in sql for value in params]
 
 
@@ -654,7 +692,7 @@ async def test_sqlite_term_counts_read_while_the_index_changes(
     writes = iter(range(2))
 
     def write(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "pragma_data_version" in statement and "count(*)" in statement:
+        if is_statistics(statement) and "count(*)" in statement:
             n = next(writes, None)
             if n is not None:
                 insert_chunk(writer, other, 200 + n, " ".join(VOCABULARY[:4] * 5))

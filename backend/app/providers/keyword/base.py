@@ -115,9 +115,14 @@ class KeywordIndex(Protocol):
     # side by side on connections of their own; `keyword_statements` overrides it.
     side_by_side: int
 
+    async def prepare(self, session: AsyncSession, query: str) -> object | None:
+        """What a search of `query` can read before its scopes are known (SQLite: the terms'
+        statistics), to hand to `search` as `prepared`; None when there is nothing."""
+        ...
+
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
-        limit: int, exhaustive: bool = False
+        limit: int, exhaustive: bool = False, prepared: object | None = None
     ) -> list[KeywordHit]:
         """Up to ``limit`` (chunk id, score) pairs within ``scope`` — or within the union of several
         scopes, one per owner — best first (ties by chunk id). Every row is scored exactly as a
@@ -126,7 +131,8 @@ class KeywordIndex(Protocol):
         skip rows that cannot reach the top ``limit`` (SQLite does: `pruning`); ``exhaustive``
         ranks every matching row instead, for the same result (tests and benchmarks compare).
         A query without usable words, or no scope, returns ``[]``. The caller re-checks every
-        hit (document still ready, chunk of its current version) in the database."""
+        hit (document still ready, chunk of its current version) in the database. `prepared`
+        is what `prepare` returned for the same query (the result does not depend on it)."""
         ...
 
 

@@ -195,9 +195,14 @@ class PostgresKeywordIndex:
     # overlap (p95 −14 to −17 % for a reader of 11 owners, docs/benchmarks.md §5b).
     side_by_side = 2
 
+    async def prepare(self, session: AsyncSession, query: str) -> None:
+        """Nothing: the statistics here are the scopes' own (migrations 0017, 0019)."""
+        del session, query
+
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
-        limit: int, exhaustive: bool = False, from_postings: bool = False
+        limit: int, exhaustive: bool = False, from_postings: bool = False,
+        prepared: object | None = None
     ) -> list[KeywordHit]:
         """`from_postings`: every statistic computed from the postings read, as for a scope
         narrowed to listed documents, even for owners searched whole and scopes of spaces (tests:
@@ -207,7 +212,7 @@ class PostgresKeywordIndex:
         # planner's row estimates for the CTEs a pruned statement needs led it into nested loops
         # (15-30 s on some queries), and with a threshold from partial scores (one statement,
         # always exact) the extra passes over the postings cost more than the chunks not summed.
-        del exhaustive
+        del exhaustive, prepared
         check_dialect(session, "postgresql")
         scopes = scope_list(scope)
         # Only word characters reach to_tsvector (which has no syntax anyway); PostgreSQL's

@@ -9,7 +9,8 @@ heading path's strings, ``text`` the chunk text followed by its identifiers' par
 produce exactly what the triggers' ``_OWNER_KEY`` expression in 0004 (and 0015) writes. Changing
 either side needs a migration that rebuilds the table. The score bounds also read FTS5's own
 "averages" record (``chunks_fts_data`` id 1: the row count bm25() uses) and its "structure"
-record (id 10), which every committed write changes: the terms' row counts are kept until then.
+record (id 10), which every committed write changes: the terms' row counts are kept until then,
+and every ranking reads both, to tell whether it saw the index its bounds were computed from.
 
 A search of several owner partitions ranks only the rows that can reach the top ``limit``
 (MaxScore, `app.providers.keyword.pruning`), by bm25() alone first, and reads the stored columns
@@ -23,6 +24,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,11 +49,17 @@ from app.providers.keyword.pruning import certain_top, essential_count, threshol
 # exactly as that owner's own search would).
 # FTS5's bm25() constants (fts5_aux.c), for the terms' score bounds: idf * (K1 + 1).
 K1 = 1.2
-# `PRAGMA data_version` changes with every commit of another connection: read along with the
-# statistics and with every ranking, it tells whether all of them saw the same data.
-_VERSION = "(SELECT data_version FROM pragma_data_version())"
+# FTS5's "averages" record (its first varint is bm25()'s own N: the row count; then tokens per
+# column) and its "structure" record: the index's segments and a counter of the segments ever written, so
+# every committed write to the index changes it (an insert, a delete, a merge). With the averages
+# record it names the state of the index: read along with the statistics and with every ranking,
+# it tells whether all of them saw the same index, whichever connections read them (the
+# statistics may be read on another connection, `prepare`), and keys the kept term counts
+# (`_TermCounts`).
+_STATE = ("(SELECT block FROM chunks_fts_data WHERE id = 1), "
+          "(SELECT block FROM chunks_fts_data WHERE id = 10)")
 # The ranking with the scopes' conditions on every row: reads each matching row's stored columns.
-_FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score, " + _VERSION + " "
+_FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score, " + _STATE + " "
              "FROM chunks_fts WHERE chunks_fts MATCH :q AND ({scopes}) "
              "ORDER BY score DESC, chunk_id LIMIT :limit")
 # The best :n rows by score alone (the owner tokens already narrow the MATCH), and only then
@@ -61,14 +69,8 @@ _FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score, " + _V
 # partitions list thousands).
 _WINDOW = ("WITH top AS (SELECT rowid AS r, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score "
            "FROM chunks_fts WHERE chunks_fts MATCH :q ORDER BY score DESC LIMIT :n) "
-           "SELECT f.chunk_id, top.score, f.owner_id, f.document_id, " + _VERSION + " "
+           "SELECT f.chunk_id, top.score, f.owner_id, f.document_id, " + _STATE + " "
            "FROM top JOIN chunks_fts f ON f.rowid = top.r ORDER BY top.score DESC")
-# bm25()'s own N: the first varint of FTS5's "averages" record (row count, then tokens per column).
-_AVERAGES = "(SELECT block FROM chunks_fts_data WHERE id = 1)"
-# FTS5's "structure" record: the index's segments and a counter of the segments ever written, so
-# every committed write to the index changes it (an insert, a delete, a merge). With the averages
-# record it names the state of the index that term counts were read at (`_TermCounts`).
-_STRUCTURE = "(SELECT block FROM chunks_fts_data WHERE id = 10)"
 # At most this many terms' counts kept; past it, the counts start over.
 _COUNTS_KEPT = 50_000
 # The window's size, as a multiple of the limit; past the last one, rank with the conditions.
@@ -134,6 +136,13 @@ def _varint(data: bytes) -> int:
     return (value << 8) | data[8]
 
 
+State = tuple[bytes, bytes]  # FTS5's averages and structure records (`_STATE`)
+
+
+def _state(columns: Sequence[Any]) -> State:
+    return (bytes(columns[0] or b""), bytes(columns[1] or b""))
+
+
 @dataclass
 class _TermCounts:
     """How many rows hold each term, as bm25() takes them, kept for the state of the index they
@@ -141,13 +150,24 @@ class _TermCounts:
     doclist (a few ms for a reader's search of many owners, docs/benchmarks.md §5b), and queries
     share their common words; any committed write changes the state, and the counts start over."""
 
-    state: tuple[bytes, bytes] | None = None
+    state: State | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
-    def keep(self, state: tuple[bytes, bytes], counts: dict[str, int]) -> None:
+    def keep(self, state: State, counts: dict[str, int]) -> None:
         if state != self.state or len(self.counts) + len(counts) > _COUNTS_KEPT:
             self.state, self.counts = state, {}
         self.counts.update(counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    """bm25()'s inputs for a query's terms (`_statistics`), and the state of the index they
+    were read at."""
+
+    terms: list[str]
+    state: State
+    rows: int
+    counts: list[int]  # per term, in `terms`' order
 
 
 class SqliteFts5KeywordIndex:
@@ -158,27 +178,36 @@ class SqliteFts5KeywordIndex:
     def __init__(self) -> None:
         self._counts = _TermCounts()
 
+    async def prepare(self, session: AsyncSession, query: str) -> Statistics | None:
+        """The terms' statistics, which need no scopes: read while the access rule decides
+        them, so that a search of several owners does not wait for them (`search(prepared=)`)."""
+        check_dialect(session, "sqlite")
+        terms = query_terms(query)
+        return Statistics(terms, *await _statistics(session, terms, self._counts)) if terms else None
+
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
-        limit: int, exhaustive: bool = False
+        limit: int, exhaustive: bool = False, prepared: object | None = None
     ) -> list[KeywordHit]:
         check_dialect(session, "sqlite")
         scopes = scope_list(scope)
         terms = query_terms(query)
         if not terms or not scopes or limit <= 0:
             return []
+        ready = prepared if isinstance(prepared, Statistics) and prepared.terms == terms else None
         # Plain reads run outside a transaction (app.core.db), each statement on the latest
         # data: the bounds hold only if no write was committed between the statistics and the
-        # rankings (`_VERSION`). Otherwise once more, then the exhaustive ranking (whose bounds
-        # prune nothing, so one statement's data is all it needs).
+        # rankings (`_STATE`). Otherwise once more with statistics read anew, then the
+        # exhaustive ranking (whose bounds prune nothing, so one statement's data is all it needs).
         for pruned in (not exhaustive, not exhaustive, False):
-            hits, consistent = await self._ranked(session, scopes, terms, limit, pruned)
+            hits, consistent = await self._ranked(session, scopes, terms, limit, pruned, ready)
             if consistent or not pruned:
                 return hits
+            ready = None
         raise AssertionError("unreachable: the last attempt is exhaustive")
 
     async def _ranked(self, session: AsyncSession, scopes: Sequence[KeywordScope],
-                      terms: Sequence[str], limit: int, pruned: bool
+                      terms: Sequence[str], limit: int, pruned: bool, ready: Statistics | None
                       ) -> tuple[list[KeywordHit], bool]:
         """The best `limit` rows, and whether every statement read the statistics' data."""
         # Requiring one of the scopes' owner tokens lets FTS5 rank only their rows (see migration
@@ -189,9 +218,11 @@ class SqliteFts5KeywordIndex:
             # One partition: its matches are few enough that the statistics statement would
             # cost more than the rows it saves (docs/benchmarks.md §5b), so no bounds: every
             # matching row is ranked, in the query's term order, by score alone first.
-            version, ranked, bounds = None, list(terms), [math.inf] * len(terms)
+            state, ranked, bounds = None, list(terms), [math.inf] * len(terms)
         else:
-            version, rows, counts = await _statistics(session, terms, self._counts)
+            state, rows, counts = (
+                (ready.state, ready.rows, ready.counts) if ready is not None
+                else await _statistics(session, terms, self._counts))
             # Rarest first: largest score bound first (the IDF falls as the count grows), and
             # one fixed phrase order for every statement, pruned or not.
             order = sorted(range(len(terms)), key=lambda i: (counts[i], terms[i]))
@@ -209,8 +240,8 @@ class SqliteFts5KeywordIndex:
                 window = False
                 stmt, params = _statement(_FILTERED, scopes)
                 found = (await session.execute(stmt, params | {"q": q, "limit": limit})).all()
-                hits, seen = [(r[0], float(r[1])) for r in found], seen | {r[2] for r in found}
-            consistent = consistent and (version is None or seen <= {version})
+                hits, seen = [(r[0], float(r[1])) for r in found], seen | {_state(r[2:]) for r in found}
+            consistent = consistent and (state is None or seen <= {state})
             needed = essential_count(bounds, threshold_of(hits, limit))
             if needed <= essential:
                 return hits, consistent
@@ -218,8 +249,8 @@ class SqliteFts5KeywordIndex:
 
 
 async def _statistics(session: AsyncSession, terms: Sequence[str], kept: _TermCounts
-                      ) -> tuple[int, int, list[int]]:
-    """bm25()'s inputs for the bounds, with the data version they were read at: the table's row
+                      ) -> tuple[State, int, list[int]]:
+    """bm25()'s inputs for the bounds, with the state of the index they were read at: the table's row
     count and, per term, how many rows hold it (both over the whole table, as bm25() takes them).
     Counts kept for the state of the index this statement reads are not counted again."""
     state, known = kept.state, kept.counts  # as before the statement (others may replace them)
@@ -229,13 +260,13 @@ async def _statistics(session: AsyncSession, terms: Sequence[str], kept: _TermCo
         counts = "".join(f", (SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :t{i})"  # noqa: S608
                          for i in range(len(missing)))
         found = (await session.execute(
-            text(f"SELECT {_VERSION}, {_AVERAGES}, {_STRUCTURE}{counts}"),
+            text(f"SELECT {_STATE}{counts}"),
             {f"t{i}": _phrases([t]) for i, t in enumerate(missing)})).one()
-        now = (bytes(found[1] or b""), bytes(found[2] or b""))
-        fresh = dict(zip(missing, (int(n) for n in found[3:]), strict=True))
+        now = _state(found[:2])
+        fresh = dict(zip(missing, (int(n) for n in found[2:]), strict=True))
         kept.keep(now, fresh)
         if now == state or len(missing) == len(terms):
-            return (int(found[0]), _varint(found[1]) if found[1] else 0,
+            return (now, _varint(found[0]) if found[0] else 0,
                     [fresh[t] if t in fresh else known[t] for t in terms])
         # Written since the kept counts were read: count the others at this state, or (written
         # once more) all of them.
@@ -244,15 +275,15 @@ async def _statistics(session: AsyncSession, terms: Sequence[str], kept: _TermCo
 
 
 async def _window(session: AsyncSession, scopes: Sequence[KeywordScope], q: str, limit: int
-                  ) -> tuple[list[KeywordHit] | None, set[int]]:
+                  ) -> tuple[list[KeywordHit] | None, set[State]]:
     """The best `limit` rows from a window ranked by score alone, widened while it cannot tell
-    (None when the last cannot either), and the data versions the statements saw."""
+    (None when the last cannot either), and the states of the index the statements saw."""
     by_owner = {sc.owner_id: sc for sc in scopes}
-    seen: set[int] = set()
+    seen: set[State] = set()
     for size in _WINDOWS:
         n = limit * size
         rows = (await session.execute(text(_WINDOW), {"q": q, "n": n})).all()
-        seen |= {r[4] for r in rows}
+        seen |= {_state(r[4:]) for r in rows}
         # A row of an owner without a scope is one the owner tokens matched by a collision.
         hits = certain_top([(r[0], float(r[1]), r[2] in by_owner and by_owner[r[2]].keeps(r[3]))
                             for r in rows], n, limit)
