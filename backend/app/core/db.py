@@ -85,6 +85,10 @@ def ensure_private_sqlite(url: str) -> None:
     os.chmod(path, 0o600)
 
 
+# SQLite's memory-mapped reads (`PRAGMA mmap_size`), per connection.
+MMAP_BYTES = 1 << 30
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # Writers serialise on SQLite's lock anyway; a roomy pool keeps concurrent readers from
@@ -105,6 +109,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Reads through a memory map instead of copying pages into SQLite's cache: a keyword
+        # window statement −4.5 % (docs/benchmarks.md §5b, 2026-12-06). Only the first GiB of
+        # the file is mapped; writes still go through the WAL.
+        cur.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         cur.close()
 
     @event.listens_for(engine, "savepoint")
