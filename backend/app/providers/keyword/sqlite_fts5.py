@@ -50,11 +50,11 @@ from app.providers.keyword.pruning import certain_top, essential_count, threshol
 # FTS5's bm25() constants (fts5_aux.c), for the terms' score bounds: idf * (K1 + 1).
 K1 = 1.2
 # FTS5's "averages" record (its first varint is bm25()'s own N: the row count; then tokens per
-# column) and its "structure" record: the index's segments and a counter of the segments ever written, so
-# every committed write to the index changes it (an insert, a delete, a merge). With the averages
-# record it names the state of the index: read along with the statistics and with every ranking,
-# it tells whether all of them saw the same index, whichever connections read them (the
-# statistics may be read on another connection, `prepare`), and keys the kept term counts
+# column) and its "structure" record (the index's segments and a counter of the segments ever
+# written), which every committed write to the index changes (an insert, a delete, a merge).
+# Together they name the state of the index: read along with the statistics and with every
+# ranking, they tell whether all of them saw the same index, whichever connections read them (the
+# statistics may be read on another connection: `prepare`), and they key the kept term counts
 # (`_TermCounts`).
 _STATE = ("(SELECT block FROM chunks_fts_data WHERE id = 1), "
           "(SELECT block FROM chunks_fts_data WHERE id = 10)")
@@ -240,7 +240,8 @@ class SqliteFts5KeywordIndex:
                 window = False
                 stmt, params = _statement(_FILTERED, scopes)
                 found = (await session.execute(stmt, params | {"q": q, "limit": limit})).all()
-                hits, seen = [(r[0], float(r[1])) for r in found], seen | {_state(r[2:]) for r in found}
+                hits = [(r[0], float(r[1])) for r in found]
+                seen |= {_state(r[2:]) for r in found}
             consistent = consistent and (state is None or seen <= {state})
             needed = essential_count(bounds, threshold_of(hits, limit))
             if needed <= essential:
@@ -250,9 +251,9 @@ class SqliteFts5KeywordIndex:
 
 async def _statistics(session: AsyncSession, terms: Sequence[str], kept: _TermCounts
                       ) -> tuple[State, int, list[int]]:
-    """bm25()'s inputs for the bounds, with the state of the index they were read at: the table's row
-    count and, per term, how many rows hold it (both over the whole table, as bm25() takes them).
-    Counts kept for the state of the index this statement reads are not counted again."""
+    """bm25()'s inputs for the bounds, with the state of the index they were read at: the table's
+    row count and, per term, how many rows hold it (both over the whole table, as bm25() takes
+    them). Counts kept for the state of the index this statement reads are not counted again."""
     state, known = kept.state, kept.counts  # as before the statement (others may replace them)
     for again in (True, False, False):
         missing = [t for t in terms if t not in known]
