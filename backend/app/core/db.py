@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from app.core.pg_driver import OneTripPingDBAPI
 from app.core.sqlite_driver import OneHopDBAPI
 
 # Explicit names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -97,7 +98,10 @@ def create_engine(url: str) -> AsyncEngine:
                                      pool_timeout=60, module=OneHopDBAPI())
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # Every connection handed out is checked first (one round trip: `app.core.pg_driver`), so
+    # one left dead by a PostgreSQL restart is replaced instead of failing a request.
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                               module=OneTripPingDBAPI())
 
 
 def _configure_sqlite(engine: Engine) -> None:
