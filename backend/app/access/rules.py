@@ -14,7 +14,8 @@ requests, so a membership change takes effect on the next one. Every read path (
 detail, file, chunks, search, chat retrieval, citations in conversation history) decides through
 `Access`: `Access.condition()` in SQL, `Access.can_read()` on a loaded row, and `read_plan()` for
 retrieval, which turns the readable set into one vector/keyword scope per owner (from the
-per-owner, per-space document counts the database keeps in `document_spaces`, migration 0013).
+per-owner, per-space document counts the database keeps in `document_spaces`, migration 0013);
+`plan_for()` is both steps for a user, the default scope's in one statement.
 
 Another user's object is "not found" (404) when the caller cannot read it; a member whose role is
 too weak for an action gets 403 (they already know the object exists).
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -88,17 +90,27 @@ class Access:
         return or_(private, Document.collection_id.in_(sorted(self.roles)))
 
 
-async def access_for(session: AsyncSession, user_id: str) -> Access:
-    """The user's roles in every collection they can read, directly or through their groups."""
+def _memberships(user_id: str) -> ColumnElement[bool]:
+    """The `collection_members` rows that give `user_id` a role: their own, and their groups'."""
     groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
-    stmt = select(CollectionMember.collection_id, CollectionMember.role).where(
-        or_(CollectionMember.user_id == user_id, CollectionMember.group_id.in_(groups)))
+    return or_(CollectionMember.user_id == user_id, CollectionMember.group_id.in_(groups))
+
+
+def _access(user_id: str, rows: Iterable[tuple[str, Role]]) -> Access:
+    """From (collection id, role) rows: the strongest role per collection."""
     roles: dict[str, Role] = {}
-    for collection_id, role in (await session.execute(stmt)).all():
+    for collection_id, role in rows:
         best = stronger(roles.get(collection_id), role)
         if best is not None:
             roles[collection_id] = best
     return Access(user_id=user_id, roles=roles)
+
+
+async def access_for(session: AsyncSession, user_id: str) -> Access:
+    """The user's roles in every collection they can read, directly or through their groups."""
+    stmt = select(CollectionMember.collection_id, CollectionMember.role).where(
+        _memberships(user_id))
+    return _access(user_id, (await session.execute(stmt)).tuples())
 
 
 # ---- documents -----------------------------------------------------------------------------------
@@ -213,12 +225,42 @@ async def read_plan(session: AsyncSession, access: Access, *,
         colls = access.collections
     plan = ReadPlan(access=access, partitions=(), private=private, collections=colls,
                     documents=docs)
-    partitions, total = await _partitions(session, plan)
+    named = await _named(session, plan)
+    return await _planned(session, plan, await _space_rows(session, plan, named), named)
+
+
+async def plan_for(session: AsyncSession, user_id: str, *,
+                   document_ids: Sequence[str] | None = None,
+                   collection_ids: Sequence[str] | None = None) -> ReadPlan:
+    """`read_plan` for `user_id`'s access as of now (`access_for`). The default scope (no
+    selection) reads the roles and the readable spaces' counts in one statement: the access step
+    of every search and question is then one round trip before the partitions' lists (a round
+    trip waits for a core the query's embedding keeps busy: docs/benchmarks.md §5b, 2026-12-06)."""
+    if document_ids or collection_ids:
+        return await read_plan(session, await access_for(session, user_id),
+                               document_ids=document_ids, collection_ids=collection_ids)
+    ds = document_spaces.c
+    readable = select(CollectionMember.collection_id).where(_memberships(user_id))
+    roles = select(literal(_ROLE_ROW), CollectionMember.collection_id, CollectionMember.role,
+                   literal(0), literal(0)).where(_memberships(user_id))
+    spaces = select(literal(_SPACE_ROW), *_space_columns()).where(or_(
+        ds.owner_id == user_id, ds.owner_id.in_(select(ds.owner_id).where(ds.space.in_(readable)))))
+    rows = (await session.execute(union_all(roles, spaces))).tuples().all()
+    access = _access(user_id, ((r[1], r[2]) for r in rows if r[0] == _ROLE_ROW))
+    plan = ReadPlan(access=access, partitions=(), private=True, collections=access.collections,
+                    documents=frozenset())
+    return await _planned(session, plan, [r[1:] for r in rows if r[0] == _SPACE_ROW], {})
+
+
+async def _planned(session: AsyncSession, plan: ReadPlan, rows: Sequence[_SpaceRow],
+                   named: Mapping[str, tuple[str, str]]) -> ReadPlan:
+    """`plan` with its partitions, from its owners' `document_spaces` rows."""
+    partitions, total = await _partitions(session, plan, rows, named)
     share = None
     if len(partitions) >= MANY_OWNERS and total:
         share = min(1.0, sum(p.documents for p in partitions) / total)
-    return ReadPlan(access=access, partitions=partitions, private=private,
-                    collections=colls, documents=docs, share=share)
+    return ReadPlan(access=plan.access, partitions=partitions, private=plan.private,
+                    collections=plan.collections, documents=plan.documents, share=share)
 
 
 # Documents per owner and space ('' = the owner's private space), kept exact by triggers on
@@ -246,28 +288,54 @@ def space_document_ids(owner: str, space: str) -> Select[str, str]:
         docs.collection_id.is_(None) if space == PRIVATE_SPACE else docs.collection_id == space)
 
 
-async def _partitions(session: AsyncSession, plan: ReadPlan
-                      ) -> tuple[tuple[Partition, ...], int]:
-    """One partition per owner holding wanted documents, and how many documents there are in
-    all. An owner all of whose documents are wanted is searched without a filter (the fast case:
-    a filter makes Chroma gather ids first); otherwise the smaller of "only these" and "all but
-    these" is used."""
-    reader = plan.access.user_id
-    # Explicitly named documents (each readable, checked by `check_selection`): owner and space.
-    explicit: dict[str, tuple[str, str]] = {}
-    if plan.documents:
-        explicit = {doc_id: (owner, coll or PRIVATE_SPACE) for doc_id, owner, coll in (
-            await session.execute(
-                select(Document.id, Document.owner_id, Document.collection_id)
-                .where(Document.id.in_(sorted(plan.documents))))).all()}
-    extra = {owner for owner, _ in explicit.values()} | ({reader} if plan.private else set())
+# A `document_spaces` row as the plan reads it: owner, space, documents, and the documents of all
+# owners (`ReadPlan.share`, carried by every row: same round trip).
+_SpaceRow = tuple[str, str, int, int | None]
+# `plan_for`'s one statement: which rows are roles, which are spaces.
+_ROLE_ROW, _SPACE_ROW = "r", "s"
+
+
+def _space_columns() -> tuple[ColumnElement[Any], ...]:
+    ds, every = document_spaces.c, document_spaces.alias("every_space").c
+    return (ds.owner_id, ds.space, ds.documents,
+            select(func.sum(every.documents)).scalar_subquery())
+
+
+async def _named(session: AsyncSession, plan: ReadPlan) -> dict[str, tuple[str, str]]:
+    """The explicitly named documents (each readable, checked by `check_selection`): owner and
+    space of each."""
+    if not plan.documents:
+        return {}
+    return {doc_id: (owner, coll or PRIVATE_SPACE) for doc_id, owner, coll in (
+        await session.execute(
+            select(Document.id, Document.owner_id, Document.collection_id)
+            .where(Document.id.in_(sorted(plan.documents))))).tuples()}
+
+
+async def _space_rows(session: AsyncSession, plan: ReadPlan,
+                      named: Mapping[str, tuple[str, str]]) -> list[_SpaceRow]:
+    """The `document_spaces` rows of every owner holding a document in `plan`'s scope."""
+    extra = {owner for owner, _ in named.values()}
+    if plan.private:
+        extra.add(plan.access.user_id)
+    if not extra and not plan.collections:
+        return []
     ds = document_spaces.c
     who: ColumnElement[bool] = ds.owner_id.in_(sorted(extra)) if extra else false()
     if plan.collections:
         who = or_(who, ds.owner_id.in_(
             select(ds.owner_id).where(ds.space.in_(sorted(plan.collections)))))
-    if not extra and not plan.collections:
-        return (), 0
+    return list((await session.execute(select(*_space_columns()).where(who))).tuples())
+
+
+async def _partitions(session: AsyncSession, plan: ReadPlan, rows: Sequence[_SpaceRow],
+                      explicit: Mapping[str, tuple[str, str]]
+                      ) -> tuple[tuple[Partition, ...], int]:
+    """One partition per owner holding wanted documents (`rows`: their `document_spaces` rows;
+    `explicit`: the named documents), and how many documents there are in all. An owner all of
+    whose documents are wanted is searched without a filter (the fast case: a filter makes Chroma
+    gather ids first); otherwise the smaller of "only these" and "all but these" is used."""
+    reader = plan.access.user_id
 
     def wanted_space(owner: str, space: str) -> bool:
         if space == PRIVATE_SPACE:
@@ -276,11 +344,6 @@ async def _partitions(session: AsyncSession, plan: ReadPlan
 
     counts: dict[str, list[int]] = {}  # owner -> [wanted, not wanted]
     spaces: dict[str, list[list[str]]] = {}  # owner -> [wanted spaces, other spaces] (not empty)
-    # Every row also carries the total of all owners (`ReadPlan.share`): same round trip.
-    every = document_spaces.alias("every_space").c
-    rows = (await session.execute(select(
-        ds.owner_id, ds.space, ds.documents,
-        select(func.sum(every.documents)).scalar_subquery()).where(who))).all()
     total = int(rows[0][3] or 0) if rows else 0
     for owner, space, n, _ in rows:
         side = 0 if wanted_space(owner, space) else 1

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.rules import access_for, read_plan
+from app.access.rules import plan_for
 from app.documents.models import Document
 from app.providers.llm.base import ChatMessage
 from app.rag.retrieval import RetrievalResult, RetrievedChunk
@@ -128,8 +128,7 @@ async def follow_up_documents(session: AsyncSession, owner_id: str, cited: Seque
     in citation order."""
     if not cited:
         return []
-    plan = await read_plan(session, await access_for(session, owner_id), document_ids=scope,
-                           collection_ids=collection_ids)
+    plan = await plan_for(session, owner_id, document_ids=scope, collection_ids=collection_ids)
     rows = (await session.execute(select(Document.id, Document.owner_id, Document.collection_id)
                                   .where(Document.id.in_(list(cited))))).all()
     allowed = {doc_id for doc_id, owner, coll in rows if plan.allows(owner, coll, doc_id)}

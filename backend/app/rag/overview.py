@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.rules import access_for, read_plan
+from app.access.rules import plan_for
 from app.collections.models import Collection
 from app.documents.locations import location
 from app.documents.models import Chunk, Document
@@ -184,8 +184,7 @@ async def summarise(session: AsyncSession, owner_id: str, request: Request, *,
     """The overview of the documents `request` names within the chat's scope (read under the
     same access rule as every search), or None when its words name none of them: then it is an
     ordinary question."""
-    plan = await read_plan(session, await access_for(session, owner_id), document_ids=scope,
-                           collection_ids=collection_ids)
+    plan = await plan_for(session, owner_id, document_ids=scope, collection_ids=collection_ids)
     stmt = (select(Document.id, Document.filename, Document.owner_id, Document.collection_id,
                    Document.searchable_version, Document.chunk_count, Document.kind,
                    Collection.name)

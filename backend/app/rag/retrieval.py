@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.rules import ReadPlan, access_for, read_plan
+from app.access.rules import ReadPlan, plan_for
 from app.collections.models import Collection
 from app.core.metrics import RETRIEVAL_SECONDS
 from app.documents.locations import location
@@ -87,8 +87,8 @@ async def retrieve(
     embedding = asyncio.ensure_future(embed())
     preparing = asyncio.ensure_future(prepare_keywords())
     try:
-        plan = await read_plan(session, await access_for(session, owner_id),
-                               document_ids=document_ids, collection_ids=collection_ids)
+        plan = await plan_for(session, owner_id, document_ids=document_ids,
+                              collection_ids=collection_ids)
     except BaseException:
         _drop(embedding)
         _drop(preparing)

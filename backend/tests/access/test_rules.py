@@ -9,12 +9,19 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, event, func, insert, select
 
 from app.access import rules
-from app.access.rules import PRIVATE_SPACE, Partition, access_for, document_spaces, read_plan
+from app.access.rules import (
+    PRIVATE_SPACE,
+    Partition,
+    access_for,
+    document_spaces,
+    plan_for,
+    read_plan,
+)
 from app.auth.models import User
-from app.collections.models import Collection, CollectionMember
+from app.collections.models import Collection, CollectionMember, Group, GroupMember
 from app.documents.models import Document
 
 
@@ -206,3 +213,65 @@ async def test_a_space_is_listed_from_its_index_alone(client: AsyncClient, api_a
                             (await connection.exec_driver_sql(f"EXPLAIN {sql}")).all())
             assert "Index Only Scan using ix_documents_owner_collection_id" in plan, plan
         assert (await connection.execute(statement)).one()[0] == owner
+
+
+async def test_plan_for_reads_roles_and_spaces_in_one_statement(client: AsyncClient,
+                                                                api_app: Any) -> None:
+    """The default scope's plan (every search and question without a selection) reads the roles
+    and the readable owners' spaces in one statement, and is exactly `read_plan`'s from
+    `access_for`'s roles: direct and group roles (the strongest kept), whole and narrowed owners,
+    a collection of my own among them; a selection takes `read_plan`'s way."""
+    container = api_app.state.container
+    me, other, third = (str(uuid.uuid4()) for _ in range(3))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    async with container.sessions() as s:
+        for uid in (me, other, third):
+            s.add(User(id=uid, email=f"{uid}@example.com", password_hash="x"))
+        team, shared, whole, mine, hidden = (
+            Collection(name=n) for n in ("team", "shared", "whole", "mine", "hidden"))
+        group = Group(name=f"group {me}")
+        s.add_all([team, shared, whole, mine, hidden, group])
+        await s.flush()
+        s.add_all([
+            GroupMember(group_id=group.id, user_id=me),
+            CollectionMember(collection_id=team.id, group_id=group.id, role="editor"),
+            CollectionMember(collection_id=team.id, user_id=me, role="viewer"),
+            CollectionMember(collection_id=shared.id, user_id=me, role="viewer"),
+            CollectionMember(collection_id=whole.id, user_id=me, role="viewer"),
+            CollectionMember(collection_id=mine.id, user_id=me, role="owner"),
+        ])
+        private = [_doc(me, None), _doc(me, mine.id)]
+        s.add_all([*private, _doc(other, team.id), _doc(other, shared.id), _doc(other, None),
+                   _doc(other, hidden.id), _doc(third, whole.id), _doc(third, whole.id)])
+        await s.commit()
+
+        expected = await read_plan(s, await access_for(s, me))
+        sync_engine = container.engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", count)
+        try:
+            plan = await plan_for(s, me)
+            one_statement = list(statements)
+            statements.clear()
+            nobody = await plan_for(s, str(uuid.uuid4()))
+            selected = await plan_for(s, me, collection_ids=[team.id])
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", count)
+        assert plan == expected
+        assert plan.access.roles == {team.id: "editor", shared.id: "viewer", whole.id: "viewer",
+                                     mine.id: "owner"}
+        assert {p.owner_id: p for p in plan.partitions} == {
+            me: Partition(owner_id=me, documents=2),
+            other: Partition(owner_id=other, document_ids=frozenset(
+                (await s.execute(select(Document.id).where(
+                    Document.collection_id.in_([team.id, shared.id])))).scalars()),
+                share=0.5, spaces=frozenset({team.id, shared.id}), documents=2),
+            third: Partition(owner_id=third, documents=2)}
+        # The roles and spaces, then the one narrowed owner's list of documents.
+        assert len(one_statement) == 2 and "collection_members" in one_statement[0] \
+            and "document_spaces" in one_statement[0]
+        assert nobody.partitions == () and nobody.access.roles == {}
+        assert selected == await read_plan(s, await access_for(s, me), collection_ids=[team.id])

@@ -56,19 +56,19 @@ def _patch(monkeypatch: pytest.MonkeyPatch, api_app: Any, embedder: _Embedder,
     """The embedder above, and an access step that finishes only once the embedding has started
     (had retrieve embedded after it, it would wait forever: the timeout fails the test), then
     decides as usual or raises `error`."""
-    real = retrieval.read_plan
+    real = retrieval.plan_for
 
     async def active() -> _Index:
         return _Index(embedder)
 
-    async def read_plan(*args: Any, **kwargs: Any) -> Any:
+    async def plan_for(*args: Any, **kwargs: Any) -> Any:
         await asyncio.wait_for(embedder.started.wait(), timeout=10)
         if error is not None:
             raise error
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(api_app.state.container.index, "active", active)
-    monkeypatch.setattr(retrieval, "read_plan", read_plan)
+    monkeypatch.setattr(retrieval, "plan_for", plan_for)
 
 
 async def _retrieve(api_app: Any, **kwargs: Any) -> retrieval.RetrievalResult:
