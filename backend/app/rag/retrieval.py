@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -77,23 +78,53 @@ async def retrieve(
         timings["embed_ms"] = _ms(t)
         return active, qvec
 
-    async def prepare_keywords() -> object | None:
-        async with container.sessions() as own:
-            return await container.keywords.prepare(own, query)
+    # The keyword statements' sessions are opened and readied (`KeywordIndex.prepare`: SQLite
+    # reads the terms' statistics, PostgreSQL makes its planner settings) while the access rule
+    # decides the scopes; the query's embedding runs in the model's thread meanwhile. Neither
+    # needs the access decision, and each would otherwise wait for it (docs/benchmarks.md §5b,
+    # 2026-12-02 and 2026-12-06).
+    planned: asyncio.Future[ReadPlan] = asyncio.get_running_loop().create_future()
+    ways = container.settings.keyword_statements or container.keywords.side_by_side
 
-    # The query's embedding and the keyword index's term statistics need no access decision:
-    # they run (in the model's thread, on another connection) while the readable set is read,
-    # instead of after it (docs/benchmarks.md §5b, 2026-12-02 and 2026-12-06).
+    async def keyword_side() -> list[KeywordHit]:
+        async with AsyncExitStack() as stack:
+            sessions = [await stack.enter_async_context(container.sessions())
+                        for _ in range(ways)]
+            prepared = await _gather([asyncio.ensure_future(container.keywords.prepare(own, query))
+                                      for own in sessions])
+            plan = await planned
+            t = time.perf_counter()
+            scopes = [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
+                                   exclude_document_ids=p.exclude_document_ids, spaces=p.spaces)
+                      for p in plan.partitions]
+            # Each scope is ranked with its own statistics, so a search of some of them ranks
+            # each row exactly as a search of all: the partitions are split into a few
+            # statements, run side by side on their sessions (and beside the dense side), and
+            # merged.
+            found = merge_hits(await _gather([
+                asyncio.ensure_future(container.keywords.search(
+                    own, group, query, limit=candidates, prepared=ready))
+                for own, ready, group in zip(sessions, prepared, split_scopes(scopes, ways),
+                                             strict=False)]), candidates)
+            timings["keyword_ms"] = _ms(t)
+            return found
+
     embedding = asyncio.ensure_future(embed())
-    preparing = asyncio.ensure_future(prepare_keywords())
+    keywords = asyncio.ensure_future(keyword_side())
     try:
         plan = await plan_for(session, owner_id, document_ids=document_ids,
                               collection_ids=collection_ids)
     except BaseException:
         _drop(embedding)
-        _drop(preparing)
+        _drop(keywords)
         raise
     timings["access_ms"] = _ms(started)  # the readable set: roles and owner partitions
+
+    if not plan.partitions:  # nothing readable in scope (an empty collection, no documents yet)
+        _drop(embedding)
+        _drop(keywords)
+        return RetrievalResult(chunks=[], best_dense=0.0, not_found=True, timings=timings)
+    planned.set_result(plan)
 
     async def dense_side() -> dict[str, float]:
         active, qvec = await embedding
@@ -110,37 +141,9 @@ async def retrieve(
         timings["vector_ms"] = _ms(t)
         return dict(merge_hits(parts, candidates))
 
-    async def keyword_side() -> list[KeywordHit]:
-        prepared = await preparing
-        t = time.perf_counter()
-        scopes = [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
-                               exclude_document_ids=p.exclude_document_ids, spaces=p.spaces)
-                  for p in plan.partitions]
-        # Each scope is ranked with its own statistics, so a search of some of them ranks each
-        # row exactly as a search of all: the partitions are split into a few statements, run
-        # side by side on connections of their own (and beside the dense side), and merged.
-        groups = split_scopes(scopes, container.settings.keyword_statements
-                              or container.keywords.side_by_side)
-
-        async def search(group: list[KeywordScope]) -> list[KeywordHit]:
-            async with container.sessions() as own:
-                return await container.keywords.search(own, group, query, limit=candidates,
-                                                       prepared=prepared)
-
-        found = merge_hits(await _gather([asyncio.ensure_future(search(g)) for g in groups]),
-                           candidates)
-        timings["keyword_ms"] = _ms(t)
-        return found
-
-    if not plan.partitions:  # nothing readable in scope (an empty collection, no documents yet)
-        _drop(embedding)
-        _drop(preparing)
-        return RetrievalResult(chunks=[], best_dense=0.0, not_found=True, timings=timings)
-
     # Both sides wait on threads (ONNX + Chroma, the database driver): run them side by side. The
     # first error propagates as itself (callers map VectorStoreError etc.), and stops the other.
-    tasks = (asyncio.ensure_future(dense_side()), asyncio.ensure_future(keyword_side()))
-    dense, keyword = await _gather(tasks)
+    dense, keyword = await _gather((asyncio.ensure_future(dense_side()), keywords))
 
     fused = fuse(dense, keyword, fusion=fusion, weight=weight)
     t = time.perf_counter()

@@ -635,6 +635,46 @@ async def test_sqlite_statistics_prepared_before_the_scopes_are_known(
     assert await search(stale) == 2
 
 
+async def test_postgresql_search_on_a_prepared_session_is_its_ranking_alone(
+        pg_database: str) -> None:
+    # Retrieval readies each keyword statement's session while the access rule decides the
+    # scopes (`prepare`: the planner settings for the session's transaction, the lexemes); the
+    # search on it then sends its ranking statement alone and leaves the settings to the
+    # transaction's end. Unprepared, or prepared in a transaction that has since ended, it makes
+    # and puts back the settings itself. Every way, the same hits.
+    index = PostgresKeywordIndex()
+    async with open_session(pg_database) as session:
+        corpus = await random_corpus(session, random.Random(7), owners=3, docs=4)
+        await session.commit()
+        scopes = [KeywordScope(owner_id=docs[0].owner) for docs in corpus]
+        query = " ".join(VOCABULARY[:3] + VOCABULARY[20:23])
+        expected = await index.search(session, scopes, query, limit=5)
+        assert expected
+        await session.commit()
+
+        ready = await index.prepare(session, query)
+        assert ready is not None and ready.lexemes
+        assert (await session.execute(text("SHOW enable_nestloop"))).scalar_one() == "off"
+        with statements(session) as sent:
+            assert await index.search(session, scopes, query, limit=5, prepared=ready) == expected
+        assert len(sent) == 1 and "keyword_postings" in sent[0][0]
+        await session.rollback()  # the transaction's end drops the settings
+        assert (await session.execute(text("SHOW enable_nestloop"))).scalar_one() == "on"
+
+        async def unprepared(prepared: object | None) -> str:
+            with statements(session) as sent:
+                assert await index.search(session, scopes, query, limit=5,
+                                          prepared=prepared) == expected
+            assert len(sent) == 3  # the settings made, the ranking, the settings put back
+            return str((await session.execute(text("SHOW enable_nestloop"))).scalar_one())
+
+        assert await unprepared(None) == "on"
+        assert await unprepared(ready) == "on"  # its transaction has ended
+        # Another query's: its settings stand (made on this transaction), its lexemes do not.
+        assert await unprepared(await index.prepare(session, "other words")) == "off"
+        assert await index.prepare(session, "!!") is None
+
+
 @pytest.fixture
 async def sqlite_session(sqlite_database: str) -> AsyncIterator[AsyncSession]:
     async with open_session(sqlite_database) as s:

@@ -116,8 +116,11 @@ class KeywordIndex(Protocol):
     side_by_side: int
 
     async def prepare(self, session: AsyncSession, query: str) -> object | None:
-        """What a search of `query` can read before its scopes are known (SQLite: the terms'
-        statistics), to hand to `search` as `prepared`; None when there is nothing."""
+        """What a search of `query` can do before its scopes are known, to hand to `search` as
+        `prepared` on the same session: SQLite reads the terms' statistics; PostgreSQL makes the
+        ranking's planner settings for the rest of `session`'s transaction (so call it on a
+        session of the search's own) and reads the query's lexemes. None when there is
+        nothing."""
         ...
 
     async def search(

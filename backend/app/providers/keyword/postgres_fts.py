@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -190,14 +191,40 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
                             hits=union.join(hits))), params
 
 
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """`prepare`'s result: the query's words and lexemes, and the transaction in which the
+    planner settings were made (they last until it ends)."""
+
+    words: str
+    lexemes: list[str]
+    transaction: object
+
+
+def _words(query: str) -> str:
+    # Only word characters reach to_tsvector (which has no syntax anyway); PostgreSQL's
+    # 'english' configuration then stems them and drops its own stop words.
+    return " ".join(w for w in (_NON_WORD.sub("", t) for t in query_terms(query)) if w)
+
+
 class PostgresKeywordIndex:
     # Each statement runs in a server process of its own: two halves of a reader's owners
     # overlap (p95 −14 to −17 % for a reader of 11 owners, docs/benchmarks.md §5b).
     side_by_side = 2
 
-    async def prepare(self, session: AsyncSession, query: str) -> None:
-        """Nothing: the statistics here are the scopes' own (migrations 0017, 0019)."""
-        del session, query
+    async def prepare(self, session: AsyncSession, query: str) -> Ready | None:
+        """The ranking's planner settings, made for the rest of `session`'s transaction, and the
+        query's lexemes: retrieval readies the sessions of its keyword statements so while the
+        access rule decides the scopes, and each `search(prepared=)` on its session is then its
+        ranking statement alone (the settings are not put back: the session is the search's
+        own, and its transaction's end drops them). The statistics here need no preparing:
+        they are the scopes' own (migrations 0017, 0019)."""
+        check_dialect(session, "postgresql")
+        words = _words(query)
+        if not words:
+            return None
+        applied = (await session.execute(_SWAP, _SETTINGS | {"words": words})).one()
+        return Ready(words=words, lexemes=list(applied[-1]), transaction=session.get_transaction())
 
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
@@ -212,18 +239,23 @@ class PostgresKeywordIndex:
         # planner's row estimates for the CTEs a pruned statement needs led it into nested loops
         # (15-30 s on some queries), and with a threshold from partial scores (one statement,
         # always exact) the extra passes over the postings cost more than the chunks not summed.
-        del exhaustive, prepared
+        del exhaustive
         check_dialect(session, "postgresql")
         scopes = scope_list(scope)
-        # Only word characters reach to_tsvector (which has no syntax anyway); PostgreSQL's
-        # 'english' configuration then stems them and drops its own stop words.
-        words = " ".join(w for w in (_NON_WORD.sub("", t) for t in query_terms(query)) if w)
+        words = _words(query)
         if not words or not scopes:
             return []
-        old = (await session.execute(_SWAP, _SETTINGS | {"words": words})).one()
+        ready = prepared if (isinstance(prepared, Ready) and prepared.words == words
+                             and prepared.transaction is session.get_transaction()) else None
         # The query's lexemes ('english' stems, its stop words dropped) go in as constants, so
         # the planner estimates each one's postings from its statistics of that very lexeme.
-        lexemes: list[str] = old[-1]
+        restore: dict[str, object] | None = None  # the settings to put back after the ranking
+        if ready is not None:
+            lexemes = ready.lexemes
+        else:
+            old = (await session.execute(_SWAP, _SETTINGS | {"words": words})).one()
+            lexemes, restore = list(old[-1]), dict(zip(_SETTINGS, old[: len(_SETTINGS)],
+                                                       strict=True))
         hits: list[KeywordHit] = []
         if lexemes:
             stmt, params = _statement(scopes, kept=not from_postings)
@@ -231,5 +263,6 @@ class PostgresKeywordIndex:
                        "heading_weight": HEADING_WEIGHT}
             hits = [(r[0], float(r[1])) for r in (await session.execute(stmt, params)).all()]
         # (A failed statement aborts the transaction, whose rollback drops these settings too.)
-        await session.execute(_RESTORE, dict(zip(_SETTINGS, old[: len(_SETTINGS)], strict=True)))
+        if restore is not None:
+            await session.execute(_RESTORE, restore)
         return hits
