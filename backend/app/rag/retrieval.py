@@ -78,34 +78,42 @@ async def retrieve(
         timings["embed_ms"] = _ms(t)
         return active, qvec
 
-    # The keyword statements' sessions are opened and readied (`KeywordIndex.prepare`: SQLite
-    # reads the terms' statistics, PostgreSQL makes its planner settings) while the access rule
-    # decides the scopes; the query's embedding runs in the model's thread meanwhile. Neither
-    # needs the access decision, and each would otherwise wait for it (docs/benchmarks.md §5b,
-    # 2026-12-02 and 2026-12-06).
+    # The keyword search's session is opened and readied (`KeywordIndex.prepare`: SQLite reads
+    # the terms' statistics, PostgreSQL makes its planner settings) while the access rule decides
+    # the scopes; the query's embedding runs in the model's thread meanwhile. Neither needs the
+    # access decision, and each would otherwise wait for it (docs/benchmarks.md §5b, 2026-12-02
+    # and 2026-12-06).
     planned: asyncio.Future[ReadPlan] = asyncio.get_running_loop().create_future()
     ways = container.settings.keyword_statements or container.keywords.side_by_side
 
     async def keyword_side() -> list[KeywordHit]:
         async with AsyncExitStack() as stack:
-            sessions = [await stack.enter_async_context(container.sessions())
-                        for _ in range(ways)]
-            prepared = await _gather([asyncio.ensure_future(container.keywords.prepare(own, query))
-                                      for own in sessions])
+            async def readied() -> tuple[AsyncSession, object | None]:
+                own = await stack.enter_async_context(container.sessions())
+                return own, await container.keywords.prepare(own, query)
+
+            first = await readied()
             plan = await planned
             t = time.perf_counter()
             scopes = [KeywordScope(owner_id=p.owner_id, document_ids=p.document_ids,
                                    exclude_document_ids=p.exclude_document_ids, spaces=p.spaces)
                       for p in plan.partitions]
+
+            async def search(group: list[KeywordScope],
+                             ready: tuple[AsyncSession, object | None] | None) -> list[KeywordHit]:
+                own, prepared = ready or await readied()
+                return await container.keywords.search(own, group, query, limit=candidates,
+                                                       prepared=prepared)
+
             # Each scope is ranked with its own statistics, so a search of some of them ranks
-            # each row exactly as a search of all: the partitions are split into a few
-            # statements, run side by side on their sessions (and beside the dense side), and
-            # merged.
+            # each row exactly as a search of all: a reader's many partitions are split into a
+            # few statements, run side by side on sessions of their own (and beside the dense
+            # side), and merged. Only the first session is readied in advance: most searches
+            # (one owner's) need no other, and a connection held idle is one fewer for the
+            # other requests.
             found = merge_hits(await _gather([
-                asyncio.ensure_future(container.keywords.search(
-                    own, group, query, limit=candidates, prepared=ready))
-                for own, ready, group in zip(sessions, prepared, split_scopes(scopes, ways),
-                                             strict=False)]), candidates)
+                asyncio.ensure_future(search(group, first if i == 0 else None))
+                for i, group in enumerate(split_scopes(scopes, ways))]), candidates)
             timings["keyword_ms"] = _ms(t)
             return found
 
