@@ -29,7 +29,13 @@ async def test_checking_a_pooled_connection_is_one_round_trip(
         engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     first = await backend_pid(engine)  # the connection is in the pool now
     calls: list[str] = []
-    fetchrow, transaction = asyncpg.Connection.fetchrow, asyncpg.Connection.transaction
+    execute, fetchrow = asyncpg.Connection.execute, asyncpg.Connection.fetchrow
+    transaction = asyncpg.Connection.transaction
+
+    async def counted_execute(self: asyncpg.Connection, query: str, *args: object,
+                              **kw: object) -> object:
+        calls.append(f"execute {query}")
+        return await execute(self, query, *args, **kw)
 
     async def counted_fetchrow(self: asyncpg.Connection, query: str, *args: object,
                                **kw: object) -> object:
@@ -40,10 +46,13 @@ async def test_checking_a_pooled_connection_is_one_round_trip(
         calls.append("transaction")
         return transaction(self, **kw)
 
+    monkeypatch.setattr(asyncpg.Connection, "execute", counted_execute)
     monkeypatch.setattr(asyncpg.Connection, "fetchrow", counted_fetchrow)
     monkeypatch.setattr(asyncpg.Connection, "transaction", counted_transaction)
     async with engine.connect() as conn:
-        assert calls == ["fetchrow ;"]  # the check, and nothing else, before any statement
+        # The check, one simple query (no prepared statement), and nothing else before any
+        # statement: no transaction around it.
+        assert calls == ["execute SELECT 1"]
         pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
     assert pid == first  # the pooled connection was handed out again
 
