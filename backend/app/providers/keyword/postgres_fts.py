@@ -214,11 +214,11 @@ class PostgresKeywordIndex:
 
     async def prepare(self, session: AsyncSession, query: str) -> Ready | None:
         """The ranking's planner settings, made for the rest of `session`'s transaction, and the
-        query's lexemes: retrieval readies the sessions of its keyword statements so while the
-        access rule decides the scopes, and each `search(prepared=)` on its session is then its
-        ranking statement alone (the settings are not put back: the session is the search's
-        own, and its transaction's end drops them). The statistics here need no preparing:
-        they are the scopes' own (migrations 0017, 0019)."""
+        query's lexemes. Retrieval readies its keyword session this way while the access rule
+        decides the scopes; `search(prepared=)` on that session is then its ranking statement
+        alone (the settings are not put back: the session is the search's own, and its
+        transaction's end drops them). The statistics here need no preparing: they are the
+        scopes' own (migrations 0017, 0019)."""
         check_dialect(session, "postgresql")
         words = _words(query)
         if not words:
