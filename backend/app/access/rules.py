@@ -239,12 +239,11 @@ async def plan_for(session: AsyncSession, user_id: str, *,
     if document_ids or collection_ids:
         return await read_plan(session, await access_for(session, user_id),
                                document_ids=document_ids, collection_ids=collection_ids)
-    ds = document_spaces.c
     readable = select(CollectionMember.collection_id).where(_memberships(user_id))
     roles = select(literal(_ROLE_ROW), CollectionMember.collection_id, CollectionMember.role,
                    literal(0), literal(0)).where(_memberships(user_id))
-    spaces = select(literal(_SPACE_ROW), *_space_columns()).where(or_(
-        ds.owner_id == user_id, ds.owner_id.in_(select(ds.owner_id).where(ds.space.in_(readable)))))
+    spaces = select(literal(_SPACE_ROW), *_space_columns()).where(
+        _space_owners([user_id], readable))
     rows = (await session.execute(union_all(roles, spaces))).tuples().all()
     access = _access(user_id, ((r[1], r[2]) for r in rows if r[0] == _ROLE_ROW))
     plan = ReadPlan(access=access, partitions=(), private=True, collections=access.collections,
@@ -320,12 +319,20 @@ async def _space_rows(session: AsyncSession, plan: ReadPlan,
         extra.add(plan.access.user_id)
     if not extra and not plan.collections:
         return []
-    ds = document_spaces.c
-    who: ColumnElement[bool] = ds.owner_id.in_(sorted(extra)) if extra else false()
-    if plan.collections:
-        who = or_(who, ds.owner_id.in_(
-            select(ds.owner_id).where(ds.space.in_(sorted(plan.collections)))))
+    who = _space_owners(extra, sorted(plan.collections) if plan.collections else None)
     return list((await session.execute(select(*_space_columns()).where(who))).tuples())
+
+
+def _space_owners(owners: Iterable[str],
+                  collections: Sequence[str] | Select[str] | None) -> ColumnElement[bool]:
+    """`document_spaces` rows of `owners`, and of every owner with documents in `collections`
+    (ids, or a statement selecting them)."""
+    ds = document_spaces.c
+    listed = sorted(owners)
+    who: ColumnElement[bool] = ds.owner_id.in_(listed) if listed else false()
+    if collections is not None:
+        who = or_(who, ds.owner_id.in_(select(ds.owner_id).where(ds.space.in_(collections))))
+    return who
 
 
 async def _partitions(session: AsyncSession, plan: ReadPlan, rows: Sequence[_SpaceRow],

@@ -29,25 +29,24 @@ async def test_checking_a_pooled_connection_is_one_round_trip(
         engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     first = await backend_pid(engine)  # the connection is in the pool now
     calls: list[str] = []
-    execute, fetchrow = asyncpg.Connection.execute, asyncpg.Connection.fetchrow
+
+    def counted(name: str) -> None:
+        original = getattr(asyncpg.Connection, name)
+
+        async def call(self: asyncpg.Connection, query: str, *args: object, **kw: object) -> object:
+            calls.append(f"{name} {query}")
+            return await original(self, query, *args, **kw)
+
+        monkeypatch.setattr(asyncpg.Connection, name, call)
+
     transaction = asyncpg.Connection.transaction
-
-    async def counted_execute(self: asyncpg.Connection, query: str, *args: object,
-                              **kw: object) -> object:
-        calls.append(f"execute {query}")
-        return await execute(self, query, *args, **kw)
-
-    async def counted_fetchrow(self: asyncpg.Connection, query: str, *args: object,
-                               **kw: object) -> object:
-        calls.append(f"fetchrow {query}")
-        return await fetchrow(self, query, *args, **kw)
 
     def counted_transaction(self: asyncpg.Connection, **kw: object) -> object:
         calls.append("transaction")
         return transaction(self, **kw)
 
-    monkeypatch.setattr(asyncpg.Connection, "execute", counted_execute)
-    monkeypatch.setattr(asyncpg.Connection, "fetchrow", counted_fetchrow)
+    counted("execute")
+    counted("fetchrow")
     monkeypatch.setattr(asyncpg.Connection, "transaction", counted_transaction)
     async with engine.connect() as conn:
         # The check, one simple query (no prepared statement), and nothing else before any
