@@ -110,7 +110,7 @@ async def access_for(session: AsyncSession, user_id: str) -> Access:
     """The user's roles in every collection they can read, directly or through their groups."""
     stmt = select(CollectionMember.collection_id, CollectionMember.role).where(
         _memberships(user_id))
-    return _access(user_id, (await session.execute(stmt)).tuples())
+    return _access(user_id, (await session.execute(stmt)).all())
 
 
 # ---- documents -----------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ async def plan_for(session: AsyncSession, user_id: str, *,
                    literal(0), literal(0)).where(_memberships(user_id))
     spaces = select(literal(_SPACE_ROW), *_space_columns()).where(
         _space_owners([user_id], readable))
-    rows = (await session.execute(union_all(roles, spaces))).tuples().all()
+    rows = (await session.execute(union_all(roles, spaces))).all()
     access = _access(user_id, ((r[1], r[2]) for r in rows if r[0] == _ROLE_ROW))
     plan = ReadPlan(access=access, partitions=(), private=True, collections=access.collections,
                     documents=frozenset())
@@ -308,7 +308,7 @@ async def _named(session: AsyncSession, plan: ReadPlan) -> dict[str, tuple[str, 
     return {doc_id: (owner, coll or PRIVATE_SPACE) for doc_id, owner, coll in (
         await session.execute(
             select(Document.id, Document.owner_id, Document.collection_id)
-            .where(Document.id.in_(sorted(plan.documents))))).tuples()}
+            .where(Document.id.in_(sorted(plan.documents))))).all()}
 
 
 async def _space_rows(session: AsyncSession, plan: ReadPlan,
@@ -320,7 +320,7 @@ async def _space_rows(session: AsyncSession, plan: ReadPlan,
     if not extra and not plan.collections:
         return []
     who = _space_owners(extra, sorted(plan.collections) if plan.collections else None)
-    return list((await session.execute(select(*_space_columns()).where(who))).tuples())
+    return list((await session.execute(select(*_space_columns()).where(who))).all())
 
 
 def _space_owners(owners: Iterable[str],
