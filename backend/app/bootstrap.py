@@ -28,7 +28,7 @@ from app.platform.runtime import EmbeddingValues, LLMValues, RuntimeSettingsServ
 from app.providers.embeddings.base import Embedder
 from app.providers.files.local import LocalFileStore
 from app.providers.jobs.base import JobQueue
-from app.providers.jobs.inprocess import Handler, InProcessJobQueue
+from app.providers.jobs.inprocess import Handler, InProcessJobQueue, Upkeep
 from app.providers.keyword.base import KeywordIndex
 from app.providers.keyword.postgres_fts import PostgresKeywordIndex
 from app.providers.keyword.sqlite_fts5 import SqliteFts5KeywordIndex
@@ -45,6 +45,9 @@ log = logging.getLogger("citewise")
 # An unreachable Redis must fail a call quickly (the caller degrades), not hang a request.
 REDIS_CONNECT_TIMEOUT = 2.0
 REDIS_SOCKET_TIMEOUT = 5.0
+# The embedded job runner merges the SQLite keyword index's segments when idle, in steps of
+# about this many pages (~0.1 s each at 100k chunks): a job that arrives waits at most one.
+KEYWORD_MERGE_PAGES = 2000
 
 
 def build_embedder(values: EmbeddingValues) -> Embedder:
@@ -94,7 +97,8 @@ def build_throttle(redis: Redis | None) -> Throttle:
     return FallbackThrottle(RedisThrottle(redis), MemoryThrottle())
 
 
-def build_job_queue(settings: Settings, run_in_process: Handler) -> JobQueue:
+def build_job_queue(settings: Settings, run_in_process: Handler,
+                    upkeep: Upkeep | None = None) -> JobQueue:
     if settings.effective_job_backend == "arq":
         from app.providers.jobs.arq_queue import ArqJobQueue
 
@@ -102,7 +106,8 @@ def build_job_queue(settings: Settings, run_in_process: Handler) -> JobQueue:
             raise RuntimeError("The ARQ job backend needs REDIS_URL")
         return ArqJobQueue(settings.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
                            socket_timeout=REDIS_SOCKET_TIMEOUT)
-    return InProcessJobQueue(run_in_process, concurrency=settings.job_concurrency)
+    return InProcessJobQueue(run_in_process, concurrency=settings.job_concurrency,
+                             on_idle=upkeep)
 
 
 def build_container(settings: Settings) -> Container:
@@ -122,13 +127,17 @@ def build_container(settings: Settings) -> Container:
             return exc.delay
         return None
 
+    async def merge_keyword_index() -> bool:
+        async with sessions() as session:
+            return await container.keywords.compact(session, pages=KEYWORD_MERGE_PAGES)
+
     container = Container(
         settings=settings, engine=engine, sessions=sessions, redis=redis,
         throttle=build_throttle(redis),
         files=LocalFileStore(settings.files_dir),
         vectors=vectors,
         keywords=build_keyword_index(engine.dialect.name),
-        jobs=build_job_queue(settings, ingest_in_process),
+        jobs=build_job_queue(settings, ingest_in_process, merge_keyword_index),
         runtime=runtime,
         index=index,
         reindex=Reindexer(index, sessions, vectors),

@@ -830,3 +830,50 @@ async def test_a_document_larger_than_one_insert_is_indexed_whole(
     assert tuple(stored) == (n, n)
     got = await ids(index, session, scope(owner), "centered string", limit=n + 10)
     assert sorted(got) == sorted(doc.chunks)
+
+
+async def test_compact_merges_the_index_and_every_search_stays_the_same(
+        index: KeywordIndex, session: AsyncSession) -> None:
+    # Each document is its own commit, as ingestion writes them: FTS5 keeps them in segments.
+    rng = random.Random(7)
+    corpus = await random_corpus(session, rng, owners=3, docs=12)
+    queries = [random_query(rng) for _ in range(12)]
+    scopes = [scope(docs[0].owner) for docs in corpus]
+
+    async def results() -> list[list[tuple[str, float]]]:
+        return [await index.search(session, sc, q, limit=limit, exhaustive=exhaustive)
+                for q in queries for sc in (scopes[0], scopes) for limit in (3, 20)
+                for exhaustive in (False, True)]
+
+    before = await results()
+    if isinstance(index, SqliteFts5KeywordIndex):
+        segments = await segment_count(session)
+        assert segments > 1, "the corpus left one segment: nothing to merge"
+        steps = 0
+        while not await index.compact(session, pages=1):  # the smallest step: several of them
+            steps += 1
+            assert steps < 500
+            assert await segment_count(session) > 1
+        assert steps >= 1
+        assert await segment_count(session) == 1
+    assert await index.compact(session, pages=1) is True  # nothing left: no work
+    assert await results() == before
+    # The index still follows writes after the merge.
+    late = await add_doc(session, scopes[0].owner_id, [([], "zebra quokka")])
+    assert await ids(index, session, scopes[0], "quokka") == [late.chunks[0]]
+
+
+async def segment_count(session: AsyncSession) -> int:
+    # FTS5's structure record (id 10): a 4-byte cookie, then varints: levels, segments.
+    block = (await session.execute(text("SELECT block FROM chunks_fts_data WHERE id = 10"))).scalar_one()
+    pos, values = 4, []
+    for _ in range(2):
+        value = 0
+        while True:
+            byte = block[pos]
+            pos += 1
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        values.append(value)
+    return values[1]

@@ -10,12 +10,19 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger("citewise.jobs")
 
 Handler = Callable[[str, str | None], Awaitable[float | None]]  # returns a retry delay or None
+Upkeep = Callable[[], Awaitable[bool]]  # one bounded step; True when nothing is left to do
+# At most this many upkeep steps per idle time: a step that never finishes its work cannot keep
+# the runner busy for ever.
+UPKEEP_STEPS = 1000
 
 
 class InProcessJobQueue:
-    def __init__(self, handler: Handler, *, concurrency: int = 2) -> None:
+    def __init__(self, handler: Handler, *, concurrency: int = 2,
+                 on_idle: Upkeep | None = None) -> None:
         self._handler = handler
         self._concurrency = concurrency
+        self._on_idle = on_idle
+        self._upkeep_running = False
         self._queue: asyncio.Queue[tuple[str, str | None]] = asyncio.Queue()
         self._pending: set[str] = set()  # queued or running: enqueue is idempotent per document
         self._tasks: list[asyncio.Task[None]] = []
@@ -64,6 +71,25 @@ class InProcessJobQueue:
                 timer = asyncio.create_task(self._retry_later(document_id, request_id, delay))
                 self._timers.add(timer)
                 timer.add_done_callback(self._timers.discard)
+            await self._upkeep()
+
+    async def _upkeep(self) -> None:
+        """`on_idle`'s steps once nothing is queued or running, until it has nothing left to do
+        or a job arrives (which waits at most for the step in progress). One worker at a time;
+        a failed step is logged and tried again at the next idle time."""
+        if self._on_idle is None or self._upkeep_running:
+            return
+        self._upkeep_running = True
+        try:
+            for _ in range(UPKEEP_STEPS):
+                if self._pending or await self._on_idle():
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("idle upkeep failed")
+        finally:
+            self._upkeep_running = False
 
     async def _retry_later(self, document_id: str, request_id: str | None, delay: float) -> None:
         await asyncio.sleep(delay)

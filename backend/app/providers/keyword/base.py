@@ -123,6 +123,12 @@ class KeywordIndex(Protocol):
         nothing."""
         ...
 
+    async def compact(self, session: AsyncSession, *, pages: int) -> bool:
+        """One bounded step of upkeep while nothing else is written (the embedded job runner
+        calls it when idle): SQLite merges FTS5's segments, about `pages` pages per step,
+        committed. True when nothing is left to do. Searches give the same results either way."""
+        ...
+
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
         limit: int, exhaustive: bool = False, prepared: object | None = None

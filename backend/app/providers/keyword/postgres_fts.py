@@ -226,6 +226,11 @@ class PostgresKeywordIndex:
         applied = (await session.execute(_SWAP, _SETTINGS | {"words": words})).one()
         return Ready(words=words, lexemes=list(applied[-1]), transaction=session.get_transaction())
 
+    async def compact(self, session: AsyncSession, *, pages: int) -> bool:
+        """Nothing to merge: the postings are a btree, kept by PostgreSQL itself."""
+        del session, pages
+        return True
+
     async def search(
         self, session: AsyncSession, scope: KeywordScope | Sequence[KeywordScope], query: str, *,
         limit: int, exhaustive: bool = False, from_postings: bool = False,

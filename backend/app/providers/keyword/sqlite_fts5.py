@@ -71,6 +71,8 @@ _WINDOW = ("WITH top AS (SELECT rowid AS r, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS 
            "FROM chunks_fts WHERE chunks_fts MATCH :q ORDER BY score DESC LIMIT :n) "
            "SELECT f.chunk_id, top.score, f.owner_id, f.document_id, " + _STATE + " "
            "FROM top JOIN chunks_fts f ON f.rowid = top.r ORDER BY top.score DESC")
+# A negative page count merges every segment, not only those of a level with enough of them.
+_MERGE = "INSERT INTO chunks_fts(chunks_fts, rank) VALUES('merge', :pages)"
 # At most this many terms' counts kept; past it, the counts start over.
 _COUNTS_KEPT = 50_000
 # The window's size, as a multiple of the limit; past the last one, rank with the conditions.
@@ -125,15 +127,24 @@ def _match(owners: str, essential: Sequence[str], others: Sequence[str]) -> str:
     return f"{expr} AND ({_phrases(others)} OR {owners})" if others else expr
 
 
-def _varint(data: bytes) -> int:
-    """SQLite's variable-length integer at the start of `data` (big-endian 7-bit groups, the
-    ninth byte whole), the encoding of FTS5's records."""
+def _varint(data: bytes, start: int = 0) -> tuple[int, int]:
+    """SQLite's variable-length integer at `start` in `data` (big-endian 7-bit groups, the ninth
+    byte whole), the encoding of FTS5's records, and the offset after it."""
     value = 0
-    for byte in data[:8]:
+    for i, byte in enumerate(data[start : start + 8], start):
         value = (value << 7) | (byte & 0x7F)
         if not byte & 0x80:
-            return value
-    return (value << 8) | data[8]
+            return value, i + 1
+    return (value << 8) | data[start + 8], start + 9
+
+
+def _segments(structure: bytes) -> int:
+    """How many segments FTS5's structure record lists: after its 4-byte cookie, the number of
+    levels, then of segments."""
+    if len(structure) < 5:
+        return 0  # no record: nothing was ever written
+    _, after_levels = _varint(structure, 4)
+    return _varint(structure, after_levels)[0]
 
 
 State = tuple[bytes, bytes]  # FTS5's averages and structure records (`_STATE`)
@@ -206,6 +217,20 @@ class SqliteFts5KeywordIndex:
             ready = None
         raise AssertionError("unreachable: the last attempt is exhaustive")
 
+    async def compact(self, session: AsyncSession, *, pages: int) -> bool:
+        """One step of merging the index's segments into one: FTS5's incremental `merge` of every
+        segment (what `optimize` does at once), about `pages` pages written, committed. True
+        when one segment (or none) is left. Each committed write adds a segment and FTS5 merges
+        only a level's worth at a time, so a grown index keeps ten or so, and a search reads
+        each term's postings from every one: merged into one, a reader's window statement took
+        8 % less (docs/benchmarks.md §5b, 2026-12-06)."""
+        check_dialect(session, "sqlite")
+        if await _segment_count(session) <= 1:
+            return True
+        await session.execute(text(_MERGE), {"pages": -abs(pages)})
+        await session.commit()
+        return await _segment_count(session) <= 1
+
     async def _ranked(self, session: AsyncSession, scopes: Sequence[KeywordScope],
                       terms: Sequence[str], limit: int, pruned: bool, ready: Statistics | None
                       ) -> tuple[list[KeywordHit], bool]:
@@ -267,7 +292,7 @@ async def _statistics(session: AsyncSession, terms: Sequence[str], kept: _TermCo
         fresh = dict(zip(missing, (int(n) for n in found[2:]), strict=True))
         kept.keep(now, fresh)
         if now == state or len(missing) == len(terms):
-            return (now, _varint(found[0]) if found[0] else 0,
+            return (now, _varint(found[0])[0] if found[0] else 0,
                     [fresh[t] if t in fresh else known[t] for t in terms])
         # Written since the kept counts were read: count the others at this state, or (written
         # once more) all of them.
@@ -291,6 +316,11 @@ async def _window(session: AsyncSession, scopes: Sequence[KeywordScope], q: str,
         if hits is not None:
             return hits, seen
     return None, seen
+
+
+async def _segment_count(session: AsyncSession) -> int:
+    found = (await session.execute(text("SELECT block FROM chunks_fts_data WHERE id = 10"))).first()
+    return _segments(bytes(found[0] or b"")) if found else 0
 
 
 def _idf(rows: int, count: int) -> float:
