@@ -1,5 +1,5 @@
 """THE retrieval function. Every path that reads chunks for a user (search, chat) goes through
-`retrieve`: it asks the access rule (`app.access.rules.read_plan`) for the caller's readable set —
+`retrieve`: it asks the access rule (`app.access.rules.plan_for`) for the caller's readable set —
 their private documents and those of the collections they can read, or the selection they named —
 queries each owner's vectors (`VectorScope`) and keyword rows (`KeywordScope`) within it, fuses
 both, and re-checks every hit against the database (document still exists, is ready, is readable

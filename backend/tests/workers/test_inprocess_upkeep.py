@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import text
 
 from app.providers.jobs.inprocess import InProcessJobQueue
 from tests.api.helpers import upload_bytes, wait_done
 from tests.conftest import register
+from tests.providers.test_keyword_index import segment_count
 
 
 async def settle(condition: Any, timeout: float = 10.0) -> None:
@@ -100,9 +100,7 @@ async def test_ingested_documents_leave_one_keyword_segment(api_app: Any, client
 
     async def segments() -> int:
         async with container.sessions() as session:
-            block = (await session.execute(
-                text("SELECT block FROM chunks_fts_data WHERE id = 10"))).scalar_one()
-        return int(block[5])  # one-byte varints here: cookie (4), levels, segments
+            return await segment_count(session)
 
     deadline = asyncio.get_running_loop().time() + 30
     while await segments() != 1:
