@@ -10,6 +10,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, text, update
@@ -21,7 +22,14 @@ from app.core.migrations import alembic_config
 from app.documents.models import Chunk, Document
 from app.documents.repository import replace_chunks
 from app.providers.keyword import KeywordScope
-from app.providers.keyword.postgres_fts import PostgresKeywordIndex
+from app.providers.keyword.postgres_fts import (
+    HEADING_WEIGHT,
+    K1,
+    B,
+    PostgresKeywordIndex,
+    Ready,
+    _statement,
+)
 from tests.conftest import migrated_pg_database
 from tests.providers.test_keyword_index import (
     VOCABULARY,
@@ -207,6 +215,42 @@ async def test_kept_statistics_follow_every_chunk_write(
             "SELECT count(*) FROM keyword_owner_stats WHERE owner_id = :o"), {"o": owners[2]}
         )).scalar() == 0
         await session.commit()
+
+
+def postings_paths(plan: dict[str, Any], above: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """For each scan of keyword_postings in an EXPLAIN (FORMAT JSON) plan, the node types above it."""
+    if plan.get("Relation Name") == "keyword_postings":
+        yield above
+    for child in plan.get("Plans", []):
+        yield from postings_paths(child, (*above, plan["Node Type"]))
+
+
+async def test_the_kept_ranking_reads_each_scope_and_terms_postings_by_key(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Ranking with the kept statistics, each weight row (a scope's term) finds its own postings
+    under a nested loop; the postings are never all hashed against the weights, which cost 27 %
+    more of the statement for a reader of 11 owners (docs/benchmarks.md §5b, 2026-12-06)."""
+    rng = random.Random(11)
+    async with sessions() as session:
+        corpus = await random_corpus(session, rng, owners=3, docs=5)
+        owners = [docs[0].owner for docs in corpus]
+        await move(session, [corpus[0][0].id], await add_collection(session))
+        narrowed = await space_scopes(session, owners[0])
+        whole = [KeywordScope(owner_id=o) for o in owners[1:]]
+        index = PostgresKeywordIndex()
+        query = " ".join(VOCABULARY[:8])
+        for scopes in (whole, [narrowed[0], *whole], [narrowed[1], *whole]):
+            ready = await index.prepare(session, query)  # the ranking's planner settings
+            assert isinstance(ready, Ready) and ready.lexemes
+            stmt, params = _statement(scopes)
+            params |= {"lexemes": ready.lexemes, "limit": 10, "k1": K1, "b": B,
+                       "heading_weight": HEADING_WEIGHT}
+            plan = (await session.execute(text("EXPLAIN (FORMAT JSON) " + stmt.text),
+                                          params)).scalar_one()
+            paths = list(postings_paths(plan[0]["Plan"]))
+            assert len(paths) == (2 if scopes is not whole else 1), plan
+            assert all("Nested Loop" in above and "Hash Join" not in above for above in paths), plan
+            await session.rollback()  # the settings end with the transaction, as a search's do
 
 
 async def test_concurrent_writers_keep_the_statistics_exact(

@@ -21,8 +21,8 @@ once, joined by hashing (see `_SETTINGS`): postings, document frequencies per pa
 then one weight row per part and lexeme joined to every posting. When every scope is an owner
 searched whole or a set of the owner's spaces (`KeywordScope.spaces`), the triggers already hold
 those statistics (0017: ``keyword_owner_stats``, ``keyword_lexeme_stats``; 0019, per space:
-``keyword_space_stats``, ``keyword_space_lexemes``): the weights are read from them and the
-postings only summed. A scope
+``keyword_space_stats``, ``keyword_space_lexemes``): the weights are read from them first, and
+each weight row then finds its own postings by key and adds them up (`_KEPT_SQL`). A scope
 narrowed to some documents reads each posting's document off its chunk id, which starts with it
 (``{document_id}:{version}:{n}``, `app.documents.vectors.chunk_id`).
 """
@@ -51,9 +51,8 @@ from app.providers.keyword.base import (
 K1, B, HEADING_WEIGHT = 1.2, 0.75, 3.0
 
 # Each chunk's BM25 score: the sum over its postings (h) of their terms' weights (w).
-_RANKING = """SELECT h.chunk_id,
-       sum(w.idf * h.tf * (w.k1 + 1) / (h.tf + w.k1 * (1 - w.b + w.b * h.length / w.avgdl)))
-         AS score"""
+_POSTING_SCORE = "w.idf * h.tf * (w.k1 + 1) / (h.tf + w.k1 * (1 - w.b + w.b * h.length / w.avgdl))"
+_RANKING = f"SELECT h.chunk_id, sum({_POSTING_SCORE}) AS score"
 _SQL = """
 WITH stats AS MATERIALIZED (
 {stats}
@@ -74,19 +73,34 @@ GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
 # owner's own documents, a reader of collections that hold all of an owner's documents) read N,
 # the average length and every document frequency from the per-owner statistics of migration 0017;
 # a scope that is exactly some of an owner's spaces (`KeywordScope.spaces`) sums those of its
-# spaces (0019). A few rows by primary key, so the postings are read once, joined to their
-# weights and summed, never grouped or materialized first. The same values and the same
-# expressions as `_SQL`: the same scores.
+# spaces (0019). A few rows by primary key, one per scope and term; each reads its own postings
+# (`_KEPT_HITS`), weighted as they come, and only the sums are grouped. The same values and the
+# same expressions, summed in the same order (a chunk's terms in lexeme order, as the index
+# returns them to `_SQL`), as `_SQL`: the same scores to the last bit.
 _KEPT_SQL = """
 WITH weights AS MATERIALIZED (
 {weights}
+    ORDER BY part, lexeme
 )
-{ranking}
+SELECT s.chunk_id, sum(s.posting_score) AS score
 FROM (
 {hits}
-) h JOIN weights w ON w.part = h.part AND w.lexeme = h.lexeme
-GROUP BY h.chunk_id ORDER BY score DESC, h.chunk_id LIMIT :limit
+) s
+GROUP BY s.chunk_id ORDER BY score DESC, s.chunk_id LIMIT :limit
 """
+# One branch of `_KEPT_SQL`: for each weight row of the branch's scopes, in order, the postings
+# of that owner and term, found by the primary key (a nested loop: `OFFSET 0` keeps the subquery
+# apart, so the planner cannot turn it back into a hash join of every posting against the
+# weights, which took 27 % more of the statement, docs/benchmarks.md §5b, 2026-12-06).
+_KEPT_HITS = """    SELECT h.chunk_id, {score} AS posting_score
+    FROM weights w CROSS JOIN LATERAL (
+        SELECT p.chunk_id,
+               (CAST(:heading_weight AS float8) * p.tf_heading + p.tf_text)::float8 AS tf,
+               p.length::float8 AS length
+        FROM keyword_postings p
+        WHERE p.owner_id = w.part AND p.lexeme = w.lexeme{hits_scope}
+        OFFSET 0) h
+    WHERE w.part {part}"""
 _WHOLE_WEIGHTS = """    SELECT k.owner_id AS part, k.lexeme,
            ln(1.0 + (greatest(o.chunks::float8, k.chunks) - k.chunks + 0.5) / (k.chunks + 0.5))
              AS idf,
@@ -134,7 +148,9 @@ _NON_WORD = re.compile(r"\W")
 # owner, how many rows share a chunk), and wrong ones gave, untouched: grouping by sorting on disk
 # within 4 MB, parallel workers for the small statistics scan, and nested loops that rescanned a
 # CTE per row (47 s once). Every CTE is materialized and joined by hashing, whatever the
-# estimates: each step then costs what its rows cost (docs/benchmarks.md §5b, 2026-11-30).
+# estimates: each step then costs what its rows cost (docs/benchmarks.md §5b, 2026-11-30). The one
+# nested loop left is `_KEPT_HITS`'s, which its lateral subquery leaves the planner no other way
+# to run: a key lookup per weight row, never a rescan.
 _SETTINGS = {"work_mem": "64MB", "max_parallel_workers_per_gather": "0", "jit": "off",
              "plan_cache_mode": "force_custom_plan", "enable_nestloop": "off",
              "enable_mergejoin": "off", "enable_sort": "off"}
@@ -157,9 +173,12 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
     whole = [sc.owner_id for sc in scopes if sc.whole]
     narrowed = [(i, sc) for i, sc in enumerate(scopes) if not sc.whole]
     params: dict[str, object] = {}
-    hits: list[str] = []
+    kept_hits: list[str] = []  # `_KEPT_SQL`'s branches
+    hits: list[str] = []  # `_SQL`'s
     if whole:
         params["owners"] = whole
+        kept_hits.append(_KEPT_HITS.format(score=_POSTING_SCORE, part="= ANY(:owners)",
+                                            hits_scope=""))
         hits.append(_HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
     for i, sc in narrowed:
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
@@ -173,8 +192,10 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
         # A posting's document is read off its chunk id (`app.documents.vectors.chunk_id`) and
         # looked up in the list hashed: looking the listed documents' chunks up first took most
         # of a narrowed branch's time (docs/benchmarks.md §5b).
-        hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=(
-            f"\n      AND split_part(p.chunk_id, ':', 1) {op}(CAST(:d{i} AS varchar[]))")))
+        in_list = f"split_part(p.chunk_id, ':', 1) {op}(CAST(:d{i} AS varchar[]))"
+        kept_hits.append(_KEPT_HITS.format(score=_POSTING_SCORE, part=f"= :o{i}",
+                                            hits_scope=f" AND {in_list}"))
+        hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=f"\n      AND {in_list}"))
     union = "\n    UNION ALL\n"
     if kept and all(sc.spaces is not None for _, sc in narrowed):
         weights = [_WHOLE_WEIGHTS] if whole else []
@@ -182,8 +203,8 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
             assert sc.spaces is not None
             params[f"s{i}"] = sorted(sc.spaces)
             weights.append(_SPACE_WEIGHTS.format(i=i))
-        return text(_KEPT_SQL.format(ranking=_RANKING, weights=union.join(weights),
-                                     hits=union.join(hits))), params
+        return text(_KEPT_SQL.format(weights=union.join(weights),
+                                     hits=union.join(kept_hits))), params
     stats = [_WHOLE_STATS] if whole else []
     stats += [_STATS.format(i=i, negate="" if sc.document_ids is not None else "NOT ")
               for i, sc in narrowed]
