@@ -41,9 +41,10 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.collections.models import ROLES, Collection, CollectionMember, GroupMember
 from app.core.errors import Forbidden, NotFound
@@ -278,6 +279,19 @@ MANY_OWNERS = 3
 MAX_UNION = 400
 
 
+# PostgreSQL plans the lists' union (an index range per space, a few thousand ids each) with
+# parallel workers, whose start costs more than they save: 8.0–10.4 ms against 5.2–5.5 serial
+# on an idle server, and 21.6 ms p50 under a search's own load (docs/benchmarks.md §5b,
+# 2026-12-06). Transaction-local, as PgBouncer's transaction pooling requires.
+_SERIAL = text("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+
+
+async def _serial(connection: AsyncConnection) -> None:
+    """No parallel workers for the rest of `connection`'s transaction (PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(_SERIAL)
+
+
 def space_document_ids(owner: str, space: str) -> Select[str, str]:
     """The ids of `owner`'s documents in `space` (a collection id or PRIVATE_SPACE), joined by
     commas, as one row (owner, ids): read from `ix_documents_owner_collection_id` alone."""
@@ -376,6 +390,7 @@ async def _partitions(session: AsyncSession, plan: ReadPlan, rows: Sequence[_Spa
     ]
     if pairs:
         connection = await session.connection()
+        await _serial(connection)
         for start in range(0, len(pairs), MAX_UNION):
             statement = union_all(*pairs[start:start + MAX_UNION])
             for owner, joined in (await connection.execute(statement)).all():
