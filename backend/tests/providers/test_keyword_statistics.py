@@ -228,8 +228,8 @@ def postings_paths(plan: dict[str, Any], above: tuple[str, ...] = ()) -> Iterato
 async def test_the_kept_ranking_reads_each_scope_and_terms_postings_by_key(
         sessions: async_sessionmaker[AsyncSession]) -> None:
     """Ranking with the kept statistics, each weight row (a scope's term) finds its own postings
-    under a nested loop; the postings are never all hashed against the weights, which cost 27 %
-    more of the statement for a reader of 11 owners (docs/benchmarks.md §5b, 2026-12-06)."""
+    under a nested loop; the postings are never all hashed against the weights, with which the
+    statement took 36 % longer for a reader of 11 owners (docs/benchmarks.md §5b, 2026-12-06)."""
     rng = random.Random(11)
     async with sessions() as session:
         corpus = await random_corpus(session, rng, owners=3, docs=5)

@@ -91,7 +91,7 @@ GROUP BY s.chunk_id ORDER BY score DESC, s.chunk_id LIMIT :limit
 # One branch of `_KEPT_SQL`: for each weight row of the branch's scopes, in order, the postings
 # of that owner and term, found by the primary key (a nested loop: `OFFSET 0` keeps the subquery
 # apart, so the planner cannot turn it back into a hash join of every posting against the
-# weights, which took 27 % more of the statement, docs/benchmarks.md §5b, 2026-12-06).
+# weights, with which the statement took 36 % longer: docs/benchmarks.md §5b, 2026-12-06).
 _KEPT_HITS = """    SELECT h.chunk_id, {score} AS posting_score
     FROM weights w CROSS JOIN LATERAL (
         SELECT p.chunk_id,
