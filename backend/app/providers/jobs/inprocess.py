@@ -84,9 +84,7 @@ class InProcessJobQueue:
             for _ in range(UPKEEP_STEPS):
                 if self._pending or await self._on_idle():
                     break
-        except asyncio.CancelledError:
-            raise
-        except Exception:
+        except Exception:  # (cancellation is no Exception: it goes through)
             log.exception("idle upkeep failed")
         finally:
             self._upkeep_running = False

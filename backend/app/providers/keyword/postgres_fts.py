@@ -172,14 +172,13 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
     triggers keep (`_KEPT_SQL`)."""
     whole = [sc.owner_id for sc in scopes if sc.whole]
     narrowed = [(i, sc) for i, sc in enumerate(scopes) if not sc.whole]
+    kept = kept and all(sc.spaces is not None for _, sc in narrowed)
     params: dict[str, object] = {}
-    kept_hits: list[str] = []  # `_KEPT_SQL`'s branches
-    hits: list[str] = []  # `_SQL`'s
+    hits: list[str] = []  # one branch per statement part: the whole owners, each narrowed scope
     if whole:
         params["owners"] = whole
-        kept_hits.append(_KEPT_HITS.format(score=_POSTING_SCORE, part="= ANY(:owners)",
-                                            hits_scope=""))
-        hits.append(_HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
+        hits.append(_KEPT_HITS.format(score=_POSTING_SCORE, part="= ANY(:owners)", hits_scope="")
+                    if kept else _HITS.format(owner="owner_id = ANY(:owners)", hits_scope=""))
     for i, sc in narrowed:
         ids = sc.document_ids if sc.document_ids is not None else sc.exclude_document_ids
         assert ids is not None
@@ -193,18 +192,19 @@ def _statement(scopes: Sequence[KeywordScope], *, kept: bool = True
         # looked up in the list hashed: looking the listed documents' chunks up first took most
         # of a narrowed branch's time (docs/benchmarks.md §5b).
         in_list = f"split_part(p.chunk_id, ':', 1) {op}(CAST(:d{i} AS varchar[]))"
-        kept_hits.append(_KEPT_HITS.format(score=_POSTING_SCORE, part=f"= :o{i}",
-                                            hits_scope=f" AND {in_list}"))
-        hits.append(_HITS.format(owner=f"owner_id = :o{i}", hits_scope=f"\n      AND {in_list}"))
+        hits.append(_KEPT_HITS.format(score=_POSTING_SCORE, part=f"= :o{i}",
+                                      hits_scope=f" AND {in_list}")
+                    if kept else
+                    _HITS.format(owner=f"owner_id = :o{i}", hits_scope=f"\n      AND {in_list}"))
     union = "\n    UNION ALL\n"
-    if kept and all(sc.spaces is not None for _, sc in narrowed):
+    if kept:
         weights = [_WHOLE_WEIGHTS] if whole else []
         for i, sc in narrowed:
             assert sc.spaces is not None
             params[f"s{i}"] = sorted(sc.spaces)
             weights.append(_SPACE_WEIGHTS.format(i=i))
         return text(_KEPT_SQL.format(weights=union.join(weights),
-                                     hits=union.join(kept_hits))), params
+                                     hits=union.join(hits))), params
     stats = [_WHOLE_STATS] if whole else []
     stats += [_STATS.format(i=i, negate="" if sc.document_ids is not None else "NOT ")
               for i, sc in narrowed]

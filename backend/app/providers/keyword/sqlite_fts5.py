@@ -56,8 +56,8 @@ K1 = 1.2
 # ranking, they tell whether all of them saw the same index, whichever connections read them (the
 # statistics may be read on another connection: `prepare`), and they key the kept term counts
 # (`_TermCounts`).
-_STATE = ("(SELECT block FROM chunks_fts_data WHERE id = 1), "
-          "(SELECT block FROM chunks_fts_data WHERE id = 10)")
+_STRUCTURE = "(SELECT block FROM chunks_fts_data WHERE id = 10)"
+_STATE = "(SELECT block FROM chunks_fts_data WHERE id = 1), " + _STRUCTURE  # noqa: S608 (fixed SQL)
 # The ranking with the scopes' conditions on every row: reads each matching row's stored columns.
 _FILTERED = ("SELECT chunk_id, -bm25(chunks_fts, 3.0, 1.0, 0.0) AS score, " + _STATE + " "
              "FROM chunks_fts WHERE chunks_fts MATCH :q AND ({scopes}) "
@@ -319,8 +319,7 @@ async def _window(session: AsyncSession, scopes: Sequence[KeywordScope], q: str,
 
 
 async def _segment_count(session: AsyncSession) -> int:
-    found = (await session.execute(text("SELECT block FROM chunks_fts_data WHERE id = 10"))).first()
-    return _segments(bytes(found[0] or b"")) if found else 0
+    return _segments(bytes(await session.scalar(text("SELECT " + _STRUCTURE)) or b""))
 
 
 def _idf(rows: int, count: int) -> float:
